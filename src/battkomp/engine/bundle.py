@@ -1,0 +1,999 @@
+"""Read, override and validate the model's input: the shipped defaults plus an input bundle.
+
+A bundle is a folder of CSV files named ``<table>.csv`` or one ``.xlsx`` workbook with a sheet per
+table (``docs/bundle.md``). Loading never stops at the first problem: every problem found is
+collected and raised together as a :class:`~battkomp.engine.problems.BundleError`, each naming the
+file, sheet, row and column.
+
+>>> inputs = load_inputs(demo_bundle_path(), scenario="mid")
+>>> inputs.parameter("base_year") <= inputs.parameter("end_year")
+True
+>>> len(inputs.input_hash)
+64
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+import json
+import math
+import re
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+from battkomp.engine.problems import BundleError, Location, Problem
+
+__all__ = [
+    "BundleError",
+    "Inputs",
+    "Location",
+    "Problem",
+    "build_inputs",
+    "check_bundle",
+    "demo_bundle_path",
+    "load_inputs",
+    "read_raw",
+    "scenario_names",
+]
+from battkomp.engine.schema import (
+    BUNDLE_TABLES,
+    DEFAULT_TABLES,
+    KNOWN_PARAMETERS,
+    MAX_YEAR,
+    MIN_YEAR,
+    TABLES,
+    Column,
+    Table,
+)
+
+Cell = str | int | float | bool | None
+
+DATA_DIR = Path(__file__).parent / "data"
+DEMO_DIR = Path(__file__).parent / "demo"
+
+#: Largest input file accepted (bytes); larger files are refused before they are parsed.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+#: Largest total uncompressed size of an .xlsx archive, and the largest compression ratio.
+MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_XLSX_RATIO = 200
+
+#: Columns users may add for their own notes; they are ignored.
+NOTE_COLUMNS = frozenset({"comment", "comments", "note", "notes", "kommentar", "merknad"})
+#: Sheets of a workbook that are not tables (instructions of the template, code lists).
+IGNORED_SHEET_PREFIXES = ("_", "instructions", "veiledning", "readme", "codes", "koder")
+
+_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_TRUE = {"true", "yes", "ja", "1", "y", "j", "sann"}
+_FALSE = {"false", "no", "nei", "0", "n", "usann"}
+
+
+def demo_bundle_path() -> Path:
+    """The demo bundle shipped with the package."""
+    return DEMO_DIR
+
+
+# ------------------------------------------------------------------------------------------ raw
+
+
+@dataclass
+class RawRow:
+    """A row as read, before typing; ``cell_origin`` points overridden cells at their override."""
+
+    values: dict[str, Cell]
+    location: Location
+    letters: Mapping[str, str] = field(default_factory=dict)
+    cell_origin: dict[str, Location] = field(default_factory=dict)
+
+    def where(self, column: str) -> Location:
+        if column in self.cell_origin:
+            return self.cell_origin[column]
+        letter = self.letters.get(column)
+        shown = f"{column} ({letter})" if letter else column
+        return replace(self.location, column=shown)
+
+
+@dataclass
+class RawTable:
+    """A table as read from a file or sheet."""
+
+    name: str
+    header: list[str]
+    rows: list[RawRow]
+    location: Location
+
+    def copy(self) -> RawTable:
+        rows = [
+            RawRow(dict(r.values), r.location, r.letters, dict(r.cell_origin)) for r in self.rows
+        ]
+        return RawTable(self.name, list(self.header), rows, self.location)
+
+
+def _norm(value: Cell) -> str:
+    """A cell as text for keys and hashing: integral floats lose their '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _is_blank(value: Cell) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _excel_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _read_csv(path: Path, label: str, problems: list[Problem]) -> RawTable | None:
+    loc = Location(label)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            problems.append(Problem("too_large", loc, {"limit": MAX_FILE_BYTES}))
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem("unreadable_file", loc, {"reason": exc.strerror or str(exc)}))
+        return None
+    return parse_csv_bytes(data, path.stem, label, problems)
+
+
+def parse_csv_bytes(
+    data: bytes, table: str, label: str, problems: list[Problem]
+) -> RawTable | None:
+    """Parse CSV bytes (UTF-8, ',' or ';' separated) into a raw table named ``table``."""
+    loc = Location(label)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem("not_utf8", loc, {"position": exc.start}))
+        return None
+    if "\x00" in text:
+        problems.append(Problem("unreadable_file", loc, {"reason": "binary data (NUL bytes)"}))
+        return None
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        problems.append(Problem("unreadable_file", loc, {"reason": str(exc)}))
+        return None
+    while records and not any(c.strip() for c in records[0]):
+        records.pop(0)
+    if not records:
+        problems.append(Problem("empty_file", loc))
+        return None
+    header = [h.strip() for h in records[0]]
+    rows = []
+    for number, record in enumerate(records[1:], start=2):
+        if not any(c.strip() for c in record):
+            continue
+        values: dict[str, Cell] = {}
+        for i, name in enumerate(header):
+            values[name] = record[i] if i < len(record) else None
+        extra = [c for c in record[len(header) :] if c.strip()]
+        if extra:
+            problems.append(
+                Problem(
+                    "unknown_column",
+                    Location(label, row=number),
+                    {"column": f"#{len(header) + 1}", "expected": ", ".join(header)},
+                )
+            )
+        rows.append(RawRow(values, Location(label, row=number)))
+    return RawTable(table, header, rows, Location(label, row=1))
+
+
+def _check_xlsx_archive(path: Path, label: str, problems: list[Problem]) -> bool:
+    loc = Location(label)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            problems.append(Problem("too_large", loc, {"limit": MAX_FILE_BYTES}))
+            return False
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            packed = sum(i.compress_size for i in infos) or 1
+            names = {i.filename for i in infos}
+    except (OSError, zipfile.BadZipFile) as exc:
+        reason = "not an .xlsx workbook (not a zip archive)"
+        if isinstance(exc, OSError):
+            reason = exc.strerror or str(exc)
+        problems.append(Problem("unreadable_file", loc, {"reason": reason}))
+        return False
+    if total > MAX_XLSX_UNCOMPRESSED or total / packed > MAX_XLSX_RATIO:
+        problems.append(
+            Problem("unreadable_file", loc, {"reason": "the workbook unpacks to too much data"})
+        )
+        return False
+    if "xl/workbook.xml" not in names:
+        problems.append(
+            Problem("unreadable_file", loc, {"reason": "not an .xlsx workbook (no workbook)"})
+        )
+        return False
+    return True
+
+
+def _read_xlsx(path: Path, label: str, problems: list[Problem]) -> list[RawTable]:
+    if not _check_xlsx_archive(path, label, problems):
+        return []
+    import defusedxml  # noqa: F401  (openpyxl parses with defusedxml when it is installed)
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for broken workbooks
+        problems.append(Problem("unreadable_file", Location(label), {"reason": str(exc)[:200]}))
+        return []
+    tables: list[RawTable] = []
+    try:
+        for ws in wb.worksheets:
+            sheet = ws.title
+            if sheet.strip().lower().startswith(IGNORED_SHEET_PREFIXES):
+                continue
+            rows_iter = ws.iter_rows(values_only=True)
+            header: list[str] | None = None
+            header_row = 0
+            rows: list[RawRow] = []
+            letters: dict[str, str] = {}
+            for number, record in enumerate(rows_iter, start=1):
+                cells = ["" if c is None else c for c in record]
+                if header is None:
+                    if not any(_norm(c) for c in cells):
+                        continue
+                    header = [_norm(c) for c in cells]
+                    while header and header[-1] == "":
+                        header.pop()
+                    header_row = number
+                    letters = {h: _excel_letter(i) for i, h in enumerate(header)}
+                    continue
+                if not any(_norm(c) for c in cells):
+                    continue
+                values: dict[str, Cell] = {}
+                for i, name in enumerate(header):
+                    v = record[i] if i < len(record) else None
+                    values[name] = _cell(v)
+                rows.append(RawRow(values, Location(label, sheet=sheet, row=number), letters))
+            if header is None:
+                problems.append(Problem("empty_file", Location(label, sheet=sheet)))
+                continue
+            tables.append(
+                RawTable(sheet.strip(), header, rows, Location(label, sheet=sheet, row=header_row))
+            )
+    finally:
+        wb.close()
+    return tables
+
+
+def _cell(v: object) -> Cell:
+    if v is None or isinstance(v, (str, int, float, bool)):
+        return v
+    return str(v)
+
+
+def read_raw(path: Path) -> dict[str, RawTable]:
+    """Read a bundle folder or workbook into raw tables; raise BundleError on unreadable input."""
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {}
+    label_root = path.name or str(path)
+    found: list[RawTable] = []
+    if not path.exists():
+        raise BundleError([Problem("no_such_path", Location(str(path)))])
+    if path.is_dir():
+        for f in sorted(path.iterdir()):
+            if f.suffix.lower() == ".csv":
+                t = _read_csv(f, f"{label_root}/{f.name}", problems)
+                if t is not None:
+                    found.append(t)
+            elif f.suffix.lower() == ".xlsx" and not f.name.startswith("~$"):
+                found.extend(_read_xlsx(f, f"{label_root}/{f.name}", problems))
+    elif path.suffix.lower() in {".xlsx", ".xlsm"}:
+        found.extend(_read_xlsx(path, label_root, problems))
+    elif path.suffix.lower() == ".csv":
+        t = _read_csv(path, label_root, problems)
+        if t is not None:
+            found.append(t)
+    else:
+        problems.append(Problem("not_a_bundle", Location(label_root)))
+    known = ", ".join(BUNDLE_TABLES + DEFAULT_TABLES)
+    for t in found:
+        if t.name not in TABLES:
+            problems.append(Problem("unknown_table", t.location, {"table": t.name, "known": known}))
+            continue
+        tables[t.name] = t
+    if problems:
+        raise BundleError(problems)
+    return tables
+
+
+@lru_cache(maxsize=1)
+def _default_raw() -> dict[str, RawTable]:
+    problems: list[Problem] = []
+    out: dict[str, RawTable] = {}
+    for name in DEFAULT_TABLES:
+        path = DATA_DIR / f"{name}.csv"
+        t = _read_csv(path, f"battkomp/engine/data/{name}.csv", problems)
+        if t is not None:
+            out[name] = t
+    if problems:
+        raise BundleError(problems)
+    return out
+
+
+# -------------------------------------------------------------------------------------- overrides
+
+
+def _key_of(table: Table, values: Mapping[str, Cell]) -> str:
+    return "|".join(_norm(values.get(k)) for k in table.key)
+
+
+def _apply_overrides(
+    tables: dict[str, RawTable], overrides: Iterable[RawRow], problems: list[Problem]
+) -> None:
+    known = ", ".join(n for n in TABLES if n not in {"overrides", "scenario_overrides"})
+    for o in overrides:
+        tname = _norm(o.values.get("table"))
+        spec = TABLES.get(tname)
+        if spec is None or tname in {"overrides", "scenario_overrides", "scenarios"}:
+            problems.append(
+                Problem(
+                    "override_unknown_table", o.where("table"), {"value": tname, "known": known}
+                )
+            )
+            continue
+        column = _norm(o.values.get("column"))
+        if column not in {c.name for c in spec.columns} or column in spec.key:
+            problems.append(
+                Problem(
+                    "override_unknown_column", o.where("column"), {"value": column, "table": tname}
+                )
+            )
+            continue
+        key = _norm(o.values.get("key"))
+        target = tables.get(tname)
+        hit = None
+        if target is not None:
+            for row in target.rows:
+                if _key_of(spec, row.values) == key:
+                    hit = row
+                    break
+        if hit is None:
+            problems.append(
+                Problem(
+                    "override_unknown_row",
+                    o.where("key"),
+                    {"value": key, "table": tname, "key_columns": "|".join(spec.key)},
+                )
+            )
+            continue
+        assert target is not None
+        if column not in target.header:
+            target.header.append(column)
+        hit.values[column] = o.values.get("value")
+        hit.cell_origin[column] = o.where("value")
+
+
+# ------------------------------------------------------------------------------------- validation
+
+
+def _parse_float(raw: Cell) -> float | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, float)):
+        return float(raw)
+    text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _convert(col: Column, raw: Cell, where: Location, problems: list[Problem]) -> object:
+    """Convert one cell; append a problem and return None when it is not valid."""
+    if _is_blank(raw):
+        raw = col.default
+    if _is_blank(raw):
+        if col.required:
+            problems.append(Problem("blank_required", where))
+        return [] if col.kind == "refs" else None
+    assert raw is not None
+    shown = _norm(raw)
+    if col.kind == "str":
+        value: object = shown
+    elif col.kind in {"code", "ref"}:
+        if not _CODE_RE.match(shown):
+            problems.append(Problem("not_a_code", where, {"value": shown}))
+            return None
+        value = shown
+    elif col.kind == "refs":
+        parts = [p.strip() for p in shown.split(";") if p.strip()]
+        for p in parts:
+            if not _CODE_RE.match(p):
+                problems.append(Problem("not_a_code", where, {"value": p}))
+                return None
+        return parts
+    elif col.kind == "bool":
+        low = shown.lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        problems.append(Problem("not_a_bool", where, {"value": shown}))
+        return None
+    elif col.kind in {"int", "year"}:
+        f = _parse_float(raw)
+        if f is None or not math.isfinite(f) or not f.is_integer():
+            problems.append(Problem("not_an_integer", where, {"value": shown}))
+            return None
+        value = int(f)
+        if col.kind == "year" and not MIN_YEAR <= value <= MAX_YEAR:
+            problems.append(
+                Problem(
+                    "year_out_of_range",
+                    where,
+                    {"value": value, "minimum": MIN_YEAR, "maximum": MAX_YEAR},
+                )
+            )
+            return None
+    else:  # float
+        f = _parse_float(raw)
+        if f is None:
+            problems.append(Problem("not_a_number", where, {"value": shown}))
+            return None
+        if not math.isfinite(f):
+            problems.append(Problem("not_finite", where, {"value": shown}))
+            return None
+        value = f
+    if col.choices and value not in col.choices:
+        problems.append(
+            Problem("not_a_choice", where, {"value": shown, "choices": ", ".join(col.choices)})
+        )
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        lo, hi = col.minimum, col.maximum
+        if lo == 0.0 and hi == 1.0 and not 0.0 <= value <= 1.0:
+            problems.append(Problem("probability_range", where, {"value": shown}))
+            return None
+        if lo == 0.0 and hi is None and value < 0:
+            problems.append(Problem("negative", where, {"value": shown}))
+            return None
+        if lo is not None and value < lo:
+            problems.append(Problem("below_minimum", where, {"value": shown, "minimum": lo}))
+            return None
+        if hi is not None and value > hi:
+            problems.append(Problem("above_maximum", where, {"value": shown, "maximum": hi}))
+            return None
+    return value
+
+
+@dataclass
+class _Typed:
+    spec: Table
+    rows: list[dict[str, object]]
+    raw: list[RawRow]
+    location: Location
+
+
+def _type_table(spec: Table, raw: RawTable, problems: list[Problem]) -> _Typed:
+    names = {c.name for c in spec.columns}
+    seen: set[str] = set()
+    for h in raw.header:
+        if h in seen and h:
+            problems.append(Problem("duplicate_column", raw.location, {"column": h}))
+        seen.add(h)
+        if h not in names and h != "source" and h.lower() not in NOTE_COLUMNS and h:
+            problems.append(
+                Problem(
+                    "unknown_column",
+                    raw.location,
+                    {"column": h, "expected": ", ".join(spec.column_names)},
+                )
+            )
+    header = set(raw.header)
+    missing = [
+        c.name for c in spec.columns if c.name not in header and c.required and not c.default
+    ]
+    if spec.origin == "default" and spec.with_source and "source" not in header:
+        missing.append("source")
+    for m in missing:
+        problems.append(Problem("missing_column", raw.location, {"column": m}))
+    typed_rows: list[dict[str, object]] = []
+    keep_raw: list[RawRow] = []
+    first_row_of: dict[str, int | None] = {}
+    for row in raw.rows:
+        before = len(problems)
+        out: dict[str, object] = {}
+        for col in spec.columns:
+            if col.name not in header and col.name in missing:
+                continue
+            out[col.name] = _convert(col, row.values.get(col.name), row.where(col.name), problems)
+        if spec.with_source:
+            src = _norm(row.values.get("source"))
+            if spec.origin == "default" and not src:
+                problems.append(Problem("blank_required", row.where("source")))
+            out["source"] = src or None
+        if len(problems) != before:
+            continue
+        key = _key_of(spec, {k: out.get(k) for k in spec.key})  # type: ignore[misc]
+        if key in first_row_of:
+            problems.append(
+                Problem(
+                    "duplicate_key",
+                    row.location,
+                    {
+                        "key": " | ".join(f"{k}={out.get(k)}" for k in spec.key),
+                        "first_row": first_row_of[key],
+                    },
+                )
+            )
+            continue
+        first_row_of[key] = row.location.row
+        typed_rows.append(out)
+        keep_raw.append(row)
+    return _Typed(spec, typed_rows, keep_raw, raw.location)
+
+
+def _hint(value: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(candidates), n=3, cutoff=0.6)
+    if close:
+        return " (did you mean " + " / ".join(f"'{c}'" for c in close) + "?)"
+    return ""
+
+
+def _check_refs(typed: dict[str, _Typed], problems: list[Problem]) -> None:
+    keys = {
+        name: {str(r[t.spec.key[0]]) for r in t.rows}
+        for name, t in typed.items()
+        if len(t.spec.key) == 1
+    }
+    for t in typed.values():
+        for col in t.spec.columns:
+            if col.kind not in {"ref", "refs"} or col.ref_table is None:
+                continue
+            valid = keys.get(col.ref_table, set())
+            for row, raw in zip(t.rows, t.raw, strict=True):
+                v = row.get(col.name)
+                values = v if isinstance(v, list) else [v]
+                for item in values:
+                    if item is None or str(item) in valid:
+                        continue
+                    problems.append(
+                        Problem(
+                            "unknown_code",
+                            raw.where(col.name),
+                            {
+                                "table": col.ref_table,
+                                "value": item,
+                                "hint": _hint(str(item), valid),
+                            },
+                        )
+                    )
+
+
+def _check_sums(t: _Typed, problems: list[Problem]) -> None:
+    for rule in t.spec.sums:
+        totals: dict[tuple[object, ...], float] = defaultdict(float)
+        first: dict[tuple[object, ...], RawRow] = {}
+        for row, raw in zip(t.rows, t.raw, strict=True):
+            g = tuple(row[c] for c in rule.group_by)
+            totals[g] += float(row[rule.value])  # type: ignore[arg-type]
+            first.setdefault(g, raw)
+        for g, total in totals.items():
+            group = ", ".join(f"{c}={v}" for c, v in zip(rule.group_by, g, strict=True))
+            params = {
+                "value_column": rule.value,
+                "group": group,
+                "total": f"{total:.6g}",
+                "target": f"{rule.target:g}",
+            }
+            where = first[g].where(rule.value)
+            if rule.at_most:
+                if total > rule.target + rule.tolerance:
+                    problems.append(Problem("sum_above", where, params))
+            elif abs(total - rule.target) > rule.tolerance:
+                problems.append(Problem("sum_not_one", where, params))
+
+
+def _org_number_ok(number: str) -> bool:
+    """Norwegian organisation number: 9 digits, mod-11 check digit with weights 3 2 7 6 5 4 3 2.
+
+    >>> _org_number_ok("923609016"), _org_number_ok("923609017")
+    (True, False)
+    """
+    digits = number.replace(" ", "")
+    if len(digits) != 9 or not digits.isdigit():
+        return False
+    weights = (3, 2, 7, 6, 5, 4, 3, 2)
+    rest = sum(int(d) * w for d, w in zip(digits[:8], weights, strict=True)) % 11
+    check = 0 if rest == 0 else 11 - rest
+    return check != 10 and check == int(digits[8])
+
+
+def _extra_checks(typed: dict[str, _Typed], problems: list[Problem]) -> None:
+    areas = typed.get("competence_areas")
+    children: dict[str, list[str]] = defaultdict(list)
+    parent_of: dict[str, str | None] = {}
+    if areas:
+        for r in areas.rows:
+            parent_of[str(r["code"])] = r["parent"]  # type: ignore[assignment]
+            if r["parent"]:
+                children[str(r["parent"])].append(str(r["code"]))
+    levels = typed.get("education_levels")
+    true_levels = {str(r["code"]) for r in levels.rows if r["is_level"]} if levels else set()
+    level_list = ", ".join(sorted(true_levels))
+    params = typed.get("parameters")
+    pvals = {str(r["name"]): r for r in params.rows} if params else {}
+
+    for t in typed.values():
+        for check in t.spec.extra_checks:
+            for row, raw in zip(t.rows, t.raw, strict=True):
+                if check == "leaf_area":
+                    a = row.get("area")
+                    if a and str(a) in children:
+                        problems.append(
+                            Problem(
+                                "group_area",
+                                raw.where("area"),
+                                {"value": a, "children": ", ".join(children[str(a)])},
+                            )
+                        )
+                elif check == "two_level_hierarchy":
+                    p = row.get("parent")
+                    if p and parent_of.get(str(p)):
+                        problems.append(Problem("nested_group", raw.where("parent"), {"value": p}))
+                elif check == "true_level":
+                    lv = row.get("level")
+                    if (
+                        lv
+                        and true_levels
+                        and str(lv) not in true_levels
+                        and str(lv) in ({str(r["code"]) for r in levels.rows} if levels else set())
+                    ):
+                        problems.append(
+                            Problem(
+                                "not_a_true_level",
+                                raw.where("level"),
+                                {"value": lv, "levels": level_list},
+                            )
+                        )
+                elif check == "true_target_level":
+                    lv, tl = row.get("level"), row.get("target_level")
+                    if lv and str(lv) not in true_levels and (not tl or str(tl) not in true_levels):
+                        problems.append(
+                            Problem(
+                                "target_level_required",
+                                raw.where("target_level"),
+                                {"value": lv, "levels": level_list},
+                            )
+                        )
+                    elif tl and str(tl) not in true_levels:
+                        problems.append(
+                            Problem(
+                                "not_a_true_level",
+                                raw.where("target_level"),
+                                {"value": tl, "levels": level_list},
+                            )
+                        )
+                elif check == "places_or_candidates":
+                    if row.get("study_places") is None and row.get("candidates") is None:
+                        problems.append(Problem("places_or_candidates", raw.where("study_places")))
+                elif check == "low_mode_high":
+                    mode_col = "value" if "value" in row else "mode"
+                    lo, mo, hi = row.get("low"), row.get(mode_col), row.get("high")
+                    if (
+                        lo is not None
+                        and hi is not None
+                        and mo is not None
+                        and not (
+                            float(lo) <= float(mo) <= float(hi)  # type: ignore[arg-type]
+                        )
+                    ):
+                        problems.append(
+                            Problem(
+                                "low_mode_high",
+                                raw.where(mode_col),
+                                {"low": lo, "mode": mo, "high": hi},
+                            )
+                        )
+                elif check == "delay_order":
+                    a, b, c = row.get("delay_min"), row.get("delay_mode"), row.get("delay_max")
+                    if None not in (a, b, c) and not (a <= b <= c):  # type: ignore[operator]
+                        problems.append(
+                            Problem(
+                                "delay_order",
+                                raw.where("delay_mode"),
+                                {"low": a, "mode": b, "high": c},
+                            )
+                        )
+                elif check == "org_number":
+                    n = row.get("org_number")
+                    if n and not _org_number_ok(str(n)):
+                        problems.append(
+                            Problem("bad_org_number", raw.where("org_number"), {"value": n})
+                        )
+                elif check == "parameters_known":
+                    if str(row["name"]) not in KNOWN_PARAMETERS:
+                        problems.append(
+                            Problem(
+                                "unknown_parameter",
+                                raw.where("name"),
+                                {"value": row["name"], "known": ", ".join(KNOWN_PARAMETERS)},
+                            )
+                        )
+                elif check == "in_horizon":
+                    base, end = pvals.get("base_year"), pvals.get("end_year")
+                    y = row.get("year")
+                    if base and end and y is not None:
+                        lo_y, hi_y = int(base["value"]), int(end["value"])  # type: ignore[call-overload]
+                        if not lo_y <= int(y) <= hi_y:  # type: ignore[call-overload]
+                            problems.append(
+                                Problem(
+                                    "year_out_of_range",
+                                    raw.where("year"),
+                                    {"value": y, "minimum": lo_y, "maximum": hi_y},
+                                )
+                            )
+            _table_checks(check, t, typed, problems)
+
+
+def _table_checks(check: str, t: _Typed, typed: dict[str, _Typed], problems: list[Problem]) -> None:
+    if check == "ramp_monotone":
+        rows = sorted(zip(t.rows, t.raw, strict=True), key=lambda p: int(p[0]["year_since_start"]))  # type: ignore[call-overload]
+        previous = 0.0
+        for expected, (row, raw) in enumerate(rows, start=1):
+            year = int(row["year_since_start"])  # type: ignore[call-overload]
+            if year != expected:
+                problems.append(
+                    Problem(
+                        "ramp_gap",
+                        t.location,
+                        {"last": rows[-1][0]["year_since_start"], "missing": expected},
+                    )
+                )
+                break
+            share = float(row["share"])  # type: ignore[arg-type]
+            if share < previous:
+                problems.append(
+                    Problem(
+                        "ramp_not_monotone",
+                        raw.where("share"),
+                        {"value": share, "previous": previous},
+                    )
+                )
+            previous = share
+    elif check == "parameters_known":
+        names = {str(r["name"]) for r in t.rows}
+        for name in KNOWN_PARAMETERS:
+            if name not in names:
+                problems.append(Problem("missing_parameter", t.location, {"value": name}))
+        base = next((r for r in t.rows if r["name"] == "base_year"), None)
+        end = next((r for r in t.rows if r["name"] == "end_year"), None)
+        if base and end and float(end["value"]) < float(base["value"]):  # type: ignore[arg-type]
+            problems.append(
+                Problem(
+                    "horizon_order",
+                    t.location,
+                    {"base": base["value"], "end": end["value"]},
+                )
+            )
+    elif check == "role_mix_complete":
+        segs = typed.get("segments")
+        present = {(r["segment"], r["phase"]) for r in t.rows}
+        for s in segs.rows if segs else []:
+            for phase in ("startup", "mature"):
+                if (s["code"], phase) not in present:
+                    problems.append(
+                        Problem(
+                            "missing_mix_row", t.location, {"segment": s["code"], "phase": phase}
+                        )
+                    )
+    elif check == "role_profile_complete":
+        roles = typed.get("roles")
+        present_roles = {r["role"] for r in t.rows}
+        for r in roles.rows if roles else []:
+            if r["code"] not in present_roles:
+                problems.append(Problem("role_without_profile", t.location, {"value": r["code"]}))
+    elif check == "every_offer_has_areas":
+        offers = typed.get("education_offers")
+        covered = {r["offer"] for r in t.rows}
+        for o, raw in zip(offers.rows, offers.raw, strict=True) if offers else []:
+            if o["id"] not in covered:
+                problems.append(Problem("offer_without_areas", raw.where("id"), {"value": o["id"]}))
+
+
+_POLARS: dict[str, pl.DataType] = {
+    "str": pl.Utf8(),
+    "code": pl.Utf8(),
+    "ref": pl.Utf8(),
+    "int": pl.Int64(),
+    "year": pl.Int64(),
+    "float": pl.Float64(),
+    "bool": pl.Boolean(),
+    "refs": pl.List(pl.Utf8()),
+}
+
+
+def _frame(t: _Typed) -> pl.DataFrame:
+    schema: dict[str, pl.DataType] = {c.name: _POLARS[c.kind] for c in t.spec.columns}
+    if t.spec.with_source:
+        schema["source"] = pl.Utf8()
+    return pl.DataFrame(t.rows, schema=schema, orient="row")
+
+
+# ----------------------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Validated, typed tables for one scenario: defaults, replaced and overridden by a bundle."""
+
+    tables: Mapping[str, pl.DataFrame]
+    scenario: str | None
+    input_hash: str
+    label: str
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        return self.tables[name]
+
+    def parameter(self, name: str) -> float:
+        row = self.tables["parameters"].filter(pl.col("name") == name)
+        if row.height != 1:
+            msg = f"unknown parameter {name!r}"
+            raise KeyError(msg)
+        return float(row["value"][0])
+
+    def parameter_range(self, name: str) -> tuple[float, float, float]:
+        """(low, value, high); low and high fall back to the value where blank."""
+        row = self.tables["parameters"].filter(pl.col("name") == name).row(0, named=True)
+        value = float(row["value"])
+        low = value if row["low"] is None else float(row["low"])
+        high = value if row["high"] is None else float(row["high"])
+        return low, value, high
+
+
+def _empty_raw(name: str) -> RawTable:
+    spec = TABLES[name]
+    return RawTable(name, list(spec.column_names), [], Location(f"{name} (not given)"))
+
+
+def _hash(frames: Mapping[str, pl.DataFrame], scenario: str | None) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps({"scenario": scenario}).encode())
+    for name in sorted(frames):
+        df = frames[name]
+        spec = TABLES[name]
+        df = df.sort(list(spec.key)) if df.height else df
+        h.update(name.encode())
+        h.update(json.dumps(df.columns).encode())
+        for row in df.iter_rows():
+            h.update(json.dumps(row, default=str, ensure_ascii=False).encode())
+            h.update(b"\n")
+    return h.hexdigest()
+
+
+def scenario_names(raw: Mapping[str, RawTable]) -> list[str]:
+    """Scenario names of a raw bundle, in file order."""
+    t = raw.get("scenarios")
+    return [_norm(r.values.get("name")) for r in t.rows] if t else []
+
+
+def build_inputs(
+    raw_bundle: Mapping[str, RawTable], scenario: str | None, label: str = "bundle"
+) -> Inputs:
+    """Combine defaults and a raw bundle, apply overrides and a scenario, validate, type."""
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {n: t.copy() for n, t in _default_raw().items()}
+    for name, t in raw_bundle.items():
+        tables[name] = t.copy()
+    for name in BUNDLE_TABLES:
+        tables.setdefault(name, _empty_raw(name))
+    # Overrides and scenario definitions are typed first: their own errors come before their use.
+    control = {}
+    for name in ("scenarios", "overrides", "scenario_overrides"):
+        control[name] = _type_table(TABLES[name], tables[name], problems)
+    _apply_overrides(tables, control["overrides"].raw, problems)
+    if scenario is not None:
+        names = [str(r["name"]) for r in control["scenarios"].rows]
+        if scenario not in names:
+            raise BundleError(
+                [
+                    Problem(
+                        "unknown_scenario",
+                        tables["scenarios"].location,
+                        {"value": scenario, "known": ", ".join(names) or "-"},
+                    )
+                ]
+            )
+        chosen = [
+            raw
+            for row, raw in zip(
+                control["scenario_overrides"].rows, control["scenario_overrides"].raw, strict=True
+            )
+            if row["scenario"] == scenario
+        ]
+        _apply_overrides(tables, chosen, problems)
+    typed: dict[str, _Typed] = dict(control)
+    for name, spec in TABLES.items():
+        if name in typed:
+            continue
+        if spec.required and not tables[name].rows and name not in _default_raw():
+            problems.append(Problem("missing_table", Location(label), {"table": name}))
+        typed[name] = _type_table(spec, tables[name], problems)
+    _check_refs(typed, problems)
+    for typed_table in typed.values():
+        _check_sums(typed_table, problems)
+    _extra_checks(typed, problems)
+    if problems:
+        raise BundleError(_dedupe(problems))
+    frames = {name: _frame(t) for name, t in typed.items()}
+    return Inputs(frames, scenario, _hash(frames, scenario), label)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for p in problems:
+        k = (p.code, p.location, tuple(sorted((k, str(v)) for k, v in p.params.items())))
+        if k not in seen:
+            seen.add(k)
+            out.append(p)
+    return out
+
+
+def load_inputs(path: Path | str | None, scenario: str | None = None) -> Inputs:
+    """Load a bundle (``None``: the defaults alone) for one scenario; raise BundleError."""
+    if path is None:
+        return build_inputs({}, scenario, "defaults")
+    p = Path(path)
+    return build_inputs(read_raw(p), scenario, p.name or str(p))
+
+
+def check_bundle(path: Path | str) -> list[Problem]:
+    """Every problem of a bundle: its base form and each of its scenarios."""
+    p = Path(path)
+    try:
+        raw = read_raw(p)
+    except BundleError as exc:
+        return exc.problems
+    found: list[Problem] = []
+    for scenario in [None, *scenario_names(raw)]:
+        try:
+            build_inputs(raw, scenario or None, p.name)
+        except BundleError as exc:
+            found.extend(exc.problems)
+    return _dedupe(found)
+
+
+def iter_scenarios(path: Path | str) -> Iterator[str]:
+    """Scenario names of a bundle on disk."""
+    yield from scenario_names(read_raw(Path(path)))
+
+
+if __name__ == "__main__":  # a quick check while editing data: python -m battkomp.engine.bundle DIR
+    import sys
+
+    target = sys.argv[1] if len(sys.argv) > 1 else str(DEMO_DIR)
+    found = check_bundle(target)
+    for prob in found:
+        print(prob.message("en"))
+    print(f"{len(found)} problem(s)")
+    raise SystemExit(2 if found else 0)

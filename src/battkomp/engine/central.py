@@ -1,0 +1,228 @@
+"""The central run in full detail: segment × region × role × level × area × year.
+
+The central run sets every uncertain input to its expected value (realisation probability times
+the delay-averaged staffing profile; modes elsewhere). National expansion per cell is shared out
+to the detailed rows in proportion to their own growth, and national supply in proportion to their
+openings, so the detail sums to the national central figures. Survey answers appear as rows of
+kind ``reported``; supply in cells without openings appears as ``unallocated_supply``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from battkomp.engine.model import Compiled, national_flows
+from battkomp.engine.montecarlo import expected_draw
+
+
+def central_detail(cm: Compiled, survey: pl.DataFrame) -> pl.DataFrame:
+    """The detailed central table (one row per non-empty detail cell and year)."""
+    tax = cm.tax
+    L, A, R = len(tax.levels), len(tax.areas), len(tax.roles)
+    C = L * A
+    T = len(cm.years)
+    dr = expected_draw(cm)
+    fl = national_flows(cm, dr)
+    jobs, st = dr.facility_jobs[0], dr.facility_startup[0]  # (F, T+1)
+    m = cm.mask
+    parts = {
+        "cur_s": st[:, 1:] * m,
+        "cur_m": (jobs[:, 1:] - st[:, 1:]) * m,
+        "prev_s": st[:, :-1] * m,
+        "prev_m": (jobs[:, :-1] - st[:, :-1]) * m,
+    }
+    pairs = sorted({(int(s), int(r)) for s, r in zip(cm.fac_segment, cm.fac_region, strict=True)})
+    G = len(pairs)
+    g_of = {p: i for i, p in enumerate(pairs)}
+    onehot = np.zeros((len(cm.facility_ids), G))
+    for f, (s, r) in enumerate(zip(cm.fac_segment, cm.fac_region, strict=True)):
+        onehot[f, g_of[(int(s), int(r))]] = 1.0
+    grouped = {k: onehot.T @ v for k, v in parts.items()}  # (G, T)
+    seg_of_g = np.array([p[0] for p in pairs], dtype=np.int64)
+    mix_s = cm.role_mix[seg_of_g, 0, :] if G else np.zeros((0, R))  # (G, R)
+    mix_m = cm.role_mix[seg_of_g, 1, :] if G else np.zeros((0, R))
+    prof = cm.profile_rc  # (R, C)
+    ef, stay = float(dr.exit_factor[0]), float(dr.stay_years[0])
+
+    def split(s_part: np.ndarray, m_part: np.ndarray, rs: np.ndarray, rm: np.ndarray) -> np.ndarray:
+        # (G, T) × (G, R) × (R, C) -> (G, T, R, C)
+        out: np.ndarray = np.einsum(
+            "gt,gr,rc->gtrc", s_part, mix_s * rs[None, :], prof
+        ) + np.einsum("gt,gr,rc->gtrc", m_part, mix_m * rm[None, :], prof)
+        return out
+
+    ones = np.ones(R)
+    e_cur = split(grouped["cur_s"], grouped["cur_m"], ones, ones)
+    e_prev = split(grouped["prev_s"], grouped["prev_m"], ones, ones)
+    repl = split(
+        grouped["prev_s"],
+        grouped["prev_m"],
+        cm.exit_base * ef + cm.expat_share / stay,
+        cm.exit_base * ef,
+    )
+    growth = np.maximum(e_cur - e_prev, 0.0)
+    growth_total = growth.sum(axis=(0, 2))  # (T, C)
+    nat_exp = fl.expansion[0]
+    factor = np.where(
+        growth_total > 0, nat_exp / np.where(growth_total > 0, growth_total, 1.0), 0.0
+    )
+    expansion = growth * factor[None, :, None, :]
+    openings = expansion + repl
+
+    supply_total = (fl.supply_education + fl.supply_retraining + fl.supply_recruitment)[0]
+    open_total = fl.openings[0]
+    share = np.where(
+        open_total > 0, supply_total / np.where(open_total > 0, open_total, 1.0), 0.0
+    )  # supply per opening, per (T, C)
+
+    g_idx, t_idx, r_idx, c_idx = np.nonzero((e_cur > 1e-9) | (openings > 1e-9))
+    model_rows = pl.DataFrame(
+        {
+            "kind": ["imputed"] * len(g_idx),
+            "segment": [tax.segments[seg_of_g[g]] for g in g_idx],
+            "region": [tax.regions[pairs[g][1]] for g in g_idx],
+            "role": [tax.roles[r] for r in r_idx],
+            "level": [tax.levels[c // A] for c in c_idx],
+            "area": [tax.areas[c % A] for c in c_idx],
+            "year": cm.years[t_idx].astype(np.int64),
+            "headcount": e_cur[g_idx, t_idx, r_idx, c_idx],
+            "expansion": expansion[g_idx, t_idx, r_idx, c_idx],
+            "replacement": repl[g_idx, t_idx, r_idx, c_idx],
+            "openings": openings[g_idx, t_idx, r_idx, c_idx],
+        },
+        schema_overrides={"expansion": pl.Float64, "replacement": pl.Float64},
+    )
+    base, end = int(cm.years[0]), int(cm.years[-1])
+    sv = survey.filter((pl.col("year") >= base) & (pl.col("year") <= end))
+    reported = sv.select(
+        pl.lit("reported").alias("kind"),
+        "segment",
+        "region",
+        "role",
+        "level",
+        "area",
+        pl.col("year").cast(pl.Int64),
+        pl.col("total_staff").alias("headcount"),
+        pl.lit(None, dtype=pl.Float64).alias("expansion"),
+        pl.lit(None, dtype=pl.Float64).alias("replacement"),
+        pl.col("new_hires").alias("openings"),
+    )
+    carried = _carried_forward(cm, sv, ef)
+    detail = pl.concat([model_rows, reported, carried], how="vertical_relaxed")
+    share_frame = _cell_frame(cm, {"supply_per_opening": share})
+    detail = (
+        detail.join(share_frame, on=["year", "level", "area"], how="left")
+        .with_columns((pl.col("openings") * pl.col("supply_per_opening")).alias("supply"))
+        .drop("supply_per_opening")
+        .with_columns((pl.col("openings") - pl.col("supply")).alias("gap"))
+    )
+    # supply in cells with no openings at all stays visible, unallocated to any segment or region
+    t_u, c_u = np.nonzero((open_total <= 0) & (supply_total > 1e-9))
+    if len(t_u):
+        extra = pl.DataFrame(
+            {
+                "kind": ["unallocated_supply"] * len(t_u),
+                "segment": [None] * len(t_u),
+                "region": [None] * len(t_u),
+                "role": [None] * len(t_u),
+                "level": [tax.levels[c // A] for c in c_u],
+                "area": [tax.areas[c % A] for c in c_u],
+                "year": cm.years[t_u].astype(np.int64),
+                "headcount": [0.0] * len(t_u),
+                "expansion": [0.0] * len(t_u),
+                "replacement": [0.0] * len(t_u),
+                "openings": [0.0] * len(t_u),
+                "supply": supply_total[t_u, c_u],
+                "gap": -supply_total[t_u, c_u],
+            },
+            schema=detail.schema,
+        )
+        detail = pl.concat([detail, extra])
+    _ = (C, T)
+    return detail.with_columns(
+        pl.col("area").replace_strict(tax.area_parent, default=pl.col("area")).alias("area_group")
+    ).sort("year", "kind", "segment", "region", "role", "level", "area", nulls_last=True)
+
+
+def _carried_forward(cm: Compiled, survey: pl.DataFrame, exit_factor: float) -> pl.DataFrame:
+    """Respondents without facilities keep their last answered staff after their last year."""
+    owners = set(cm.fac_org)
+    exit_rate = dict(zip(cm.tax.roles, (cm.exit_base * exit_factor).tolist(), strict=True))
+    later = pl.DataFrame({"year": cm.years.astype(np.int64)})
+    frames = []
+    for org in sorted({str(o) for o in survey["organisation"]} - owners):
+        own = survey.filter(pl.col("organisation") == org)
+        last = int(own["year"].max())  # type: ignore[arg-type]
+        rows = (
+            own.filter(pl.col("year") == last)
+            .drop("year")
+            .join(later.filter(pl.col("year") > last), how="cross")
+        )
+        frames.append(rows)
+    rows = pl.concat(frames) if frames else survey.head(0)
+    replacement = pl.col("total_staff") * pl.col("role").replace_strict(
+        exit_rate, default=0.0, return_dtype=pl.Float64
+    )
+    return rows.select(
+        pl.lit("carried_forward").alias("kind"),
+        "segment",
+        "region",
+        "role",
+        "level",
+        "area",
+        pl.col("year").cast(pl.Int64),
+        pl.col("total_staff").cast(pl.Float64).alias("headcount"),
+        pl.lit(0.0).alias("expansion"),
+        replacement.alias("replacement"),
+        replacement.alias("openings"),
+    )
+
+
+def _cell_frame(cm: Compiled, arrays: dict[str, np.ndarray]) -> pl.DataFrame:
+    tax = cm.tax
+    A = len(tax.areas)
+    T, C = next(iter(arrays.values())).shape
+    t_grid, c_grid = np.meshgrid(np.arange(T), np.arange(C), indexing="ij")
+    t_idx, c_idx = t_grid.ravel(), c_grid.ravel()
+    data: dict[str, object] = {
+        "year": cm.years[t_idx].astype(np.int64),
+        "level": [tax.levels[c // A] for c in c_idx],
+        "area": [tax.areas[c % A] for c in c_idx],
+    }
+    for k, v in arrays.items():
+        data[k] = v.ravel()
+    return pl.DataFrame(data)
+
+
+def coverage(detail: pl.DataFrame) -> pl.DataFrame:
+    """Per year: openings reported by respondents, carried forward from their last answer, and
+    imputed by the capacity model; ``coverage`` is the reported share."""
+    return (
+        detail.filter(pl.col("kind") != "unallocated_supply")
+        .group_by("year")
+        .agg(
+            pl.col("openings")
+            .filter(pl.col("kind") == "reported")
+            .sum()
+            .alias("reported_openings"),
+            pl.col("openings")
+            .filter(pl.col("kind") == "carried_forward")
+            .sum()
+            .alias("carried_forward_openings"),
+            pl.col("openings").filter(pl.col("kind") == "imputed").sum().alias("imputed_openings"),
+        )
+        .with_columns(
+            (
+                pl.col("reported_openings")
+                / (
+                    pl.col("reported_openings")
+                    + pl.col("carried_forward_openings")
+                    + pl.col("imputed_openings")
+                )
+            )
+            .fill_nan(0.0)
+            .alias("coverage")
+        )
+        .sort("year")
+    )

@@ -1,0 +1,557 @@
+"""Compile validated inputs into arrays, and the vectorised equations of DOMAIN §5.
+
+Arrays are laid out with a leading *draw* axis ``d`` (one draw for the central run), then years
+``t`` and the national cell ``c`` = education level × competence area (``c = level * A + area``).
+Everything here is deterministic: random numbers come in as arguments (``montecarlo.py``).
+
+Demand from capacity (equation 1). Each increase ``ΔC_j`` of a facility's planned capacity in year
+``y_j`` starts its own staffing ramp, and staffing never exceeds full staffing of the capacity in
+place::
+
+    jobs_f(t) = I_f × min(C_f(t), Σ_j ΔC_j⁺ × ramp(t − y_j + 1))
+
+so a single plan of 6 500 / I GWh reproduces the Tesla plan's 300, 2 000, 4 000 and 6 500 staff in
+years 1, 3, 5 and 8, and a cut in capacity cuts staffing at once.
+
+>>> import numpy as np
+>>> ramp = np.array([0.5, 1.0])
+>>> staffing_profile(np.array([2030]), np.array([10.0]), ramp, np.arange(2029, 2033))
+array([ 0.,  5., 10., 10.])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from battkomp.engine.bundle import Inputs
+from battkomp.engine.taxonomy import Taxonomy
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+B = NDArray[np.bool_]
+
+
+def staffing_profile(plan_years: I64, plan_caps: F64, ramp: F64, years: I64) -> F64:
+    """Capacity-equivalent staffing (GWh) in each of ``years`` for one plan on its own timeline."""
+    order = np.argsort(plan_years, kind="stable")
+    py, pc = plan_years[order], plan_caps[order]
+    increments = np.diff(pc, prepend=0.0)
+    # capacity in place: the last plan value at or before the year (0 before the first)
+    idx = np.searchsorted(py, years, side="right") - 1
+    in_place = np.where(idx >= 0, pc[np.clip(idx, 0, None)], 0.0)
+    ramped = np.zeros(len(years))
+    for y, inc in zip(py, increments, strict=True):
+        if inc <= 0:
+            continue
+        since = years - y + 1
+        share = np.where(since >= 1, ramp[np.clip(since - 1, 0, len(ramp) - 1)], 0.0)
+        ramped += inc * share
+    result: F64 = np.minimum(in_place, ramped)
+    return result
+
+
+def delay_pmf(dmin: int, dmode: int, dmax: int, k_max: int) -> F64:
+    """Integer delays 0..k_max-1 from a triangular distribution on [dmin-½, dmax+½] with mode dmode.
+
+    >>> delay_pmf(0, 0, 0, 3).tolist()
+    [1.0, 0.0, 0.0]
+    >>> p = delay_pmf(0, 1, 2, 3); round(float(p.sum()), 12), bool(p[1] > p[0])
+    (1.0, True)
+    """
+    pmf = np.zeros(k_max)
+    if dmin == dmax:
+        pmf[dmin] = 1.0
+        return pmf
+    a, b, c = dmin - 0.5, dmax + 0.5, float(dmode)
+
+    def cdf(x: float) -> float:
+        if x <= a:
+            return 0.0
+        if x >= b:
+            return 1.0
+        if x <= c:
+            return (x - a) ** 2 / ((b - a) * (c - a)) if c > a else 0.0
+        return 1.0 - (b - x) ** 2 / ((b - a) * (b - c)) if b > c else 1.0
+
+    for k in range(dmin, dmax + 1):
+        pmf[k] = cdf(k + 0.5) - cdf(k - 0.5)
+    pmf /= pmf.sum()
+    return pmf
+
+
+def triangular(u: F64, low: F64 | float, mode: F64 | float, high: F64 | float) -> F64:
+    """Inverse CDF of the triangular distribution; a degenerate range gives the mode.
+
+    >>> triangular(np.array([0.0, 0.5, 1.0]), 90.0, 140.0, 180.0).round(3).tolist()
+    [90.0, 136.077, 180.0]
+    """
+    a = np.asarray(low, dtype=float)
+    c = np.asarray(mode, dtype=float)
+    b = np.asarray(high, dtype=float)
+    width = b - a
+    safe = np.where(width > 0, width, 1.0)
+    split = np.where(width > 0, (c - a) / safe, 0.0)
+    left = a + np.sqrt(np.clip(u * safe * (c - a), 0.0, None))
+    right = b - np.sqrt(np.clip((1.0 - u) * safe * (b - c), 0.0, None))
+    out: F64 = np.where(width > 0, np.where(u < split, left, right), c)
+    return out
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """Everything one scenario's model needs, as arrays. Picklable, so draws can run elsewhere."""
+
+    scenario: str | None
+    input_hash: str
+    tax: Taxonomy
+    years: I64  # (T,)
+    # facilities
+    facility_ids: tuple[str, ...]
+    fac_segment: I64  # (F,) index into tax.segments
+    fac_region: I64  # (F,) index into tax.regions
+    fac_org: tuple[str, ...]
+    fac_prob: F64  # (F,)
+    fac_intensity: F64  # (F,) jobs per GWh at the intensity mode
+    delay_cdf: F64  # (F, K) cumulative
+    delay_pmf: F64  # (F, K)
+    profile: F64  # (F, K, T+1) capacity-equivalent staffing for delay k, years base-1..end
+    startup: F64  # (F, K, T+1) 1 while in the start-up years
+    mask: F64  # (F, T) 0 where the owner's survey answer replaces the model that year
+    # uncertain parameters
+    intensity_tri: F64  # (S, 3) low, mode, high
+    role_mix: F64  # (S, 2, R) phase 0 start-up, 1 mature
+    mix_concentration: tuple[float, float]  # start-up, mature
+    profile_rc: F64  # (R, C)
+    exit_base: F64  # (R,) retirement + turnover
+    expat_share: F64  # (R,)
+    exit_factor_tri: tuple[float, float, float]
+    stay_tri: tuple[float, float, float]
+    capture_factor_tri: tuple[float, float, float]
+    recruit_factor_tri: tuple[float, float, float]
+    multiplier_tri: F64  # (2, 3) indirect, induced × low, mode, high
+    # survey (reported)
+    survey_new: F64  # (T, C)
+    survey_staff: F64  # (T, C)
+    carried_staff: F64  # (T, C) respondents without facilities, after their last answered year
+    carried_exits: F64  # (T, C) their yearly exits at the base exit rates
+    # supply
+    offer_ids: tuple[str, ...]
+    offer_capture: F64  # (O,)
+    offer_grads: F64  # (O, T, C) graduates × status probability × area weight, before capture
+    retraining: F64  # (T, C)
+    recruit_cell_cap: F64  # (T, C)
+    recruit_level_cap: F64  # (T, L)
+    # time squeeze
+    lever_codes: tuple[str, ...]
+    lever_horizon: tuple[str, ...]
+    lever_lead: F64  # (V, L) years from base year until the lever delivers at the level; inf = n/a
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.tax.levels) * len(self.tax.areas)
+
+    @property
+    def base_year(self) -> int:
+        return int(self.years[0])
+
+
+def _tri(inputs: Inputs, name: str) -> tuple[float, float, float]:
+    return inputs.parameter_range(name)
+
+
+def compile_inputs(inputs: Inputs) -> Compiled:
+    """Turn validated inputs of one scenario into a :class:`Compiled` model."""
+    tax = Taxonomy.from_inputs(inputs)
+    base, end = int(inputs.parameter("base_year")), int(inputs.parameter("end_year"))
+    years = np.arange(base, end + 1, dtype=np.int64)
+    ext_years = np.arange(base - 1, end + 1, dtype=np.int64)
+    T, L, A, R, S = len(years), len(tax.levels), len(tax.areas), len(tax.roles), len(tax.segments)
+    C = L * A
+    seg_ix = {s: i for i, s in enumerate(tax.segments)}
+    reg_ix = {s: i for i, s in enumerate(tax.regions)}
+    role_ix = {s: i for i, s in enumerate(tax.roles)}
+    lvl_ix = {s: i for i, s in enumerate(tax.levels)}
+    area_ix = {s: i for i, s in enumerate(tax.areas)}
+
+    def cell(level: str, area: str) -> int:
+        return lvl_ix[level] * A + area_ix[area]
+
+    ramp = inputs["ramp"].sort("year_since_start")["share"].to_numpy().astype(float)
+    startup_years = int(inputs.parameter("startup_years"))
+    intensity = {
+        str(r["segment"]): (float(r["low"]), float(r["mode"]), float(r["high"]))
+        for r in inputs["labour_intensity"].iter_rows(named=True)
+    }
+    intensity_tri = np.array(
+        [intensity.get(s, (0.0, 0.0, 0.0)) for s in tax.segments], dtype=float
+    ).reshape(S, 3)
+
+    # ---- facilities
+    fac = inputs["facilities"]
+    plans = inputs["capacity_plans"]
+    F = fac.height
+    k_max = int(fac["delay_max"].max() or 0) + 1 if F else 1  # type: ignore[arg-type]
+    profile = np.zeros((F, k_max, T + 1))
+    startup = np.zeros((F, k_max, T + 1))
+    pmf = np.zeros((F, k_max))
+    survey = inputs["survey_needs"]
+    answered = {
+        (str(o), int(y)) for o, y in zip(survey["organisation"], survey["year"], strict=True)
+    }
+    mask = np.ones((F, T))
+    fac_rows = list(fac.iter_rows(named=True))
+    for f, row in enumerate(fac_rows):
+        p = plans.filter(pl.col("facility") == row["id"])
+        py = p["year"].to_numpy().astype(np.int64)
+        pc = p["capacity"].to_numpy().astype(float)
+        for k in range(k_max):
+            profile[f, k] = staffing_profile(py + k, pc, ramp, ext_years)
+            since = ext_years - (int(row["start_year"]) + k) + 1
+            startup[f, k] = ((since >= 1) & (since <= startup_years)).astype(float)
+        pmf[f] = delay_pmf(
+            int(row["delay_min"]), int(row["delay_mode"]), int(row["delay_max"]), k_max
+        )
+        for t, y in enumerate(years):
+            if (str(row["organisation"]), int(y)) in answered:
+                mask[f, t] = 0.0
+    fac_intensity = np.array(
+        [
+            float(r["intensity"])
+            if r["intensity"] is not None
+            else intensity.get(str(r["segment"]), (0.0, 0.0, 0.0))[1]
+            for r in fac_rows
+        ],
+        dtype=float,
+    )
+
+    # ---- mix, profiles and exits
+    role_mix = np.zeros((S, 2, R))
+    for r in inputs["role_mix"].iter_rows(named=True):
+        role_mix[seg_ix[r["segment"]], 0 if r["phase"] == "startup" else 1, role_ix[r["role"]]] = (
+            float(r["share"])
+        )
+    profile_rc = np.zeros((R, C))
+    for r in inputs["role_profile"].iter_rows(named=True):
+        profile_rc[role_ix[r["role"]], cell(r["level"], r["area"])] += float(r["share"])
+    exit_base = np.zeros(R)
+    expat = np.zeros(R)
+    for r in inputs["exit_rates"].iter_rows(named=True):
+        exit_base[role_ix[r["role"]]] = float(r["retirement"]) + float(r["turnover"])
+        expat[role_ix[r["role"]]] = float(r["expat_share_startup"])
+    mult = {
+        str(r["kind"]): (float(r["low"]), float(r["mode"]), float(r["high"]))
+        for r in inputs["multipliers"].iter_rows(named=True)
+    }
+    multiplier_tri = np.array(
+        [mult.get("indirect", (0.0, 0.0, 0.0)), mult.get("induced", (0.0, 0.0, 0.0))]
+    )
+
+    # ---- survey answers (reported demand)
+    survey_new = np.zeros((T, C))
+    survey_staff = np.zeros((T, C))
+    for r in survey.iter_rows(named=True):
+        t = int(r["year"]) - base
+        if 0 <= t < T:
+            survey_new[t, cell(r["level"], r["area"])] += float(r["new_hires"])
+            survey_staff[t, cell(r["level"], r["area"])] += float(r["total_staff"])
+
+    # Respondents the capacity model does not cover keep their last answered staff afterwards,
+    # replacing those who leave.
+    carried_staff = np.zeros((T, C))
+    carried_exits = np.zeros((T, C))
+    owners = {str(r["organisation"]) for r in fac.iter_rows(named=True)}
+    for org, last, rows in _carried_rows(survey, owners):
+        for r in rows:
+            c = cell(str(r["level"]), str(r["area"]))
+            staff = float(r["total_staff"])  # type: ignore[arg-type]
+            for t, y in enumerate(years):
+                if y > last:
+                    carried_staff[t, c] += staff
+                    carried_exits[t, c] += staff * exit_base[role_ix[str(r["role"])]]
+        _ = org
+
+    # ---- education supply
+    levels_df = inputs["education_levels"]
+    lvl_duration = dict(zip(levels_df["code"], levels_df["duration_years"], strict=True))
+    lvl_completion = dict(zip(levels_df["code"], levels_df["completion_rate"], strict=True))
+    status_p = dict(
+        zip(inputs["offer_status"]["status"], inputs["offer_status"]["probability"], strict=True)
+    )
+    capture_default = dict(
+        zip(inputs["capture_share"]["level"], inputs["capture_share"]["mode"], strict=True)
+    )
+    areas_of: dict[str, list[tuple[str, float]]] = {}
+    for r in inputs["offer_areas"].iter_rows(named=True):
+        areas_of.setdefault(str(r["offer"]), []).append((str(r["area"]), float(r["weight"])))
+    offers = list(inputs["education_offers"].iter_rows(named=True))
+    n_offers = len(offers)
+    offer_grads = np.zeros((n_offers, T, C))
+    offer_capture = np.zeros(n_offers)
+    for o, r in enumerate(offers):
+        level = str(r["level"])
+        counted = str(r["target_level"] or level)
+        duration = float(
+            r["duration_years"] if r["duration_years"] is not None else lvl_duration[level]
+        )
+        completion = float(
+            r["completion_rate"] if r["completion_rate"] is not None else lvl_completion[level]
+        )
+        grads = (
+            float(r["candidates"])
+            if r["candidates"] is not None
+            else float(r["study_places"]) * completion
+        )
+        first = int(r["first_intake"]) + math.floor(duration)
+        offer_capture[o] = float(
+            r["capture_share"]
+            if r["capture_share"] is not None
+            else capture_default.get(level, 0.0)
+        )
+        prob = float(status_p.get(r["status"], 0.0))
+        for area, weight in areas_of.get(str(r["id"]), []):
+            for t, y in enumerate(years):
+                if y >= first:
+                    offer_grads[o, t, cell(counted, area)] += grads * prob * weight
+
+    # ---- retraining supply: each pool's available people per year deplete the pool geometrically
+    retraining = np.zeros((T, C))
+    pools = {str(r["id"]): r for r in inputs["retraining_pools"].iter_rows(named=True)}
+    for r in inputs["retraining_paths"].iter_rows(named=True):
+        pool = pools[str(r["pool"])]
+        dist = _role_areas(profile_rc[role_ix[r["target_role"]]], lvl_ix[r["level"]], L, A)
+        s = float(pool["share_available"])
+        for t, y in enumerate(years):
+            started = int(y) - math.floor(float(r["duration_years"]))
+            i = started - int(pool["first_year"])
+            if i < 0:
+                continue
+            flow = float(pool["size"]) * s * (1.0 - s) ** i * float(r["share"])
+            retraining[t, lvl_ix[r["level"]] * A : (lvl_ix[r["level"]] + 1) * A] += flow * dist
+
+    # ---- recruitment from abroad
+    recruit_cell_cap = np.zeros((T, C))
+    recruit_level_cap = np.zeros((T, L))
+    for r in inputs["recruitment_channels"].iter_rows(named=True):
+        opens = max(int(r["first_year"]), base) + float(r["lead_time_months"]) / 12.0
+        frac = np.clip(years + 1 - opens, 0.0, 1.0) * (years >= int(r["first_year"]))
+        cap = float(r["cap_per_year"]) * frac
+        if r["area"]:
+            recruit_cell_cap[:, cell(r["level"], r["area"])] += cap
+        else:
+            recruit_level_cap[:, lvl_ix[r["level"]]] += cap
+
+    # ---- levers of the time squeeze
+    lever_rows = list(inputs["levers"].iter_rows(named=True))
+    lever_lead = np.full((len(lever_rows), L), np.inf)
+    for v, r in enumerate(lever_rows):
+        for lv in r["levels"]:
+            if lv in lvl_ix:
+                extra = float(lvl_duration[lv]) if r["adds_programme_duration"] else 0.0
+                lever_lead[v, lvl_ix[lv]] = float(r["lead_time_years"]) + extra
+
+    return Compiled(
+        scenario=inputs.scenario,
+        input_hash=inputs.input_hash,
+        tax=tax,
+        years=years,
+        facility_ids=tuple(str(r["id"]) for r in fac_rows),
+        fac_segment=np.array([seg_ix[r["segment"]] for r in fac_rows], dtype=np.int64),
+        fac_region=np.array([reg_ix[r["region"]] for r in fac_rows], dtype=np.int64),
+        fac_org=tuple(str(r["organisation"]) for r in fac_rows),
+        fac_prob=np.array([float(r["realisation_probability"]) for r in fac_rows]),
+        fac_intensity=fac_intensity,
+        delay_cdf=np.cumsum(pmf, axis=1),
+        delay_pmf=pmf,
+        profile=profile,
+        startup=startup,
+        mask=mask,
+        intensity_tri=intensity_tri,
+        role_mix=role_mix,
+        mix_concentration=(
+            inputs.parameter("mix_concentration_startup"),
+            inputs.parameter("mix_concentration"),
+        ),
+        profile_rc=profile_rc,
+        exit_base=exit_base,
+        expat_share=expat,
+        exit_factor_tri=_tri(inputs, "exit_rate_factor"),
+        stay_tri=_tri(inputs, "expat_stay_years"),
+        capture_factor_tri=_tri(inputs, "capture_share_factor"),
+        recruit_factor_tri=_tri(inputs, "recruitment_cap_factor"),
+        multiplier_tri=multiplier_tri,
+        survey_new=survey_new,
+        survey_staff=survey_staff,
+        carried_staff=carried_staff,
+        carried_exits=carried_exits,
+        offer_ids=tuple(str(r["id"]) for r in offers),
+        offer_capture=offer_capture,
+        offer_grads=offer_grads,
+        retraining=retraining,
+        recruit_cell_cap=recruit_cell_cap,
+        recruit_level_cap=recruit_level_cap,
+        lever_codes=tuple(str(r["code"]) for r in lever_rows),
+        lever_horizon=tuple(str(r["horizon"]) for r in lever_rows),
+        lever_lead=lever_lead,
+    )
+
+
+def _carried_rows(
+    survey: pl.DataFrame, owners: set[str]
+) -> list[tuple[str, int, list[dict[str, object]]]]:
+    """For each respondent without facilities: its last answered year and that year's rows."""
+    out = []
+    for org in sorted({str(o) for o in survey["organisation"]} - owners):
+        own = survey.filter(pl.col("organisation") == org)
+        last = int(own["year"].max())  # type: ignore[arg-type]
+        out.append((org, last, list(own.filter(pl.col("year") == last).iter_rows(named=True))))
+    return out
+
+
+def _role_areas(role_profile: F64, level: int, n_levels: int, n_areas: int) -> F64:
+    """A role's area distribution at one level (or over all levels if it has none there)."""
+    grid = role_profile.reshape(n_levels, n_areas)
+    row = grid[level]
+    if row.sum() <= 0:
+        row = grid.sum(axis=0)
+    total = row.sum()
+    out: F64 = row / total if total > 0 else np.full(n_areas, 1.0 / n_areas)
+    return out
+
+
+# ------------------------------------------------------------------------------ block equations
+
+
+@dataclass(frozen=True)
+class Draws:
+    """The uncertain inputs of ``D`` draws (the central run is one draw at the expected values)."""
+
+    facility_jobs: F64  # (D, F, T+1) direct jobs of each facility, years base-1..end
+    facility_startup: F64  # (D, F, T+1) jobs of each facility that are in start-up years
+    mix: F64  # (D, S, 2, R)
+    exit_factor: F64  # (D,)
+    stay_years: F64  # (D,)
+    capture_factor: F64  # (D,)
+    recruit_factor: F64  # (D,)
+    multipliers: F64  # (D, 2)
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Yearly national flows per draw, year and cell."""
+
+    headcount: F64
+    expansion: F64
+    replacement: F64
+    openings: F64
+    supply_education: F64
+    supply_retraining: F64
+    supply_recruitment: F64
+    gap: F64
+    cumulative_gap: F64
+    direct_jobs: F64  # (D, T)
+    indirect_jobs: F64  # (D, T)
+    induced_jobs: F64  # (D, T)
+
+
+def segment_phase_jobs(cm: Compiled, dr: Draws) -> tuple[F64, F64]:
+    """Imputed jobs per draw × segment·phase × year, now and a year earlier (same facilities)."""
+    S = len(cm.tax.segments)
+    seg_onehot = np.zeros((len(cm.facility_ids), S))
+    seg_onehot[np.arange(len(cm.facility_ids)), cm.fac_segment] = 1.0
+    jobs, st = dr.facility_jobs, dr.facility_startup
+    m = cm.mask[None, :, :]
+    cur_s = st[:, :, 1:] * m
+    cur_m = (jobs[:, :, 1:] - st[:, :, 1:]) * m
+    prev_s = st[:, :, :-1] * m
+    prev_m = (jobs[:, :, :-1] - st[:, :, :-1]) * m
+    cur = np.stack(
+        [np.einsum("dft,fs->dst", cur_s, seg_onehot), np.einsum("dft,fs->dst", cur_m, seg_onehot)],
+        axis=2,
+    )
+    prev = np.stack(
+        [
+            np.einsum("dft,fs->dst", prev_s, seg_onehot),
+            np.einsum("dft,fs->dst", prev_m, seg_onehot),
+        ],
+        axis=2,
+    )
+    return cur, prev  # (D, S, 2, T)
+
+
+def national_flows(cm: Compiled, dr: Draws) -> Flows:
+    """Demand, openings, supply and gap per draw × year × cell (DOMAIN §5 steps 1, 2, 4, 5)."""
+    D = dr.mix.shape[0]
+    cur, prev = segment_phase_jobs(cm, dr)
+    mix_cells = np.einsum("dspr,rc->dspc", dr.mix, cm.profile_rc)
+    exit_cells = np.einsum("dspr,rc->dspc", dr.mix, cm.profile_rc * cm.exit_base[:, None])
+    expat_cells = np.einsum("dspr,rc->dspc", dr.mix, cm.profile_rc * cm.expat_share[:, None])
+    expat_cells[:, :, 1, :] = 0.0  # only start-up staff include temporary specialists
+    rates = (
+        dr.exit_factor[:, None, None, None] * exit_cells
+        + expat_cells / dr.stay_years[:, None, None, None]
+    )
+    e_cur = np.einsum("dspt,dspc->dtc", cur, mix_cells)
+    e_prev = np.einsum("dspt,dspc->dtc", prev, mix_cells)
+    replacement = (
+        np.einsum("dspt,dspc->dtc", prev, rates)
+        + cm.carried_exits[None] * dr.exit_factor[:, None, None]
+    )
+    expansion = np.maximum(e_cur - e_prev, 0.0)
+    openings = expansion + replacement + cm.survey_new[None]
+    headcount = e_cur + cm.survey_staff[None] + cm.carried_staff[None]
+
+    capture = np.minimum(cm.offer_capture[None, :] * dr.capture_factor[:, None], 1.0)  # (D, O)
+    n_offers, T, C = cm.offer_grads.shape
+    education = (capture @ cm.offer_grads.reshape(n_offers, T * C)).reshape(D, T, C)
+    retraining = np.broadcast_to(cm.retraining[None], (D, T, C))
+    recruitment = recruit(cm, openings - education - retraining, dr.recruit_factor)
+    gap = openings - education - retraining - recruitment
+    cumulative = cumulative_gap(gap)
+    direct = headcount.sum(axis=2)
+    return Flows(
+        headcount=headcount,
+        expansion=expansion,
+        replacement=replacement,
+        openings=openings,
+        supply_education=education,
+        supply_retraining=np.array(retraining),
+        supply_recruitment=recruitment,
+        gap=gap,
+        cumulative_gap=cumulative,
+        direct_jobs=direct,
+        indirect_jobs=direct * dr.multipliers[:, 0:1],
+        induced_jobs=direct * dr.multipliers[:, 1:2],
+    )
+
+
+def recruit(cm: Compiled, shortfall: F64, factor: F64) -> F64:
+    """Recruitment from abroad: area channels first, then level-wide channels pro rata."""
+    need = np.maximum(shortfall, 0.0)
+    D, T, C = need.shape
+    L, A = len(cm.tax.levels), len(cm.tax.areas)
+    specific = np.minimum(need, cm.recruit_cell_cap[None] * factor[:, None, None])
+    rest = (need - specific).reshape(D, T, L, A)
+    total = rest.sum(axis=3)
+    cap = cm.recruit_level_cap[None] * factor[:, None, None]
+    ratio = np.where(total > 0, np.minimum(cap / np.where(total > 0, total, 1.0), 1.0), 0.0)
+    out: F64 = specific + (rest * ratio[..., None]).reshape(D, T, C)
+    return out
+
+
+def cumulative_gap(gap: F64) -> F64:
+    """Unfilled openings carried over: ``G_t = max(0, G_{t-1} + gap_t)`` along the year axis.
+
+    >>> cumulative_gap(np.array([[[5.0], [-2.0], [-10.0], [4.0]]]))[0, :, 0].tolist()
+    [5.0, 3.0, 0.0, 4.0]
+    """
+    out = np.empty_like(gap)
+    running = np.zeros((gap.shape[0], gap.shape[2]))
+    for t in range(gap.shape[1]):
+        running = np.maximum(running + gap[:, t, :], 0.0)
+        out[:, t, :] = running
+    return out

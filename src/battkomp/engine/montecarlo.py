@@ -1,0 +1,282 @@
+"""Monte Carlo over the uncertain inputs (DOMAIN §5 step 7), split into reproducible blocks.
+
+Draws come in blocks of :data:`BLOCK_SIZE`. Block ``b`` of scenario ``s`` draws its random numbers
+from ``SeedSequence(seed, spawn_key=(s, b))`` and is computed on its own, so the numbers are the
+same bit for bit whichever executor runs the blocks and however they are grouped into tasks.
+
+Uncertain inputs, each drawn independently per draw:
+
+* realisation of each facility (Bernoulli with its probability) and its delay (discretised
+  triangular, ``model.delay_pmf``);
+* labour intensity per segment (triangular low–mode–high; a facility's own intensity is scaled by
+  the same factor);
+* the role mix per segment and phase (Dirichlet around the default shares);
+* exit rates (a common factor), the stay of temporary specialists, capture shares (a common
+  factor, each offer's share capped at 1), recruitment caps (a common factor), and the indirect and
+  induced multipliers (all triangular).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+import numpy as np
+
+from battkomp.engine.model import F64, Compiled, Draws, Flows, national_flows, triangular
+
+BLOCK_SIZE = 250
+METRICS: tuple[str, ...] = (
+    "headcount",
+    "expansion",
+    "replacement",
+    "openings",
+    "supply_education",
+    "supply_retraining",
+    "supply_recruitment",
+    "gap",
+    "cumulative_gap",
+)
+SCALAR_DRIVERS: tuple[str, ...] = (
+    "exit_rates",
+    "expat_stay_years",
+    "capture_shares",
+    "recruitment_caps",
+)
+
+
+def _tri(rng: np.random.Generator, n: int, lmh: tuple[float, float, float]) -> F64:
+    return triangular(rng.random(n), lmh[0], lmh[1], lmh[2])
+
+
+def sample_draws(cm: Compiled, n: int, rng: np.random.Generator) -> tuple[Draws, F64]:
+    """Draw ``n`` sets of uncertain inputs; also return the driver values per draw (n, drivers)."""
+    F = len(cm.facility_ids)
+    S = len(cm.tax.segments)
+    real = rng.random((n, F)) < cm.fac_prob[None, :]
+    u_delay = rng.random((n, F))
+    delay = (u_delay[:, :, None] >= cm.delay_cdf[None, :, :]).sum(axis=2)
+    delay = np.minimum(delay, cm.profile.shape[1] - 1)
+    tri = cm.intensity_tri
+    drawn = triangular(rng.random((n, S)), tri[None, :, 0], tri[None, :, 1], tri[None, :, 2])
+    factor = np.where(
+        tri[None, :, 1] > 0, drawn / np.where(tri[None, :, 1] > 0, tri[None, :, 1], 1.0), 1.0
+    )
+    alpha = np.stack(
+        [
+            cm.role_mix[:, 0, :] * cm.mix_concentration[0],
+            cm.role_mix[:, 1, :] * cm.mix_concentration[1],
+        ],
+        axis=1,
+    )
+    gam = rng.standard_gamma(np.broadcast_to(alpha, (n, *alpha.shape)))
+    total = gam.sum(axis=3, keepdims=True)
+    mix = np.where(total > 0, gam / np.where(total > 0, total, 1.0), cm.role_mix[None])
+    exit_factor = _tri(rng, n, cm.exit_factor_tri)
+    stay = _tri(rng, n, cm.stay_tri)
+    capture = _tri(rng, n, cm.capture_factor_tri)
+    recruit = _tri(rng, n, cm.recruit_factor_tri)
+    mt = cm.multiplier_tri
+    multipliers = np.stack(
+        [
+            _tri(rng, n, (mt[0, 0], mt[0, 1], mt[0, 2])),
+            _tri(rng, n, (mt[1, 0], mt[1, 1], mt[1, 2])),
+        ],
+        axis=1,
+    )
+
+    fidx = np.arange(F)[None, :]
+    prof = cm.profile[fidx, delay]  # (n, F, T+1)
+    scale = real * cm.fac_intensity[None, :] * factor[:, cm.fac_segment]
+    jobs = prof * scale[:, :, None]
+    startup = jobs * cm.startup[fidx, delay]
+    engineers = np.array([cm.tax.role_group[r] == "engineer_senior" for r in cm.tax.roles])
+    drivers = np.concatenate(
+        [
+            (prof * real[:, :, None]).sum(axis=2),  # realised capacity-years per facility
+            factor,  # intensity per segment
+            mix[:, :, 1, engineers].sum(axis=2),  # engineer share of the mature mix per segment
+            np.stack([exit_factor, stay, capture, recruit], axis=1),
+        ],
+        axis=1,
+    )
+    return (
+        Draws(jobs, startup, mix, exit_factor, stay, capture, recruit, multipliers),
+        drivers,
+    )
+
+
+def expected_draw(cm: Compiled) -> Draws:
+    """One 'draw' at the expected values: the central run (realisation and delays averaged)."""
+    weights = cm.delay_pmf[:, :, None]
+    expected_profile = (cm.profile * weights).sum(axis=1)
+    expected_startup = (cm.profile * cm.startup * weights).sum(axis=1)
+    scale = cm.fac_prob * cm.fac_intensity
+    return Draws(
+        facility_jobs=(expected_profile * scale[:, None])[None],
+        facility_startup=(expected_startup * scale[:, None])[None],
+        mix=cm.role_mix[None],
+        exit_factor=np.array([cm.exit_factor_tri[1]]),
+        stay_years=np.array([cm.stay_tri[1]]),
+        capture_factor=np.array([cm.capture_factor_tri[1]]),
+        recruit_factor=np.array([cm.recruit_factor_tri[1]]),
+        multipliers=cm.multiplier_tri[None, :, 1],
+    )
+
+
+def driver_names(cm: Compiled) -> list[str]:
+    return (
+        [f"facility:{f}" for f in cm.facility_ids]
+        + [f"labour_intensity:{s}" for s in cm.tax.segments]
+        + [f"role_mix:{s}" for s in cm.tax.segments]
+        + list(SCALAR_DRIVERS)
+    )
+
+
+@dataclass(frozen=True)
+class BlockOut:
+    """One block's flows (float32 to halve memory) and its driver values and target."""
+
+    scenario_index: int
+    block_index: int
+    flows: dict[str, np.ndarray]
+    jobs: dict[str, np.ndarray]
+    drivers: F64
+    target: F64
+
+
+def run_block(cm: Compiled, scenario_index: int, block_index: int, n: int, seed: int) -> BlockOut:
+    """Compute one block of ``n`` draws."""
+    rng = np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(scenario_index, block_index)))
+    )
+    draws, drivers = sample_draws(cm, n, rng)
+    fl: Flows = national_flows(cm, draws)
+    flows = {m: getattr(fl, m).astype(np.float32) for m in METRICS}
+    jobs = {
+        "direct": fl.direct_jobs.astype(np.float32),
+        "indirect": fl.indirect_jobs.astype(np.float32),
+        "induced": fl.induced_jobs.astype(np.float32),
+    }
+    target = np.maximum(fl.gap, 0.0).sum(axis=(1, 2))
+    return BlockOut(scenario_index, block_index, flows, jobs, drivers, target)
+
+
+def _run_task(args: tuple[Compiled, int, list[tuple[int, int]], int]) -> list[BlockOut]:
+    cm, s_idx, blocks, seed = args
+    return [run_block(cm, s_idx, b, n, seed) for b, n in blocks]
+
+
+def allocate_draws(weights: Sequence[float], draws: int) -> list[int]:
+    """Split ``draws`` over scenarios in proportion to their weights (largest remainder).
+
+    >>> allocate_draws([0.25, 0.5, 0.25], 10)
+    [3, 5, 2]
+    """
+    total = float(sum(weights))
+    exact = [draws * w / total for w in weights]
+    counts = [int(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - counts[i]), i))
+    for i in order[: draws - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """All draws of a run, in draw order: flows (D, T, C), jobs (D, T), drivers (D, K)."""
+
+    flows: dict[str, np.ndarray]
+    jobs: dict[str, np.ndarray]
+    drivers: F64
+    driver_names: list[str]
+    target: F64
+    scenario_of_draw: np.ndarray
+
+
+def run_ensemble(
+    compiled: Sequence[Compiled],
+    counts: Sequence[int],
+    seed: int,
+    executor: Executor | None = None,
+    blocks_per_task: int = 4,
+    progress: Callable[[int, int], None] | None = None,
+) -> Ensemble:
+    """Run ``counts[i]`` draws of scenario ``compiled[i]``; results in scenario then draw order."""
+    tasks: list[tuple[Compiled, int, list[tuple[int, int]], int]] = []
+    for s_idx, (cm, n) in enumerate(zip(compiled, counts, strict=True)):
+        blocks = [
+            (b, min(BLOCK_SIZE, n - b * BLOCK_SIZE))
+            for b in range((n + BLOCK_SIZE - 1) // BLOCK_SIZE)
+        ]
+        for i in range(0, len(blocks), max(1, blocks_per_task)):
+            tasks.append((cm, s_idx, blocks[i : i + max(1, blocks_per_task)], seed))
+    total = sum(counts)
+    done = 0
+    outs: list[BlockOut] = []
+    results = executor.map(_run_task, tasks) if executor is not None else map(_run_task, tasks)
+    for block_list in results:
+        outs.extend(block_list)
+        done += sum(b.target.shape[0] for b in block_list)
+        if progress is not None:
+            progress(done, total)
+    outs.sort(key=lambda b: (b.scenario_index, b.block_index))
+    # driver columns differ by scenario only in facility sets; align them by name
+    names: list[str] = []
+    for cm in compiled:
+        for nm in driver_names(cm):
+            if nm not in names:
+                names.append(nm)
+    col = {nm: i for i, nm in enumerate(names)}
+    drivers = np.full((total, len(names)), np.nan)
+    row = 0
+    for b in outs:
+        n = b.target.shape[0]
+        own = driver_names(compiled[b.scenario_index])
+        drivers[row : row + n, [col[nm] for nm in own]] = b.drivers
+        row += n
+    flows = {m: np.concatenate([b.flows[m] for b in outs]) for m in METRICS}
+    jobs = {k: np.concatenate([b.jobs[k] for b in outs]) for k in ("direct", "indirect", "induced")}
+    return Ensemble(
+        flows=flows,
+        jobs=jobs,
+        drivers=drivers,
+        driver_names=names,
+        target=np.concatenate([b.target for b in outs]),
+        scenario_of_draw=np.concatenate(
+            [np.full(b.target.shape[0], b.scenario_index) for b in outs]
+        ),
+    )
+
+
+def spearman(x: F64, y: F64) -> float:
+    """Spearman rank correlation (average ranks for ties); 0 when either side is constant.
+
+    >>> spearman(np.array([1.0, 2.0, 3.0]), np.array([3.0, 5.0, 9.0]))
+    1.0
+    """
+    ok = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[ok], y[ok]
+    if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return 0.0
+    rx, ry = _rank(x), _rank(y)
+    rx -= rx.mean()
+    ry -= ry.mean()
+    denom = float(np.sqrt((rx**2).sum() * (ry**2).sum()))
+    return float((rx * ry).sum() / denom) if denom > 0 else 0.0
+
+
+def _rank(a: F64) -> F64:
+    order = np.argsort(a, kind="stable")
+    ranks = np.empty(a.size)
+    ranks[order] = np.arange(a.size, dtype=float)
+    # average ranks of ties
+    sorted_a = a[order]
+    boundaries = np.flatnonzero(np.diff(sorted_a)) + 1
+    starts = np.concatenate([[0], boundaries])
+    ends = np.concatenate([boundaries, [a.size]])
+    for s, e in zip(starts, ends, strict=True):
+        if e - s > 1:
+            ranks[order[s:e]] = (s + e - 1) / 2.0
+    return ranks

@@ -1,0 +1,287 @@
+"""Problems found in input: where they are and what is wrong, in bokmål or English.
+
+A :class:`Problem` names the place (file, sheet, row, column) and carries a message code with its
+parameters, so the same problem reads well in either language and callers (CLI, web) can group them.
+
+>>> p = Problem("blank_required", Location("facilities.csv", row=4, column="capacity"))
+>>> p.message("en")
+"facilities.csv, row 4, column 'capacity': a value is required"
+>>> p.message("nb")
+'facilities.csv, rad 4, kolonne «capacity»: verdi mangler'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Lang = Literal["en", "nb"]
+
+_MESSAGES: dict[str, tuple[str, str]] = {
+    # code: (English, bokmål)
+    "unreadable_file": (
+        "the file cannot be read: {reason}",
+        "filen kan ikke leses: {reason}",
+    ),
+    "not_utf8": (
+        "the file is not UTF-8 text (first bad byte at position {position})",
+        "filen er ikke UTF-8-tekst (første ugyldige byte i posisjon {position})",
+    ),
+    "not_a_bundle": (
+        "not a bundle: give a folder of CSV files or an .xlsx workbook",
+        "ikke en pakke med inndata: oppgi en mappe med CSV-filer eller en .xlsx-arbeidsbok",
+    ),
+    "no_such_path": (
+        "no such file or folder",
+        "filen eller mappen finnes ikke",
+    ),
+    "unknown_table": (
+        "'{table}' is not a table the model knows (known: {known})",
+        "«{table}» er ikke en tabell modellen kjenner (kjente: {known})",
+    ),
+    "missing_table": (
+        "the table '{table}' is required but missing",
+        "tabellen «{table}» er påkrevd, men mangler",
+    ),
+    "empty_file": (
+        "the file is empty: a header row is required",
+        "filen er tom: en overskriftsrad er påkrevd",
+    ),
+    "missing_column": (
+        "the column '{column}' is missing",
+        "kolonnen «{column}» mangler",
+    ),
+    "unknown_column": (
+        "unknown column '{column}' (expected: {expected})",
+        "ukjent kolonne «{column}» (forventet: {expected})",
+    ),
+    "duplicate_column": (
+        "the column '{column}' appears twice",
+        "kolonnen «{column}» står to ganger",
+    ),
+    "blank_required": (
+        "a value is required",
+        "verdi mangler",
+    ),
+    "not_a_number": (
+        "'{value}' is not a number",
+        "«{value}» er ikke et tall",
+    ),
+    "not_an_integer": (
+        "'{value}' is not a whole number",
+        "«{value}» er ikke et heltall",
+    ),
+    "not_a_bool": (
+        "'{value}' is not true or false",
+        "«{value}» er ikke true eller false",
+    ),
+    "not_a_code": (
+        "'{value}' is not a valid code (letters, digits, '_', '-' and '.' only)",
+        "«{value}» er ikke en gyldig kode (bare bokstaver, sifre, «_», «-» og «.»)",
+    ),
+    "not_finite": (
+        "'{value}' is not a finite number",
+        "«{value}» er ikke et endelig tall",
+    ),
+    "below_minimum": (
+        "{value} is below the minimum {minimum}",
+        "{value} er under minimum {minimum}",
+    ),
+    "above_maximum": (
+        "{value} is above the maximum {maximum}",
+        "{value} er over maksimum {maximum}",
+    ),
+    "negative": (
+        "{value} is negative; it must be 0 or more",
+        "{value} er negativ; verdien må være 0 eller mer",
+    ),
+    "probability_range": (
+        "{value} is not a probability or share between 0 and 1",
+        "{value} er ikke en sannsynlighet eller andel mellom 0 og 1",
+    ),
+    "year_out_of_range": (
+        "the year {value} is outside {minimum}–{maximum}",
+        "året {value} er utenfor {minimum}–{maximum}",
+    ),
+    "not_a_choice": (
+        "'{value}' is not one of: {choices}",
+        "«{value}» er ikke en av: {choices}",
+    ),
+    "unknown_code": (
+        "unknown {table} code '{value}'{hint}",
+        "ukjent kode «{value}» i {table}{hint}",
+    ),
+    "duplicate_key": (
+        "duplicate row: {key} already appears in row {first_row}",
+        "dobbel rad: {key} står allerede i rad {first_row}",
+    ),
+    "sum_not_one": (
+        "'{value_column}' for {group} sums to {total}, not {target}",
+        "«{value_column}» for {group} summerer til {total}, ikke {target}",
+    ),
+    "sum_above": (
+        "'{value_column}' for {group} sums to {total}, more than {target}",
+        "«{value_column}» for {group} summerer til {total}, mer enn {target}",
+    ),
+    "low_mode_high": (
+        "low {low}, mode {mode} and high {high} are not in order low ≤ mode ≤ high",
+        "lav {low}, modus {mode} og høy {high} står ikke i rekkefølgen lav ≤ modus ≤ høy",
+    ),
+    "delay_order": (
+        "delays must satisfy delay_min ≤ delay_mode ≤ delay_max ({low}, {mode}, {high})",
+        "forsinkelser må oppfylle delay_min ≤ delay_mode ≤ delay_max ({low}, {mode}, {high})",
+    ),
+    "ramp_not_monotone": (
+        "the ramp share {value} is lower than the year before ({previous})",
+        "opptrappingsandelen {value} er lavere enn året før ({previous})",
+    ),
+    "ramp_gap": (
+        "the ramp must list every year from 1 to {last}; year {missing} is missing",
+        "opptrappingen må ha hvert år fra 1 til {last}; år {missing} mangler",
+    ),
+    "group_area": (
+        "'{value}' is a group of areas; use one of its areas ({children})",
+        "«{value}» er en gruppe fagområder; bruk et av områdene ({children})",
+    ),
+    "nested_group": (
+        "the parent '{value}' has a parent itself; areas have two levels only",
+        "overordnet «{value}» har selv en overordnet; fagområder har bare to nivåer",
+    ),
+    "not_a_true_level": (
+        "'{value}' is a pathway, not an education level; use one of {levels}",
+        "«{value}» er et løp, ikke et utdanningsnivå; bruk et av {levels}",
+    ),
+    "target_level_required": (
+        "an offer at level '{value}' needs a target_level that is a true level ({levels})",
+        "et tilbud på nivå «{value}» trenger et target_level som er et utdanningsnivå ({levels})",
+    ),
+    "places_or_candidates": (
+        "give study_places or candidates (or both)",
+        "oppgi study_places eller candidates (eller begge)",
+    ),
+    "offer_without_areas": (
+        "the offer '{value}' has no rows in offer_areas",
+        "tilbudet «{value}» har ingen rader i offer_areas",
+    ),
+    "missing_mix_row": (
+        "role_mix has no row for segment '{segment}', phase '{phase}'",
+        "role_mix mangler rad for segment «{segment}», fase «{phase}»",
+    ),
+    "role_without_profile": (
+        "the role '{value}' has no rows in role_profile",
+        "rollen «{value}» har ingen rader i role_profile",
+    ),
+    "unknown_parameter": (
+        "'{value}' is not a parameter the model knows (known: {known})",
+        "«{value}» er ikke en parameter modellen kjenner (kjente: {known})",
+    ),
+    "missing_parameter": (
+        "the parameter '{value}' is missing",
+        "parameteren «{value}» mangler",
+    ),
+    "bad_org_number": (
+        "'{value}' is not a valid organisation number (9 digits with a mod-11 check digit)",
+        "«{value}» er ikke et gyldig organisasjonsnummer (9 sifre med kontrollsiffer mod 11)",
+    ),
+    "horizon_order": (
+        "end_year {end} must not be before base_year {base}",
+        "end_year {end} kan ikke være før base_year {base}",
+    ),
+    "override_unknown_table": (
+        "cannot override table '{value}': no such table (known: {known})",
+        "kan ikke overstyre tabellen «{value}»: finnes ikke (kjente: {known})",
+    ),
+    "override_unknown_column": (
+        "cannot override column '{value}' of {table}: no such column, or a key column",
+        "kan ikke overstyre kolonnen «{value}» i {table}: finnes ikke, eller er en nøkkelkolonne",
+    ),
+    "override_unknown_row": (
+        "no row with key '{value}' in {table} (key columns: {key_columns})",
+        "ingen rad med nøkkel «{value}» i {table} (nøkkelkolonner: {key_columns})",
+    ),
+    "unknown_scenario": (
+        "no scenario named '{value}' (known: {known})",
+        "ingen scenario heter «{value}» (kjente: {known})",
+    ),
+    "no_scenario_weight": (
+        "the scenario weights sum to 0; a weighted run needs a positive weight",
+        "scenariovektene summerer til 0; en vektet kjøring trenger en positiv vekt",
+    ),
+    "too_large": (
+        "the file is larger than {limit} bytes",
+        "filen er større enn {limit} byte",
+    ),
+}
+
+_WHERE = {
+    "en": {"sheet": "sheet '{0}'", "row": "row {0}", "column": "column '{0}'"},
+    "nb": {"sheet": "ark «{0}»", "row": "rad {0}", "column": "kolonne «{0}»"},
+}
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a problem is: a file, and optionally a sheet, a row (1 = header row) and a column."""
+
+    file: str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+
+    def describe(self, lang: Lang = "en") -> str:
+        words = _WHERE[lang]
+        parts = [self.file]
+        if self.sheet is not None:
+            parts.append(words["sheet"].format(self.sheet))
+        if self.row is not None:
+            parts.append(words["row"].format(self.row))
+        if self.column is not None:
+            parts.append(words["column"].format(self.column))
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in the input."""
+
+    code: str
+    location: Location
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def message(self, lang: Lang = "en") -> str:
+        en, nb = _MESSAGES[self.code]
+        text = (nb if lang == "nb" else en).format(**dict(self.params))
+        return f"{self.location.describe(lang)}: {text}"
+
+    def __str__(self) -> str:
+        return self.message("en")
+
+
+class BundleError(ValueError):
+    """Raised when input has problems; ``problems`` lists every one found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        first = problems[0].message("en") if problems else "no problems"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(first + more)
+
+    def messages(self, lang: Lang = "en") -> list[str]:
+        return [p.message(lang) for p in self.problems]
+
+
+def message_codes() -> tuple[str, ...]:
+    """All message codes (used by the test that every code has both languages)."""
+    return tuple(_MESSAGES)
+
+
+def resolve_lang(value: str | None) -> Lang:
+    """Pick bokmål for ``nb``, ``no``, ``nn`` and locales like ``nb_NO.UTF-8``; else English.
+
+    >>> resolve_lang("nb_NO.UTF-8"), resolve_lang("en_GB"), resolve_lang(None)
+    ('nb', 'en', 'en')
+    """
+    if value and value.lower()[:2] in {"nb", "no", "nn"}:
+        return "nb"
+    return "en"

@@ -1,0 +1,365 @@
+"""Run the model and hold its results as tidy polars frames; export to XLSX, CSV and Parquet.
+
+>>> result = run_model(demo_bundle_path(), scenario="mid", draws=50, seed=1)
+>>> sorted(result.frames)[:3]
+['by_area', 'by_level', 'by_region']
+>>> result.meta["seed"], result.meta["draws"]
+(1, 50)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from battkomp import __version__
+from battkomp.engine.bundle import (
+    BundleError,
+    Inputs,
+    build_inputs,
+    demo_bundle_path,
+    read_raw,
+    scenario_names,
+)
+from battkomp.engine.central import central_detail, coverage
+from battkomp.engine.horizons import time_squeeze
+from battkomp.engine.model import Compiled, compile_inputs
+from battkomp.engine.montecarlo import (
+    BLOCK_SIZE,
+    METRICS,
+    Ensemble,
+    allocate_draws,
+    run_ensemble,
+    spearman,
+)
+from battkomp.engine.problems import Location, Problem
+
+__all__ = ["ModelResult", "demo_bundle_path", "run_model"]
+
+QUANTILES = (10, 50, 90)
+Format = Literal["xlsx", "csv", "parquet"]
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """The frames of a run and its metadata (input hash, seed, version, scenario, draws)."""
+
+    frames: Mapping[str, pl.DataFrame]
+    meta: Mapping[str, object]
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        return self.frames[name]
+
+    def meta_frame(self) -> pl.DataFrame:
+        return pl.DataFrame({"key": list(self.meta), "value": [str(v) for v in self.meta.values()]})
+
+    def export(self, path: Path | str, fmt: Format | None = None) -> Path:
+        """Write the results atomically: an .xlsx workbook, or a folder of CSV or Parquet files."""
+        return export_result(self, Path(path), fmt)
+
+
+def _stats(x: np.ndarray) -> dict[str, np.ndarray]:
+    q = np.percentile(x, QUANTILES, axis=0)
+    return {"mean": x.mean(axis=0, dtype=np.float64), "p10": q[0], "p50": q[1], "p90": q[2]}
+
+
+def _cells(cm: Compiled, ens: Ensemble) -> pl.DataFrame:
+    tax = cm.tax
+    A = len(tax.areas)
+    T, C = len(cm.years), cm.n_cells
+    t_grid, c_grid = np.meshgrid(np.arange(T), np.arange(C), indexing="ij")
+    t_idx, c_idx = t_grid.ravel(), c_grid.ravel()
+    level = [tax.levels[c // A] for c in c_idx]
+    area = [tax.areas[c % A] for c in c_idx]
+    group = [tax.area_parent[a] for a in area]
+    frames = []
+    for metric in METRICS:
+        st = _stats(ens.flows[metric])
+        frames.append(
+            pl.DataFrame(
+                {
+                    "year": cm.years[t_idx].astype(np.int64),
+                    "level": level,
+                    "area": area,
+                    "area_group": group,
+                    "metric": [metric] * len(t_idx),
+                    **{k: v.reshape(-1).astype(np.float64) for k, v in st.items()},
+                }
+            )
+        )
+    return pl.concat(frames)
+
+
+def _totals(cm: Compiled, ens: Ensemble, axis_name: str | None) -> pl.DataFrame:
+    """Sums over cells (per year), or per level or area, with bands."""
+    tax = cm.tax
+    L, A = len(tax.levels), len(tax.areas)
+    frames = []
+    metrics = {m: ens.flows[m] for m in METRICS}
+    metrics["shortage"] = np.maximum(ens.flows["gap"], 0.0)
+    for metric, arr in metrics.items():
+        D, T, _ = arr.shape
+        grid = arr.reshape(D, T, L, A).astype(np.float64)
+        if axis_name is None:
+            summed = grid.sum(axis=(2, 3))[:, :, None]
+            labels: list[str | None] = [None]
+        elif axis_name == "level":
+            summed = grid.sum(axis=3)
+            labels = [*tax.levels]
+        else:
+            summed = grid.sum(axis=2)
+            labels = [*tax.areas]
+        st = _stats(summed)
+        K = summed.shape[2]
+        t_idx, k_idx = np.meshgrid(np.arange(T), np.arange(K), indexing="ij")
+        data: dict[str, object] = {"year": cm.years[t_idx.ravel()].astype(np.int64)}
+        if axis_name is not None:
+            data[axis_name] = [labels[k] for k in k_idx.ravel()]
+        data["metric"] = [metric] * t_idx.size
+        data.update({k: v.reshape(-1) for k, v in st.items()})
+        frames.append(pl.DataFrame(data))
+    if axis_name is None:
+        for kind, arr in ens.jobs.items():
+            st = _stats(arr.astype(np.float64))
+            frames.append(
+                pl.DataFrame(
+                    {
+                        "year": cm.years.astype(np.int64),
+                        "metric": [f"{kind}_jobs"] * len(cm.years),
+                        **{k: v.reshape(-1) for k, v in st.items()},
+                    }
+                )
+            )
+    return pl.concat(frames)
+
+
+def _drivers(ens: Ensemble) -> pl.DataFrame:
+    rho = [spearman(ens.drivers[:, i], ens.target) for i in range(len(ens.driver_names))]
+    df = pl.DataFrame(
+        {
+            "driver": ens.driver_names,
+            "kind": [n.split(":")[0] for n in ens.driver_names],
+            "spearman": rho,
+        }
+    )
+    df = df.with_columns(pl.col("spearman").abs().alias("influence")).filter(
+        pl.col("influence") > 0
+    )
+    return df.sort("influence", "driver", descending=[True, False]).with_row_index("rank", offset=1)
+
+
+def _scenario_frame(
+    compiled: list[Compiled], counts: list[int], weights: list[float], ens: Ensemble
+) -> pl.DataFrame:
+    totals = np.maximum(ens.flows["gap"], 0.0).sum(axis=2).sum(axis=1)
+    rows = []
+    for i, cm in enumerate(compiled):
+        sel = totals[ens.scenario_of_draw == i]
+        rows.append(
+            {
+                "scenario": cm.scenario or "base",
+                "weight": weights[i],
+                "draws": counts[i],
+                "input_hash": cm.input_hash,
+                "shortage_total_mean": float(sel.mean()) if sel.size else None,
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def run_model(
+    bundle: Path | str | None = None,
+    scenario: str | None = None,
+    *,
+    weighted: bool = False,
+    draws: int = 1000,
+    seed: int = 0,
+    executor: Executor | None = None,
+    blocks_per_task: int = 4,
+    progress: Callable[[int, int], None] | None = None,
+) -> ModelResult:
+    """Run the model on a bundle (``None``: the shipped demo bundle).
+
+    ``scenario`` picks one scenario of the bundle (``None``: none of them, the bundle as it is);
+    ``weighted=True`` runs all scenarios, their draws in proportion to their weights. The same
+    bundle, scenario, draws and seed give bit-identical results whatever the ``executor``.
+    """
+    if draws < 1:
+        msg = "draws must be at least 1"
+        raise ValueError(msg)
+    path = Path(bundle) if bundle is not None else demo_bundle_path()
+    raw = read_raw(path)
+    label = path.name or str(path)
+    if weighted:
+        names = scenario_names(raw)
+        inputs_list: list[Inputs] = [build_inputs(raw, n, label) for n in names]
+        weights = [
+            float(i["scenarios"].filter(pl.col("name") == i.scenario)["weight"][0])
+            for i in inputs_list
+        ]
+        if not names or sum(weights) <= 0:
+            loc = Location(f"{label}/scenarios")
+            raise BundleError([Problem("no_scenario_weight", loc)])
+        counts = allocate_draws(weights, draws)
+    else:
+        inputs_list = [build_inputs(raw, scenario, label)]
+        weights, counts = [1.0], [draws]
+    compiled = [compile_inputs(i) for i in inputs_list]
+    keep = [i for i, n in enumerate(counts) if n > 0]
+    compiled_run = [compiled[i] for i in keep]
+    ens = run_ensemble(
+        compiled_run, [counts[i] for i in keep], seed, executor, blocks_per_task, progress
+    )
+    lead = compiled[keep[0]] if keep else compiled[0]
+    squeeze_cells, squeeze_summary = time_squeeze(lead, ens.flows["gap"])
+    # the detailed central run uses the first scenario's (or the only) inputs
+    detail = central_detail(lead, inputs_list[keep[0]]["survey_needs"])
+    by_segment = _group_detail(detail, "segment")
+    by_region = _group_detail(detail, "region")
+    frames: dict[str, pl.DataFrame] = {
+        "national": _cells(lead, ens),
+        "totals": _totals(lead, ens, None),
+        "by_level": _totals(lead, ens, "level"),
+        "by_area": _totals(lead, ens, "area"),
+        "time_squeeze": squeeze_cells,
+        "squeeze_summary": squeeze_summary,
+        "drivers": _drivers(ens),
+        "detail": detail,
+        "by_segment": by_segment,
+        "by_region": by_region,
+        "coverage": coverage(detail),
+        "scenarios": _scenario_frame(
+            compiled_run, [counts[i] for i in keep], [weights[i] for i in keep], ens
+        ),
+    }
+    combined = hashlib.sha256("".join(c.input_hash for c in compiled).encode()).hexdigest()
+    organisations = inputs_list[0]["organisations"]
+    synthetic = bool(organisations.height and organisations["synthetic"].any())
+    meta: dict[str, object] = {
+        "battkomp_version": __version__,
+        "input_hash": combined if weighted else compiled[0].input_hash,
+        "seed": seed,
+        "draws": draws,
+        "scenario": "weighted" if weighted else (scenario or "base"),
+        "bundle": label,
+        "base_year": lead.base_year,
+        "end_year": int(lead.years[-1]),
+        "block_size": BLOCK_SIZE,
+        "detail_scenario": lead.scenario or "base",
+        "contains_synthetic_data": synthetic,
+    }
+    return ModelResult(frames, meta)
+
+
+def _group_detail(detail: pl.DataFrame, by: str) -> pl.DataFrame:
+    return (
+        detail.filter(pl.col("kind") != "unallocated_supply")
+        .group_by("year", by)
+        .agg(pl.col("headcount", "openings", "supply", "gap").sum())
+        .sort("year", by)
+    )
+
+
+# ------------------------------------------------------------------------------------- export
+
+
+def _format_of(path: Path, fmt: Format | None) -> Format:
+    if fmt is not None:
+        return fmt
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return "xlsx"
+    if suffix == ".parquet":
+        return "parquet"
+    return "csv"
+
+
+def _flat(df: pl.DataFrame) -> pl.DataFrame:
+    """Lists become '; '-joined text for CSV and Excel."""
+    return df.with_columns(
+        [pl.col(c).list.join("; ") for c, dt in df.schema.items() if isinstance(dt, pl.List)]
+    )
+
+
+def export_result(result: ModelResult, path: Path, fmt: Format | None = None) -> Path:
+    """Write atomically: into a temporary sibling first, then rename over ``path``."""
+    kind = _format_of(path, fmt)
+    path = path.resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames = {"meta": result.meta_frame(), **result.frames}
+    if kind == "xlsx":
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        try:
+            _write_xlsx(frames, Path(tmp))
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return path
+    folder = path.with_suffix("") if path.suffix.lower() in {".csv", ".parquet"} else path
+    tmpdir = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        for name, df in frames.items():
+            if kind == "csv":
+                _flat(df).write_csv(tmpdir / f"{name}.csv")
+            else:
+                df.write_parquet(tmpdir / f"{name}.parquet")
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            folder.rename(old)
+            tmpdir.rename(folder)
+            shutil.rmtree(old)
+        else:
+            tmpdir.rename(folder)
+    finally:
+        if tmpdir.exists():
+            shutil.rmtree(tmpdir)
+    return folder
+
+
+def _write_xlsx(frames: Mapping[str, pl.DataFrame], path: Path) -> None:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True},
+    )
+    try:
+        bold = wb.add_format({"bold": True})
+        num = wb.add_format({"num_format": "#,##0.0"})
+        for name, df in frames.items():
+            ws = wb.add_worksheet(name[:31])
+            flat = _flat(df)
+            for j, col in enumerate(flat.columns):
+                ws.write_string(0, j, col, bold)
+                ws.set_column(j, j, max(10, min(40, len(col) + 2)))
+            for i, row in enumerate(flat.iter_rows(), start=1):
+                for j, value in enumerate(row):
+                    if value is None:
+                        continue
+                    if isinstance(value, bool):
+                        ws.write_boolean(i, j, value)
+                    elif isinstance(value, int):
+                        ws.write_number(i, j, value)
+                    elif isinstance(value, float):
+                        ws.write_number(i, j, value, num)
+                    else:
+                        ws.write_string(i, j, str(value))
+            ws.freeze_panes(1, 0)
+            if flat.height:
+                ws.autofilter(0, 0, flat.height, max(0, flat.width - 1))
+    finally:
+        wb.close()
