@@ -143,7 +143,7 @@ class Compiled:
     offer_ids: tuple[str, ...]
     offer_capture: F64  # (O,)
     offer_grads: F64  # (O, T, C) graduates × status probability × area weight, before capture
-    retraining: F64  # (T, C)
+    retraining_capacity: F64  # (T, C) people the pools can retrain per year, used as needed
     recruit_cell_cap: F64  # (T, C)
     recruit_level_cap: F64  # (T, L)
     # time squeeze
@@ -318,7 +318,7 @@ def compile_inputs(inputs: Inputs) -> Compiled:
                 if y >= first:
                     offer_grads[o, t, cell(counted, area)] += grads * prob * weight
 
-    # ---- retraining supply: each pool's available people per year deplete the pool geometrically
+    # ---- retraining capacity: each pool's available people per year deplete the pool geometrically
     retraining = np.zeros((T, C))
     pools = {str(r["id"]): r for r in inputs["retraining_pools"].iter_rows(named=True)}
     for r in inputs["retraining_paths"].iter_rows(named=True):
@@ -391,7 +391,7 @@ def compile_inputs(inputs: Inputs) -> Compiled:
         offer_ids=tuple(str(r["id"]) for r in offers),
         offer_capture=offer_capture,
         offer_grads=offer_grads,
-        retraining=retraining,
+        retraining_capacity=retraining,
         recruit_cell_cap=recruit_cell_cap,
         recruit_level_cap=recruit_level_cap,
         lever_codes=tuple(str(r["code"]) for r in lever_rows),
@@ -508,7 +508,10 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
     capture = np.minimum(cm.offer_capture[None, :] * dr.capture_factor[:, None], 1.0)  # (D, O)
     n_offers, T, C = cm.offer_grads.shape
     education = (capture @ cm.offer_grads.reshape(n_offers, T * C)).reshape(D, T, C)
-    retraining = np.broadcast_to(cm.retraining[None], (D, T, C))
+    # Education delivers whether or not jobs wait; retraining and recruitment answer the need,
+    # retraining first (domestic, medium term), each up to its capacity.
+    need = np.maximum(openings - education, 0.0)
+    retraining = np.minimum(need, cm.retraining_capacity[None])
     recruitment = recruit(cm, openings - education - retraining, dr.recruit_factor)
     gap = openings - education - retraining - recruitment
     cumulative = cumulative_gap(gap)
@@ -519,7 +522,7 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
         replacement=replacement,
         openings=openings,
         supply_education=education,
-        supply_retraining=np.array(retraining),
+        supply_retraining=retraining,
         supply_recruitment=recruitment,
         gap=gap,
         cumulative_gap=cumulative,

@@ -1,0 +1,324 @@
+"""The ``battkomp`` command.
+
+``battkomp model run`` runs the model on a bundle (the demo bundle by default), prints the national
+gap table and writes the full results; ``battkomp model check`` lists every problem of a bundle;
+``battkomp model template`` writes an empty bundle to fill in. Bad input exits with code 2 and one
+message per problem, in bokmål or English (``--lang``, or the ``LANG`` environment variable).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+
+import click
+import polars as pl
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from battkomp import __version__
+from battkomp.engine.problems import BundleError, Lang, resolve_lang
+
+EXIT_BAD_INPUT = 2
+
+_T: dict[str, tuple[str, str]] = {
+    # key: (English, bokmål)
+    "title": (
+        "National competence gap — {scenario}, {draws} draws, seed {seed}",
+        "Nasjonalt kompetansegap — {scenario}, {draws} trekninger, frø {seed}",
+    ),
+    "year": ("Year", "År"),
+    "headcount": ("Jobs", "Sysselsatte"),
+    "openings": ("Openings", "Behov for nye"),
+    "supply": ("Supply", "Tilbud"),
+    "gap": ("Net gap", "Netto gap"),
+    "shortage": ("Shortage, mean (P10–P90)", "Mangel, snitt (P10–P90)"),
+    "cumulative": ("Unfilled, cumulative", "Udekket, akkumulert"),
+    "drivers": ("What drives the shortage (Spearman ρ)", "Hva driver mangelen (Spearman ρ)"),
+    "squeeze": (
+        "Time squeeze: expected shortage by the horizon that must carry it",
+        "Batteritidsklemma: forventet mangel etter horisonten som må bære den",
+    ),
+    "short": ("Short term (recruit abroad)", "Kort sikt (rekruttere fra utlandet)"),
+    "medium": ("Medium term (retrain)", "Mellomlang sikt (videreutdanne)"),
+    "long": ("Long term (educate)", "Lang sikt (utdanne)"),
+    "none": ("No lever in time", "Ingen tiltak rekker det"),
+    "written": ("Results written to {path}", "Resultatene er skrevet til {path}"),
+    "hash": ("Input hash {hash}, battkomp {version}", "Inndata-hash {hash}, battkomp {version}"),
+    "synthetic": (
+        "Note: the bundle contains synthetic (fictional) survey answers.",
+        "Merk: pakken inneholder syntetiske (oppdiktede) svar.",
+    ),
+    "problems": ("{n} problem(s) found:", "{n} problem(er) funnet:"),
+    "clean": (
+        "No problems found in {path} (checked {n} scenario(s) and the base).",
+        "Ingen problemer funnet i {path} (sjekket {n} scenario(er) og grunnlaget).",
+    ),
+    "template": ("Empty bundle written to {path}", "Tom inndatapakke skrevet til {path}"),
+    "progress": ("Monte Carlo draws", "Monte Carlo-trekninger"),
+    "cannot_write": ("cannot write {path}: {reason}", "kan ikke skrive {path}: {reason}"),
+    "both": (
+        "use --scenario or --weighted, not both",
+        "bruk --scenario eller --weighted, ikke begge",
+    ),
+}
+
+
+def _t(lang: Lang, key: str, **kw: object) -> str:
+    en, nb = _T[key]
+    return (nb if lang == "nb" else en).format(**kw)
+
+
+def _lang(value: str | None) -> Lang:
+    return resolve_lang(value or os.environ.get("BATTKOMP_LANG") or os.environ.get("LANG"))
+
+
+def _fmt(x: float | None, lang: Lang) -> str:
+    if x is None:
+        return "–"
+    text = f"{x:,.0f}"
+    return text.replace(",", "\u00a0") if lang == "nb" else text
+
+
+def _print_problems(err: BundleError, lang: Lang) -> None:
+    console = Console(stderr=True, highlight=False)
+    console.print(_t(lang, "problems", n=len(err.problems)), style="bold red", markup=False)
+    for message in err.messages(lang):
+        console.print(f"  • {message}", markup=False)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="battkomp")
+def main() -> None:
+    """battkomp: competence needs and skills gaps of the battery value chain."""
+
+
+@main.group()
+def model() -> None:
+    """Run, check and template the gap model's input bundles."""
+
+
+_lang_option = click.option(
+    "--lang",
+    type=click.Choice(["nb", "en"]),
+    default=None,
+    help="Language of messages and tables (default: from LANG; bokmål for nb/no).",
+)
+
+
+@model.command("run")
+@click.option(
+    "--bundle",
+    "bundle",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Input bundle: a folder of CSV files or an .xlsx workbook (default: demo).",
+)
+@click.option("--scenario", default=None, help="Run one named scenario of the bundle.")
+@click.option("--weighted", is_flag=True, help="Run all scenarios, draws in proportion to weight.")
+@click.option("--draws", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=Path("battkomp-results.xlsx"),
+    show_default=True,
+    help="Results file (.xlsx) or folder (CSV or Parquet files).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "csv", "parquet"]),
+    default=None,
+    help="Output format (default: from the output's suffix; a folder gets CSV).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes to spread the draws over; results are identical for any number.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print no table and no progress bar.")
+@_lang_option
+def run_cmd(
+    bundle: Path | None,
+    scenario: str | None,
+    weighted: bool,
+    draws: int,
+    seed: int,
+    output: Path,
+    fmt: str | None,
+    workers: int,
+    quiet: bool,
+    lang: str | None,
+) -> None:
+    """Run the model and write the results (the demo bundle's 'mid' scenario by default)."""
+    from battkomp.engine.results import run_model
+
+    language = _lang(lang)
+    if scenario and weighted:
+        raise click.UsageError(_t(language, "both"))
+    if bundle is None and scenario is None and not weighted:
+        scenario = "mid"
+    executor: Executor | None = ProcessPoolExecutor(workers) if workers > 1 else None
+    err_console = Console(stderr=True)
+    show_progress = not quiet and err_console.is_terminal
+    try:
+        if show_progress:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=err_console,
+                transient=True,
+            ) as bar:
+                task = bar.add_task(_t(language, "progress"), total=draws)
+                result = run_model(
+                    bundle,
+                    scenario,
+                    weighted=weighted,
+                    draws=draws,
+                    seed=seed,
+                    executor=executor,
+                    progress=lambda done, total: bar.update(task, completed=done),
+                )
+        else:
+            result = run_model(
+                bundle, scenario, weighted=weighted, draws=draws, seed=seed, executor=executor
+            )
+    except BundleError as err:
+        _print_problems(err, language)
+        sys.exit(EXIT_BAD_INPUT)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    try:
+        written = result.export(output, fmt)  # type: ignore[arg-type]
+    except OSError as exc:
+        Console(stderr=True).print(
+            _t(language, "cannot_write", path=output, reason=exc.strerror or exc), markup=False
+        )
+        sys.exit(EXIT_BAD_INPUT)
+    if not quiet:
+        _print_summary(result, language)
+    click.echo(_t(language, "written", path=written))
+
+
+def _print_summary(result: object, lang: Lang) -> None:
+    from battkomp.engine.results import ModelResult
+
+    assert isinstance(result, ModelResult)
+    console = Console(highlight=False)
+    meta = result.meta
+    totals = result["totals"]
+
+    def metric(name: str, col: str = "mean") -> dict[int, float]:
+        df = totals.filter(pl.col("metric") == name)
+        return dict(zip(df["year"].to_list(), df[col].to_list(), strict=True))
+
+    head, opn, gap = metric("headcount"), metric("openings"), metric("gap")
+    sup = {
+        y: metric("supply_education")[y]
+        + metric("supply_retraining")[y]
+        + metric("supply_recruitment")[y]
+        for y in head
+    }
+    s10, s90 = metric("shortage", "p10"), metric("shortage", "p90")
+    smean = metric("shortage")
+    cum = metric("cumulative_gap")
+    table = Table(
+        title=_t(lang, "title", scenario=meta["scenario"], draws=meta["draws"], seed=meta["seed"])
+    )
+    for key in ("year", "headcount", "openings", "supply", "gap", "shortage", "cumulative"):
+        table.add_column(_t(lang, key), justify="right")
+    for y in sorted(head):
+        table.add_row(
+            str(y),
+            _fmt(head[y], lang),
+            _fmt(opn[y], lang),
+            _fmt(sup[y], lang),
+            _fmt(gap[y], lang),
+            f"{_fmt(smean[y], lang)} ({_fmt(s10[y], lang)}–{_fmt(s90[y], lang)})",
+            _fmt(cum[y], lang),
+        )
+    console.print(table)
+
+    squeeze = result["squeeze_summary"]
+    sq = Table(title=_t(lang, "squeeze"))
+    sq.add_column(_t(lang, "year"), justify="right")
+    horizons = ["short", "medium", "long", "none"]
+    for h in horizons:
+        sq.add_column(_t(lang, h), justify="right")
+    for y in sorted(head):
+        row = squeeze.filter(pl.col("year") == y)
+        values = dict(zip(row["horizon"].to_list(), row["shortage_mean"].to_list(), strict=True))
+        sq.add_row(str(y), *[_fmt(values.get(h), lang) for h in horizons])
+    console.print(sq)
+
+    drivers = result["drivers"].head(5)
+    if drivers.height:
+        dt = Table(title=_t(lang, "drivers"))
+        dt.add_column("#", justify="right")
+        dt.add_column("")
+        dt.add_column("ρ", justify="right")
+        for r in drivers.iter_rows(named=True):
+            dt.add_row(str(r["rank"]), str(r["driver"]), f"{r['spearman']:+.2f}")
+        console.print(dt)
+    console.print(
+        _t(lang, "hash", hash=str(meta["input_hash"])[:12], version=meta["battkomp_version"])
+    )
+    if meta.get("contains_synthetic_data"):
+        console.print(_t(lang, "synthetic"), style="yellow")
+
+
+@model.command("check")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@_lang_option
+def check_cmd(bundle: Path, lang: str | None) -> None:
+    """Validate a bundle and every one of its scenarios; list every problem."""
+    from battkomp.engine.bundle import check_bundle, iter_scenarios
+
+    language = _lang(lang)
+    problems = check_bundle(bundle)
+    if problems:
+        _print_problems(BundleError(problems), language)
+        sys.exit(EXIT_BAD_INPUT)
+    n = len(list(iter_scenarios(bundle)))
+    click.echo(_t(language, "clean", path=bundle, n=n))
+
+
+@model.command("template")
+@click.argument("output", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "csv"]),
+    default=None,
+    help="xlsx workbook or a folder of CSV files (default: from the suffix).",
+)
+@_lang_option
+def template_cmd(output: Path, fmt: str | None, lang: str | None) -> None:
+    """Write an empty input bundle with instructions and code lists."""
+    from battkomp.engine.template import write_template
+
+    language = _lang(lang)
+    kind = fmt or ("xlsx" if output.suffix.lower() == ".xlsx" else "csv")
+    try:
+        written = write_template(output, kind)  # type: ignore[arg-type]
+    except OSError as exc:
+        Console(stderr=True).print(
+            _t(language, "cannot_write", path=output, reason=exc.strerror or exc), markup=False
+        )
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(_t(language, "template", path=written))
+
+
+if __name__ == "__main__":
+    main()
