@@ -84,10 +84,10 @@ def _fmt(x: float | None, lang: Lang) -> str:
 
 
 def _print_problems(err: BundleError, lang: Lang) -> None:
-    console = Console(stderr=True, highlight=False)
-    console.print(_t(lang, "problems", n=len(err.problems)), style="bold red", markup=False)
+    # plain echo, not rich: messages must never be wrapped or cut, whatever the terminal width
+    click.secho(_t(lang, "problems", n=len(err.problems)), err=True, fg="red", bold=True)
     for message in err.messages(lang):
-        console.print(f"  • {message}", markup=False)
+        click.echo(f"  • {message}", err=True)
 
 
 @click.group()
@@ -202,9 +202,7 @@ def run_cmd(
     try:
         written = result.export(output, fmt)  # type: ignore[arg-type]
     except OSError as exc:
-        Console(stderr=True).print(
-            _t(language, "cannot_write", path=output, reason=exc.strerror or exc), markup=False
-        )
+        click.echo(_t(language, "cannot_write", path=output, reason=exc.strerror or exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
     if not quiet:
         _print_summary(result, language)
@@ -313,9 +311,7 @@ def template_cmd(output: Path, fmt: str | None, lang: str | None) -> None:
     try:
         written = write_template(output, kind)  # type: ignore[arg-type]
     except OSError as exc:
-        Console(stderr=True).print(
-            _t(language, "cannot_write", path=output, reason=exc.strerror or exc), markup=False
-        )
+        click.echo(_t(language, "cannot_write", path=output, reason=exc.strerror or exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
     click.echo(_t(language, "template", path=written))
 

@@ -1,0 +1,239 @@
+"""The `battkomp model` commands, used as a person would: through the command line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from battkomp.cli import main
+from battkomp.engine.bundle import demo_bundle_path
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def _bad_bundle(tmp_path: Path) -> Path:
+    bundle = tmp_path / "bad"
+    shutil.copytree(demo_bundle_path(), bundle)
+    plans = (bundle / "capacity_plans.csv").read_text(encoding="utf-8").splitlines()
+    # row 2 of the file: make the capacity negative
+    cells = plans[1].split(",")
+    cells[2] = "-5"
+    plans[1] = ",".join(cells)
+    (bundle / "capacity_plans.csv").write_text("\n".join(plans) + "\n", encoding="utf-8")
+    fac = (bundle / "facilities.csv").read_text(encoding="utf-8")
+    (bundle / "facilities.csv").write_text(
+        fac.replace(",cell_manufacturing,", ",cell_manufacture,", 1), encoding="utf-8"
+    )
+    return bundle
+
+
+def test_it_runs_the_demo_and_writes_a_workbook(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "res.xlsx"
+    result = runner.invoke(main, ["model", "run", "--draws", "60", "-o", str(out), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "National competence gap" in result.output
+    assert "Time squeeze" in result.output
+    assert "synthetic" in result.output
+    wb = openpyxl.load_workbook(out, read_only=True)
+    assert {"meta", "national", "totals", "time_squeeze", "drivers", "detail"} <= set(wb.sheetnames)
+    meta = {r[0]: r[1] for r in wb["meta"].iter_rows(min_row=2, values_only=True)}
+    assert meta["scenario"] == "mid"
+    assert meta["draws"] == "60"
+    assert len(str(meta["input_hash"])) == 64
+
+
+def test_it_prints_the_table_in_bokmal(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        main, ["model", "run", "--draws", "20", "-o", str(tmp_path / "r.xlsx"), "--lang", "nb"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Nasjonalt kompetansegap" in result.output
+    assert "Batteritidsklemma" in result.output
+
+
+def test_it_writes_csv_and_parquet_folders(runner: CliRunner, tmp_path: Path) -> None:
+    for fmt in ("csv", "parquet"):
+        out = tmp_path / f"out-{fmt}"
+        result = runner.invoke(
+            main, ["model", "run", "--draws", "20", "-q", "-o", str(out), "--format", fmt]
+        )
+        assert result.exit_code == 0, result.output
+        totals = (
+            pl.read_csv(out / "totals.csv")
+            if fmt == "csv"
+            else pl.read_parquet(out / "totals.parquet")
+        )
+        assert {"year", "metric", "mean", "p10", "p50", "p90"} <= set(totals.columns)
+
+
+def test_it_gives_the_same_numbers_with_two_workers(runner: CliRunner, tmp_path: Path) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    for out, workers in ((one, "1"), (two, "2")):
+        result = runner.invoke(
+            main,
+            [
+                "model",
+                "run",
+                "--draws",
+                "600",
+                "--seed",
+                "3",
+                "-q",
+                "-o",
+                str(out),
+                "--format",
+                "parquet",
+                "--workers",
+                workers,
+            ],
+        )
+        assert result.exit_code == 0, result.output
+    for name in ("national", "totals", "drivers"):
+        assert pl.read_parquet(one / f"{name}.parquet").equals(
+            pl.read_parquet(two / f"{name}.parquet")
+        )
+
+
+def test_it_rejects_a_bad_bundle_with_exit_code_2_and_every_problem(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    bundle = _bad_bundle(tmp_path)
+    out = tmp_path / "never.xlsx"
+    result = runner.invoke(
+        main,
+        [
+            "model",
+            "run",
+            "--bundle",
+            str(bundle),
+            "--scenario",
+            "mid",
+            "-o",
+            str(out),
+            "--lang",
+            "en",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "capacity_plans.csv, row 2, column 'capacity': -5 is negative" in result.output
+    assert "facilities.csv, row 2, column 'segment'" in result.output
+    assert "did you mean 'cell_manufacturing'" in result.output
+    assert not out.exists()
+
+
+def test_check_lists_problems_in_bokmal(runner: CliRunner, tmp_path: Path) -> None:
+    bundle = _bad_bundle(tmp_path)
+    result = runner.invoke(main, ["model", "check", str(bundle), "--lang", "nb"])
+    assert result.exit_code == 2
+    assert "capacity_plans.csv, rad 2, kolonne «capacity»: -5 er negativ" in result.output
+    assert "2 problem(er) funnet" in result.output
+
+
+def test_check_passes_the_demo_bundle(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["model", "check", str(demo_bundle_path()), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "No problems found" in result.output
+
+
+def test_check_reports_a_missing_path(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["model", "check", str(tmp_path / "nowhere"), "--lang", "en"])
+    assert result.exit_code == 2
+    assert "no such file or folder" in result.output
+
+
+def test_template_workbook_can_be_filled_in_and_run(runner: CliRunner, tmp_path: Path) -> None:
+    template = tmp_path / "bundle.xlsx"
+    result = runner.invoke(main, ["model", "template", str(template)])
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(template)
+    assert {"instructions", "codes", "facilities", "capacity_plans", "survey_needs"} <= set(
+        wb.sheetnames
+    )
+    # the segment column has a dropdown bound to the code list
+    ws = wb["facilities"]
+    header = [c.value for c in ws[1]]
+    assert any(dv.sqref and dv.type == "list" for dv in ws.data_validations.dataValidation)
+    row = {
+        "id": "plant",
+        "organisation": "acme",
+        "name": "Plant",
+        "segment": "cell_manufacturing",
+        "region": "42",
+        "status": "announced",
+        "start_year": 2028,
+        "realisation_probability": 1,
+    }
+    ws.append([row.get(h) for h in header])
+    plans = wb["capacity_plans"]
+    plans.append(["plant", 2028, 10])
+    wb.save(template)
+    checked = runner.invoke(main, ["model", "check", str(template), "--lang", "en"])
+    assert checked.exit_code == 0, checked.output
+    out = tmp_path / "r"
+    ran = runner.invoke(
+        main,
+        [
+            "model",
+            "run",
+            "--bundle",
+            str(template),
+            "--draws",
+            "20",
+            "-q",
+            "-o",
+            str(out),
+            "--format",
+            "csv",
+        ],
+    )
+    assert ran.exit_code == 0, ran.output
+    totals = pl.read_csv(out / "totals.csv")
+    jobs_2035 = totals.filter((pl.col("metric") == "headcount") & (pl.col("year") == 2035))
+    # 10 GWh × 140 jobs/GWh (the default cell intensity) at ramp year 8 = 1 400 in expectation
+    assert 900 < jobs_2035["mean"][0] < 1900
+
+
+def test_template_csv_folder_checks_clean(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "empty"
+    assert runner.invoke(main, ["model", "template", str(folder)]).exit_code == 0
+    assert (folder / "facilities.csv").read_text(encoding="utf-8").startswith("id,organisation,")
+    assert runner.invoke(main, ["model", "check", str(folder)]).exit_code == 0
+
+
+def test_a_failed_write_keeps_the_earlier_result(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "res.xlsx"
+    assert (
+        runner.invoke(main, ["model", "run", "--draws", "20", "-q", "-o", str(out)]).exit_code == 0
+    )
+    before = out.read_bytes()
+
+    import battkomp.engine.results as results
+
+    def broken(frames: object, path: Path) -> None:
+        path.write_bytes(b"half a workbook")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(results, "_write_xlsx", broken)
+    result = runner.invoke(
+        main, ["model", "run", "--draws", "20", "-q", "-o", str(out), "--lang", "en"]
+    )
+    assert result.exit_code == 2
+    assert "No space left on device" in result.output
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["res.xlsx"]
+
+
+def test_scenario_and_weighted_together_are_refused(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["model", "run", "--scenario", "low", "--weighted"])
+    assert result.exit_code == 2
+    assert "not both" in result.output
