@@ -1,0 +1,68 @@
+"""Who may see what. Every read of a confidential object goes through an ``access_*`` function.
+
+An outsider gets :class:`django.http.Http404`, never 403, so a request cannot learn that an object
+exists. Analysts and administrators see everything; their reads of company answers are logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404
+
+from battkomp.accounts.models import AccessLog, Profile, Role
+from battkomp.actors.models import Organisation
+
+UserLike = Any  # an authenticated user or AnonymousUser
+
+
+def profile_of(user: UserLike) -> Profile | None:
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return None
+    return getattr(user, "profile", None)
+
+
+def role_of(user: UserLike) -> str | None:
+    profile = profile_of(user)
+    return profile.role if profile else None
+
+
+def is_analyst(user: UserLike) -> bool:
+    """Analysts and administrators: the secretariat, who see all answers."""
+    return role_of(user) in {Role.ANALYST, Role.ADMIN}
+
+
+def require_analyst(user: UserLike) -> None:
+    if not is_analyst(user):
+        raise Http404
+
+
+def own_organisation(user: UserLike) -> Organisation | None:
+    profile = profile_of(user)
+    return profile.organisation if profile else None
+
+
+def access_organisation_for_user(user: UserLike, organisation_id: int) -> Organisation:
+    """An organisation's confidential page: its own members and analysts only."""
+    try:
+        org = Organisation.objects.get(pk=organisation_id)
+    except (Organisation.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if is_analyst(user):
+        return org
+    own = own_organisation(user)
+    if own is not None and own.pk == org.pk:
+        return org
+    raise Http404
+
+
+def log_access(user: UserLike, action: str, obj: Any, organisation: Organisation | None,
+               detail: str = "") -> None:
+    """Record an analyst's read of a company's confidential data."""
+    if not is_analyst(user):
+        return
+    AccessLog.objects.create(
+        user=user, action=action, object_type=type(obj).__name__.lower(),
+        object_id=str(getattr(obj, "pk", "")), organisation=organisation, detail=detail[:200],
+    )

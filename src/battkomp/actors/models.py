@@ -1,0 +1,138 @@
+"""Organisations and facilities, with dated status history and versioned capacity plans."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from battkomp.core.validators import (
+    validate_county,
+    validate_org_number,
+    validate_region,
+    validate_segment,
+)
+
+
+class OrganisationKind(models.TextChoices):
+    COMPANY = "company", _("Company")
+    EDUCATION = "education", _("Education institution")
+    RESEARCH = "research", _("Research institute")
+    CLUSTER = "cluster", _("Cluster")
+    UNION = "union", _("Union")
+    AUTHORITY = "authority", _("Authority")
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    org_number = models.CharField(_("organisation number"), max_length=9, blank=True,
+                                  validators=[validate_org_number])
+    kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
+    segments = models.JSONField(_("value-chain segments"), default=list, blank=True)
+    county = models.CharField(_("county"), max_length=8, blank=True,
+                              validators=[validate_county])
+    synthetic = models.BooleanField(_("synthetic (demo data)"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["org_number"], condition=~models.Q(org_number=""),
+                                    name="unique_org_number"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_institution(self) -> bool:
+        return self.kind == OrganisationKind.EDUCATION
+
+
+class FacilityStatusChoice(models.TextChoices):
+    ANNOUNCED = "announced", _("Announced")
+    FID = "fid", _("Investment decision (FID)")
+    CONSTRUCTION = "construction", _("Under construction")
+    OPERATING = "operating", _("Operating")
+    PAUSED = "paused", _("Paused")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Facility(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
+                                     related_name="facilities", verbose_name=_("organisation"))
+    code = models.SlugField(_("code"), max_length=80, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    segment = models.CharField(_("segment"), max_length=40, validators=[validate_segment])
+    region = models.CharField(_("region"), max_length=8, validators=[validate_region])
+    start_year = models.PositiveSmallIntegerField(
+        _("planned start of production"),
+        validators=[MinValueValidator(1990), MaxValueValidator(2100)])
+    realisation_probability = models.FloatField(
+        _("realisation probability"), validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    delay_min = models.PositiveSmallIntegerField(_("shortest delay (years)"), default=0)
+    delay_mode = models.PositiveSmallIntegerField(_("most likely delay (years)"), default=0)
+    delay_max = models.PositiveSmallIntegerField(_("longest delay (years)"), default=0)
+    intensity = models.FloatField(_("jobs per GWh (blank: segment default)"), null=True,
+                                  blank=True, validators=[MinValueValidator(0.0)])
+    source = models.TextField(_("source"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "facilities"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def current_status(self) -> FacilityStatus | None:
+        return self.statuses.order_by("-date", "-id").first()
+
+    def current_plan(self) -> CapacityPlan | None:
+        return self.plans.order_by("-version").first()
+
+
+class FacilityStatus(models.Model):
+    """One dated status; the history is never edited, only added to."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="statuses")
+    status = models.CharField(_("status"), max_length=20, choices=FacilityStatusChoice.choices)
+    date = models.DateField(_("date"))
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["facility", "-date", "-id"]
+
+
+class CapacityPlan(models.Model):
+    """A version of a facility's capacity plan; editing a plan adds a version."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="plans")
+    version = models.PositiveIntegerField()
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["facility", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "version"], name="unique_plan_version"),
+        ]
+
+
+class CapacityPlanYear(models.Model):
+    plan = models.ForeignKey(CapacityPlan, on_delete=models.CASCADE, related_name="years")
+    year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1990), MaxValueValidator(2100)])
+    capacity = models.FloatField(validators=[MinValueValidator(0.0)])
+
+    class Meta:
+        ordering = ["plan", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "year"], name="unique_plan_year"),
+        ]

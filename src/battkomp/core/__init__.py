@@ -1,0 +1,1 @@
+"""Shared pieces of the web half: code lists from the engine's taxonomy, small helpers."""

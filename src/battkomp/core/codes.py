@@ -1,0 +1,68 @@
+"""Code lists for forms and validation, read from the engine's default taxonomy (one source).
+
+Labels come in bokmål and English; :func:`label` picks the active language.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.utils.translation import get_language
+
+from battkomp.engine.bundle import load_inputs
+from battkomp.engine.schema import OFFER_STATUSES, STATUSES
+from battkomp.engine.taxonomy import Taxonomy
+
+__all__ = ["OFFER_STATUSES", "STATUSES", "choices", "codes", "label", "taxonomy"]
+
+
+@lru_cache(maxsize=1)
+def taxonomy() -> Taxonomy:
+    return Taxonomy.from_inputs(load_inputs(None))
+
+
+_TABLE_FOR = {
+    "segment": "segments",
+    "region": "regions",
+    "role": "roles",
+    "level": "education_levels",
+    "area": "competence_areas",
+    "lever": "levers",
+}
+
+
+def codes(kind: str) -> tuple[str, ...]:
+    """Codes of a kind: segment, region, role, level (true levels), level_or_evu, area (leaves)."""
+    tax = taxonomy()
+    if kind == "segment":
+        return tax.segments
+    if kind == "region":
+        return tax.regions
+    if kind == "role":
+        return tax.roles
+    if kind == "level":
+        return tax.levels
+    if kind == "level_or_evu":
+        return (*tax.levels, "evu")
+    if kind == "area":
+        return tax.areas
+    if kind == "county":
+        return tuple(r for r in tax.regions if r.isdigit())
+    msg = f"unknown code kind {kind!r}"
+    raise KeyError(msg)
+
+
+def label(kind: str, code: str | None, lang: str | None = None) -> str:
+    """The name of a code in the active (or given) language."""
+    if not code:
+        return ""
+    table = _TABLE_FOR.get(kind.replace("level_or_evu", "level").replace("county", "region"))
+    if table is None:
+        return code
+    language = (lang or get_language() or "nb")[:2]
+    return taxonomy().label(table, code, "nb" if language == "nb" else "en")
+
+
+def choices(kind: str) -> list[tuple[str, str]]:
+    """(code, label) pairs for a form field, in the active language at call time."""
+    return [(c, label(kind, c)) for c in codes(kind)]
