@@ -30,7 +30,7 @@ from pathlib import Path
 
 import polars as pl
 
-from battkomp.engine.problems import BundleError, Location, Problem
+from battkomp.engine.problems import BundleError, Location, Problem, did_you_mean, phrase
 
 __all__ = [
     "BundleError",
@@ -166,7 +166,13 @@ def parse_csv_bytes(
         problems.append(Problem("not_utf8", loc, {"position": exc.start}))
         return None
     if "\x00" in text:
-        problems.append(Problem("unreadable_file", loc, {"reason": "binary data (NUL bytes)"}))
+        problems.append(
+            Problem(
+                "unreadable_file",
+                loc,
+                {"reason": phrase("binary"), "reason_code": "binary"},
+            )
+        )
         return None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
@@ -213,19 +219,27 @@ def _check_xlsx_archive(path: Path, label: str, problems: list[Problem]) -> bool
             packed = sum(i.compress_size for i in infos) or 1
             names = {i.filename for i in infos}
     except (OSError, zipfile.BadZipFile) as exc:
-        reason = "not an .xlsx workbook (not a zip archive)"
+        params: dict[str, object] = {"reason": phrase("not_zip"), "reason_code": "not_zip"}
         if isinstance(exc, OSError):
-            reason = exc.strerror or str(exc)
-        problems.append(Problem("unreadable_file", loc, {"reason": reason}))
+            params = {"reason": exc.strerror or str(exc)}
+        problems.append(Problem("unreadable_file", loc, params))
         return False
     if total > MAX_XLSX_UNCOMPRESSED or total / packed > MAX_XLSX_RATIO:
         problems.append(
-            Problem("unreadable_file", loc, {"reason": "the workbook unpacks to too much data"})
+            Problem(
+                "unreadable_file",
+                loc,
+                {"reason": phrase("too_much_data"), "reason_code": "too_much_data"},
+            )
         )
         return False
     if "xl/workbook.xml" not in names:
         problems.append(
-            Problem("unreadable_file", loc, {"reason": "not an .xlsx workbook (no workbook)"})
+            Problem(
+                "unreadable_file",
+                loc,
+                {"reason": phrase("no_workbook"), "reason_code": "no_workbook"},
+            )
         )
         return False
     return True
@@ -491,6 +505,7 @@ class _Typed:
     rows: list[dict[str, object]]
     raw: list[RawRow]
     location: Location
+    rejected_keys: set[str] = field(default_factory=set)
 
 
 def _type_table(spec: Table, raw: RawTable, problems: list[Problem]) -> _Typed:
@@ -519,6 +534,7 @@ def _type_table(spec: Table, raw: RawTable, problems: list[Problem]) -> _Typed:
     typed_rows: list[dict[str, object]] = []
     keep_raw: list[RawRow] = []
     first_row_of: dict[str, int | None] = {}
+    rejected: set[str] = set()
     for row in raw.rows:
         before = len(problems)
         out: dict[str, object] = {}
@@ -531,9 +547,12 @@ def _type_table(spec: Table, raw: RawTable, problems: list[Problem]) -> _Typed:
             if spec.origin == "default" and not src:
                 problems.append(Problem("blank_required", row.where("source")))
             out["source"] = src or None
-        if len(problems) != before:
-            continue
         key = _key_of(spec, {k: out.get(k) for k in spec.key})  # type: ignore[misc]
+        if len(problems) != before:
+            # the row has its own problem; references to it must not add an "unknown code"
+            if all(out.get(k) is not None for k in spec.key):
+                rejected.add(key)
+            continue
         if key in first_row_of:
             problems.append(
                 Problem(
@@ -549,19 +568,16 @@ def _type_table(spec: Table, raw: RawTable, problems: list[Problem]) -> _Typed:
         first_row_of[key] = row.location.row
         typed_rows.append(out)
         keep_raw.append(row)
-    return _Typed(spec, typed_rows, keep_raw, raw.location)
+    return _Typed(spec, typed_rows, keep_raw, raw.location, rejected)
 
 
-def _hint(value: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(value, list(candidates), n=3, cutoff=0.6)
-    if close:
-        return " (did you mean " + " / ".join(f"'{c}'" for c in close) + "?)"
-    return ""
+def _close_codes(value: str, candidates: Iterable[str]) -> tuple[str, ...]:
+    return tuple(difflib.get_close_matches(value, sorted(candidates), n=3, cutoff=0.6))
 
 
 def _check_refs(typed: dict[str, _Typed], problems: list[Problem]) -> None:
     keys = {
-        name: {str(r[t.spec.key[0]]) for r in t.rows}
+        name: {str(r[t.spec.key[0]]) for r in t.rows} | t.rejected_keys
         for name, t in typed.items()
         if len(t.spec.key) == 1
     }
@@ -576,6 +592,7 @@ def _check_refs(typed: dict[str, _Typed], problems: list[Problem]) -> None:
                 for item in values:
                     if item is None or str(item) in valid:
                         continue
+                    close = _close_codes(str(item), valid)
                     problems.append(
                         Problem(
                             "unknown_code",
@@ -583,7 +600,8 @@ def _check_refs(typed: dict[str, _Typed], problems: list[Problem]) -> None:
                             {
                                 "table": col.ref_table,
                                 "value": item,
-                                "hint": _hint(str(item), valid),
+                                "hint": did_you_mean(close),
+                                "did_you_mean": close,
                             },
                         )
                     )

@@ -195,34 +195,57 @@ def _cell_frame(cm: Compiled, arrays: dict[str, np.ndarray]) -> pl.DataFrame:
     return pl.DataFrame(data)
 
 
+def group_sum(df: pl.DataFrame, by: list[str], values: list[str]) -> pl.DataFrame:
+    """Sum ``values`` per group of ``by`` in a fixed order, so that results repeat bit for bit.
+
+    (A parallel group-by may add a group's rows in any order, which changes the last bits.)
+
+    >>> df = pl.DataFrame({"g": ["b", "a", "b"], "x": [1.0, 2.0, 3.0]})
+    >>> group_sum(df, ["g"], ["x"]).rows()
+    [('a', 2.0), ('b', 4.0)]
+    """
+    keys = df.select(by).unique(maintain_order=False).sort(by, nulls_last=True)
+    if df.height == 0:
+        return keys.with_columns([pl.lit(0.0).alias(v) for v in values]).head(0)
+    idx = (
+        df.select(by)
+        .join(
+            keys.with_row_index("_g"), on=by, how="left", nulls_equal=True, maintain_order="left"
+        )["_g"]
+        .to_numpy()
+    )
+    out = keys
+    for v in values:
+        acc = np.zeros(keys.height)
+        np.add.at(acc, idx, df[v].fill_null(0.0).to_numpy().astype(np.float64))
+        out = out.with_columns(pl.Series(v, acc))
+    return out
+
+
 def coverage(detail: pl.DataFrame) -> pl.DataFrame:
     """Per year: openings reported by respondents, carried forward from their last answer, and
     imputed by the capacity model; ``coverage`` is the reported share."""
-    return (
-        detail.filter(pl.col("kind") != "unallocated_supply")
-        .group_by("year")
-        .agg(
-            pl.col("openings")
-            .filter(pl.col("kind") == "reported")
-            .sum()
-            .alias("reported_openings"),
-            pl.col("openings")
-            .filter(pl.col("kind") == "carried_forward")
-            .sum()
-            .alias("carried_forward_openings"),
-            pl.col("openings").filter(pl.col("kind") == "imputed").sum().alias("imputed_openings"),
-        )
-        .with_columns(
-            (
-                pl.col("reported_openings")
-                / (
-                    pl.col("reported_openings")
-                    + pl.col("carried_forward_openings")
-                    + pl.col("imputed_openings")
-                )
+    parts = detail.filter(pl.col("kind") != "unallocated_supply").with_columns(
+        [
+            pl.when(pl.col("kind") == kind).then(pl.col("openings")).otherwise(0.0).alias(name)
+            for kind, name in (
+                ("reported", "reported_openings"),
+                ("carried_forward", "carried_forward_openings"),
+                ("imputed", "imputed_openings"),
             )
-            .fill_nan(0.0)
-            .alias("coverage")
-        )
-        .sort("year")
+        ]
     )
+    sums = group_sum(
+        parts, ["year"], ["reported_openings", "carried_forward_openings", "imputed_openings"]
+    )
+    total = (
+        pl.col("reported_openings")
+        + pl.col("carried_forward_openings")
+        + pl.col("imputed_openings")
+    )
+    return sums.with_columns(
+        pl.when(total > 0)
+        .then(pl.col("reported_openings") / total)
+        .otherwise(0.0)
+        .alias("coverage")
+    ).sort("year")

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
+from battkomp.engine.central import group_sum
 from battkomp.engine.model import F64, Compiled
 
 HORIZON_ORDER = ("none", "short", "medium", "long")
@@ -90,9 +91,5 @@ def time_squeeze(cm: Compiled, gap: np.ndarray) -> tuple[pl.DataFrame, pl.DataFr
                 )
     cells = pl.DataFrame(rows, schema_overrides={"levers_in_time": pl.List(pl.Utf8)})
     _ = L
-    summary = (
-        cells.group_by("year", "horizon")
-        .agg(pl.col("shortage_mean").sum().alias("shortage_mean"))
-        .sort("year", "horizon")
-    )
+    summary = group_sum(cells, ["year", "horizon"], ["shortage_mean"])
     return cells, summary

@@ -36,8 +36,13 @@ I64 = NDArray[np.int64]
 B = NDArray[np.bool_]
 
 
-def staffing_profile(plan_years: I64, plan_caps: F64, ramp: F64, years: I64) -> F64:
-    """Capacity-equivalent staffing (GWh) in each of ``years`` for one plan on its own timeline."""
+def staffing_profile(
+    plan_years: I64, plan_caps: F64, ramp: F64, years: I64, offset: int = 0
+) -> F64:
+    """Capacity-equivalent staffing (GWh) in each of ``years`` for one plan on its own timeline.
+
+    ``offset`` moves every increment that many years further along the ramp (a small plant that
+    staffs up faster than the default ramp)."""
     order = np.argsort(plan_years, kind="stable")
     py, pc = plan_years[order], plan_caps[order]
     increments = np.diff(pc, prepend=0.0)
@@ -49,7 +54,8 @@ def staffing_profile(plan_years: I64, plan_caps: F64, ramp: F64, years: I64) -> 
         if inc <= 0:
             continue
         since = years - y + 1
-        share = np.where(since >= 1, ramp[np.clip(since - 1, 0, len(ramp) - 1)], 0.0)
+        along = since + offset
+        share = np.where(since >= 1, ramp[np.clip(along - 1, 0, len(ramp) - 1)], 0.0)
         ramped += inc * share
     result: F64 = np.minimum(in_place, ramped)
     return result
@@ -131,7 +137,9 @@ class Compiled:
     expat_share: F64  # (R,)
     exit_factor_tri: tuple[float, float, float]
     stay_tri: tuple[float, float, float]
-    capture_factor_tri: tuple[float, float, float]
+    capture_levels: tuple[str, ...]  # every education level code, EVU included
+    capture_factor_tri: F64  # (levels, 3) low/mode, 1, high/mode of each level's capture share
+    offer_level: I64  # (O,) index into capture_levels of each offer's own level
     recruit_factor_tri: tuple[float, float, float]
     multiplier_tri: F64  # (2, 3) indirect, induced × low, mode, high
     # survey (reported)
@@ -210,7 +218,7 @@ def compile_inputs(inputs: Inputs) -> Compiled:
         py = p["year"].to_numpy().astype(np.int64)
         pc = p["capacity"].to_numpy().astype(float)
         for k in range(k_max):
-            profile[f, k] = staffing_profile(py + k, pc, ramp, ext_years)
+            profile[f, k] = staffing_profile(py + k, pc, ramp, ext_years, int(row["ramp_offset"]))
             since = ext_years - (int(row["start_year"]) + k) + 1
             startup[f, k] = ((since >= 1) & (since <= startup_years)).astype(float)
         pmf[f] = delay_pmf(
@@ -285,6 +293,15 @@ def compile_inputs(inputs: Inputs) -> Compiled:
     capture_default = dict(
         zip(inputs["capture_share"]["level"], inputs["capture_share"]["mode"], strict=True)
     )
+    # each level's capture share is uncertain by the ratio of its low and high to its mode
+    capture_levels = tuple(str(c) for c in levels_df["code"])
+    capture_rows = {str(r["level"]): r for r in inputs["capture_share"].iter_rows(named=True)}
+    capture_factor_tri = np.ones((len(capture_levels), 3))
+    for i, code in enumerate(capture_levels):
+        crow = capture_rows.get(code)
+        if crow is not None and float(crow["mode"]) > 0:
+            mode = float(crow["mode"])
+            capture_factor_tri[i] = (float(crow["low"]) / mode, 1.0, float(crow["high"]) / mode)
     areas_of: dict[str, list[tuple[str, float]]] = {}
     for r in inputs["offer_areas"].iter_rows(named=True):
         areas_of.setdefault(str(r["offer"]), []).append((str(r["area"]), float(r["weight"])))
@@ -381,7 +398,11 @@ def compile_inputs(inputs: Inputs) -> Compiled:
         expat_share=expat,
         exit_factor_tri=_tri(inputs, "exit_rate_factor"),
         stay_tri=_tri(inputs, "expat_stay_years"),
-        capture_factor_tri=_tri(inputs, "capture_share_factor"),
+        capture_levels=capture_levels,
+        capture_factor_tri=capture_factor_tri,
+        offer_level=np.array(
+            [capture_levels.index(str(r["level"])) for r in offers], dtype=np.int64
+        ),
         recruit_factor_tri=_tri(inputs, "recruitment_cap_factor"),
         multiplier_tri=multiplier_tri,
         survey_new=survey_new,
@@ -435,7 +456,7 @@ class Draws:
     mix: F64  # (D, S, 2, R)
     exit_factor: F64  # (D,)
     stay_years: F64  # (D,)
-    capture_factor: F64  # (D,)
+    capture_factor: F64  # (D, levels) factor on the capture shares of offers at each level
     recruit_factor: F64  # (D,)
     multipliers: F64  # (D, 2)
 
@@ -505,7 +526,7 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
     openings = expansion + replacement + cm.survey_new[None]
     headcount = e_cur + cm.survey_staff[None] + cm.carried_staff[None]
 
-    capture = np.minimum(cm.offer_capture[None, :] * dr.capture_factor[:, None], 1.0)  # (D, O)
+    capture = np.minimum(cm.offer_capture[None, :] * dr.capture_factor[:, cm.offer_level], 1.0)
     n_offers, T, C = cm.offer_grads.shape
     education = (capture @ cm.offer_grads.reshape(n_offers, T * C)).reshape(D, T, C)
     # Education delivers whether or not jobs wait; retraining and recruitment answer the need,

@@ -11,16 +11,17 @@ Uncertain inputs, each drawn independently per draw:
 * labour intensity per segment (triangular low–mode–high; a facility's own intensity is scaled by
   the same factor);
 * the role mix per segment and phase (Dirichlet around the default shares);
-* exit rates (a common factor), the stay of temporary specialists, capture shares (a common
-  factor, each offer's share capped at 1), recruitment caps (a common factor), and the indirect and
-  induced multipliers (all triangular).
+* capture shares, by a factor per education level drawn from that level's low–mode–high in
+  ``capture_share`` (each offer's share capped at 1);
+* exit rates (a common factor), the stay of temporary specialists, recruitment caps (a common
+  factor), and the indirect and induced multipliers (all triangular).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,7 +42,6 @@ METRICS: tuple[str, ...] = (
 SCALAR_DRIVERS: tuple[str, ...] = (
     "exit_rates",
     "expat_stay_years",
-    "capture_shares",
     "recruitment_caps",
 )
 
@@ -75,7 +75,10 @@ def sample_draws(cm: Compiled, n: int, rng: np.random.Generator) -> tuple[Draws,
     mix = np.where(total > 0, gam / np.where(total > 0, total, 1.0), cm.role_mix[None])
     exit_factor = _tri(rng, n, cm.exit_factor_tri)
     stay = _tri(rng, n, cm.stay_tri)
-    capture = _tri(rng, n, cm.capture_factor_tri)
+    ct = cm.capture_factor_tri
+    capture = triangular(
+        rng.random((n, ct.shape[0])), ct[None, :, 0], ct[None, :, 1], ct[None, :, 2]
+    )
     recruit = _tri(rng, n, cm.recruit_factor_tri)
     mt = cm.multiplier_tri
     multipliers = np.stack(
@@ -97,7 +100,8 @@ def sample_draws(cm: Compiled, n: int, rng: np.random.Generator) -> tuple[Draws,
             (prof * real[:, :, None]).sum(axis=2),  # realised capacity-years per facility
             factor,  # intensity per segment
             mix[:, :, 1, engineers].sum(axis=2),  # engineer share of the mature mix per segment
-            np.stack([exit_factor, stay, capture, recruit], axis=1),
+            capture,  # capture share factor per level
+            np.stack([exit_factor, stay, recruit], axis=1),
         ],
         axis=1,
     )
@@ -119,7 +123,7 @@ def expected_draw(cm: Compiled) -> Draws:
         mix=cm.role_mix[None],
         exit_factor=np.array([cm.exit_factor_tri[1]]),
         stay_years=np.array([cm.stay_tri[1]]),
-        capture_factor=np.array([cm.capture_factor_tri[1]]),
+        capture_factor=np.ones((1, cm.capture_factor_tri.shape[0])),
         recruit_factor=np.array([cm.recruit_factor_tri[1]]),
         multipliers=cm.multiplier_tri[None, :, 1],
     )
@@ -130,6 +134,7 @@ def driver_names(cm: Compiled) -> list[str]:
         [f"facility:{f}" for f in cm.facility_ids]
         + [f"labour_intensity:{s}" for s in cm.tax.segments]
         + [f"role_mix:{s}" for s in cm.tax.segments]
+        + [f"capture_share:{lv}" for lv in cm.capture_levels]
         + list(SCALAR_DRIVERS)
     )
 
@@ -163,9 +168,9 @@ def run_block(cm: Compiled, scenario_index: int, block_index: int, n: int, seed:
     return BlockOut(scenario_index, block_index, flows, jobs, drivers, target)
 
 
-def _run_task(args: tuple[Compiled, int, list[tuple[int, int]], int]) -> list[BlockOut]:
-    cm, s_idx, blocks, seed = args
-    return [run_block(cm, s_idx, b, n, seed) for b, n in blocks]
+def _run_task(args: tuple[Compiled, int, int, list[tuple[int, int]], int]) -> list[BlockOut]:
+    cm, s_idx, key, blocks, seed = args
+    return [replace(run_block(cm, key, b, n, seed), scenario_index=s_idx) for b, n in blocks]
 
 
 def allocate_draws(weights: Sequence[float], draws: int) -> list[int]:
@@ -202,16 +207,25 @@ def run_ensemble(
     executor: Executor | None = None,
     blocks_per_task: int = 4,
     progress: Callable[[int, int], None] | None = None,
+    keys: Sequence[int] | None = None,
 ) -> Ensemble:
-    """Run ``counts[i]`` draws of scenario ``compiled[i]``; results in scenario then draw order."""
-    tasks: list[tuple[Compiled, int, list[tuple[int, int]], int]] = []
+    """Run ``counts[i]`` draws of scenario ``compiled[i]``; results in scenario then draw order.
+
+    ``keys[i]`` seeds scenario ``i``'s random streams (default: its position). Giving each
+    scenario a key that does not depend on which other scenarios run makes a scenario's draws the
+    same in a run of its own and in a weighted run.
+    """
+    tasks: list[tuple[Compiled, int, int, list[tuple[int, int]], int]] = []
+    stream_keys = list(keys) if keys is not None else list(range(len(compiled)))
     for s_idx, (cm, n) in enumerate(zip(compiled, counts, strict=True)):
         blocks = [
             (b, min(BLOCK_SIZE, n - b * BLOCK_SIZE))
             for b in range((n + BLOCK_SIZE - 1) // BLOCK_SIZE)
         ]
         for i in range(0, len(blocks), max(1, blocks_per_task)):
-            tasks.append((cm, s_idx, blocks[i : i + max(1, blocks_per_task)], seed))
+            tasks.append(
+                (cm, s_idx, stream_keys[s_idx], blocks[i : i + max(1, blocks_per_task)], seed)
+            )
     total = sum(counts)
     done = 0
     outs: list[BlockOut] = []

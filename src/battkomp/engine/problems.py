@@ -208,11 +208,59 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "the scenario weights sum to 0; a weighted run needs a positive weight",
         "scenariovektene summerer til 0; en vektet kjøring trenger en positiv vekt",
     ),
+    "scenarios_incompatible": (
+        "scenario '{value}' changes the years, taxonomy or levers of scenario '{first}'; "
+        "a weighted run needs them alike",
+        "scenarioet «{value}» endrer årene, taksonomien eller tiltakene i scenarioet «{first}»; "
+        "en vektet kjøring krever at de er like",
+    ),
     "too_large": (
         "the file is larger than {limit} bytes",
         "filen er større enn {limit} byte",
     ),
 }
+
+#: Fixed phrases inside messages (reasons a file cannot be read, the "did you mean" hint), so a
+#: bokmål message carries no English: (English, bokmål).
+_PHRASES: dict[str, tuple[str, str]] = {
+    "binary": ("binary data (NUL bytes)", "binære data (NUL-byte)"),
+    "not_zip": (
+        "not an .xlsx workbook (not a zip archive)",
+        "ikke en .xlsx-arbeidsbok (ikke et zip-arkiv)",
+    ),
+    "no_workbook": (
+        "not an .xlsx workbook (no workbook)",
+        "ikke en .xlsx-arbeidsbok (arbeidsboken mangler)",
+    ),
+    "too_much_data": (
+        "the workbook unpacks to too much data",
+        "arbeidsboken pakkes ut til for mye data",
+    ),
+    "did_you_mean": (" (did you mean {0}?)", " (mente du {0}?)"),
+}
+
+
+def phrase(code: str, lang: Lang = "en") -> str:
+    """A fixed phrase in English or bokmål.
+
+    >>> phrase("binary", "nb")
+    'binære data (NUL-byte)'
+    """
+    en, nb = _PHRASES[code]
+    return nb if lang == "nb" else en
+
+
+def did_you_mean(candidates: tuple[str, ...], lang: Lang = "en") -> str:
+    """The hint after an unknown code, or '' without candidates.
+
+    >>> did_you_mean(("nkr4",), "nb")
+    ' (mente du «nkr4»?)'
+    """
+    if not candidates:
+        return ""
+    quote = "«{0}»" if lang == "nb" else "'{0}'"
+    return phrase("did_you_mean", lang).format(" / ".join(quote.format(c) for c in candidates))
+
 
 _WHERE = {
     "en": {"sheet": "sheet '{0}'", "row": "row {0}", "column": "column '{0}'"},
@@ -251,7 +299,13 @@ class Problem:
 
     def message(self, lang: Lang = "en") -> str:
         en, nb = _MESSAGES[self.code]
-        text = (nb if lang == "nb" else en).format(**dict(self.params))
+        params = dict(self.params)
+        # parameters that are phrases themselves are rendered in the message's language
+        if "reason_code" in params:
+            params["reason"] = phrase(str(params["reason_code"]), lang)
+        if "did_you_mean" in params:
+            params["hint"] = did_you_mean(tuple(params["did_you_mean"]), lang)  # type: ignore[arg-type]
+        text = (nb if lang == "nb" else en).format(**params)
         return f"{self.location.describe(lang)}: {text}"
 
     def __str__(self) -> str:

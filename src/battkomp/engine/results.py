@@ -31,7 +31,7 @@ from battkomp.engine.bundle import (
     read_raw,
     scenario_names,
 )
-from battkomp.engine.central import central_detail, coverage
+from battkomp.engine.central import central_detail, coverage, group_sum
 from battkomp.engine.horizons import time_squeeze
 from battkomp.engine.model import Compiled, compile_inputs
 from battkomp.engine.montecarlo import (
@@ -215,15 +215,24 @@ def run_model(
         inputs_list = [build_inputs(raw, scenario, label)]
         weights, counts = [1.0], [draws]
     compiled = [compile_inputs(i) for i in inputs_list]
+    _check_compatible(compiled, label)
     keep = [i for i, n in enumerate(counts) if n > 0]
     compiled_run = [compiled[i] for i in keep]
+    all_names = scenario_names(raw)
+    keys = [all_names.index(c.scenario) + 1 if c.scenario in all_names else 0 for c in compiled_run]
     ens = run_ensemble(
-        compiled_run, [counts[i] for i in keep], seed, executor, blocks_per_task, progress
+        compiled_run, [counts[i] for i in keep], seed, executor, blocks_per_task, progress, keys
     )
-    lead = compiled[keep[0]] if keep else compiled[0]
+    lead = compiled_run[0]
     squeeze_cells, squeeze_summary = time_squeeze(lead, ens.flows["gap"])
-    # the detailed central run uses the first scenario's (or the only) inputs
-    detail = central_detail(lead, inputs_list[keep[0]]["survey_needs"])
+    # the detailed central run: one scenario's, or the weighted mean of the scenarios' runs
+    total_weight = sum(weights[i] for i in keep)
+    detail = _weighted_detail(
+        [
+            (central_detail(compiled[i], inputs_list[i]["survey_needs"]), weights[i] / total_weight)
+            for i in keep
+        ]
+    )
     by_segment = _group_detail(detail, "segment")
     by_region = _group_detail(detail, "region")
     frames: dict[str, pl.DataFrame] = {
@@ -255,18 +264,62 @@ def run_model(
         "base_year": lead.base_year,
         "end_year": int(lead.years[-1]),
         "block_size": BLOCK_SIZE,
-        "detail_scenario": lead.scenario or "base",
         "contains_synthetic_data": synthetic,
     }
     return ModelResult(frames, meta)
 
 
+_DETAIL_KEYS = ["kind", "segment", "region", "role", "level", "area", "area_group", "year"]
+_DETAIL_VALUES = ["headcount", "expansion", "replacement", "openings", "supply", "gap"]
+
+
+def _weighted_detail(parts: list[tuple[pl.DataFrame, float]]) -> pl.DataFrame:
+    """The probability-weighted sum of the scenarios' central detail tables."""
+    if len(parts) == 1:
+        return parts[0][0]
+    stacked = pl.concat(
+        [df.with_columns([(pl.col(v) * w).alias(v) for v in _DETAIL_VALUES]) for df, w in parts]
+    )
+    out = group_sum(stacked, _DETAIL_KEYS, _DETAIL_VALUES)
+    # reported survey rows have no expansion/replacement split
+    out = out.with_columns(
+        [
+            pl.when(pl.col("kind") == "reported").then(None).otherwise(pl.col(v)).alias(v)
+            for v in ("expansion", "replacement")
+        ]
+    )
+    return out.select(parts[0][0].columns).sort(
+        "year", "kind", "segment", "region", "role", "level", "area", nulls_last=True
+    )
+
+
+def _check_compatible(compiled: list[Compiled], label: str) -> None:
+    """Scenarios of one weighted run must share the years, taxonomy and levers."""
+    first = compiled[0]
+    for cm in compiled[1:]:
+        same = (
+            np.array_equal(cm.years, first.years)
+            and cm.tax.levels == first.tax.levels
+            and cm.tax.areas == first.tax.areas
+            and np.array_equal(cm.lever_lead, first.lever_lead)
+        )
+        if not same:
+            raise BundleError(
+                [
+                    Problem(
+                        "scenarios_incompatible",
+                        Location(f"{label}/scenario_overrides"),
+                        {"value": cm.scenario or "base", "first": first.scenario or "base"},
+                    )
+                ]
+            )
+
+
 def _group_detail(detail: pl.DataFrame, by: str) -> pl.DataFrame:
-    return (
-        detail.filter(pl.col("kind") != "unallocated_supply")
-        .group_by("year", by)
-        .agg(pl.col("headcount", "openings", "supply", "gap").sum())
-        .sort("year", by)
+    return group_sum(
+        detail.filter(pl.col("kind") != "unallocated_supply"),
+        ["year", by],
+        ["headcount", "openings", "supply", "gap"],
     )
 
 

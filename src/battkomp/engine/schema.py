@@ -372,8 +372,9 @@ _TABLE_LIST: tuple[Table, ...] = (
     ),
     Table(
         "capture_share",
-        "Default share of an offer's graduates that the battery industry attracts, per level "
-        "(triangular); used when an offer gives none.",
+        "Share of an offer's graduates that the battery industry attracts, per level: the mode "
+        "is the default for offers that give none; low and high set the uncertainty of every "
+        "offer's share at that level (as ratios to the mode).",
         (
             _c("level", "ref", "Education level.", ref_table="education_levels"),
             _c("mode", "float", "Most likely value.", **PROB),
@@ -453,6 +454,15 @@ _TABLE_LIST: tuple[Table, ...] = (
                 default="0",
             ),
             _c("delay_max", "int", "Longest delay in years.", minimum=0, maximum=20, default="0"),
+            _c(
+                "ramp_offset",
+                "int",
+                "Staffing-ramp years a plant is ahead of the default ramp (small plants staff up "
+                "faster than a gigafactory); 0 = the default ramp.",
+                minimum=0,
+                maximum=20,
+                default="0",
+            ),
             _c(
                 "intensity",
                 "float",
@@ -719,7 +729,6 @@ KNOWN_PARAMETERS: dict[str, str] = {
     "startup_years": "Years after start of production in which the start-up role mix applies.",
     "expat_stay_years": "Average stay of a temporary specialist from abroad, in years.",
     "exit_rate_factor": "Multiplier on all exit rates (uncertain: low–high).",
-    "capture_share_factor": "Multiplier on all capture shares (uncertain: low–high).",
     "recruitment_cap_factor": "Multiplier on recruitment caps (uncertain: low–high).",
     "mix_concentration": "Dirichlet concentration of the role mix in Monte Carlo draws "
     "(higher = less spread).",
