@@ -4,6 +4,10 @@
 gap table and writes the full results; ``battkomp model check`` lists every problem of a bundle;
 ``battkomp model template`` writes an empty bundle to fill in. Bad input exits with code 2 and one
 message per problem, in bokmål or English (``--lang``, or the ``LANG`` environment variable).
+
+The web platform: ``battkomp demo`` prepares a demo database and serves it on 127.0.0.1,
+``battkomp serve`` serves a real deployment, ``battkomp manage ...`` runs Django's management
+commands (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -314,6 +318,58 @@ def template_cmd(output: Path, fmt: str | None, lang: str | None) -> None:
         click.echo(_t(language, "cannot_write", path=output, reason=exc.strerror or exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
     click.echo(_t(language, "template", path=written))
+
+
+# ------------------------------------------------------------------------- the web platform
+
+
+@main.command("demo")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of the SQLite database (default: $BATTKOMP_DATA_DIR, else ./data).",
+)
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port."
+)
+@click.option("--no-serve", is_flag=True, help="Prepare the database and the demo, do not serve.")
+def demo_cmd(data_dir: Path | None, port: int, no_serve: bool) -> None:
+    """Try the platform: a demo database, demo accounts for every role, served on 127.0.0.1."""
+    from battkomp.demo import run_demo
+
+    sys.exit(run_demo(data_dir, port, serve=not no_serve))
+
+
+@main.command("serve")
+@click.option(
+    "--bind", default="0.0.0.0:8000", show_default=True, help="Address and port to listen on."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="gunicorn worker processes (default: 2 × CPUs + 1, at most 8).",
+)
+def serve_cmd(bind: str, workers: int | None) -> None:
+    """Serve the platform in production (settings from the environment; see docs/operations.md)."""
+    from battkomp.demo import default_workers, run_serve
+
+    sys.exit(run_serve(bind, workers or default_workers()))
+
+
+@main.command(
+    "manage",
+    context_settings={"ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def manage_cmd(args: tuple[str, ...]) -> None:
+    """Django's management commands (migrate, createsuperuser, export_bundle, load_demo, ...)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "battkomp.site.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["battkomp manage", *args])
 
 
 if __name__ == "__main__":

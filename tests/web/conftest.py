@@ -53,3 +53,23 @@ def world(db: None) -> World:
         clients[name] = c
     clients["anonymous"] = Client()
     return World(a, b, inst, users, clients)
+
+
+@pytest.fixture(autouse=True)
+def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with tiny costs in tests: the same algorithm (hashes still start with "argon2"), a
+    fraction of the time (Django's defaults take ~0.1-0.5 s per hash, six per `world`)."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    monkeypatch.setattr(Argon2PasswordHasher, "time_cost", 1)
+    monkeypatch.setattr(Argon2PasswordHasher, "memory_cost", 64)
+    monkeypatch.setattr(Argon2PasswordHasher, "parallelism", 1)
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> None:
+    """Start every test in bokmål: a request to /en/... leaves English active in the thread, and
+    reverse() in the next test would then give /en/ addresses."""
+    from django.utils import translation
+
+    translation.activate("nb")

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
-from battkomp.accounts.models import AccessLog, Profile, Role
+from battkomp.accounts.models import AccessLog, Invitation, Profile, Role
 from battkomp.actors.models import Organisation
 
 UserLike = Any  # an authenticated user or AnonymousUser
@@ -57,12 +57,47 @@ def access_organisation_for_user(user: UserLike, organisation_id: int) -> Organi
     raise Http404
 
 
-def log_access(user: UserLike, action: str, obj: Any, organisation: Organisation | None,
-               detail: str = "") -> None:
+def log_access(
+    user: UserLike, action: str, obj: Any, organisation: Organisation | None, detail: str = ""
+) -> None:
     """Record an analyst's read of a company's confidential data."""
     if not is_analyst(user):
         return
     AccessLog.objects.create(
-        user=user, action=action, object_type=type(obj).__name__.lower(),
-        object_id=str(getattr(obj, "pk", "")), organisation=organisation, detail=detail[:200],
+        user=user,
+        action=action,
+        object_type=type(obj).__name__.lower(),
+        object_id=str(getattr(obj, "pk", "")),
+        organisation=organisation,
+        detail=detail[:200],
     )
+
+
+def invitation_scope_for_user(user: UserLike, organisation_id: object) -> Organisation | None:
+    """The organisation an analyst manages people and invitations for (None: all of them).
+
+    Only analysts and administrators manage people; anyone else gets 404.
+    """
+    require_analyst(user)
+    if organisation_id in (None, ""):
+        return None
+    try:
+        return access_organisation_for_user(user, int(str(organisation_id)))
+    except ValueError:
+        raise Http404 from None
+
+
+def invitations_for_user(user: UserLike, organisation: Organisation | None = None) -> Any:
+    """Invitations an analyst may see: all, or one organisation's. Others get 404."""
+    require_analyst(user)
+    qs = Invitation.objects.select_related("organisation", "invited_by", "user")
+    return qs.filter(organisation=organisation) if organisation is not None else qs
+
+
+def people_for_user(user: UserLike, organisation: Organisation | None = None) -> Any:
+    """Accounts an analyst may list: all, or one organisation's members. Others get 404."""
+    require_analyst(user)
+    qs = Profile.objects.select_related("user", "organisation").order_by(
+        "organisation__name", "user__email"
+    )
+    return qs.filter(organisation=organisation) if organisation is not None else qs

@@ -18,13 +18,20 @@ class Role(models.TextChoices):
 class Profile(models.Model):
     """Every account has one: its role and, for respondents and editors, its organisation."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    organisation = models.ForeignKey("actors.Organisation", on_delete=models.PROTECT, null=True,
-                                     blank=True, related_name="members")
-    language = models.CharField(_("language"), max_length=2, choices=settings.LANGUAGES,
-                                default="nb")
+    organisation = models.ForeignKey(
+        "actors.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    language = models.CharField(
+        _("language"), max_length=2, choices=settings.LANGUAGES, default="nb"
+    )
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"
@@ -35,16 +42,23 @@ class Invitation(models.Model):
 
     email = models.EmailField(_("e-mail"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    organisation = models.ForeignKey("actors.Organisation", on_delete=models.CASCADE, null=True,
-                                     blank=True, related_name="invitations")
+    organisation = models.ForeignKey(
+        "actors.Organisation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
+    )
     token_hash = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                             blank=True, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -53,13 +67,15 @@ class Invitation(models.Model):
 class AccessLog(models.Model):
     """Every analyst read of a company's confidential answers: who, what, when."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                             related_name="access_logs")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_logs"
+    )
     action = models.CharField(max_length=40)
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=40)
-    organisation = models.ForeignKey("actors.Organisation", on_delete=models.SET_NULL, null=True,
-                                     blank=True, related_name="+")
+    organisation = models.ForeignKey(
+        "actors.Organisation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     detail = models.CharField(max_length=200, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 

@@ -26,20 +26,21 @@ class OrganisationKind(models.TextChoices):
 
 class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200)
-    org_number = models.CharField(_("organisation number"), max_length=9, blank=True,
-                                  validators=[validate_org_number])
+    org_number = models.CharField(
+        _("organisation number"), max_length=9, blank=True, validators=[validate_org_number]
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
     segments = models.JSONField(_("value-chain segments"), default=list, blank=True)
-    county = models.CharField(_("county"), max_length=8, blank=True,
-                              validators=[validate_county])
+    county = models.CharField(_("county"), max_length=8, blank=True, validators=[validate_county])
     synthetic = models.BooleanField(_("synthetic (demo data)"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["org_number"], condition=~models.Q(org_number=""),
-                                    name="unique_org_number"),
+            models.UniqueConstraint(
+                fields=["org_number"], condition=~models.Q(org_number=""), name="unique_org_number"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -60,22 +61,37 @@ class FacilityStatusChoice(models.TextChoices):
 
 
 class Facility(models.Model):
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
-                                     related_name="facilities", verbose_name=_("organisation"))
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="facilities",
+        verbose_name=_("organisation"),
+    )
     code = models.SlugField(_("code"), max_length=80, unique=True)
     name = models.CharField(_("name"), max_length=200)
     segment = models.CharField(_("segment"), max_length=40, validators=[validate_segment])
     region = models.CharField(_("region"), max_length=8, validators=[validate_region])
     start_year = models.PositiveSmallIntegerField(
         _("planned start of production"),
-        validators=[MinValueValidator(1990), MaxValueValidator(2100)])
+        validators=[MinValueValidator(1990), MaxValueValidator(2100)],
+    )
     realisation_probability = models.FloatField(
-        _("realisation probability"), validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+        _("realisation probability"), validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
     delay_min = models.PositiveSmallIntegerField(_("shortest delay (years)"), default=0)
     delay_mode = models.PositiveSmallIntegerField(_("most likely delay (years)"), default=0)
     delay_max = models.PositiveSmallIntegerField(_("longest delay (years)"), default=0)
-    intensity = models.FloatField(_("jobs per GWh (blank: segment default)"), null=True,
-                                  blank=True, validators=[MinValueValidator(0.0)])
+    ramp_offset = models.PositiveSmallIntegerField(
+        _("staffing-ramp years ahead of the default ramp"),
+        default=0,
+        validators=[MaxValueValidator(20)],
+    )
+    intensity = models.FloatField(
+        _("jobs per GWh (blank: segment default)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0)],
+    )
     source = models.TextField(_("source"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -100,8 +116,9 @@ class FacilityStatus(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=FacilityStatusChoice.choices)
     date = models.DateField(_("date"))
     note = models.TextField(_("note"), blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                    null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -114,8 +131,9 @@ class CapacityPlan(models.Model):
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="plans")
     version = models.PositiveIntegerField()
     note = models.TextField(_("note"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -128,7 +146,8 @@ class CapacityPlan(models.Model):
 class CapacityPlanYear(models.Model):
     plan = models.ForeignKey(CapacityPlan, on_delete=models.CASCADE, related_name="years")
     year = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1990), MaxValueValidator(2100)])
+        validators=[MinValueValidator(1990), MaxValueValidator(2100)]
+    )
     capacity = models.FloatField(validators=[MinValueValidator(0.0)])
 
     class Meta:

@@ -15,8 +15,9 @@ def code_validator(kind: str) -> Callable[[str], None]:
 
     def validate(value: str) -> None:
         if value not in codes(kind):
-            raise ValidationError(_("“%(value)s” is not a known code."), params={"value": value},
-                                  code="unknown_code")
+            raise ValidationError(
+                _("“%(value)s” is not a known code."), params={"value": value}, code="unknown_code"
+            )
 
     validate.__name__ = f"validate_{kind}"
     validate.__qualname__ = f"validate_{kind}"
@@ -37,7 +38,9 @@ def validate_org_number(value: str) -> None:
     if value and not org_number_ok(value):
         raise ValidationError(
             _("%(value)s is not a valid organisation number (9 digits with a mod-11 check digit)."),
-            params={"value": value}, code="org_number")
+            params={"value": value},
+            code="org_number",
+        )
 
 
 # Django's migration serializer needs importable names for validators.

@@ -19,9 +19,14 @@ PRODUCTION = MODE == "production"
 
 DEMO_SECRET_KEY = "battkomp-demo-secret-key-not-for-production-use-0123456789abcdef"
 SECRET_KEY = os.environ.get("BATTKOMP_SECRET_KEY", DEMO_SECRET_KEY)
+if PRODUCTION and SECRET_KEY == DEMO_SECRET_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("production needs BATTKOMP_SECRET_KEY of its own, not the demo key")
 DEBUG = os.environ.get("BATTKOMP_DEBUG", "0") == "1"
 ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("BATTKOMP_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+    h.strip()
+    for h in os.environ.get("BATTKOMP_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
     if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [
@@ -43,6 +48,7 @@ INSTALLED_APPS = [
     "battkomp.analysis",
     "battkomp.public",
     "battkomp.api",
+    "battkomp.exchange",
 ]
 
 MIDDLEWARE = [
@@ -112,8 +118,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -131,6 +139,11 @@ USE_THOUSAND_SEPARATOR = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# The site's own files (site.css) live in the package, outside any app's static folder.
+STATICFILES_DIRS = [BASE_DIR / "static"]
+if not PRODUCTION:
+    # Development serves from the finders; WhiteNoise warns when STATIC_ROOT does not exist.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -145,7 +158,8 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 
 EMAIL_BACKEND = os.environ.get(
     "BATTKOMP_EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
     else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_HOST = os.environ.get("BATTKOMP_EMAIL_HOST", "localhost")

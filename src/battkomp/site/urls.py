@@ -15,6 +15,7 @@ urlpatterns += i18n_patterns(
     path("survey/", include("battkomp.survey.urls")),
     path("offers/", include("battkomp.offers.urls")),
     path("analysis/", include("battkomp.analysis.urls")),
+    path("exchange/", include("battkomp.exchange.urls")),
     path("", include("battkomp.public.urls")),
     prefix_default_language=False,
 )

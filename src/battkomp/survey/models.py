@@ -19,17 +19,20 @@ class RoundStatus(models.TextChoices):
 class Round(models.Model):
     name = models.CharField(_("name"), max_length=200)
     first_year = models.PositiveSmallIntegerField(
-        _("first year asked about"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+        _("first year asked about"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
     last_year = models.PositiveSmallIntegerField(
-        _("last year asked about"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+        _("last year asked about"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
     opens_on = models.DateField(_("opens on"))
     deadline = models.DateField(_("deadline"))
-    questionnaire_version = models.CharField(_("questionnaire version"), max_length=20,
-                                             default="1")
-    status = models.CharField(_("status"), max_length=10, choices=RoundStatus.choices,
-                              default=RoundStatus.DRAFT)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, related_name="+")
+    questionnaire_version = models.CharField(_("questionnaire version"), max_length=20, default="1")
+    status = models.CharField(
+        _("status"), max_length=10, choices=RoundStatus.choices, default=RoundStatus.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -55,10 +58,15 @@ class Participant(models.Model):
     """An organisation invited to a round, and how far it has come."""
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="participants")
-    organisation = models.ForeignKey("actors.Organisation", on_delete=models.PROTECT,
-                                     related_name="participations")
-    status = models.CharField(_("status"), max_length=20, choices=ParticipantStatus.choices,
-                              default=ParticipantStatus.INVITED)
+    organisation = models.ForeignKey(
+        "actors.Organisation", on_delete=models.PROTECT, related_name="participations"
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=ParticipantStatus.choices,
+        default=ParticipantStatus.INVITED,
+    )
     invited_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -71,18 +79,33 @@ class Participant(models.Model):
             models.UniqueConstraint(fields=["round", "organisation"], name="unique_participant"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.organisation} – {self.round}"
+
 
 class Response(models.Model):
     """An organisation's answer to a round: general questions plus need lines."""
 
-    participant = models.OneToOneField(Participant, on_delete=models.CASCADE,
-                                       related_name="response")
+    participant = models.OneToOneField(
+        Participant, on_delete=models.CASCADE, related_name="response"
+    )
     access_is_challenge = models.BooleanField(
-        _("Is access to battery competence a challenge for you?"), null=True, blank=True)
+        _("Is access to battery competence a challenge for you?"), null=True, blank=True
+    )
     comments = models.TextField(_("comments"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return str(self.participant)
+
+    def submitted_revision(self) -> Revision | None:
+        """The latest submission: what the organisation has actually handed in. Changes saved
+        after it are a revision in progress until submitted again (the status stays submitted),
+        so readers of submitted answers take the snapshot, not the live lines."""
+        return self.revisions.filter(kind=RevisionKind.SUBMIT).order_by("-number").first()
 
 
 class NeedLine(models.Model):
@@ -93,21 +116,30 @@ class NeedLine(models.Model):
     level = models.CharField(_("education level"), max_length=10, validators=[validate_level])
     area = models.CharField(_("competence area"), max_length=40, validators=[validate_area])
     year = models.PositiveSmallIntegerField(_("year"))
-    new_hires = models.PositiveIntegerField(_("new hires needed"))
-    total_staff = models.PositiveIntegerField(_("total staff"))
+    # Blank while a response is saved partially; submitting requires both for every year.
+    new_hires = models.PositiveIntegerField(_("new hires needed"), null=True, blank=True)
+    total_staff = models.PositiveIntegerField(_("total staff"), null=True, blank=True)
     recruit_difficulty = models.PositiveSmallIntegerField(
-        _("how hard to recruit (1–5)"), null=True, blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(5)])
-    share_abroad = models.FloatField(_("share expected from abroad"), null=True, blank=True,
-                                     validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+        _("how hard to recruit (1–5)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    share_abroad = models.FloatField(
+        _("share expected from abroad"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+    )
     critical_competences = models.TextField(_("critical competences"), blank=True)
     comment = models.TextField(_("comment"), blank=True)
 
     class Meta:
         ordering = ["year", "role", "level", "area"]
         constraints = [
-            models.UniqueConstraint(fields=["response", "role", "level", "area", "year"],
-                                    name="unique_need_line"),
+            models.UniqueConstraint(
+                fields=["response", "role", "level", "area", "year"], name="unique_need_line"
+            ),
         ]
 
 
@@ -124,8 +156,9 @@ class Revision(models.Model):
     number = models.PositiveIntegerField()
     kind = models.CharField(max_length=10, choices=RevisionKind.choices)
     snapshot = models.JSONField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -138,12 +171,13 @@ class Revision(models.Model):
 class InterviewNote(models.Model):
     """An analyst's note from an interview; only analysts see these."""
 
-    organisation = models.ForeignKey("actors.Organisation", on_delete=models.CASCADE,
-                                     related_name="interview_notes")
-    round = models.ForeignKey(Round, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="interview_notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="+")
+    organisation = models.ForeignKey(
+        "actors.Organisation", on_delete=models.CASCADE, related_name="interview_notes"
+    )
+    round = models.ForeignKey(
+        Round, on_delete=models.SET_NULL, null=True, blank=True, related_name="interview_notes"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField(_("note"))
     areas = models.JSONField(_("competence areas"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

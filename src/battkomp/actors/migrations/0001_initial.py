@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,93 +16,286 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Facility',
+            name="Facility",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=80, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('segment', models.CharField(max_length=40, validators=[battkomp.core.validators.validate_segment], verbose_name='segment')),
-                ('region', models.CharField(max_length=8, validators=[battkomp.core.validators.validate_region], verbose_name='region')),
-                ('start_year', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1990), django.core.validators.MaxValueValidator(2100)], verbose_name='planned start of production')),
-                ('realisation_probability', models.FloatField(validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)], verbose_name='realisation probability')),
-                ('delay_min', models.PositiveSmallIntegerField(default=0, verbose_name='shortest delay (years)')),
-                ('delay_mode', models.PositiveSmallIntegerField(default=0, verbose_name='most likely delay (years)')),
-                ('delay_max', models.PositiveSmallIntegerField(default=0, verbose_name='longest delay (years)')),
-                ('intensity', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0.0)], verbose_name='jobs per GWh (blank: segment default)')),
-                ('source', models.TextField(blank=True, verbose_name='source')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=80, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "segment",
+                    models.CharField(
+                        max_length=40,
+                        validators=[battkomp.core.validators.validate_segment],
+                        verbose_name="segment",
+                    ),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        max_length=8,
+                        validators=[battkomp.core.validators.validate_region],
+                        verbose_name="region",
+                    ),
+                ),
+                (
+                    "start_year",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1990),
+                            django.core.validators.MaxValueValidator(2100),
+                        ],
+                        verbose_name="planned start of production",
+                    ),
+                ),
+                (
+                    "realisation_probability",
+                    models.FloatField(
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                        verbose_name="realisation probability",
+                    ),
+                ),
+                (
+                    "delay_min",
+                    models.PositiveSmallIntegerField(
+                        default=0, verbose_name="shortest delay (years)"
+                    ),
+                ),
+                (
+                    "delay_mode",
+                    models.PositiveSmallIntegerField(
+                        default=0, verbose_name="most likely delay (years)"
+                    ),
+                ),
+                (
+                    "delay_max",
+                    models.PositiveSmallIntegerField(
+                        default=0, verbose_name="longest delay (years)"
+                    ),
+                ),
+                (
+                    "intensity",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0.0)],
+                        verbose_name="jobs per GWh (blank: segment default)",
+                    ),
+                ),
+                ("source", models.TextField(blank=True, verbose_name="source")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name_plural': 'facilities',
-                'ordering': ['name'],
+                "verbose_name_plural": "facilities",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='CapacityPlan',
+            name="CapacityPlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='plans', to='actors.facility')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="plans",
+                        to="actors.facility",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['facility', '-version'],
+                "ordering": ["facility", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='FacilityStatus',
+            name="FacilityStatus",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('announced', 'Announced'), ('fid', 'Investment decision (FID)'), ('construction', 'Under construction'), ('operating', 'Operating'), ('paused', 'Paused'), ('cancelled', 'Cancelled')], max_length=20, verbose_name='status')),
-                ('date', models.DateField(verbose_name='date')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='statuses', to='actors.facility')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("announced", "Announced"),
+                            ("fid", "Investment decision (FID)"),
+                            ("construction", "Under construction"),
+                            ("operating", "Operating"),
+                            ("paused", "Paused"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="statuses",
+                        to="actors.facility",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['facility', '-date', '-id'],
+                "ordering": ["facility", "-date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('org_number', models.CharField(blank=True, max_length=9, validators=[battkomp.core.validators.validate_org_number], verbose_name='organisation number')),
-                ('kind', models.CharField(choices=[('company', 'Company'), ('education', 'Education institution'), ('research', 'Research institute'), ('cluster', 'Cluster'), ('union', 'Union'), ('authority', 'Authority')], max_length=20, verbose_name='kind')),
-                ('segments', models.JSONField(blank=True, default=list, verbose_name='value-chain segments')),
-                ('county', models.CharField(blank=True, max_length=8, validators=[battkomp.core.validators.validate_county], verbose_name='county')),
-                ('synthetic', models.BooleanField(default=False, verbose_name='synthetic (demo data)')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "org_number",
+                    models.CharField(
+                        blank=True,
+                        max_length=9,
+                        validators=[battkomp.core.validators.validate_org_number],
+                        verbose_name="organisation number",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("company", "Company"),
+                            ("education", "Education institution"),
+                            ("research", "Research institute"),
+                            ("cluster", "Cluster"),
+                            ("union", "Union"),
+                            ("authority", "Authority"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "segments",
+                    models.JSONField(blank=True, default=list, verbose_name="value-chain segments"),
+                ),
+                (
+                    "county",
+                    models.CharField(
+                        blank=True,
+                        max_length=8,
+                        validators=[battkomp.core.validators.validate_county],
+                        verbose_name="county",
+                    ),
+                ),
+                (
+                    "synthetic",
+                    models.BooleanField(default=False, verbose_name="synthetic (demo data)"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('org_number', ''), _negated=True), fields=('org_number',), name='unique_org_number')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("org_number", ""), _negated=True),
+                        fields=("org_number",),
+                        name="unique_org_number",
+                    )
+                ],
             },
         ),
         migrations.AddField(
-            model_name='facility',
-            name='organisation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='facilities', to='actors.organisation', verbose_name='organisation'),
+            model_name="facility",
+            name="organisation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="facilities",
+                to="actors.organisation",
+                verbose_name="organisation",
+            ),
         ),
         migrations.CreateModel(
-            name='CapacityPlanYear',
+            name="CapacityPlanYear",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1990), django.core.validators.MaxValueValidator(2100)])),
-                ('capacity', models.FloatField(validators=[django.core.validators.MinValueValidator(0.0)])),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='years', to='actors.capacityplan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "year",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1990),
+                            django.core.validators.MaxValueValidator(2100),
+                        ]
+                    ),
+                ),
+                (
+                    "capacity",
+                    models.FloatField(validators=[django.core.validators.MinValueValidator(0.0)]),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="years",
+                        to="actors.capacityplan",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['plan', 'year'],
-                'constraints': [models.UniqueConstraint(fields=('plan', 'year'), name='unique_plan_year')],
+                "ordering": ["plan", "year"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("plan", "year"), name="unique_plan_year")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='capacityplan',
-            constraint=models.UniqueConstraint(fields=('facility', 'version'), name='unique_plan_version'),
+            model_name="capacityplan",
+            constraint=models.UniqueConstraint(
+                fields=("facility", "version"), name="unique_plan_version"
+            ),
         ),
     ]

@@ -8,54 +8,225 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('actors', '0001_initial'),
+        ("actors", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Offer',
+            name="Offer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=80, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('kind', models.CharField(choices=[('programme', 'Programme'), ('course', 'Course'), ('module', 'Module'), ('bransjeprogram', 'Bransjeprogram module')], max_length=20, verbose_name='kind')),
-                ('level', models.CharField(max_length=10, validators=[battkomp.core.validators.validate_level_or_evu], verbose_name='level')),
-                ('target_level', models.CharField(blank=True, max_length=10, validators=[battkomp.core.validators.validate_level], verbose_name='counts at level (EVU and modules)')),
-                ('study_places', models.PositiveIntegerField(blank=True, null=True, verbose_name='study places per year')),
-                ('candidates', models.PositiveIntegerField(blank=True, null=True, verbose_name='candidates per year')),
-                ('first_intake', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1990), django.core.validators.MaxValueValidator(2100)], verbose_name='first intake')),
-                ('duration_years', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(10.0)], verbose_name='duration (years)')),
-                ('ects', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(600.0)], verbose_name='ECTS')),
-                ('region', models.CharField(max_length=8, validators=[battkomp.core.validators.validate_region], verbose_name='location')),
-                ('mode', models.CharField(choices=[('campus', 'Campus'), ('online', 'Online'), ('gatherings', 'Gatherings (samlingsbasert)')], default='campus', max_length=20, verbose_name='mode')),
-                ('status', models.CharField(choices=[('exists', 'Exists'), ('under_development', 'Under development'), ('planned', 'Planned')], max_length=20, verbose_name='status')),
-                ('completion_rate', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)], verbose_name='completion rate')),
-                ('capture_share', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)], verbose_name='share to the battery industry')),
-                ('source', models.TextField(blank=True, verbose_name='source')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='offers', to='actors.organisation', verbose_name='institution')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=80, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("programme", "Programme"),
+                            ("course", "Course"),
+                            ("module", "Module"),
+                            ("bransjeprogram", "Bransjeprogram module"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        max_length=10,
+                        validators=[battkomp.core.validators.validate_level_or_evu],
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "target_level",
+                    models.CharField(
+                        blank=True,
+                        max_length=10,
+                        validators=[battkomp.core.validators.validate_level],
+                        verbose_name="counts at level (EVU and modules)",
+                    ),
+                ),
+                (
+                    "study_places",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="study places per year"
+                    ),
+                ),
+                (
+                    "candidates",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="candidates per year"
+                    ),
+                ),
+                (
+                    "first_intake",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1990),
+                            django.core.validators.MaxValueValidator(2100),
+                        ],
+                        verbose_name="first intake",
+                    ),
+                ),
+                (
+                    "duration_years",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(10.0),
+                        ],
+                        verbose_name="duration (years)",
+                    ),
+                ),
+                (
+                    "ects",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(600.0),
+                        ],
+                        verbose_name="ECTS",
+                    ),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        max_length=8,
+                        validators=[battkomp.core.validators.validate_region],
+                        verbose_name="location",
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("campus", "Campus"),
+                            ("online", "Online"),
+                            ("gatherings", "Gatherings (samlingsbasert)"),
+                        ],
+                        default="campus",
+                        max_length=20,
+                        verbose_name="mode",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("exists", "Exists"),
+                            ("under_development", "Under development"),
+                            ("planned", "Planned"),
+                        ],
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "completion_rate",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                        verbose_name="completion rate",
+                    ),
+                ),
+                (
+                    "capture_share",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                        verbose_name="share to the battery industry",
+                    ),
+                ),
+                ("source", models.TextField(blank=True, verbose_name="source")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="offers",
+                        to="actors.organisation",
+                        verbose_name="institution",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['institution__name', 'name'],
+                "ordering": ["institution__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='OfferArea',
+            name="OfferArea",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('area', models.CharField(max_length=40, validators=[battkomp.core.validators.validate_area], verbose_name='competence area')),
-                ('weight', models.FloatField(validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)], verbose_name='weight')),
-                ('offer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='areas', to='offers.offer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "area",
+                    models.CharField(
+                        max_length=40,
+                        validators=[battkomp.core.validators.validate_area],
+                        verbose_name="competence area",
+                    ),
+                ),
+                (
+                    "weight",
+                    models.FloatField(
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                        verbose_name="weight",
+                    ),
+                ),
+                (
+                    "offer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="areas",
+                        to="offers.offer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['offer', '-weight', 'area'],
-                'constraints': [models.UniqueConstraint(fields=('offer', 'area'), name='unique_offer_area')],
+                "ordering": ["offer", "-weight", "area"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("offer", "area"), name="unique_offer_area")
+                ],
             },
         ),
     ]

@@ -8,119 +8,347 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('actors', '0001_initial'),
+        ("actors", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Participant',
+            name="Participant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('invited', 'Invited'), ('opened', 'Opened'), ('in_progress', 'In progress'), ('reminded', 'Reminded'), ('submitted', 'Submitted')], default='invited', max_length=20, verbose_name='status')),
-                ('invited_at', models.DateTimeField(auto_now_add=True)),
-                ('opened_at', models.DateTimeField(blank=True, null=True)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('last_reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('reminders_sent', models.PositiveIntegerField(default=0)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='participations', to='actors.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("invited", "Invited"),
+                            ("opened", "Opened"),
+                            ("in_progress", "In progress"),
+                            ("reminded", "Reminded"),
+                            ("submitted", "Submitted"),
+                        ],
+                        default="invited",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("invited_at", models.DateTimeField(auto_now_add=True)),
+                ("opened_at", models.DateTimeField(blank=True, null=True)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("last_reminded_at", models.DateTimeField(blank=True, null=True)),
+                ("reminders_sent", models.PositiveIntegerField(default=0)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="participations",
+                        to="actors.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['round', 'organisation__name'],
+                "ordering": ["round", "organisation__name"],
             },
         ),
         migrations.CreateModel(
-            name='Response',
+            name="Response",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('access_is_challenge', models.BooleanField(blank=True, null=True, verbose_name='Is access to battery competence a challenge for you?')),
-                ('comments', models.TextField(blank=True, verbose_name='comments')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('participant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='response', to='survey.participant')),
-                ('updated_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "access_is_challenge",
+                    models.BooleanField(
+                        blank=True,
+                        null=True,
+                        verbose_name="Is access to battery competence a challenge for you?",
+                    ),
+                ),
+                ("comments", models.TextField(blank=True, verbose_name="comments")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "participant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="response",
+                        to="survey.participant",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Round',
+            name="Round",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('first_year', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(2000), django.core.validators.MaxValueValidator(2100)], verbose_name='first year asked about')),
-                ('last_year', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(2000), django.core.validators.MaxValueValidator(2100)], verbose_name='last year asked about')),
-                ('opens_on', models.DateField(verbose_name='opens on')),
-                ('deadline', models.DateField(verbose_name='deadline')),
-                ('questionnaire_version', models.CharField(default='1', max_length=20, verbose_name='questionnaire version')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('open', 'Open'), ('closed', 'Closed')], default='draft', max_length=10, verbose_name='status')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "first_year",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(2000),
+                            django.core.validators.MaxValueValidator(2100),
+                        ],
+                        verbose_name="first year asked about",
+                    ),
+                ),
+                (
+                    "last_year",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(2000),
+                            django.core.validators.MaxValueValidator(2100),
+                        ],
+                        verbose_name="last year asked about",
+                    ),
+                ),
+                ("opens_on", models.DateField(verbose_name="opens on")),
+                ("deadline", models.DateField(verbose_name="deadline")),
+                (
+                    "questionnaire_version",
+                    models.CharField(
+                        default="1", max_length=20, verbose_name="questionnaire version"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("open", "Open"), ("closed", "Closed")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opens_on', '-id'],
+                "ordering": ["-opens_on", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='participant',
-            name='round',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participants', to='survey.round'),
+            model_name="participant",
+            name="round",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="participants",
+                to="survey.round",
+            ),
         ),
         migrations.CreateModel(
-            name='InterviewNote',
+            name="InterviewNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(verbose_name='note')),
-                ('areas', models.JSONField(blank=True, default=list, verbose_name='competence areas')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interview_notes', to='actors.organisation')),
-                ('round', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='interview_notes', to='survey.round')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="note")),
+                (
+                    "areas",
+                    models.JSONField(blank=True, default=list, verbose_name="competence areas"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="interview_notes",
+                        to="actors.organisation",
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="interview_notes",
+                        to="survey.round",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='NeedLine',
+            name="NeedLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(max_length=40, validators=[battkomp.core.validators.validate_role], verbose_name='role')),
-                ('level', models.CharField(max_length=10, validators=[battkomp.core.validators.validate_level], verbose_name='education level')),
-                ('area', models.CharField(max_length=40, validators=[battkomp.core.validators.validate_area], verbose_name='competence area')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('new_hires', models.PositiveIntegerField(verbose_name='new hires needed')),
-                ('total_staff', models.PositiveIntegerField(verbose_name='total staff')),
-                ('recruit_difficulty', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='how hard to recruit (1–5)')),
-                ('share_abroad', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)], verbose_name='share expected from abroad')),
-                ('critical_competences', models.TextField(blank=True, verbose_name='critical competences')),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
-                ('response', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='survey.response')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        max_length=40,
+                        validators=[battkomp.core.validators.validate_role],
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        max_length=10,
+                        validators=[battkomp.core.validators.validate_level],
+                        verbose_name="education level",
+                    ),
+                ),
+                (
+                    "area",
+                    models.CharField(
+                        max_length=40,
+                        validators=[battkomp.core.validators.validate_area],
+                        verbose_name="competence area",
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="year")),
+                ("new_hires", models.PositiveIntegerField(verbose_name="new hires needed")),
+                ("total_staff", models.PositiveIntegerField(verbose_name="total staff")),
+                (
+                    "recruit_difficulty",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="how hard to recruit (1–5)",
+                    ),
+                ),
+                (
+                    "share_abroad",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                        verbose_name="share expected from abroad",
+                    ),
+                ),
+                (
+                    "critical_competences",
+                    models.TextField(blank=True, verbose_name="critical competences"),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="comment")),
+                (
+                    "response",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="survey.response",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['year', 'role', 'level', 'area'],
-                'constraints': [models.UniqueConstraint(fields=('response', 'role', 'level', 'area', 'year'), name='unique_need_line')],
+                "ordering": ["year", "role", "level", "area"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("response", "role", "level", "area", "year"),
+                        name="unique_need_line",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Revision',
+            name="Revision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('save', 'Saved'), ('submit', 'Submitted'), ('import', 'Imported')], max_length=10)),
-                ('snapshot', models.JSONField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('response', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='survey.response')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("save", "Saved"),
+                            ("submit", "Submitted"),
+                            ("import", "Imported"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("snapshot", models.JSONField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "response",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="revisions",
+                        to="survey.response",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['response', '-number'],
-                'constraints': [models.UniqueConstraint(fields=('response', 'number'), name='unique_revision')],
+                "ordering": ["response", "-number"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("response", "number"), name="unique_revision")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='participant',
-            constraint=models.UniqueConstraint(fields=('round', 'organisation'), name='unique_participant'),
+            model_name="participant",
+            constraint=models.UniqueConstraint(
+                fields=("round", "organisation"), name="unique_participant"
+            ),
         ),
     ]

@@ -1,0 +1,24 @@
+"""Who may see which API tokens: each person only their own. Anyone else gets 404."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from battkomp.accounts.access import UserLike
+from battkomp.api.models import ApiToken
+
+
+def tokens_for_user(user: UserLike) -> QuerySet[ApiToken]:
+    """A person's own tokens, newest first (none for anonymous visitors)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=user)
+
+
+def access_token_for_user(user: UserLike, token_id: object) -> ApiToken:
+    """One of the person's own tokens, or 404 (also for other people's tokens)."""
+    try:
+        return tokens_for_user(user).get(pk=token_id)
+    except (ApiToken.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

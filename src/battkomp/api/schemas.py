@@ -1,0 +1,249 @@
+"""The API's request and response bodies (pydantic, via django-ninja).
+
+Codes (segments, regions, roles, levels, areas, statuses) are the codes of the engine's taxonomy
+(see ``battkomp.core.codes``); the actions check them, so a wrong code gives 422 naming the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Field, Schema
+
+MAX_PAGE = 500
+
+
+class PageQuery(Schema):
+    limit: int = Field(100, ge=1, le=MAX_PAGE, description="How many items to return.")
+    offset: int = Field(0, ge=0, description="How many items to skip.")
+
+
+class Message(Schema):
+    detail: str
+
+
+class Ref(Schema):
+    """Another object, by id and name."""
+
+    id: int
+    name: str
+
+
+# --- organisations and facilities ----------------------------------------------------------
+
+
+class OrganisationOut(Schema):
+    id: int
+    name: str
+    org_number: str = Field(description="Norwegian organisation number (9 digits), or empty.")
+    kind: str = Field(
+        description="company, education, research, cluster, union or authority.",
+    )
+    segments: list[str] = Field(description="Value-chain segment codes.")
+    county: str = Field(description="County code, or empty.")
+
+
+class OrganisationPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[OrganisationOut]
+
+
+class PlanYear(Schema):
+    year: int = Field(ge=1990, le=2100)
+    capacity: float = Field(ge=0, description="GWh/yr (or GWh-equivalent) in that year.")
+
+
+class PlanOut(Schema):
+    version: int
+    note: str
+    created_at: dt.datetime
+    years: list[PlanYear]
+
+
+class StatusOut(Schema):
+    status: str = Field(description="announced, fid, construction, operating, paused, cancelled.")
+    date: dt.date
+    note: str
+
+
+class FacilityOut(Schema):
+    id: int
+    organisation: Ref
+    code: str
+    name: str
+    segment: str
+    region: str
+    start_year: int
+    realisation_probability: float
+    delay_min: int
+    delay_mode: int
+    delay_max: int
+    ramp_offset: int = Field(description="Staffing-ramp years ahead of the default ramp.")
+    intensity: float | None = Field(description="Jobs per GWh/yr; null: the segment default.")
+    source: str
+    status: StatusOut | None = Field(description="The current status (the latest by date).")
+    plan: PlanOut | None = Field(description="The current (latest) capacity plan version.")
+
+
+class FacilityDetailOut(FacilityOut):
+    status_history: list[StatusOut] = Field(description="Every status, newest first.")
+    plan_versions: list[int] = Field(description="Every plan version number, newest first.")
+
+
+class FacilityPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[FacilityOut]
+
+
+class PlanIn(Schema):
+    years: list[PlanYear] = Field(description="One row per year; each year at most once.")
+    note: str = Field("", max_length=5000)
+
+
+# --- survey --------------------------------------------------------------------------------
+
+
+class RoundOut(Schema):
+    id: int
+    name: str
+    first_year: int
+    last_year: int
+    opens_on: dt.date
+    deadline: dt.date
+    questionnaire_version: str
+    status: str = Field(description="draft, open or closed.")
+    participant_id: int | None = Field(
+        None,
+        description=(
+            "For a company respondent: their organisation's participation in the round (use it "
+            "with /api/responses/{participant_id}). Null for analysts."
+        ),
+    )
+    participant_status: str | None = None
+
+
+class RoundPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[RoundOut]
+
+
+class ParticipantOut(Schema):
+    id: int
+    organisation: Ref
+    status: str = Field(description="invited, opened, in_progress, reminded or submitted.")
+    invited_at: dt.datetime
+    opened_at: dt.datetime | None
+    submitted_at: dt.datetime | None
+    reminders_sent: int
+
+
+class ParticipantPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[ParticipantOut]
+
+
+class NeedLine(Schema):
+    role: str
+    level: str
+    area: str
+    year: int
+    new_hires: int | None = Field(None, description="New hires needed that year.")
+    total_staff: int | None = Field(None, description="Total staff in the role that year.")
+    recruit_difficulty: int | None = Field(None, description="How hard to recruit, 1–5.")
+    share_abroad: float | None = Field(None, description="Share expected from abroad, 0–1.")
+    critical_competences: str = ""
+    comment: str = ""
+
+
+class ResponseOut(Schema):
+    participant_id: int
+    round: Ref
+    round_status: str
+    years: list[int]
+    organisation: Ref
+    status: str
+    submitted_at: dt.datetime | None
+    editable: bool = Field(description="Whether this caller may change the answers now.")
+    access_is_challenge: bool | None
+    comments: str
+    lines: list[NeedLine]
+    revision: int | None = Field(description="The latest revision number (null: no answers yet).")
+    updated_at: dt.datetime | None
+
+
+class ResponseIn(Schema):
+    """Replaces the need lines. Leave out a general answer to keep its stored value."""
+
+    access_is_challenge: bool | None = None
+    comments: str = ""
+    lines: list[NeedLine]
+
+
+# --- offers --------------------------------------------------------------------------------
+
+
+class AreaWeight(Schema):
+    area: str = Field(description="Competence area code (a leaf of the taxonomy).")
+    weight: float = Field(description="Share of the offer in this area; weights sum to 1.")
+
+
+class OfferFields(Schema):
+    code: str = Field(description="Unique code of the offer (letters, digits, - and _).")
+    name: str
+    kind: str = Field(description="programme, course, module or bransjeprogram.")
+    level: str = Field(description="Education level code, or evu.")
+    target_level: str = Field("", description="For EVU: the level its participants count at.")
+    study_places: int | None = None
+    candidates: int | None = None
+    first_intake: int
+    duration_years: float | None = None
+    ects: float | None = None
+    region: str = Field(description="Region (county) code of the location.")
+    mode: str = Field("campus", description="campus, online or gatherings.")
+    status: str = Field(description="exists, under_development or planned.")
+    completion_rate: float | None = None
+    capture_share: float | None = None
+    source: str = ""
+
+
+class OfferIn(OfferFields):
+    areas: list[AreaWeight]
+
+
+class OfferCreateIn(OfferIn):
+    institution: int | None = Field(
+        None,
+        description="The institution's id. Editors may leave it out (their own institution).",
+    )
+
+
+class OfferOut(OfferFields):
+    id: int
+    institution: Ref
+    areas: list[AreaWeight]
+    updated_at: dt.datetime
+
+
+class OfferPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[OfferOut]
+
+
+class ValidationProblem(Schema):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(Schema):
+    detail: list[ValidationProblem]

@@ -1,0 +1,47 @@
+"""Back office for staff. Institutions and analysts use the offer pages, which validate weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+
+from battkomp.offers.models import Offer, OfferArea
+
+
+class OfferAreaInline(admin.TabularInline):
+    model = OfferArea
+    extra = 0
+
+
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "code",
+        "institution",
+        "kind",
+        "level",
+        "status",
+        "study_places",
+        "candidates",
+        "region",
+        "updated_at",
+    )
+    list_filter = ("status", "kind", "level", "mode", "region")
+    search_fields = ("name", "code", "institution__name")
+    raw_id_fields = ("institution",)
+    readonly_fields = ("updated_at", "updated_by")
+    inlines = (OfferAreaInline,)
+
+    def save_model(self, request: Any, obj: Offer, form: Any, change: bool) -> None:
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(OfferArea)
+class OfferAreaAdmin(admin.ModelAdmin):
+    list_display = ("offer", "area", "weight")
+    list_filter = ("area",)
+    search_fields = ("offer__name", "offer__code")
+    raw_id_fields = ("offer",)

@@ -1,0 +1,344 @@
+"""Forms of the survey pages. The needs form works without JavaScript: existing lines plus a few
+blank ones, and an "add more lines" button that re-renders with more blanks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from battkomp.actors.models import Organisation
+from battkomp.core.codes import choices
+from battkomp.survey.actions import INVITABLE_KINDS, MAX_HEADCOUNT, MAX_TEXT
+from battkomp.survey.models import NeedLine, Participant, Round
+
+#: Blank lines shown under the existing ones, and added by "add more lines".
+BLANK_LINES = 3
+MAX_LINES = 300
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+class RoundForm(forms.ModelForm):
+    class Meta:
+        model = Round
+        fields = [
+            "name",
+            "first_year",
+            "last_year",
+            "opens_on",
+            "deadline",
+            "questionnaire_version",
+        ]
+        widgets = {"opens_on": DateInput(), "deadline": DateInput()}
+
+
+class InviteForm(forms.Form):
+    organisations = forms.ModelMultipleChoiceField(
+        label=_("Organisations to invite"),
+        queryset=Organisation.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one organisation.")},
+    )
+
+    def __init__(self, *args: Any, round_: Round, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        invited = set(round_.participants.values_list("organisation_id", flat=True))
+        field = self.fields["organisations"]
+        field.queryset = Organisation.objects.filter(kind__in=INVITABLE_KINDS).order_by("name")
+
+        def name(org: Organisation) -> str:
+            if org.pk in invited:
+                return gettext("%(name)s (already invited)") % {"name": org.name}
+            return org.name
+
+        field.label_from_instance = name
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Note"), widget=forms.Textarea, max_length=MAX_TEXT)
+    areas = forms.MultipleChoiceField(
+        label=_("Competence areas"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    round = forms.ModelChoiceField(
+        label=_("Survey round (optional)"), required=False, queryset=Round.objects.all()
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["areas"].choices = choices("area")
+
+
+# --- the needs form -------------------------------------------------------------------------
+
+
+class GeneralForm(forms.Form):
+    access_is_challenge = forms.ChoiceField(
+        label=_("Is access to battery competence a challenge for you?"),
+        required=False,
+        choices=[("yes", _("Yes")), ("no", _("No"))],
+        widget=forms.RadioSelect,
+    )
+    comments = forms.CharField(
+        label=_("Comments"), required=False, widget=forms.Textarea, max_length=MAX_TEXT
+    )
+
+    def to_general(self) -> dict[str, Any]:
+        answer = self.cleaned_data.get("access_is_challenge")
+        return {
+            "access_is_challenge": {"yes": True, "no": False}.get(answer or ""),
+            "comments": self.cleaned_data.get("comments", ""),
+        }
+
+
+def _percent(share: float | None) -> Decimal | int | None:
+    if share is None:
+        return None
+    value = Decimal(str(round(share * 100, 2)))
+    return int(value) if value == value.to_integral_value() else value.normalize()
+
+
+class NeedLineForm(forms.Form):
+    """One role × education level × competence area, with a headcount per year of the round."""
+
+    def __init__(self, *args: Any, years: Sequence[int], number: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.years = list(years)
+        self.number = number
+        blank = [("", "—")]
+        self.fields["role"] = forms.ChoiceField(
+            label=_("Role"), required=False, choices=blank + choices("role")
+        )
+        self.fields["level"] = forms.ChoiceField(
+            label=_("Education level"), required=False, choices=blank + choices("level")
+        )
+        self.fields["area"] = forms.ChoiceField(
+            label=_("Competence area"), required=False, choices=blank + choices("area")
+        )
+        for year in self.years:
+            for name, text in (
+                ("new_hires", gettext("New hires needed")),
+                ("total_staff", gettext("Total staff")),
+            ):
+                self.fields[f"{name}_{year}"] = forms.IntegerField(
+                    label=f"{text} {year}",
+                    required=False,
+                    min_value=0,
+                    max_value=MAX_HEADCOUNT,
+                    widget=forms.NumberInput(attrs={"min": 0, "step": 1, "class": "num"}),
+                )
+        self.fields["recruit_difficulty"] = forms.TypedChoiceField(
+            label=_("How hard is the role to recruit? (1 easy – 5 very hard)"),
+            required=False,
+            choices=[("", "—"), *((str(i), str(i)) for i in range(1, 6))],
+            coerce=int,
+            empty_value=None,
+        )
+        self.fields["share_abroad"] = forms.DecimalField(
+            label=_("Share expected from abroad (%)"),
+            required=False,
+            min_value=0,
+            max_value=100,
+            max_digits=5,
+            decimal_places=2,
+            widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": "any"}),
+        )
+        self.fields["critical_competences"] = forms.CharField(
+            label=_("Critical competences"),
+            required=False,
+            max_length=MAX_TEXT,
+            widget=forms.Textarea(attrs={"rows": 2}),
+        )
+        self.fields["comment"] = forms.CharField(
+            label=_("Comment"),
+            required=False,
+            max_length=MAX_TEXT,
+            widget=forms.Textarea(attrs={"rows": 2}),
+        )
+
+    @property
+    def year_fields(self) -> list[tuple[int, forms.BoundField, forms.BoundField]]:
+        return [(y, self[f"new_hires_{y}"], self[f"total_staff_{y}"]) for y in self.years]
+
+    def is_blank(self) -> bool:
+        if not self.is_bound:
+            return not any(v not in (None, "") for v in self.initial.values())
+        return not any(
+            str(self.data.get(self.add_prefix(name), "")).strip() for name in self.fields
+        )
+
+    def check(self, *, full: bool) -> None:
+        """Add the errors that need more than one field: a line must say which role, level and
+        area it is about; a submitted line needs both numbers for every year."""
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        required = gettext("This field is required.")
+        for name in ("role", "level", "area"):
+            if name not in self.errors and not data.get(name):
+                self.add_error(name, required)
+        if full:
+            for year in self.years:
+                for name in (f"new_hires_{year}", f"total_staff_{year}"):
+                    if name not in self.errors and data.get(name) is None:
+                        self.add_error(name, required)
+
+    def key(self) -> tuple[str, str, str] | None:
+        data = getattr(self, "cleaned_data", {})
+        if all(data.get(n) for n in ("role", "level", "area")):
+            return (data["role"], data["level"], data["area"])
+        return None
+
+    def to_lines(self) -> list[dict[str, Any]]:
+        data = self.cleaned_data
+        share = data.get("share_abroad")
+        common = {
+            "line": self.number,
+            "role": data["role"],
+            "level": data["level"],
+            "area": data["area"],
+            "recruit_difficulty": data.get("recruit_difficulty"),
+            "share_abroad": None if share is None else round(float(share) / 100, 6),
+            "critical_competences": data.get("critical_competences", ""),
+            "comment": data.get("comment", ""),
+        }
+        return [
+            {
+                **common,
+                "year": year,
+                "new_hires": data.get(f"new_hires_{year}"),
+                "total_staff": data.get(f"total_staff_{year}"),
+            }
+            for year in self.years
+        ]
+
+
+def lines_initial(lines: Sequence[NeedLine] | Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Stored need lines (one per year) grouped back into form lines, in the order saved."""
+    grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for line in lines:
+        get = line.get if isinstance(line, Mapping) else lambda n, _l=line: getattr(_l, n)
+        key = (get("role"), get("level"), get("area"))
+        entry = grouped.get(key)
+        if entry is None:
+            entry = grouped[key] = {
+                "role": key[0],
+                "level": key[1],
+                "area": key[2],
+                "recruit_difficulty": get("recruit_difficulty"),
+                "share_abroad": _percent(get("share_abroad")),
+                "critical_competences": get("critical_competences") or "",
+                "comment": get("comment") or "",
+            }
+        entry[f"new_hires_{get('year')}"] = get("new_hires")
+        entry[f"total_staff_{get('year')}"] = get("total_staff")
+    return list(grouped.values())
+
+
+class NeedsForm:
+    """The whole needs form: general questions plus any number of need lines."""
+
+    def __init__(
+        self,
+        participant: Participant,
+        data: Mapping[str, Any] | None = None,
+        *,
+        general: Mapping[str, Any] | None = None,
+        lines: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        self.years = participant.round.years
+        self.top_errors: list[tuple[str, str]] = []  # (message, id of the field it is about)
+        self.is_bound = data is not None
+        if data is not None:
+            try:
+                count = int(data.get("line_count", 0))
+            except (TypeError, ValueError):
+                count = 0
+            if data.get("action") == "add_lines":
+                count += BLANK_LINES
+            count = max(0, min(count, MAX_LINES))
+            self.general = GeneralForm(data)
+            self.lines = [self._line(i, data=data) for i in range(count)]
+        else:
+            initial = dict(general or {})
+            answer = initial.get("access_is_challenge")
+            initial["access_is_challenge"] = {True: "yes", False: "no"}.get(answer, "")
+            self.general = GeneralForm(initial=initial)
+            self.lines = [self._line(i, initial=entry) for i, entry in enumerate(lines)]
+            self.lines += [self._line(len(self.lines) + i) for i in range(BLANK_LINES)]
+
+    def _line(self, index: int, **kwargs: Any) -> NeedLineForm:
+        return NeedLineForm(years=self.years, number=index + 1, prefix=f"line-{index}", **kwargs)
+
+    @property
+    def line_count(self) -> int:
+        return len(self.lines)
+
+    def filled_lines(self) -> list[NeedLineForm]:
+        return [line for line in self.lines if not line.is_blank()]
+
+    def is_valid(self, *, full: bool) -> bool:
+        """Partial (``full=False``): types and ranges, and which role × level × area each line
+        is (a line is stored under that name). Full: also at least one line and every number."""
+        ok = self.general.is_valid()
+        for name, errors in self.general.errors.items():
+            for error in errors:
+                self.top_errors.append(
+                    (f"{self.general.fields[name].label}: {error}", self.general[name].id_for_label)
+                )
+        filled = self.filled_lines()
+        if full and not filled:
+            self.top_errors.append(
+                (
+                    gettext("There are no need lines. Add at least one line before submitting."),
+                    "line-1",
+                )
+            )
+            ok = False
+        seen: dict[tuple[str, str, str], int] = {}
+        for line in filled:
+            line.is_valid()
+            line.check(full=full)
+            key = line.key()
+            if key is not None:
+                if key in seen:
+                    message = gettext(
+                        "Repeats line %(other)d: each role, education level and competence area "
+                        "combination can appear only once."
+                    ) % {"other": seen[key]}
+                    line.add_error(None, message)
+                else:
+                    seen[key] = line.number
+            for name, errors in line.errors.items():
+                target = line[name].id_for_label if name in line.fields else f"line-{line.number}"
+                field_label = line.fields[name].label if name in line.fields else ""
+                for error in errors:
+                    self.top_errors.append(
+                        (
+                            gettext("Line %(line)d, %(field)s: %(error)s")
+                            % {"line": line.number, "field": field_label, "error": error}
+                            if field_label
+                            else gettext("Line %(line)d: %(error)s")
+                            % {"line": line.number, "error": error},
+                            target,
+                        )
+                    )
+            if line.errors:
+                ok = False
+        return ok
+
+    def add_errors(self, messages: Sequence[str]) -> None:
+        self.top_errors.extend((m, "") for m in messages)
+
+    def to_lines(self) -> list[dict[str, Any]]:
+        return [row for line in self.filled_lines() for row in line.to_lines()]
+
+    def to_general(self) -> dict[str, Any]:
+        return self.general.to_general()
