@@ -15,6 +15,7 @@ import numpy as np
 from battkomp.engine.bundle import DATA_DIR, Inputs, load_inputs
 from battkomp.engine.model import Compiled, Flows, compile_inputs, national_flows
 from battkomp.engine.montecarlo import expected_draw
+from battkomp.engine.results import ModelResult
 
 BASE_YEAR = 2026
 END_YEAR = 2040
@@ -49,10 +50,11 @@ def write_csv(path: Path, rows: Sequence[Row], columns: Sequence[str] | None = N
 
 
 def write_bundle(folder: Path, tables: Mapping[str, Sequence[Row]]) -> Path:
-    """A bundle folder with one ``<table>.csv`` per entry of ``tables``."""
+    """A bundle folder with one ``<table>.csv`` per non-empty entry of ``tables``."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, rows in tables.items():
-        write_csv(folder / f"{name}.csv", rows)
+        if rows:
+            write_csv(folder / f"{name}.csv", rows)
     return folder
 
 
@@ -126,3 +128,19 @@ def cell_index(cm: Compiled, level: str, area: str) -> int:
 
 def year_index(cm: Compiled, year: int) -> int:
     return int(year - cm.years[0])
+
+
+def assert_results_identical(a: ModelResult, b: ModelResult) -> None:
+    """Every frame of two results holds the same values bit for bit, and the metadata agree."""
+    assert list(a.frames) == list(b.frames)
+    for name, fa in a.frames.items():
+        fb = b.frames[name]
+        assert fa.schema == fb.schema, name
+        assert fa.height == fb.height, name
+        for column in fa.columns:
+            sa, sb = fa[column], fb[column]
+            if sa.dtype.is_numeric():
+                assert sa.to_numpy().tobytes() == sb.to_numpy().tobytes(), (name, column)
+            else:
+                assert sa.to_list() == sb.to_list(), (name, column)
+    assert dict(a.meta) == dict(b.meta)

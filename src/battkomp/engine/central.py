@@ -72,8 +72,11 @@ def central_detail(cm: Compiled, survey: pl.DataFrame) -> pl.DataFrame:
 
     supply_total = (fl.supply_education + fl.supply_retraining + fl.supply_recruitment)[0]
     open_total = fl.openings[0]
+    # cells with vanishing openings (e.g. a facility of probability 1e-300) keep their supply
+    # unallocated: dividing by them would overflow
+    has_openings = open_total > 1e-9
     share = np.where(
-        open_total > 0, supply_total / np.where(open_total > 0, open_total, 1.0), 0.0
+        has_openings, supply_total / np.where(has_openings, open_total, 1.0), 0.0
     )  # supply per opening, per (T, C)
 
     g_idx, t_idx, r_idx, c_idx = np.nonzero((e_cur > 1e-9) | (openings > 1e-9))
@@ -118,7 +121,7 @@ def central_detail(cm: Compiled, survey: pl.DataFrame) -> pl.DataFrame:
         .with_columns((pl.col("openings") - pl.col("supply")).alias("gap"))
     )
     # supply in cells with no openings at all stays visible, unallocated to any segment or region
-    t_u, c_u = np.nonzero((open_total <= 0) & (supply_total > 1e-9))
+    t_u, c_u = np.nonzero(~has_openings & (supply_total > 1e-9))
     if len(t_u):
         extra = pl.DataFrame(
             {

@@ -94,7 +94,7 @@ def triangular(u: F64, low: F64 | float, mode: F64 | float, high: F64 | float) -
     """Inverse CDF of the triangular distribution; a degenerate range gives the mode.
 
     >>> triangular(np.array([0.0, 0.5, 1.0]), 90.0, 140.0, 180.0).round(3).tolist()
-    [90.0, 136.077, 180.0]
+    [90.0, 137.434, 180.0]
     """
     a = np.asarray(low, dtype=float)
     c = np.asarray(mode, dtype=float)
@@ -562,7 +562,8 @@ def recruit(cm: Compiled, shortfall: F64, factor: F64) -> F64:
     rest = (need - specific).reshape(D, T, L, A)
     total = rest.sum(axis=3)
     cap = cm.recruit_level_cap[None] * factor[:, None, None]
-    ratio = np.where(total > 0, np.minimum(cap / np.where(total > 0, total, 1.0), 1.0), 0.0)
+    # divide only where the need exceeds the cap (ratio < 1), so a vanishing need cannot overflow
+    ratio = np.where(total > cap, cap / np.where(total > cap, total, 1.0), (total > 0) * 1.0)
     out: F64 = specific + (rest * ratio[..., None]).reshape(D, T, C)
     return out
 

@@ -227,15 +227,6 @@ def run_ensemble(
                 (cm, s_idx, stream_keys[s_idx], blocks[i : i + max(1, blocks_per_task)], seed)
             )
     total = sum(counts)
-    done = 0
-    outs: list[BlockOut] = []
-    results = executor.map(_run_task, tasks) if executor is not None else map(_run_task, tasks)
-    for block_list in results:
-        outs.extend(block_list)
-        done += sum(b.target.shape[0] for b in block_list)
-        if progress is not None:
-            progress(done, total)
-    outs.sort(key=lambda b: (b.scenario_index, b.block_index))
     # driver columns differ by scenario only in facility sets; align them by name
     names: list[str] = []
     for cm in compiled:
@@ -243,24 +234,42 @@ def run_ensemble(
             if nm not in names:
                 names.append(nm)
     col = {nm: i for i, nm in enumerate(names)}
+    own_cols = [[col[nm] for nm in driver_names(cm)] for cm in compiled]
+    # Each block is copied into its rows (scenario, then draw order) as soon as it arrives, so the
+    # blocks never all sit in memory beside the ensemble.
+    first_row = [sum(counts[:i]) for i in range(len(counts))]
+    T = len(compiled[0].years) if compiled else 0
+    C = compiled[0].n_cells if compiled else 0
+    flows = {m: np.empty((total, T, C), dtype=np.float32) for m in METRICS}
+    jobs = {k: np.empty((total, T), dtype=np.float32) for k in ("direct", "indirect", "induced")}
     drivers = np.full((total, len(names)), np.nan)
-    row = 0
-    for b in outs:
-        n = b.target.shape[0]
-        own = driver_names(compiled[b.scenario_index])
-        drivers[row : row + n, [col[nm] for nm in own]] = b.drivers
-        row += n
-    flows = {m: np.concatenate([b.flows[m] for b in outs]) for m in METRICS}
-    jobs = {k: np.concatenate([b.jobs[k] for b in outs]) for k in ("direct", "indirect", "induced")}
+    target = np.empty(total)
+    scenario_of_draw = np.empty(total, dtype=np.int64)
+    done = 0
+    results = executor.map(_run_task, tasks) if executor is not None else map(_run_task, tasks)
+    for block_list in results:
+        for b in block_list:
+            n = b.target.shape[0]
+            start = first_row[b.scenario_index] + b.block_index * BLOCK_SIZE
+            rows = slice(start, start + n)
+            for m in METRICS:
+                flows[m][rows] = b.flows[m]
+            for k in jobs:
+                jobs[k][rows] = b.jobs[k]
+            drivers[rows, own_cols[b.scenario_index]] = b.drivers
+            target[rows] = b.target
+            scenario_of_draw[rows] = b.scenario_index
+            done += n
+        del block_list
+        if progress is not None:
+            progress(done, total)
     return Ensemble(
         flows=flows,
         jobs=jobs,
         drivers=drivers,
         driver_names=names,
-        target=np.concatenate([b.target for b in outs]),
-        scenario_of_draw=np.concatenate(
-            [np.full(b.target.shape[0], b.scenario_index) for b in outs]
-        ),
+        target=target,
+        scenario_of_draw=scenario_of_draw,
     )
 
 
