@@ -1,11 +1,29 @@
-"""URL routes: each app owns its own prefix."""
+"""URL routes: each app owns its own prefix. Bokmål pages live at /, English ones at /en/."""
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from django.utils.translation import get_language_from_path, override
+from django.views.i18n import set_language
+
+
+def set_language_from_any_page(request: HttpRequest) -> HttpResponse:
+    """Django's set_language, run in the language of the page the visitor comes from.
+
+    /i18n/setlang/ has no language prefix, so Django would handle it in bokmål and could not
+    translate an /en/... address back to bokmål; resolving it in the page's own language can.
+    """
+    next_url = request.POST.get("next", request.GET.get("next", "")) or "/"
+    with override(get_language_from_path(urlsplit(next_url).path) or settings.LANGUAGE_CODE):
+        return set_language(request)
+
 
 urlpatterns = [
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", set_language_from_any_page, name="set_language"),
     path("api/", include("battkomp.api.urls")),
 ]
 urlpatterns += i18n_patterns(

@@ -1,0 +1,95 @@
+"""Shared set-up of the browser tests: Debian's Chromium, driven by Playwright's sync API, against
+pytest-django's live server.
+
+Playwright never downloads a browser here: it launches the system's ``/usr/bin/chromium`` (CI
+installs it with apt). Without that file the browser tests are skipped, saying why.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
+from playwright.sync_api import Browser, Page, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Headless, and quiet: without the background-networking flags Chromium keeps calling home,
+# which floods a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+#: Mark for a whole browser test module: ``pytestmark = [browser, needs_chromium]``.
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"{CHROMIUM} is missing (Debian's chromium package; .ci/run installs it)",
+)
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """A headless Chromium for one test, closed afterwards.
+
+    Playwright's sync API keeps an asyncio event loop running in the test's thread while the
+    browser lives. Three consequences are taken care of here, and undone afterwards:
+
+    - Django refuses database queries from a thread with a running loop. The test itself talks
+      to the database (set-up and checks) while the browser is open, so that check is switched
+      off (DJANGO_ALLOW_ASYNC_UNSAFE).
+    - With a loop running, Django keeps the thread's database connections apart from the ones it
+      had before (asgiref's Local turns into a context variable), so the test's queries open a
+      second connection. It is closed before the loop stops; left open, PostgreSQL refuses to
+      drop the test database at the end of the session ("is being accessed by other users").
+    - The live server answers each browser connection in a thread of its own, kept alive between
+      requests and never joined. With persistent database connections (``conn_max_age`` for
+      PostgreSQL) such a thread could still hold a connection when the test database is
+      dropped, so the server closes its database connection after every request instead.
+    """
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    database = connections.settings[DEFAULT_DB_ALIAS]
+    max_age = database.get("CONN_MAX_AGE", 0)
+    database["CONN_MAX_AGE"] = 0
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                yield browser
+            finally:
+                browser.close()
+                connections.close_all()  # the ones opened while the loop was running
+    finally:
+        database["CONN_MAX_AGE"] = max_age
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def on_live_server(link: str, live_server_url: str) -> str:
+    """An absolute link from the site (made with SITE_URL) pointed at the live server instead."""
+    parts = urlsplit(link)
+    return live_server_url.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def click_and_wait(page: Page, selector: str) -> None:
+    """Click a button that submits a form (or a link) and wait until the next page has loaded.
+
+    A form that redirects back to its own address leaves the URL unchanged, so waiting for a URL
+    is not enough: wait for the navigation itself.
+    """
+    with page.expect_navigation(wait_until="load"):
+        page.locator(selector).click()
