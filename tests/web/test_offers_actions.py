@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils import translation
 
 from battkomp.offers.access import access_offer_for_user
 from battkomp.offers.actions import do_delete_offer, do_save_offer, do_upsert_offers
@@ -56,7 +57,7 @@ def test_it_saves_an_offer_with_normalised_weights(world):
 
 @pytest.mark.parametrize("weights", [(0.5, 0.4), (0.6, 0.6), (50, 40), (0.5, 0.4985)])
 def test_it_rejects_weights_that_do_not_sum_to_1_or_100(world, weights):
-    with pytest.raises(ValidationError) as info:
+    with translation.override("en"), pytest.raises(ValidationError) as info:
         save(world, areas=[("electrochemistry", weights[0]), ("hse", weights[1])])
     assert "areas" in info.value.message_dict
     assert "must add up to 1" in info.value.message_dict["areas"][0]
@@ -70,7 +71,7 @@ def test_it_accepts_weights_within_a_thousandth_of_1(world):
 
 
 def test_it_rejects_unknown_areas_groups_and_nonpositive_weights_naming_the_row(world):
-    with pytest.raises(ValidationError) as info:
+    with translation.override("en"), pytest.raises(ValidationError) as info:
         save(
             world,
             areas=[("electrochemistry", 0.5), ("production", 0.3), ("nonsense", 0.1), ("hse", 0)],
@@ -261,7 +262,7 @@ def test_upsert_writes_nothing_when_one_row_is_bad(world):
         row("new-one"),
         row("bad", areas=[("electrochemistry", 0.5), ("hse", 0.2)]),
     ]
-    with pytest.raises(ValidationError) as info:
+    with translation.override("en"), pytest.raises(ValidationError) as info:
         do_upsert_offers(world.institution, user, rows)
     problems = info.value.error_list
     assert len(problems) == 1
@@ -311,3 +312,9 @@ def test_upsert_accepts_areas_as_dicts(world):
     ]
     assert do_upsert_offers(world.institution, world.users["institution"], rows)["created"] == 1
     assert Offer.objects.get(code="a").areas.count() == 2
+
+
+@pytest.mark.parametrize("region", ["SE", "se", "DK", "FI", "IS"])
+def test_it_saves_an_offer_located_in_a_nordic_country(world, region):
+    offer = save(world, code=f"nordic-{region.lower()}", region=region)
+    assert offer.region == region.upper()

@@ -125,6 +125,9 @@ def clean_offer_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]
     for field in _CODE_FIELDS:
         raw = data.get(field)
         values[field] = "" if raw is None else str(raw).strip().lower()
+    if "region" in values:
+        # county numbers have no case; country codes are upper case (SE, DK, FI, IS)
+        values["region"] = values["region"].upper()
     if not values["mode"]:
         values["mode"] = OfferMode.CAMPUS
     for field in _INT_FIELDS:

@@ -1,0 +1,204 @@
+"""The columns of the needs and offers sheets, their code lists, and formula-safe text.
+
+One definition serves the templates (headers, dropdowns, number rules, instructions), the
+importers (which columns must be there, how a cell is read) and the exports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import formats
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from battkomp.core.codes import choices
+from battkomp.offers.models import OfferKind, OfferMode, OfferStatus
+
+NEEDS_SHEET = "needs"
+OFFERS_SHEET = "offers"
+INSTRUCTIONS_SHEET = "instructions"
+CODES_SHEET = "codes"
+
+#: Cells a spreadsheet would read as a formula (or DDE command) when they start a text cell.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet.
+
+    ``kind`` says how a cell is read and written: ``code`` (from the list ``codes``), ``int``,
+    ``number``, ``share`` (0–1, or a percentage), ``year``, ``text`` or ``areas``
+    (``area:weight; area:weight``). ``minimum``/``maximum`` bound numbers in the template's
+    number rules.
+    """
+
+    name: str
+    kind: str
+    help: Promise
+    required: bool = False
+    codes: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+NEEDS_COLUMNS: tuple[Column, ...] = (
+    Column("role", "code", _("Role (a code from the list)."), required=True, codes="role"),
+    Column("level", "code", _("Education level (an NKR code)."), required=True, codes="level"),
+    Column(
+        "area", "code", _("Competence area (a code from the list)."), required=True, codes="area"
+    ),
+    Column("year", "year", _("The year the numbers are for."), required=True),
+    Column(
+        "new_hires",
+        "int",
+        _("New hires needed that year (a whole number, 0 or more)."),
+        minimum=0,
+        maximum=1_000_000,
+    ),
+    Column(
+        "total_staff",
+        "int",
+        _("Total staff in the role that year (a whole number, 0 or more)."),
+        minimum=0,
+        maximum=1_000_000,
+    ),
+    Column(
+        "recruit_difficulty",
+        "int",
+        _("How hard the role is to recruit: 1 (easy) to 5 (very hard)."),
+        codes="difficulty",
+        minimum=1,
+        maximum=5,
+    ),
+    Column(
+        "share_abroad",
+        "share",
+        _("Share expected to be recruited from abroad: 0 % to 100 %."),
+        minimum=0,
+        maximum=1,
+    ),
+    Column("critical_competences", "text", _("Critical competences (free text).")),
+    Column("comment", "text", _("Comment (free text).")),
+)
+
+OFFERS_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "code",
+        "text",
+        _(
+            "A short code that identifies the offer (letters, digits, - and _). A row with the "
+            "code of one of your offers updates it; a new code registers a new offer."
+        ),
+        required=True,
+    ),
+    Column("name", "text", _("Name of the programme, course or module."), required=True),
+    Column("kind", "code", _("Kind of offer."), required=True, codes="offer_kind"),
+    Column(
+        "level",
+        "code",
+        _("Education level (an NKR code), or evu for continuing education."),
+        required=True,
+        codes="level_or_evu",
+    ),
+    Column(
+        "target_level",
+        "code",
+        _("For EVU and modules: the level the participants count at (required for evu)."),
+        codes="level",
+    ),
+    Column(
+        "study_places",
+        "int",
+        _("Study places per year (give study places or candidates, at least one)."),
+        minimum=0,
+        maximum=1_000_000,
+    ),
+    Column("candidates", "int", _("Candidates per year."), minimum=0, maximum=1_000_000),
+    Column(
+        "first_intake",
+        "int",
+        _("Year of the first intake."),
+        required=True,
+        minimum=1990,
+        maximum=2100,
+    ),
+    Column("duration_years", "number", _("Duration in years."), minimum=0, maximum=10),
+    Column("ects", "number", _("ECTS credits."), minimum=0, maximum=600),
+    Column(
+        "region", "code", _("Location (county or country code)."), required=True, codes="region"
+    ),
+    Column("mode", "code", _("Mode of study (blank means campus)."), codes="offer_mode"),
+    Column("status", "code", _("Status of the offer."), required=True, codes="offer_status"),
+    Column(
+        "completion_rate",
+        "share",
+        _("Share of students who complete: 0 % to 100 %."),
+        minimum=0,
+        maximum=1,
+    ),
+    Column(
+        "capture_share",
+        "share",
+        _("Share of the graduates who go to the battery industry: 0 % to 100 %."),
+        minimum=0,
+        maximum=1,
+    ),
+    Column("source", "text", _("Where the figures come from (a web address or a note).")),
+    Column(
+        "areas",
+        "areas",
+        _(
+            "Competence areas with weights, as area:weight; area:weight (for example "
+            "electrochemistry:0.6; cell_design:0.4). The weights add up to 1 (or to 100)."
+        ),
+        required=True,
+    ),
+)
+
+
+def column_names(columns: tuple[Column, ...]) -> list[str]:
+    return [c.name for c in columns]
+
+
+def code_list(name: str) -> list[tuple[str, str]]:
+    """(code, label) pairs of a code list, labels in the active language."""
+    if name == "offer_kind":
+        return [(str(v), str(label)) for v, label in OfferKind.choices]
+    if name == "offer_mode":
+        return [(str(v), str(label)) for v, label in OfferMode.choices]
+    if name == "offer_status":
+        return [(str(v), str(label)) for v, label in OfferStatus.choices]
+    if name == "difficulty":
+        return [(str(n), str(n)) for n in range(1, 6)]
+    return choices(name)
+
+
+def format_bound(value: float | None) -> str:
+    """A limit as the user's language writes numbers; years without a thousands separator."""
+    if value is None:
+        return ""
+    if 1000 <= value <= 2100 and float(value).is_integer():
+        return str(int(value))
+    return formats.number_format(value)
+
+
+def escape_text(text: str) -> str:
+    """Text a spreadsheet must show as text: a leading apostrophe before formula triggers.
+
+    >>> escape_text("=1+1"), escape_text("-5 m"), escape_text("plain")
+    ("'=1+1", "'-5 m", 'plain')
+    """
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def unescape_text(text: str) -> str:
+    """Undo :func:`escape_text`, so an exported or template file imports as it was.
+
+    >>> unescape_text("'=1+1"), unescape_text("'quoted"), unescape_text("plain")
+    ('=1+1', "'quoted", 'plain')
+    """
+    if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text
