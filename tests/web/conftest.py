@@ -32,12 +32,18 @@ PERSONAS = ("company_a", "company_b", "institution", "analyst", "admin", "anonym
 
 @pytest.fixture
 def world(db: None) -> World:
-    a = Organisation.objects.create(name="Cellco AS", kind=OrganisationKind.COMPANY,
-                                    segments=["cell_manufacturing"], county="42")
-    b = Organisation.objects.create(name="Anodeco AS", kind=OrganisationKind.COMPANY,
-                                    segments=["active_materials"], county="40")
-    inst = Organisation.objects.create(name="Fagskolen Demo", kind=OrganisationKind.EDUCATION,
-                                       county="32")
+    a = Organisation.objects.create(
+        name="Cellco AS",
+        kind=OrganisationKind.COMPANY,
+        segments=["cell_manufacturing"],
+        county="42",
+    )
+    b = Organisation.objects.create(
+        name="Anodeco AS", kind=OrganisationKind.COMPANY, segments=["active_materials"], county="40"
+    )
+    inst = Organisation.objects.create(
+        name="Fagskolen Demo", kind=OrganisationKind.EDUCATION, county="32"
+    )
     users = {
         "company_a": do_create_user("a@cellco.test", PASSWORD, Role.RESPONDENT, a),
         "company_b": do_create_user("b@anodeco.test", PASSWORD, Role.RESPONDENT, b),

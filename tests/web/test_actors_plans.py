@@ -273,7 +273,7 @@ def test_versions_are_counted_per_facility(world, facility):
 )
 def test_the_plan_action_names_the_bad_row_and_writes_nothing(world, facility, rows, message):
     do_save_capacity_plan(facility, None, [(2026, 1.0)])
-    with pytest.raises(ValidationError) as caught:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
         do_save_capacity_plan(facility, None, rows, "bad")
     assert message in caught.value.messages
     assert facility.plans.count() == 1
@@ -281,7 +281,7 @@ def test_the_plan_action_names_the_bad_row_and_writes_nothing(world, facility, r
 
 
 def test_the_plan_action_reports_every_bad_row_at_once(world, facility):
-    with pytest.raises(ValidationError) as caught:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
         do_save_capacity_plan(facility, None, [(1800, 1.0), (2027, -3.0), (2028, 1.0)])
     assert caught.value.messages == [
         "Row 1: the year 1800 is outside 1990–2100.",

@@ -388,7 +388,9 @@ def test_errors_come_in_the_users_language(world, participant):
 
 
 def test_submitting_without_any_line_is_refused(world, participant):
-    resp = world.client("company_a").post(url(participant), form_data([], action="submit", count=3))
+    resp = world.client("company_a").post(
+        "/en" + url(participant), form_data([], action="submit", count=3)
+    )
     assert resp.status_code == 200
     assert any("at least one line" in m for m, _t in resp.context["form"].top_errors)
     assert not Revision.objects.exists()
@@ -438,7 +440,7 @@ def test_a_closed_round_is_read_only(world, participant):
     assert "Prosessoperatør" in html
     assert resp.context["display_lines"][0]["years"][0] == (2025, 12, 40)
 
-    resp = client.post(url(participant), form_data([CHEMIST]), follow=True)
+    resp = client.post("/en" + url(participant), form_data([CHEMIST]), follow=True)
     assert resp.redirect_chain[-1][1] == 302
     assert "The round is closed" in resp.content.decode()
     assert set(NeedLine.objects.values_list("role", flat=True)) == {"process_operator"}
@@ -484,7 +486,7 @@ def test_the_save_action_names_line_and_field_and_is_all_or_nothing(world, parti
     user = world.users["company_a"]
     do_save_response(participant, user, lines=[line(2025)])
     bad = [line(2025), line(2031), line(2026, role="astronaut", share_abroad=1.5), line(2025)]
-    with pytest.raises(ValidationError) as caught:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
         do_save_response(participant, user, lines=bad, kind="import")
     text = "\n".join(caught.value.messages)
     assert "Line 2, year" in text

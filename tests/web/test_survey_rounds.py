@@ -242,7 +242,7 @@ def test_opening_and_closing_need_a_post(world):
 def test_closing_a_draft_round_is_refused_with_a_message(world):
     round_ = make_round(open_=False)
     resp = world.client("analyst").post(
-        reverse("survey:round_close", args=[round_.pk]), follow=True
+        "/en" + reverse("survey:round_close", args=[round_.pk]), follow=True
     )
     assert "Only an open round can be closed." in resp.content.decode()
     round_.refresh_from_db()

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from battkomp.accounts.access import UserLike
@@ -212,7 +213,7 @@ def plan_row_errors(years: Iterable[tuple[Any, Any]]) -> list[str]:
         elif capacity < 0:
             errors.append(
                 _("Row %(row)s: the capacity cannot be negative (%(capacity)s).")
-                % {"row": number, "capacity": capacity}
+                % {"row": number, "capacity": formats.number_format(capacity)}
             )
     return errors
 

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -57,11 +58,13 @@ api = BattkompAPI(
     title="battkomp API",
     version="1",
     description=(
-        "Organisations, facilities, survey rounds, needs and education offers of the battkomp "
-        "platform. Machine clients authenticate with `Authorization: Bearer <key>` (keys are "
-        "made on /api/tokens/); browsers use their session and send the CSRF token on unsafe "
-        "methods. Anonymous callers may only read education offers. An object outside the "
-        "caller's access is 404."
+        gettext_noop(
+            "Organisations, facilities, survey rounds, needs and education offers of the battkomp "
+            "platform. Machine clients authenticate with `Authorization: Bearer <key>` (keys are "
+            "made on /api/tokens/); browsers use their session and send the CSRF token on unsafe "
+            "methods. Anonymous callers may only read education offers. An object outside the "
+            "caller's access is 404."
+        )
     ),
     urls_namespace="api",
     auth=AUTH,
@@ -155,8 +158,10 @@ def organisation_out(org: Organisation) -> dict[str, Any]:
 @organisations.get(
     "",
     response={200: s.OrganisationPage, **DENIED},
-    summary="List organisations",
-    description="Analysts: every organisation. Respondents and editors: their own. Others: none.",
+    summary=gettext_noop("List organisations"),
+    description=gettext_noop(
+        "Analysts: every organisation. Respondents and editors: their own. Others: none."
+    ),
 )
 def list_organisations(request: HttpRequest, page: Query[s.PageQuery]) -> Any:
     return paged(
@@ -167,8 +172,8 @@ def list_organisations(request: HttpRequest, page: Query[s.PageQuery]) -> Any:
 @organisations.get(
     "/{organisation_id}",
     response={200: s.OrganisationOut, **DENIED},
-    summary="One organisation",
-    description="Analysts, and the organisation's own members; 404 for anyone else.",
+    summary=gettext_noop("One organisation"),
+    description=gettext_noop("Analysts, and the organisation's own members; 404 for anyone else."),
 )
 def get_organisation(request: HttpRequest, organisation_id: int) -> Any:
     return organisation_out(access_organisation_for_user(caller(request), organisation_id))
@@ -231,10 +236,12 @@ def facility_out(facility: Facility, *, detail: bool = False) -> dict[str, Any]:
 @facilities.get(
     "",
     response={200: s.FacilityPage, **DENIED},
-    summary="List facilities",
+    summary=gettext_noop("List facilities"),
     description=(
-        "With the current status and the current capacity plan. Analysts: every facility. "
-        "Members of an organisation: their organisation's. Others: none."
+        gettext_noop(
+            "With the current status and the current capacity plan. Analysts: every facility. "
+            "Members of an organisation: their organisation's. Others: none."
+        )
     ),
 )
 def list_facilities(request: HttpRequest, page: Query[s.PageQuery]) -> Any:
@@ -245,10 +252,12 @@ def list_facilities(request: HttpRequest, page: Query[s.PageQuery]) -> Any:
 @facilities.get(
     "/{facility_id}",
     response={200: s.FacilityDetailOut, **DENIED},
-    summary="One facility",
+    summary=gettext_noop("One facility"),
     description=(
-        "With its status history and plan versions. Analysts, and the owning organisation's "
-        "members; 404 for anyone else."
+        gettext_noop(
+            "With its status history and plan versions. Analysts, and the owning organisation's "
+            "members; 404 for anyone else."
+        )
     ),
 )
 def get_facility(request: HttpRequest, facility_id: int) -> Any:
@@ -260,10 +269,12 @@ def get_facility(request: HttpRequest, facility_id: int) -> Any:
 @facilities.post(
     "/{facility_id}/plans",
     response={201: s.PlanOut, **DENIED, **INVALID},
-    summary="Add a capacity plan version",
+    summary=gettext_noop("Add a capacity plan version"),
     description=(
-        "Records version n + 1 of the facility's capacity plan; earlier versions are kept. "
-        "Analysts only (404 for anyone else)."
+        gettext_noop(
+            "Records version n + 1 of the facility's capacity plan; earlier versions are kept. "
+            "Analysts only (404 for anyone else)."
+        )
     ),
 )
 def add_plan(request: HttpRequest, facility_id: int, payload: s.PlanIn) -> Any:
@@ -302,10 +313,12 @@ def round_out(round_: Round, participant: Participant | None = None) -> dict[str
 @rounds.get(
     "",
     response={200: s.RoundPage, **DENIED},
-    summary="List survey rounds",
+    summary=gettext_noop("List survey rounds"),
     description=(
-        "Analysts: every round. Company respondents: the open and closed rounds their "
-        "organisation takes part in, with their participation's id and status. Others: none."
+        gettext_noop(
+            "Analysts: every round. Company respondents: the open and closed rounds their "
+            "organisation takes part in, with their participation's id and status. Others: none."
+        )
     ),
 )
 def list_rounds(request: HttpRequest, page: Query[s.PageQuery]) -> Any:
@@ -331,8 +344,10 @@ def participant_out(participant: Participant) -> dict[str, Any]:
 @rounds.get(
     "/{round_id}/participants",
     response={200: s.ParticipantPage, **DENIED},
-    summary="A round's participants",
-    description="Who is invited and how far each has come. Analysts only (404 for anyone else).",
+    summary=gettext_noop("A round's participants"),
+    description=gettext_noop(
+        "Who is invited and how far each has come. Analysts only (404 for anyone else)."
+    ),
 )
 def list_participants(request: HttpRequest, round_id: int, page: Query[s.PageQuery]) -> Any:
     round_ = access_round_for_user(caller(request), round_id)
@@ -415,11 +430,13 @@ def _forbidden(request: HttpRequest, exc: _Forbidden) -> HttpResponse:
 @responses.get(
     "/{participant_id}",
     response={200: s.ResponseOut, **DENIED},
-    summary="A participant's answers",
+    summary=gettext_noop("A participant's answers"),
     description=(
-        "The general answers and the need lines. The organisation's own respondents (the "
-        "first read marks the form opened), and analysts (every analyst read is logged); "
-        "404 for anyone else."
+        gettext_noop(
+            "The general answers and the need lines. The organisation's own respondents (the "
+            "first read marks the form opened), and analysts (every analyst read is logged); "
+            "404 for anyone else."
+        )
     ),
 )
 def get_response(request: HttpRequest, participant_id: int) -> Any:
@@ -450,12 +467,14 @@ def _general(payload: s.ResponseIn) -> dict[str, Any] | None:
 @responses.put(
     "/{participant_id}",
     response={200: s.ResponseOut, 403: s.Message, 409: s.Message, **DENIED, **INVALID},
-    summary="Save a participant's answers",
+    summary=gettext_noop("Save a participant's answers"),
     description=(
-        "Replaces the need lines (and the general answers given) and records a revision; the "
-        "answers need not be complete. The organisation's own respondents while the round is "
-        "open (409 when it is not; 403 for analysts, who read but do not change answers); 404 "
-        "for anyone else."
+        gettext_noop(
+            "Replaces the need lines (and the general answers given) and records a revision; the "
+            "answers need not be complete. The organisation's own respondents while the round is "
+            "open (409 when it is not; 403 for analysts, who read but do not change answers); 404 "
+            "for anyone else."
+        )
     ),
 )
 def save_response(request: HttpRequest, participant_id: int, payload: s.ResponseIn) -> Any:
@@ -472,11 +491,13 @@ def save_response(request: HttpRequest, participant_id: int, payload: s.Response
 @responses.post(
     "/{participant_id}/submit",
     response={200: s.ResponseOut, 403: s.Message, 409: s.Message, **DENIED, **INVALID},
-    summary="Submit a participant's answers",
+    summary=gettext_noop("Submit a participant's answers"),
     description=(
-        "Checks the stored answers are complete (every line has new hires and total staff for "
-        "every year of the round) and marks the participant submitted; 422 lists what is "
-        "missing. Same access as saving."
+        gettext_noop(
+            "Checks the stored answers are complete (every line has new hires and total staff for "
+            "every year of the round) and marks the participant submitted; 422 lists what is "
+            "missing. Same access as saving."
+        )
     ),
 )
 def submit_response(request: HttpRequest, participant_id: int) -> Any:
@@ -531,8 +552,10 @@ def _offer_args(payload: s.OfferIn) -> tuple[dict[str, Any], list[tuple[str, flo
     "",
     auth=None,
     response=s.OfferPage,
-    summary="List education offers",
-    description="Public: anyone may read offers. Filter by institution id and by codes.",
+    summary=gettext_noop("List education offers"),
+    description=gettext_noop(
+        "Public: anyone may read offers. Filter by institution id and by codes."
+    ),
 )
 def list_offers(request: HttpRequest, page: Query[s.PageQuery], filters: Query[OfferFilter]) -> Any:
     qs = _offer_queryset()
@@ -551,8 +574,8 @@ def list_offers(request: HttpRequest, page: Query[s.PageQuery], filters: Query[O
     "/{offer_id}",
     auth=None,
     response={200: s.OfferOut, 404: s.Message},
-    summary="One education offer",
-    description="Public: anyone may read offers.",
+    summary=gettext_noop("One education offer"),
+    description=gettext_noop("Public: anyone may read offers."),
 )
 def get_offer(request: HttpRequest, offer_id: int) -> Any:
     offer = access_offer_for_user(request.user, offer_id, edit=False)
@@ -562,11 +585,13 @@ def get_offer(request: HttpRequest, offer_id: int) -> Any:
 @offers.post(
     "",
     response={201: s.OfferOut, **DENIED, **INVALID},
-    summary="Register an education offer",
+    summary=gettext_noop("Register an education offer"),
     description=(
-        "With its competence areas and weights. The institution's editors (who may leave out "
-        "`institution`) and analysts; 404 when the caller may not change the institution's "
-        "offers."
+        gettext_noop(
+            "With its competence areas and weights. The institution's editors (who may leave out "
+            "`institution`) and analysts; 404 when the caller may not change the institution's "
+            "offers."
+        )
     ),
 )
 def create_offer(request: HttpRequest, payload: s.OfferCreateIn) -> Any:
@@ -596,10 +621,12 @@ def create_offer(request: HttpRequest, payload: s.OfferCreateIn) -> Any:
 @offers.put(
     "/{offer_id}",
     response={200: s.OfferOut, **DENIED, **INVALID},
-    summary="Change an education offer",
+    summary=gettext_noop("Change an education offer"),
     description=(
-        "Replaces the offer's fields and competence areas. The institution's editors and "
-        "analysts; 404 for anyone else."
+        gettext_noop(
+            "Replaces the offer's fields and competence areas. The institution's editors and "
+            "analysts; 404 for anyone else."
+        )
     ),
 )
 def update_offer(request: HttpRequest, offer_id: int, payload: s.OfferIn) -> Any:
@@ -616,8 +643,8 @@ def update_offer(request: HttpRequest, offer_id: int, payload: s.OfferIn) -> Any
 @offers.delete(
     "/{offer_id}",
     response={204: None, **DENIED},
-    summary="Delete an education offer",
-    description="The institution's editors and analysts; 404 for anyone else.",
+    summary=gettext_noop("Delete an education offer"),
+    description=gettext_noop("The institution's editors and analysts; 404 for anyone else."),
 )
 def delete_offer(request: HttpRequest, offer_id: int) -> Any:
     user = caller(request)

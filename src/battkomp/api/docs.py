@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from ninja.openapi.docs import DocsBase
 
@@ -28,6 +29,12 @@ TAG_LABELS = {
     "responses": _("Needs (a participant's answers)"),
     "offers": _("Education offers"),
 }
+
+
+def _t(text: str) -> str:
+    """The schema's English text (marked with gettext_noop in api.py and schemas.py) in the
+    page's language."""
+    return gettext(text) if text else text
 
 
 def _ref_name(ref: str) -> str:
@@ -60,7 +67,7 @@ def _fields(components: dict[str, Any], ref: str) -> list[dict[str, Any]]:
             "name": name,
             "type": type_of(prop),
             "required": name in required,
-            "description": prop.get("description", ""),
+            "description": _t(prop.get("description", "")),
         }
         for name, prop in model.get("properties", {}).items()
     ]
@@ -93,8 +100,8 @@ def endpoints(schema: dict[str, Any]) -> list[dict[str, Any]]:
                     "id": op.get("operationId", f"{method}-{path}"),
                     "method": method.upper(),
                     "path": path,
-                    "summary": op.get("summary", ""),
-                    "description": op.get("description", ""),
+                    "summary": _t(op.get("summary", "")),
+                    "description": _t(op.get("description", "")),
                     "public": not op.get("security"),
                     "parameters": [
                         {
@@ -102,8 +109,10 @@ def endpoints(schema: dict[str, Any]) -> list[dict[str, Any]]:
                             "in": p["in"],
                             "type": type_of(p.get("schema", {})),
                             "required": p.get("required", False),
-                            "description": p.get("description", "")
-                            or p.get("schema", {}).get("description", ""),
+                            "description": _t(
+                                p.get("description", "")
+                                or p.get("schema", {}).get("description", "")
+                            ),
                         }
                         for p in op.get("parameters", [])
                     ],
@@ -128,7 +137,7 @@ class ServerRenderedDocs(DocsBase):
             {
                 "api_title": schema["info"]["title"],
                 "api_version": schema["info"]["version"],
-                "api_description": schema["info"].get("description", ""),
+                "api_description": _t(schema["info"].get("description", "")),
                 "groups": endpoints(schema),
                 "openapi_url": self.get_openapi_url(api, kwargs),
                 "tokens_url": reverse("api:tokens"),

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext_noop
 from ninja import Field, Schema
 
 MAX_PAGE = 500
 
 
 class PageQuery(Schema):
-    limit: int = Field(100, ge=1, le=MAX_PAGE, description="How many items to return.")
-    offset: int = Field(0, ge=0, description="How many items to skip.")
+    limit: int = Field(
+        100, ge=1, le=MAX_PAGE, description=gettext_noop("How many items to return.")
+    )
+    offset: int = Field(0, ge=0, description=gettext_noop("How many items to skip."))
 
 
 class Message(Schema):
@@ -35,12 +38,14 @@ class Ref(Schema):
 class OrganisationOut(Schema):
     id: int
     name: str
-    org_number: str = Field(description="Norwegian organisation number (9 digits), or empty.")
-    kind: str = Field(
-        description="company, education, research, cluster, union or authority.",
+    org_number: str = Field(
+        description=gettext_noop("Norwegian organisation number (9 digits), or empty.")
     )
-    segments: list[str] = Field(description="Value-chain segment codes.")
-    county: str = Field(description="County code, or empty.")
+    kind: str = Field(
+        description=gettext_noop("company, education, research, cluster, union or authority."),
+    )
+    segments: list[str] = Field(description=gettext_noop("Value-chain segment codes."))
+    county: str = Field(description=gettext_noop("County code, or empty."))
 
 
 class OrganisationPage(Schema):
@@ -52,7 +57,9 @@ class OrganisationPage(Schema):
 
 class PlanYear(Schema):
     year: int = Field(ge=1990, le=2100)
-    capacity: float = Field(ge=0, description="GWh/yr (or GWh-equivalent) in that year.")
+    capacity: float = Field(
+        ge=0, description=gettext_noop("GWh/yr (or GWh-equivalent) in that year.")
+    )
 
 
 class PlanOut(Schema):
@@ -63,7 +70,9 @@ class PlanOut(Schema):
 
 
 class StatusOut(Schema):
-    status: str = Field(description="announced, fid, construction, operating, paused, cancelled.")
+    status: str = Field(
+        description=gettext_noop("announced, fid, construction, operating, paused, cancelled.")
+    )
     date: dt.date
     note: str
 
@@ -80,16 +89,26 @@ class FacilityOut(Schema):
     delay_min: int
     delay_mode: int
     delay_max: int
-    ramp_offset: int = Field(description="Staffing-ramp years ahead of the default ramp.")
-    intensity: float | None = Field(description="Jobs per GWh/yr; null: the segment default.")
+    ramp_offset: int = Field(
+        description=gettext_noop("Staffing-ramp years ahead of the default ramp.")
+    )
+    intensity: float | None = Field(
+        description=gettext_noop("Jobs per GWh/yr; null: the segment default.")
+    )
     source: str
-    status: StatusOut | None = Field(description="The current status (the latest by date).")
-    plan: PlanOut | None = Field(description="The current (latest) capacity plan version.")
+    status: StatusOut | None = Field(
+        description=gettext_noop("The current status (the latest by date).")
+    )
+    plan: PlanOut | None = Field(
+        description=gettext_noop("The current (latest) capacity plan version.")
+    )
 
 
 class FacilityDetailOut(FacilityOut):
-    status_history: list[StatusOut] = Field(description="Every status, newest first.")
-    plan_versions: list[int] = Field(description="Every plan version number, newest first.")
+    status_history: list[StatusOut] = Field(description=gettext_noop("Every status, newest first."))
+    plan_versions: list[int] = Field(
+        description=gettext_noop("Every plan version number, newest first.")
+    )
 
 
 class FacilityPage(Schema):
@@ -100,7 +119,9 @@ class FacilityPage(Schema):
 
 
 class PlanIn(Schema):
-    years: list[PlanYear] = Field(description="One row per year; each year at most once.")
+    years: list[PlanYear] = Field(
+        description=gettext_noop("One row per year; each year at most once.")
+    )
     note: str = Field("", max_length=5000)
 
 
@@ -115,12 +136,14 @@ class RoundOut(Schema):
     opens_on: dt.date
     deadline: dt.date
     questionnaire_version: str
-    status: str = Field(description="draft, open or closed.")
+    status: str = Field(description=gettext_noop("draft, open or closed."))
     participant_id: int | None = Field(
         None,
         description=(
-            "For a company respondent: their organisation's participation in the round (use it "
-            "with /api/responses/{participant_id}). Null for analysts."
+            gettext_noop(
+                "For a company respondent: their organisation's participation in the round (use it "
+                "with /api/responses/{participant_id}). Null for analysts."
+            )
         ),
     )
     participant_status: str | None = None
@@ -136,7 +159,9 @@ class RoundPage(Schema):
 class ParticipantOut(Schema):
     id: int
     organisation: Ref
-    status: str = Field(description="invited, opened, in_progress, reminded or submitted.")
+    status: str = Field(
+        description=gettext_noop("invited, opened, in_progress, reminded or submitted.")
+    )
     invited_at: dt.datetime
     opened_at: dt.datetime | None
     submitted_at: dt.datetime | None
@@ -155,10 +180,16 @@ class NeedLine(Schema):
     level: str
     area: str
     year: int
-    new_hires: int | None = Field(None, description="New hires needed that year.")
-    total_staff: int | None = Field(None, description="Total staff in the role that year.")
-    recruit_difficulty: int | None = Field(None, description="How hard to recruit, 1–5.")
-    share_abroad: float | None = Field(None, description="Share expected from abroad, 0–1.")
+    new_hires: int | None = Field(None, description=gettext_noop("New hires needed that year."))
+    total_staff: int | None = Field(
+        None, description=gettext_noop("Total staff in the role that year.")
+    )
+    recruit_difficulty: int | None = Field(
+        None, description=gettext_noop("How hard to recruit, 1–5.")
+    )
+    share_abroad: float | None = Field(
+        None, description=gettext_noop("Share expected from abroad, 0–1.")
+    )
     critical_competences: str = ""
     comment: str = ""
 
@@ -171,11 +202,15 @@ class ResponseOut(Schema):
     organisation: Ref
     status: str
     submitted_at: dt.datetime | None
-    editable: bool = Field(description="Whether this caller may change the answers now.")
+    editable: bool = Field(
+        description=gettext_noop("Whether this caller may change the answers now.")
+    )
     access_is_challenge: bool | None
     comments: str
     lines: list[NeedLine]
-    revision: int | None = Field(description="The latest revision number (null: no answers yet).")
+    revision: int | None = Field(
+        description=gettext_noop("The latest revision number (null: no answers yet).")
+    )
     updated_at: dt.datetime | None
 
 
@@ -191,24 +226,30 @@ class ResponseIn(Schema):
 
 
 class AreaWeight(Schema):
-    area: str = Field(description="Competence area code (a leaf of the taxonomy).")
-    weight: float = Field(description="Share of the offer in this area; weights sum to 1.")
+    area: str = Field(description=gettext_noop("Competence area code (a leaf of the taxonomy)."))
+    weight: float = Field(
+        description=gettext_noop("Share of the offer in this area; weights sum to 1.")
+    )
 
 
 class OfferFields(Schema):
-    code: str = Field(description="Unique code of the offer (letters, digits, - and _).")
+    code: str = Field(
+        description=gettext_noop("Unique code of the offer (letters, digits, - and _).")
+    )
     name: str
-    kind: str = Field(description="programme, course, module or bransjeprogram.")
-    level: str = Field(description="Education level code, or evu.")
-    target_level: str = Field("", description="For EVU: the level its participants count at.")
+    kind: str = Field(description=gettext_noop("programme, course, module or bransjeprogram."))
+    level: str = Field(description=gettext_noop("Education level code, or evu."))
+    target_level: str = Field(
+        "", description=gettext_noop("For EVU: the level its participants count at.")
+    )
     study_places: int | None = None
     candidates: int | None = None
     first_intake: int
     duration_years: float | None = None
     ects: float | None = None
-    region: str = Field(description="Region (county) code of the location.")
-    mode: str = Field("campus", description="campus, online or gatherings.")
-    status: str = Field(description="exists, under_development or planned.")
+    region: str = Field(description=gettext_noop("Region (county) code of the location."))
+    mode: str = Field("campus", description=gettext_noop("campus, online or gatherings."))
+    status: str = Field(description=gettext_noop("exists, under_development or planned."))
     completion_rate: float | None = None
     capture_share: float | None = None
     source: str = ""
@@ -221,7 +262,9 @@ class OfferIn(OfferFields):
 class OfferCreateIn(OfferIn):
     institution: int | None = Field(
         None,
-        description="The institution's id. Editors may leave it out (their own institution).",
+        description=gettext_noop(
+            "The institution's id. Editors may leave it out (their own institution)."
+        ),
     )
 
 
