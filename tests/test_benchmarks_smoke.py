@@ -1,0 +1,49 @@
+"""The engine benchmark (``benchmarks/engine.py``) runs end to end in its quick mode.
+
+Only that it runs and prints its report is checked: timings depend on the machine and its load, so
+no figure is asserted here (``docs/performance.md`` has the measured ones).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "engine.py"
+
+HEADINGS = (
+    "battkomp engine benchmark (quick)",
+    "machine:",
+    "== (a) demo national model, scenario mid",
+    "== (b) synthetic 10x taxonomy",
+    "== (c) synthetic Nordic/EU scale (30 countries)",
+    "throughput",
+    "peak RSS",
+    "phases",
+    "plain loop",
+    "floor",
+    "engine/plain",
+    "engine/floor",
+    "targets",
+    "== summary",
+)
+
+
+@pytest.mark.slow
+def test_quick_benchmark_runs_and_reports() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    missing = [h for h in HEADINGS if h not in proc.stdout]
+    assert missing == [], proc.stdout
+    assert "FAILED" not in proc.stdout, proc.stdout
