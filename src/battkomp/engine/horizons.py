@@ -17,13 +17,14 @@ from abroad), else *none*: no lever closes it in time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import polars as pl
 
 from battkomp.engine.central import group_sum
 from battkomp.engine.model import F64, Compiled
+from battkomp.engine.montecarlo import lane_stats
 
 HORIZON_ORDER = ("none", "short", "medium", "long")
 
@@ -37,59 +38,59 @@ def horizon_for(leads: F64, horizons: Sequence[str], available_years: float) -> 
     return best
 
 
-def time_squeeze(cm: Compiled, gap: np.ndarray) -> tuple[pl.DataFrame, pl.DataFrame]:
+def time_squeeze(
+    cm: Compiled, gap: np.ndarray, stats: Mapping[str, np.ndarray] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per cell and year: levers in time, the horizon that must carry it, and what none can close.
 
-    ``gap`` is the Monte Carlo gap (D, T, C). Returns the cell table and a summary per year and
-    horizon of the expected shortage (mean of the positive part of the gap).
+    ``gap`` is the Monte Carlo gap (D, T, C); ``stats`` may hold its statistics already computed by
+    :func:`battkomp.engine.montecarlo.lane_stats` with ``positive=True``. Returns the cell table and
+    a summary per year and horizon of the expected shortage (mean of the positive part of the gap).
     """
     tax = cm.tax
     L, A = len(tax.levels), len(tax.areas)
-    shortage = np.maximum(gap, 0.0)
-    mean_short = shortage.mean(axis=0, dtype=np.float64)  # (T, C)
-    p_short = (gap > 0).mean(axis=0)
-    mean_gap = gap.mean(axis=0, dtype=np.float64)
-    p90_gap = np.percentile(gap, 90, axis=0)
-    rows: dict[str, list[object]] = {
-        k: []
-        for k in (
-            "year",
-            "level",
-            "area",
-            "area_group",
-            "available_years",
-            "levers_in_time",
-            "horizon",
-            "gap_mean",
-            "gap_p90",
-            "shortage_mean",
-            "shortage_probability",
-            "unclosable_mean",
-        )
-    }
-    for t, year in enumerate(cm.years):
-        available = float(year - cm.base_year) + 0.5
-        for li, level in enumerate(tax.levels):
+    T = len(cm.years)
+    st = stats if stats is not None else lane_stats(gap, positive=True)
+    mean_gap, p90_gap = st["mean"], st["p90"]
+    mean_short, p_short = st["positive_mean"], st["positive_share"]
+    # horizon and levers per (year, level): a small table, then spread over the areas
+    horizon_tl: list[str] = []
+    levers_tl: list[list[str]] = []
+    available_t = (cm.years - cm.base_year).astype(float) + 0.5
+    for available in available_t:
+        for li in range(L):
             leads = cm.lever_lead[:, li]
-            in_time = [c for c, ld in zip(cm.lever_codes, leads, strict=True) if ld <= available]
-            horizon = horizon_for(leads, cm.lever_horizon, available)
-            for ai, area in enumerate(tax.areas):
-                c = li * A + ai
-                rows["year"].append(int(year))
-                rows["level"].append(level)
-                rows["area"].append(area)
-                rows["area_group"].append(tax.area_parent.get(area, area))
-                rows["available_years"].append(available)
-                rows["levers_in_time"].append(in_time)
-                rows["horizon"].append(horizon)
-                rows["gap_mean"].append(float(mean_gap[t, c]))
-                rows["gap_p90"].append(float(p90_gap[t, c]))
-                rows["shortage_mean"].append(float(mean_short[t, c]))
-                rows["shortage_probability"].append(float(p_short[t, c]))
-                rows["unclosable_mean"].append(
-                    float(mean_short[t, c]) if horizon == "none" else 0.0
-                )
-    cells = pl.DataFrame(rows, schema_overrides={"levers_in_time": pl.List(pl.Utf8)})
-    _ = L
+            levers_tl.append(
+                [c for c, ld in zip(cm.lever_codes, leads, strict=True) if ld <= available]
+            )
+            horizon_tl.append(horizon_for(leads, cm.lever_horizon, float(available)))
+    tl = np.repeat(np.arange(T * L), A)  # (T·L·A,) index of (year, level) for every cell row
+    horizon = np.array(horizon_tl, dtype=object)[tl]
+    short = mean_short.reshape(-1).astype(np.float64)
+    cells = pl.DataFrame(
+        {
+            "year": np.repeat(cm.years.astype(np.int64), L * A),
+            "level": np.tile(np.repeat(np.array(tax.levels, dtype=object), A), T),
+            "area": np.tile(np.array(tax.areas, dtype=object), T * L),
+            "area_group": np.tile(
+                np.array([tax.area_parent.get(a, a) for a in tax.areas], dtype=object), T * L
+            ),
+            "available_years": np.repeat(available_t, L * A),
+            "levers_in_time": [levers_tl[k] for k in tl],
+            "horizon": horizon,
+            "gap_mean": mean_gap.reshape(-1).astype(np.float64),
+            "gap_p90": p90_gap.reshape(-1).astype(np.float64),
+            "shortage_mean": short,
+            "shortage_probability": p_short.reshape(-1).astype(np.float64),
+            "unclosable_mean": np.where(horizon == "none", short, 0.0),
+        },
+        schema_overrides={
+            "levers_in_time": pl.List(pl.Utf8),
+            "level": pl.Utf8,
+            "area": pl.Utf8,
+            "area_group": pl.Utf8,
+            "horizon": pl.Utf8,
+        },
+    )
     summary = group_sum(cells, ["year", "horizon"], ["shortage_mean"])
     return cells, summary

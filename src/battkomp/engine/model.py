@@ -482,46 +482,48 @@ class Flows:
 def segment_phase_jobs(cm: Compiled, dr: Draws) -> tuple[F64, F64]:
     """Imputed jobs per draw × segment·phase × year, now and a year earlier (same facilities)."""
     S = len(cm.tax.segments)
-    seg_onehot = np.zeros((len(cm.facility_ids), S))
-    seg_onehot[np.arange(len(cm.facility_ids)), cm.fac_segment] = 1.0
+    F = len(cm.facility_ids)
+    seg_onehot = np.zeros((F, S))
+    seg_onehot[np.arange(F), cm.fac_segment] = 1.0
     jobs, st = dr.facility_jobs, dr.facility_startup
     m = cm.mask[None, :, :]
-    cur_s = st[:, :, 1:] * m
-    cur_m = (jobs[:, :, 1:] - st[:, :, 1:]) * m
-    prev_s = st[:, :, :-1] * m
-    prev_m = (jobs[:, :, :-1] - st[:, :, :-1]) * m
-    cur = np.stack(
-        [np.einsum("dft,fs->dst", cur_s, seg_onehot), np.einsum("dft,fs->dst", cur_m, seg_onehot)],
-        axis=2,
-    )
-    prev = np.stack(
-        [
-            np.einsum("dft,fs->dst", prev_s, seg_onehot),
-            np.einsum("dft,fs->dst", prev_m, seg_onehot),
-        ],
-        axis=2,
-    )
+    parts = [
+        st[:, :, 1:] * m,  # start-up jobs now
+        (jobs[:, :, 1:] - st[:, :, 1:]) * m,  # mature jobs now
+        st[:, :, :-1] * m,  # start-up jobs a year earlier
+        (jobs[:, :, :-1] - st[:, :, :-1]) * m,  # mature jobs a year earlier
+    ]
+    # (D, F, T) -> (D, T, F) @ (F, S) -> (D, T, S) -> (D, S, T)
+    summed = [np.matmul(p.transpose(0, 2, 1), seg_onehot).transpose(0, 2, 1) for p in parts]
+    cur = np.stack([summed[0], summed[1]], axis=2)
+    prev = np.stack([summed[2], summed[3]], axis=2)
     return cur, prev  # (D, S, 2, T)
+
+
+def _per_draw(jobs: F64, weights: F64) -> F64:
+    """(D, S, 2, T) jobs × (D, S, 2, C) cell weights summed over segment·phase -> (D, T, C)."""
+    D, S, P, T = jobs.shape
+    a = jobs.reshape(D, S * P, T).transpose(0, 2, 1)  # (D, T, SP)
+    b = weights.reshape(D, S * P, weights.shape[-1])  # (D, SP, C)
+    out: F64 = np.matmul(a, b)
+    return out
 
 
 def national_flows(cm: Compiled, dr: Draws) -> Flows:
     """Demand, openings, supply and gap per draw × year × cell (DOMAIN §5 steps 1, 2, 4, 5)."""
     D = dr.mix.shape[0]
     cur, prev = segment_phase_jobs(cm, dr)
-    mix_cells = np.einsum("dspr,rc->dspc", dr.mix, cm.profile_rc)
-    exit_cells = np.einsum("dspr,rc->dspc", dr.mix, cm.profile_rc * cm.exit_base[:, None])
-    expat_cells = np.einsum("dspr,rc->dspc", dr.mix, cm.profile_rc * cm.expat_share[:, None])
+    mix_cells = np.matmul(dr.mix, cm.profile_rc)  # (D, S, 2, R) @ (R, C)
+    exit_cells = np.matmul(dr.mix, cm.profile_rc * cm.exit_base[:, None])
+    expat_cells = np.matmul(dr.mix, cm.profile_rc * cm.expat_share[:, None])
     expat_cells[:, :, 1, :] = 0.0  # only start-up staff include temporary specialists
     rates = (
         dr.exit_factor[:, None, None, None] * exit_cells
         + expat_cells / dr.stay_years[:, None, None, None]
     )
-    e_cur = np.einsum("dspt,dspc->dtc", cur, mix_cells)
-    e_prev = np.einsum("dspt,dspc->dtc", prev, mix_cells)
-    replacement = (
-        np.einsum("dspt,dspc->dtc", prev, rates)
-        + cm.carried_exits[None] * dr.exit_factor[:, None, None]
-    )
+    e_cur = _per_draw(cur, mix_cells)
+    e_prev = _per_draw(prev, mix_cells)
+    replacement = _per_draw(prev, rates) + cm.carried_exits[None] * dr.exit_factor[:, None, None]
     expansion = np.maximum(e_cur - e_prev, 0.0)
     openings = expansion + replacement + cm.survey_new[None]
     headcount = e_cur + cm.survey_staff[None] + cm.carried_staff[None]

@@ -39,6 +39,7 @@ from battkomp.engine.montecarlo import (
     METRICS,
     Ensemble,
     allocate_draws,
+    lane_stats,
     run_ensemble,
     spearman,
 )
@@ -68,21 +69,8 @@ class ModelResult:
         return export_result(self, Path(path), fmt)
 
 
-_BAND = 256  # draws transposed at a time in _stats
-
-
 def _stats(x: np.ndarray) -> dict[str, np.ndarray]:
-    # Each cell's draws are copied into one contiguous row (a band of draws at a time, which keeps
-    # the transposition in cache) and sorted; numpy's selection along the draw axis of the original
-    # layout is several times slower. The order statistics, and so the percentiles, are the same.
-    flat = x.reshape(x.shape[0], -1)
-    lanes = np.empty(flat.shape[::-1], dtype=x.dtype)
-    for i in range(0, flat.shape[0], _BAND):
-        lanes[:, i : i + _BAND] = flat[i : i + _BAND].T
-    lanes.sort(axis=1)
-    q = np.percentile(lanes, QUANTILES, axis=1, overwrite_input=True)
-    q = q.reshape(len(QUANTILES), *x.shape[1:])
-    return {"mean": x.mean(axis=0, dtype=np.float64), "p10": q[0], "p50": q[1], "p90": q[2]}
+    return lane_stats(x)
 
 
 def _cells(cm: Compiled, ens: Ensemble) -> pl.DataFrame:
@@ -256,7 +244,9 @@ def run_model(
         compiled_run, [counts[i] for i in keep], seed, executor, blocks_per_task, progress, keys
     )
     lead = compiled_run[0]
-    squeeze_cells, squeeze_summary = time_squeeze(lead, ens.flows["gap"])
+    squeeze_cells, squeeze_summary = time_squeeze(
+        lead, ens.flows["gap"], lane_stats(ens.flows["gap"], positive=True)
+    )
     # the detailed central run: one scenario's, or the weighted mean of the scenarios' runs
     total_weight = sum(weights[i] for i in keep)
     detail = _weighted_detail(

@@ -1,0 +1,649 @@
+"""Disclosure control: suppress the cells of a table that would reveal one contributor's answers.
+
+A table is built from *contributions*: one row per contributor (an organisation) and cell, with a
+non-negative value. Its key columns are hierarchical (area → area group → total, level → total,
+year → total) or plain ``by`` columns without margins. :func:`protect` builds every cell, margins
+included, and suppresses
+
+1. **primary** cells: fewer than ``min_contributors`` contributors with a non-zero value, or
+   dominated by one or two contributors (the p% rule: ``total − x1 − x2 < p/100 × x1``);
+2. **secondary** cells, so that no additive relation (children sum to their parent along one
+   hierarchical column, the other keys fixed) has exactly one suppressed member, and so that the
+   linear-programming attack of :func:`audit` leaves every suppressed cell an interval at least
+   :func:`required_protection` wide.
+
+The thresholds live in :class:`DisclosureRules` and never in the output. A total in a
+hierarchical column is written as null.
+
+>>> contributions = pl.DataFrame(
+...     {
+...         "contributor": ["a", "b", "c", "a", "b", "c", "d"],
+...         "area": ["x", "x", "x", "y", "y", "y", "z"],
+...         "value": [5.0, 6.0, 7.0, 3.0, 4.0, 5.0, 9.0],
+...     }
+... )
+>>> hierarchy = Hierarchy(parents={"area": {}})
+>>> protected = protect(contributions, hierarchy)
+>>> protected.rows()  # doctest: +NORMALIZE_WHITESPACE
+[('x', 18.0, False, None), ('y', None, True, 'secondary'), ('z', None, True, 'primary'),
+ (None, 39.0, False, None)]
+>>> public_view(protected).columns
+['area', 'value', 'suppressed']
+>>> audit(protected, relations(protected, hierarchy)).select("area", "lower", "upper").rows()
+[('y', 0.0, 21.0), ('z', 0.0, 21.0)]
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+from scipy import sparse
+from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
+
+if TYPE_CHECKING:
+    from battkomp.engine.taxonomy import Taxonomy
+
+__all__ = [
+    "INTERNAL_COLUMNS",
+    "DisclosureRules",
+    "Hierarchy",
+    "Relation",
+    "assess",
+    "audit",
+    "primary_unsafe",
+    "protect",
+    "public_view",
+    "relations",
+    "required_protection",
+    "tabulate",
+]
+
+#: Columns of a protected table that stay inside the analysis and never reach the public.
+INTERNAL_COLUMNS = ("suppression",)
+
+_TOL = 1e-7  # relative slack for the LP's floating point when judging an interval's width
+
+
+@dataclass(frozen=True)
+class DisclosureRules:
+    """Thresholds of the disclosure rules (confidential: never written into a published table).
+
+    Parameters
+    ----------
+    min_contributors
+        A cell with between 1 and ``min_contributors − 1`` contributors of non-zero value is unsafe.
+    p
+        The p% rule: a cell is unsafe when the contributions beyond the two largest are less than
+        ``p`` per cent of the largest, so the second largest could estimate the largest that well.
+    min_protection
+        The least width an attacker's interval for a suppressed cell must have.
+    singleton_rule
+        When a relation has exactly two suppressed members, both primary, and one of them has a
+        single contributor, suppress a third: that contributor could otherwise subtract its own
+        answer and recover the other unsafe cell.
+
+    Examples
+    --------
+    >>> DisclosureRules()
+    DisclosureRules(min_contributors=3, p=10.0, min_protection=1.0, singleton_rule=True)
+    >>> DisclosureRules(min_contributors=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: min_contributors must be at least 1, got 0
+    """
+
+    min_contributors: int = 3
+    p: float = 10.0
+    min_protection: float = 1.0
+    singleton_rule: bool = True
+
+    def __post_init__(self) -> None:
+        if self.min_contributors < 1:
+            msg = f"min_contributors must be at least 1, got {self.min_contributors}"
+            raise ValueError(msg)
+        if not 0.0 <= self.p <= 100.0:
+            msg = f"p must be between 0 and 100, got {self.p}"
+            raise ValueError(msg)
+        if not self.min_protection >= 0.0:
+            msg = f"min_protection must not be negative, got {self.min_protection}"
+            raise ValueError(msg)
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """The key columns of a table and how its hierarchical columns add up.
+
+    Parameters
+    ----------
+    parents
+        Per hierarchical column, a mapping child code → parent code. Codes without a parent (the
+        roots, and every code the mapping does not name) add up to the column's total, written
+        as null; an empty mapping makes a flat column with one total (``level``, ``year``).
+    by
+        Key columns without margins: each of their codes is a separate table.
+
+    Examples
+    --------
+    >>> h = Hierarchy(parents={"area": {"anode": "materials"}, "year": {}}, by=("kind",))
+    >>> h.keys
+    ('kind', 'area', 'year')
+    >>> h.chain("area", "anode")
+    ['anode', 'materials', None]
+    """
+
+    parents: Mapping[str, Mapping[Any, Any]]
+    by: tuple[str, ...] = ()
+    _aggregates: dict[str, frozenset[Any]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        overlap = set(self.parents) & set(self.by)
+        if overlap:
+            msg = f"columns both hierarchical and plain: {sorted(overlap)}"
+            raise ValueError(msg)
+        for column, mapping in self.parents.items():
+            for code in mapping:
+                _walk_up(column, mapping, code)  # raises on a cycle
+        aggregates = {c: frozenset(m.values()) for c, m in self.parents.items()}
+        object.__setattr__(self, "_aggregates", aggregates)
+
+    @classmethod
+    def from_taxonomy(cls, tax: Taxonomy, by: tuple[str, ...] = ()) -> Hierarchy:
+        """Level → total, area → area group → total, year → total, as the engine counts them.
+
+        >>> from battkomp.engine.bundle import load_inputs
+        >>> from battkomp.engine.taxonomy import Taxonomy
+        >>> Hierarchy.from_taxonomy(Taxonomy.from_inputs(load_inputs(None))).keys
+        ('level', 'area', 'year')
+        """
+        return cls(parents={"level": {}, "area": dict(tax.area_parent), "year": {}}, by=by)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every key column: the plain ones, then the hierarchical ones."""
+        return (*self.by, *self.parents)
+
+    def chain(self, column: str, code: Any) -> list[Any]:
+        """The code and its ancestors up to the total (null)."""
+        return [*_walk_up(column, self.parents[column], code), None]
+
+    def is_aggregate(self, column: str, code: Any) -> bool:
+        """True for the total and for every code that is some code's parent."""
+        return code is None or code in self._aggregates[column]
+
+
+def _walk_up(column: str, mapping: Mapping[Any, Any], code: Any) -> list[Any]:
+    seen = [code]
+    while seen[-1] in mapping:
+        parent = mapping[seen[-1]]
+        if parent in seen or parent is None:
+            msg = f"the hierarchy of {column!r} has a cycle or a null parent at {seen[-1]!r}"
+            raise ValueError(msg)
+        seen.append(parent)
+    return seen
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A published additive relation: the row ``total`` is the sum of the rows ``parts``.
+
+    Rows are positions in the table the relation was derived from.
+    """
+
+    total: int
+    parts: tuple[int, ...]
+
+    @property
+    def members(self) -> tuple[int, ...]:
+        return (self.total, *self.parts)
+
+
+# ----------------------------------------------------------------------------- the cells
+
+
+def tabulate(
+    contributions: pl.DataFrame,
+    hierarchy: Hierarchy,
+    *,
+    contributor: str = "contributor",
+    value: str = "value",
+) -> pl.DataFrame:
+    """Every cell of the table, margins included, with what the rules need (unprotected).
+
+    Columns: the keys, ``value`` (the cell total), ``contributors`` (how many have a non-zero
+    value), ``largest`` and ``second`` (the two largest contributions) and ``rest`` (the sum of
+    the others). Rows are sorted by the keys with totals last, the same order as :func:`protect`.
+
+    Examples
+    --------
+    >>> c = pl.DataFrame(
+    ...     {"contributor": ["a", "b", "a"], "year": [1, 1, 2], "value": [2.0, 1.0, 4.0]}
+    ... )
+    >>> tabulate(c, Hierarchy(parents={"year": {}})).select("year", "value", "contributors").rows()
+    [(1, 3.0, 2), (2, 4.0, 1), (None, 7.0, 2)]
+    """
+    keys = list(hierarchy.keys)
+    data = _validated(contributions, hierarchy, contributor, value)
+    for column in hierarchy.parents:
+        data = _expand(data, hierarchy, column)
+    per_contributor = (
+        data.group_by([*keys, contributor])
+        .agg(pl.col(value).sum())
+        .sort([*keys, value, contributor], descending=[False] * len(keys) + [True, False])
+    )
+    return (
+        per_contributor.group_by(keys, maintain_order=True)
+        .agg(
+            pl.col(value).sum(),
+            (pl.col(value) > 0).sum().cast(pl.Int64).alias("contributors"),
+            pl.col(value).first().alias("largest"),
+            pl.col(value).slice(1, 1).sum().alias("second"),
+            pl.col(value).slice(2).sum().alias("rest"),
+        )
+        .sort(keys, nulls_last=True)
+    )
+
+
+def _validated(
+    contributions: pl.DataFrame, hierarchy: Hierarchy, contributor: str, value: str
+) -> pl.DataFrame:
+    needed = [contributor, *hierarchy.keys, value]
+    missing = [c for c in needed if c not in contributions.columns]
+    if missing:
+        msg = f"contributions lack the columns {missing}"
+        raise ValueError(msg)
+    data = contributions.select(needed).with_columns(pl.col(value).cast(pl.Float64))
+    empty = [c for c in needed if data[c].null_count()]
+    if empty:
+        msg = f"contributions have nulls in {empty} (a null key would read as a total)"
+        raise ValueError(msg)
+    values = data[value].to_numpy()
+    if not (np.isfinite(values).all() and (values >= 0).all()):
+        msg = f"contributions must have finite, non-negative {value!r}"
+        raise ValueError(msg)
+    for column in hierarchy.parents:
+        inner = [c for c in data[column].unique().to_list() if hierarchy.is_aggregate(column, c)]
+        if inner:
+            msg = f"contributions must be at the leaves of {column!r}, not at {sorted(inner)}"
+            raise ValueError(msg)
+    return data
+
+
+def _expand(data: pl.DataFrame, hierarchy: Hierarchy, column: str) -> pl.DataFrame:
+    """Each row once for its own code in ``column`` and once for every ancestor of it."""
+    dtype = data.schema[column]
+    codes = data[column].unique().to_list()
+    pairs = [(code, up) for code in codes for up in hierarchy.chain(column, code)]
+    chains = pl.DataFrame(
+        {column: [p[0] for p in pairs], "_up": [p[1] for p in pairs]},
+        schema={column: dtype, "_up": dtype},
+    )
+    return data.join(chains, on=column).drop(column).rename({"_up": column}).select(data.columns)
+
+
+# ---------------------------------------------------------------------------- the rules
+
+
+def primary_unsafe(cells: pl.DataFrame, rules: DisclosureRules | None = None) -> pl.Series:
+    """The cells of :func:`tabulate` that the threshold rule or the p% rule makes unsafe.
+
+    A cell whose contributions are all zero reveals no magnitude and is safe.
+
+    Examples
+    --------
+    >>> cells = pl.DataFrame(
+    ...     {"contributors": [2, 3, 3, 0], "largest": [5.0, 5.0, 90.0, 0.0],
+    ...      "second": [5.0, 5.0, 5.0, 0.0], "rest": [0.0, 5.0, 5.0, 0.0]}
+    ... )
+    >>> primary_unsafe(cells).to_list()
+    [True, False, True, False]
+    """
+    rules = rules or DisclosureRules()
+    few = (pl.col("contributors") > 0) & (pl.col("contributors") < rules.min_contributors)
+    dominated = (pl.col("largest") > 0) & (pl.col("rest") < rules.p / 100.0 * pl.col("largest"))
+    return cells.select((few | dominated).alias("unsafe"))["unsafe"]
+
+
+def required_protection(values: np.ndarray, rules: DisclosureRules | None = None) -> np.ndarray:
+    """The least width of an attacker's interval for suppressed cells of these true values.
+
+    >>> required_protection(np.array([0.0, 5.0, 250.0])).tolist()
+    [1.0, 1.0, 25.0]
+    """
+    rules = rules or DisclosureRules()
+    out: np.ndarray = np.maximum(rules.min_protection, rules.p / 100.0 * values)
+    return out
+
+
+# ------------------------------------------------------------------------ the relations
+
+
+def relations(table: pl.DataFrame, hierarchy: Hierarchy) -> list[Relation]:
+    """Every additive relation among the rows of a table with the keys of ``hierarchy``.
+
+    Along each hierarchical column, a row whose code is an aggregate equals the sum of the rows
+    with the same other keys whose codes are its children. Rows the table lacks count as zero.
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"year": [1, 2, None]})
+    >>> relations(t, Hierarchy(parents={"year": {}}))
+    [Relation(total=2, parts=(0, 1))]
+    """
+    keys = list(hierarchy.keys)
+    indexed = table.select(keys).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
+    out: list[Relation] = []
+    for column in hierarchy.parents:
+        others = [k for k in keys if k != column]
+        dtype = indexed.schema[column]
+        codes = indexed[column].drop_nulls().unique().to_list()
+        up = pl.DataFrame(
+            {column: codes, "_up": [hierarchy.chain(column, c)[1] for c in codes]},
+            schema={column: dtype, "_up": dtype},
+        )
+        parents = indexed.select(
+            [*others, pl.col(column).alias("_up"), pl.col("_row").alias("_of")]
+        )
+        linked = (
+            indexed.join(up, on=column)
+            .join(parents, on=[*others, "_up"], nulls_equal=True)
+            .group_by("_of")
+            .agg(pl.col("_row").sort())
+            .sort("_of")
+        )
+        out.extend(
+            Relation(int(total), tuple(int(p) for p in parts))
+            for total, parts in linked.iter_rows()
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------- protection
+
+
+def protect(
+    contributions: pl.DataFrame,
+    hierarchy: Hierarchy,
+    rules: DisclosureRules | None = None,
+    *,
+    contributor: str = "contributor",
+    value: str = "value",
+) -> pl.DataFrame:
+    """The protected table: every cell with its ``value`` null where ``suppressed``.
+
+    Columns: the keys of ``hierarchy`` (null = total), ``value``, ``suppressed`` and the internal
+    ``suppression`` (``primary`` or ``secondary``; see :data:`INTERNAL_COLUMNS`). Publish only
+    :func:`public_view` of it.
+
+    Examples
+    --------
+    >>> c = pl.DataFrame({"contributor": ["a", "b", "c", "a"], "year": [1, 1, 1, 2],
+    ...                   "value": [3.0, 3.0, 3.0, 4.0]})
+    >>> protect(c, Hierarchy(parents={"year": {}}))["suppression"].to_list()
+    ['secondary', 'primary', None]
+    """
+    rules = rules or DisclosureRules()
+    cells = tabulate(contributions, hierarchy, contributor=contributor, value=value)
+    primary = primary_unsafe(cells, rules).to_numpy().astype(bool)
+    suppressed = _suppress(cells, hierarchy, rules, primary, value)
+    reason = [
+        "primary" if p else "secondary" if s else None
+        for p, s in zip(primary.tolist(), suppressed.tolist(), strict=True)
+    ]
+    keys = list(hierarchy.keys)
+    return cells.select(
+        *keys,
+        pl.when(pl.Series(suppressed)).then(None).otherwise(pl.col(value)).alias(value),
+        pl.Series("suppressed", suppressed, dtype=pl.Boolean),
+        pl.Series("suppression", reason, dtype=pl.String),
+    )
+
+
+def public_view(protected: pl.DataFrame, *, value: str = "value") -> pl.DataFrame:
+    """What may be published: no suppressed value and no internal column.
+
+    >>> p = pl.DataFrame({"year": [1, None], "value": [3.0, 9.0], "suppressed": [True, False],
+    ...                   "suppression": ["primary", None]})
+    >>> public_view(p).rows()
+    [(1, None, True), (None, 9.0, False)]
+    """
+    return protected.drop([c for c in INTERNAL_COLUMNS if c in protected.columns]).with_columns(
+        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(value)).alias(value)
+    )
+
+
+@dataclass
+class _Table:
+    """The arrays secondary suppression works on."""
+
+    values: np.ndarray
+    rank: np.ndarray  # how many key columns of the cell are aggregates: prefer low
+    single: np.ndarray  # cells with exactly one contributor
+    primary: np.ndarray  # cells unsafe by the rules themselves
+    relations: list[np.ndarray]
+    of_cell: list[list[int]]  # the relations each cell is a member of
+
+    @property
+    def priority(self) -> np.ndarray:
+        """Candidates for suppression in order: inner cells first, then the smallest value."""
+        order = np.lexsort((np.arange(len(self.values)), self.values, self.rank))
+        prio = np.empty(len(order), dtype=np.int64)
+        prio[order] = np.arange(len(order))
+        return prio
+
+
+def _suppress(
+    cells: pl.DataFrame,
+    hierarchy: Hierarchy,
+    rules: DisclosureRules,
+    primary: np.ndarray,
+    value: str,
+) -> np.ndarray:
+    table = _table(cells, hierarchy, value, primary)
+    suppressed = primary.copy()
+    needed = required_protection(table.values, rules)
+    while True:
+        _close_relations(table, suppressed, rules.singleton_rule)
+        lower, upper = _intervals(table.values, suppressed, table.relations)
+        width = upper - lower
+        weak = np.flatnonzero(suppressed & (width < needed * (1 - _TOL) - _TOL))
+        added = {
+            c
+            for c in (_widener(table, suppressed, float(needed[w]), int(w)) for w in weak)
+            if c >= 0
+        }
+        if not added:
+            return suppressed
+        suppressed[list(added)] = True
+
+
+def _table(cells: pl.DataFrame, hierarchy: Hierarchy, value: str, primary: np.ndarray) -> _Table:
+    rels = [np.array(r.members, dtype=np.int64) for r in relations(cells, hierarchy)]
+    of_cell: list[list[int]] = [[] for _ in range(cells.height)]
+    for i, members in enumerate(rels):
+        for m in members:
+            of_cell[m].append(i)
+    rank = np.zeros(cells.height, dtype=np.int64)
+    for column in hierarchy.parents:
+        rank += np.array([hierarchy.is_aggregate(column, c) for c in cells[column].to_list()])
+    return _Table(
+        values=cells[value].to_numpy().astype(np.float64),
+        rank=rank,
+        single=(cells["contributors"] == 1).to_numpy(),
+        primary=primary,
+        relations=rels,
+        of_cell=of_cell,
+    )
+
+
+def _close_relations(table: _Table, suppressed: np.ndarray, singleton_rule: bool) -> None:
+    """Suppress more until no relation has exactly one suppressed member (greedy, in place)."""
+    prio = table.priority
+    changed = True
+    while changed:
+        changed = False
+        for members in table.relations:
+            hidden = suppressed[members]
+            count = int(hidden.sum())
+            exposed = count == 1 or (
+                singleton_rule and count == 2 and _singleton(table, members[hidden])
+            )
+            free = members[~hidden]
+            if exposed and free.size:
+                suppressed[free[np.argmin(prio[free])]] = True
+                changed = True
+
+
+def _singleton(table: _Table, pair: np.ndarray) -> bool:
+    """Two suppressed unsafe cells, one of them a single contributor's: it can recover the other."""
+    return bool(table.primary[pair].all() and table.single[pair].any())
+
+
+def _widener(table: _Table, suppressed: np.ndarray, need: float, cell: int) -> int:
+    """A published cell to suppress to widen ``cell``'s interval: the nearest in the relations,
+    inner cells first, then the smallest value that covers ``need``, else the largest; -1 if
+    there is none."""
+    seen = {cell}
+    frontier = deque([cell])
+    while frontier:
+        ring = [
+            int(m)
+            for c in frontier
+            for r in table.of_cell[c]
+            for m in table.relations[r]
+            if int(m) not in seen
+        ]
+        free = sorted({m for m in ring if not suppressed[m]})
+        if free:
+            return min(free, key=lambda m: _widening_cost(table, need, m))
+        seen.update(ring)
+        frontier = deque(sorted(set(ring)))
+    return -1
+
+
+def _widening_cost(table: _Table, need: float, cell: int) -> tuple[int, int, float]:
+    v = float(table.values[cell])
+    return (int(table.rank[cell]), 0 if v >= need else 1, v if v >= need else -v)
+
+
+# ------------------------------------------------------------------------------- the audit
+
+
+def audit(
+    protected: pl.DataFrame, relations: Sequence[Relation], *, value: str = "value"
+) -> pl.DataFrame:
+    """The attacker's best bounds on every suppressed cell, from published cells alone.
+
+    For each suppressed cell, linear programming (``scipy.optimize.linprog``) minimises and
+    maximises its value subject to the relations, the published values and non-negativity.
+
+    Returns the suppressed rows (without ``value`` and internal columns) with ``row`` (the
+    position in ``protected``), ``lower``, ``upper`` (``inf`` when unbounded) and ``width``.
+
+    Examples
+    --------
+    >>> p = pl.DataFrame({"year": [1, 2, None], "value": [None, None, 10.0],
+    ...                   "suppressed": [True, True, False]})
+    >>> audit(p, [Relation(2, (0, 1))]).select("year", "lower", "upper").rows()
+    [(1, 0.0, 10.0), (2, 0.0, 10.0)]
+    """
+    suppressed = protected["suppressed"].to_numpy().astype(bool)
+    values = protected[value].fill_null(np.nan).to_numpy().astype(np.float64)
+    members = [np.array(r.members, dtype=np.int64) for r in relations]
+    lower, upper = _intervals(values, suppressed, members)
+    rows = np.flatnonzero(suppressed)
+    drop = [value, "suppressed", *(c for c in INTERNAL_COLUMNS if c in protected.columns)]
+    return (
+        protected.drop(drop)
+        .with_row_index("row")
+        .with_columns(pl.col("row").cast(pl.Int64))
+        .filter(pl.Series(suppressed))
+        .with_columns(
+            pl.Series("lower", lower[rows]),
+            pl.Series("upper", upper[rows]),
+            pl.Series("width", upper[rows] - lower[rows]),
+        )
+    )
+
+
+def assess(
+    intervals: pl.DataFrame, cells: pl.DataFrame, rules: DisclosureRules | None = None
+) -> pl.DataFrame:
+    """Judge an :func:`audit` against the true values (``cells`` from :func:`tabulate`).
+
+    Adds ``required`` (:func:`required_protection` of the true value) and ``adequate`` (the
+    interval is at least that wide) to ``intervals``.
+    """
+    truth = cells["value"].to_numpy().astype(np.float64)[intervals["row"].to_numpy()]
+    need = required_protection(truth, rules)
+    width = intervals["width"].to_numpy()
+    return intervals.with_columns(
+        pl.Series("required", need),
+        pl.Series("adequate", width >= need * (1 - _TOL) - _TOL),
+    )
+
+
+def _intervals(
+    values: np.ndarray, suppressed: np.ndarray, members: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper LP bounds for every suppressed cell (the value itself for the others)."""
+    lower, upper = values.copy(), values.copy()
+    hidden = np.flatnonzero(suppressed)
+    if hidden.size == 0:
+        return lower, upper
+    var = np.full(len(values), -1, dtype=np.int64)
+    var[hidden] = np.arange(hidden.size)
+    rows: list[int] = []
+    cols: list[int] = []
+    coef: list[float] = []
+    rhs: list[float] = []
+    for members_ in members:
+        sign = np.ones(members_.size)
+        sign[1:] = -1.0  # total − Σ parts = 0
+        v = var[members_]
+        if (v < 0).all():
+            continue
+        row = len(rhs)
+        rows.extend([row] * int((v >= 0).sum()))
+        cols.extend(v[v >= 0].tolist())
+        coef.extend(sign[v >= 0].tolist())
+        rhs.append(-float((sign[v < 0] * values[members_[v < 0]]).sum()))
+    A = sparse.csr_matrix((coef, (rows, cols)), shape=(len(rhs), hidden.size))
+    lo, hi = _bounds(A, np.array(rhs))
+    lower[hidden], upper[hidden] = lo, hi
+    return lower, upper
+
+
+def _bounds(A: sparse.csr_matrix, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Min and max of each variable subject to ``A x = b``, ``x ≥ 0``, one component at a time."""
+    n = A.shape[1]
+    lo, hi = np.zeros(n), np.full(n, np.inf)
+    link = (A.T @ A).tocsr() if A.shape[0] else sparse.csr_matrix((n, n))
+    _, label = connected_components(link, directed=False)
+    for comp in np.unique(label):
+        cols = np.flatnonzero(label == comp)
+        used = np.unique(A[:, cols].nonzero()[0])
+        if used.size == 0:
+            continue  # constrained by nothing but x ≥ 0: [0, inf)
+        sub, rhs = A[used][:, cols], b[used]
+        for j, col in enumerate(cols):
+            lo[col] = _extreme(sub, rhs, j, 1.0)
+            hi[col] = -_extreme(sub, rhs, j, -1.0)
+    return lo, hi
+
+
+def _extreme(A: sparse.csr_matrix, b: np.ndarray, j: int, sense: float) -> float:
+    c = np.zeros(A.shape[1])
+    c[j] = sense
+    res = linprog(c, A_eq=A, b_eq=b, bounds=(0, None), method="highs")
+    if res.status == 3:  # unbounded: only the maximisation can be
+        return -np.inf
+    if res.status != 0:
+        msg = f"the disclosure audit's linear program failed: {res.message}"
+        raise RuntimeError(msg)
+    return float(res.fun)
