@@ -8,6 +8,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from battkomp.core.codes import codes
+from battkomp.engine.bundle import org_number_ok
+
+__all__ = ["org_number_ok", "validate_org_number"]
 
 
 def code_validator(kind: str) -> Callable[[str], None]:
@@ -22,16 +25,6 @@ def code_validator(kind: str) -> Callable[[str], None]:
     validate.__name__ = f"validate_{kind}"
     validate.__qualname__ = f"validate_{kind}"
     return validate
-
-
-def org_number_ok(number: str) -> bool:
-    """Norwegian organisation number: 9 digits, mod-11 check digit, weights 3 2 7 6 5 4 3 2."""
-    digits = number.replace(" ", "")
-    if len(digits) != 9 or not digits.isdigit():
-        return False
-    rest = sum(int(d) * w for d, w in zip(digits[:8], (3, 2, 7, 6, 5, 4, 3, 2), strict=True)) % 11
-    check = 0 if rest == 0 else 11 - rest
-    return check != 10 and check == int(digits[8])
 
 
 def validate_org_number(value: str) -> None:

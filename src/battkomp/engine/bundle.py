@@ -631,10 +631,10 @@ def _check_sums(t: _Typed, problems: list[Problem]) -> None:
                 problems.append(Problem("sum_not_one", where, params))
 
 
-def _org_number_ok(number: str) -> bool:
+def org_number_ok(number: str) -> bool:
     """Norwegian organisation number: 9 digits, mod-11 check digit with weights 3 2 7 6 5 4 3 2.
 
-    >>> _org_number_ok("923609016"), _org_number_ok("923609017")
+    >>> org_number_ok("923609016"), org_number_ok("923609017")
     (True, False)
     """
     digits = number.replace(" ", "")
@@ -744,7 +744,7 @@ def _extra_checks(typed: dict[str, _Typed], problems: list[Problem]) -> None:
                         )
                 elif check == "org_number":
                     n = row.get("org_number")
-                    if n and not _org_number_ok(str(n)):
+                    if n and not org_number_ok(str(n)):
                         problems.append(
                             Problem("bad_org_number", raw.where("org_number"), {"value": n})
                         )
