@@ -324,7 +324,15 @@ def load_demo(today: date | None = None) -> DemoSummary:
         users = _accounts(orgs, institutions, summary)
         _offers(inputs, institutions, users[DEMO_ACCOUNTS[0].email], summary)
         _survey(inputs, orgs, users, day, summary)
+        _scenarios(summary)
     return summary
+
+
+def _scenarios(summary: DemoSummary) -> None:
+    """The demo bundle's low / mid / high scenarios on the platform, if it has none yet."""
+    from battkomp.analysis.actions import do_load_demo_scenarios
+
+    summary.add("scenarios", do_load_demo_scenarios())
 
 
 # ---------------------------------------------------------------------------------- serving

@@ -3,10 +3,12 @@
 :func:`build_bundle` writes the bundle tables (``docs/bundle.md``) as CSV files: the register's
 organisations, facilities (current status, current capacity plan version), the education offers
 with their competence areas, and the need lines of the SUBMITTED responses of one survey round.
+The scenarios and their overrides are the platform's own (``analysis.models.Scenario``) when
+any exist; a facility a scenario leaves out becomes the override ``realisation_probability = 0``.
 The tables the platform does not hold yet (retraining pools and paths, recruitment channels,
-scenarios and their overrides) are copied from the demo bundle shipped with the engine, so that
-the result runs with ``battkomp model run --bundle FOLDER`` and
-:func:`battkomp.engine.results.run_model` as it is.
+overrides, and the scenarios while there are none in the database) are copied from the demo
+bundle shipped with the engine, so that the result runs with ``battkomp model run --bundle
+FOLDER`` and :func:`battkomp.engine.results.run_model` as it is.
 
 A bundle holds company answers: whoever passes ``user`` gets one access-log entry per
 organisation whose answers are in it (analysts only; see ``accounts.access.log_access``).
@@ -38,7 +40,9 @@ from battkomp.survey.models import NeedLine, ParticipantStatus, Round, RoundStat
 
 __all__ = [
     "DEMO_TABLES",
+    "SCENARIO_TABLES",
     "BundleContents",
+    "ScenarioSpec",
     "build_bundle",
     "collect_bundle",
     "latest_round",
@@ -55,6 +59,11 @@ DEMO_TABLES: tuple[str, ...] = (
     "scenario_overrides",
     "overrides",
 )
+
+#: Tables written from the platform's scenarios when any exist (else copied from the demo bundle).
+SCENARIO_TABLES: tuple[str, ...] = ("scenarios", "scenario_overrides")
+#: The source of the override that leaves a facility out of a scenario.
+EXCLUDED_SOURCE = "battkomp platform: facility left out of this scenario"
 
 #: Tables built from the database, in the order of docs/bundle.md.
 DATABASE_TABLES: tuple[str, ...] = (
@@ -90,9 +99,45 @@ class BundleContents:
         return {name: len(rows) for name, rows in self.tables.items()}
 
 
+@dataclass
+class ScenarioSpec:
+    """A scenario as written to the bundle: saved (:meth:`of`) or a candidate being checked."""
+
+    name: str
+    weight: float
+    description: str = ""
+    #: override rows: table, key, column, value, source
+    overrides: list[Row] = field(default_factory=list)
+    excluded: list[Facility] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, scenario: Any) -> ScenarioSpec:
+        return cls(
+            name=scenario.name,
+            weight=scenario.weight,
+            description=scenario.description,
+            overrides=[
+                {
+                    "table": o.table,
+                    "key": o.key,
+                    "column": o.column,
+                    "value": o.value,
+                    "source": o.source,
+                }
+                for o in scenario.overrides.order_by("position", "pk")
+            ],
+            excluded=list(scenario.excluded_facilities.order_by("pk")),
+        )
+
+
 def org_id(org: Organisation) -> str:
     """The stable id of an organisation in a bundle."""
     return f"org-{org.pk}"
+
+
+def facility_id(fac: Facility) -> str:
+    """The id of a facility in a bundle: its code (or ``facility-<pk>`` if it is no code)."""
+    return _code(fac.code, f"facility-{fac.pk}")
 
 
 def _code(value: str, fallback: str) -> str:
@@ -193,7 +238,7 @@ def _facilities(notes: list[str]) -> tuple[list[Row], list[Row]]:
     plans: list[Row] = []
     query = Facility.objects.select_related("organisation").prefetch_related("statuses", "plans")
     for fac in query.order_by("pk"):
-        fid = _code(fac.code, f"facility-{fac.pk}")
+        fid = facility_id(fac)
         status = max(fac.statuses.all(), key=lambda s: (s.date, s.pk), default=None)
         if status is None:
             notes.append(
@@ -385,10 +430,51 @@ def _filter_overrides(
     return kept
 
 
-def collect_bundle(round: Round | int | str | None = None) -> BundleContents:
-    """Gather the bundle's rows from the database (nothing is written, nothing logged)."""
+def _saved_scenarios() -> list[ScenarioSpec]:
+    from battkomp.analysis.models import Scenario
+
+    return [ScenarioSpec.of(s) for s in Scenario.objects.order_by("pk")]
+
+
+def scenario_tables(specs: Iterable[ScenarioSpec]) -> tuple[list[Row], list[Row]]:
+    """The rows of ``scenarios`` and ``scenario_overrides`` for these scenarios: each one's own
+    overrides in order, then one ``realisation_probability = 0`` per facility it leaves out."""
+    scenarios: list[Row] = []
+    overrides: list[Row] = []
+    for spec in specs:
+        scenarios.append(
+            {"name": spec.name, "weight": spec.weight, "description": spec.description}
+        )
+        for row in spec.overrides:
+            overrides.append({"scenario": spec.name, **row})
+        for fac in spec.excluded:
+            overrides.append(
+                {
+                    "scenario": spec.name,
+                    "table": "facilities",
+                    "key": facility_id(fac),
+                    "column": "realisation_probability",
+                    "value": "0",
+                    "source": EXCLUDED_SOURCE,
+                }
+            )
+    return scenarios, overrides
+
+
+def collect_bundle(
+    round: Round | int | str | None = None,
+    *,
+    scenarios: Iterable[ScenarioSpec] | None = None,
+) -> BundleContents:
+    """Gather the bundle's rows from the database (nothing is written, nothing logged).
+
+    ``scenarios``: the scenarios to write (``None``: the saved ones; the demo bundle's when
+    there are none).
+    """
     notes: list[str] = []
     rnd = _resolve_round(round)
+    specs = _saved_scenarios() if scenarios is None else list(scenarios)
+    own_scenarios = bool(specs) or scenarios is not None
     demo = {name: _demo_rows(name) for name in DEMO_TABLES}
     tables: dict[str, list[Row]] = {}
     tables["organisations"] = _organisations(notes)
@@ -397,16 +483,23 @@ def collect_bundle(round: Round | int | str | None = None) -> BundleContents:
     tables["survey_needs"] = needs
     tables["education_offers"], tables["offer_areas"] = _offers(notes)
     for name in DEMO_TABLES:
+        if own_scenarios and name in SCENARIO_TABLES:
+            continue
         rows = demo[name]
         if name in {"scenario_overrides", "overrides"}:
             rows = _filter_overrides(name, rows, tables, notes)
         tables[name] = rows
+    if own_scenarios:
+        tables["scenarios"], tables["scenario_overrides"] = scenario_tables(specs)
+        tables = {name: tables[name] for name in (*DATABASE_TABLES, *DEMO_TABLES)}
     if rnd is None:
         notes.append(_("There is no survey round yet: the bundle has no survey answers."))
+    from_demo = tuple(n for n in DEMO_TABLES if not (own_scenarios and n in SCENARIO_TABLES))
     return BundleContents(
         tables=tables,
         round=rnd,
         respondents=respondents,
+        from_demo=from_demo,
         notes=notes,
         created_at=timezone.localtime().isoformat(timespec="seconds"),
     )
@@ -562,14 +655,17 @@ def build_bundle(
     *,
     round: Round | int | str | None = None,
     user: Any = None,
+    scenarios: Iterable[ScenarioSpec] | None = None,
+    detail: str = "bundle folder",
 ) -> Path:
     """Write the platform's data as an engine input bundle (a folder of CSV files).
 
     ``round``: the survey round whose SUBMITTED responses become ``survey_needs`` (a Round or
     its id; ``None``: the latest round). ``user``: an analyst's reads are logged, one entry per
-    organisation whose answers are written. Returns the folder.
+    organisation whose answers are written (``detail`` says what for). ``scenarios``: see
+    :func:`collect_bundle`. Returns the folder.
     """
-    contents = collect_bundle(round)
+    contents = collect_bundle(round, scenarios=scenarios)
     if user is not None:
-        log_bundle_access(user, contents, "bundle folder")
+        log_bundle_access(user, contents, detail)
     return write_folder(contents, Path(dest_folder))

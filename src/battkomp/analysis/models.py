@@ -1,1 +1,187 @@
-"""No models of its own."""
+"""Scenarios and model runs on the platform's data.
+
+A :class:`Scenario` is a named set of changes to the engine's input bundle, exactly the engine's
+``scenario_overrides`` format (table, key, column, value; docs/bundle.md), plus a list of facilities
+the scenario leaves out. Leaving a facility out is written to the bundle as one more override,
+``facilities|<facility>|realisation_probability = 0``: the simplest form the engine already
+understands (a facility that is never realised adds no jobs), so the exclusion list needs no change
+to the engine. When any scenario exists, every bundle the platform writes holds these scenarios
+instead of the demo bundle's.
+
+A :class:`ModelRun` is one run of the engine on a bundle built from the database: one scenario,
+all scenarios weighted, or the bundle as it is (base). Its result frames are stored as Parquet in
+:class:`ModelRunFrame` rows, with the input hash, seed and battkomp version that make it
+reproducible. Runs hold unprotected results of company answers: analysts only.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+#: Draws of a run started from the page that run at once, in the request.
+INLINE_MAX_DRAWS = 200
+MAX_DRAWS = 100_000
+
+
+class Scenario(models.Model):
+    name = models.SlugField(
+        _("name"),
+        max_length=60,
+        unique=True,
+        help_text=_("A short code: letters, digits, '_' and '-' (e.g. low, mid, high)."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    weight = models.FloatField(
+        _("weight"),
+        default=1.0,
+        validators=[MinValueValidator(0.0)],
+        help_text=_(
+            "The scenario's share of the draws in a weighted run (weights are scaled to sum to 1)."
+        ),
+    )
+    excluded_facilities = models.ManyToManyField(
+        "actors.Facility",
+        blank=True,
+        related_name="excluded_in_scenarios",
+        verbose_name=_("facilities left out"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("scenario")
+        verbose_name_plural = _("scenarios")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScenarioOverride(models.Model):
+    """One changed cell: the row of ``table`` whose key columns joined by '|' equal ``key``."""
+
+    scenario = models.ForeignKey(
+        Scenario, on_delete=models.CASCADE, related_name="overrides", verbose_name=_("scenario")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    table = models.CharField(_("table"), max_length=60)
+    key = models.CharField(_("key"), max_length=200)
+    column = models.CharField(_("column"), max_length=60)
+    value = models.CharField(_("value"), max_length=200)
+    source = models.CharField(_("source"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["scenario", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scenario", "table", "key", "column"], name="analysis_override_unique_cell"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scenario.name}: {self.table}[{self.key}].{self.column} = {self.value}"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ModelRun(models.Model):
+    scenario = models.ForeignKey(
+        Scenario,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        verbose_name=_("scenario"),
+    )
+    #: the scenario's name when the run was made (kept if the scenario is renamed or deleted);
+    #: "weighted" or "base" when the run has no scenario
+    scenario_name = models.CharField(_("scenario"), max_length=60)
+    weighted = models.BooleanField(_("all scenarios, weighted"), default=False)
+    round = models.ForeignKey(
+        "survey.Round",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("survey round"),
+    )
+    draws = models.PositiveIntegerField(
+        _("draws"), validators=[MinValueValidator(1), MaxValueValidator(MAX_DRAWS)]
+    )
+    seed = models.BigIntegerField(_("seed"), default=0, validators=[MinValueValidator(0)])
+    status = models.CharField(
+        _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED
+    )
+    progress_done = models.PositiveIntegerField(_("draws done"), default=0)
+    progress_total = models.PositiveIntegerField(_("draws in all"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    input_hash = models.CharField(_("input hash"), max_length=64, blank=True, db_index=True)
+    battkomp_version = models.CharField(_("battkomp version"), max_length=40, blank=True)
+    meta = models.JSONField(_("metadata"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("model run")
+        verbose_name_plural = _("model runs")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.scenario_name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in {RunStatus.QUEUED, RunStatus.RUNNING}
+
+    @property
+    def percent(self) -> int:
+        if not self.progress_total:
+            return 0
+        return int(100 * self.progress_done / self.progress_total)
+
+    def frame(self, name: str) -> Any:
+        """One stored result frame as a polars DataFrame (KeyError if the run has none)."""
+        import polars as pl
+
+        row = self.frames.filter(name=name).first()
+        if row is None:
+            raise KeyError(name)
+        return pl.read_parquet(io.BytesIO(bytes(row.data)))
+
+    def frame_names(self) -> list[str]:
+        return list(self.frames.order_by("name").values_list("name", flat=True))
+
+
+class ModelRunFrame(models.Model):
+    """One result frame of a run (``ModelResult.frames[name]``), as Parquet bytes."""
+
+    run = models.ForeignKey(ModelRun, on_delete=models.CASCADE, related_name="frames")
+    name = models.CharField(max_length=60)
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["run", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "name"], name="analysis_run_frame_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.name}"

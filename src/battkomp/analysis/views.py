@@ -1,19 +1,46 @@
-"""The analysts' page for running the model on the platform's data, and the bundle download."""
+"""The analysts' pages for the model on the platform's data: the bundle download, scenarios,
+model runs (start, progress, results) and two runs side by side. Analysts and admins only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from battkomp.accounts.access import require_analyst
-from battkomp.analysis.actions import FORMATS, do_export_bundle
+from battkomp.actors.models import Facility
+from battkomp.analysis.access import (
+    access_run_for_user,
+    access_scenario_for_user,
+    runs_for_user,
+    scenarios_for_user,
+)
+from battkomp.analysis.actions import FORMATS, do_export_bundle, do_save_scenario, do_start_run
 from battkomp.analysis.bundle import DATABASE_TABLES, DEMO_TABLES, collect_bundle, latest_round
+from battkomp.analysis.models import INLINE_MAX_DRAWS, MAX_DRAWS, RunStatus, Scenario
+from battkomp.analysis.runs import (
+    HORIZONS,
+    SUPPLY_METRICS,
+    TOTAL_METRICS,
+    compare_rows,
+    differences,
+    load_frames,
+    reproduction_of,
+    squeeze_rows,
+    totals_rows,
+)
+from battkomp.analysis.scenarios import RESERVED_NAMES, overrides_text
 from battkomp.survey.models import ParticipantStatus, Round
 
 
@@ -53,7 +80,7 @@ def _home(request: HttpRequest, form: BundleForm, status: int = 200) -> HttpResp
     contents = collect_bundle(latest)
     counts = contents.counts()
     tables = [
-        {"name": name, "rows": counts.get(name, 0), "from_demo": name in DEMO_TABLES}
+        {"name": name, "rows": counts.get(name, 0), "from_demo": name in contents.from_demo}
         for name in (*DATABASE_TABLES, *DEMO_TABLES)
     ]
     context = {
@@ -64,6 +91,8 @@ def _home(request: HttpRequest, form: BundleForm, status: int = 200) -> HttpResp
         "demo_tables": DEMO_TABLES,
         "notes": contents.notes,
         "respondents": len(contents.respondents),
+        "n_scenarios": Scenario.objects.count(),
+        "n_runs": runs_for_user(request.user).count(),
     }
     return render(request, "analysis/home.html", context, status=status)
 
@@ -90,3 +119,287 @@ def bundle_download(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(bundle.content, content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{bundle.filename}"'
     return response
+
+
+# ------------------------------------------------------------------------------------ scenarios
+
+
+class FacilityChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Facility) -> str:
+        return f"{obj.name} ({obj.code})"
+
+
+class ScenarioForm(forms.Form):
+    name = forms.SlugField(
+        label=_("Name"),
+        max_length=60,
+        help_text=_("A short code: letters, digits, '_' and '-' (e.g. low, mid, high)."),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What the scenario assumes."),
+    )
+    weight = forms.FloatField(
+        label=_("Weight"),
+        min_value=0.0,
+        initial=1.0,
+        help_text=_(
+            "The scenario's share of the draws in a weighted run (weights are scaled to sum to 1)."
+        ),
+    )
+    excluded = FacilityChoiceField(
+        queryset=Facility.objects.order_by("name", "pk"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Facilities left out"),
+        help_text=_(
+            "A facility left out is never realised in this scenario (its realisation probability "
+            "becomes 0)."
+        ),
+    )
+    overrides = forms.CharField(
+        label=_("Changes (overrides)"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+        help_text=_(
+            "One change a line: table, key, column, value, and optionally a source, separated by "
+            "commas (or semicolons, or tabs as pasted from a spreadsheet). The key is the row's "
+            "key columns joined by “|”, e.g. facilities, elinor_orkland, delay_mode, 3 or "
+            "capacity_plans, elinor_orkland|2030, capacity, 20."
+        ),
+    )
+
+    def __init__(self, *args: Any, scenario: Scenario | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scenario = scenario
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if name in RESERVED_NAMES:
+            raise forms.ValidationError(
+                _("“%(name)s” means something else on the run page; choose another name.")
+                % {"name": name}
+            )
+        others = Scenario.objects.filter(name=name)
+        if self.scenario is not None:
+            others = others.exclude(pk=self.scenario.pk)
+        if others.exists():
+            raise forms.ValidationError(_("There is already a scenario with this name."))
+        return name
+
+
+def _initial(scenario: Scenario) -> dict[str, Any]:
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "weight": scenario.weight,
+        "excluded": list(scenario.excluded_facilities.all()),
+        "overrides": overrides_text(scenario.overrides.order_by("position", "pk")),
+    }
+
+
+@login_required
+@require_GET
+def scenarios(request: HttpRequest) -> HttpResponse:
+    query = scenarios_for_user(request.user).annotate(
+        n_overrides=Count("overrides", distinct=True),
+        n_excluded=Count("excluded_facilities", distinct=True),
+    )
+    items = list(query)
+    total = sum(s.weight for s in items)
+    for s in items:
+        s.share = s.weight / total if total > 0 else None
+    return render(request, "analysis/scenarios.html", {"scenarios": items})
+
+
+def _scenario_form(request: HttpRequest, scenario: Scenario | None) -> HttpResponse:
+    if request.method == "POST":
+        form = ScenarioForm(request.POST, scenario=scenario)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                saved = do_save_scenario(
+                    request.user,
+                    scenario,
+                    name=data["name"],
+                    description=data["description"],
+                    weight=data["weight"],
+                    overrides=data["overrides"],
+                    excluded=list(data["excluded"]),
+                )
+            except ValidationError as exc:
+                form.add_error("overrides", exc)
+            else:
+                messages.success(
+                    request, _("The scenario %(name)s was saved.") % {"name": saved.name}
+                )
+                return redirect("analysis:scenarios")
+        status = 400
+    else:
+        form = ScenarioForm(initial=_initial(scenario) if scenario else None, scenario=scenario)
+        status = 200
+    context = {"form": form, "scenario": scenario}
+    return render(request, "analysis/scenario_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scenario_new(request: HttpRequest) -> HttpResponse:
+    require_analyst(request.user)
+    return _scenario_form(request, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scenario_edit(request: HttpRequest, scenario_id: int) -> HttpResponse:
+    scenario = access_scenario_for_user(request.user, scenario_id)
+    return _scenario_form(request, scenario)
+
+
+# ----------------------------------------------------------------------------------- model runs
+
+
+class ScenarioChoiceField(forms.ChoiceField):
+    """weighted, base, or a scenario's id."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=self._choices_now, **kwargs)
+
+    @staticmethod
+    def _choices_now() -> list[tuple[str, str]]:
+        own = [(str(s.pk), str(s.name)) for s in Scenario.objects.order_by("name")]
+        return [
+            ("weighted", _("All scenarios, weighted")),
+            ("base", _("No scenario (the data as they are)")),
+            *own,
+        ]
+
+
+def _draws_help() -> str:
+    return gettext("Monte Carlo draws. Runs of more than %(n)s draws run in the background.") % {
+        "n": INLINE_MAX_DRAWS
+    }
+
+
+class RunForm(forms.Form):
+    scenario = ScenarioChoiceField(label=_("Scenario"), initial="weighted")
+    round = RoundChoiceField(
+        queryset=Round.objects.order_by("-opens_on", "-id"),
+        required=False,
+        label=_("Survey round"),
+        empty_label=_("The latest round"),
+        help_text=_("The submitted answers of this round are the survey needs of the run."),
+    )
+    draws = forms.IntegerField(
+        label=_("Draws"),
+        min_value=1,
+        max_value=MAX_DRAWS,
+        initial=1000,
+        help_text=lazy(_draws_help, str)(),
+    )
+    seed = forms.IntegerField(
+        label=_("Seed"),
+        min_value=0,
+        max_value=2**63 - 1,
+        initial=0,
+        help_text=_("The same inputs, draws and seed give the same numbers."),
+    )
+
+
+class CompareForm(forms.Form):
+    a = forms.IntegerField(label=_("Run A"), min_value=1)
+    b = forms.IntegerField(label=_("Run B"), min_value=1)
+
+
+def _runs_page(request: HttpRequest, form: RunForm, status: int = 200) -> HttpResponse:
+    runs = list(runs_for_user(request.user)[:200])
+    done = [r for r in runs if r.status == RunStatus.DONE]
+    context = {
+        "form": form,
+        "runs": runs,
+        "done_runs": done,
+        "has_scenarios": Scenario.objects.exists(),
+    }
+    return render(request, "analysis/runs.html", context, status=status)
+
+
+@login_required
+@require_GET
+def runs(request: HttpRequest) -> HttpResponse:
+    require_analyst(request.user)
+    return _runs_page(request, RunForm())
+
+
+@login_required
+@require_POST
+def run_start(request: HttpRequest) -> HttpResponse:
+    require_analyst(request.user)
+    form = RunForm(request.POST)
+    if not form.is_valid():
+        return _runs_page(request, form, status=400)
+    data = form.cleaned_data
+    choice = data["scenario"]
+    scenario = None
+    if choice not in ("weighted", "base"):
+        scenario = access_scenario_for_user(request.user, choice)
+    try:
+        run = do_start_run(
+            request.user,
+            scenario=scenario,
+            weighted=choice == "weighted",
+            round=data["round"],
+            draws=data["draws"],
+            seed=data["seed"],
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _runs_page(request, form, status=400)
+    return redirect("analysis:run_detail", run_id=run.pk)
+
+
+@login_required
+@require_GET
+@never_cache
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = access_run_for_user(request.user, run_id)
+    context: dict[str, Any] = {"run": run, "metrics": TOTAL_METRICS, "horizons": HORIZONS}
+    if run.status == RunStatus.DONE:
+        frames = load_frames(run, ["totals", "squeeze_summary"])
+        if "totals" in frames:
+            context["totals"] = totals_rows(frames["totals"])
+            context["supply"] = totals_rows(frames["totals"], SUPPLY_METRICS)
+        if "squeeze_summary" in frames:
+            context["squeeze"] = squeeze_rows(frames["squeeze_summary"])
+        context["reproduction"] = reproduction_of(run)
+        context["others"] = (
+            runs_for_user(request.user).filter(status=RunStatus.DONE).exclude(pk=run.pk)[:50]
+        )
+    return render(request, "analysis/run_detail.html", context)
+
+
+@login_required
+@require_GET
+def run_compare(request: HttpRequest) -> HttpResponse:
+    require_analyst(request.user)
+    form = CompareForm(request.GET or None)
+    context: dict[str, Any] = {
+        "form": form,
+        "done_runs": runs_for_user(request.user).filter(status=RunStatus.DONE)[:200],
+    }
+    if not form.is_valid():
+        status = 400 if request.GET else 200
+        return render(request, "analysis/run_compare.html", context, status=status)
+    a = access_run_for_user(request.user, form.cleaned_data["a"])
+    b = access_run_for_user(request.user, form.cleaned_data["b"])
+    context.update({"a": a, "b": b, "differences": differences(a, b)})
+    if a.status == RunStatus.DONE and b.status == RunStatus.DONE:
+        ta = load_frames(a, ["totals"]).get("totals")
+        tb = load_frames(b, ["totals"]).get("totals")
+        if ta is not None and tb is not None:
+            context["tables"] = [
+                {"metric": m, "rows": compare_rows(ta, tb, m)} for m in TOTAL_METRICS
+            ]
+    return render(request, "analysis/run_compare.html", context)

@@ -126,19 +126,26 @@ def _totals(cm: Compiled, ens: Ensemble, axis_name: str | None) -> pl.DataFrame:
     tax = cm.tax
     L, A = len(tax.levels), len(tax.areas)
     frames = []
-    for metric in (*METRICS, "shortage"):
-        arr = ens.flows["gap" if metric == "shortage" else metric]
-        positive = metric == "shortage"
-        T = arr.shape[1]
-        if axis_name is None:
-            summed = _sum_cells(arr, L, A, (2, 3), positive)[:, :, None]
-            labels: list[str | None] = [None]
-        elif axis_name == "level":
-            summed = _sum_cells(arr, L, A, 3, positive)
-            labels = [*tax.levels]
+    axis: int | tuple[int, int] = (
+        (2, 3) if axis_name is None else (3 if axis_name == "level" else 2)
+    )
+    labels: list[str | None] = (
+        [None] if axis_name is None else [*tax.levels] if axis_name == "level" else [*tax.areas]
+    )
+    sums: dict[str, np.ndarray] = {}
+    for metric in (*METRICS, "shortage", "supply"):
+        if metric == "supply":
+            # total supply per draw: the three sources added draw by draw, so its band is real
+            summed = (
+                sums["supply_education"] + sums["supply_retraining"] + sums["supply_recruitment"]
+            )
         else:
-            summed = _sum_cells(arr, L, A, 2, positive)
-            labels = [*tax.areas]
+            arr = ens.flows["gap" if metric == "shortage" else metric]
+            summed = _sum_cells(arr, L, A, axis, metric == "shortage")
+            if axis_name is None:
+                summed = summed[:, :, None]
+            sums[metric] = summed
+        T = summed.shape[1]
         st = _stats(summed)
         K = summed.shape[2]
         t_idx, k_idx = np.meshgrid(np.arange(T), np.arange(K), indexing="ij")

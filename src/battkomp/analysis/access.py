@@ -1,0 +1,52 @@
+"""Who may see scenarios and model runs: analysts and administrators only.
+
+Runs are built from companies' unprotected answers (no disclosure control yet), so everyone else
+gets 404, as if they did not exist. Public results come later, from protected tables only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from battkomp.accounts.access import require_analyst
+from battkomp.analysis.models import ModelRun, Scenario
+
+
+def _pk(value: object) -> int:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+def scenarios_for_user(user: Any) -> QuerySet[Scenario]:
+    require_analyst(user)
+    return Scenario.objects.order_by("name")
+
+
+def access_scenario_for_user(user: Any, scenario_id: object) -> Scenario:
+    require_analyst(user)
+    try:
+        return Scenario.objects.get(pk=_pk(scenario_id))
+    except Scenario.DoesNotExist:
+        raise Http404 from None
+
+
+def runs_for_user(user: Any) -> QuerySet[ModelRun]:
+    require_analyst(user)
+    return ModelRun.objects.select_related("round", "scenario", "created_by").order_by(
+        "-created_at", "-id"
+    )
+
+
+def access_run_for_user(user: Any, run_id: object) -> ModelRun:
+    require_analyst(user)
+    try:
+        return ModelRun.objects.select_related("round", "scenario", "created_by").get(
+            pk=_pk(run_id)
+        )
+    except ModelRun.DoesNotExist:
+        raise Http404 from None
