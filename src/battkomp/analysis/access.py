@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from battkomp.accounts.access import require_analyst
-from battkomp.analysis.models import ModelRun, Scenario
+from battkomp.analysis.models import ModelRun, Publication, Scenario
 
 
 def _pk(value: object) -> int:
@@ -49,4 +49,17 @@ def access_run_for_user(user: Any, run_id: object) -> ModelRun:
             pk=_pk(run_id)
         )
     except ModelRun.DoesNotExist:
+        raise Http404 from None
+
+
+def publications_for_anyone() -> QuerySet[Publication]:
+    """Published snapshots are public: protected tables only, for everyone, logged in or not."""
+    return Publication.objects.order_by("-version")
+
+
+def access_publication(version: object) -> Publication:
+    """A published snapshot by its version (public; 404 if there is none)."""
+    try:
+        return Publication.objects.get(version=_pk(version))
+    except Publication.DoesNotExist:
         raise Http404 from None

@@ -185,3 +185,84 @@ class ModelRunFrame(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.name}"
+
+
+class Publication(models.Model):
+    """A published model run: an immutable public snapshot with a version and a date.
+
+    It holds only protected tables (:class:`PublicationTable`), built when it is published
+    (``actions.do_publish_run``); nothing in it may change afterwards, and the run it was made
+    from cannot be deleted while it exists.
+    """
+
+    run = models.ForeignKey(
+        ModelRun,
+        on_delete=models.PROTECT,
+        related_name="publications",
+        verbose_name=_("model run"),
+    )
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    note = models.TextField(_("note"), blank=True)
+    published_at = models.DateTimeField(_("published"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+    #: what the run was made with, copied when published (input hash, round, scenario, ...)
+    meta = models.JSONField(_("metadata"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.title}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            msg = "a publication is immutable once created"
+            raise ValueError(msg)
+        super().save(*args, **kwargs)
+
+    def table(self, name: str) -> Any:
+        """One public table as a polars DataFrame (KeyError if the snapshot has none)."""
+        import polars as pl
+
+        row = self.tables.filter(name=name).first()
+        if row is None:
+            raise KeyError(name)
+        return pl.read_parquet(io.BytesIO(bytes(row.data)))
+
+    def table_names(self) -> list[str]:
+        return list(self.tables.order_by("name").values_list("name", flat=True))
+
+
+class PublicationTable(models.Model):
+    """One protected public table of a publication, as Parquet bytes; never changed."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.PROTECT, related_name="tables")
+    name = models.CharField(max_length=60)
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["publication", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publication", "name"], name="analysis_publication_table_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.publication.version}/{self.name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            msg = "a publication's tables are immutable once created"
+            raise ValueError(msg)
+        super().save(*args, **kwargs)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from battkomp.analysis import views
+from battkomp.analysis import public_views, views
 
 app_name = "analysis"
 urlpatterns = [
@@ -13,4 +13,6 @@ urlpatterns = [
     path("runs/start/", views.run_start, name="run_start"),
     path("runs/compare/", views.run_compare, name="run_compare"),
     path("runs/<int:run_id>/", views.run_detail, name="run_detail"),
+    path("runs/<int:run_id>/publish/", views.run_publish, name="run_publish"),
+    path("published/", public_views.publications, name="publications"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,9 +27,15 @@ from battkomp.analysis.access import (
     runs_for_user,
     scenarios_for_user,
 )
-from battkomp.analysis.actions import FORMATS, do_export_bundle, do_save_scenario, do_start_run
+from battkomp.analysis.actions import (
+    FORMATS,
+    do_export_bundle,
+    do_publish_run,
+    do_save_scenario,
+    do_start_run,
+)
 from battkomp.analysis.bundle import DATABASE_TABLES, DEMO_TABLES, collect_bundle, latest_round
-from battkomp.analysis.models import INLINE_MAX_DRAWS, MAX_DRAWS, RunStatus, Scenario
+from battkomp.analysis.models import INLINE_MAX_DRAWS, MAX_DRAWS, ModelRun, RunStatus, Scenario
 from battkomp.analysis.runs import (
     HORIZONS,
     SUPPLY_METRICS,
@@ -41,6 +48,7 @@ from battkomp.analysis.runs import (
     totals_rows,
 )
 from battkomp.analysis.scenarios import RESERVED_NAMES, overrides_text
+from battkomp.core import charts
 from battkomp.survey.models import ParticipantStatus, Round
 
 
@@ -360,12 +368,68 @@ def run_start(request: HttpRequest) -> HttpResponse:
     return redirect("analysis:run_detail", run_id=run.pk)
 
 
-@login_required
-@require_GET
-@never_cache
-def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+def _run_charts(
+    request: HttpRequest, run: ModelRun, frames: dict[str, pl.DataFrame]
+) -> dict[str, Any]:
+    """The run page's charts (SVG and data table each), rendered once per run, chart, year and
+    language: a finished run never changes. The heatmap's year comes from ``?year=`` (default:
+    the last year)."""
+    out: dict[str, Any] = {}
+    stamp = ("run", run.pk, run.finished_at)
+    if "totals" in frames:
+        totals = frames["totals"]
+        out["gap_chart"] = charts.cached((*stamp, "gap"), lambda: charts.gap_band_chart(totals))
+        years = sorted({int(y) for y in totals["year"].unique()})
+        if years:
+            try:
+                year = int(request.GET.get("year", ""))
+            except ValueError:
+                year = years[-1]
+            if year not in years:
+                year = years[-1]
+            out.update({"chart_years": years, "chart_year": year})
+
+        def heatmap() -> charts.Chart:
+            cells = load_frames(run, ["time_squeeze"])["time_squeeze"]
+            return charts.shortage_heatmap_chart(cells, year)
+
+        if years and run.frames.filter(name="time_squeeze").exists():
+            out["heatmap_chart"] = charts.cached((*stamp, "heatmap", year), heatmap)
+    if "squeeze_summary" in frames:
+        summary = frames["squeeze_summary"]
+        out["squeeze_chart"] = charts.cached(
+            (*stamp, "squeeze"), lambda: charts.squeeze_chart(summary)
+        )
+    return out
+
+
+class PublishForm(forms.Form):
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=200,
+        help_text=_(
+            "Shown on the public page, e.g. “Competence needs in the battery industry 2026”."
+        ),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What is new in this snapshot (public)."),
+    )
+
+
+def _run_page(
+    request: HttpRequest, run_id: int, publish_form: PublishForm | None = None, status: int = 200
+) -> HttpResponse:
     run = access_run_for_user(request.user, run_id)
-    context: dict[str, Any] = {"run": run, "metrics": TOTAL_METRICS, "horizons": HORIZONS}
+    context: dict[str, Any] = {
+        "run": run,
+        "metrics": TOTAL_METRICS,
+        "horizons": HORIZONS,
+        "publish_form": publish_form or PublishForm(),
+        "publications": run.publications.order_by("-version"),
+    }
     if run.status == RunStatus.DONE:
         frames = load_frames(run, ["totals", "squeeze_summary"])
         if "totals" in frames:
@@ -373,11 +437,41 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             context["supply"] = totals_rows(frames["totals"], SUPPLY_METRICS)
         if "squeeze_summary" in frames:
             context["squeeze"] = squeeze_rows(frames["squeeze_summary"])
+        context.update(_run_charts(request, run, frames))
         context["reproduction"] = reproduction_of(run)
         context["others"] = (
             runs_for_user(request.user).filter(status=RunStatus.DONE).exclude(pk=run.pk)[:50]
         )
-    return render(request, "analysis/run_detail.html", context)
+    return render(request, "analysis/run_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+@never_cache
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    return _run_page(request, run_id)
+
+
+@login_required
+@require_POST
+def run_publish(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Publish a finished run as the next public snapshot (analysts and admins only)."""
+    run = access_run_for_user(request.user, run_id)
+    form = PublishForm(request.POST)
+    if form.is_valid():
+        try:
+            publication = do_publish_run(
+                run, request.user, title=form.cleaned_data["title"], note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Published as version %(version)s.") % {"version": publication.version},
+            )
+            return redirect("published:detail", version=publication.version)
+    return _run_page(request, run_id, form, status=400)
 
 
 @login_required

@@ -34,6 +34,7 @@ urlpatterns += i18n_patterns(
     path("offers/", include("battkomp.offers.urls")),
     path("analysis/", include("battkomp.analysis.urls")),
     path("exchange/", include("battkomp.exchange.urls")),
+    path("published/", include("battkomp.analysis.public_urls")),
     path("", include("battkomp.public.urls")),
     prefix_default_language=False,
 )

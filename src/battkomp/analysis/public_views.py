@@ -1,0 +1,152 @@
+"""The public pages of published model runs ("Last ned"): the list of snapshots, one snapshot,
+its tables as CSV and XLSX, and two snapshots side by side. No login; everything shown comes from
+a publication's protected tables (:mod:`battkomp.analysis.publishing`), never from a run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from battkomp.analysis.access import access_publication, publications_for_anyone
+from battkomp.analysis.models import Publication
+from battkomp.analysis.publishing import TABLES
+from battkomp.analysis.runs import TOTAL_METRICS, compare_rows, totals_rows
+from battkomp.core.codes import label
+from battkomp.exchange.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOWNLOAD_FORMATS = ("csv", "xlsx")
+#: What the compare page lists as "what changed", in order.
+META_FIELDS = ("input_hash", "round", "scenario", "weighted", "draws", "seed", "battkomp_version")
+
+
+def national_rows(totals: pl.DataFrame) -> list[dict[str, Any]]:
+    """Per year the totals' metrics (see ``runs.totals_rows``); a suppressed year is a row with
+    ``suppressed`` true and no numbers."""
+    published = totals.filter(~pl.col("suppressed")).drop("suppressed")
+    rows = {r["year"]: {**r, "suppressed": False} for r in totals_rows(published)}
+    for year in totals.filter(pl.col("suppressed"))["year"].unique().to_list():
+        rows[int(year)] = {"year": int(year), "suppressed": True}
+    return [rows[y] for y in sorted(rows)]
+
+
+def survey_summary(table: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """The protected survey table's margins: by year, by level and by area (all other keys at
+    their total), each row with its value (None where suppressed)."""
+
+    def margin(key: str) -> list[dict[str, Any]]:
+        others = [k for k in ("area", "level", "year") if k != key]
+        rows = table.filter(
+            pl.col(key).is_not_null() & pl.all_horizontal(pl.col(c).is_null() for c in others)
+        ).sort(key)
+        return [
+            {"code": r[key], "value": None if r["suppressed"] else r["new_hires"]}
+            for r in rows.iter_rows(named=True)
+        ]
+
+    by_area = margin("area")
+    for row in by_area:
+        row["label"] = _label("area", row["code"])
+    by_level = margin("level")
+    for row in by_level:
+        row["label"] = _label("level", row["code"])
+    total = table.filter(pl.all_horizontal(pl.col(c).is_null() for c in ("area", "level", "year")))
+    grand = None
+    if total.height and not total["suppressed"][0]:
+        grand = total["new_hires"][0]
+    return {"by_year": margin("year"), "by_level": by_level, "by_area": by_area, "total": grand}
+
+
+def _label(kind: str, code: str) -> str:
+    try:
+        return label(kind, code) or code
+    except KeyError:  # an area group has no label of its own in the code lists
+        return code
+
+
+@require_GET
+def publications(request: HttpRequest) -> HttpResponse:
+    items = list(publications_for_anyone())
+    return render(request, "analysis/publications.html", {"publications": items})
+
+
+@require_GET
+def detail(request: HttpRequest, version: int) -> HttpResponse:
+    publication = access_publication(version)
+    names = publication.table_names()
+    context: dict[str, Any] = {
+        "publication": publication,
+        "metrics": TOTAL_METRICS,
+        "tables": [n for n in TABLES if n in names],
+        "others": publications_for_anyone().exclude(pk=publication.pk),
+    }
+    if "totals" in names:
+        context["totals"] = national_rows(publication.table("totals"))
+    if "survey_needs" in names:
+        survey = publication.table("survey_needs")
+        context["survey"] = survey_summary(survey)
+        context["survey_suppressed"] = int(survey["suppressed"].sum()) if survey.height else 0
+    return render(request, "analysis/publication_detail.html", context)
+
+
+def _rows(table: pl.DataFrame) -> list[list[Any]]:
+    return [list(r) for r in table.iter_rows()]
+
+
+@require_GET
+def download(request: HttpRequest, version: int, name: str, fmt: str) -> HttpResponse:
+    publication = access_publication(version)
+    if fmt not in DOWNLOAD_FORMATS:
+        raise Http404
+    try:
+        table = publication.table(name)
+    except KeyError:
+        raise Http404 from None
+    header = list(table.columns)
+    filename = f"battkomp-v{publication.version}-{name}.{fmt}"
+    if fmt == "csv":
+        response = HttpResponse(to_csv(header, _rows(table)), content_type=CSV_CONTENT_TYPE)
+    else:
+        content = to_xlsx(header, _rows(table), name[:31])
+        response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class CompareForm(forms.Form):
+    a = forms.IntegerField(label=_("Snapshot A (version)"), min_value=1)
+    b = forms.IntegerField(label=_("Snapshot B (version)"), min_value=1)
+
+
+def _gap_rows(a: Publication, b: Publication) -> list[dict[str, Any]]:
+    """The national gap per year in both snapshots and the change (None where suppressed)."""
+
+    def published(p: Publication) -> pl.DataFrame:
+        totals = p.table("totals")
+        return totals.filter(~pl.col("suppressed")).drop("suppressed")
+
+    return compare_rows(published(a), published(b), "gap")
+
+
+@require_GET
+def compare(request: HttpRequest) -> HttpResponse:
+    form = CompareForm(request.GET or None)
+    context: dict[str, Any] = {"form": form, "publications": publications_for_anyone()}
+    if not form.is_valid():
+        status = 400 if request.GET else 200
+        return render(request, "analysis/publication_compare.html", context, status=status)
+    a = access_publication(form.cleaned_data["a"])
+    b = access_publication(form.cleaned_data["b"])
+    changes = [
+        {"what": f, "a": va, "b": vb, "differs": va != vb}
+        for f in META_FIELDS
+        for va, vb in [(a.meta.get(f), b.meta.get(f))]
+    ]
+    context.update({"a": a, "b": b, "changes": changes, "gap": _gap_rows(a, b)})
+    return render(request, "analysis/publication_compare.html", context)

@@ -1,0 +1,194 @@
+"""The chart builders (battkomp.core.charts): valid Vega-Lite that renders to self-contained SVG,
+data tables that hold the frame's numbers, labels in the active language, and the cache."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import polars as pl
+import pytest
+import vl_convert as vlc
+from django.utils import translation
+
+from battkomp.core import charts
+from battkomp.core.codes import label
+from battkomp.engine.results import ModelResult, demo_bundle_path, run_model
+
+NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+YEAR = 2040
+
+
+@pytest.fixture(scope="module")
+def result() -> ModelResult:
+    return run_model(demo_bundle_path(), scenario="mid", draws=30, seed=3)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    charts.cache_clear()
+    yield
+    charts.cache_clear()
+
+
+def build(result: ModelResult) -> list[charts.Chart]:
+    return [
+        charts.gap_band_chart(result["totals"]),
+        charts.shortage_heatmap_chart(result["time_squeeze"], YEAR),
+        charts.squeeze_chart(result["squeeze_summary"]),
+    ]
+
+
+def test_every_spec_is_vega_lite_v5_that_renders_to_svg(result: ModelResult) -> None:
+    specs = [
+        charts.gap_band_spec(result["totals"])[0],
+        charts.shortage_heatmap_spec(result["time_squeeze"], YEAR)[0],
+        charts.squeeze_spec(result["squeeze_summary"])[0],
+    ]
+    for spec in specs:
+        assert spec["$schema"].endswith("/vega-lite/v5.json")
+        assert "<svg" in vlc.vegalite_to_svg(spec, vl_version=charts.VL_VERSION)
+    for chart in build(result):
+        assert chart.svg.startswith("<svg ")
+        assert chart.svg.rstrip().endswith("</svg>")
+        assert chart.rows
+
+
+def test_the_svg_refers_to_nothing_outside_itself(result: ModelResult) -> None:
+    for chart in build(result):
+        urls = set(re.findall(r"https?://[^\"'\s)<>]+", chart.svg))
+        assert urls <= NAMESPACES, chart.name
+        assert "<image" not in chart.svg
+        assert "@import" not in chart.svg
+        assert "<script" not in chart.svg
+        hrefs = re.findall(r'href="([^"]*)"', chart.svg)
+        assert all(h.startswith("#") for h in hrefs), hrefs
+
+
+def test_a_spec_that_asks_for_remote_data_is_refused() -> None:
+    with pytest.raises(ValueError, match="not allowed"):
+        charts.render_svg({"data": {"url": "https://example.com/data.json"}, "mark": "point"})
+
+
+def test_the_svg_is_an_image_with_an_escaped_name_and_ids_of_its_own(result: ModelResult) -> None:
+    spec = charts.shortage_heatmap_spec(result["time_squeeze"], YEAR)[0]
+    svg = charts.render_svg(spec, name="one", description='Tom & "Jerry" <b>')
+    assert svg.startswith('<svg role="img" aria-label="Tom &amp; &quot;Jerry&quot; &lt;b&gt;" ')
+    ids = re.findall(r'id="([^"]+)"', svg)
+    assert ids
+    assert all(i.startswith("one-") for i in ids)
+    assert all(ref.startswith("one-") for ref in re.findall(r"url\(#([^)]+)\)", svg))
+
+
+def test_text_in_the_chart_is_escaped_by_the_renderer() -> None:
+    spec = {
+        "data": {"values": [{"x": "<script>alert(1)</script>", "y": 1}]},
+        "mark": "bar",
+        "encoding": {"x": {"field": "x", "type": "nominal"}, "y": {"field": "y"}},
+    }
+    svg = charts.render_svg(spec)
+    assert "<script>" not in svg
+    assert "&lt;script&gt;" in svg
+
+
+def test_the_gap_table_holds_the_frames_means_and_the_gaps_band(result: ModelResult) -> None:
+    totals = result["totals"]
+    chart = charts.gap_band_chart(totals)
+    years = sorted(totals["year"].unique().to_list())
+    assert [r[0] for r in chart.rows] == [str(y) for y in years]
+
+    def value(year: int, metric: str, column: str = "mean") -> float:
+        row = totals.filter((pl.col("year") == year) & (pl.col("metric") == metric))
+        return float(row[column][0])
+
+    for header, (openings, supply, gap, p10, p90) in chart.rows:
+        year = int(header)
+        assert openings == value(year, "openings")
+        assert gap == value(year, "gap")
+        assert p10 == value(year, "gap", "p10")
+        assert p90 == value(year, "gap", "p90")
+        sources = sum(
+            value(year, m) for m in ("supply_education", "supply_retraining", "supply_recruitment")
+        )
+        assert supply == pytest.approx(sources, rel=1e-12)
+
+
+def test_the_heatmap_table_holds_the_mean_shortage_of_each_area_and_level(
+    result: ModelResult,
+) -> None:
+    cells = result["time_squeeze"].filter(pl.col("year") == YEAR)
+    with translation.override("en"):
+        chart = charts.shortage_heatmap_chart(result["time_squeeze"], YEAR)
+        levels = sorted(set(cells["level"]), key=list(charts.codes("level")).index)
+        areas = [a for a in charts.codes("area") if a in set(cells["area"])]
+        assert chart.columns == ("Competence area", *(label("level", lv) for lv in levels))
+        assert [r[0] for r in chart.rows] == [label("area", a) for a in areas]
+    for (_, values), area in zip(chart.rows, areas, strict=True):
+        for v, level in zip(values, levels, strict=True):
+            cell = cells.filter((pl.col("area") == area) & (pl.col("level") == level))
+            assert v == pytest.approx(float(cell["shortage_mean"].sum()), abs=1e-12)
+    total = sum(v for _, values in chart.rows for v in values if v is not None)
+    assert total == pytest.approx(float(cells["shortage_mean"].sum()))
+
+
+def test_the_squeeze_table_holds_the_summary_by_year_and_horizon(result: ModelResult) -> None:
+    summary = result["squeeze_summary"]
+    chart = charts.squeeze_chart(summary)
+    expected: dict[tuple[int, str], float] = {
+        (int(y), h): float(v)
+        for y, h, v in summary.select("year", "horizon", "shortage_mean").rows()
+    }
+    seen: dict[tuple[int, str], float] = {}
+    for header, values in chart.rows:
+        for horizon, v in zip(charts.HORIZONS, values, strict=True):
+            if v is not None:
+                seen[(int(header), horizon)] = v
+    assert seen == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "titles"),
+    [
+        ("en", ["Year", "Persons", "Competence area", "Education level", "Expected shortage"]),
+        ("nb", ["År", "Personer", "Fagområde", "Utdanningsnivå", "Forventet mangel"]),
+    ],
+)
+def test_axis_titles_and_labels_are_in_the_active_language(
+    result: ModelResult, lang: str, titles: list[str]
+) -> None:
+    with translation.override(lang):
+        svg = "".join(c.svg for c in build(result))
+        horizon = charts.horizon_labels()["long"]
+        area = label("area", "electrochemistry")
+    for title in titles:
+        assert f">{title}</text>" in svg, title
+    assert f">{horizon}</text>" in svg
+    assert area in svg
+    assert ("Long term: educate" in svg) == (lang == "en")
+
+
+def test_numbers_on_the_axes_follow_the_language(result: ModelResult) -> None:
+    with translation.override("nb"):
+        nb = charts.gap_band_chart(result["totals"]).svg
+    with translation.override("en"):
+        en = charts.gap_band_chart(result["totals"]).svg
+    assert "−100<" in nb or "-100<" in nb or "\u2212100<" in nb
+    assert ">2026</text>" in nb  # years are categories: never "2 026"
+    assert ">2026</text>" in en
+
+
+def test_a_chart_is_rendered_once_per_key_and_language(result: ModelResult) -> None:
+    calls: list[Any] = []
+
+    def make() -> charts.Chart:
+        calls.append(1)
+        return charts.squeeze_chart(result["squeeze_summary"])
+
+    with translation.override("en"):
+        first = charts.cached(("run", 1, "squeeze"), make)
+        assert charts.cached(("run", 1, "squeeze"), make) is first
+    with translation.override("nb"):
+        other = charts.cached(("run", 1, "squeeze"), make)
+    assert other is not first
+    assert len(calls) == 2
