@@ -10,12 +10,16 @@ import polars as pl
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from battkomp.analysis.access import access_publication, publications_for_anyone
 from battkomp.analysis.models import Publication
 from battkomp.analysis.publishing import TABLES
+from battkomp.analysis.report import FORMATS as REPORT_FORMATS
+from battkomp.analysis.report import LANGUAGES as REPORT_LANGUAGES
+from battkomp.analysis.report import report_bytes
 from battkomp.analysis.runs import TOTAL_METRICS, compare_rows, totals_rows
 from battkomp.core.codes import label
 from battkomp.exchange.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
@@ -116,6 +120,23 @@ def download(request: HttpRequest, version: int, name: str, fmt: str) -> HttpRes
         content = to_xlsx(header, _rows(table), name[:31])
         response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def report(request: HttpRequest, version: int) -> HttpResponse:
+    """The report of a snapshot: ?format=pdf|html|xlsx (default PDF), ?lang=nb|en (default: the
+    active language)."""
+    publication = access_publication(version)
+    fmt = request.GET.get("format") or "pdf"
+    lang = request.GET.get("lang") or (get_language() or "nb")[:2]
+    if fmt not in REPORT_FORMATS or lang not in REPORT_LANGUAGES:
+        raise Http404
+    content = report_bytes(publication, fmt, lang)
+    response = HttpResponse(content, content_type=REPORT_FORMATS[fmt])
+    filename = f"battkomp-report-v{publication.version}-{lang}.{fmt}"
+    disposition = "inline" if fmt in ("html", "pdf") else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     return response
 
 

@@ -28,10 +28,14 @@ from battkomp.core.codes import codes, label
 
 __all__ = [
     "Chart",
+    "bottleneck_chart",
+    "bottleneck_spec",
     "cache_clear",
     "cached",
     "gap_band_chart",
     "gap_band_spec",
+    "level_shortage_chart",
+    "level_shortage_spec",
     "render_svg",
     "shortage_heatmap_chart",
     "shortage_heatmap_spec",
@@ -360,6 +364,105 @@ def squeeze_chart(summary: pl.DataFrame) -> Chart:
     columns = (gettext("Year"), *(names[h] for h in HORIZONS))
     svg = render_svg(spec, name="squeeze", description=description)
     return Chart("squeeze", svg, description, columns, rows)
+
+
+# ------------------------------------------------- (d) shortage by education level, per year
+
+
+def level_shortage_spec(
+    rows: pl.DataFrame,
+) -> tuple[dict[str, Any], tuple[str, ...], tuple[Row, ...]]:
+    """From rows (year, level, mean): grouped bars of the mean shortage per year, one bar per
+    education level. Only the years in ``rows`` appear (leave out suppressed years first)."""
+    levels = _ordered(rows["level"].unique().to_list(), codes("level"))
+    level_names = [label("level", lv) for lv in levels]
+    name = dict(zip(levels, level_names, strict=True))
+    value = {(int(y), lv): _num(m) for y, lv, m in rows.select("year", "level", "mean").rows()}
+    years = sorted({y for y, _ in value})
+    values = [
+        {"year": str(y), "level": name[lv], "order": j, "shortage": value[(y, lv)]}
+        for y in years
+        for j, lv in enumerate(levels)
+        if value.get((y, lv)) is not None
+    ]
+    table = tuple((str(y), [value.get((y, lv)) for lv in levels]) for y in years)
+    spec = _spec(
+        data={"values": values},
+        width=560,
+        height=280,
+        mark={"type": "bar"},
+        encoding={
+            "x": {
+                "field": "year",
+                "type": "ordinal",
+                "title": gettext("Year"),
+                "axis": {"labelAngle": 0},
+            },
+            "xOffset": {"field": "level", "type": "nominal", "sort": level_names},
+            "y": {"field": "shortage", "type": "quantitative", "title": gettext("Mean shortage")},
+            "color": {
+                "field": "level",
+                "type": "nominal",
+                "title": gettext("Education level"),
+                "sort": level_names,
+                "legend": {"orient": "top", "columns": 3},
+            },
+        },
+    )
+    return spec, tuple(level_names), table
+
+
+def level_shortage_chart(rows: pl.DataFrame) -> Chart:
+    """(d) Grouped bars: the mean shortage per year by education level."""
+    spec, level_names, table = level_shortage_spec(rows)
+    description = gettext(
+        "Grouped bar chart: the mean shortage per year, one bar for each education level."
+    )
+    svg = render_svg(spec, name="levels", description=description)
+    return Chart("levels", svg, description, (gettext("Year"), *level_names), table)
+
+
+# ------------------------------------------------------------- (e) the largest bottlenecks
+
+
+def bottleneck_spec(rows: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...]]:
+    """From rows (area, shortage), largest first: horizontal bars of the summed mean shortage
+    per competence area."""
+    data = [(label("area", a), _num(v)) for a, v in rows.select("area", "shortage").rows()]
+    values = [{"area": n, "shortage": v} for n, v in data if v is not None]
+    spec = _spec(
+        data={"values": values},
+        width=420,
+        height={"step": 22},
+        mark={"type": "bar", "color": SERIES_COLOURS[2]},
+        encoding={
+            "y": {
+                "field": "area",
+                "type": "nominal",
+                "sort": [v["area"] for v in values],
+                "title": gettext("Competence area"),
+                "axis": {"labelLimit": 360},
+            },
+            "x": {
+                "field": "shortage",
+                "type": "quantitative",
+                "title": gettext("Mean shortage, summed over the years"),
+            },
+        },
+    )
+    return spec, tuple((n, [v]) for n, v in data)
+
+
+def bottleneck_chart(rows: pl.DataFrame) -> Chart:
+    """(e) The largest bottlenecks: competence areas by their mean shortage summed over years."""
+    spec, table = bottleneck_spec(rows)
+    description = gettext(
+        "Bar chart: the competence areas with the largest mean shortage, summed over the years "
+        "shown, largest first."
+    )
+    svg = render_svg(spec, name="bottlenecks", description=description)
+    columns = (gettext("Competence area"), gettext("Mean shortage, summed over the years"))
+    return Chart("bottlenecks", svg, description, columns, table)
 
 
 # --------------------------------------------------------------------------------- the cache

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 
+from battkomp.analysis.access import publications_for_anyone
 from battkomp.engine.bundle import load_inputs
 
 
@@ -15,4 +16,5 @@ def home(request: HttpRequest) -> HttpResponse:
         {"number": r["number"], "text": r["name_nb"] if lang == "nb" else r["name_en"]}
         for r in load_inputs(None)["commandments"].sort("number").iter_rows(named=True)
     ]
-    return render(request, "public/home.html", {"commandments": commandments})
+    latest = publications_for_anyone().first()
+    return render(request, "public/home.html", {"commandments": commandments, "latest": latest})
