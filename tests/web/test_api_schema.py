@@ -28,8 +28,17 @@ OPERATIONS = {
     ("GET", "/api/offers/{offer_id}"),
     ("PUT", "/api/offers/{offer_id}"),
     ("DELETE", "/api/offers/{offer_id}"),
+    ("GET", "/api/publications"),
+    ("GET", "/api/publications/{version}"),
+    ("GET", "/api/publications/{version}/tables/{name}"),
 }
-PUBLIC = {("GET", "/api/offers"), ("GET", "/api/offers/{offer_id}")}
+PUBLIC = {
+    ("GET", "/api/offers"),
+    ("GET", "/api/offers/{offer_id}"),
+    ("GET", "/api/publications"),
+    ("GET", "/api/publications/{version}"),
+    ("GET", "/api/publications/{version}/tables/{name}"),
+}
 
 
 @pytest.fixture
@@ -77,7 +86,7 @@ def test_every_operation_has_a_unique_id_a_summary_and_responses(schema):
             assert op["responses"]
 
 
-def test_only_the_offer_reads_are_public_and_the_rest_accept_token_or_session(schema):
+def test_only_the_offer_and_snapshot_reads_are_public_and_the_rest_accept_token_or_session(schema):
     schemes = schema["components"]["securitySchemes"]
     assert schemes["TokenAuth"]["scheme"] == "bearer"
     assert schemes["SessionAuth"]["in"] == "cookie"

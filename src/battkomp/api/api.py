@@ -2,8 +2,8 @@
 
 Every operation reads through the apps' ``access_*`` functions and writes through their ``do_*``
 actions, exactly as the web pages do, so the API can never show or change more than the pages.
-Anonymous callers may only read education offers (401 elsewhere); an object outside the caller's
-access is 404, never 403, so a request cannot learn that it exists.
+Anonymous callers may only read education offers and published snapshots (401 elsewhere); an
+object outside the caller's access is 404, never 403, so a request cannot learn that it exists.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import NinjaAPI, Query, Router, Schema, Status
@@ -28,9 +28,13 @@ from battkomp.actors.access import (
 )
 from battkomp.actors.actions import do_save_capacity_plan
 from battkomp.actors.models import CapacityPlan, Facility, Organisation
+from battkomp.analysis.access import access_publication, publications_for_anyone
+from battkomp.analysis.models import Publication
+from battkomp.analysis.publishing import TABLES
 from battkomp.api import schemas as s
 from battkomp.api.auth import AUTH, caller
 from battkomp.api.docs import ServerRenderedDocs
+from battkomp.engine.disclosure import public_view
 from battkomp.offers.access import (
     access_institution_for_user,
     access_offer_for_user,
@@ -59,11 +63,12 @@ api = BattkompAPI(
     version="1",
     description=(
         gettext_noop(
-            "Organisations, facilities, survey rounds, needs and education offers of the battkomp "
-            "platform. Machine clients authenticate with `Authorization: Bearer <key>` (keys are "
-            "made on /api/tokens/); browsers use their session and send the CSRF token on unsafe "
-            "methods. Anonymous callers may only read education offers. An object outside the "
-            "caller's access is 404."
+            "Organisations, facilities, survey rounds, needs, education offers and published "
+            "snapshots of the battkomp platform. Machine clients authenticate with "
+            "`Authorization: Bearer <key>` (keys are made on /api/tokens/); browsers use their "
+            "session and send the CSRF token on unsafe methods. Anonymous callers may only read "
+            "education offers and published snapshots. An object outside the caller's access is "
+            "404."
         )
     ),
     urls_namespace="api",
@@ -653,8 +658,88 @@ def delete_offer(request: HttpRequest, offer_id: int) -> Any:
     return Status(204, None)
 
 
+# --- published snapshots ---------------------------------------------------------------------
+
+publications = Router(tags=["publications"])
+
+#: Key columns of the public tables; every other column except ``suppressed`` is a value.
+_KEY_COLUMNS = ("year", "level", "area", "suppressed")
+
+
+def publication_out(publication: Publication) -> dict[str, Any]:
+    meta = publication.meta or {}
+    return {
+        "version": publication.version,
+        "title": publication.title,
+        "published_at": publication.published_at,
+        "input_hash": str(meta.get("input_hash") or ""),
+        "seed": meta.get("seed"),
+        "draws": meta.get("draws"),
+        "scenario": str(meta.get("scenario") or ""),
+        "round": str(meta.get("round") or ""),
+    }
+
+
+def _ordered_tables(publication: Publication) -> list[str]:
+    names = publication.table_names()
+    return [n for n in TABLES if n in names] + [n for n in names if n not in TABLES]
+
+
+@publications.get(
+    "",
+    auth=None,
+    response=list[s.PublicationOut],
+    summary=gettext_noop("List published snapshots"),
+    description=gettext_noop(
+        "Public: anyone may read published snapshots, newest first. They hold only protected "
+        "tables."
+    ),
+)
+def list_publications(request: HttpRequest) -> Any:
+    return [publication_out(p) for p in publications_for_anyone()]
+
+
+@publications.get(
+    "/{version}",
+    auth=None,
+    response={200: s.PublicationDetailOut, 404: s.Message},
+    summary=gettext_noop("One published snapshot"),
+    description=gettext_noop("Public. With the names of its tables; 404 if there is none."),
+)
+def get_publication(request: HttpRequest, version: int) -> Any:
+    publication = access_publication(version)
+    return {**publication_out(publication), "tables": _ordered_tables(publication)}
+
+
+@publications.get(
+    "/{version}/tables/{name}",
+    auth=None,
+    response={200: s.PublicationTableOut, 404: s.Message},
+    summary=gettext_noop("One protected table of a published snapshot"),
+    description=gettext_noop(
+        "Public. The rows of one protected table, as the downloads give them: suppressed numbers "
+        "are null and the row's `suppressed` is true. 404 for an unknown version or table."
+    ),
+)
+def get_publication_table(request: HttpRequest, version: int, name: str) -> Any:
+    publication = access_publication(version)
+    try:
+        table = publication.table(name)
+    except KeyError:
+        raise Http404 from None
+    for column in [c for c in table.columns if c not in _KEY_COLUMNS]:
+        table = public_view(table, value=column)  # no internal column, no suppressed value
+    return {
+        "version": publication.version,
+        "name": name,
+        "columns": list(table.columns),
+        "rows": list(table.iter_rows(named=True)),
+    }
+
+
 api.add_router("/organisations", organisations)
 api.add_router("/facilities", facilities)
 api.add_router("/rounds", rounds)
 api.add_router("/responses", responses)
 api.add_router("/offers", offers)
+api.add_router("/publications", publications)

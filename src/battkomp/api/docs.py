@@ -28,6 +28,7 @@ TAG_LABELS = {
     "rounds": _("Survey rounds"),
     "responses": _("Needs (a participant's answers)"),
     "offers": _("Education offers"),
+    "publications": _("Published snapshots"),
 }
 
 

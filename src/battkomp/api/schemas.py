@@ -282,6 +282,36 @@ class OfferPage(Schema):
     items: list[OfferOut]
 
 
+# --- published snapshots ---------------------------------------------------------------------
+
+
+class PublicationOut(Schema):
+    version: int
+    title: str
+    published_at: dt.datetime
+    input_hash: str = Field(description=gettext_noop("The input hash of the published model run."))
+    seed: int | None
+    draws: int | None
+    scenario: str
+    round: str = Field(description=gettext_noop("The survey round's name, or empty."))
+
+
+class PublicationDetailOut(PublicationOut):
+    tables: list[str] = Field(description=gettext_noop("The names of the snapshot's tables."))
+
+
+class PublicationTableOut(Schema):
+    version: int
+    name: str
+    columns: list[str]
+    rows: list[dict[str, str | int | float | bool | None]] = Field(
+        description=gettext_noop(
+            "One object per row, keyed by column. Suppressed numbers are null and the row's "
+            "`suppressed` is true."
+        )
+    )
+
+
 class ValidationProblem(Schema):
     loc: list[str | int]
     msg: str

@@ -1,0 +1,243 @@
+"""The institution's and the company's views of the latest published snapshot.
+
+Institution view ("Gaps we can close"): the protected shortage by competence area and by education
+level, restricted to the areas and levels the institution's registered offers cover, beside the
+weighted study places its offers contribute (weighted as in the offer grid).
+
+Company view ("Our gaps"): the organisation's own submitted need lines (the latest round it
+answered, read through the survey's access functions) beside the protected national picture.
+
+Every national number comes from the latest publication's protected tables, never from a run, so
+no other company's answers can show.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import polars as pl
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from battkomp.accounts.access import access_organisation_for_user, is_analyst, log_access, role_of
+from battkomp.accounts.models import Role
+from battkomp.actors.models import Organisation
+from battkomp.analysis.access import publications_for_anyone
+from battkomp.analysis.models import Publication
+from battkomp.analysis.public_views import national_rows
+from battkomp.core.codes import codes, label
+from battkomp.offers.access import access_institution_for_user, own_institution
+from battkomp.offers.grid import offer_quantity
+from battkomp.offers.models import Offer
+from battkomp.survey.access import participants_for_user
+from battkomp.survey.models import Participant, Revision
+
+
+def _label(kind: str, code: str) -> str:
+    try:
+        return label(kind, code) or code
+    except KeyError:
+        return code
+
+
+def latest_publication() -> Publication | None:
+    return publications_for_anyone().first()
+
+
+def _table(publication: Publication, name: str) -> pl.DataFrame | None:
+    try:
+        return publication.table(name)
+    except KeyError:
+        return None
+
+
+def shortage_pivot(
+    table: pl.DataFrame | None, column: str, keep: list[str]
+) -> tuple[list[int], list[dict[str, Any]], list[int]]:
+    """The protected shortage of the codes in ``keep`` (in that order): the published years, one
+    row per code with a cell per year (mean, P10, P90; None where absent), and the years left out
+    because they were suppressed."""
+    if table is None or not keep:
+        return [], [], []
+    data = table.filter(pl.col("metric") == "shortage")
+    suppressed = sorted({int(y) for y in data.filter(pl.col("suppressed"))["year"].to_list()})
+    published = data.filter(
+        ~pl.col("suppressed") & pl.col("mean").is_not_null() & pl.col(column).is_in(keep)
+    )
+    years = sorted({int(y) for y in published["year"].to_list()})
+    cells: dict[tuple[str, int], dict[str, Any]] = {
+        (r[column], int(r["year"])): {"mean": r["mean"], "p10": r["p10"], "p90": r["p90"]}
+        for r in published.iter_rows(named=True)
+    }
+    present = {code for code, _year in cells}
+    rows = [
+        {
+            "code": code,
+            "label": _label(column, code),
+            "cells": [cells.get((code, y)) for y in years],
+        }
+        for code in keep
+        if code in present
+    ]
+    return years, rows, suppressed
+
+
+# --- the institution -----------------------------------------------------------------------------
+
+
+def _institution_for(request: HttpRequest) -> Organisation:
+    user = request.user
+    wanted = request.GET.get("institution")
+    if is_analyst(user):
+        if not wanted:
+            raise Http404
+        return access_institution_for_user(user, wanted)
+    own = own_institution(user)
+    if own is None or (wanted and wanted != str(own.pk)):
+        raise Http404
+    return own
+
+
+def counted_level(offer: Offer) -> str:
+    """The true level an offer counts at: its level, or its target level (EVU and modules)."""
+    if offer.level in codes("level"):
+        return offer.level
+    return offer.target_level or ""
+
+
+def offer_coverage(offers: list[Offer]) -> dict[str, Any]:
+    """The areas and levels the offers cover (code-list order) and their weighted study places
+    per area × level, per area and per level (as in the offer grid: quantity × area weight)."""
+    places: dict[tuple[str, str], float] = defaultdict(float)
+    for offer in offers:
+        level = counted_level(offer)
+        if not level:
+            continue
+        for oa in offer.areas.all():
+            if oa.weight > 0:
+                places[(oa.area, level)] += offer_quantity(offer) * oa.weight
+    areas = [a for a in codes("area") if any(k[0] == a for k in places)]
+    levels = [lv for lv in codes("level") if any(k[1] == lv for k in places)]
+    return {
+        "areas": areas,
+        "levels": levels,
+        "rows": [
+            {
+                "label": _label("area", a),
+                "cells": [places.get((a, lv)) for lv in levels],
+                "total": sum(v for k, v in places.items() if k[0] == a),
+            }
+            for a in areas
+        ],
+        "level_totals": [sum(v for k, v in places.items() if k[1] == lv) for lv in levels],
+        "level_labels": [_label("level", lv) for lv in levels],
+        "total": sum(places.values()),
+    }
+
+
+@login_required
+@require_GET
+def institution_view(request: HttpRequest) -> HttpResponse:
+    institution = _institution_for(request)
+    offers = list(
+        Offer.objects.filter(institution=institution).prefetch_related("areas").order_by("name")
+    )
+    coverage = offer_coverage(offers)
+    publication = latest_publication()
+    context: dict[str, Any] = {
+        "institution": institution,
+        "offers": offers,
+        "coverage": coverage,
+        "publication": publication,
+    }
+    if publication is not None:
+        years, rows, suppressed = shortage_pivot(
+            _table(publication, "by_area"), "area", coverage["areas"]
+        )
+        context["area_years"], context["area_rows"] = years, rows
+        context["area_suppressed"] = suppressed
+        years, rows, suppressed = shortage_pivot(
+            _table(publication, "by_level"), "level", coverage["levels"]
+        )
+        context["level_years"], context["level_rows"] = years, rows
+        context["level_suppressed"] = suppressed
+    return render(request, "analysis/institution_view.html", context)
+
+
+# --- the company ---------------------------------------------------------------------------------
+
+
+def _organisation_for(request: HttpRequest) -> Organisation:
+    user = request.user
+    wanted = request.GET.get("organisation")
+    if is_analyst(user):
+        if not wanted:
+            raise Http404
+        return access_organisation_for_user(user, wanted)  # type: ignore[arg-type]
+    if role_of(user) != Role.RESPONDENT:
+        raise Http404
+    org = getattr(getattr(user, "profile", None), "organisation", None)
+    if org is None or (wanted and wanted != str(org.pk)):
+        raise Http404
+    return org
+
+
+def latest_answer(user: Any, org: Organisation) -> tuple[Participant, Revision] | None:
+    """The organisation's latest round with a submitted answer, read through the survey's access
+    functions (respondents see only their own organisation's participations)."""
+    participants = (
+        participants_for_user(user)
+        .filter(organisation=org)
+        .select_related("response")
+        .order_by("-round__opens_on", "-round__id")
+    )
+    for participant in participants:
+        response = getattr(participant, "response", None)
+        revision = response.submitted_revision() if response is not None else None
+        if revision is not None:
+            return participant, revision
+    return None
+
+
+@login_required
+@require_GET
+def company_view(request: HttpRequest) -> HttpResponse:
+    org = _organisation_for(request)
+    answer = latest_answer(request.user, org)
+    lines: list[dict[str, Any]] = []
+    participant = None
+    if answer is not None:
+        participant, revision = answer
+        log_access(request.user, "view_company_gaps", participant, org)
+        lines = sorted(
+            (
+                {
+                    **line,
+                    "role_label": _label("role", line["role"]),
+                    "level_label": _label("level", line["level"]),
+                    "area_label": _label("area", line["area"]),
+                }
+                for line in revision.snapshot.get("lines", [])
+            ),
+            key=lambda r: (r["year"], r["role"], r["level"], r["area"]),
+        )
+    asked = {line["level"] for line in lines}
+    publication = latest_publication()
+    context: dict[str, Any] = {
+        "organisation": org,
+        "participant": participant,
+        "lines": lines,
+        "publication": publication,
+    }
+    if publication is not None:
+        totals = _table(publication, "totals")
+        context["totals"] = national_rows(totals) if totals is not None else []
+        years, rows, suppressed = shortage_pivot(
+            _table(publication, "by_level"), "level", [lv for lv in codes("level") if lv in asked]
+        )
+        context["level_years"], context["level_rows"] = years, rows
+        context["level_suppressed"] = suppressed
+    return render(request, "analysis/company_view.html", context)

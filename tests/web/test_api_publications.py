@@ -1,0 +1,137 @@
+"""The public API of published snapshots: everyone reads the list, a snapshot and its protected
+tables; unknown versions and tables are 404; no answer reveals a single company's planted
+number."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import polars as pl
+import pytest
+
+from battkomp.analysis.actions import do_publish_run, do_start_run
+from battkomp.analysis.models import Publication, RunStatus, Scenario
+from battkomp.analysis.publishing import TABLES
+from battkomp.demo import load_demo
+from battkomp.survey.actions import do_invite_organisations, do_submit_response
+from battkomp.survey.models import Round
+
+EVERYONE = ("company_a", "company_b", "institution", "handler", "analyst", "admin", "anonymous")
+DRAWS = 30
+PLANTED = 987654
+#: The planted number as a whole number (as in test_publish_snapshots).
+NEEDLE = re.compile(rb"(?<![\d.])987(?:\xc2\xa0|\xe2\x80\xaf| |,)?654(?![\d])")
+
+
+@pytest.fixture
+def planted(world: Any) -> Publication:
+    """The demo round plus company A's answer: PLANTED new hires in one area/level/year cell."""
+    load_demo()
+    rnd = Round.objects.get(name="BattKOMP demo 2026")
+    (participant,) = do_invite_organisations(rnd, [world.company_a], world.users["analyst"])
+    years = rnd.years
+    lines = [
+        {
+            "role": "chemist",
+            "level": "nkr8",
+            "area": "recycling_hydrometallurgy",
+            "year": year,
+            "new_hires": PLANTED if year == years[0] else 0,
+            "total_staff": 3,
+        }
+        for year in years
+    ]
+    do_submit_response(participant, world.users["company_a"], lines=lines)
+    mid = Scenario.objects.get(name="mid")
+    run = do_start_run(world.users["analyst"], scenario=mid, round=rnd, draws=DRAWS, seed=1)
+    assert run.status == RunStatus.DONE, run.error
+    return do_publish_run(run, world.users["analyst"], title="Planted")
+
+
+def api_urls(p: Publication) -> list[str]:
+    base = f"/api/publications/{p.version}"
+    return ["/api/publications", base, *(f"{base}/tables/{n}" for n in p.table_names())]
+
+
+def test_everyone_reads_the_snapshots_and_their_tables(planted: Publication, world: Any) -> None:
+    for persona in EVERYONE:
+        client = world.client(persona)
+        for url in api_urls(planted):
+            response = client.get(url)
+            assert response.status_code == 200, (persona, url)
+            assert response["Content-Type"].startswith("application/json")
+    listing = world.client("anonymous").get("/api/publications").json()
+    assert listing == [
+        {
+            "version": 1,
+            "title": "Planted",
+            "published_at": listing[0]["published_at"],
+            "input_hash": planted.run.input_hash,
+            "seed": 1,
+            "draws": DRAWS,
+            "scenario": "mid",
+            "round": "BattKOMP demo 2026",
+        }
+    ]
+    detail = world.client("anonymous").get("/api/publications/1").json()
+    assert detail["tables"] == list(TABLES)
+    assert detail["input_hash"] == planted.run.input_hash
+
+
+def test_a_table_has_its_columns_and_rows_with_suppressed_values_null(
+    planted: Publication, world: Any
+) -> None:
+    client = world.client("anonymous")
+    for name in TABLES:
+        body = client.get(f"/api/publications/1/tables/{name}").json()
+        stored = planted.table(name)
+        assert body["version"] == 1
+        assert body["name"] == name
+        assert "suppression" not in body["columns"]
+        assert "suppressed" in body["columns"]
+        assert len(body["rows"]) == stored.height
+        values = [c for c in body["columns"] if c not in ("year", "level", "area", "suppressed")]
+        assert values, name
+        for row in body["rows"]:
+            assert set(row) == set(body["columns"])
+            if row["suppressed"]:
+                assert all(row[c] is None for c in values), (name, row)
+    survey = client.get("/api/publications/1/tables/survey_needs").json()["rows"]
+    assert any(r["suppressed"] for r in survey)
+
+
+def test_unknown_versions_and_tables_are_404(planted: Publication, world: Any) -> None:
+    client = world.client("anonymous")
+    for url in (
+        "/api/publications/2",
+        "/api/publications/2/tables/totals",
+        "/api/publications/1/tables/detail",
+        "/api/publications/1/tables/nothing",
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_the_list_is_empty_when_nothing_is_published(world: Any) -> None:
+    response = world.client("anonymous").get("/api/publications")
+    assert response.status_code == 200
+    assert response.json() == []
+
+
+def test_no_api_answer_contains_a_single_companys_planted_answer(
+    planted: Publication, world: Any
+) -> None:
+    reported = planted.run.frame("detail").filter(pl.col("kind") == "reported")
+    assert PLANTED in reported["openings"].to_list()  # the run itself holds the answer
+    urls = api_urls(planted)
+    assert len(urls) == 2 + len(TABLES)
+    for persona in ("anonymous", "analyst"):
+        client = world.client(persona)
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            body = response.content
+            json.loads(body)
+            found = NEEDLE.search(body)
+            assert found is None, (url, body[max(found.start() - 80, 0) : found.end() + 80])
