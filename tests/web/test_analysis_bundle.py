@@ -165,6 +165,21 @@ def test_it_exports_only_submitted_answers(small: dict[str, Any], tmp_path: Path
     assert {(n["segment"], n["region"]) for n in needs} == {("cell_manufacturing", "42")}
 
 
+def test_it_exports_what_was_submitted_not_changes_saved_since(
+    small: dict[str, Any], tmp_path: Path
+) -> None:
+    world = small["world"]
+    part_a = small["round"].participants.get(organisation=world.company_a)
+    # after submitting, company A saves a half-finished revision with a number left blank
+    changed = _lines(55)
+    changed[0]["new_hires"] = None
+    do_save_response(part_a, world.users["company_a"], lines=changed)
+    folder = build_bundle(tmp_path / "bundle")
+    needs = read(folder, "survey_needs")
+    assert [n["new_hires"] for n in needs] == ["10", "10", "10"]
+    assert check_bundle(folder) == []
+
+
 def test_organisations_get_stable_ids(small: dict[str, Any], tmp_path: Path) -> None:
     world = small["world"]
     folder = build_bundle(tmp_path / "bundle")

@@ -36,7 +36,7 @@ from battkomp.core.validators import org_number_ok
 from battkomp.engine.bundle import demo_bundle_path, load_inputs
 from battkomp.engine.schema import BUNDLE_TABLES, DEFAULT_TABLES, TABLES
 from battkomp.offers.models import Offer
-from battkomp.survey.models import NeedLine, ParticipantStatus, Round, RoundStatus
+from battkomp.survey.models import ParticipantStatus, Round, RoundStatus
 
 __all__ = [
     "DEMO_TABLES",
@@ -319,14 +319,22 @@ def _survey_needs(
             if org.synthetic
             else f"battkomp survey round {rnd.name}, submitted response"
         )
-        lines = NeedLine.objects.filter(response=participant.response).order_by(
-            "year", "role", "level", "area"
+        # What the organisation handed in: its last submitted revision, not the live lines,
+        # which may hold changes saved since (possibly with numbers still blank).
+        revision = participant.response.submitted_revision()
+        if revision is None:
+            continue
+        lines = sorted(
+            revision.snapshot["lines"],
+            key=lambda n: (n["year"], n["role"], n["level"], n["area"]),
         )
         outside = 0
         count = 0
         for line in lines:
-            if not base <= line.year <= end:
+            if not base <= line["year"] <= end:
                 outside += 1
+                continue
+            if line["new_hires"] is None or line["total_staff"] is None:
                 continue
             count += 1
             rows.append(
@@ -334,12 +342,12 @@ def _survey_needs(
                     "organisation": org_id(org),
                     "segment": segment,
                     "region": region,
-                    "role": line.role,
-                    "level": line.level,
-                    "area": line.area,
-                    "year": line.year,
-                    "new_hires": float(line.new_hires),
-                    "total_staff": float(line.total_staff),
+                    "role": line["role"],
+                    "level": line["level"],
+                    "area": line["area"],
+                    "year": line["year"],
+                    "new_hires": float(line["new_hires"]),
+                    "total_staff": float(line["total_staff"]),
                     "source": source,
                 }
             )
