@@ -325,6 +325,7 @@ def load_demo(today: date | None = None) -> DemoSummary:
         _offers(inputs, institutions, users[DEMO_ACCOUNTS[0].email], summary)
         _survey(inputs, orgs, users, day, summary)
         _scenarios(summary)
+        _publication(users, summary)
     return summary
 
 
@@ -333,6 +334,30 @@ def _scenarios(summary: DemoSummary) -> None:
     from battkomp.analysis.actions import do_load_demo_scenarios
 
     summary.add("scenarios", do_load_demo_scenarios())
+
+
+def _publication(users: Mapping[str, Any], summary: DemoSummary) -> None:
+    """A first published snapshot (scenario mid, 200 draws), so the public pages, the dashboard
+    and the report have something to show; only if nothing is published yet."""
+    from battkomp.analysis.actions import do_create_run, do_execute_run, do_publish_run
+    from battkomp.analysis.models import Publication, RunStatus, Scenario
+
+    if Publication.objects.exists():
+        return
+    analyst = users["analyst@battkomp.example"]
+    run = do_create_run(
+        analyst, scenario=Scenario.objects.filter(name="mid").first(), draws=200, seed=0
+    )
+    run = do_execute_run(run)
+    if run.status != RunStatus.DONE:
+        return
+    do_publish_run(
+        run,
+        analyst,
+        title="Demo: scenario mid",
+        note="Demo data: the survey answers come from fictional companies.",
+    )
+    summary.add("publications")
 
 
 # ---------------------------------------------------------------------------------- serving
