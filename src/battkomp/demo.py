@@ -325,7 +325,6 @@ def load_demo(today: date | None = None) -> DemoSummary:
         _offers(inputs, institutions, users[DEMO_ACCOUNTS[0].email], summary)
         _survey(inputs, orgs, users, day, summary)
         _scenarios(summary)
-        _publication(users, summary)
     return summary
 
 
@@ -336,15 +335,18 @@ def _scenarios(summary: DemoSummary) -> None:
     summary.add("scenarios", do_load_demo_scenarios())
 
 
-def _publication(users: Mapping[str, Any], summary: DemoSummary) -> None:
+def publish_demo_snapshot(summary: DemoSummary) -> None:
     """A first published snapshot (scenario mid, 200 draws), so the public pages, the dashboard
-    and the report have something to show; only if nothing is published yet."""
+    and the report of ``battkomp demo`` have something to show; only if nothing is published
+    yet. (Not part of :func:`load_demo`, which leaves the run history empty.)"""
+    from django.contrib.auth import get_user_model
+
     from battkomp.analysis.actions import do_create_run, do_execute_run, do_publish_run
     from battkomp.analysis.models import Publication, RunStatus, Scenario
 
     if Publication.objects.exists():
         return
-    analyst = users["analyst@battkomp.example"]
+    analyst = get_user_model().objects.get(username="analyst@battkomp.example")
     run = do_create_run(
         analyst, scenario=Scenario.objects.filter(name="mid").first(), draws=200, seed=0
     )
@@ -419,6 +421,7 @@ def run_demo(data_dir: Path | None, port: int, serve: bool) -> int:
     click.echo(f"Database: {settings.DATABASES['default']['NAME']}")
     call_command("migrate", interactive=False, verbosity=0)
     summary = load_demo()
+    publish_demo_snapshot(summary)
     created = summary.created_text()
     click.echo(f"Demo data: {'added ' + created if created else 'already loaded'}.")
     address = f"http://127.0.0.1:{port}/"

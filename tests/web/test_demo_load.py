@@ -15,7 +15,15 @@ from django.test import Client
 from battkomp.accounts.models import Role
 from battkomp.actors.models import CapacityPlan, Facility, FacilityStatus, Organisation
 from battkomp.analysis.bundle import build_bundle
-from battkomp.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_ROUND_NAME, load_demo
+from battkomp.analysis.models import ModelRun, Publication
+from battkomp.demo import (
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    DEMO_ROUND_NAME,
+    DemoSummary,
+    load_demo,
+    publish_demo_snapshot,
+)
 from battkomp.engine.bundle import check_bundle, demo_bundle_path, load_inputs
 from battkomp.offers.models import Offer, OfferArea
 from battkomp.survey.models import NeedLine, Participant, ParticipantStatus, Revision, Round
@@ -31,6 +39,8 @@ MODELS = (
     Participant,
     NeedLine,
     Revision,
+    Publication,
+    ModelRun,
     get_user_model(),
 )
 
@@ -49,6 +59,21 @@ def test_loading_the_demo_twice_changes_nothing_the_second_time(demo: None) -> N
     summary = load_demo()
     assert summary.created == {}
     assert counts() == first
+
+
+def test_the_demo_snapshot_is_published_once_and_the_public_can_read_it(demo: None) -> None:
+    assert not Publication.objects.exists()  # load_demo itself leaves the run history empty
+    publish_demo_snapshot(DemoSummary())
+    publish_demo_snapshot(DemoSummary())
+    publication = Publication.objects.get()
+    assert publication.version == 1
+    assert publication.run.scenario_name == "mid"
+    client = Client()
+    for url in ("/published/", "/published/1/", "/published/1/dashboard/"):
+        assert client.get(url).status_code == 200, url
+    report = client.get("/published/1/report/?format=html")
+    assert report.status_code == 200
+    assert b"<svg" in report.content
 
 
 def test_the_demo_holds_the_demo_bundle(demo: None) -> None:
