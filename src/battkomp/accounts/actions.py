@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from battkomp.accounts.access import UserLike, is_analyst, role_of
-from battkomp.accounts.models import Invitation, LoginAttempt, Profile, Role
+from battkomp.accounts.models import Invitation, LoginAttempt, Profile, ResetRequest, Role
 from battkomp.actors.models import Organisation, OrganisationKind
 
 # Roles that belong to one organisation, and the kind of organisation each belongs to.
@@ -97,6 +97,24 @@ def do_clear_failed_logins(username: str) -> int:
     """Forget a user name's failures (after a successful login or a password reset)."""
     deleted, _by_model = LoginAttempt.objects.filter(username=normalise_username(username)).delete()
     return deleted
+
+
+def reset_refused_for_address(ip: str | None) -> bool:
+    """Whether this client address asked for too many password resets in the last hour."""
+    since = timezone.now() - timedelta(hours=1)
+    recent = ResetRequest.objects.filter(at__gte=since)
+    return bool(ip) and recent.filter(ip=ip).count() >= settings.BATTKOMP_RESET_PER_ADDRESS
+
+
+def do_record_reset_request(email: str, ip: str | None) -> bool:
+    """Record a password-reset request; whether an e-mail may be sent to this address (at most
+    ``BATTKOMP_RESET_PER_EMAIL`` per hour, counted before this one)."""
+    now = timezone.now()
+    ResetRequest.objects.filter(at__lt=now - timedelta(days=1)).delete()
+    email = normalise_username(email)
+    earlier = ResetRequest.objects.filter(email=email, at__gte=now - timedelta(hours=1)).count()
+    ResetRequest.objects.create(email=email, ip=ip or None)
+    return earlier < settings.BATTKOMP_RESET_PER_EMAIL
 
 
 # --- Invitations --------------------------------------------------------------------------------

@@ -83,6 +83,15 @@ class AccessLog(models.Model):
         ordering = ["-at"]
 
 
+class ResetRequest(models.Model):
+    """Password-reset requests, counted per e-mail address and per client address, so the
+    reset form cannot be used to flood someone's mailbox or to probe many addresses."""
+
+    email = models.CharField(max_length=254, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
 class LoginAttempt(models.Model):
     """Failed logins, counted per user name and per address to throttle guessing."""
 

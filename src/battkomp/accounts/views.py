@@ -35,6 +35,7 @@ from battkomp.accounts.access import (
 )
 from battkomp.accounts.forms import AcceptInvitationForm, InviteForm, LoginForm, SettingsForm
 from battkomp.accounts.models import Invitation, Role
+from battkomp.core.client import client_ip
 
 # Where each role starts after logging in.
 HOME_FOR_ROLE = {
@@ -88,9 +89,9 @@ def _safe_next(request: HttpRequest) -> str | None:
 
 
 def _client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is set by the client and would let anyone dodge the
-    # per-address limit. Behind a proxy the per-user-name limit still holds.
-    return request.META.get("REMOTE_ADDR") or None
+    # REMOTE_ADDR, or X-Forwarded-For only from a configured trusted proxy (a client could
+    # otherwise dodge the per-address limit by writing the header itself).
+    return client_ip(request)
 
 
 def _redirect_after_login(request: HttpRequest, user: UserLike) -> HttpResponse:
@@ -311,6 +312,24 @@ class PasswordResetView(auth_views.PasswordResetView):
         # The link in the e-mail uses the configured address, not the request's Host header.
         self.extra_email_context = {"site_url": settings.SITE_URL.rstrip("/")}
         return super().get_form_kwargs()
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if actions.reset_refused_for_address(client_ip(request)):
+            form = self.get_form()
+            form.add_error(
+                None,
+                _("Too many requests from your address. Try again in an hour."),
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        email = form.cleaned_data["email"]
+        if actions.do_record_reset_request(email, client_ip(self.request)):
+            return super().form_valid(form)
+        # Over the limit for this address: say the same as always (whether an account exists
+        # is never revealed), but send nothing.
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

@@ -197,6 +197,15 @@ BATTKOMP_MAX_UPLOAD_BYTES = int(os.environ.get("BATTKOMP_MAX_UPLOAD_BYTES", str(
 BATTKOMP_INVITATION_DAYS = int(os.environ.get("BATTKOMP_INVITATION_DAYS", "14"))
 BATTKOMP_LOGIN_ATTEMPTS = int(os.environ.get("BATTKOMP_LOGIN_ATTEMPTS", "5"))
 BATTKOMP_LOGIN_WINDOW_SECONDS = int(os.environ.get("BATTKOMP_LOGIN_WINDOW_SECONDS", "900"))
+# Password-reset requests per hour: per e-mail address (more are silently not sent) and per
+# client address (more are refused with 429).
+BATTKOMP_RESET_PER_EMAIL = int(os.environ.get("BATTKOMP_RESET_PER_EMAIL", "3"))
+BATTKOMP_RESET_PER_ADDRESS = int(os.environ.get("BATTKOMP_RESET_PER_ADDRESS", "10"))
+# Reverse proxies whose X-Forwarded-For is believed (comma-separated IP addresses); see
+# battkomp.core.client.
+BATTKOMP_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("BATTKOMP_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
 
 LOGGING = {
     "version": 1,
