@@ -94,6 +94,18 @@ def invitations_for_user(user: UserLike, organisation: Organisation | None = Non
     return qs.filter(organisation=organisation) if organisation is not None else qs
 
 
+def access_invitation_for_user(user: UserLike, invitation_id: object) -> Invitation:
+    """One invitation, for analysts and administrators; 404 for everyone else."""
+    try:
+        pk = int(str(invitation_id))
+    except (TypeError, ValueError):
+        raise Http404 from None
+    try:
+        return invitations_for_user(user).get(pk=pk)
+    except Invitation.DoesNotExist:
+        raise Http404 from None
+
+
 def people_for_user(user: UserLike, organisation: Organisation | None = None) -> Any:
     """Accounts an analyst may list: all, or one organisation's members. Others get 404."""
     require_analyst(user)

@@ -121,7 +121,8 @@ def do_record_reset_request(email: str, ip: str | None) -> bool:
 
 
 class InvitationUnusable(Exception):  # noqa: N818 (a state, not a programming error)
-    """The invitation exists but can no longer be accepted: ``reason`` is expired or accepted."""
+    """The invitation exists but can no longer be accepted: ``reason`` is expired, cancelled or
+    accepted."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -133,9 +134,11 @@ def hash_token(token: str) -> str:
 
 
 def invitation_state(invitation: Invitation, now: datetime | None = None) -> str:
-    """pending, accepted or expired."""
+    """pending, accepted, cancelled or expired."""
     if invitation.accepted_at is not None:
         return "accepted"
+    if invitation.cancelled_at is not None:
+        return "cancelled"
     if (now or timezone.now()) >= invitation.expires_at:
         return "expired"
     return "pending"
@@ -289,6 +292,33 @@ def _send_invitation_email(invitation: Invitation, link: str, language: str) -> 
         subject = render_to_string("accounts/invitation_email_subject.txt", context)
         body = render_to_string("accounts/invitation_email.txt", context)
     send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+
+
+@transaction.atomic
+def do_cancel_invitation(user: UserLike, invitation: Invitation) -> Invitation:
+    """Withdraw a pending invitation: its link stops working at once. Raises
+    InvitationUnusable when it is no longer pending (accepted, expired or already cancelled)."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    state = invitation_state(invitation)
+    if state != "pending":
+        raise InvitationUnusable(state)
+    invitation.cancelled_at = timezone.now()
+    invitation.cancelled_by = user  # type: ignore[assignment]
+    invitation.save(update_fields=["cancelled_at", "cancelled_by"])
+    return invitation
+
+
+def do_resend_invitation(
+    user: UserLike, invitation: Invitation, *, language: str | None = None
+) -> tuple[Invitation, str]:
+    """Send a fresh invitation (new link, new expiry) to the same address, role and
+    organisation; the old link stops working. Accepted invitations cannot be resent (raises
+    InvitationUnusable); the rules of :func:`do_invite` apply to the person who resends."""
+    if invitation.accepted_at is not None or account_exists(invitation.email):
+        raise InvitationUnusable("accepted")
+    return do_invite(
+        user, invitation.email, invitation.role, invitation.organisation, language=language
+    )
 
 
 def find_invitation(token: str) -> Invitation:

@@ -11,6 +11,16 @@ urlpatterns = [
     path("settings/", views.settings_view, name="settings"),
     path("invite/", views.invite, name="invite"),
     path("invitations/", views.invitations, name="invitations"),
+    path(
+        "invitations/<int:invitation_id>/cancel/",
+        views.invitation_cancel,
+        name="invitation_cancel",
+    ),
+    path(
+        "invitations/<int:invitation_id>/resend/",
+        views.invitation_resend,
+        name="invitation_resend",
+    ),
     path("accept/<str:token>/", views.accept, name="accept"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from battkomp.accounts import actions
 from battkomp.accounts.access import (
     UserLike,
+    access_invitation_for_user,
     invitation_scope_for_user,
     invitations_for_user,
     people_for_user,
@@ -229,6 +230,64 @@ def invitations(request: HttpRequest) -> HttpResponse:
         "accounts/invitations.html",
         {"groups": ordered, "organisation": organisation},
     )
+
+
+def _back_to_invitations(invitation: Invitation) -> HttpResponse:
+    url = reverse("accounts:invitations")
+    if invitation.organisation_id:
+        url += f"?organisation={invitation.organisation_id}"
+    return redirect(url)
+
+
+@login_required
+@require_POST
+def invitation_cancel(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = access_invitation_for_user(request.user, invitation_id)
+    try:
+        actions.do_cancel_invitation(request.user, invitation)
+    except actions.InvitationUnusable:
+        messages.error(
+            request,
+            gettext("Only a pending invitation can be withdrawn; %(email)s's is not.")
+            % {"email": invitation.email},
+        )
+    else:
+        messages.success(
+            request,
+            gettext("The invitation to %(email)s is withdrawn; its link no longer works.")
+            % {"email": invitation.email},
+        )
+    return _back_to_invitations(invitation)
+
+
+@login_required
+@require_POST
+def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = access_invitation_for_user(request.user, invitation_id)
+    try:
+        fresh, _link = actions.do_resend_invitation(
+            request.user, invitation, language=translation.get_language()
+        )
+    except actions.InvitationUnusable:
+        messages.error(
+            request, gettext("%(email)s already has an account.") % {"email": invitation.email}
+        )
+    except (ValidationError, PermissionError):
+        messages.error(
+            request,
+            gettext("You may not invite %(email)s in this role.") % {"email": invitation.email},
+        )
+    except OSError:
+        messages.error(
+            request, gettext("The e-mail could not be sent. Nothing was saved; try again later.")
+        )
+    else:
+        messages.success(
+            request,
+            gettext("A new invitation was sent to %(email)s; the old link no longer works.")
+            % {"email": fresh.email},
+        )
+    return _back_to_invitations(invitation)
 
 
 @sensitive_post_parameters("password1", "password2")
