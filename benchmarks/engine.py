@@ -9,8 +9,8 @@ Cases:
 
 (a) the demo bundle's national model, scenario ``mid``, at 1 000 and 10 000 draws;
 (b) a synthetic 10× taxonomy: a generated bundle that replaces ``competence_areas`` (10× the leaf
-    areas), ``roles`` (10× the roles), ``role_profile``, ``role_mix`` and ``exit_rates``, with
-    generated facilities, offers, channels, pools and survey answers;
+    areas), ``roles`` (10× the roles), ``role_profile``, ``role_mix``, ``exit_rates`` and
+    ``occupation_profile``, with generated facilities, offers, channels, pools and survey answers;
 (c) a synthetic Nordic/EU-scale bundle: 30 countries as regions (``regions.csv`` replaced) and ten
     facilities per country, at 10 000 draws.
 
@@ -177,12 +177,24 @@ def _scaled_taxonomy(factor: int) -> dict[str, list[dict[str, object]]]:
         for e in _default_rows("exit_rates")
         for k in range(factor)
     ]
+    # a source occupation's weight on an area is split evenly over the area's copies
+    occupations = [
+        {
+            **o,
+            "area": f"{o['area']}_{k}",
+            "weight": repr(float(o["weight"]) / factor),
+            "source": SOURCE,
+        }
+        for o in _default_rows("occupation_profile")
+        for k in range(factor)
+    ]
     return {
         "competence_areas": new_areas,
         "roles": new_roles,
         "role_profile": profile,
         "role_mix": mix,
         "exit_rates": exits,
+        "occupation_profile": occupations,
     }
 
 
@@ -466,6 +478,15 @@ def plain_flows(cm: Any, dr: Any, d: int) -> dict[str, np.ndarray]:
     else:
         capture = [min(float(c) * float(factor), 1.0) for c in cm.offer_capture]
     jobs, startup = dr.facility_jobs[d], dr.facility_startup[d]
+    # agreed and running measures (engine/measures.py): places per pair, capture for educate
+    ma = getattr(cm, "measures", None)
+    pairs = range(ma.count) if ma is not None else range(0)
+    pair_share = [
+        min(float(ma.capture[p]) * float(factor[ma.capture_level[p]]), 1.0)
+        if ma.capture_level[p] >= 0
+        else 1.0
+        for p in pairs
+    ]
     names = (
         "headcount",
         "expansion",
@@ -498,8 +519,14 @@ def plain_flows(cm: Any, dr: Any, d: int) -> dict[str, np.ndarray]:
         education = np.zeros(C)
         for o, share in enumerate(capture):
             education += share * cm.offer_grads[o, t]
-        retraining = np.minimum(np.maximum(openings - education, 0.0), retraining_cap[t])
-        shortfall = np.maximum(openings - education - retraining, 0.0)
+        fixed = np.zeros(C)
+        extra_cap = np.zeros(C)
+        for p in pairs:
+            fixed[ma.cell[p]] += pair_share[p] * ma.fixed[p, t]
+            extra_cap[ma.cell[p]] += ma.recruit_cap[p, t] * recruit_factor
+        education_all = education + fixed
+        retraining = np.minimum(np.maximum(openings - education_all, 0.0), retraining_cap[t])
+        shortfall = np.maximum(openings - education_all - retraining, 0.0)
         specific = np.minimum(shortfall, cm.recruit_cell_cap[t] * recruit_factor)
         recruitment = specific.copy()
         for lv in range(L):
@@ -509,7 +536,8 @@ def plain_flows(cm: Any, dr: Any, d: int) -> dict[str, np.ndarray]:
             if total > 0:
                 ratio = cap / total if total > cap else 1.0
                 recruitment[lv * A : (lv + 1) * A] += rest * ratio
-        gap = openings - education - retraining - recruitment
+        gap = openings - education_all - retraining - recruitment
+        gap = gap - np.minimum(np.maximum(gap, 0.0), extra_cap)  # measures' recruitment capacity
         running = np.maximum(running + gap, 0.0)
         for name, value in zip(
             names,

@@ -1,13 +1,16 @@
-"""How long the report of the demo takes to generate (PDF, HTML and XLSX, bokmål and English).
+"""How long the report of the demo takes to generate (PDF, HTML and XLSX, bokmål and English),
+and each view of the analysts' dashboard of the run behind it.
 
 Builds the demo in a temporary SQLite database (Django's test database utilities), runs the mid
 scenario with 1000 draws (seed 0), publishes it and times the report in each format and language,
-without the disk cache. Run: ``.venv/bin/python benchmarks/report.py [--draws N]``.
+without the disk cache, then every view of the run's analyst dashboard (frames read, tables and
+charts built). Run: ``.venv/bin/python benchmarks/report.py [--draws N]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import tempfile
 import time
@@ -22,6 +25,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import django
+    from pypdf import PdfReader
 
     django.setup()
     from django.db import connection
@@ -33,6 +37,7 @@ def main() -> None:
         from battkomp.accounts.actions import do_create_user
         from battkomp.accounts.models import Role
         from battkomp.analysis.actions import do_publish_run, do_start_run
+        from battkomp.analysis.analyst_dashboard import VIEWS, build_view
         from battkomp.analysis.models import Scenario
         from battkomp.analysis.report import build_report, render_html, render_pdf, render_xlsx
         from battkomp.demo import load_demo
@@ -54,6 +59,19 @@ def main() -> None:
                 total += took
                 print(f"{name:4} {lang}: {took:6.2f} s  ({len(content) / 1024:.0f} KiB)")
         print(f"all six: {total:.2f} s (target: one report under 15 s)")
+        english = build_report(publication, "en")
+        pages = len(PdfReader(io.BytesIO(render_pdf(english))).pages)
+        print(
+            f"the English PDF: {pages} pages, {len(english.tables())} tables, "
+            f"{len(english.figures())} figures"
+        )
+        print("analyst dashboard of the run:")
+        for view in VIEWS:
+            start = time.perf_counter()
+            built = build_view(publication.run, view)
+            took = time.perf_counter() - start
+            charts = len(built.charts) if built else 0
+            print(f"{view:13} {took:6.2f} s  ({charts} charts)")
     finally:
         connection.creation.destroy_test_db(old, verbosity=0)
         teardown_test_environment()

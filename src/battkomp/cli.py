@@ -226,12 +226,7 @@ def _print_summary(result: object, lang: Lang) -> None:
         return dict(zip(df["year"].to_list(), df[col].to_list(), strict=True))
 
     head, opn, gap = metric("headcount"), metric("openings"), metric("gap")
-    sup = {
-        y: metric("supply_education")[y]
-        + metric("supply_retraining")[y]
-        + metric("supply_recruitment")[y]
-        for y in head
-    }
+    sup = metric("supply")  # education + retraining + recruitment (+ agreed/running measures)
     s10, s90 = metric("shortage", "p10"), metric("shortage", "p90")
     smean = metric("shortage")
     cum = metric("cumulative_gap")

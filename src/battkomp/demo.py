@@ -325,7 +325,44 @@ def load_demo(today: date | None = None) -> DemoSummary:
         _offers(inputs, institutions, users[DEMO_ACCOUNTS[0].email], summary)
         _survey(inputs, orgs, users, day, summary)
         _scenarios(summary)
+        _measures(inputs, summary)
+        _routing(users, summary)
     return summary
+
+
+def _routing(users: dict[str, Any], summary: DemoSummary) -> None:
+    """A small routing table for the contact form: survey and results questions to the analyst,
+    everything else to the inquiry handler (the default rule)."""
+    from battkomp.inquiries.models import RoutingRule, Topic
+
+    analyst = users["analyst@battkomp.example"]
+    handler = users["handler@battkomp.example"]
+    rules = (
+        ("Survey questions", 10, Topic.SURVEY, "", analyst, False),
+        ("Results, data and the model", 20, Topic.RESULTS, "", analyst, False),
+        ("Education offers", 30, Topic.EDUCATION, "", handler, False),
+        ("Everything else", 100, "", "", handler, True),
+    )
+    for name, priority, topic, keywords, owner, is_default in rules:
+        _rule, created = RoutingRule.objects.get_or_create(
+            name=name,
+            defaults={
+                "priority": priority,
+                "topic": topic,
+                "keywords": keywords,
+                "owner": owner,
+                "is_default": is_default,
+            },
+        )
+        summary.add("routing rules", int(created))
+
+
+def _measures(inputs: Any, summary: DemoSummary) -> None:
+    """The demo bundle's fictional measures and real research and test infrastructure."""
+    from battkomp.measures.demo import load_demo_infrastructure, load_demo_measures
+
+    summary.add("measures", load_demo_measures(inputs))
+    summary.add("infrastructure", load_demo_infrastructure())
 
 
 def _scenarios(summary: DemoSummary) -> None:

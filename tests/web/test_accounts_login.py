@@ -45,7 +45,7 @@ def test_a_respondent_lands_on_their_rounds_after_login(world):
         ("editor@fagskolen.test", "offers:mine"),
         ("analyst@battkomp.test", "actors:organisations"),
         ("admin@battkomp.test", "actors:organisations"),
-        ("handler@battkomp.test", "public:home"),
+        ("handler@battkomp.test", "inquiries:queue"),
     ],
 )
 def test_each_role_lands_on_its_home_page(world, email, home):

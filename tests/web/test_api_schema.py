@@ -31,6 +31,13 @@ OPERATIONS = {
     ("GET", "/api/publications"),
     ("GET", "/api/publications/{version}"),
     ("GET", "/api/publications/{version}/tables/{name}"),
+    ("GET", "/api/pathways"),
+    ("GET", "/api/pathways/{code}"),
+    ("GET", "/api/measures"),
+    ("POST", "/api/measures"),
+    ("GET", "/api/measures/{measure_id}"),
+    ("POST", "/api/measures/{measure_id}/status"),
+    ("GET", "/api/infrastructure"),
 }
 PUBLIC = {
     ("GET", "/api/offers"),
@@ -38,6 +45,10 @@ PUBLIC = {
     ("GET", "/api/publications"),
     ("GET", "/api/publications/{version}"),
     ("GET", "/api/publications/{version}/tables/{name}"),
+    ("GET", "/api/pathways"),
+    ("GET", "/api/pathways/{code}"),
+    ("GET", "/api/measures"),
+    ("GET", "/api/infrastructure"),
 }
 
 

@@ -44,7 +44,7 @@ HOME_FOR_ROLE = {
     Role.EDITOR: "offers:mine",
     Role.ANALYST: "actors:organisations",
     Role.ADMIN: "actors:organisations",
-    Role.HANDLER: "public:home",
+    Role.HANDLER: "inquiries:queue",
 }
 
 

@@ -413,7 +413,7 @@ def do_publish_run(run: ModelRun, user: Any, *, title: str, note: str = "") -> P
     Http404 for anyone but analysts and administrators; ValidationError if the run is not done
     or the title is empty.
     """
-    from battkomp.analysis.publishing import public_tables
+    from battkomp.analysis.publishing import FRAMES, public_tables, survey_places
     from battkomp.analysis.runs import load_frames
     from battkomp.engine.bundle import load_inputs
     from battkomp.engine.taxonomy import Taxonomy
@@ -425,12 +425,12 @@ def do_publish_run(run: ModelRun, user: Any, *, title: str, note: str = "") -> P
     run = ModelRun.objects.select_for_update().get(pk=run.pk)
     if run.status != RunStatus.DONE:
         raise ValidationError(_("Only a finished model run can be published."), code="status")
-    frames = load_frames(run, ["totals", "by_level", "by_area", "detail"])
+    frames = load_frames(run, list(FRAMES))
     if "totals" not in frames or "detail" not in frames:
         raise ValidationError(_("The run has no national totals to publish."), code="frames")
     parents = dict(Taxonomy.from_inputs(load_inputs(None)).area_parent)
     contrib = survey_contributions(run.round, user)
-    tables = public_tables(frames, contrib, parents)
+    tables = public_tables(frames, contrib, parents, places=survey_places(contrib))
     last = Publication.objects.select_for_update().order_by("-version").first()
     publication = Publication.objects.create(
         run=run,

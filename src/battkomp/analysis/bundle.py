@@ -65,7 +65,11 @@ SCENARIO_TABLES: tuple[str, ...] = ("scenarios", "scenario_overrides")
 #: The source of the override that leaves a facility out of a scenario.
 EXCLUDED_SOURCE = "battkomp platform: facility left out of this scenario"
 
-#: Tables built from the database, in the order of docs/bundle.md.
+#: Tables built from the database, in the order of docs/bundle.md. The measures (battkomp.measures)
+#: are written once the engine's schema knows their tables.
+MEASURE_TABLES: tuple[str, ...] = (
+    ("measures", "measure_targets") if {"measures", "measure_targets"} <= set(TABLES) else ()
+)
 DATABASE_TABLES: tuple[str, ...] = (
     "organisations",
     "facilities",
@@ -73,6 +77,7 @@ DATABASE_TABLES: tuple[str, ...] = (
     "survey_needs",
     "education_offers",
     "offer_areas",
+    *MEASURE_TABLES,
 )
 
 README_NAME = "README.txt"
@@ -412,6 +417,57 @@ def _offers(notes: list[str]) -> tuple[list[Row], list[Row]]:
     return offers, areas
 
 
+def _measures(notes: list[str]) -> tuple[list[Row], list[Row]]:
+    """Every registered measure with its targets (``m<pk>``). The engine counts only agreed and
+    running ones; proposed, done and dropped ones are written with their status and ignored."""
+    from battkomp.measures.models import Measure
+
+    measures: list[Row] = []
+    targets: list[Row] = []
+    query = Measure.objects.select_related("owner").prefetch_related("targets")
+    for measure in query.order_by("pk"):
+        own = [(t.level, t.area, t.weight) for t in measure.targets.all() if t.weight > 0]
+        total = sum(w for _l, _a, w in own)
+        if not own or total <= 0:
+            notes.append(
+                _("Measure %(name)s was left out: it targets no competence area and level.")
+                % {"name": measure.title}
+            )
+            continue
+        mid = measure.bundle_id
+        source = measure.source or "battkomp register of measures"
+        if measure.synthetic:
+            source = f"synthetic demo data: illustrative measure; {source}"
+        row = {
+            "id": mid,
+            "name": measure.title,
+            "owner": measure.owner.name if measure.owner_id else "",
+            "commandment": measure.commandment,
+            "lever": measure.lever,
+            "status": measure.status,
+            "places_per_year": measure.places_per_year,
+            "start_year": measure.start_year,
+            "end_year": measure.end_year,
+            "duration_years": measure.duration_years,
+            "completion_rate": measure.completion_rate,
+            "cost_nok": measure.cost_nok,
+            "url": measure.url,
+            "source": source,
+        }
+        measures.append(_with_model_fields("measures", row, measure))
+        for level, area, weight in own:
+            targets.append(
+                {
+                    "measure": mid,
+                    "level": level,
+                    "area": area,
+                    "weight": weight / total,
+                    "source": source,
+                }
+            )
+    return measures, targets
+
+
 def _filter_overrides(
     name: str, rows: list[Row], tables: Mapping[str, list[Row]], notes: list[str]
 ) -> list[Row]:
@@ -490,6 +546,8 @@ def collect_bundle(
     needs, respondents = _survey_needs(rnd, _horizon(demo["overrides"]), notes)
     tables["survey_needs"] = needs
     tables["education_offers"], tables["offer_areas"] = _offers(notes)
+    if MEASURE_TABLES:
+        tables["measures"], tables["measure_targets"] = _measures(notes)
     for name in DEMO_TABLES:
         if own_scenarios and name in SCENARIO_TABLES:
             continue

@@ -31,7 +31,15 @@ from django.utils import formats, translation
 from django.utils.translation import gettext
 
 from battkomp.analysis.models import Publication
-from battkomp.core.charts import CONFIG, SCHEMA, gap_band_chart, horizon_labels, render_svg
+from battkomp.core.charts import (
+    CONFIG,
+    HORIZONS,
+    SCHEMA,
+    gap_band_chart,
+    horizon_labels,
+    render_svg,
+    squeeze_chart,
+)
 from battkomp.core.codes import label
 from battkomp.engine.bundle import load_inputs
 
@@ -42,7 +50,7 @@ FORMATS = {
 }
 LANGUAGES = ("nb", "en")
 #: Part of the cache file names: raise it when the report's content or layout changes.
-REPORT_REVISION = 1
+REPORT_REVISION = 2
 SUPPRESSED = "·"
 SUPPLY_SOURCES = ("supply_education", "supply_retraining", "supply_recruitment")
 #: The default tables printed in the appendix, in order.
@@ -242,7 +250,6 @@ def _build(p: Publication, lang: str) -> Report:
     if totals is not None:
         all_years = sorted({int(y) for y in totals["year"].to_list()})
     key = _key_years(years)
-    last = key[-1] if key else None
     scenario = (
         gettext("All scenarios, weighted") if p.meta.get("weighted") else p.meta.get("scenario")
     )
@@ -516,18 +523,9 @@ def _build(p: Publication, lang: str) -> Report:
                 ],
             )
         )
-    squeeze = next((n for n in sorted(names) if "squeeze" in n), None)
+    squeeze = p.table("squeeze") if "squeeze" in names else None
     if squeeze is not None:
-        from battkomp.analysis.runs import HORIZONS, squeeze_rows
-
-        labels = horizon_labels()
-        gaps.blocks.append(
-            b.table(
-                gettext("The time squeeze: the expected shortage each horizon must carry"),
-                [gettext("Year"), *[labels[h] for h in HORIZONS]],
-                [[Year(r["year"]), *r["cells"]] for r in squeeze_rows(p.table(squeeze))],
-            )
-        )
+        _squeeze_blocks(b, gaps, squeeze, dot)
     else:
         gaps.blocks.append(
             (
@@ -581,7 +579,8 @@ def _build(p: Publication, lang: str) -> Report:
 
     # -- 7 the ten commandments
     inputs = load_inputs(None)
-    sections.append(_commandments(b, inputs, lang, by_level, last))
+    by_area_level = p.table("by_area_level") if "by_area_level" in names else None
+    sections.append(_commandments(b, inputs, lang, by_level, by_area, squeeze, by_area_level))
 
     # -- 8 appendix
     appendix = Section("appendix", gettext("Appendix: parameters and sources"))
@@ -665,8 +664,205 @@ def _order(frame: pl.DataFrame, column: str) -> list[str]:
     return [c for c in order if c in present] + sorted(set(present) - set(order))
 
 
+def _year_ranges(years: list[int]) -> str:
+    """Years as runs: "2026–2028, 2031"."""
+    runs: list[list[int]] = []
+    for y in sorted(years):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+
+
+def _number(value: float) -> str:
+    return _display(value)[0]
+
+
+def _percent(part: float, whole: float) -> str:
+    share = 100 * part / whole if whole > 0 else 0.0
+    return formats.number_format(round(share), 0, use_l10n=True)
+
+
+def squeeze_by_year(table: pl.DataFrame) -> dict[int, dict[str, Cell]]:
+    """Per year of the protected ``squeeze`` table: the expected shortage each horizon must carry
+    (None where suppressed; 0 where no cell of the year falls to that horizon)."""
+    out: dict[int, dict[str, Cell]] = {}
+    for row in table.iter_rows(named=True):
+        cells = out.setdefault(int(row["year"]), dict.fromkeys(HORIZONS, 0.0))
+        if row["horizon"] not in cells:
+            continue
+        hidden = row["suppressed"] or row["shortage_mean"] is None
+        cells[row["horizon"]] = None if hidden else float(row["shortage_mean"])
+    return dict(sorted(out.items()))
+
+
+def _complete(by_year: dict[int, dict[str, Cell]]) -> dict[int, dict[str, float]]:
+    """The years with every horizon published."""
+    return {
+        y: {h: float(v) for h, v in cells.items() if v is not None}
+        for y, cells in by_year.items()
+        if all(v is not None for v in cells.values())
+    }
+
+
+def _main_horizon(cells: dict[str, float]) -> str | None:
+    """The horizon that must carry most of a year's shortage (None when there is none)."""
+    if sum(cells.values()) <= 0:
+        return None
+    return max(HORIZONS, key=lambda h: (cells[h], -HORIZONS.index(h)))
+
+
+def _squeeze_blocks(b: _Builder, section: Section, table: pl.DataFrame, dot: str) -> None:
+    """The time squeeze from the protected ``squeeze`` table: text, a numbered table and a
+    figure."""
+    labels = horizon_labels()
+    by_year = squeeze_by_year(table)
+    full = _complete(by_year)
+    section.blocks.append(("h", gettext("The time squeeze")))
+    section.blocks.append(
+        (
+            "p",
+            gettext(
+                "Each year's expected shortage falls to the horizon of the slowest lever that can "
+                "still deliver in time: education (long term) where it can, else retraining and "
+                "modules (medium term), else recruitment from abroad (short term). What no lever "
+                "can close in time is shown as “%(none)s”. %(dot)s"
+            )
+            % {"none": labels["none"], "dot": dot},
+        )
+    )
+    if full:
+        sums = {h: sum(c[h] for c in full.values()) for h in HORIZONS}
+        total = sum(sums.values())
+        years = sorted(full)
+        section.blocks.append(
+            (
+                "p",
+                gettext(
+                    "Over the years published in full (%(years)s) the expected shortage adds up "
+                    "to %(total)s persons: %(short)s must be recruited from abroad, %(medium)s "
+                    "retrained or given modules, and %(long)s educated."
+                )
+                % {
+                    "years": _year_ranges(years),
+                    "total": _number(total),
+                    "short": _number(sums["short"]),
+                    "medium": _number(sums["medium"]),
+                    "long": _number(sums["long"]),
+                },
+            )
+        )
+        if round(sums["none"]) > 0:
+            late = [y for y in years if full[y]["none"] > 0]
+            text = gettext(
+                "No lever closes %(none)s persons of it (%(percent)s per cent) in time: the "
+                "shortage of %(years)s opens before even recruitment from abroad can deliver."
+            ) % {
+                "none": _number(sums["none"]),
+                "percent": _percent(sums["none"], total),
+                "years": _year_ranges(late),
+            }
+        else:
+            text = gettext(
+                "Every shortage of these years can be met in time by at least one lever."
+            )
+        section.blocks.append(("p", text))
+        runs: list[tuple[str, list[int]]] = []
+        for y in years:
+            main = _main_horizon(full[y])
+            if main is None:
+                continue
+            if runs and runs[-1][0] == main:
+                runs[-1][1].append(y)
+            else:
+                runs.append((main, [y]))
+        if runs:
+            parts = "; ".join(
+                gettext("%(years)s: %(horizon)s")
+                % {"years": _year_ranges(ys), "horizon": labels[h]}
+                for h, ys in runs
+            )
+            section.blocks.append(
+                (
+                    "p",
+                    gettext("The horizon that must carry most of the shortage, year by year: ")
+                    + parts
+                    + ".",
+                )
+            )
+    rows: list[list[Cell]] = []
+    for year, cells in by_year.items():
+        values = [cells[h] for h in HORIZONS]
+        complete = all(v is not None for v in values)
+        total_cell: Cell = float(sum(v for v in values if v is not None)) if complete else None
+        main: Cell = None
+        if complete:
+            found = _main_horizon({h: float(cells[h] or 0.0) for h in HORIZONS})
+            main = labels[found] if found else "–"
+        rows.append([Year(year), *values, total_cell, main])
+    section.blocks.append(
+        b.table(
+            gettext(
+                "The time squeeze: the expected shortage each horizon must carry, per year (means)"
+            ),
+            [
+                gettext("Year"),
+                *[labels[h] for h in HORIZONS],
+                gettext("Total"),
+                gettext("Carries most"),
+            ],
+            rows,
+        )
+    )
+    published = table.filter(~pl.col("suppressed") & pl.col("shortage_mean").is_not_null())
+    if published.height:
+        chart = squeeze_chart(published.select("year", "horizon", "shortage_mean"))
+        section.blocks.append(
+            b.figure(
+                gettext(
+                    "The time squeeze: the expected shortage per year by the horizon that must "
+                    "carry it (means)"
+                ),
+                str(chart.svg),
+            )
+        )
+
+
+def _full_years(frame: pl.DataFrame, metric: str) -> pl.DataFrame:
+    """The rows of ``metric`` in the years where every row of that metric is published."""
+    rows = frame.filter(pl.col("metric") == metric)
+    hidden = rows.filter(pl.col("suppressed") | pl.col("mean").is_null())["year"].unique()
+    return rows.filter(~pl.col("year").is_in(hidden.to_list()))
+
+
+def _area_level_shares(inputs: Any) -> dict[str, dict[str, float]]:
+    """Per competence area, the share of each education level in it under the default role
+    profiles, each role weighted by its average share of the default role mix (an engine default
+    table, not survey data)."""
+    mix = inputs["role_mix"].group_by("role").agg(pl.col("share").mean())
+    weight = {str(r): float(s) for r, s in mix.iter_rows()}
+    cells: dict[str, dict[str, float]] = {}
+    for row in inputs["role_profile"].iter_rows(named=True):
+        w = weight.get(str(row["role"]), 0.0) * float(row["share"])
+        area = cells.setdefault(str(row["area"]), {})
+        area[str(row["level"])] = area.get(str(row["level"]), 0.0) + w
+    out: dict[str, dict[str, float]] = {}
+    for area, levels in cells.items():
+        total = sum(levels.values())
+        if total > 0:
+            out[area] = {lv: v / total for lv, v in levels.items()}
+    return out
+
+
 def _commandments(
-    b: _Builder, inputs: Any, lang: str, by_level: pl.DataFrame | None, year: int | None
+    b: _Builder,
+    inputs: Any,
+    lang: str,
+    by_level: pl.DataFrame | None,
+    by_area: pl.DataFrame | None,
+    squeeze: pl.DataFrame | None,
+    by_area_level: pl.DataFrame | None = None,
 ) -> Section:
     section = Section("commandments", gettext("The ten commandments"))
     section.blocks.append(
@@ -674,56 +870,253 @@ def _commandments(
             "p",
             gettext(
                 "The industry's ten commandments for competence (Norsk Industri, BattKOMP), with "
-                "the horizons they work on and the levers they pull. The last column is the "
-                "published shortage (mean) in the education levels those levers reach; the "
-                "snapshot does not split the shortage by horizon, so it shows what the "
-                "commandment addresses, not how much of it the commandment closes."
+                "the horizons they work on, the levers they pull and the education levels those "
+                "levers reach. For each, the published shortage that falls on its horizons (from "
+                "the time squeeze) and on its levels, summed over the years published in full, "
+                "and the largest published bottlenecks it speaks to: the competence areas with "
+                "the largest published shortage in its levels, each year weighted by the share "
+                "of that year's shortage that falls on its horizons (where the snapshot has no "
+                "table by area and level, the area's shortage is split over the levels by the "
+                "default role profiles). The numbers show what a "
+                "commandment addresses, not how much of it the commandment closes; horizons and "
+                "levels overlap between commandments, so the numbers do not add up."
             ),
         )
     )
     suffix = "nb" if lang == "nb" else "en"
     levers = {r["code"]: r for r in inputs["levers"].iter_rows(named=True)}
     labels = horizon_labels()
-    rows: list[list[Cell]] = []
+    level_order = _all_codes("level")
+
+    horizon_sums: dict[str, float] | None = None
+    squeeze_years: list[int] = []
+    if squeeze is not None:
+        full = _complete(squeeze_by_year(squeeze))
+        if full:
+            squeeze_years = sorted(full)
+            horizon_sums = {h: sum(c[h] for c in full.values()) for h in HORIZONS}
+    level_sums: dict[str, float] | None = None
+    level_years: list[int] = []
+    if by_level is not None:
+        rows_lv = _full_years(by_level, "shortage")
+        if rows_lv.height:
+            level_years = sorted({int(y) for y in rows_lv["year"].to_list()})
+            level_sums = {
+                str(lv): float(v)
+                for lv, v in rows_lv.group_by("level").agg(pl.col("mean").sum()).iter_rows()
+            }
+    #: (year, area) → the published shortage, in the years with every area published
+    area_cells: dict[tuple[int, str], float] = {}
+    #: (year, area, level) → the published shortage of the cell (published cells only)
+    cells_al: dict[tuple[int, str, str], float] = {}
+    if by_area_level is not None:
+        rows_al = by_area_level.filter(
+            (pl.col("metric") == "shortage") & ~pl.col("suppressed") & pl.col("mean").is_not_null()
+        )
+        cells_al = {
+            (int(y), str(a), str(lv)): float(v)
+            for y, a, lv, v in rows_al.select("year", "area", "level", "mean").rows()
+        }
+    elif by_area is not None:
+        rows_ar = _full_years(by_area, "shortage")
+        area_cells = {
+            (int(y), str(a)): float(v) for y, a, v in rows_ar.select("year", "area", "mean").rows()
+        }
+    squeeze_full = _complete(squeeze_by_year(squeeze)) if squeeze is not None else {}
+    shares = _area_level_shares(inputs)
+
+    overview: list[list[Cell]] = []
+    gaps: list[list[Cell]] = []
+    accounts: list[tuple[str, str]] = []
     for c in inputs["commandments"].sort("number").iter_rows(named=True):
+        number = int(c["number"])
+        name = str(c[f"name_{suffix}"])
         horizons = _codes(c["horizons"])
-        codes_ = _codes(c["levers"])
+        own = _codes(c["levers"])
+        codes_ = own or [code for code, lv in levers.items() if lv["horizon"] in horizons]
         levels: list[str] = []
         for code in codes_:
             for lv in _codes(levers.get(code, {}).get("levels")):
-                if lv and lv not in levels:
+                if lv not in levels:
                     levels.append(lv)
-        shortage: Cell = ""
-        if by_level is not None and year is not None and levels:
-            values = [_stat(by_level, year, "shortage", level=lv) for lv in levels]
-            shortage = None if any(v is None for v in values) else float(sum(values))  # type: ignore[arg-type]
-        rows.append(
+        levels.sort(key=lambda lv: level_order.index(lv) if lv in level_order else len(level_order))
+        horizon_text = "; ".join(labels.get(h, h) for h in horizons)
+        lever_names = [str(levers[x][f"name_{suffix}"]) if x in levers else x for x in codes_]
+        lever_text = "; ".join(_lower_first(n) for n in lever_names)
+        level_text = ", ".join(_label("level", lv) for lv in levels)
+        overview.append([number, name, horizon_text, "; ".join(lever_names), level_text])
+
+        on_horizons: Cell = ""  # no time squeeze in the snapshot: not applicable
+        horizon_share: Cell = ""
+        if horizon_sums is not None:
+            on_horizons = float(sum(horizon_sums.get(h, 0.0) for h in horizons))
+            whole = sum(horizon_sums.values())
+            horizon_share = round(100 * on_horizons / whole) if whole > 0 else 0
+        in_levels: Cell = ""
+        level_share: Cell = ""
+        if level_sums is not None:
+            in_levels = float(sum(level_sums.get(lv, 0.0) for lv in levels))
+            whole = sum(level_sums.values())
+            level_share = round(100 * in_levels / whole) if whole > 0 else 0
+        # each year's area shortage, times the share of that year's shortage that falls on the
+        # commandment's horizons (all of it without a time squeeze), times the share of the area
+        # that lies in its levels
+        weights: dict[int, float] = {}
+        for y in {k[0] for k in cells_al} | {k[0] for k in area_cells}:
+            if squeeze is None:
+                weights[y] = 1.0
+            elif y in squeeze_full and sum(squeeze_full[y].values()) > 0:
+                cells = squeeze_full[y]
+                weights[y] = sum(cells[h] for h in horizons if h in cells) / sum(cells.values())
+        addressed: dict[str, float] = {}
+        for (y, a, lv), v in cells_al.items():
+            if lv in levels:
+                addressed[a] = addressed.get(a, 0.0) + v * weights.get(y, 0.0)
+        for (y, a), v in area_cells.items():
+            part = v * weights.get(y, 0.0) * sum(shares.get(a, {}).get(lv, 0.0) for lv in levels)
+            addressed[a] = addressed.get(a, 0.0) + part
+        top = [
+            a
+            for a in sorted(addressed, key=lambda a: (-addressed[a], a))
+            if round(addressed[a]) > 0
+        ][:3]
+        area_years = sorted({y for y, w in weights.items() if w > 0})
+        gaps.append(
             [
-                int(c["number"]),
-                str(c[f"name_{suffix}"]),
-                "; ".join(labels.get(h, h) for h in horizons),
-                "; ".join(str(levers[x][f"name_{suffix}"]) if x in levers else x for x in codes_),
-                ", ".join(_label("level", lv) for lv in levels),
-                shortage,
+                number,
+                on_horizons,
+                horizon_share,
+                in_levels,
+                level_share,
+                ", ".join(_label("area", a) for a in top),
             ]
         )
-    column = gettext("Shortage in these levels, %(year)s") % {"year": year or ""}
+
+        text = [
+            gettext(
+                "It reaches the education levels %(levels)s through the levers %(levers)s, on "
+                "the horizons %(horizons)s."
+            )
+            % {"horizons": horizon_text.lower(), "levers": lever_text, "levels": level_text}
+        ]
+        if not own:
+            text.append(
+                gettext(
+                    "It names no lever of its own, so it is read through the levers of its "
+                    "horizons."
+                )
+            )
+        if horizon_sums is not None and isinstance(on_horizons, float):
+            text.append(
+                gettext(
+                    "Of the expected shortage in %(years)s, %(value)s persons (%(percent)s per "
+                    "cent) fall to the horizons it serves."
+                )
+                % {
+                    "years": _year_ranges(squeeze_years),
+                    "value": _number(on_horizons),
+                    "percent": _percent(on_horizons, sum(horizon_sums.values())),
+                }
+            )
+        if level_sums is not None and isinstance(in_levels, float):
+            text.append(
+                gettext(
+                    "In the education levels it reaches, the published shortage adds up to "
+                    "%(value)s persons in %(years)s (%(percent)s per cent of the shortage in all "
+                    "levels)."
+                )
+                % {
+                    "years": _year_ranges(level_years),
+                    "value": _number(in_levels),
+                    "percent": _percent(in_levels, sum(level_sums.values())),
+                }
+            )
+        if top:
+            text.append(
+                gettext(
+                    "The largest bottlenecks it speaks to, with the part of their published "
+                    "shortage in %(years)s that falls on its horizons and levels (estimated): "
+                    "%(areas)s."
+                )
+                % {
+                    "years": _year_ranges(area_years),
+                    "areas": ", ".join(
+                        f"{_label('area', a)} ({_number(addressed[a])})" for a in top
+                    ),
+                }
+            )
+        elif area_cells or cells_al:
+            text.append(
+                gettext(
+                    "No published bottleneck falls on its horizons and levels in the years "
+                    "published in full."
+                )
+            )
+        heading = gettext("Commandment %(number)s: %(name)s") % {"number": number, "name": name}
+        accounts.append((heading, " ".join(text)))
+
     section.blocks.append(
         b.table(
-            gettext("The ten commandments, their horizons and levers, and the gaps they address"),
+            gettext("The ten commandments: their horizons, levers and education levels"),
             [
                 gettext("No."),
                 gettext("Commandment"),
                 gettext("Horizons"),
                 gettext("Levers"),
                 gettext("Education levels"),
-                column,
             ],
-            rows,
+            overview,
             small=True,
         )
     )
+    if horizon_sums is None and level_sums is None:
+        section.blocks.append(
+            (
+                "p",
+                gettext(
+                    "No shortage of this snapshot could be published in full, so the gaps the "
+                    "commandments address are not quantified here."
+                ),
+            )
+        )
+    else:
+        section.blocks.append(
+            b.table(
+                gettext(
+                    "The gaps each commandment addresses: published shortage on its horizons and "
+                    "in its education levels (means summed over the years published in full), "
+                    "and its largest bottlenecks"
+                ),
+                [
+                    gettext("No."),
+                    gettext("Shortage on its horizons"),
+                    gettext("Per cent of all"),
+                    gettext("Shortage in its levels"),
+                    gettext("Per cent of all"),
+                    gettext("Largest bottlenecks"),
+                ],
+                gaps,
+                small=True,
+            )
+        )
+    for heading, text in accounts:
+        section.blocks.append(("h", heading))
+        section.blocks.append(("p", text))
     return section
+
+
+def _lower_first(text: str) -> str:
+    """ "Recruit specialists" → "recruit specialists" (a name inside a sentence)."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _all_codes(kind: str) -> list[str]:
+    try:
+        from battkomp.core.codes import codes
+
+        return list(codes(kind))
+    except KeyError:
+        return []
 
 
 # ------------------------------------------------------------------------------------- writers

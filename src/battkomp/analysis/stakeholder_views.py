@@ -29,6 +29,7 @@ from battkomp.analysis.access import publications_for_anyone
 from battkomp.analysis.models import Publication
 from battkomp.analysis.public_views import national_rows
 from battkomp.core.codes import codes, label
+from battkomp.measures.views import commit_url, institution_measures, measure_row
 from battkomp.offers.access import access_institution_for_user, own_institution
 from battkomp.offers.grid import offer_quantity
 from battkomp.offers.models import Offer
@@ -153,6 +154,9 @@ def institution_view(request: HttpRequest) -> HttpResponse:
         "coverage": coverage,
         "publication": publication,
     }
+    # Committing new capacity (battkomp.measures): the form's address, and the measures.
+    context["commit_url"] = commit_url(request.user, institution)
+    context["commit_rows"] = [measure_row(m) for m in institution_measures(institution)]
     if publication is not None:
         years, rows, suppressed = shortage_pivot(
             _table(publication, "by_area"), "area", coverage["areas"]

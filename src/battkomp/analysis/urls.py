@@ -1,6 +1,6 @@
 from django.urls import path
 
-from battkomp.analysis import public_views, stakeholder_views, views
+from battkomp.analysis import analyst_dashboard, public_views, stakeholder_views, views
 
 app_name = "analysis"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("runs/compare/", views.run_compare, name="run_compare"),
     path("runs/<int:run_id>/", views.run_detail, name="run_detail"),
     path("runs/<int:run_id>/publish/", views.run_publish, name="run_publish"),
+    path("runs/<int:run_id>/dashboard/", analyst_dashboard.run_dashboard, name="run_dashboard"),
     path("institution/", stakeholder_views.institution_view, name="institution_view"),
     path("company/", stakeholder_views.company_view, name="company_view"),
     path("published/", public_views.publications, name="publications"),

@@ -2,8 +2,9 @@
 
 Every operation reads through the apps' ``access_*`` functions and writes through their ``do_*``
 actions, exactly as the web pages do, so the API can never show or change more than the pages.
-Anonymous callers may only read education offers and published snapshots (401 elsewhere); an
-object outside the caller's access is 404, never 403, so a request cannot learn that it exists.
+Anonymous callers may only read education offers, published snapshots, retraining pathways, public
+measures and the research-infrastructure register (401 elsewhere); an object outside the caller's
+access is 404, never 403, so a request cannot learn that it exists.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from battkomp.api import schemas as s
 from battkomp.api.auth import AUTH, caller
 from battkomp.api.docs import ServerRenderedDocs
 from battkomp.engine.disclosure import public_view
+from battkomp.measures.api import infrastructure_router, measures_router
 from battkomp.offers.access import (
     access_institution_for_user,
     access_offer_for_user,
@@ -42,6 +44,7 @@ from battkomp.offers.access import (
 )
 from battkomp.offers.actions import OFFER_FIELDS, do_delete_offer, do_save_offer
 from battkomp.offers.models import Offer
+from battkomp.pathways.api import router as pathways_router
 from battkomp.survey.access import (
     access_participant_for_user,
     access_round_for_user,
@@ -63,12 +66,13 @@ api = BattkompAPI(
     version="1",
     description=(
         gettext_noop(
-            "Organisations, facilities, survey rounds, needs, education offers and published "
-            "snapshots of the battkomp platform. Machine clients authenticate with "
-            "`Authorization: Bearer <key>` (keys are made on /api/tokens/); browsers use their "
-            "session and send the CSRF token on unsafe methods. Anonymous callers may only read "
-            "education offers and published snapshots. An object outside the caller's access is "
-            "404."
+            "Organisations, facilities, survey rounds, needs, education offers, published "
+            "snapshots, retraining pathways, measures and research infrastructure of the "
+            "battkomp platform. Machine clients authenticate with `Authorization: Bearer <key>` "
+            "(keys are made on /api/tokens/); browsers use their session and send the CSRF "
+            "token on unsafe methods. Anonymous callers may only read education offers, "
+            "published snapshots, retraining pathways, public measures and the "
+            "research-infrastructure register. An object outside the caller's access is 404."
         )
     ),
     urls_namespace="api",
@@ -743,3 +747,6 @@ api.add_router("/rounds", rounds)
 api.add_router("/responses", responses)
 api.add_router("/offers", offers)
 api.add_router("/publications", publications)
+api.add_router("/measures", measures_router)
+api.add_router("/infrastructure", infrastructure_router)
+api.add_router("/pathways", pathways_router)

@@ -46,6 +46,7 @@ __all__ = [
 ]
 from battkomp.engine.schema import (
     BUNDLE_TABLES,
+    COUNTED_MEASURE_STATUSES,
     DEFAULT_TABLES,
     KNOWN_PARAMETERS,
     MAX_YEAR,
@@ -838,6 +839,85 @@ def _table_checks(check: str, t: _Typed, typed: dict[str, _Typed], problems: lis
                 problems.append(Problem("offer_without_areas", raw.where("id"), {"value": o["id"]}))
 
 
+#: Placeholders a recommendation reason may use; ``lead_<lever>`` exists for every lever code.
+REASON_PLACEHOLDERS = (
+    "shortage",
+    "share",
+    "level",
+    "area",
+    "year",
+    "horizon",
+    "available_years",
+    "lead_years",
+)
+_PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+_HORIZON_CODES = ("none", "short", "medium", "long")
+
+
+def _measure_and_rule_checks(typed: dict[str, _Typed], problems: list[Problem]) -> None:
+    """Checks of measures and recommendation rules that look at other tables."""
+    commandments = typed.get("commandments")
+    numbers = {int(r["number"]) for r in commandments.rows} if commandments else set()  # type: ignore[call-overload]
+    known_numbers = ", ".join(str(n) for n in sorted(numbers)) or "-"
+    levers = typed.get("levers")
+    lever_codes = [str(r["code"]) for r in levers.rows] if levers else []
+    placeholders = (*REASON_PLACEHOLDERS, *(f"lead_{c}" for c in lever_codes))
+    targets = typed.get("measure_targets")
+    targeted = {str(r["measure"]) for r in targets.rows} if targets else set()
+    for t in typed.values():
+        checks = t.spec.extra_checks
+        for row, raw in zip(t.rows, t.raw, strict=True):
+            if "known_commandment" in checks and numbers:
+                n = row.get("commandment")
+                if n is not None and int(n) not in numbers:  # type: ignore[call-overload]
+                    problems.append(
+                        Problem(
+                            "unknown_commandment",
+                            raw.where("commandment"),
+                            {"value": n, "known": known_numbers},
+                        )
+                    )
+            if "measure_years" in checks:
+                start, end = row.get("start_year"), row.get("end_year")
+                if start is not None and end is not None and int(end) < int(start):  # type: ignore[call-overload]
+                    problems.append(
+                        Problem(
+                            "measure_years", raw.where("end_year"), {"start": start, "end": end}
+                        )
+                    )
+            if "counted_measure_has_targets" in checks:
+                status = row.get("status")
+                if status in COUNTED_MEASURE_STATUSES and str(row.get("id")) not in targeted:
+                    problems.append(
+                        Problem(
+                            "measure_without_targets",
+                            raw.where("id"),
+                            {"value": row.get("id"), "status": status},
+                        )
+                    )
+            if "rule_horizons" in checks:
+                for h in str(row.get("horizons") or "").split(";"):
+                    if h.strip() and h.strip() not in _HORIZON_CODES:
+                        problems.append(
+                            Problem(
+                                "unknown_horizon",
+                                raw.where("horizons"),
+                                {"value": h.strip(), "known": ", ".join(_HORIZON_CODES)},
+                            )
+                        )
+            if "reason_placeholders" in checks:
+                for column in ("reason_nb", "reason_en"):
+                    for name in _PLACEHOLDER_RE.findall(str(row.get(column) or "")):
+                        if name not in placeholders:
+                            problems.append(
+                                Problem(
+                                    "unknown_placeholder",
+                                    raw.where(column),
+                                    {"value": name, "known": ", ".join(placeholders)},
+                                )
+                            )
+
+
 _POLARS: dict[str, pl.DataType] = {
     "str": pl.Utf8(),
     "code": pl.Utf8(),
@@ -960,6 +1040,7 @@ def build_inputs(
     for typed_table in typed.values():
         _check_sums(typed_table, problems)
     _extra_checks(typed, problems)
+    _measure_and_rule_checks(typed, problems)
     if problems:
         raise BundleError(_dedupe(problems))
     frames = {name: _frame(t) for name, t in typed.items()}

@@ -71,6 +71,8 @@ def central_detail(cm: Compiled, survey: pl.DataFrame) -> pl.DataFrame:
     openings = expansion + repl
 
     supply_total = (fl.supply_education + fl.supply_retraining + fl.supply_recruitment)[0]
+    if fl.measure_supply is not None:  # agreed and running measures (measures.py)
+        supply_total = supply_total + fl.measure_supply[0]
     open_total = fl.openings[0]
     # cells with vanishing openings (e.g. a facility of probability 1e-300) keep their supply
     # unallocated: dividing by them would overflow

@@ -29,6 +29,14 @@ import polars as pl
 from numpy.typing import NDArray
 
 from battkomp.engine.bundle import Inputs
+from battkomp.engine.measures import (
+    MeasureArrays,
+    compile_measures,
+    fixed_supply,
+    recruit_supply,
+    to_cells,
+)
+from battkomp.engine.pathways import effective_retraining_paths
 from battkomp.engine.taxonomy import Taxonomy
 
 F64 = NDArray[np.float64]
@@ -158,6 +166,8 @@ class Compiled:
     lever_codes: tuple[str, ...]
     lever_horizon: tuple[str, ...]
     lever_lead: F64  # (V, L) years from base year until the lever delivers at the level; inf = n/a
+    # agreed and running measures (measures.py)
+    measures: MeasureArrays
 
     @property
     def n_cells(self) -> int:
@@ -338,7 +348,8 @@ def compile_inputs(inputs: Inputs) -> Compiled:
     # ---- retraining capacity: each pool's available people per year deplete the pool geometrically
     retraining = np.zeros((T, C))
     pools = {str(r["id"]): r for r in inputs["retraining_pools"].iter_rows(named=True)}
-    for r in inputs["retraining_paths"].iter_rows(named=True):
+    # explicit paths, plus paths derived from retraining pathways for pools without any
+    for r in effective_retraining_paths(inputs):
         pool = pools[str(r["pool"])]
         dist = _role_areas(profile_rc[role_ix[r["target_role"]]], lvl_ix[r["level"]], L, A)
         s = float(pool["share_available"])
@@ -418,6 +429,16 @@ def compile_inputs(inputs: Inputs) -> Compiled:
         lever_codes=tuple(str(r["code"]) for r in lever_rows),
         lever_horizon=tuple(str(r["horizon"]) for r in lever_rows),
         lever_lead=lever_lead,
+        measures=compile_measures(
+            inputs["measures"],
+            inputs["measure_targets"],
+            levels_df,
+            inputs["capture_share"],
+            capture_levels,
+            tax.levels,
+            tax.areas,
+            years,
+        ),
     )
 
 
@@ -477,6 +498,12 @@ class Flows:
     direct_jobs: F64  # (D, T)
     indirect_jobs: F64  # (D, T)
     induced_jobs: F64  # (D, T)
+    # with counted measures only (else None): the supply they add per cell and per pair, and the
+    # gap the same draw would have without them
+    measure_supply: F64 | None = None  # (D, T, C)
+    measure_pairs: F64 | None = None  # (D, P, T)
+    gap_without_measures: F64 | None = None  # (D, T, C)
+    recruitment_measures: F64 | None = None  # (D, T, C) the recruit_abroad part of measure_supply
 
 
 def segment_phase_jobs(cm: Compiled, dr: Draws) -> tuple[F64, F64]:
@@ -537,6 +564,31 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
     retraining = np.minimum(need, cm.retraining_capacity[None])
     recruitment = recruit(cm, openings - education - retraining, dr.recruit_factor)
     gap = openings - education - retraining - recruitment
+    extra: dict[str, F64] = {}
+    if cm.measures.count:
+        # The same draw with the counted measures: their places arrive like education, then
+        # retraining and the channels answer what is left, then the measures' extra
+        # recruitment capacity. The gap above is the gap without measures.
+        ma = cm.measures
+        fixed_pairs = fixed_supply(ma, dr.capture_factor)
+        fixed = to_cells(fixed_pairs, ma.cell, C)
+        without = gap
+        retraining = np.minimum(
+            np.maximum(openings - education - fixed, 0.0), cm.retraining_capacity[None]
+        )
+        recruitment = recruit(cm, openings - education - fixed - retraining, dr.recruit_factor)
+        shortfall = openings - education - fixed - retraining - recruitment
+        if ma.has_recruit:
+            extra_recruits, recruit_pairs = recruit_supply(ma, shortfall, dr.recruit_factor, C)
+        else:
+            extra_recruits, recruit_pairs = np.zeros_like(shortfall), np.zeros_like(fixed_pairs)
+        gap = shortfall - extra_recruits
+        extra = {
+            "measure_supply": fixed + extra_recruits,
+            "measure_pairs": fixed_pairs + recruit_pairs,
+            "gap_without_measures": without,
+            "recruitment_measures": extra_recruits,
+        }
     cumulative = cumulative_gap(gap)
     direct = headcount.sum(axis=2)
     return Flows(
@@ -552,6 +604,7 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
         direct_jobs=direct,
         indirect_jobs=direct * dr.multipliers[:, 0:1],
         induced_jobs=direct * dr.multipliers[:, 1:2],
+        **extra,
     )
 
 

@@ -39,6 +39,10 @@ METRICS: tuple[str, ...] = (
     "gap",
     "cumulative_gap",
 )
+#: Metrics added when a run has counted measures (``measures.py``).
+MEASURE_METRICS: tuple[str, ...] = ("measure_supply", "gap_without_measures")
+#: Sums over draws kept per block, per year × cell (float64): the abroad frame's inputs.
+ABROAD_SUMS: tuple[str, ...] = ("abroad_need", "abroad_recruited", "abroad_unmet")
 SCALAR_DRIVERS: tuple[str, ...] = (
     "exit_rates",
     "expat_stay_years",
@@ -141,7 +145,9 @@ def driver_names(cm: Compiled) -> list[str]:
 
 @dataclass(frozen=True)
 class BlockOut:
-    """One block's flows (float32 to halve memory) and its driver values and target."""
+    """One block's flows (float32 to halve memory) and its driver values and target; the sums
+    over its draws of the abroad quantities (year × cell) and of each measure pair's supply
+    (per year, keyed by measure, level and area)."""
 
     scenario_index: int
     block_index: int
@@ -149,6 +155,8 @@ class BlockOut:
     jobs: dict[str, np.ndarray]
     drivers: F64
     target: F64
+    sums: dict[str, F64]
+    measure_sums: dict[tuple[str, str, str], F64]
 
 
 def run_block(cm: Compiled, scenario_index: int, block_index: int, n: int, seed: int) -> BlockOut:
@@ -159,13 +167,33 @@ def run_block(cm: Compiled, scenario_index: int, block_index: int, n: int, seed:
     draws, drivers = sample_draws(cm, n, rng)
     fl: Flows = national_flows(cm, draws)
     flows = {m: getattr(fl, m).astype(np.float32) for m in METRICS}
+    measure_sums: dict[tuple[str, str, str], F64] = {}
+    recruited = fl.supply_recruitment
+    if fl.measure_supply is not None:
+        flows["measure_supply"] = fl.measure_supply.astype(np.float32)
+        assert fl.gap_without_measures is not None
+        assert fl.measure_pairs is not None
+        flows["gap_without_measures"] = fl.gap_without_measures.astype(np.float32)
+        if fl.recruitment_measures is not None:
+            recruited = recruited + fl.recruitment_measures
+        ma = cm.measures
+        pair_sums = fl.measure_pairs.sum(axis=0)  # (P, T)
+        for p, key in enumerate(zip(ma.ids, ma.levels, ma.areas, strict=True)):
+            measure_sums[key] = pair_sums[p]
+    # the abroad frame: what domestic supply leaves open (before recruitment), what recruitment
+    # fills, and what stays open
+    sums = {
+        "abroad_need": np.maximum(fl.gap + recruited, 0.0).sum(axis=0),
+        "abroad_recruited": recruited.sum(axis=0),
+        "abroad_unmet": np.maximum(fl.gap, 0.0).sum(axis=0),
+    }
     jobs = {
         "direct": fl.direct_jobs.astype(np.float32),
         "indirect": fl.indirect_jobs.astype(np.float32),
         "induced": fl.induced_jobs.astype(np.float32),
     }
     target = np.maximum(fl.gap, 0.0).sum(axis=(1, 2))
-    return BlockOut(scenario_index, block_index, flows, jobs, drivers, target)
+    return BlockOut(scenario_index, block_index, flows, jobs, drivers, target, sums, measure_sums)
 
 
 def _run_task(args: tuple[Compiled, int, int, list[tuple[int, int]], int]) -> list[BlockOut]:
@@ -190,7 +218,9 @@ def allocate_draws(weights: Sequence[float], draws: int) -> list[int]:
 
 @dataclass(frozen=True)
 class Ensemble:
-    """All draws of a run, in draw order: flows (D, T, C), jobs (D, T), drivers (D, K)."""
+    """All draws of a run, in draw order: flows (D, T, C), jobs (D, T), drivers (D, K); and the
+    sums over all draws of the abroad quantities (T, C) and of each measure pair's supply (T,),
+    added block by block in block order."""
 
     flows: dict[str, np.ndarray]
     jobs: dict[str, np.ndarray]
@@ -198,6 +228,8 @@ class Ensemble:
     driver_names: list[str]
     target: F64
     scenario_of_draw: np.ndarray
+    sums: dict[str, F64]
+    measure_sums: dict[tuple[str, str, str], F64]
 
 
 def run_ensemble(
@@ -240,7 +272,11 @@ def run_ensemble(
     first_row = [sum(counts[:i]) for i in range(len(counts))]
     T = len(compiled[0].years) if compiled else 0
     C = compiled[0].n_cells if compiled else 0
-    flows = {m: np.empty((total, T, C), dtype=np.float32) for m in METRICS}
+    with_measures = any(cm.measures.count for cm in compiled)
+    metrics = (*METRICS, *MEASURE_METRICS) if with_measures else METRICS
+    flows = {m: np.empty((total, T, C), dtype=np.float32) for m in metrics}
+    sums = {k: np.zeros((T, C)) for k in ABROAD_SUMS}
+    measure_sums: dict[tuple[str, str, str], F64] = {}
     jobs = {k: np.empty((total, T), dtype=np.float32) for k in ("direct", "indirect", "induced")}
     drivers = np.full((total, len(names)), np.nan)
     target = np.empty(total)
@@ -254,6 +290,19 @@ def run_ensemble(
             rows = slice(start, start + n)
             for m in METRICS:
                 flows[m][rows] = b.flows[m]
+            if with_measures:
+                # a scenario without counted measures: they add nothing, the gap is the same
+                flows["measure_supply"][rows] = b.flows.get("measure_supply", 0.0)
+                flows["gap_without_measures"][rows] = b.flows.get(
+                    "gap_without_measures", b.flows["gap"]
+                )
+            for k in ABROAD_SUMS:
+                sums[k] += b.sums[k]
+            for key, value in b.measure_sums.items():
+                if key in measure_sums:
+                    measure_sums[key] = measure_sums[key] + value
+                else:
+                    measure_sums[key] = value.copy()
             for k in jobs:
                 jobs[k][rows] = b.jobs[k]
             drivers[rows, own_cols[b.scenario_index]] = b.drivers
@@ -270,6 +319,8 @@ def run_ensemble(
         driver_names=names,
         target=target,
         scenario_of_draw=scenario_of_draw,
+        sums=sums,
+        measure_sums=measure_sums,
     )
 
 

@@ -218,6 +218,26 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "the file is larger than {limit} bytes",
         "filen er større enn {limit} byte",
     ),
+    "unknown_commandment": (
+        "there is no commandment number {value} in commandments (known: {known})",
+        "det finnes ikke noe kompetansebud nummer {value} i commandments (kjente: {known})",
+    ),
+    "measure_years": (
+        "end_year {end} is before start_year {start}",
+        "end_year {end} er før start_year {start}",
+    ),
+    "measure_without_targets": (
+        "the measure '{value}' is {status} but has no rows in measure_targets",
+        "tiltaket «{value}» har status {status}, men har ingen rader i measure_targets",
+    ),
+    "unknown_horizon": (
+        "'{value}' is not a horizon (known: {known})",
+        "«{value}» er ikke en horisont (kjente: {known})",
+    ),
+    "unknown_placeholder": (
+        "unknown placeholder '{{{value}}}' in the text (known: {known})",
+        "ukjent plassholder «{{{value}}}» i teksten (kjente: {known})",
+    ),
 }
 
 #: Fixed phrases inside messages (reasons a file cannot be read, the "did you mean" hint), so a

@@ -2,7 +2,7 @@
 
 >>> result = run_model(demo_bundle_path(), scenario="mid", draws=50, seed=1)
 >>> sorted(result.frames)[:3]
-['by_area', 'by_level', 'by_region']
+['abroad', 'by_area', 'by_level']
 >>> result.meta["seed"], result.meta["draws"]
 (1, 50)
 """
@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from battkomp import __version__
+from battkomp.engine.advice import abroad, measure_effects, recommendations
 from battkomp.engine.bundle import (
     BundleError,
     Inputs,
@@ -36,7 +37,6 @@ from battkomp.engine.horizons import time_squeeze
 from battkomp.engine.model import Compiled, compile_inputs
 from battkomp.engine.montecarlo import (
     BLOCK_SIZE,
-    METRICS,
     Ensemble,
     allocate_draws,
     lane_stats,
@@ -83,7 +83,7 @@ def _cells(cm: Compiled, ens: Ensemble) -> pl.DataFrame:
     area = [tax.areas[c % A] for c in c_idx]
     group = [tax.area_parent[a] for a in area]
     frames = []
-    for metric in METRICS:
+    for metric in ens.flows:  # METRICS, then the measure metrics when there are measures
         st = _stats(ens.flows[metric])
         frames.append(
             pl.DataFrame(
@@ -133,15 +133,20 @@ def _totals(cm: Compiled, ens: Ensemble, axis_name: str | None) -> pl.DataFrame:
         [None] if axis_name is None else [*tax.levels] if axis_name == "level" else [*tax.areas]
     )
     sums: dict[str, np.ndarray] = {}
-    for metric in (*METRICS, "shortage", "supply"):
+    with_measures = "measure_supply" in ens.flows
+    extra = ("shortage_without_measures",) if with_measures else ()
+    for metric in (*ens.flows, "shortage", "supply", *extra):
         if metric == "supply":
-            # total supply per draw: the three sources added draw by draw, so its band is real
+            # total supply per draw: the sources added draw by draw, so its band is real
             summed = (
                 sums["supply_education"] + sums["supply_retraining"] + sums["supply_recruitment"]
             )
+            if with_measures:
+                summed = summed + sums["measure_supply"]
         else:
-            arr = ens.flows["gap" if metric == "shortage" else metric]
-            summed = _sum_cells(arr, L, A, axis, metric == "shortage")
+            source = {"shortage": "gap", "shortage_without_measures": "gap_without_measures"}
+            arr = ens.flows[source.get(metric, metric)]
+            summed = _sum_cells(arr, L, A, axis, metric in source)
             if axis_name is None:
                 summed = summed[:, :, None]
             sums[metric] = summed
@@ -279,6 +284,9 @@ def run_model(
         "scenarios": _scenario_frame(
             compiled_run, [counts[i] for i in keep], [weights[i] for i in keep], ens
         ),
+        "measure_effects": measure_effects(lead, ens),
+        "abroad": abroad(lead, ens, inputs_list[keep[0]]),
+        "recommendations": recommendations(lead, ens, inputs_list[keep[0]], squeeze_cells),
     }
     combined = hashlib.sha256("".join(c.input_hash for c in compiled).encode()).hexdigest()
     organisations = inputs_list[0]["organisations"]

@@ -90,6 +90,11 @@ NONNEG = {"minimum": 0.0}
 STATUSES = ("announced", "fid", "construction", "operating", "paused", "cancelled")
 OFFER_STATUSES = ("exists", "under_development", "planned")
 HORIZONS = ("short", "medium", "long")
+#: Statuses of a measure; the model counts only agreed and running measures.
+MEASURE_STATUSES = ("proposed", "agreed", "running", "done", "dropped")
+COUNTED_MEASURE_STATUSES = ("agreed", "running")
+#: The levers through which a measure adds supply.
+MEASURE_LEVERS = ("recruit_abroad", "retrain", "evu_module", "educate")
 PHASES = ("startup", "mature")
 
 _TABLE_LIST: tuple[Table, ...] = (
@@ -397,6 +402,102 @@ _TABLE_LIST: tuple[Table, ...] = (
         "default",
         required=True,
     ),
+    Table(
+        "source_occupations",
+        "Occupations outside the battery industry with transferable competence (retraining "
+        "pathways): STYRK-08 code, names and usual education level.",
+        (
+            _c("code", "code", "STYRK-08 occupation code (4 digits)."),
+            _c("name_nb", "str", "Name in Norwegian bokmål."),
+            _c("name_en", "str", "Name in English."),
+            _c(
+                "usual_level",
+                "ref",
+                "Usual education level of people in the occupation.",
+                ref_table="education_levels",
+            ),
+        ),
+        ("code",),
+        "default",
+        required=True,
+    ),
+    Table(
+        "occupation_profile",
+        "Competence profile of a source occupation: the share of its competence in each area "
+        "(weights sum to 1 per occupation, like a role's shares in role_profile).",
+        (
+            _c("occupation", "ref", "Source occupation.", ref_table="source_occupations"),
+            _c(
+                "area",
+                "ref",
+                "Competence area (an area, not a group).",
+                ref_table="competence_areas",
+            ),
+            _c("weight", "float", "Share of the occupation's competence in the area.", **PROB),
+        ),
+        ("occupation", "area"),
+        "default",
+        required=True,
+        sums=(SumRule(("occupation",), "weight"),),
+        extra_checks=("leaf_area",),
+    ),
+    Table(
+        "recommendation_rules",
+        "Rules that turn a significant gap into a recommended lever and commandment, tried in "
+        "order of priority; the first rule whose conditions all hold applies.",
+        (
+            _c("id", "code", "Rule id."),
+            _c(
+                "priority",
+                "int",
+                "Order in which rules are tried (lowest first).",
+                minimum=0,
+                maximum=10000,
+            ),
+            _c(
+                "horizons",
+                "str",
+                "Horizons of the gap the rule applies to, ';'-separated (none, short, medium, "
+                "long); blank: any.",
+                required=False,
+            ),
+            _c(
+                "levels",
+                "refs",
+                "Education levels it applies to, ';'-separated; blank: any.",
+                required=False,
+                ref_table="education_levels",
+            ),
+            _c(
+                "min_shortage",
+                "float",
+                "Least mean shortage (people a year) in the year the gap opens.",
+                default="0",
+                **NONNEG,
+            ),
+            _c(
+                "min_share",
+                "float",
+                "Least share of that year's openings the shortage must be.",
+                default="0",
+                **PROB,
+            ),
+            _c("lever", "ref", "Lever recommended.", ref_table="levers"),
+            _c(
+                "commandment",
+                "int",
+                "Number of the commandment recommended (in commandments).",
+                minimum=1,
+                maximum=10,
+            ),
+            _c("reason_nb", "str", "Reason in bokmål, with {placeholders} filled from the gap."),
+            _c("reason_en", "str", "Reason in English, with {placeholders} filled from the gap."),
+        ),
+        ("id",),
+        "default",
+        required=True,
+        extra_checks=("known_commandment", "rule_horizons", "reason_placeholders"),
+    ),
     # ---------------------------------------------------------------- the input bundle
     Table(
         "organisations",
@@ -679,6 +780,98 @@ _TABLE_LIST: tuple[Table, ...] = (
         extra_checks=("leaf_area", "true_level"),
     ),
     Table(
+        "measures",
+        "Agreed, running and proposed measures (tiltak): extra study places, course places or "
+        "recruitment capacity; the model counts only agreed and running ones.",
+        (
+            _c("id", "code", "Measure id."),
+            _c("name", "str", "Name of the measure."),
+            _c("owner", "str", "Owner organisation name.", required=False),
+            _c(
+                "commandment",
+                "int",
+                "Number of the competence commandment it serves (in commandments).",
+                minimum=1,
+                maximum=10,
+            ),
+            _c(
+                "lever",
+                "ref",
+                "How it adds supply: recruit_abroad, retrain, evu_module or educate.",
+                ref_table="levers",
+                choices=MEASURE_LEVERS,
+            ),
+            _c(
+                "status",
+                "str",
+                "proposed, agreed, running, done or dropped (only agreed and running count).",
+                choices=MEASURE_STATUSES,
+            ),
+            _c(
+                "places_per_year",
+                "float",
+                "Extra study places (educate), course places (retrain, evu_module) or extra "
+                "recruitment capacity (recruit_abroad) per year.",
+                **NONNEG,
+            ),
+            _c("start_year", "year", "First intake, or first year the capacity exists."),
+            _c(
+                "end_year",
+                "year",
+                "Last intake year, or last year of the capacity (blank: to the horizon).",
+                required=False,
+            ),
+            _c(
+                "duration_years",
+                "float",
+                "Programme or course duration (blank: the level's typical for educate, 0.5 for "
+                "retrain and evu_module, 0 for recruit_abroad).",
+                required=False,
+                minimum=0.0,
+                maximum=10.0,
+            ),
+            _c(
+                "completion_rate",
+                "float",
+                "Share who complete (blank: the level's default for educate and evu_module, 1 "
+                "for the others).",
+                required=False,
+                **PROB,
+            ),
+            _c("cost_nok", "float", "Cost in NOK (for information).", required=False, **NONNEG),
+            _c("url", "str", "Web page of the measure.", required=False),
+        ),
+        ("id",),
+        "bundle",
+        extra_checks=("known_commandment", "measure_years", "counted_measure_has_targets"),
+    ),
+    Table(
+        "measure_targets",
+        "The cells a measure adds supply to (level × area), with weights that sum to 1 per "
+        "measure.",
+        (
+            _c("measure", "ref", "Measure id.", ref_table="measures"),
+            _c(
+                "level",
+                "ref",
+                "Education level the supply counts at (a true level).",
+                ref_table="education_levels",
+            ),
+            _c(
+                "area",
+                "ref",
+                "Competence area (an area, not a group).",
+                ref_table="competence_areas",
+            ),
+            _c("weight", "float", "Weight.", **PROB),
+        ),
+        ("measure", "level", "area"),
+        "bundle",
+        sums=(SumRule(("measure",), "weight"),),
+        with_source=False,
+        extra_checks=("leaf_area", "true_level"),
+    ),
+    Table(
         "scenarios",
         "Named scenarios with weights; each changes inputs through scenario_overrides.",
         (
@@ -733,4 +926,12 @@ KNOWN_PARAMETERS: dict[str, str] = {
     "mix_concentration": "Dirichlet concentration of the role mix in Monte Carlo draws "
     "(higher = less spread).",
     "mix_concentration_startup": "Dirichlet concentration of the start-up role mix.",
+    "recommendation_min_shortage": "Least mean shortage (people a year) in a level × area cell "
+    "that counts as a significant gap: its first such year is the year the gap opens.",
+    "pathway_roles": "Most battery roles a retraining pool without explicit paths is spread over "
+    "(its best-fitting roles by competence overlap).",
+    "pathway_min_overlap": "Smallest competence overlap for a battery role to get derived "
+    "retraining paths.",
+    "pathway_missing_threshold": "Smallest shortfall (role weight minus source weight) for a "
+    "competence area to count as missing on a retraining pathway.",
 }

@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "battkomp.public",
     "battkomp.api",
     "battkomp.exchange",
+    "battkomp.inquiries",
+    "battkomp.measures",
+    "battkomp.pathways",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +204,14 @@ BATTKOMP_LOGIN_WINDOW_SECONDS = int(os.environ.get("BATTKOMP_LOGIN_WINDOW_SECOND
 # client address (more are refused with 429).
 BATTKOMP_RESET_PER_EMAIL = int(os.environ.get("BATTKOMP_RESET_PER_EMAIL", "3"))
 BATTKOMP_RESET_PER_ADDRESS = int(os.environ.get("BATTKOMP_RESET_PER_ADDRESS", "10"))
+# Inquiries (the contact form): working days before an unanswered inquiry is overdue, inquiries
+# per sender e-mail and per client address within the window, and send attempts per e-mail.
+BATTKOMP_INQUIRY_OVERDUE_DAYS = int(os.environ.get("BATTKOMP_INQUIRY_OVERDUE_DAYS", "3"))
+BATTKOMP_INQUIRY_RATE_LIMIT = int(os.environ.get("BATTKOMP_INQUIRY_RATE_LIMIT", "5"))
+BATTKOMP_INQUIRY_RATE_WINDOW_SECONDS = int(
+    os.environ.get("BATTKOMP_INQUIRY_RATE_WINDOW_SECONDS", "3600")
+)
+BATTKOMP_INQUIRY_MAIL_MAX_ATTEMPTS = int(os.environ.get("BATTKOMP_INQUIRY_MAIL_MAX_ATTEMPTS", "8"))
 # Reverse proxies whose X-Forwarded-For is believed (comma-separated IP addresses); see
 # battkomp.core.client.
 BATTKOMP_TRUSTED_PROXIES = [

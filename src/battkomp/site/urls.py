@@ -35,6 +35,10 @@ urlpatterns += i18n_patterns(
     path("analysis/", include("battkomp.analysis.urls")),
     path("exchange/", include("battkomp.exchange.urls")),
     path("published/", include("battkomp.analysis.public_urls")),
+    path("measures/", include("battkomp.measures.urls")),
+    path("infrastructure/", include("battkomp.measures.infrastructure_urls")),
+    path("contact/", include("battkomp.inquiries.urls")),
+    path("pathways/", include("battkomp.pathways.urls")),
     path("", include("battkomp.public.urls")),
     prefix_default_language=False,
 )

@@ -1,0 +1,326 @@
+"""Forms for measures, committed study places and infrastructure. Code lists come from
+core.codes and the engine's default tables, in the active language when the form is built."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from battkomp.actors.models import Organisation
+from battkomp.core.codes import choices, codes, label
+from battkomp.measures.actions import TRANSITIONS, clean_targets
+from battkomp.measures.catalogue import commandment_choices, lever_choices
+from battkomp.measures.models import (
+    Horizon,
+    Infrastructure,
+    InfrastructureKind,
+    Measure,
+    MeasureStatus,
+)
+from battkomp.offers.forms import BLANK, ShareField, area_choices, format_number
+
+TARGET_ROWS_BLANK = 3
+
+
+class MeasureForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=Organisation.objects.order_by("name"),
+        required=False,
+        help_text=_("The organisation responsible for the measure (optional)."),
+    )
+    commandment = forms.TypedChoiceField(label=_("Commandment"), coerce=int)
+    lever = forms.ChoiceField(
+        label=_("Lever"), help_text=_("How the measure adds people with the competence.")
+    )
+    horizon = forms.ChoiceField(
+        label=_("Horizon"),
+        required=False,
+        help_text=_("Leave empty to take the lever's horizon."),
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=MeasureStatus.choices)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea)
+    places_per_year = forms.FloatField(
+        label=_("Places per year"),
+        min_value=0,
+        widget=forms.NumberInput(attrs={"step": "any"}),
+        help_text=_(
+            "Extra study places (educate), course places (retraining, EVU) or people recruited "
+            "from abroad per year."
+        ),
+    )
+    start_year = forms.IntegerField(label=_("Start year"), min_value=1990, max_value=2100)
+    end_year = forms.IntegerField(
+        label=_("End year"),
+        min_value=1990,
+        max_value=2100,
+        required=False,
+        help_text=_("Leave empty if the measure lasts to the model's horizon."),
+    )
+    duration_years = forms.FloatField(
+        label=_("Duration (years)"),
+        required=False,
+        min_value=0,
+        max_value=10,
+        widget=forms.NumberInput(attrs={"step": "any"}),
+        help_text=_("Programme or course duration; empty: the level's typical duration."),
+    )
+    completion_rate = ShareField(
+        label=_("Completion rate"),
+        required=False,
+        help_text=_("Optional: share who complete, 0–1 or a percentage (e.g. 0.8 or 80 %)."),
+    )
+    cost_nok = forms.FloatField(
+        label=_("Cost (NOK)"),
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"step": "any"}),
+    )
+    url = forms.URLField(label=_("Link"), required=False, max_length=500, assume_scheme="https")
+    source = forms.CharField(
+        label=_("Source"),
+        required=False,
+        widget=forms.Textarea,
+        help_text=_("Where the figures come from (decision, budget, web page, own estimate)."),
+    )
+
+    def __init__(self, *args: Any, analyst: bool, creating: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["commandment"].choices = commandment_choices()
+        self.fields["lever"].choices = lever_choices()
+        self.fields["horizon"].choices = [
+            ("", gettext("From the lever")),
+            *Horizon.choices,
+        ]
+        if not analyst:
+            del self.fields["owner"]
+        if not (analyst and creating):
+            del self.fields["status"]
+
+    @staticmethod
+    def initial_for(measure: Measure) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            f: getattr(measure, f)
+            for f in (
+                "title",
+                "commandment",
+                "lever",
+                "horizon",
+                "description",
+                "places_per_year",
+                "start_year",
+                "end_year",
+                "duration_years",
+                "cost_nok",
+                "url",
+                "source",
+            )
+        }
+        data["owner"] = measure.owner_id
+        data["completion_rate"] = format_number(measure.completion_rate)
+        return data
+
+
+class TargetRowForm(forms.Form):
+    level = forms.ChoiceField(label=_("Education level"), required=False)
+    area = forms.ChoiceField(label=_("Competence area"), required=False)
+    weight = forms.CharField(label=_("Weight"), required=False, max_length=20)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["level"].choices = BLANK + choices("level")
+        self.fields["area"].choices = area_choices()
+        row = self.row_number
+        self.fields["level"].widget.attrs["aria-label"] = gettext(
+            "Education level, row %(row)s"
+        ) % {"row": row}
+        self.fields["area"].widget.attrs["aria-label"] = gettext("Competence area, row %(row)s") % {
+            "row": row
+        }
+        self.fields["weight"].widget.attrs.update(
+            {
+                "aria-label": gettext("Weight, row %(row)s") % {"row": row},
+                "inputmode": "decimal",
+                "size": "8",
+            }
+        )
+
+    @property
+    def row_number(self) -> int:
+        try:
+            return int(str(self.prefix).rsplit("-", 1)[-1]) + 1
+        except ValueError:
+            return 1
+
+    def filled(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return bool(data.get("level") or data.get("area") or (data.get("weight") or "").strip())
+
+
+class BaseTargetFormSet(forms.BaseFormSet):
+    lever = ""
+
+    def triples(self) -> list[tuple[str, str, str]]:
+        return [
+            (
+                f.cleaned_data.get("level") or "",
+                f.cleaned_data.get("area") or "",
+                f.cleaned_data.get("weight") or "",
+            )
+            for f in self.forms
+            if f.filled()
+        ]
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        _cleaned, problems = clean_targets(self.triples(), self.lever)
+        if problems:
+            raise ValidationError(problems)
+
+
+def target_formset(data: Any = None, measure: Measure | None = None, lever: str = "") -> Any:
+    initial = []
+    if measure is not None and data is None:
+        initial = [
+            {"level": t.level, "area": t.area, "weight": format_number(t.weight)}
+            for t in measure.targets.all()
+        ]
+    formset_class = forms.formset_factory(
+        TargetRowForm,
+        formset=BaseTargetFormSet,
+        extra=TARGET_ROWS_BLANK,
+        max_num=60,
+        validate_max=True,
+    )
+    formset = formset_class(data, initial=initial or None, prefix="targets")
+    formset.lever = lever
+    return formset
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"))
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+    def __init__(self, *args: Any, measure: Measure, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = TRANSITIONS.get(measure.status, ())
+        self.fields["status"].choices = [(s, str(MeasureStatus(s).label)) for s in allowed]
+
+
+def area_checkbox_choices() -> list[tuple[str, str]]:
+    return [(a, label("area", a)) for a in codes("area")]
+
+
+class CommitPlacesForm(forms.Form):
+    """An institution commits new study places (a proposed measure)."""
+
+    level = forms.ChoiceField(label=_("Education level"))
+    areas = forms.MultipleChoiceField(
+        label=_("Competence areas"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The places are shared equally between the areas you choose."),
+    )
+    places_per_year = forms.IntegerField(label=_("Study places per year"), min_value=1)
+    start_year = forms.IntegerField(label=_("First intake (year)"), min_value=1990, max_value=2100)
+    title = forms.CharField(
+        label=_("Title"),
+        required=False,
+        max_length=200,
+        help_text=_("Optional: e.g. the programme the places are added to."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["level"].choices = BLANK + choices("level")
+        self.fields["areas"].choices = area_checkbox_choices()
+
+
+class InfrastructureForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=Organisation.objects.order_by("name"),
+        required=False,
+        help_text=_("A registered organisation, or give the owner's name below."),
+    )
+    owner_name = forms.CharField(
+        label=_("Owner's name (if not registered)"), required=False, max_length=200
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=InfrastructureKind.choices)
+    region = forms.ChoiceField(label=_("Region"))
+    place = forms.CharField(label=_("Place"), required=False, max_length=120)
+    areas = forms.MultipleChoiceField(
+        label=_("Capabilities (competence areas)"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea)
+    access_terms = forms.CharField(
+        label=_("Access terms"),
+        required=False,
+        widget=forms.Textarea,
+        help_text=_("Who may use it and how: open access, by agreement, members only, prices."),
+    )
+    url = forms.URLField(label=_("Link"), required=False, max_length=500, assume_scheme="https")
+    public = forms.BooleanField(
+        label=_("Show in the public register"), required=False, initial=True
+    )
+    source = forms.CharField(label=_("Source"), required=False, widget=forms.Textarea)
+
+    def __init__(self, *args: Any, analyst: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = choices("region")
+        self.fields["areas"].choices = area_checkbox_choices()
+        if not analyst:
+            del self.fields["owner"]
+            del self.fields["owner_name"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "owner" in self.fields and not data.get("owner") and not data.get("owner_name"):
+            self.add_error("owner_name", _("Give the owner: a registered organisation or a name."))
+        return data
+
+    @staticmethod
+    def initial_for(item: Infrastructure) -> dict[str, Any]:
+        data = {
+            f: getattr(item, f)
+            for f in (
+                "name",
+                "owner_name",
+                "kind",
+                "region",
+                "place",
+                "areas",
+                "description",
+                "access_terms",
+                "url",
+                "public",
+                "source",
+            )
+        }
+        data["owner"] = item.owner_id
+        return data
+
+
+class InfrastructureFilterForm(forms.Form):
+    area = forms.ChoiceField(label=_("Competence area"), required=False)
+    region = forms.ChoiceField(label=_("Region"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["area"].choices = [("", gettext("All areas")), *area_checkbox_choices()]
+        self.fields["region"].choices = [("", gettext("All regions")), *choices("region")]
+
+    def filters(self) -> dict[str, str]:
+        if not self.is_bound:
+            return {"area": "", "region": ""}
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {"area": data.get("area") or "", "region": data.get("region") or ""}

@@ -1,0 +1,489 @@
+"""Measures (the ten commandments, tracked), committed study places and the research and test
+infrastructure register (commandment 8)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from battkomp.accounts.access import is_analyst
+from battkomp.actors.models import Organisation
+from battkomp.core.codes import label
+from battkomp.measures.access import (
+    access_infrastructure_for_user,
+    access_measure_for_status_change,
+    access_measure_for_user,
+    can_edit_infrastructure,
+    can_edit_measure,
+    can_propose_measures,
+    committing_institution,
+    infrastructure_for_user,
+    measures_for_user,
+)
+from battkomp.measures.actions import (
+    do_approve_infrastructure,
+    do_change_measure_status,
+    do_commit_places,
+    do_delete_infrastructure,
+    do_save_infrastructure,
+    do_save_measure,
+    partner_organisation,
+)
+from battkomp.measures.catalogue import PHASE3_MEASURES, PHASE3_SOURCE, commandment, commandments
+from battkomp.measures.catalogue import lever as lever_of
+from battkomp.measures.forms import (
+    CommitPlacesForm,
+    InfrastructureFilterForm,
+    InfrastructureForm,
+    MeasureForm,
+    StatusForm,
+    target_formset,
+)
+from battkomp.measures.gaps import published_area_gaps
+from battkomp.measures.models import Infrastructure, Measure, MeasureStatus
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _errors_onto(exc: ValidationError, form: Any, list_field: str) -> list[str]:
+    """Put an action's errors on the form's fields; return those about ``list_field``."""
+    listed: list[str] = []
+    error_dict = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    for field, msgs in error_dict.items():
+        if field == list_field:
+            listed.extend(msgs)
+        elif field in form.fields:
+            for message in msgs:
+                form.add_error(field, message)
+        else:
+            for message in msgs:
+                form.add_error(None, message)
+    return listed
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def measure_row(measure: Measure) -> dict[str, Any]:
+    lv = lever_of(measure.lever)
+    return {
+        "measure": measure,
+        "lever_label": lv.name if lv else measure.lever,
+        "targets": [
+            {
+                "level": label("level", t.level),
+                "area": label("area", t.area),
+                "percent": t.weight * 100,
+            }
+            for t in measure.targets.all()
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def catalogue(request: HttpRequest) -> HttpResponse:
+    """The ten commandments, each with the measures registered under it, and phase 3."""
+    visible = list(
+        measures_for_user(request.user)
+        .prefetch_related("targets")
+        .order_by("commandment", "title", "pk")
+    )
+    by_number: dict[int, list[dict[str, Any]]] = {}
+    for m in visible:
+        by_number.setdefault(m.commandment, []).append(measure_row(m))
+    sections = [
+        {
+            "commandment": c,
+            "levers": [lever_of(code).name for code in c.levers if lever_of(code)],  # type: ignore[union-attr]
+            "rows": by_number.get(c.number, []),
+        }
+        for c in commandments()
+    ]
+    phase3 = [
+        {"label": text, "commandments": [commandment(n) for n in numbers]}
+        for _code, text, numbers in PHASE3_MEASURES
+    ]
+    return render(
+        request,
+        "measures/catalogue.html",
+        {
+            "sections": sections,
+            "phase3": phase3,
+            "phase3_source": PHASE3_SOURCE,
+            "can_propose": can_propose_measures(request.user),
+            "is_analyst": is_analyst(request.user),
+            "count": len(visible),
+        },
+    )
+
+
+@login_required
+def manage(request: HttpRequest) -> HttpResponse:
+    """The secretariat's list of all measures, proposed first, to agree or drop them."""
+    if not is_analyst(request.user):
+        raise Http404
+    status = request.GET.get("status", "")
+    qs = measures_for_user(request.user).prefetch_related("targets")
+    if status in MeasureStatus.values:
+        qs = qs.filter(status=status)
+    else:
+        status = ""
+    order = {s: i for i, s in enumerate(MeasureStatus.values)}
+    measures = sorted(qs, key=lambda m: (order[m.status], m.commandment, m.title, m.pk))
+    rows = [
+        {**measure_row(m), "status_form": StatusForm(measure=m, prefix=f"m{m.pk}")}
+        for m in measures
+    ]
+    return render(
+        request,
+        "measures/manage.html",
+        {"rows": rows, "status": status, "statuses": MeasureStatus.choices},
+    )
+
+
+def _measure_form_page(request: HttpRequest, measure: Measure | None = None) -> HttpResponse:
+    analyst = is_analyst(request.user)
+    creating = measure is None
+    target_errors: list[str] = []
+    if request.method == "POST":
+        form = MeasureForm(request.POST, analyst=analyst, creating=creating)
+        formset = target_formset(request.POST, lever=request.POST.get("lever", ""))
+        form_ok, formset_ok = form.is_valid(), formset.is_valid()
+        if form_ok and formset_ok:
+            data = form.cleaned_data
+            owner = data.get("owner") if analyst else partner_organisation(request.user)
+            try:
+                saved = do_save_measure(
+                    request.user,
+                    data,
+                    formset.triples(),
+                    owner=owner,
+                    measure=measure,
+                    status=data.get("status"),
+                )
+            except ValidationError as exc:
+                target_errors = _errors_onto(exc, form, "targets")
+            else:
+                if creating:
+                    messages.success(
+                        request,
+                        _("The measure “%(title)s” is registered.") % {"title": saved.title},
+                    )
+                else:
+                    messages.success(
+                        request, _("The measure “%(title)s” is saved.") % {"title": saved.title}
+                    )
+                return redirect("measures:detail", measure_id=saved.pk)
+    else:
+        initial = MeasureForm.initial_for(measure) if measure else {"status": "proposed"}
+        if measure is None and request.GET.get("commandment", "").isdigit():
+            initial["commandment"] = int(request.GET["commandment"])
+        form = MeasureForm(initial=initial, analyst=analyst, creating=creating)
+        formset = target_formset(measure=measure)
+    has_errors = bool(form.errors or formset.total_error_count() or target_errors)
+    cancel_url = (
+        reverse("measures:detail", args=[measure.pk]) if measure else reverse("measures:catalogue")
+    )
+    return render(
+        request,
+        "measures/form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "measure": measure,
+            "target_errors": target_errors,
+            "has_errors": has_errors,
+            "cancel_url": cancel_url,
+            "owner": None if analyst else partner_organisation(request.user),
+        },
+        status=400 if has_errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new(request: HttpRequest) -> HttpResponse:
+    if not can_propose_measures(request.user):
+        raise Http404
+    return _measure_form_page(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, measure_id: int) -> HttpResponse:
+    measure = access_measure_for_user(request.user, measure_id, edit=True)
+    return _measure_form_page(request, measure)
+
+
+def detail(request: HttpRequest, measure_id: int) -> HttpResponse:
+    measure = access_measure_for_user(request.user, measure_id)
+    analyst = is_analyst(request.user)
+    own = partner_organisation(request.user)
+    insider = analyst or (own is not None and measure.owner_id == own.pk)
+    history = list(measure.history.select_related("changed_by").order_by("changed_at", "pk"))
+    c = commandment(measure.commandment)
+    return render(
+        request,
+        "measures/detail.html",
+        {
+            **measure_row(measure),
+            "commandment": c,
+            "history": history,
+            "show_who": insider,
+            "can_edit": can_edit_measure(request.user, measure),
+            "status_form": StatusForm(measure=measure) if analyst else None,
+            "completion_percent": (
+                None if measure.completion_rate is None else measure.completion_rate * 100
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def change_status(request: HttpRequest, measure_id: int) -> HttpResponse:
+    measure = access_measure_for_status_change(request.user, measure_id)
+    prefix = request.POST.get("prefix") or None
+    form = StatusForm(request.POST, measure=measure, prefix=prefix)
+    back = _safe_next(request, reverse("measures:detail", args=[measure.pk]))
+    if not form.is_valid():
+        messages.error(
+            request,
+            _("The status of “%(title)s” was not changed: choose one of the statuses offered.")
+            % {"title": measure.title},
+        )
+        return redirect(back)
+    try:
+        change = do_change_measure_status(
+            measure, request.user, form.cleaned_data["status"], form.cleaned_data["note"]
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(back)
+    messages.success(
+        request,
+        _("“%(title)s” is now %(status)s.")
+        % {"title": measure.title, "status": MeasureStatus(change.to_status).label},
+    )
+    return redirect(back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def commit(request: HttpRequest) -> HttpResponse:
+    """An institution commits new study places: a proposed measure an analyst confirms."""
+    wanted = request.POST.get("institution") or request.GET.get("institution")
+    institution = committing_institution(request.user, wanted)
+    view_url = reverse("analysis:institution_view")
+    if is_analyst(request.user):
+        view_url += "?" + urlencode({"institution": institution.pk})
+    if request.method == "POST":
+        form = CommitPlacesForm(request.POST)
+        if form.is_valid():
+            try:
+                measure = do_commit_places(institution, request.user, form.cleaned_data)
+            except ValidationError as exc:
+                _errors_onto(exc, form, "")
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Your commitment “%(title)s” is registered as proposed. The model counts "
+                        "it once the secretariat has agreed it."
+                    )
+                    % {"title": measure.title},
+                )
+                return redirect(view_url + "#commit")
+    else:
+        form = CommitPlacesForm()
+    return render(
+        request,
+        "measures/commit.html",
+        {"form": form, "institution": institution, "view_url": view_url},
+        status=400 if form.errors else 200,
+    )
+
+
+def commit_url(user: Any, institution: Organisation) -> str:
+    """The address of the form on which ``institution`` commits study places."""
+    url = reverse("measures:commit")
+    if is_analyst(user):
+        url += "?" + urlencode({"institution": institution.pk})
+    return url
+
+
+def institution_measures(institution: Organisation) -> list[Measure]:
+    """The measures an institution owns, for its own view (newest first)."""
+    return list(
+        Measure.objects.filter(owner=institution)
+        .prefetch_related("targets")
+        .order_by("-created_at", "-pk")
+    )
+
+
+# --------------------------------------------------------------------------- infrastructure
+
+
+def infrastructure_list(request: HttpRequest) -> HttpResponse:
+    """The register, filtered by area and region, the areas with the largest published gap
+    first."""
+    filter_form = InfrastructureFilterForm(
+        request.GET if ("area" in request.GET or "region" in request.GET) else None
+    )
+    filters = filter_form.filters()
+    qs = infrastructure_for_user(request.user)
+    if filters["region"]:
+        qs = qs.filter(region=filters["region"])
+    items = list(qs)
+    if filters["area"]:
+        items = [i for i in items if filters["area"] in (i.areas or [])]
+    publication, gaps = published_area_gaps()
+    rows = []
+    for item in items:
+        area_gaps = [(gaps[a], a) for a in item.areas or [] if a in gaps]
+        top = max(area_gaps) if area_gaps else None
+        rows.append(
+            {
+                "item": item,
+                "gap": top[0] if top else None,
+                "gap_area": label("area", top[1]) if top else "",
+                "areas": [
+                    {"code": a, "label": label("area", a), "gap": gaps.get(a)}
+                    for a in sorted(item.areas or [], key=lambda a: -gaps.get(a, float("-inf")))
+                ],
+                "region_label": label("region", item.region),
+                "can_edit": can_edit_infrastructure(request.user, item),
+            }
+        )
+    rows.sort(key=lambda r: (r["gap"] is None, -(r["gap"] or 0.0), r["item"].name.lower()))
+    return render(
+        request,
+        "measures/infrastructure_list.html",
+        {
+            "rows": rows,
+            "filter_form": filter_form,
+            "filters": filters,
+            "publication": publication,
+            "can_register": can_propose_measures(request.user),
+            "is_analyst": is_analyst(request.user),
+        },
+    )
+
+
+def _infrastructure_form_page(
+    request: HttpRequest, item: Infrastructure | None = None
+) -> HttpResponse:
+    analyst = is_analyst(request.user)
+    if request.method == "POST":
+        form = InfrastructureForm(request.POST, analyst=analyst)
+        if form.is_valid():
+            data = form.cleaned_data
+            owner = data.get("owner") if analyst else partner_organisation(request.user)
+            try:
+                saved = do_save_infrastructure(request.user, data, owner=owner, infrastructure=item)
+            except ValidationError as exc:
+                _errors_onto(exc, form, "")
+            else:
+                if saved.approved:
+                    messages.success(request, _("“%(name)s” is saved.") % {"name": saved.name})
+                else:
+                    messages.success(
+                        request,
+                        _("“%(name)s” is saved. It is listed once the secretariat has approved it.")
+                        % {"name": saved.name},
+                    )
+                return redirect("infrastructure:detail", item_id=saved.pk)
+    else:
+        initial = InfrastructureForm.initial_for(item) if item else None
+        form = InfrastructureForm(initial=initial, analyst=analyst)
+    cancel_url = (
+        reverse("infrastructure:detail", args=[item.pk]) if item else reverse("infrastructure:list")
+    )
+    return render(
+        request,
+        "measures/infrastructure_form.html",
+        {
+            "form": form,
+            "item": item,
+            "cancel_url": cancel_url,
+            "analyst": analyst,
+            "owner": None if analyst else partner_organisation(request.user),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def infrastructure_new(request: HttpRequest) -> HttpResponse:
+    if not can_propose_measures(request.user):
+        raise Http404
+    return _infrastructure_form_page(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def infrastructure_edit(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = access_infrastructure_for_user(request.user, item_id, edit=True)
+    return _infrastructure_form_page(request, item)
+
+
+def infrastructure_detail(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = access_infrastructure_for_user(request.user, item_id)
+    _publication, gaps = published_area_gaps()
+    return render(
+        request,
+        "measures/infrastructure_detail.html",
+        {
+            "item": item,
+            "areas": [
+                {"label": label("area", a), "gap": gaps.get(a)}
+                for a in sorted(item.areas or [], key=lambda a: -gaps.get(a, float("-inf")))
+            ],
+            "region_label": label("region", item.region),
+            "can_edit": can_edit_infrastructure(request.user, item),
+            "is_analyst": is_analyst(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def infrastructure_approve(request: HttpRequest, item_id: int) -> HttpResponse:
+    if not is_analyst(request.user):
+        raise Http404
+    item = access_infrastructure_for_user(request.user, item_id)
+    do_approve_infrastructure(item, request.user)
+    messages.success(request, _("“%(name)s” is approved.") % {"name": item.name})
+    return redirect(_safe_next(request, reverse("infrastructure:detail", args=[item.pk])))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def infrastructure_delete(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = access_infrastructure_for_user(request.user, item_id, edit=True)
+    if request.method == "POST":
+        name = item.name
+        do_delete_infrastructure(item, request.user)
+        messages.success(request, _("“%(name)s” is deleted.") % {"name": name})
+        return redirect("infrastructure:list")
+    return render(request, "measures/infrastructure_delete.html", {"item": item})

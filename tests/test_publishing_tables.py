@@ -1,0 +1,448 @@
+"""The protected public tables added for the dashboard (battkomp.analysis.publishing): the
+two-way table by area × level, the time squeeze, the tables by segment and region and the
+value-chain coverage. A planted dominant company (or a cell with fewer than three contributors)
+gets its cell suppressed, with enough other cells that the engine's linear-programming audit
+cannot narrow it down from the published margins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+from battkomp.analysis.publishing import (
+    AREA_LEVEL_METRICS,
+    TABLES,
+    area_level_table,
+    contributions,
+    coverage_table,
+    model_table,
+    place_table,
+    protect_grid,
+    public_tables,
+    publishable_years,
+    squeeze_table,
+)
+from battkomp.engine.disclosure import (
+    DisclosureRules,
+    Hierarchy,
+    assess,
+    audit,
+    relations,
+    required_protection,
+)
+
+YEAR = 2030
+AREAS = ("a1", "a2", "a3", "a4")
+LEVELS = ("l1", "l2", "l3")
+PLANTED = 61.0  # dominates its cell (about 20 openings without it), not its year
+LARGE = 4321.0  # dominates its segment and its horizon
+STATS = ("mean", "p10", "p50", "p90")
+
+
+def grid(values: dict[tuple[str, str], float]) -> pl.DataFrame:
+    """One year's cells by area × level with every margin (null = total)."""
+    rows = [(a, lv, values[(a, lv)]) for a in AREAS for lv in LEVELS]
+    rows += [(a, None, sum(values[(a, lv)] for lv in LEVELS)) for a in AREAS]
+    rows += [(None, lv, sum(values[(a, lv)] for a in AREAS)) for lv in LEVELS]
+    rows += [(None, None, sum(values.values()))]
+    return pl.DataFrame(
+        rows, schema={"area": pl.Utf8, "level": pl.Utf8, "v": pl.Float64}, orient="row"
+    )
+
+
+def lp_audit(cells: pl.DataFrame, suppressed: np.ndarray, value: str) -> pl.DataFrame:
+    """The engine's attack on the table as published (suppressed cells null)."""
+    keys = ["area", "level"]
+    hierarchy = Hierarchy(parents={"area": {}, "level": {}})
+    published = cells.select(
+        *keys,
+        pl.when(pl.Series(suppressed)).then(None).otherwise(pl.col(value)).alias("value"),
+        pl.Series("suppressed", suppressed),
+    )
+    intervals = audit(published, relations(published, hierarchy))
+    return assess(intervals, cells.select(*keys, pl.col(value).alias("value")))
+
+
+# --- the secondary suppression on one year's grid --------------------------------------------
+
+
+def test_a_failing_cell_is_hidden_with_enough_others_that_the_lp_audit_cannot_pin_it() -> None:
+    values = {(a, lv): 10.0 + 3 * i + j for i, a in enumerate(AREAS) for j, lv in enumerate(LEVELS)}
+    cells = grid(values)
+    rows = cells.select("area", "level").rows()
+    primary = np.array([r == ("a2", "l2") for r in rows])
+    margin = np.array([None in r for r in rows])
+    suppressed = protect_grid(cells, ["area", "level"], ["v"], primary, margin, ~margin & False)
+    assert suppressed[rows.index(("a2", "l2"))]
+    assert not suppressed[margin].any()  # the margins are published elsewhere
+    assert 4 <= suppressed.sum() < (~margin).sum()  # a rectangle at least, not everything
+    judged = lp_audit(cells, suppressed, "v")
+    target = judged.filter((pl.col("area") == "a2") & (pl.col("level") == "l2"))
+    assert target["adequate"].all()
+    assert target["width"][0] >= required_protection(np.array([values[("a2", "l2")]]))[0]
+
+
+def test_a_failing_margin_hidden_elsewhere_is_protected_in_the_grid_too() -> None:
+    values = {(a, lv): 5.0 + i + 2 * j for i, a in enumerate(AREAS) for j, lv in enumerate(LEVELS)}
+    cells = grid(values)
+    rows = cells.select("area", "level").rows()
+    row_margin = np.array([r[0] is not None and r[1] is None for r in rows])
+    fixed = np.array([r[0] is None for r in rows])  # the levels and the total are published
+    primary = np.array([r == ("a3", None) for r in rows])
+    suppressed = protect_grid(cells, ["area", "level"], ["v"], primary, fixed, row_margin)
+    assert suppressed[rows.index(("a3", None))]
+    inner = [r for r, s in zip(rows, suppressed, strict=True) if s and None not in r]
+    assert {r[0] for r in inner} >= {"a3"}
+    assert len({r[0] for r in inner}) >= 2  # another row too, or the columns would give a3 away
+    judged = lp_audit(cells, suppressed, "v")
+    assert judged.filter((pl.col("area") == "a3") & pl.col("level").is_null())["adequate"].all()
+
+
+def test_a_cell_that_cannot_be_protected_suppresses_the_whole_year() -> None:
+    cells = pl.DataFrame(
+        {"area": ["a1", None], "v": [7.0, 7.0]}, schema={"area": pl.Utf8, "v": pl.Float64}
+    )
+    primary = np.array([True, False])
+    fixed = np.array([False, True])
+    suppressed = protect_grid(cells, ["area"], ["v"], primary, fixed, np.zeros(2, dtype=bool))
+    assert suppressed.all()
+
+
+# --- synthetic frames of a run ---------------------------------------------------------------
+
+
+def _detail(
+    planted_area: str, planted_level: str, segment_of: dict[str, str], planted: float
+) -> pl.DataFrame:
+    """The central run's detail: model rows in every cell, plus the survey's reported rows
+    (company x's planted answer dominating one cell, companies y, z elsewhere)."""
+    rows: list[dict[str, Any]] = []
+    for i, a in enumerate(AREAS):
+        for j, lv in enumerate(LEVELS):
+            segment = ("cells", "packs")[(i + j) % 2]
+            rows.append(
+                {
+                    "kind": "imputed",
+                    "segment": segment,
+                    "region": "42",
+                    "level": lv,
+                    "area": a,
+                    "year": YEAR,
+                    "headcount": 40.0 + i + j,
+                    "openings": 20.0 + i + 2 * j,
+                    "supply": 12.0 + j,
+                    "gap": 8.0 + i + j,
+                }
+            )
+    for org, area, level, hires in (
+        ("x", planted_area, planted_level, planted),
+        ("y", "a4", "l1", 2.0),
+        ("z", "a4", "l3", 3.0),
+    ):
+        rows.append(
+            {
+                "kind": "reported",
+                "segment": segment_of[org],
+                "region": "42",
+                "level": level,
+                "area": area,
+                "year": YEAR,
+                "headcount": 5.0,
+                "openings": hires,
+                "supply": 0.0,
+                "gap": hires,
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def _contrib(planted_area: str, planted_level: str, planted: float) -> pl.DataFrame:
+    lines = [
+        ("x", {"area": planted_area, "level": planted_level, "year": YEAR, "new_hires": planted}),
+        ("y", {"area": "a4", "level": "l1", "year": YEAR, "new_hires": 2}),
+        ("z", {"area": "a4", "level": "l3", "year": YEAR, "new_hires": 3}),
+    ]
+    return contributions([(org, {**line, "total_staff": 5}) for org, line in lines])
+
+
+def _national(detail: pl.DataFrame) -> pl.DataFrame:
+    cells = (
+        detail.group_by("year", "area", "level")
+        .agg(pl.col("headcount", "openings", "supply", "gap").sum())
+        .sort("area", "level")
+    )
+    frames = []
+    for metric in ("headcount", "openings", "supply_education", "gap"):
+        source = "supply" if metric == "supply_education" else metric
+        frames.append(
+            cells.select(
+                "year",
+                "level",
+                "area",
+                pl.lit("g").alias("area_group"),
+                pl.lit(metric).alias("metric"),
+                pl.col(source).alias("mean"),
+                (pl.col(source) * 0.8).alias("p10"),
+                pl.col(source).alias("p50"),
+                (pl.col(source) * 1.2).alias("p90"),
+            )
+        )
+    return pl.concat(frames)
+
+
+def _squeeze(detail: pl.DataFrame) -> pl.DataFrame:
+    cells = detail.group_by("year", "area", "level").agg(pl.col("gap").sum())
+    horizon = {"l1": "short", "l2": "medium", "l3": "medium"}
+    return cells.select(
+        "year",
+        "level",
+        "area",
+        pl.col("level").replace_strict(horizon).alias("horizon"),
+        pl.col("gap").clip(lower_bound=0.0).alias("shortage_mean"),
+    ).sort("area", "level")
+
+
+def _ok(**published: bool) -> dict[str, set[int]]:
+    return {name: ({YEAR} if published.get(name, False) else set()) for name in MODEL}
+
+
+MODEL = ("totals", "by_level", "by_area")
+
+
+def make_run(planted: float) -> dict[str, Any]:
+    segment_of = {"x": "cells", "y": "packs", "z": "packs"}
+    detail = _detail("a2", "l2", segment_of, planted)
+    return {
+        "detail": detail,
+        "national": _national(detail),
+        "squeeze": _squeeze(detail),
+        "contrib": _contrib("a2", "l2", planted),
+        "places": {o: (s, "42") for o, s in segment_of.items()},
+    }
+
+
+@pytest.fixture
+def run() -> dict[str, Any]:
+    return make_run(PLANTED)
+
+
+@pytest.fixture
+def large() -> dict[str, Any]:
+    return make_run(LARGE)
+
+
+def _model_ok(run: dict[str, Any]) -> dict[str, set[int]]:
+    """The published years of totals, by_level and by_area, as public_tables decides them."""
+    columns = {"totals": None, "by_level": "level", "by_area": "area"}
+    return {
+        name: publishable_years(run["detail"], run["contrib"], column, [YEAR])
+        for name, column in columns.items()
+    }
+
+
+def test_by_area_level_hides_the_planted_cell_and_enough_others(run: dict[str, Any]) -> None:
+    ok = _model_ok(run)
+    assert ok["totals"] == {YEAR}  # the planted answer does not dominate the year
+    table = area_level_table(run["national"], run["squeeze"], run["detail"], run["contrib"], ok)
+    assert set(table["metric"].unique().to_list()) == set(AREA_LEVEL_METRICS)
+    hidden = table.filter(pl.col("suppressed")).select("area", "level").unique().rows()
+    assert ("a2", "l2") in hidden
+    assert len(hidden) >= 2
+    assert len(hidden) < len(AREAS) * len(LEVELS)
+    suppressed = table.filter(pl.col("suppressed"))
+    for column in STATS:
+        assert suppressed[column].null_count() == suppressed.height
+    # the engine's audit of each additive metric as published, with the margins that
+    # by_area and by_level publish (and the total)
+    rows = grid({(a, lv): 0.0 for a in AREAS for lv in LEVELS}).select("area", "level").rows()
+    shown = set(table.filter(~pl.col("suppressed")).select("area", "level").unique().rows())
+    mask = np.array(
+        [
+            (None not in r and r not in shown)
+            or (r[0] is not None and r[1] is None and YEAR not in ok["by_area"])
+            or (r[0] is None and r[1] is not None and YEAR not in ok["by_level"])
+            for r in rows
+        ]
+    )
+    for metric in ("headcount", "openings", "shortage"):
+        cells = table.filter(pl.col("metric") == metric)
+        truth = area_level_table(
+            run["national"],
+            run["squeeze"],
+            run["detail"],
+            run["contrib"],
+            ok,
+            DisclosureRules(min_contributors=1, p=0.0),
+        ).filter(pl.col("metric") == metric)
+        assert cells.height == truth.height
+        values = {(a, lv): float(v) for a, lv, v in truth.select("area", "level", "mean").rows()}
+        judged = lp_audit(grid(values), mask, "v")
+        target = judged.filter((pl.col("area") == "a2") & (pl.col("level") == "l2"))
+        assert target["adequate"].all(), metric
+
+
+def test_by_area_level_suppresses_a_year_whose_totals_are_suppressed(run: dict[str, Any]) -> None:
+    table = area_level_table(run["national"], run["squeeze"], run["detail"], run["contrib"], _ok())
+    assert table["suppressed"].all()
+    assert table["mean"].null_count() == table.height
+
+
+def test_a_cell_with_two_safe_contributors_is_suppressed_too(run: dict[str, Any]) -> None:
+    """Fewer than three contributors fail the rules even without one dominating."""
+    lines = [
+        ("x", {"area": "a1", "level": "l1", "new_hires": 30}),
+        ("y", {"area": "a1", "level": "l1", "new_hires": 29}),
+    ]
+    contrib = contributions([(o, {**line, "year": YEAR, "total_staff": 5}) for o, line in lines])
+    detail = run["detail"].with_columns(
+        pl.when(pl.col("kind") == "reported")
+        .then(pl.lit("a1"))
+        .otherwise(pl.col("area"))
+        .alias("area"),
+        pl.when(pl.col("kind") == "reported")
+        .then(pl.lit("l1"))
+        .otherwise(pl.col("level"))
+        .alias("level"),
+    )
+    table = area_level_table(
+        run["national"], run["squeeze"], detail, contrib, _ok(totals=True, by_level=True)
+    )
+    hidden = set(table.filter(pl.col("suppressed")).select("area", "level").unique().rows())
+    assert ("a1", "l1") in hidden
+    assert len(hidden) >= 2
+
+
+def test_the_squeeze_follows_the_levels_it_adds_up(large: dict[str, Any]) -> None:
+    """A horizon is a sum of levels: with by_level suppressed the year goes whole (the medium
+    horizon less the total would give a level away), with by_level published it is public."""
+    table = squeeze_table(large["squeeze"], _ok(totals=True))
+    assert {"year", "horizon", "shortage_mean", "suppressed"} <= set(table.columns)
+    medium = table.filter(pl.col("horizon") == "medium")
+    assert medium["levels"].to_list() == ["l2,l3"]
+    assert table["suppressed"].all()
+    assert table["shortage_mean"].null_count() == table.height
+    published = squeeze_table(large["squeeze"], _ok(totals=True, by_level=True))
+    assert not published["suppressed"].any()
+    total = large["squeeze"]["shortage_mean"].sum()
+    assert published["shortage_mean"].sum() == pytest.approx(total)
+    # one horizon for every level: the national shortage, published with the totals
+    single = large["squeeze"].with_columns(pl.lit("none").alias("horizon"))
+    alone = squeeze_table(single, _ok(totals=True))
+    assert alone.rows() == [(YEAR, "none", "l1,l2,l3", pytest.approx(total), False)]
+    assert squeeze_table(single, _ok())["suppressed"].all()
+
+
+def _by_place(detail: pl.DataFrame, column: str) -> pl.DataFrame:
+    return (
+        detail.group_by("year", column)
+        .agg(pl.col("headcount", "openings", "supply", "gap").sum())
+        .sort(column)
+    )
+
+
+def test_by_segment_hides_the_planted_companys_segment(large: dict[str, Any]) -> None:
+    frame = _by_place(large["detail"], "segment")
+    table = place_table(
+        frame, "segment", large["detail"], large["contrib"], large["places"], _ok(totals=True)
+    )
+    hidden = set(table.filter(pl.col("suppressed"))["segment"].to_list())
+    # two segments and a published total: the other one must go too
+    assert hidden == {"cells", "packs"}
+    assert table["mean"].null_count() == table.height
+    without_places = place_table(
+        frame, "segment", large["detail"], large["contrib"], None, _ok(totals=True)
+    )
+    assert without_places.filter(pl.col("segment") == "cells")["suppressed"].all()
+
+
+def test_coverage_withholds_the_share_where_the_survey_table_does(large: dict[str, Any]) -> None:
+    frame = _by_place(large["detail"], "segment")
+    ok = _ok(totals=True)
+    protected = place_table(
+        frame, "segment", large["detail"], large["contrib"], large["places"], ok
+    )
+    survey = pl.DataFrame(
+        {
+            "area": [None],
+            "level": [None],
+            "year": [YEAR],
+            "new_hires": [None],
+            "suppressed": [True],
+        },
+        schema={
+            "area": pl.Utf8,
+            "level": pl.Utf8,
+            "year": pl.Int64,
+            "new_hires": pl.Float64,
+            "suppressed": pl.Boolean,
+        },
+    )
+    table = coverage_table(
+        protected, large["detail"], large["contrib"], large["places"], survey, ok
+    )
+    assert table.columns == [
+        "year",
+        "segment",
+        "openings",
+        "supply",
+        "gap",
+        "reported_share",
+        "suppressed",
+        "share_suppressed",
+    ]
+    assert table["share_suppressed"].all()
+    assert table["reported_share"].null_count() == table.height
+    national = table.filter(pl.col("segment").is_null())
+    assert not national["suppressed"].any()
+    assert national["openings"][0] == pytest.approx(large["detail"]["openings"].sum())
+
+
+def test_a_run_without_the_new_frames_publishes_the_old_tables_only(run: dict[str, Any]) -> None:
+    totals = pl.DataFrame(
+        {"year": [YEAR], "metric": ["gap"], **{c: [1.0] for c in STATS}},
+        schema={"year": pl.Int64, "metric": pl.Utf8, **dict.fromkeys(STATS, pl.Float64)},
+    )
+    by_level = totals.with_columns(pl.lit("l1").alias("level")).select(
+        "year", "level", "metric", *STATS
+    )
+    by_area = totals.with_columns(pl.lit("a1").alias("area")).select(
+        "year", "area", "metric", *STATS
+    )
+    frames = {"totals": totals, "by_level": by_level, "by_area": by_area, "detail": run["detail"]}
+    tables = public_tables(frames, run["contrib"], {})
+    assert list(tables) == ["totals", "by_level", "by_area", "survey_needs"]
+    assert set(tables) <= set(TABLES)
+
+
+def test_the_rules_are_honoured(run: dict[str, Any]) -> None:
+    """A looser p% (0) and threshold (1) publish the cell that the default rules suppress."""
+    loose = DisclosureRules(min_contributors=1, p=0.0)
+    table = area_level_table(
+        run["national"],
+        run["squeeze"],
+        run["detail"],
+        run["contrib"],
+        _ok(totals=True, by_level=True, by_area=True),
+        loose,
+    )
+    assert not table["suppressed"].any()
+
+
+def test_a_cumulative_metric_stops_at_the_first_suppressed_year() -> None:
+    """cumulative_gap(t+1) − gap(t+1) = cumulative_gap(t): after a suppressed year t, the
+    cumulative metric of later years would give it away."""
+    years = [2030, 2031, 2032]
+    frame = pl.DataFrame(
+        {
+            "year": [y for y in years for _ in range(2)],
+            "metric": ["gap", "cumulative_gap"] * 3,
+            **{c: [1.0, 1.0, 2.0, 3.0, 4.0, 7.0] for c in STATS},
+        }
+    )
+    table = model_table(frame, {2030, 2032})
+    published = table.filter(~pl.col("suppressed")).select("year", "metric").rows()
+    assert published == [(2030, "gap"), (2030, "cumulative_gap"), (2032, "gap")]
+    assert table.filter(pl.col("suppressed"))["mean"].null_count() == 3

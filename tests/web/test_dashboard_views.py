@@ -1,0 +1,520 @@
+"""The public dashboard's further views: the heatmap by competence area × level, the time
+squeeze, value-chain coverage, the gap by segment and by county, and the scenario comparison.
+Open to everyone, built from protected tables only, downloadable, filterable by segment and
+county, never showing a suppressed cell as a number, and never revealing a planted answer."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from battkomp.analysis.actions import do_publish_run, do_start_run
+from battkomp.analysis.dashboard import VIEWS
+from battkomp.analysis.models import Publication, PublicationTable, RunStatus, Scenario
+from battkomp.analysis.publishing import area_level_frame
+from battkomp.core import charts
+from battkomp.demo import load_demo
+from battkomp.engine.disclosure import Hierarchy, assess, audit, relations
+from battkomp.survey.actions import do_invite_organisations, do_submit_response
+from battkomp.survey.models import Round
+
+EVERYONE = ("company_a", "company_b", "institution", "handler", "analyst", "admin", "anonymous")
+NEW_VIEWS = ("heatmap", "squeeze", "coverage", "segments", "regions", "scenarios")
+NEW_TABLES = ("by_area_level", "squeeze", "by_segment", "by_region", "coverage")
+DRAWS = 30
+PLANTED = 987654
+#: The planted number as a whole number (see test_publish_snapshots.NEEDLE).
+NEEDLE = re.compile(rb"(?<![\d.])987(?:\xc2\xa0|\xe2\x80\xaf| |,)?654(?![\d])")
+CELL = ("recycling_hydrometallurgy", "nkr8")
+
+
+def en(name: str, *args: Any) -> str:
+    with translation.override("en"):
+        return reverse(name, args=args)
+
+
+def readable_bytes(content: bytes) -> bytes:
+    if content[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            return b"\n".join(z.read(n) for n in z.namelist())
+    return content
+
+
+def csv_rows(response: Any) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    charts.cache_clear()
+    yield
+    charts.cache_clear()
+
+
+@pytest.fixture
+def demo(world: Any) -> Any:
+    load_demo()
+    world.mid = Scenario.objects.get(name="mid")
+    world.high = Scenario.objects.get(name="high")
+    world.round = Round.objects.get(name="BattKOMP demo 2026")
+    return world
+
+
+def plant(demo: Any, hires: int, year: int) -> None:
+    """Company A's answer: ``hires`` new hires in one area/level cell in ``year``."""
+    (participant,) = do_invite_organisations(demo.round, [demo.company_a], demo.users["analyst"])
+    lines = [
+        {
+            "role": "chemist",
+            "level": CELL[1],
+            "area": CELL[0],
+            "year": y,
+            "new_hires": hires if y == year else 0,
+            "total_staff": 3,
+        }
+        for y in demo.round.years
+    ]
+    do_submit_response(participant, demo.users["company_a"], lines=lines)
+
+
+def publish(demo: Any, scenario: Scenario, title: str, seed: int = 1) -> Publication:
+    run = do_start_run(
+        demo.users["analyst"], scenario=scenario, round=demo.round, draws=DRAWS, seed=seed
+    )
+    assert run.status == RunStatus.DONE, run.error
+    return do_publish_run(run, demo.users["analyst"], title=title)
+
+
+@pytest.fixture
+def two(demo: Any) -> tuple[Publication, Publication]:
+    """Company A's planted answer in the round; the mid and the high scenario published."""
+    demo.planted_year = demo.round.years[-1]
+    plant(demo, PLANTED, demo.planted_year)
+    return publish(demo, demo.mid, "Mid"), publish(demo, demo.high, "High", seed=2)
+
+
+def urls(p: Publication, query: str = "") -> list[str]:
+    base = en("published:dashboard", p.version)
+    sep = f"?{query}&" if query else "?"
+    out = [base + (f"?{query}" if query else ""), reverse("published:dashboard", args=[p.version])]
+    for view in VIEWS:
+        for fmt in ("csv", "xlsx"):
+            out.append(f"{base}{sep}view={view}&format={fmt}")
+    return out
+
+
+# --- who sees it ------------------------------------------------------------------------------
+
+
+def test_every_view_renders_and_downloads_for_everyone_without_logging_in(
+    two: tuple[Publication, Publication], demo: Any
+) -> None:
+    mid, _high = two
+    base = en("published:dashboard", mid.version)
+    for persona in EVERYONE:
+        client = demo.client(persona)
+        response = client.get(base)
+        assert response.status_code == 200, persona
+        shown = [v["view"] for v in response.context["views"]]
+        assert set(NEW_VIEWS) <= set(shown), persona
+        assert shown == [v for v in VIEWS if v in shown]
+        page = response.content.decode()
+        assert page.count("<figure") == len(shown)
+        assert page.count('role="img"') == len(shown)
+        for view in NEW_VIEWS:
+            assert f'id="view-{view}"' in page
+            csv_response = client.get(f"{base}?view={view}&format=csv")
+            assert csv_response.status_code == 200, (persona, view)
+            assert csv_response["Content-Type"].startswith("text/csv")
+            assert len(csv_rows(csv_response)) > 0, view
+            xlsx = client.get(f"{base}?view={view}&format=xlsx")
+            assert xlsx.status_code == 200, (persona, view)
+            assert xlsx.content[:2] == b"PK"
+    assert demo.client("anonymous").post(base).status_code == 405
+
+
+# --- the planted answer -----------------------------------------------------------------------
+
+
+def test_no_view_or_download_contains_the_planted_answer(
+    two: tuple[Publication, Publication], demo: Any
+) -> None:
+    mid, high = two
+    year = demo.planted_year
+    queries = [
+        "",
+        f"year_from={year}&year_to={year}",
+        "level=nkr8",
+        "group=circular",
+        "segment=cell_manufacturing",
+        f"region={demo.company_a.county}",
+        f"segment=cell_manufacturing&region={demo.company_a.county}&level=nkr8",
+    ]
+    client = demo.client("anonymous")
+    for p in (mid, high):
+        for query in queries:
+            for url in urls(p, query):
+                response = client.get(url)
+                # a suppressed year is no choice of the year filters: 400, and 404 to download
+                assert response.status_code in (200, 400, 404), url
+                body = readable_bytes(response.content)
+                found = NEEDLE.search(body)
+                assert found is None, (url, body[max(found.start() - 80, 0) : found.end() + 80])
+        for name in NEW_TABLES:
+            table = p.table(name)
+            for column in table.columns:
+                if table.schema[column].is_numeric():
+                    assert float(PLANTED) not in table[column].drop_nulls().to_list(), name
+
+
+def test_a_moderate_planted_cell_is_suppressed_and_the_lp_audit_cannot_pin_it(
+    demo: Any,
+) -> None:
+    """25 new hires from one company dominate one area × level cell, not the year: the cell is
+    suppressed in by_area_level with enough others that the engine's audit leaves it wide."""
+    year = demo.round.years[1]
+    plant(demo, 25, year)
+    p = publish(demo, demo.mid, "Moderate")
+    assert year not in set(p.table("totals").filter(pl.col("suppressed"))["year"].to_list())
+    table = p.table("by_area_level").filter(pl.col("year") == year)
+    cell = table.filter((pl.col("area") == CELL[0]) & (pl.col("level") == CELL[1]))
+    assert cell["suppressed"].all()
+    assert cell["mean"].null_count() == cell.height
+    hidden = set(table.filter(pl.col("suppressed")).select("area", "level").unique().rows())
+    assert len(hidden) >= 2
+    # the attack: published cells of the table, with the margins by_area / by_level / totals
+    # publish that year, against the run's true values
+    truth = area_level_frame(p.run.frame("national"), p.run.frame("time_squeeze"))
+    by_area_ok = not p.table("by_area").filter(pl.col("year") == year)["suppressed"].any()
+    by_level_ok = not p.table("by_level").filter(pl.col("year") == year)["suppressed"].any()
+    for metric in ("openings", "headcount", "shortage"):
+        inner = truth.filter((pl.col("year") == year) & (pl.col("metric") == metric)).select(
+            "area", "level", pl.col("mean").clip(lower_bound=0.0).alias("value")
+        )
+        cells = pl.concat(
+            [
+                inner,
+                inner.group_by("area")
+                .agg(pl.col("value").sum())
+                .select("area", pl.lit(None, pl.Utf8).alias("level"), "value"),
+                inner.group_by("level")
+                .agg(pl.col("value").sum())
+                .select(pl.lit(None, pl.Utf8).alias("area"), "level", "value"),
+                inner.select(
+                    pl.lit(None, pl.Utf8).alias("area"),
+                    pl.lit(None, pl.Utf8).alias("level"),
+                    pl.col("value").sum(),
+                ),
+            ]
+        )
+        keys = cells.select("area", "level").rows()
+        mask = np.array(
+            [
+                (a is not None and lv is not None and (a, lv) in hidden)
+                or (a is not None and lv is None and not by_area_ok)
+                or (a is None and lv is not None and not by_level_ok)
+                for a, lv in keys
+            ]
+        )
+        published = cells.with_columns(
+            pl.when(pl.Series(mask)).then(None).otherwise(pl.col("value")).alias("value"),
+            pl.Series("suppressed", mask),
+        )
+        intervals = audit(published, relations(published, Hierarchy({"area": {}, "level": {}})))
+        judged = assess(intervals, cells).filter(
+            (pl.col("area") == CELL[0]) & (pl.col("level") == CELL[1])
+        )
+        assert judged.height == 1
+        assert judged["adequate"].all(), (metric, judged.rows())
+
+
+# --- suppressed cells are never numbers -------------------------------------------------------
+
+
+def test_the_heatmap_marks_suppressed_cells_and_downloads_only_published_ones(
+    two: tuple[Publication, Publication], demo: Any
+) -> None:
+    mid, _ = two
+    client = demo.client("anonymous")
+    base = en("published:dashboard", mid.version)
+    response = client.get(base)
+    views = {v["view"]: v for v in response.context["views"]}
+    chart = views["heatmap"]["chart"]
+    year = int(re.search(r"in (\d{4})", views["heatmap"]["caption"]).group(1))  # type: ignore[union-attr]
+    table = mid.table("by_area_level").filter(
+        (pl.col("year") == year) & (pl.col("metric") == "shortage")
+    )
+    hidden = table.filter(pl.col("suppressed"))
+    assert hidden.height  # the demo survey dominates some cells
+    blanks = sum(v is None for _, values in chart.rows for v in values)
+    assert blanks == hidden.height
+    assert "Grey cells marked – are suppressed" in response.content.decode()
+    rows = csv_rows(client.get(f"{base}?view=heatmap&format=csv"))
+    published = {
+        (a, lv): m
+        for a, lv, m in table.filter(~pl.col("suppressed")).select("area", "level", "mean").rows()
+    }
+    assert {(r["area"], r["level"]) for r in rows} == set(published)
+    for r in rows:
+        assert int(r["year"]) == year
+        assert float(r["shortage_mean"]) == pytest.approx(published[(r["area"], r["level"])])
+
+
+def test_every_download_holds_published_numbers_only(
+    two: tuple[Publication, Publication], demo: Any
+) -> None:
+    mid, high = two
+    client = demo.client("anonymous")
+    base = en("published:dashboard", mid.version)
+
+    squeeze = mid.table("squeeze")
+    shown = {
+        (int(y), h): v
+        for y, h, v in squeeze.filter(~pl.col("suppressed"))
+        .select("year", "horizon", "shortage_mean")
+        .rows()
+    }
+    rows = csv_rows(client.get(f"{base}?view=squeeze&format=csv"))
+    assert rows
+    assert {"none", "short"} & {r["horizon"] for r in rows}
+    for r in rows:
+        assert float(r["shortage_mean"]) == pytest.approx(shown[(int(r["year"]), r["horizon"])])
+
+    for view, name, column in (
+        ("segments", "by_segment", "segment"),
+        ("regions", "by_region", "region"),
+    ):
+        table = mid.table(name).filter(pl.col("metric") == "gap")
+        published = {
+            (int(y), c): m
+            for y, c, m in table.filter(~pl.col("suppressed")).select("year", column, "mean").rows()
+        }
+        hidden = {
+            (int(y), c) for y, c in table.filter(pl.col("suppressed")).select("year", column).rows()
+        }
+        assert hidden, name
+        rows = csv_rows(client.get(f"{base}?view={view}&format=csv"))
+        assert rows
+        for r in rows:
+            key = (int(r["year"]), r[column])
+            assert key not in hidden
+            assert float(r["gap"]) == pytest.approx(published[key])
+
+    coverage = mid.table("coverage")
+    rows = csv_rows(client.get(f"{base}?view=coverage&format=csv"))
+    assert rows
+    for r in rows:
+        segment = pl.col("segment") == r["segment"] if r["segment"] else pl.col("segment").is_null()
+        match = coverage.filter((pl.col("year") == int(r["year"])) & segment)
+        assert match.height == 1
+        assert not match["suppressed"][0]
+        assert float(r["openings"]) == pytest.approx(match["openings"][0])
+        if match["share_suppressed"][0]:
+            assert r["reported_share"] == ""
+
+    rows = csv_rows(client.get(f"{base}?view=scenarios&format=csv"))
+    assert {(r["scenario"], int(r["version"])) for r in rows} == {
+        ("mid", mid.version),
+        ("high", high.version),
+    }
+    for p in (mid, high):
+        gap = p.table("totals").filter((pl.col("metric") == "gap") & ~pl.col("suppressed"))
+        means = dict(gap.select("year", "mean").rows())
+        own = [r for r in rows if int(r["version"]) == p.version]
+        assert {int(r["year"]) for r in own} == set(means)
+        for r in own:
+            assert float(r["gap_mean"]) == pytest.approx(means[int(r["year"])])
+
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+def test_the_segment_and_county_filters_narrow_their_views(
+    two: tuple[Publication, Publication], demo: Any
+) -> None:
+    mid, _ = two
+    client = demo.client("anonymous")
+    base = en("published:dashboard", mid.version)
+    segments = mid.table("by_segment").filter(~pl.col("suppressed"))
+    segment = segments["segment"][0]
+    regions = mid.table("by_region").filter(~pl.col("suppressed"))
+    region = regions["region"][0]
+    query = f"segment={segment}&region={region}"
+    response = client.get(f"{base}?{query}")
+    assert response.status_code == 200
+    views = {v["view"]: v["chart"] for v in response.context["views"]}
+    assert len(views["segments"].columns) == 2  # the year and the one segment
+    assert len(views["regions"].columns) == 2
+    for view, column, code in (("segments", "segment", segment), ("regions", "region", region)):
+        rows = csv_rows(client.get(f"{base}?{query}&view={view}&format=csv"))
+        assert rows
+        assert {r[column] for r in rows} == {code}
+    covered = csv_rows(client.get(f"{base}?{query}&view=coverage&format=csv"))
+    assert {r["segment"] for r in covered} <= {segment}
+    everything = csv_rows(client.get(f"{base}?view=regions&format=csv"))
+    assert len({r["region"] for r in everything}) > 1
+    link = f"region={region}&amp;segment={segment}&amp;view=segments&amp;format=csv"
+    assert link in response.content.decode()
+    bad = client.get(f"{base}?segment=nowhere")
+    assert bad.status_code == 400
+    assert 'id="id_segment_errors"' in bad.content.decode()
+    assert client.get(f"{base}?segment=nowhere&view=segments&format=csv").status_code == 404
+
+
+# --- scenarios --------------------------------------------------------------------------------
+
+
+def test_the_scenario_comparison_takes_the_latest_snapshot_of_each_scenario(demo: Any) -> None:
+    first = publish(demo, demo.mid, "Mid 1")
+    high = publish(demo, demo.high, "High", seed=2)
+    latest = publish(demo, demo.mid, "Mid 2", seed=3)
+    client = demo.client("anonymous")
+
+    def versions(p: Publication) -> set[tuple[str, int]]:
+        url = en("published:dashboard", p.version) + "?view=scenarios&format=csv"
+        return {(r["scenario"], int(r["version"])) for r in csv_rows(client.get(url))}
+
+    assert versions(high) == {("high", high.version), ("mid", latest.version)}
+    assert versions(first) == {("mid", first.version), ("high", high.version)}
+    page = client.get(en("published:dashboard", high.version))
+    chart = {v["view"]: v["chart"] for v in page.context["views"]}["scenarios"]
+    assert chart.columns[1:4] == ("high: mean", "high: P10", "high: P90")
+    assert "mid: version 3" in page.content.decode()
+
+
+def test_a_single_scenario_has_nothing_to_compare(demo: Any) -> None:
+    p = publish(demo, demo.mid, "Alone")
+    response = demo.client("anonymous").get(en("published:dashboard", p.version))
+    assert "scenarios" not in [v["view"] for v in response.context["views"]]
+    rows = csv_rows(
+        demo.client("anonymous").get(
+            en("published:dashboard", p.version) + "?view=scenarios&format=csv"
+        )
+    )
+    assert rows == []
+
+
+# --- older snapshots --------------------------------------------------------------------------
+
+
+def test_a_snapshot_published_before_the_new_tables_still_works(demo: Any) -> None:
+    p = publish(demo, demo.mid, "Old")
+    PublicationTable.objects.filter(publication=p, name__in=NEW_TABLES).delete()
+    client = demo.client("anonymous")
+    base = en("published:dashboard", p.version)
+    response = client.get(base)
+    assert response.status_code == 200
+    assert [v["view"] for v in response.context["views"]] == ["national", "levels", "bottlenecks"]
+    for view in ("heatmap", "squeeze", "coverage", "segments", "regions"):
+        assert client.get(f"{base}?view={view}&format=csv").status_code == 404
+    assert client.get(f"{base}?view=national&format=csv").status_code == 200
+    assert client.get(en("published:detail", p.version)).status_code == 200
+
+
+# --- languages --------------------------------------------------------------------------------
+
+
+def test_the_new_views_render_in_bokmal_and_english(
+    two: tuple[Publication, Publication], demo: Any
+) -> None:
+    mid, _ = two
+    client = demo.client("anonymous")
+    english = client.get(en("published:dashboard", mid.version)).content.decode()
+    assert "The time squeeze" in english
+    assert "Value-chain coverage in" in english
+    assert "Scenarios side by side" in english
+    assert "All counties" in english
+    with translation.override("nb"):
+        url = reverse("published:dashboard", args=[mid.version])
+        response = client.get(url)
+    assert not url.startswith("/en/")
+    assert response.status_code == 200
+    bokmal = response.content.decode()
+    assert 'lang="nb"' in bokmal
+    assert bokmal.count('role="img"') == english.count('role="img"') >= len(NEW_VIEWS)
+    assert re.search(r'<td class="num">-?\d+,\d</td>', bokmal)  # decimal comma
+
+
+# --- the chart specs --------------------------------------------------------------------------
+
+
+def test_the_public_heatmap_greys_out_suppressed_cells_without_their_number() -> None:
+    cells = pl.DataFrame(
+        {
+            "area": ["cell_design", "cell_design", "hse", "hse"],
+            "level": ["nkr4", "nkr6", "nkr4", "nkr6"],
+            "shortage_mean": [12.5, None, 3.25, 0.0],
+        }
+    )
+    spec, levels, rows = charts.public_heatmap_spec(cells)
+    assert len(levels) == 2
+    shown, grey, text = spec["layer"]
+    assert len(shown["data"]["values"]) == 3
+    assert [v["mark"] for v in grey["data"]["values"]] == ["–"]
+    assert "shortage" not in grey["data"]["values"][0]
+    assert text["encoding"]["text"] == {"field": "mark"}
+    assert [values for _, values in rows] == [[12.5, None], [3.25, 0.0]]
+    chart = charts.public_heatmap_chart(cells, 2030)
+    assert "<svg" in chart.svg
+    assert "2030" in chart.description
+
+
+def test_the_coverage_chart_marks_suppressed_segments() -> None:
+    rows = pl.DataFrame(
+        {
+            "segment": ["recycling", "cell_manufacturing"],
+            "openings": [None, 40.0],
+            "supply": [None, 30.0],
+            "gap": [None, 10.0],
+            "reported_share": [None, 0.25],
+        }
+    )
+    spec, table = charts.segment_coverage_spec(rows)
+    bars, marks = spec["layer"]
+    assert {v["value"] for v in bars["data"]["values"]} == {40.0, 30.0}
+    assert [v["mark"] for v in marks["data"]["values"]] == ["–"]
+    assert table[0][1] == [40.0, 30.0, 10.0, 25.0]  # cell manufacturing first, share in %
+    assert table[1][1] == [None, None, None, None]
+    everything = pl.DataFrame(
+        {"segment": [None], "openings": [90.0], "supply": [80.0], "gap": [10.0]},
+        schema={
+            "segment": pl.Utf8,
+            "openings": pl.Float64,
+            "supply": pl.Float64,
+            "gap": pl.Float64,
+        },
+    ).with_columns(pl.lit(0.5).alias("reported_share"))
+    with translation.override("en"):
+        _, table = charts.segment_coverage_spec(pl.concat([rows, everything]))
+    assert table[-1] == ("All segments", [90.0, 80.0, 10.0, 50.0])
+
+
+def test_the_scenario_chart_has_a_mean_and_band_per_scenario() -> None:
+    rows = pl.DataFrame(
+        {
+            "scenario": ["mid", "mid", "high"],
+            "year": [2030, 2031, 2030],
+            "mean": [1.0, 2.0, 3.0],
+            "p10": [0.5, 1.5, 2.0],
+            "p90": [1.5, 2.5, 4.0],
+        }
+    )
+    spec, scenarios, table = charts.scenario_gap_spec(rows)
+    assert scenarios == ("mid", "high")
+    assert table == (
+        ("2030", [1.0, 0.5, 1.5, 3.0, 2.0, 4.0]),
+        ("2031", [2.0, 1.5, 2.5, None, None, None]),
+    )
+    band, lines = spec["layer"]
+    assert len(band["data"]["values"]) == 3
+    assert len(lines["data"]["values"]) == 3
