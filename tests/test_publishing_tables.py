@@ -446,3 +446,42 @@ def test_a_cumulative_metric_stops_at_the_first_suppressed_year() -> None:
     published = table.filter(~pl.col("suppressed")).select("year", "metric").rows()
     assert published == [(2030, "gap"), (2030, "cumulative_gap"), (2032, "gap")]
     assert table.filter(pl.col("suppressed"))["mean"].null_count() == 3
+
+
+def test_the_tables_are_remembered_only_for_the_same_inputs(
+    run: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """public_tables builds once per distinct input: the same arguments again give the same
+    tables without building; any change (an answer, the rules) builds anew."""
+    from battkomp.analysis import publishing
+
+    calls: list[int] = []
+    build = publishing.build_public_tables
+
+    def counting(*args: Any, **kwargs: Any) -> dict[str, pl.DataFrame]:
+        calls.append(1)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(publishing, "build_public_tables", counting)
+    monkeypatch.setattr(publishing, "_CACHE", type(publishing._CACHE)())
+    totals = pl.DataFrame(
+        {"year": [YEAR], "metric": ["gap"], **{c: [1.0] for c in STATS}},
+        schema={"year": pl.Int64, "metric": pl.Utf8, **dict.fromkeys(STATS, pl.Float64)},
+    )
+    by_level = totals.with_columns(pl.lit("l1").alias("level")).select(
+        "year", "level", "metric", *STATS
+    )
+    by_area = totals.with_columns(pl.lit("a1").alias("area")).select(
+        "year", "area", "metric", *STATS
+    )
+    frames = {"totals": totals, "by_level": by_level, "by_area": by_area, "detail": run["detail"]}
+    first = public_tables(frames, run["contrib"], {})
+    again = public_tables(dict(frames), run["contrib"].clone(), {})
+    assert len(calls) == 1
+    assert list(again) == list(first)
+    for name in first:
+        assert again[name].equals(first[name])
+    changed = run["contrib"].with_columns(pl.col("value") + 1.0)
+    public_tables(frames, changed, {})
+    public_tables(frames, run["contrib"], {}, DisclosureRules(min_contributors=1, p=0.0))
+    assert len(calls) == 3

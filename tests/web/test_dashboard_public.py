@@ -231,6 +231,10 @@ def test_the_filters_narrow_every_view(plain: Publication, demo: Any) -> None:
     grouped = csv_rows(client.get(f"{base}?group=chemistry_materials&view=bottlenecks&format=csv"))
     assert grouped[1:]
     assert {r[3] for r in grouped[1:]} == {"chemistry_materials"}
+    # one competence area instead of a group
+    one = grouped[1][1]
+    single = csv_rows(client.get(f"{base}?group={one}&view=bottlenecks&format=csv"))
+    assert [r[1] for r in single[1:]] == [one]
     link = f"level=nkr6&amp;year_from={lo}&amp;year_to={hi}&amp;view=national&amp;format=csv"
     assert link in response.content.decode()
 

@@ -30,7 +30,16 @@ from battkomp.survey.models import Round
 
 EVERYONE = ("company_a", "company_b", "institution", "handler", "analyst", "admin", "anonymous")
 NEW_VIEWS = ("heatmap", "squeeze", "coverage", "segments", "regions", "scenarios")
-NEW_TABLES = ("by_area_level", "squeeze", "by_segment", "by_region", "coverage")
+NEW_TABLES = (
+    "by_area_level",
+    "squeeze",
+    "by_segment",
+    "by_region",
+    "coverage",
+    "measure_effects",
+    "abroad",
+    "recommendations",
+)
 DRAWS = 30
 PLANTED = 987654
 #: The planted number as a whole number (see test_publish_snapshots.NEEDLE).

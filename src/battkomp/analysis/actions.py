@@ -413,7 +413,12 @@ def do_publish_run(run: ModelRun, user: Any, *, title: str, note: str = "") -> P
     Http404 for anyone but analysts and administrators; ValidationError if the run is not done
     or the title is empty.
     """
-    from battkomp.analysis.publishing import FRAMES, public_tables, survey_places
+    from battkomp.analysis.publishing import (
+        FRAMES,
+        fixed_measures,
+        public_tables,
+        survey_places,
+    )
     from battkomp.analysis.runs import load_frames
     from battkomp.engine.bundle import load_inputs
     from battkomp.engine.taxonomy import Taxonomy
@@ -430,7 +435,13 @@ def do_publish_run(run: ModelRun, user: Any, *, title: str, note: str = "") -> P
         raise ValidationError(_("The run has no national totals to publish."), code="frames")
     parents = dict(Taxonomy.from_inputs(load_inputs(None)).area_parent)
     contrib = survey_contributions(run.round, user)
-    tables = public_tables(frames, contrib, parents, places=survey_places(contrib))
+    tables = public_tables(
+        frames,
+        contrib,
+        parents,
+        places=survey_places(contrib),
+        fixed=fixed_measures(run.started_at or run.created_at),
+    )
     last = Publication.objects.select_for_update().order_by("-version").first()
     publication = Publication.objects.create(
         run=run,

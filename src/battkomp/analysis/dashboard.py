@@ -5,8 +5,11 @@ Views (:data:`VIEWS`): the national gap band (``totals``), shortage by level (``
 largest bottlenecks (``by_area``), the heatmap of shortage by competence area × level
 (``by_area_level``), the time squeeze (``squeeze``), value-chain coverage by segment
 (``coverage``), the gap by segment and by county (``by_segment``, ``by_region``) and the
-scenario comparison (the ``totals`` of the latest published snapshot of each scenario). A view
-whose table the snapshot lacks (published before the table existed) is left out.
+scenario comparison (the ``totals`` of the latest published snapshot of each scenario), the
+measures (the national gap with and without them from ``totals``, and what each adds from
+``measure_effects``), recruitment from abroad (``abroad``) and the recommendations
+(``recommendations``, with each reason in the page's language). A view whose table the snapshot
+lacks (published before the table existed) is left out.
 
 Suppressed cells are never shown as numbers: suppressed years and cells are left out of the
 charts and the downloads, and are "–" in the tables beside the charts. Filters (year range,
@@ -21,10 +24,11 @@ from typing import Any
 
 import polars as pl
 from django import forms
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -47,6 +51,9 @@ VIEWS = (
     "segments",
     "regions",
     "scenarios",
+    "measures",
+    "abroad",
+    "recommendations",
 )
 #: The protected table each view is built from.
 VIEW_TABLES = {
@@ -59,6 +66,9 @@ VIEW_TABLES = {
     "segments": "by_segment",
     "regions": "by_region",
     "scenarios": "totals",
+    "measures": "measure_effects",
+    "abroad": "abroad",
+    "recommendations": "recommendations",
 }
 TOP = 10
 NATIONAL_METRICS = ("openings", "supply", "gap")
@@ -87,7 +97,8 @@ class DashboardFilters(forms.Form):
     year_from = forms.TypedChoiceField(label=_("From year"), required=False, coerce=int)
     year_to = forms.TypedChoiceField(label=_("To year"), required=False, coerce=int)
     level = forms.ChoiceField(label=_("Education level"), required=False)
-    group = forms.ChoiceField(label=_("Competence area group"), required=False)
+    # a group of competence areas, or one area (the parameter keeps its name for old links)
+    group = forms.ChoiceField(label=_("Competence area"), required=False)
     segment = forms.ChoiceField(label=_("Value-chain segment"), required=False)
     region = forms.ChoiceField(label=_("County"), required=False)
 
@@ -99,8 +110,14 @@ class DashboardFilters(forms.Form):
         self.fields["level"].choices = [("", gettext("All levels"))] + [
             (c, _label("level", c)) for c in codes("level")
         ]
+        parents = taxonomy().area_parent
         self.fields["group"].choices = [("", gettext("All areas"))] + [
-            (g, _label("area", g)) for g in area_groups()
+            (
+                _label("area", g),
+                [(g, gettext("All of %(group)s") % {"group": _label("area", g)})]
+                + [(a, _label("area", a)) for a in codes("area") if parents.get(a) == g],
+            )
+            for g in area_groups()
         ]
         self.fields["segment"].choices = [("", gettext("All segments"))] + [
             (c, _label("segment", c)) for c in codes("segment")
@@ -140,10 +157,13 @@ def _table(p: Publication, name: str) -> pl.DataFrame | None:
 
 
 def _in_group(table: pl.DataFrame, f: dict[str, Any]) -> pl.DataFrame:
-    if not f.get("group"):
+    """The rows of the chosen group of competence areas, or of the one chosen area."""
+    chosen = f.get("group")
+    if not chosen:
         return table
     parents = taxonomy().area_parent
-    return table.filter(pl.col("area").is_in([a for a, g in parents.items() if g == f["group"]]))
+    areas = [a for a, g in parents.items() if g == chosen] or [chosen]
+    return table.filter(pl.col("area").is_in(areas))
 
 
 def national_table(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
@@ -274,6 +294,148 @@ def scenario_rows(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
     return pl.concat(frames)
 
 
+# ------------------------------------------------ measures, recruitment abroad, recommendations
+
+MEASURE_GAP_METRICS = ("gap", "gap_without_measures")
+
+
+def _ordered_levels(table: pl.DataFrame, *first: str) -> pl.DataFrame:
+    order = {c: i for i, c in enumerate(codes("level"))}
+    return table.sort([*first, pl.col("level").replace_strict(order, default=len(order)), "area"])
+
+
+def measure_gap_rows(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
+    """The national gap per published year with and without the measures (only in snapshots of
+    runs with counted measures that have the ``measure_effects`` table)."""
+    if _table(p, "measure_effects") is None:
+        return pl.DataFrame(schema={"year": pl.Int64, "metric": pl.Utf8, "mean": pl.Float64})
+    totals = _published(p.table("totals")).filter(pl.col("metric").is_in(MEASURE_GAP_METRICS))
+    if not totals.filter(pl.col("metric") == "gap_without_measures").height:
+        return totals.clear()
+    return _years(totals, f).select("year", "metric", "mean").sort("year", "metric")
+
+
+def measure_supply_rows(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
+    """Each measure's supply per year: the sum over its published cells, and how many of its
+    cells that year are suppressed (``hidden``; their supply is left out of the sum)."""
+    table = _table(p, "measure_effects")
+    if table is None or not table.height:
+        return pl.DataFrame(
+            schema={"measure": pl.Utf8, "year": pl.Int64, "supply": pl.Float64, "hidden": pl.UInt32}
+        )
+    rows = _years(table, f)
+    summed = rows.group_by("measure", "year").agg(
+        pl.col("supply").filter(~pl.col("suppressed")).sum().alias("supply"),
+        pl.col("suppressed").sum().cast(pl.UInt32).alias("hidden"),
+        (~pl.col("suppressed")).sum().alias("_shown"),
+    )
+    summed = summed.with_columns(
+        pl.when(pl.col("_shown") > 0).then(pl.col("supply")).otherwise(None).alias("supply")
+    ).drop("_shown")
+    return summed.sort("measure", "year")
+
+
+def measure_names(ids: list[str]) -> dict[str, dict[str, Any]]:
+    """measure id → {"name", "url"} for the public measures among ids ``m<pk>`` (others keep
+    their id as name and have no page)."""
+    from django.urls import reverse
+
+    from battkomp.measures.access import public_measures
+
+    pks = {int(i[1:]): i for i in ids if i.startswith("m") and i[1:].isdigit()}
+    found = {
+        f"m{m.pk}": {"name": m.title, "url": reverse("measures:detail", args=[m.pk])}
+        for m in public_measures().filter(pk__in=sorted(pks))
+    }
+    return {i: found.get(i, {"name": i, "url": ""}) for i in ids}
+
+
+def offer_names(ids: list[str]) -> dict[str, dict[str, Any]]:
+    """offer id of the bundle (the offer's code, or ``offer-<pk>``) → {"name", "url"} of the
+    registered offer (offers are public); an id no offer has keeps its id as name."""
+    from django.urls import reverse
+
+    from battkomp.offers.models import Offer
+
+    pks = {int(i[6:]) for i in ids if i.startswith("offer-") and i[6:].isdigit()}
+    query = Offer.objects.select_related("institution").filter(
+        Q(code__in=ids) | Q(pk__in=sorted(pks))
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for offer in query.order_by("pk"):
+        entry = {
+            "name": f"{offer.name} ({offer.institution.name})",
+            "url": reverse("offers:detail", args=[offer.pk]),
+        }
+        for key in (offer.code, f"offer-{offer.pk}"):
+            if key in ids:
+                found.setdefault(key, entry)
+    return {i: found.get(i, {"name": i, "url": ""}) for i in ids}
+
+
+def abroad_rows(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
+    """The cells of ``abroad`` under the filters (suppressed ones with null numbers)."""
+    table = _table(p, "abroad")
+    if table is None:
+        return pl.DataFrame()
+    rows = _in_group(_years(table, f), f)
+    if f.get("level"):
+        rows = rows.filter(pl.col("level") == f["level"])
+    return _ordered_levels(rows, "year")
+
+
+def abroad_summary(rows: pl.DataFrame) -> pl.DataFrame:
+    """Per year and level: need, recruited and unmet summed over the published cells, the
+    shortest lead time, and how many cells are suppressed (left out of the sums)."""
+    if not rows.height:
+        return pl.DataFrame()
+    shown = ~pl.col("suppressed")
+    summed = rows.group_by("year", "level").agg(
+        *[pl.col(c).filter(shown).sum() for c in ("need", "recruited", "unmet")],
+        pl.col("lead_time_months").filter(shown).min(),
+        pl.col("suppressed").sum().cast(pl.UInt32).alias("hidden"),
+        shown.sum().alias("_shown"),
+    )
+    summed = summed.filter(pl.col("_shown") > 0).drop("_shown")
+    order = {c: i for i, c in enumerate(codes("level"))}
+    return summed.sort(["year", pl.col("level").replace_strict(order, default=len(order))])
+
+
+def recommendation_rows(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
+    """The published recommendations under the filters (the year is the year the gap opens)."""
+    table = _table(p, "recommendations")
+    if table is None:
+        return pl.DataFrame()
+    rows = _in_group(_years(table.filter(~pl.col("suppressed")), f), f)
+    if f.get("level"):
+        rows = rows.filter(pl.col("level") == f["level"])
+    return _ordered_levels(rows, "year")
+
+
+def _lever_names() -> dict[str, str]:
+    from battkomp.measures.catalogue import levers
+
+    return {lv.code: lv.name for lv in levers()}
+
+
+def _commandment_name(number: Any) -> str:
+    from battkomp.measures.catalogue import commandment
+
+    if number is None:
+        return ""
+    c = commandment(int(number))
+    return f"{int(number)}. {c.name}" if c else str(number)
+
+
+def _ids(text: Any) -> list[str]:
+    return [t for t in str(text or "").split(";") if t]
+
+
+def _reason(row: dict[str, Any]) -> str:
+    lang = "nb" if (get_language() or "nb")[:2] == "nb" else "en"
+    return str(row.get(f"reason_{lang}") or "")
+
+
 Export = tuple[list[str], list[list[Any]]]
 
 
@@ -384,6 +546,92 @@ def _scenarios_export(table: pl.DataFrame) -> Export:
     return header, [list(r) for r in table.iter_rows()]
 
 
+def _measures_export(gaps: pl.DataFrame, supply: pl.DataFrame) -> Export:
+    header = ["year", "series", "name", "value", "cells_suppressed"]
+    names = {"gap": gettext("Gap"), "gap_without_measures": gettext("Gap without measures")}
+    rows: list[list[Any]] = [
+        [r["year"], r["metric"], names[r["metric"]], r["mean"], ""]
+        for r in gaps.iter_rows(named=True)
+    ]
+    found = measure_names(sorted(set(supply["measure"].to_list()))) if supply.height else {}
+    rows += [
+        [r["year"], r["measure"], found[r["measure"]]["name"], r["supply"], r["hidden"]]
+        for r in supply.iter_rows(named=True)
+    ]
+    return header, sorted(rows, key=lambda r: (r[0], r[1] not in names, r[1]))
+
+
+def _abroad_export(rows: pl.DataFrame) -> Export:
+    header = [
+        "year",
+        "level",
+        "level_name",
+        "area",
+        "area_name",
+        "need",
+        "recruited",
+        "unmet",
+        "lead_time_months",
+        "channels",
+    ]
+    out = [
+        [
+            r["year"],
+            r["level"],
+            _label("level", r["level"]),
+            r["area"],
+            _label("area", r["area"]),
+            r["need"],
+            r["recruited"],
+            r["unmet"],
+            r["lead_time_months"],
+            r["channels"] or "",
+        ]
+        for r in rows.iter_rows(named=True)
+    ]
+    return header, out
+
+
+def _recommendations_export(rows: pl.DataFrame) -> Export:
+    header = [
+        "year",
+        "level",
+        "level_name",
+        "area",
+        "area_name",
+        "horizon",
+        "lever",
+        "commandment",
+        "commandment_name",
+        "rule",
+        "reason",
+        "offers",
+        "measures",
+        "shortage_mean",
+    ]
+    levers = _lever_names()
+    out = [
+        [
+            r["year"],
+            r["level"],
+            _label("level", r["level"]),
+            r["area"],
+            _label("area", r["area"]),
+            r["horizon"],
+            levers.get(r["lever"] or "", r["lever"] or ""),
+            r["commandment"],
+            _commandment_name(r["commandment"]),
+            r["rule"] or "",
+            _reason(r),
+            r["offers"] or "",
+            r["measures"] or "",
+            r["shortage"],
+        ]
+        for r in rows.iter_rows(named=True)
+    ]
+    return header, out
+
+
 def _shown(table: pl.DataFrame) -> pl.DataFrame:
     return table.filter(~pl.col("suppressed")) if table.height else table
 
@@ -405,6 +653,12 @@ def view_export(p: Publication, view: str, f: dict[str, Any]) -> Export:
     if view in ("segments", "regions"):
         column = "segment" if view == "segments" else "region"
         return _place_export(place_rows(p, f, column), column)
+    if view == "measures":
+        return _measures_export(measure_gap_rows(p, f), measure_supply_rows(p, f))
+    if view == "abroad":
+        return _abroad_export(_shown(abroad_rows(p, f)))
+    if view == "recommendations":
+        return _recommendations_export(recommendation_rows(p, f))
     return _scenarios_export(scenario_rows(p, f))
 
 
@@ -431,9 +685,18 @@ def build_views(p: Publication, f: dict[str, Any]) -> list[dict[str, Any]]:
     key = ("publication", p.pk, p.published_at, _filters_key(f))
     views: list[dict[str, Any]] = []
 
-    def add(view: str, caption: str, build: Any, note: str = "", extra: Any = ()) -> None:
+    def add(
+        view: str,
+        caption: str,
+        build: Any,
+        note: str = "",
+        extra: Any = (),
+        details: dict[str, Any] | None = None,
+    ) -> None:
         chart = charts.cached((*key, view, *extra), build)
-        views.append({"view": view, "caption": caption, "chart": chart, "note": note})
+        views.append(
+            {"view": view, "caption": caption, "chart": chart, "note": note, "details": details}
+        )
 
     national = national_table(p, f)
     if national.height:
@@ -502,7 +765,9 @@ def build_views(p: Publication, f: dict[str, Any]) -> list[dict[str, Any]]:
             gettext(
                 "A segment or reported share marked – is suppressed to protect company answers. "
                 "The chart shows the last year of the range in which the survey's share is "
-                "published, else the last year with published segments."
+                "published, else the last year with published segments. Openings and supply "
+                "per segment come from the central run (every uncertain input at its most "
+                "likely value), not from the average of the draws."
             ),
         )
     for view, column, caption in (
@@ -517,7 +782,10 @@ def build_views(p: Publication, f: dict[str, Any]) -> list[dict[str, Any]]:
                 lambda rows=rows, column=column: charts.place_gap_chart(rows, column),
                 gettext(
                     "A value marked – is suppressed to protect company answers, or there is "
-                    "no result there."
+                    "no result there. These figures come from the central run (every uncertain "
+                    "input at its most likely value, with surplus and shortage netted within "
+                    "each segment or county), not from the average of the draws, so they do not "
+                    "add up to the national gap above."
                 ),
             )
     scenarios = scenario_rows(p, f)
@@ -538,7 +806,153 @@ def build_views(p: Publication, f: dict[str, Any]) -> list[dict[str, Any]]:
             ),
             versions,
         )
+    _action_views(p, f, add)
     return views
+
+
+def _cell(value: Any, kind: str = "text", url: str = "") -> dict[str, Any]:
+    return {"value": value, "kind": kind, "url": url}
+
+
+def _links(ids: list[str], found: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return _cell([{"text": found[i]["name"], "url": found[i]["url"]} for i in ids], "links")
+
+
+def _action_views(p: Publication, f: dict[str, Any], add: Any) -> None:
+    """The views of what acts on the gap: the measures, recruitment from abroad and the
+    recommendations."""
+    gaps = measure_gap_rows(p, f)
+    supply = measure_supply_rows(p, f)
+    if gaps.height or supply.height:
+        found = measure_names(sorted(set(supply["measure"].to_list())))
+        names = {m: str(found[m]["name"]) for m in sorted(found, key=lambda i: found[i]["name"])}
+        totals = supply.group_by("measure").agg(pl.col("supply").sum(), pl.col("hidden").sum())
+        rows = [
+            [
+                _links([m], found),
+                _cell(supply_sum, "num"),
+                _cell(hidden, "count"),
+            ]
+            for m, supply_sum, hidden in totals.sort("measure").rows()
+        ]
+        add(
+            "measures",
+            gettext(
+                "Measures: the national gap per year with and without the agreed and running "
+                "measures, and the supply each measure adds"
+            ),
+            lambda: charts.measure_effect_chart(gaps, supply, names),
+            gettext(
+                "Means of the draws. A measure's supply in a cell suppressed to protect company "
+                "answers is left out of its sum; the table below counts those cells."
+            ),
+            details={
+                "caption": gettext("The measures in this view"),
+                "columns": [
+                    gettext("Measure"),
+                    gettext("Supply added, summed over the years shown"),
+                    gettext("Cells suppressed (over the years)"),
+                ],
+                "rows": rows,
+            }
+            if rows
+            else None,
+        )
+    cells = abroad_rows(p, f)
+    summary = abroad_summary(cells)
+    if summary.height:
+        channel_ids = sorted({i for c in cells["channels"].to_list() for i in _ids(c)})
+        found = measure_names([i for i in channel_ids if i.startswith("m")])
+        found.update({i: {"name": i, "url": ""} for i in channel_ids if i not in found})
+        rows = [
+            [
+                _cell(r["year"], "year"),
+                _cell(_label("level", r["level"])),
+                _cell(_label("area", r["area"])),
+                _cell(r["need"], "num"),
+                _cell(r["recruited"], "num"),
+                _cell(r["unmet"], "num"),
+                _cell(r["lead_time_months"], "num"),
+                _links(_ids(r["channels"]), found),
+            ]
+            for r in cells.filter(~pl.col("suppressed")).iter_rows(named=True)
+        ]
+        add(
+            "abroad",
+            gettext(
+                "Recruitment from abroad: per year and education level, the need that domestic "
+                "supply cannot meet in time, what the channels recruit and what stays unmet"
+            ),
+            lambda: charts.abroad_chart(summary),
+            gettext(
+                "Means of the draws, summed over the competence areas with published cells; "
+                "cells suppressed to protect company answers are left out. The lead time is "
+                "the shortest time from decision to start of work through a channel serving "
+                "the cell."
+            ),
+            details={
+                "caption": gettext("Published cells, with the channels that serve them"),
+                "columns": [
+                    gettext("Year"),
+                    gettext("Education level"),
+                    gettext("Competence area"),
+                    gettext("Need"),
+                    gettext("Recruited from abroad"),
+                    gettext("Unmet"),
+                    gettext("Lead time (months)"),
+                    gettext("Channels and measures"),
+                ],
+                "rows": rows,
+            },
+        )
+    recs = recommendation_rows(p, f)
+    if recs.height:
+        levers = _lever_names()
+        horizons = charts.horizon_labels()
+        ids = sorted({i for c in recs["measures"].to_list() for i in _ids(c)})
+        found = measure_names(ids)
+        offers = offer_names(sorted({i for c in recs["offers"].to_list() for i in _ids(c)}))
+        rows = [
+            [
+                _cell(_label("area", r["area"])),
+                _cell(_label("level", r["level"])),
+                _cell(r["year"], "year"),
+                _cell(horizons.get(r["horizon"], r["horizon"])),
+                _cell(levers.get(r["lever"] or "", r["lever"] or "–")),
+                _cell(_commandment_name(r["commandment"]) or "–"),
+                _cell(_reason(r) or "–"),
+                _links(_ids(r["offers"]), offers),
+                _links(_ids(r["measures"]), found),
+            ]
+            for r in recs.iter_rows(named=True)
+        ]
+        add(
+            "recommendations",
+            gettext(
+                "Recommendations: for each significant gap, the year it opens, the lever that "
+                "can close it in time and the competence commandment it calls for"
+            ),
+            lambda: charts.recommendation_chart(recs, levers),
+            gettext(
+                "Only gaps in cells published to protect company answers are shown. The "
+                "reasons are written from the published numbers."
+            ),
+            details={
+                "caption": gettext("The recommendations"),
+                "columns": [
+                    gettext("Competence area"),
+                    gettext("Education level"),
+                    gettext("Gap opens"),
+                    gettext("Horizon"),
+                    gettext("Lever"),
+                    gettext("Commandment"),
+                    gettext("Reason"),
+                    gettext("Education offers"),
+                    gettext("Measures"),
+                ],
+                "rows": rows,
+            },
+        )
 
 
 @require_GET

@@ -44,6 +44,27 @@ A publication holds these tables (see docs/model.md, "Disclosure control", publi
     :func:`~battkomp.engine.disclosure.protect` (segment × year, each organisation a
     contributor); ``reported_share`` is null (``share_suppressed``) where that table suppresses
     the cell, and in a year whose total in ``survey_needs`` is suppressed.
+``measure_effects``
+    The supply each counted measure adds per year and target cell (measure, year, level, area,
+    supply). A ``recruit_abroad`` measure fills what the channels leave of the cell's shortfall,
+    so its supply carries the cell's openings: it follows ``by_area_level`` (null wherever that
+    cell is hidden there, or the year is not published). The measures known to add places that
+    arrive whether or not jobs wait (``educate``, ``retrain``, ``evu_module``:
+    :func:`fixed_measures`, unchanged since the run started) carry no answer and are published
+    in every published year; without that knowledge every measure follows the cell.
+``abroad``
+    The need no domestic lever can meet in time (year, level, area, need, recruited, unmet,
+    lead_time_months, and the time available, the domestic lead time and the serving
+    channels). A row's numbers are null (``suppressed``) wherever ``by_area_level`` hides its
+    cell or the year is not published; need, recruited and unmet are parts of that cell's
+    openings and shortage, so nothing more than the cell itself is shown.
+``recommendations``
+    One row per significant gap (the year it opens, level, area, horizon, lever, commandment,
+    rule, reasons, offers, measures, shortage). Only rows whose cell ``by_area_level``
+    publishes are kept; a hidden cell's row is left out whole (its existence, horizon and lever
+    would speak of it). ``shortage`` is the cell's published mean shortage, and the reasons are
+    filled in again (:func:`rerender_reason`) with it and with its share of the cell's published
+    openings; the other placeholders (names, year, time available, lead times) hold no answer.
 
 Every table has a ``suppressed`` column; suppressed numbers are null. Nothing here changes the
 database (``actions.do_publish_run`` stores the tables).
@@ -51,6 +72,12 @@ database (``actions.do_publish_run`` stores the tables).
 
 from __future__ import annotations
 
+import hashlib
+import io
+import re
+import string
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -58,6 +85,7 @@ import numpy as np
 import polars as pl
 from scipy.optimize import linprog
 
+from battkomp.engine.advice import format_number
 from battkomp.engine.disclosure import (
     DisclosureRules,
     Hierarchy,
@@ -79,6 +107,9 @@ TABLES = (
     "by_segment",
     "by_region",
     "coverage",
+    "measure_effects",
+    "abroad",
+    "recommendations",
     "survey_needs",
 )
 #: The run's frames the public tables are built from.
@@ -91,6 +122,9 @@ FRAMES = (
     "detail",
     "by_segment",
     "by_region",
+    "measure_effects",
+    "abroad",
+    "recommendations",
 )
 #: The metrics of ``by_area_level`` (``supply`` has a mean only: percentiles do not add up).
 AREA_LEVEL_METRICS = ("headcount", "openings", "supply", "gap", "shortage")
@@ -927,6 +961,224 @@ def coverage_table(
     )
 
 
+# ------------------------------------------------------- measures, abroad and recommendations
+
+#: The columns of the protected ``measure_effects``, ``abroad`` and ``recommendations`` tables.
+MEASURE_EFFECT_COLUMNS = ("measure", "year", "level", "area", "supply", "suppressed")
+ABROAD_COLUMNS = (
+    "year",
+    "level",
+    "area",
+    "need",
+    "recruited",
+    "unmet",
+    "lead_time_months",
+    "available_years",
+    "domestic_lead_years",
+    "channels",
+    "suppressed",
+)
+#: The numbers of ``abroad`` that are null in a suppressed row.
+ABROAD_NUMBERS = ("need", "recruited", "unmet", "lead_time_months")
+RECOMMENDATION_COLUMNS = (
+    "year",
+    "level",
+    "area",
+    "horizon",
+    "lever",
+    "commandment",
+    "rule",
+    "reason_nb",
+    "reason_en",
+    "offers",
+    "measures",
+    "shortage",
+    "suppressed",
+)
+
+
+def published_cells(area_level: pl.DataFrame) -> set[tuple[int, str, str]]:
+    """(year, area, level) of the cells the protected ``by_area_level`` publishes."""
+    shown = area_level.filter(~pl.col("suppressed")).select("year", "area", "level").unique()
+    return {(int(y), str(a), str(lv)) for y, a, lv in shown.rows()}
+
+
+def _cell_flags(frame: pl.DataFrame, cells: set[tuple[int, str, str]]) -> pl.Series:
+    """True for each row of ``frame`` whose (year, area, level) cell is not in ``cells``."""
+    return pl.Series(
+        "suppressed",
+        [
+            (int(y), str(a), str(lv)) not in cells
+            for y, a, lv in frame.select("year", "area", "level").rows()
+        ],
+        dtype=pl.Boolean,
+    )
+
+
+#: The measure levers whose supply arrives whether or not jobs wait (places × completion, and
+#: for ``educate`` the capture share): it carries no survey answer.
+FIXED_LEVERS = ("educate", "retrain", "evu_module")
+
+
+def measure_effects_table(
+    frame: pl.DataFrame,
+    cells: set[tuple[int, str, str]],
+    years: set[int],
+    fixed: Iterable[str] = (),
+) -> pl.DataFrame:
+    """The protected ``measure_effects`` table. The supply of a ``recruit_abroad`` measure is
+    what the channels leave of the cell's shortfall (up to its capacity), so it carries the
+    cell's openings and with them the survey's answers: it is published where ``by_area_level``
+    publishes the cell (``cells``). The measures in ``fixed`` (known to be of a kind in
+    :data:`FIXED_LEVERS`) add places that carry no answer: they are published in every year
+    whose ``totals`` are (``years``). Without ``fixed``, every measure follows the cell."""
+    known = set(fixed)
+    flag = pl.Series(
+        "suppressed",
+        [
+            (int(y) not in years) or (m not in known and (int(y), str(a), str(lv)) not in cells)
+            for m, y, a, lv in frame.select("measure", "year", "area", "level").rows()
+        ],
+        dtype=pl.Boolean,
+    )
+    return frame.with_columns(
+        pl.when(flag).then(None).otherwise(pl.col("supply")).alias("supply"), flag
+    ).select(*MEASURE_EFFECT_COLUMNS)
+
+
+def abroad_table(frame: pl.DataFrame, cells: set[tuple[int, str, str]]) -> pl.DataFrame:
+    """The protected ``abroad`` table: a row's need, recruits, unmet need and lead time are
+    published where ``by_area_level`` publishes its cell, else null (``suppressed``); the
+    not confidential columns (time available, domestic lead time, channels) stay."""
+    flag = _cell_flags(frame, cells)
+    return frame.with_columns(
+        *[pl.when(flag).then(None).otherwise(pl.col(c)).alias(c) for c in ABROAD_NUMBERS],
+        flag,
+    ).select(*ABROAD_COLUMNS)
+
+
+_FORMATTER = string.Formatter()
+
+
+def _template_pattern(template: str) -> re.Pattern[str] | None:
+    """A regular expression matching the text of ``template`` filled in, with a named group
+    for each placeholder (the same group again where a placeholder repeats)."""
+    parts = ["^"]
+    seen: set[str] = set()
+    try:
+        parsed = list(_FORMATTER.parse(template))
+    except ValueError:
+        return None
+    for literal, field, _spec, _conv in parsed:
+        parts.append(re.escape(literal))
+        if field is None:
+            continue
+        if not field.isidentifier():
+            return None
+        parts.append(f"(?P={field})" if field in seen else f"(?P<{field}>.+?)")
+        seen.add(field)
+    parts.append("$")
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def rerender_reason(
+    reason: str | None, template: str | None, shortage: float, share: float, lang: str
+) -> str | None:
+    """The engine's ``reason`` (``template`` filled in) with its ``{shortage}`` and ``{share}``
+    replaced by the published ones; the other placeholders (level, area, year, horizon, time
+    available, lead times) come from inputs that hold no survey answer and are kept. None when
+    the reason does not match its template (nothing unprotected is ever passed on)."""
+    if not reason or not template:
+        return None
+    pattern = _template_pattern(template)
+    found = pattern.match(reason) if pattern else None
+    if found is None:
+        return None
+    values = dict(found.groupdict())
+    values["shortage"] = format_number(round(shortage), "nb" if lang == "nb" else "en")
+    percent = format_number(round(100 * share), "nb" if lang == "nb" else "en")
+    values["share"] = percent + ("\u00a0%" if lang == "nb" else "%")
+    return template.format_map(values)
+
+
+def recommendations_table(
+    frame: pl.DataFrame, area_level: pl.DataFrame, rules: pl.DataFrame | None
+) -> pl.DataFrame:
+    """The protected ``recommendations`` table: only the rows whose cell (the year the gap
+    opens, area, level) ``by_area_level`` publishes (a hidden cell's row is left out whole, as
+    its existence, lever and horizon would speak of it); ``shortage`` is the published mean
+    shortage of the cell, and the reasons are filled in again with it and with the share of the
+    cell's published openings (``rules``: the ``recommendation_rules`` the reasons came from)."""
+    cells = published_cells(area_level)
+    means = {
+        (int(y), str(a), str(lv), str(m)): v
+        for y, a, lv, m, v in area_level.filter(~pl.col("suppressed"))
+        .select("year", "area", "level", "metric", "mean")
+        .rows()
+    }
+    templates: dict[str, tuple[str, str]] = {}
+    if rules is not None:
+        for r in rules.iter_rows(named=True):
+            templates[str(r["id"])] = (str(r["reason_nb"] or ""), str(r["reason_en"] or ""))
+    rows: list[dict[str, Any]] = []
+    for r in frame.iter_rows(named=True):
+        key = (int(r["year"]), str(r["area"]), str(r["level"]))
+        shortage = means.get((*key, "shortage"))
+        if key not in cells or shortage is None:
+            continue
+        openings = means.get((*key, "openings")) or 0.0
+        share = shortage / openings if openings > 0 else 1.0
+        nb, en = templates.get(str(r["rule"]), (None, None)) if r["rule"] else (None, None)
+        rows.append(
+            {
+                **{c: r[c] for c in ("year", "level", "area", "horizon", "lever")},
+                "commandment": r["commandment"],
+                "rule": r["rule"],
+                "reason_nb": rerender_reason(r["reason_nb"], nb, shortage, share, "nb"),
+                "reason_en": rerender_reason(r["reason_en"], en, shortage, share, "en"),
+                "offers": r["offers"],
+                "measures": r["measures"],
+                "shortage": float(shortage),
+                "suppressed": False,
+            }
+        )
+    schema = {
+        "year": pl.Int64,
+        "level": pl.Utf8,
+        "area": pl.Utf8,
+        "horizon": pl.Utf8,
+        "lever": pl.Utf8,
+        "commandment": pl.Int64,
+        "rule": pl.Utf8,
+        "reason_nb": pl.Utf8,
+        "reason_en": pl.Utf8,
+        "offers": pl.Utf8,
+        "measures": pl.Utf8,
+        "shortage": pl.Float64,
+        "suppressed": pl.Boolean,
+    }
+    return pl.DataFrame(rows, schema=schema).select(*RECOMMENDATION_COLUMNS)
+
+
+def fixed_measures(since: Any = None) -> set[str]:
+    """The ids (``m<pk>``) of the registered measures of a kind in :data:`FIXED_LEVERS` that
+    have not changed since ``since`` (the start of the run: a measure changed later may have
+    been of another kind when the run read it)."""
+    from battkomp.measures.models import Measure
+
+    query = Measure.objects.filter(lever__in=FIXED_LEVERS)
+    if since is not None:
+        query = query.filter(updated_at__lte=since)
+    return {m.bundle_id for m in query.order_by("pk")}
+
+
+def default_recommendation_rules() -> pl.DataFrame:
+    """The shipped ``recommendation_rules`` (the model's input bundles take them from there)."""
+    from battkomp.engine.bundle import load_inputs
+
+    return load_inputs(None)["recommendation_rules"]
+
+
 def survey_places(contrib: pl.DataFrame) -> dict[str, tuple[str, str]]:
     """Where each contributing organisation's needs count (its segment and county, as the
     engine's input bundle places them): contributor → (segment, region)."""
@@ -940,6 +1192,30 @@ def survey_places(contrib: pl.DataFrame) -> dict[str, tuple[str, str]]:
     }
 
 
+#: Recently built public tables by a digest of everything they are built from (see
+#: :func:`public_tables`): protecting a run's tables solves thousands of small linear programs
+#: (seconds), and the same run is often published again (a new version with another title).
+_CACHE: OrderedDict[str, dict[str, pl.DataFrame]] = OrderedDict()
+_CACHE_SIZE = 8
+_CACHE_LOCK = threading.Lock()
+
+
+def _digest(*parts: Any) -> str:
+    """A SHA-256 over frames (their Arrow IPC bytes, schema included) and plain values (repr)."""
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, pl.DataFrame):
+            buffer = io.BytesIO()
+            part.write_ipc(buffer, compression="uncompressed")
+            h.update(b"F")
+            h.update(buffer.getvalue())
+        else:
+            h.update(b"V")
+            h.update(repr(part).encode())
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
 def public_tables(
     frames: dict[str, pl.DataFrame],
     contrib: pl.DataFrame,
@@ -947,11 +1223,63 @@ def public_tables(
     rules: DisclosureRules | None = None,
     *,
     places: Mapping[str, tuple[str, str]] | None = None,
+    recommendation_rules: pl.DataFrame | None = None,
+    fixed: Iterable[str] = (),
+) -> dict[str, pl.DataFrame]:
+    """Every public table of a run (see :func:`build_public_tables`), remembered for the last few
+    distinct inputs: the tables are a pure function of the arguments, so the same frames, answers,
+    rules, places and fixed measures give the same tables without solving the protection again.
+    """
+    fixed = tuple(sorted(fixed))
+    parts: list[Any] = []
+    for name in sorted(frames):
+        parts += [name, frames[name]]
+    parts += [
+        contrib,
+        sorted(parents.items()),
+        rules,
+        None if places is None else sorted(places.items()),
+        recommendation_rules,
+        fixed,
+    ]
+    key = _digest(*parts)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return dict(hit)
+    tables = build_public_tables(
+        frames,
+        contrib,
+        parents,
+        rules,
+        places=places,
+        recommendation_rules=recommendation_rules,
+        fixed=fixed,
+    )
+    with _CACHE_LOCK:
+        _CACHE[key] = dict(tables)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return tables
+
+
+def build_public_tables(
+    frames: dict[str, pl.DataFrame],
+    contrib: pl.DataFrame,
+    parents: dict[str, str],
+    rules: DisclosureRules | None = None,
+    *,
+    places: Mapping[str, tuple[str, str]] | None = None,
+    recommendation_rules: pl.DataFrame | None = None,
+    fixed: Iterable[str] = (),
 ) -> dict[str, pl.DataFrame]:
     """Every public table of a run: its frames (:data:`FRAMES`; tables whose frames are missing
     are left out) and the survey contributions of its round; ``places`` maps each contributor to
     its (segment, region) (see :func:`survey_places`; without it, every cell by segment or region
-    that the survey could dominate is suppressed)."""
+    that the survey could dominate is suppressed); ``recommendation_rules`` are the rules the
+    run's reasons were filled in from (default: the shipped ones); ``fixed`` the measures whose
+    supply answers no need (see :func:`fixed_measures`)."""
     detail = frames["detail"]
     out: dict[str, pl.DataFrame] = {}
     ok: dict[str, set[int]] = {}
@@ -986,4 +1314,18 @@ def public_tables(
             ok,
             rules,
         )
+    if "by_area_level" in out:
+        cells = published_cells(out["by_area_level"])
+        if "measure_effects" in frames:
+            out["measure_effects"] = measure_effects_table(
+                frames["measure_effects"], cells, ok["totals"], fixed
+            )
+        if "abroad" in frames:
+            out["abroad"] = abroad_table(frames["abroad"], cells)
+        if "recommendations" in frames:
+            if recommendation_rules is None:
+                recommendation_rules = default_recommendation_rules()
+            out["recommendations"] = recommendations_table(
+                frames["recommendations"], out["by_area_level"], recommendation_rules
+            )
     return {name: out[name] for name in TABLES if name in out}

@@ -28,7 +28,7 @@ import xlsxwriter
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import formats, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from battkomp.analysis.models import Publication
 from battkomp.core.charts import (
@@ -50,7 +50,7 @@ FORMATS = {
 }
 LANGUAGES = ("nb", "en")
 #: Part of the cache file names: raise it when the report's content or layout changes.
-REPORT_REVISION = 2
+REPORT_REVISION = 3
 SUPPRESSED = "·"
 SUPPLY_SOURCES = ("supply_education", "supply_retraining", "supply_recruitment")
 #: The default tables printed in the appendix, in order.
@@ -577,10 +577,27 @@ def _build(p: Publication, lang: str) -> Report:
         )
     sections.append(unc)
 
-    # -- 7 the ten commandments
+    # -- 7 the ten commandments (with the recommendations that name each)
     inputs = load_inputs(None)
     by_area_level = p.table("by_area_level") if "by_area_level" in names else None
-    sections.append(_commandments(b, inputs, lang, by_level, by_area, squeeze, by_area_level))
+    effects = p.table("measure_effects") if "measure_effects" in names else None
+    abroad = p.table("abroad") if "abroad" in names else None
+    recs = _recommendation_rows(p.table("recommendations")) if "recommendations" in names else None
+    ids: set[str] = set()
+    if effects is not None:
+        ids |= {str(m) for m in effects["measure"].to_list()}
+    if abroad is not None and "channels" in abroad.columns:
+        ids |= {c for v in abroad["channels"].to_list() for c in _codes(v)}
+    for row in recs or []:
+        ids |= set(_codes(row["measures"]))
+    titles = _measure_titles(ids)
+    titles |= _offer_titles({o for row in recs or [] for o in _codes(row["offers"])})
+    sections.append(_commandments(b, inputs, lang, by_level, by_area, squeeze, by_area_level, recs))
+
+    # -- 8 measures, 9 recruitment from abroad, 10 recommendations
+    sections.append(_measures_section(b, totals, all_years, effects, titles, dot))
+    sections.append(_abroad_section(b, abroad, titles, dot))
+    sections.append(_recommendations_section(b, recs, inputs, lang, titles))
 
     # -- 8 appendix
     appendix = Section("appendix", gettext("Appendix: parameters and sources"))
@@ -863,6 +880,7 @@ def _commandments(
     by_area: pl.DataFrame | None,
     squeeze: pl.DataFrame | None,
     by_area_level: pl.DataFrame | None = None,
+    recs: list[dict[str, Any]] | None = None,
 ) -> Section:
     section = Section("commandments", gettext("The ten commandments"))
     section.blocks.append(
@@ -1052,6 +1070,18 @@ def _commandments(
                     "published in full."
                 )
             )
+        if recs is not None:
+            naming = [r for r in recs if r["commandment"] == number]
+            if naming:
+                text.append(
+                    gettext("Recommendations that name it (section “%(section)s”): %(list)s.")
+                    % {
+                        "section": gettext("Recommendations"),
+                        "list": "; ".join(_recommendation_label(r) for r in naming),
+                    }
+                )
+            else:
+                text.append(gettext("No published recommendation names it."))
         heading = gettext("Commandment %(number)s: %(name)s") % {"number": number, "name": name}
         accounts.append((heading, " ".join(text)))
 
@@ -1119,6 +1149,639 @@ def _all_codes(kind: str) -> list[str]:
         return []
 
 
+# ------------------------------------------------------ measures, abroad and recommendations
+
+
+def _measure_titles(ids: set[str]) -> dict[str, str]:
+    """The titles of the public measures (agreed, running or done) among bundle ids "m<pk>";
+    any other id (a measure that is not public, a bundle's own id) is shown as it is."""
+    pks = [int(i[1:]) for i in ids if re.fullmatch(r"m\d+", i)]
+    if not pks:
+        return {}
+    from battkomp.measures.access import public_measures
+
+    return {m.bundle_id: m.title for m in public_measures().filter(pk__in=pks)}
+
+
+def _offer_titles(ids: set[str]) -> dict[str, str]:
+    """The names of education offers (public) by their bundle id: the offer's code, or
+    "offer-<pk>" for an offer without one; unknown ids are shown as they are."""
+    if not ids:
+        return {}
+    from django.db.models import Q
+
+    from battkomp.offers.models import Offer
+
+    pks = [int(i[6:]) for i in ids if re.fullmatch(r"offer-\d+", i)]
+    found = Offer.objects.select_related("institution").filter(Q(code__in=ids) | Q(pk__in=pks))
+    out: dict[str, str] = {}
+    for offer in found:
+        name = f"{offer.name} ({offer.institution.name})"
+        if offer.code in ids:
+            out[offer.code] = name
+        if f"offer-{offer.pk}" in ids:
+            out[f"offer-{offer.pk}"] = name
+    return out
+
+
+def _names(value: Any, titles: dict[str, str]) -> str:
+    """A ";"-joined list of ids as text, measures by their public title."""
+    return "; ".join(titles.get(c, c) for c in _codes(value))
+
+
+def _lines_svg(rows: list[dict[str, Any]], order: list[str], name: str, description: str) -> str:
+    """A line chart per year (rows: year, series, value)."""
+    spec = {
+        "$schema": SCHEMA,
+        "config": CONFIG,
+        "width": 520,
+        "height": 240,
+        "data": {"values": rows},
+        "mark": {"type": "line", "point": True},
+        "encoding": {
+            "x": {
+                "field": "year",
+                "type": "ordinal",
+                "title": gettext("Year"),
+                "axis": {"labelAngle": 0},
+            },
+            "y": {"field": "value", "type": "quantitative", "title": gettext("Persons")},
+            "color": {
+                "field": "series",
+                "type": "nominal",
+                "title": None,
+                "sort": order,
+                "scale": {"domain": order, "scheme": "tableau10"},
+                "legend": {"orient": "top"},
+            },
+        },
+    }
+    return str(render_svg(spec, name=name, description=description))
+
+
+def _hidden(row: dict[str, Any], *columns: str) -> bool:
+    """Is a row of a protected table suppressed (or any of its numbers missing)?"""
+    return bool(row.get("suppressed")) or any(row.get(c) is None for c in columns)
+
+
+def _measures_section(
+    b: _Builder,
+    totals: pl.DataFrame | None,
+    all_years: list[int],
+    effects: pl.DataFrame | None,
+    titles: dict[str, str],
+    dot: str,
+) -> Section:
+    """The gap with and without the counted measures (``totals``) and what each measure adds
+    (``measure_effects``)."""
+    section = Section("measures", gettext("Measures"))
+    section.blocks.append(
+        (
+            "p",
+            gettext(
+                "Registered measures that are agreed or running add supply: study places, "
+                "retraining and module places, and capacity to recruit from abroad. The model "
+                "computes each year's gap both with and without them; the difference is what the "
+                "measures change. It can be less than what they supply, where their places take "
+                "the place of people who would otherwise have been retrained or recruited. %(dot)s"
+            )
+            % {"dot": dot},
+        )
+    )
+    metrics = set(totals["metric"].unique().to_list()) if totals is not None else set()
+    if totals is not None and "gap_without_measures" in metrics:
+        rows: list[list[Cell]] = []
+        lines: list[dict[str, Any]] = []
+        changes: dict[int, float] = {}
+        series = [gettext("Gap without measures"), gettext("Gap with measures")]
+        for y in all_years:
+            without = _stat(totals, y, "gap_without_measures")
+            gap = _stat(totals, y, "gap")
+            change: Cell = None
+            if isinstance(without, float) and isinstance(gap, float):
+                change = without - gap
+                changes[y] = change
+                lines += [
+                    {"year": str(y), "series": series[0], "value": without},
+                    {"year": str(y), "series": series[1], "value": gap},
+                ]
+            rows.append([Year(y), without, gap, change, _stat(totals, y, "measure_supply")])
+        if changes:
+            best = max(sorted(changes), key=lambda y: changes[y])
+            section.blocks.append(
+                (
+                    "p",
+                    gettext(
+                        "In the years published (%(years)s) the counted measures reduce the "
+                        "national gap by %(total)s persons in all, most in %(year)s "
+                        "(%(value)s persons)."
+                    )
+                    % {
+                        "years": _year_ranges(sorted(changes)),
+                        "total": _number(sum(changes.values())),
+                        "year": best,
+                        "value": _number(changes[best]),
+                    },
+                )
+            )
+        section.blocks.append(
+            b.table(
+                gettext(
+                    "The national gap with and without the counted measures, per year (means of "
+                    "the draws)"
+                ),
+                [
+                    gettext("Year"),
+                    gettext("Gap without measures"),
+                    gettext("Gap with measures"),
+                    gettext("Change by the measures"),
+                    gettext("Supply from the measures"),
+                ],
+                rows,
+            )
+        )
+        if lines:
+            desc = gettext("Line chart: the national gap per year with and without the measures.")
+            section.blocks.append(
+                b.figure(
+                    gettext("The national gap per year with and without the counted measures"),
+                    _lines_svg(lines, series, "report-measures-gap", desc),
+                )
+            )
+    elif totals is not None:
+        section.blocks.append(
+            (
+                "p",
+                gettext(
+                    "This snapshot counts no measures (none agreed or running when it was run), "
+                    "so there is no gap without measures to compare with."
+                ),
+            )
+        )
+    if effects is None:
+        section.blocks.append(
+            (
+                "p",
+                gettext(
+                    "What each measure adds is not among this snapshot's protected tables, so it "
+                    "is not shown here."
+                ),
+            )
+        )
+        return section
+    # per measure and year: the supply it adds in all its cells (None if a cell is suppressed)
+    per: dict[str, dict[int, Cell]] = {}
+    cells: dict[str, dict[str, list[str]]] = {}  # measure → level → areas
+    for row in effects.sort("measure", "year").iter_rows(named=True):
+        m = str(row["measure"])
+        of_measure = per.setdefault(m, {})
+        y = int(row["year"])
+        value = None if _hidden(row, "supply") else float(row["supply"])
+        old = of_measure.get(y, 0.0)
+        of_measure[y] = None if value is None or old is None else float(old) + value
+        aimed = cells.setdefault(m, {}).setdefault(str(row["level"]), [])
+        if str(row["area"]) not in aimed:
+            aimed.append(str(row["area"]))
+    if not per:
+        section.blocks.append(
+            ("p", gettext("This snapshot counts no measures, so no measure adds supply."))
+        )
+        return section
+    order = sorted(per, key=lambda m: (str(titles.get(m, m)).lower(), m))
+    years = sorted({y for v in per.values() for y in v})
+    key = _key_years(years)
+    rows = []
+    for i, m in enumerate(order, start=1):
+        values = per[m]
+        complete = all(v is not None for v in values.values())
+        whole: Cell = float(sum(float(v or 0.0) for v in values.values())) if complete else None
+        rows.append(
+            [i, titles.get(m, m), _aimed_at(cells[m])] + [values.get(y, 0.0) for y in key] + [whole]
+        )
+    published = [r[-1] for r in rows if isinstance(r[-1], float)]
+    section.blocks.append(
+        (
+            "p",
+            ngettext(
+                "%(count)s measure is counted. The table shows what it adds to the supply in the "
+                "cells it is aimed at, in selected years and summed over %(years)s; published in "
+                "full, it adds %(total)s persons.",
+                "%(count)s measures are counted. The table shows what each adds to the supply in "
+                "the cells it is aimed at, in selected years and summed over %(years)s; together "
+                "the measures published in full add %(total)s persons.",
+                len(order),
+            )
+            % {
+                "count": len(order),
+                "years": _year_ranges(years),
+                "total": _number(sum(published)),
+            },
+        )
+    )
+    section.blocks.append(
+        b.table(
+            gettext("What each counted measure adds to the supply (means of the draws)"),
+            [
+                gettext("No."),
+                gettext("Measure"),
+                gettext("Aimed at"),
+                *[str(y) for y in key],
+                gettext("All years"),
+            ],
+            rows,
+            small=True,
+        )
+    )
+    names = [str(r[1]) for r in rows]
+    bars = [
+        {"year": str(y), "series": names[i], "value": v, "rank": i}
+        for i, m in enumerate(order)
+        for y, v in sorted(per[m].items())
+        if isinstance(v, float) and v > 0
+    ]
+    if bars:
+        desc = gettext("Stacked bar chart: the supply each counted measure adds per year (means).")
+        section.blocks.append(
+            b.figure(
+                gettext("The supply the counted measures add per year, by measure (means)"),
+                _bars_svg(bars, names, "report-measures", desc),
+            )
+        )
+    return section
+
+
+def _aimed_at(cells: dict[str, list[str]]) -> str:
+    """A measure's target cells as "level: area, area; level: area"."""
+    levels = _all_codes("level")
+    return "; ".join(
+        f"{_label('level', lv)}: {', '.join(_label('area', a) for a in areas)}"
+        for lv, areas in sorted(
+            cells.items(), key=lambda c: levels.index(c[0]) if c[0] in levels else len(levels)
+        )
+    )
+
+
+def _abroad_section(
+    b: _Builder, abroad: pl.DataFrame | None, titles: dict[str, str], dot: str
+) -> Section:
+    """The need only recruitment from abroad can meet in time (the protected ``abroad`` table)."""
+    section = Section("abroad", gettext("Recruitment from abroad (the short term, commandment 7)"))
+    section.blocks.append(
+        (
+            "p",
+            gettext(
+                "Where no domestic lever (retraining, modules or education) can deliver in time, "
+                "what domestic supply leaves open must be recruited from abroad, or it stays "
+                "unmet. Per year, education level and competence area: that need, what the "
+                "recruitment channels and the recruitment measures fill, what stays unmet, and "
+                "the lead time of the fastest route in months. %(dot)s"
+            )
+            % {"dot": dot},
+        )
+    )
+    if abroad is None:
+        section.blocks.append(
+            (
+                "p",
+                gettext(
+                    "Recruitment from abroad is not among this snapshot's protected tables, so it "
+                    "is not shown here."
+                ),
+            )
+        )
+        return section
+    levels, areas = _all_codes("level"), _all_codes("area")
+
+    def rank(row: dict[str, Any]) -> tuple[int, int, int, str]:
+        lv, ar = str(row["level"]), str(row["area"])
+        return (
+            int(row["year"]),
+            levels.index(lv) if lv in levels else len(levels),
+            areas.index(ar) if ar in areas else len(areas),
+            ar,
+        )
+
+    numbers = ("need", "recruited", "unmet")
+    records = sorted(abroad.iter_rows(named=True), key=rank)
+    if not records:
+        section.blocks.append(
+            (
+                "p",
+                gettext(
+                    "In this snapshot domestic supply can meet every need in time: nothing must "
+                    "be recruited from abroad."
+                ),
+            )
+        )
+        return section
+    shown = [r for r in records if not _hidden(r, *numbers)]
+    sums = {c: sum(float(r[c]) for r in shown) for c in numbers}
+    leads = [float(r["lead_time_months"]) for r in shown if r["lead_time_months"] is not None]
+    years = sorted({int(r["year"]) for r in records})
+    text = ngettext(
+        "In %(years)s domestic supply cannot be in time in %(cells)s cell of level and area. "
+        "In the published cells it leaves %(need)s persons to be found abroad; the channels and "
+        "measures recruit %(recruited)s of them (%(percent)s per cent), and %(unmet)s stay unmet.",
+        "In %(years)s domestic supply cannot be in time in %(cells)s cells of level and area. "
+        "In the published cells it leaves %(need)s persons to be found abroad; the channels and "
+        "measures recruit %(recruited)s of them (%(percent)s per cent), and %(unmet)s stay unmet.",
+        len(records),
+    ) % {
+        "years": _year_ranges(years),
+        "cells": len(records),
+        "need": _number(sums["need"]),
+        "recruited": _number(sums["recruited"]),
+        "percent": _percent(sums["recruited"], sums["need"]),
+        "unmet": _number(sums["unmet"]),
+    }
+    if leads:
+        low, high = _number(min(leads)), _number(max(leads))
+        text += " " + (
+            gettext("Recruiting takes %(low)s months.") % {"low": low}
+            if low == high
+            else gettext("Recruiting takes from %(low)s to %(high)s months.")
+            % {"low": low, "high": high}
+        )
+    if shown and round(sums["unmet"]) > 0:
+        worst = max(shown, key=lambda r: (float(r["unmet"]), -rank(r)[0]))
+        text += " " + gettext(
+            "The largest unmet need is %(value)s persons in %(area)s at level %(level)s in "
+            "%(year)s."
+        ) % {
+            "value": _number(float(worst["unmet"])),
+            "area": _label("area", str(worst["area"])),
+            "level": _label("level", str(worst["level"])),
+            "year": worst["year"],
+        }
+    if len(shown) < len(records):
+        hidden_count = len(records) - len(shown)
+        text += " " + ngettext(
+            "%(count)s cell is suppressed and left out of these sums.",
+            "%(count)s cells are suppressed and left out of these sums.",
+            hidden_count,
+        ) % {"count": hidden_count}
+    section.blocks.append(("p", text))
+    channels = "channels" in abroad.columns
+    rows: list[list[Cell]] = []
+    small = 0
+    for r in records:
+        hidden = _hidden(r, *numbers)
+        if not hidden and all(round(float(r[c])) == 0 for c in numbers):
+            small += 1
+            continue
+        lead = r["lead_time_months"]
+        row: list[Cell] = [
+            Year(int(r["year"])),
+            _label("level", str(r["level"])),
+            _label("area", str(r["area"])),
+            *[None if hidden else float(r[c]) for c in numbers],
+            (None if hidden else "–") if lead is None else float(lead),
+        ]
+        if channels:
+            row.append(_names(r["channels"], titles) or "–")
+        rows.append(row)
+    columns = [
+        gettext("Year"),
+        gettext("Education level"),
+        gettext("Competence area"),
+        gettext("Need"),
+        gettext("Recruited"),
+        gettext("Unmet"),
+        gettext("Lead time (months)"),
+    ]
+    if channels:
+        columns.append(gettext("Channels and measures"))
+    section.blocks.append(
+        b.table(
+            gettext(
+                "Need that only recruitment from abroad can meet in time, what is recruited and "
+                "what stays unmet, by year, education level and competence area (means)"
+            ),
+            columns,
+            rows,
+            small=True,
+        )
+    )
+    if small:
+        section.blocks.append(
+            (
+                "p",
+                ngettext(
+                    "%(count)s published cell where every number rounds to zero is left out of "
+                    "the table (it is counted in the sums above).",
+                    "%(count)s published cells where every number rounds to zero are left out of "
+                    "the table (they are counted in the sums above).",
+                    small,
+                )
+                % {"count": small},
+            )
+        )
+    series = [gettext("Recruited"), gettext("Unmet")]
+    bars = []
+    for y in years:
+        of_year = [r for r in shown if int(r["year"]) == y]
+        if not of_year:
+            continue
+        for i, c in enumerate(("recruited", "unmet")):
+            bars.append(
+                {
+                    "year": str(y),
+                    "series": series[i],
+                    "value": sum(r[c] for r in of_year),
+                    "rank": i,
+                }
+            )
+    if bars:
+        desc = gettext(
+            "Stacked bar chart: per year, the need only recruitment from abroad can meet in time, "
+            "split into recruited and unmet (means of the published cells)."
+        )
+        section.blocks.append(
+            b.figure(
+                gettext(
+                    "Need only recruitment from abroad can meet in time, per year: recruited and "
+                    "unmet (means, summed over the published cells)"
+                ),
+                _bars_svg(bars, series, "report-abroad", desc),
+            )
+        )
+    return section
+
+
+def _recommendation_rows(table: pl.DataFrame) -> list[dict[str, Any]]:
+    """The published recommendations in order (year, level, area), numbered from 1."""
+    levels, areas = _all_codes("level"), _all_codes("area")
+
+    def rank(row: dict[str, Any]) -> tuple[int, int, int, str]:
+        lv, ar = str(row["level"]), str(row["area"])
+        return (
+            int(row["year"]),
+            levels.index(lv) if lv in levels else len(levels),
+            areas.index(ar) if ar in areas else len(areas),
+            ar,
+        )
+
+    rows = sorted(table.iter_rows(named=True), key=rank)
+    out = []
+    for i, row in enumerate(rows, start=1):
+        commandment = row.get("commandment")
+        out.append(
+            {
+                **row,
+                "number": i,
+                "commandment": None if commandment is None else int(commandment),
+            }
+        )
+    return out
+
+
+def _recommendation_label(row: dict[str, Any]) -> str:
+    return gettext("no. %(number)s (%(area)s, %(level)s, from %(year)s)") % {
+        "number": row["number"],
+        "area": _label("area", str(row["area"])),
+        "level": _label("level", str(row["level"])),
+        "year": row["year"],
+    }
+
+
+def _recommendations_section(
+    b: _Builder,
+    recs: list[dict[str, Any]] | None,
+    inputs: Any,
+    lang: str,
+    titles: dict[str, str],
+) -> Section:
+    """A lever and a commandment for each published significant gap (``recommendations``)."""
+    section = Section("recommendations", gettext("Recommendations"))
+    section.blocks.append(
+        (
+            "p",
+            gettext(
+                "For each significant gap, a level and competence area whose expected shortage "
+                "grows beyond the threshold in some year, rules that read the time squeeze "
+                "recommend a lever and the commandment it serves, from the year the gap opens. "
+                "Gaps whose cells cannot be published are left out, and the reasons are written "
+                "from the published numbers only. Each recommendation lists the education offers "
+                "and the counted measures that already point at its cell."
+            ),
+        )
+    )
+    if recs is None:
+        section.blocks.append(
+            (
+                "p",
+                gettext(
+                    "The recommendations are not among this snapshot's protected tables, so they "
+                    "are not shown here."
+                ),
+            )
+        )
+        return section
+    if not recs:
+        section.blocks.append(
+            ("p", gettext("No significant gap of this snapshot can be published."))
+        )
+        return section
+    suffix = "nb" if lang == "nb" else "en"
+    lever_names = {
+        str(r["code"]): str(r[f"name_{suffix}"]) for r in inputs["levers"].iter_rows(named=True)
+    }
+    by_commandment: dict[int, int] = {}
+    for r in recs:
+        if r["commandment"] is not None:
+            by_commandment[r["commandment"]] = by_commandment.get(r["commandment"], 0) + 1
+    counts = ", ".join(
+        gettext("commandment %(number)s: %(count)s") % {"number": n, "count": c}
+        for n, c in sorted(by_commandment.items())
+    )
+    section.blocks.append(
+        (
+            "p",
+            (
+                gettext(
+                    "One recommendation is published, for %(first)s; by commandment: %(counts)s."
+                )
+                if len(recs) == 1
+                else gettext(
+                    "%(count)s recommendations are published, the first for %(first)s and the "
+                    "last for %(last)s; by commandment: %(counts)s."
+                )
+            )
+            % {
+                "count": len(recs),
+                "first": recs[0]["year"],
+                "last": recs[-1]["year"],
+                "counts": counts or "–",
+            },
+        )
+    )
+    rows: list[list[Cell]] = []
+    for r in recs:
+        n_offers = len(_codes(r.get("offers")))
+        pointing = [
+            ngettext("%(count)s offer", "%(count)s offers", n_offers) % {"count": n_offers}
+            if n_offers
+            else "",
+            _names(r.get("measures"), titles),
+        ]
+        lever = r.get("lever")
+        rows.append(
+            [
+                r["number"],
+                Year(int(r["year"])),
+                _label("level", str(r["level"])),
+                _label("area", str(r["area"])),
+                None if _hidden(r, "shortage") else float(r["shortage"]),
+                lever_names.get(str(lever), str(lever)) if lever else "–",
+                "–" if r["commandment"] is None else r["commandment"],
+                "; ".join(x for x in pointing if x) or "–",
+            ]
+        )
+    section.blocks.append(
+        b.table(
+            gettext(
+                "Recommendations: the gap, the year it opens, the lever and the commandment, and "
+                "the offers and measures that point at it"
+            ),
+            [
+                gettext("No."),
+                gettext("Opens"),
+                gettext("Education level"),
+                gettext("Competence area"),
+                gettext("Shortage (persons a year)"),
+                gettext("Lever"),
+                gettext("Commandment"),
+                gettext("Offers and measures"),
+            ],
+            rows,
+            small=True,
+        )
+    )
+    section.blocks.append(("h", gettext("Reasons")))
+    for r in recs:
+        reason = r.get(f"reason_{suffix}")
+        if _hidden(r, "shortage") or not reason:
+            reason = gettext("No reason can be published for this gap.")
+        text = gettext("Recommendation %(label)s: %(reason)s") % {
+            "label": _recommendation_label(r),
+            "reason": reason,
+        }
+        offers = _names(r.get("offers"), titles)
+        measures = _names(r.get("measures"), titles)
+        text += " " + (
+            gettext("Offers pointing at it: %(list)s.") % {"list": offers}
+            if offers
+            else gettext("No education offer points at it yet.")
+        )
+        text += " " + (
+            gettext("Measures pointing at it: %(list)s.") % {"list": measures}
+            if measures
+            else gettext("No counted measure points at it yet.")
+        )
+        section.blocks.append(("p", text))
+    return section
+
+
 # ------------------------------------------------------------------------------------- writers
 
 
@@ -1157,8 +1820,16 @@ def typst_source(report: Report, figures: dict[int, str]) -> str:
             "  #v(1cm)",
             "]",
             f"#outline(title: {_typ(gettext('Contents'))})",
-            "#pagebreak()",
         ]
+        if report.tables():
+            out.append(
+                f"#outline(title: {_typ(gettext('Tables'))}, target: figure.where(kind: table))"
+            )
+        if report.figures():
+            out.append(
+                f"#outline(title: {_typ(gettext('Figures'))}, target: figure.where(kind: image))"
+            )
+        out.append("#pagebreak()")
         for section in report.sections:
             out.append(f"#heading(level: 1)[#{_typ(section.title)}]")
             for kind, block in section.blocks:

@@ -233,6 +233,38 @@ def edit(request: HttpRequest, measure_id: int) -> HttpResponse:
     return _measure_form_page(request, measure)
 
 
+def modelled_effect(measure: Measure) -> dict[str, Any]:
+    """The measure's modelled supply per year in the latest publication (its protected
+    ``measure_effects`` table; suppressed cells are left out of the sums and counted), with the
+    publication (None if there is none)."""
+    import polars as pl
+
+    from battkomp.analysis.access import publications_for_anyone
+
+    publication = publications_for_anyone().first()
+    out: dict[str, Any] = {"publication": publication, "rows": []}
+    if publication is None or "measure_effects" not in publication.table_names():
+        return out
+    table = publication.table("measure_effects").filter(pl.col("measure") == measure.bundle_id)
+    if not table.height:
+        return out
+    shown = ~pl.col("suppressed")
+    summed = (
+        table.group_by("year")
+        .agg(
+            pl.col("supply").filter(shown).sum().alias("supply"),
+            shown.sum().alias("shown"),
+            pl.col("suppressed").sum().alias("hidden"),
+        )
+        .sort("year")
+    )
+    out["rows"] = [
+        {"year": y, "supply": v if n else None, "hidden": h} for y, v, n, h in summed.rows()
+    ]
+    out["hidden"] = any(r["hidden"] for r in out["rows"])
+    return out
+
+
 def detail(request: HttpRequest, measure_id: int) -> HttpResponse:
     measure = access_measure_for_user(request.user, measure_id)
     analyst = is_analyst(request.user)
@@ -253,6 +285,7 @@ def detail(request: HttpRequest, measure_id: int) -> HttpResponse:
             "completion_percent": (
                 None if measure.completion_rate is None else measure.completion_rate * 100
             ),
+            "effect": modelled_effect(measure),
         },
     )
 
