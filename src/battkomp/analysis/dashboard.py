@@ -305,14 +305,23 @@ def _ordered_levels(table: pl.DataFrame, *first: str) -> pl.DataFrame:
 
 
 def measure_gap_rows(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
-    """The national gap per published year with and without the measures (only in snapshots of
-    runs with counted measures that have the ``measure_effects`` table)."""
+    """The gap per published year with and without the measures (only in snapshots of runs with
+    counted measures that have the ``measure_effects`` table): national, or of the chosen
+    education level (``by_level``), else of the chosen competence areas (``by_area``, summed)."""
+    empty = pl.DataFrame(schema={"year": pl.Int64, "metric": pl.Utf8, "mean": pl.Float64})
     if _table(p, "measure_effects") is None:
-        return pl.DataFrame(schema={"year": pl.Int64, "metric": pl.Utf8, "mean": pl.Float64})
-    totals = _published(p.table("totals")).filter(pl.col("metric").is_in(MEASURE_GAP_METRICS))
-    if not totals.filter(pl.col("metric") == "gap_without_measures").height:
-        return totals.clear()
-    return _years(totals, f).select("year", "metric", "mean").sort("year", "metric")
+        return empty
+    if f.get("level"):
+        table = _published(p.table("by_level")).filter(pl.col("level") == f["level"])
+    elif f.get("group"):
+        table = _in_group(_published(p.table("by_area")), f)
+    else:
+        table = _published(p.table("totals"))
+    table = table.filter(pl.col("metric").is_in(MEASURE_GAP_METRICS))
+    if not table.filter(pl.col("metric") == "gap_without_measures").height:
+        return empty
+    summed = table.group_by("year", "metric").agg(pl.col("mean").sum())
+    return _years(summed, f).select("year", "metric", "mean").sort("year", "metric")
 
 
 def measure_supply_rows(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
@@ -323,7 +332,9 @@ def measure_supply_rows(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
         return pl.DataFrame(
             schema={"measure": pl.Utf8, "year": pl.Int64, "supply": pl.Float64, "hidden": pl.UInt32}
         )
-    rows = _years(table, f)
+    rows = _in_group(_years(table, f), f)
+    if f.get("level"):
+        rows = rows.filter(pl.col("level") == f["level"])
     summed = rows.group_by("measure", "year").agg(
         pl.col("supply").filter(~pl.col("suppressed")).sum().alias("supply"),
         pl.col("suppressed").sum().cast(pl.UInt32).alias("hidden"),
