@@ -74,7 +74,10 @@ def test_it_writes_csv_and_parquet_folders(runner: CliRunner, tmp_path: Path) ->
         assert {"year", "metric", "mean", "p10", "p50", "p90"} <= set(totals.columns)
 
 
-def test_it_gives_the_same_numbers_with_two_workers(runner: CliRunner, tmp_path: Path) -> None:
+@pytest.mark.parametrize("option", ["--workers", "--threads"])
+def test_it_gives_the_same_numbers_with_two_workers_or_threads(
+    runner: CliRunner, tmp_path: Path, option: str
+) -> None:
     one, two = tmp_path / "one", tmp_path / "two"
     for out, workers in ((one, "1"), (two, "2")):
         result = runner.invoke(
@@ -91,7 +94,7 @@ def test_it_gives_the_same_numbers_with_two_workers(runner: CliRunner, tmp_path:
                 str(out),
                 "--format",
                 "parquet",
-                "--workers",
+                option,
                 workers,
             ],
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import re
 import tempfile
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -335,17 +335,31 @@ def _spawn_pool() -> ProcessPoolExecutor:
 
 @pytest.fixture(scope="module")
 def sequential_weighted() -> Any:
-    return run_model(None, weighted=True, draws=2 * BLOCK_SIZE + 120, seed=5)
+    # one thread: the blocks one after another, the statistics too
+    return run_model(None, weighted=True, draws=2 * BLOCK_SIZE + 120, seed=5, threads=1)
 
 
 @pytest.mark.parametrize(
-    ("executor_kind", "blocks_per_task"),
-    [("none", 1), ("threads", 1), ("threads", 3), ("processes", 1), ("processes", 2)],
+    ("executor_kind", "blocks_per_task", "threads"),
+    [
+        ("none", 1, None),
+        ("none", 2, 1),
+        ("none", 1, 3),
+        ("threads", 1, 1),
+        ("threads", 3, None),
+        ("processes", 1, None),
+        ("processes", 2, 2),
+    ],
 )
-def test_the_executor_and_the_grouping_of_blocks_do_not_change_a_single_bit(
-    sequential_weighted: Any, executor_kind: str, blocks_per_task: int
+def test_the_executor_the_threads_and_the_grouping_of_blocks_do_not_change_a_single_bit(
+    sequential_weighted: Any, executor_kind: str, blocks_per_task: int, threads: int | None
 ) -> None:
-    kwargs: dict[str, Any] = {"weighted": True, "draws": 2 * BLOCK_SIZE + 120, "seed": 5}
+    kwargs: dict[str, Any] = {
+        "weighted": True,
+        "draws": 2 * BLOCK_SIZE + 120,
+        "seed": 5,
+        "threads": threads,
+    }
     if executor_kind == "none":
         result = run_model(None, executor=None, blocks_per_task=blocks_per_task, **kwargs)
     elif executor_kind == "threads":
@@ -443,3 +457,45 @@ def test_p10_p50_and_p90_are_in_order_everywhere(tables: Tables, seed: int) -> N
         p10, p50, p90 = (frame[c].to_numpy() for c in ("p10", "p50", "p90"))
         assert (p10 <= p50).all(), name
         assert (p50 <= p90).all(), name
+
+
+class _Recording(Executor):
+    """Runs each task when it is submitted; notes how many tasks had been submitted whenever a
+    result is taken."""
+
+    def __init__(self) -> None:
+        self.submitted = 0
+        self.seen: list[int] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.submitted += 1
+        value = fn(*args, **kwargs)
+        owner = self
+
+        class _Done(Future[Any]):
+            def result(self, timeout: float | None = None) -> Any:
+                owner.seen.append(owner.submitted)
+                return value
+
+        return _Done()
+
+
+def test_an_executor_gets_only_a_few_tasks_ahead_of_the_blocks_taken() -> None:
+    from battkomp.engine import montecarlo
+
+    executor = _Recording()
+    blocks = montecarlo.IN_FLIGHT + 5
+    result = run_model(
+        None,
+        scenario="mid",
+        draws=blocks * BLOCK_SIZE,
+        seed=3,
+        executor=executor,
+        blocks_per_task=1,
+    )
+
+    assert executor.submitted == blocks
+    # task k's result is taken when at most IN_FLIGHT tasks after it have been submitted
+    assert executor.seen == [min(k + montecarlo.IN_FLIGHT, blocks) for k in range(blocks)]
+    reference = run_model(None, scenario="mid", draws=blocks * BLOCK_SIZE, seed=3, threads=1)
+    assert_results_identical(result, reference)

@@ -147,6 +147,13 @@ _lang_option = click.option(
     show_default=True,
     help="Processes to spread the draws over; results are identical for any number.",
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Threads for the draws (without --workers) and the statistics "
+    "(default: the cores, at most 4); results are identical for any number.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print no table and no progress bar.")
 @_lang_option
 def run_cmd(
@@ -158,6 +165,7 @@ def run_cmd(
     output: Path,
     fmt: str | None,
     workers: int,
+    threads: int | None,
     quiet: bool,
     lang: str | None,
 ) -> None:
@@ -192,10 +200,17 @@ def run_cmd(
                     seed=seed,
                     executor=executor,
                     progress=lambda done, total: bar.update(task, completed=done),
+                    threads=threads,
                 )
         else:
             result = run_model(
-                bundle, scenario, weighted=weighted, draws=draws, seed=seed, executor=executor
+                bundle,
+                scenario,
+                weighted=weighted,
+                draws=draws,
+                seed=seed,
+                executor=executor,
+                threads=threads,
             )
     except BundleError as err:
         _print_problems(err, language)

@@ -19,8 +19,10 @@ Uncertain inputs, each drawn independently per draw:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+import os
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -28,6 +30,9 @@ import numpy as np
 from battkomp.engine.model import F64, Compiled, Draws, Flows, national_flows, triangular
 
 BLOCK_SIZE = 250
+#: Tasks (of ``blocks_per_task`` blocks) submitted to an executor at a time: enough to keep a
+#: machine's or a small cluster's workers busy, few enough that waiting blocks stay small.
+IN_FLIGHT = max(4, 2 * (os.cpu_count() or 1))
 METRICS: tuple[str, ...] = (
     "headcount",
     "expansion",
@@ -232,6 +237,26 @@ class Ensemble:
     measure_sums: dict[tuple[str, str, str], F64]
 
 
+def _in_order(
+    executor: Executor, tasks: Sequence[tuple[Compiled, int, int, list[tuple[int, int]], int]]
+) -> Iterator[list[BlockOut]]:
+    """The tasks' results in task order, with at most :data:`IN_FLIGHT` tasks submitted and not
+    yet taken, so that finished blocks waiting to be copied cannot pile up in memory (an
+    ``executor.map`` submits every task at once)."""
+    pending: deque[Future[list[BlockOut]]] = deque()
+    queue = iter(tasks)
+    for task in queue:
+        pending.append(executor.submit(_run_task, task))
+        if len(pending) >= IN_FLIGHT:
+            break
+    while pending:
+        done = pending.popleft().result()
+        for task in queue:
+            pending.append(executor.submit(_run_task, task))
+            break
+        yield done
+
+
 def run_ensemble(
     compiled: Sequence[Compiled],
     counts: Sequence[int],
@@ -267,8 +292,9 @@ def run_ensemble(
                 names.append(nm)
     col = {nm: i for i, nm in enumerate(names)}
     own_cols = [[col[nm] for nm in driver_names(cm)] for cm in compiled]
-    # Each block is copied into its rows (scenario, then draw order) as soon as it arrives, so the
-    # blocks never all sit in memory beside the ensemble.
+    # Each block is copied into its rows (scenario, then draw order) as soon as it arrives, and at
+    # most IN_FLIGHT tasks run ahead of the copying, so the blocks never all sit in memory beside
+    # the ensemble.
     first_row = [sum(counts[:i]) for i in range(len(counts))]
     T = len(compiled[0].years) if compiled else 0
     C = compiled[0].n_cells if compiled else 0
@@ -282,7 +308,7 @@ def run_ensemble(
     target = np.empty(total)
     scenario_of_draw = np.empty(total, dtype=np.int64)
     done = 0
-    results = executor.map(_run_task, tasks) if executor is not None else map(_run_task, tasks)
+    results = _in_order(executor, tasks) if executor is not None else map(_run_task, tasks)
     for block_list in results:
         for b in block_list:
             n = b.target.shape[0]

@@ -13,14 +13,16 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
-from concurrent.futures import Executor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import polars as pl
+from threadpoolctl import threadpool_limits
 
 from battkomp import __version__
 from battkomp.engine.advice import abroad, measure_effects, recommendations
@@ -73,7 +75,45 @@ def _stats(x: np.ndarray) -> dict[str, np.ndarray]:
     return lane_stats(x)
 
 
-def _cells(cm: Compiled, ens: Ensemble) -> pl.DataFrame:
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _map(pool: Executor | None, fn: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
+    """``fn`` over ``items`` in order: on the pool's threads, or here when there is none. Every
+    item is computed by the same code whatever the threads, so the results are the same."""
+    if pool is None or len(items) < 2:
+        return [fn(item) for item in items]
+    return list(pool.map(fn, items))
+
+
+def default_threads() -> int:
+    """Threads for the statistics: the machine's cores, at most 4."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@contextmanager
+def _stat_threads(threads: int) -> Iterator[Executor | None]:
+    """A thread pool for the blocks and the statistics (numpy works outside the GIL), or none for
+    one thread. BLAS is kept to one thread meanwhile: the engine's matrix products are small, and
+    BLAS threads waiting for work would compete with the pool's for the cores."""
+    with threadpool_limits(1, user_api="blas"):
+        if threads <= 1:
+            yield None
+            return
+        with ThreadPoolExecutor(threads) as pool:
+            yield pool
+
+
+def _cell_stats(ens: Ensemble, pool: Executor | None) -> dict[str, dict[str, np.ndarray]]:
+    """Mean and P10/P50/P90 over the draws of every metric and cell; for the gap also the
+    positive part's mean and share (the time squeeze's inputs)."""
+    names = list(ens.flows)  # METRICS, then the measure metrics when there are measures
+    done = _map(pool, lambda m: lane_stats(ens.flows[m], positive=m == "gap"), names)
+    return dict(zip(names, done, strict=True))
+
+
+def _cells(cm: Compiled, stats: Mapping[str, Mapping[str, np.ndarray]]) -> pl.DataFrame:
     tax = cm.tax
     A = len(tax.areas)
     T, C = len(cm.years), cm.n_cells
@@ -83,8 +123,7 @@ def _cells(cm: Compiled, ens: Ensemble) -> pl.DataFrame:
     area = [tax.areas[c % A] for c in c_idx]
     group = [tax.area_parent[a] for a in area]
     frames = []
-    for metric in ens.flows:  # METRICS, then the measure metrics when there are measures
-        st = _stats(ens.flows[metric])
+    for metric, st in stats.items():
         frames.append(
             pl.DataFrame(
                 {
@@ -93,66 +132,108 @@ def _cells(cm: Compiled, ens: Ensemble) -> pl.DataFrame:
                     "area": area,
                     "area_group": group,
                     "metric": [metric] * len(t_idx),
-                    **{k: v.reshape(-1).astype(np.float64) for k, v in st.items()},
+                    **{
+                        k: st[k].reshape(-1).astype(np.float64)
+                        for k in ("mean", "p10", "p50", "p90")
+                    },
                 }
             )
         )
     return pl.concat(frames)
 
 
-_SUM_CHUNK = 256  # draws summed at a time in _sum_cells
+_SUM_CHUNK = 256  # draws summed at a time in _cell_sums
 
 
-def _sum_cells(
-    arr: np.ndarray, L: int, A: int, axis: int | tuple[int, int], positive: bool
-) -> np.ndarray:
-    """Float64 sums of (D, T, L·A) float32 cells over ``axis`` of (D, T, L, A), optionally of the
-    positive part only. A chunk of draws at a time: each draw's sums are the same as over the whole
-    array, but the float64 copy stays small."""
-    D, T, _ = arr.shape
-    shape = {(2, 3): (D, T), 3: (D, T, L), 2: (D, T, A)}[axis]
-    out = np.empty(shape)
+def _cell_sums(
+    arr: np.ndarray, L: int, A: int, positive: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Float64 sums of (D, T, L·A) float32 cells per draw and year: over all cells (D, T, 1), per
+    level (D, T, L) and per area (D, T, A); optionally of the positive part only.
+
+    One float64 copy of a chunk of draws serves all three sums: one matrix product with a 0/1
+    matrix gives the level and area sums together, and the totals are the sums of the level
+    sums. The copy stays small whatever the number of draws."""
+    D, T, C = arr.shape
+    cells = np.arange(C)
+    indicator = np.zeros((C, L + A))
+    indicator[cells, cells // A] = 1.0
+    indicator[cells, L + cells % A] = 1.0
+    total, by_level, by_area = np.empty((D, T, 1)), np.empty((D, T, L)), np.empty((D, T, A))
     for i in range(0, D, _SUM_CHUNK):
         part = arr[i : i + _SUM_CHUNK]
+        grid = part.reshape(-1, C).astype(np.float64)
         if positive:
-            part = np.maximum(part, 0.0)
-        grid = part.reshape(part.shape[0], T, L, A).astype(np.float64)
-        out[i : i + _SUM_CHUNK] = grid.sum(axis=axis)
+            np.maximum(grid, 0.0, out=grid)
+        both = (grid @ indicator).reshape(part.shape[0], T, L + A)
+        rows = slice(i, i + _SUM_CHUNK)
+        by_level[rows] = both[:, :, :L]
+        by_area[rows] = both[:, :, L:]
+        total[rows, :, 0] = both[:, :, :L].sum(axis=2)
+    return total, by_level, by_area
+
+
+_AXES: tuple[str | None, ...] = (None, "level", "area")
+
+
+def _aggregates(
+    ens: Ensemble, L: int, A: int, pool: Executor | None = None
+) -> dict[str | None, dict[str, np.ndarray]]:
+    """Per-draw sums (D, T, K) of every metric over all cells (K = 1), per level and per area;
+    also the shortage (positive part of the gap) and the total supply, added draw by draw so
+    that their bands are real."""
+    sources = dict.fromkeys(ens.flows, False)
+    sources["shortage"] = True
+    with_measures = "measure_supply" in ens.flows
+    if with_measures:
+        sources["shortage_without_measures"] = True
+    origin = {"shortage": "gap", "shortage_without_measures": "gap_without_measures"}
+    out: dict[str | None, dict[str, np.ndarray]] = {axis: {} for axis in _AXES}
+    done = _map(
+        pool,
+        lambda item: _cell_sums(ens.flows[origin.get(item[0], item[0])], L, A, item[1]),
+        list(sources.items()),
+    )
+    for metric, sums in zip(sources, done, strict=True):
+        for axis, summed in zip(_AXES, sums, strict=True):
+            out[axis][metric] = summed
+    supply = ["supply_education", "supply_retraining", "supply_recruitment"]
+    if with_measures:
+        supply.append("measure_supply")
+    for axis in _AXES:
+        per_axis = out[axis]
+        total = per_axis[supply[0]] + per_axis[supply[1]]
+        for name in supply[2:]:
+            total = total + per_axis[name]
+        # the frame's metric order: the flows, the shortage, the supply, then the shortage
+        # without measures
+        ordered = {m: per_axis[m] for m in (*ens.flows, "shortage")}
+        ordered["supply"] = total
+        if with_measures:
+            ordered["shortage_without_measures"] = per_axis["shortage_without_measures"]
+        out[axis] = ordered
     return out
 
 
-def _totals(cm: Compiled, ens: Ensemble, axis_name: str | None) -> pl.DataFrame:
-    """Sums over cells (per year), or per level or area, with bands."""
+def _totals(
+    cm: Compiled,
+    ens: Ensemble,
+    axis_name: str | None,
+    sums: Mapping[str, np.ndarray] | None = None,
+    pool: Executor | None = None,
+) -> pl.DataFrame:
+    """Sums over cells (per year), or per level or area, with bands. ``sums``: the per-draw sums
+    of this axis from :func:`_aggregates` (computed here when not given)."""
     tax = cm.tax
-    L, A = len(tax.levels), len(tax.areas)
-    frames = []
-    axis: int | tuple[int, int] = (
-        (2, 3) if axis_name is None else (3 if axis_name == "level" else 2)
-    )
+    if sums is None:
+        sums = _aggregates(ens, len(tax.levels), len(tax.areas))[axis_name]
     labels: list[str | None] = (
         [None] if axis_name is None else [*tax.levels] if axis_name == "level" else [*tax.areas]
     )
-    sums: dict[str, np.ndarray] = {}
-    with_measures = "measure_supply" in ens.flows
-    extra = ("shortage_without_measures",) if with_measures else ()
-    for metric in (*ens.flows, "shortage", "supply", *extra):
-        if metric == "supply":
-            # total supply per draw: the sources added draw by draw, so its band is real
-            summed = (
-                sums["supply_education"] + sums["supply_retraining"] + sums["supply_recruitment"]
-            )
-            if with_measures:
-                summed = summed + sums["measure_supply"]
-        else:
-            source = {"shortage": "gap", "shortage_without_measures": "gap_without_measures"}
-            arr = ens.flows[source.get(metric, metric)]
-            summed = _sum_cells(arr, L, A, axis, metric in source)
-            if axis_name is None:
-                summed = summed[:, :, None]
-            sums[metric] = summed
-        T = summed.shape[1]
-        st = _stats(summed)
-        K = summed.shape[2]
+    frames = []
+    all_stats = _map(pool, _stats, list(sums.values()))
+    for (metric, summed), st in zip(sums.items(), all_stats, strict=True):
+        T, K = summed.shape[1], summed.shape[2]
         t_idx, k_idx = np.meshgrid(np.arange(T), np.arange(K), indexing="ij")
         data: dict[str, object] = {"year": cm.years[t_idx.ravel()].astype(np.int64)}
         if axis_name is not None:
@@ -175,8 +256,10 @@ def _totals(cm: Compiled, ens: Ensemble, axis_name: str | None) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-def _drivers(ens: Ensemble) -> pl.DataFrame:
-    rho = [spearman(ens.drivers[:, i], ens.target) for i in range(len(ens.driver_names))]
+def _drivers(ens: Ensemble, pool: Executor | None = None) -> pl.DataFrame:
+    rho = _map(
+        pool, lambda i: spearman(ens.drivers[:, i], ens.target), range(len(ens.driver_names))
+    )
     df = pl.DataFrame(
         {
             "driver": ens.driver_names,
@@ -219,12 +302,15 @@ def run_model(
     executor: Executor | None = None,
     blocks_per_task: int = 4,
     progress: Callable[[int, int], None] | None = None,
+    threads: int | None = None,
 ) -> ModelResult:
     """Run the model on a bundle (``None``: the shipped demo bundle).
 
     ``scenario`` picks one scenario of the bundle (``None``: none of them, the bundle as it is);
     ``weighted=True`` runs all scenarios, their draws in proportion to their weights. The same
-    bundle, scenario, draws and seed give bit-identical results whatever the ``executor``.
+    bundle, scenario, draws and seed give bit-identical results whatever the ``executor`` and
+    ``threads``. The draws run on ``executor`` (``None``: here, one block after another); the
+    statistics over them on ``threads`` threads (``None``: :func:`default_threads`).
     """
     if draws < 1:
         msg = "draws must be at least 1"
@@ -252,13 +338,23 @@ def run_model(
     compiled_run = [compiled[i] for i in keep]
     all_names = scenario_names(raw)
     keys = [all_names.index(c.scenario) + 1 if c.scenario in all_names else 0 for c in compiled_run]
-    ens = run_ensemble(
-        compiled_run, [counts[i] for i in keep], seed, executor, blocks_per_task, progress, keys
-    )
     lead = compiled_run[0]
-    squeeze_cells, squeeze_summary = time_squeeze(
-        lead, ens.flows["gap"], lane_stats(ens.flows["gap"], positive=True)
-    )
+    L, A = len(lead.tax.levels), len(lead.tax.areas)
+    with _stat_threads(default_threads() if threads is None else threads) as pool:
+        ens = run_ensemble(
+            compiled_run,
+            [counts[i] for i in keep],
+            seed,
+            executor if executor is not None else pool,
+            blocks_per_task,
+            progress,
+            keys,
+        )
+        cell_stats = _cell_stats(ens, pool)
+        aggregates = _aggregates(ens, L, A, pool)
+        totals = {axis: _totals(lead, ens, axis, aggregates[axis], pool) for axis in _AXES}
+        drivers = _drivers(ens, pool)
+    squeeze_cells, squeeze_summary = time_squeeze(lead, ens.flows["gap"], cell_stats["gap"])
     # the detailed central run: one scenario's, or the weighted mean of the scenarios' runs
     total_weight = sum(weights[i] for i in keep)
     detail = _weighted_detail(
@@ -270,13 +366,13 @@ def run_model(
     by_segment = _group_detail(detail, "segment")
     by_region = _group_detail(detail, "region")
     frames: dict[str, pl.DataFrame] = {
-        "national": _cells(lead, ens),
-        "totals": _totals(lead, ens, None),
-        "by_level": _totals(lead, ens, "level"),
-        "by_area": _totals(lead, ens, "area"),
+        "national": _cells(lead, cell_stats),
+        "totals": totals[None],
+        "by_level": totals["level"],
+        "by_area": totals["area"],
         "time_squeeze": squeeze_cells,
         "squeeze_summary": squeeze_summary,
-        "drivers": _drivers(ens),
+        "drivers": drivers,
         "detail": detail,
         "by_segment": by_segment,
         "by_region": by_region,
