@@ -26,6 +26,8 @@ HEADINGS = (
     "phases",
     "plain loop",
     "floor",
+    "sort floor",
+    "bound",
     "engine/plain",
     "engine/floor",
     "targets",
