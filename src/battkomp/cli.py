@@ -12,6 +12,7 @@ commands (docs/operations.md).
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -180,6 +181,16 @@ def run_cmd(
     executor: Executor | None = ProcessPoolExecutor(workers) if workers > 1 else None
     err_console = Console(stderr=True)
     show_progress = not quiet and err_console.is_terminal
+    run = functools.partial(
+        run_model,
+        bundle,
+        scenario,
+        weighted=weighted,
+        draws=draws,
+        seed=seed,
+        executor=executor,
+        threads=threads,
+    )
     try:
         if show_progress:
             with Progress(
@@ -192,26 +203,9 @@ def run_cmd(
                 transient=True,
             ) as bar:
                 task = bar.add_task(_t(language, "progress"), total=draws)
-                result = run_model(
-                    bundle,
-                    scenario,
-                    weighted=weighted,
-                    draws=draws,
-                    seed=seed,
-                    executor=executor,
-                    progress=lambda done, total: bar.update(task, completed=done),
-                    threads=threads,
-                )
+                result = run(progress=lambda done, total: bar.update(task, completed=done))
         else:
-            result = run_model(
-                bundle,
-                scenario,
-                weighted=weighted,
-                draws=draws,
-                seed=seed,
-                executor=executor,
-                threads=threads,
-            )
+            result = run()
     except BundleError as err:
         _print_problems(err, language)
         sys.exit(EXIT_BAD_INPUT)

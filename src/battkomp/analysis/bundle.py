@@ -142,10 +142,11 @@ def org_id(org: Organisation) -> str:
 
 def facility_id(fac: Facility) -> str:
     """The id of a facility in a bundle: its code (or ``facility-<pk>`` if it is no code)."""
-    return _code(fac.code, f"facility-{fac.pk}")
+    return bundle_code(fac.code, f"facility-{fac.pk}")
 
 
-def _code(value: str, fallback: str) -> str:
+def bundle_code(value: str, fallback: str) -> str:
+    """A record's id in a bundle: its own code if it is a valid bundle code, else ``fallback``."""
     return value if value and _CODE_RE.match(value) else fallback
 
 
@@ -281,7 +282,7 @@ def _facilities(notes: list[str]) -> tuple[list[Row], list[Row]]:
     return facilities, plans
 
 
-def _segment_and_region(org: Organisation) -> tuple[str, str]:
+def segment_and_region(org: Organisation) -> tuple[str, str]:
     """Where an organisation's needs count: its first segment and its county, else its first
     facility's."""
     segment = org.segments[0] if org.segments else ""
@@ -309,7 +310,7 @@ def _survey_needs(
     base, end = horizon
     for participant in participants:
         org = participant.organisation
-        segment, region = _segment_and_region(org)
+        segment, region = segment_and_region(org)
         if not segment or not region:
             notes.append(
                 _(
@@ -368,12 +369,15 @@ def _survey_needs(
     return rows, respondents
 
 
-def _offers(notes: list[str]) -> tuple[list[Row], list[Row]]:
+def offer_rows(notes: list[str]) -> tuple[list[Row], list[Row]]:
+    """The registered offers as bundle rows: ``education_offers`` and ``offer_areas``. Offers the
+    bundle cannot take are left out with a note appended to ``notes``; the pathways page uses
+    the same rows, so it sees the offers a model run sees."""
     offers: list[Row] = []
     areas: list[Row] = []
     query = Offer.objects.select_related("institution").prefetch_related("areas")
     for offer in query.order_by("pk"):
-        oid = _code(offer.code, f"offer-{offer.pk}")
+        oid = bundle_code(offer.code, f"offer-{offer.pk}")
         offer_areas = [(a.area, a.weight) for a in offer.areas.all() if a.weight > 0]
         total = sum(w for _a, w in offer_areas)
         problem = None
@@ -545,7 +549,7 @@ def collect_bundle(
     tables["facilities"], tables["capacity_plans"] = _facilities(notes)
     needs, respondents = _survey_needs(rnd, _horizon(demo["overrides"]), notes)
     tables["survey_needs"] = needs
-    tables["education_offers"], tables["offer_areas"] = _offers(notes)
+    tables["education_offers"], tables["offer_areas"] = offer_rows(notes)
     if MEASURE_TABLES:
         tables["measures"], tables["measure_targets"] = _measures(notes)
     for name in DEMO_TABLES:

@@ -1183,11 +1183,11 @@ def survey_places(contrib: pl.DataFrame) -> dict[str, tuple[str, str]]:
     """Where each contributing organisation's needs count (its segment and county, as the
     engine's input bundle places them): contributor → (segment, region)."""
     from battkomp.actors.models import Organisation
-    from battkomp.analysis.bundle import _segment_and_region
+    from battkomp.analysis.bundle import segment_and_region
 
     ids = sorted({int(c) for c in contrib["contributor"].unique().to_list() if str(c).isdigit()})
     return {
-        str(org.pk): _segment_and_region(org)
+        str(org.pk): segment_and_region(org)
         for org in Organisation.objects.filter(pk__in=ids).order_by("pk")
     }
 

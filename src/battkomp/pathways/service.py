@@ -15,7 +15,7 @@ from typing import Any
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from battkomp.analysis.bundle import _code, _offers
+from battkomp.analysis.bundle import bundle_code, offer_rows
 from battkomp.core.charts import SERIES_COLOURS, Chart, cached, render_svg
 from battkomp.core.codes import label
 from battkomp.engine.bundle import Inputs, load_inputs
@@ -70,13 +70,15 @@ def occupation_profile(code: str) -> list[dict[str, Any]]:
 
 def registered_offers() -> tuple[tuple[PathwayOffer, ...], dict[str, int]]:
     """The platform's offers in the engine's shape, and the database id of each offer id."""
-    rows, areas = _offers([])
+    rows, areas = offer_rows([])
     level_years = {
         str(r["code"]): float(r["duration_years"])
         for r in defaults()["education_levels"].iter_rows(named=True)
     }
     offers = offers_from_rows(rows, areas, level_years)
-    ids = {_code(code, f"offer-{pk}"): pk for pk, code in Offer.objects.values_list("pk", "code")}
+    ids = {
+        bundle_code(code, f"offer-{pk}"): pk for pk, code in Offer.objects.values_list("pk", "code")
+    }
     return offers, ids
 
 
