@@ -21,7 +21,7 @@ from battkomp.measures.models import (
     Measure,
     MeasureStatus,
 )
-from battkomp.offers.forms import BLANK, ShareField, area_choices, format_number
+from battkomp.offers.forms import BLANK, ShareField, WeightedAreaRow, format_number
 
 TARGET_ROWS_BLANK = 3
 
@@ -126,36 +126,16 @@ class MeasureForm(forms.Form):
         return data
 
 
-class TargetRowForm(forms.Form):
+class TargetRowForm(WeightedAreaRow):
     level = forms.ChoiceField(label=_("Education level"), required=False)
-    area = forms.ChoiceField(label=_("Competence area"), required=False)
-    weight = forms.CharField(label=_("Weight"), required=False, max_length=20)
+    field_order = ("level", "area", "weight")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["level"].choices = BLANK + choices("level")
-        self.fields["area"].choices = area_choices()
-        row = self.row_number
         self.fields["level"].widget.attrs["aria-label"] = gettext(
             "Education level, row %(row)s"
-        ) % {"row": row}
-        self.fields["area"].widget.attrs["aria-label"] = gettext("Competence area, row %(row)s") % {
-            "row": row
-        }
-        self.fields["weight"].widget.attrs.update(
-            {
-                "aria-label": gettext("Weight, row %(row)s") % {"row": row},
-                "inputmode": "decimal",
-                "size": "8",
-            }
-        )
-
-    @property
-    def row_number(self) -> int:
-        try:
-            return int(str(self.prefix).rsplit("-", 1)[-1]) + 1
-        except ValueError:
-            return 1
+        ) % {"row": self.row_number}
 
     def filled(self) -> bool:
         data = getattr(self, "cleaned_data", {})

@@ -152,7 +152,10 @@ class OfferForm(forms.Form):
         return data
 
 
-class AreaRowForm(forms.Form):
+class WeightedAreaRow(forms.Form):
+    """One row of a formset of competence areas with weights (an offer's areas, a measure's
+    targets): the fields, their choices and the row-numbered labels screen readers announce."""
+
     area = forms.ChoiceField(label=_("Competence area"), required=False)
     weight = forms.CharField(label=_("Weight"), required=False, max_length=20)
 
@@ -178,6 +181,8 @@ class AreaRowForm(forms.Form):
         except ValueError:
             return 1
 
+
+class AreaRowForm(WeightedAreaRow):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         area, weight = data.get("area"), (data.get("weight") or "").strip()
