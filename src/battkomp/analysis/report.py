@@ -184,35 +184,47 @@ def _label(kind: str, code: str) -> str:
         return code
 
 
-def _bars_svg(rows: list[dict[str, Any]], order: list[str], name: str, description: str) -> str:
-    """A stacked bar chart per year (rows: year, series, value, rank)."""
+def _year_series_svg(
+    rows: list[dict[str, Any]], order: list[str], name: str, description: str, *, lines: bool
+) -> str:
+    """A chart of persons per year and series (rows: year, series, value; and rank for bars):
+    stacked bars, or lines with points."""
+    legend: dict[str, Any] = {"orient": "top"}
+    encoding: dict[str, Any] = {
+        "x": {
+            "field": "year",
+            "type": "ordinal",
+            "title": gettext("Year"),
+            "axis": {"labelAngle": 0},
+        },
+        "y": {"field": "value", "type": "quantitative", "title": gettext("Persons")},
+        "color": {
+            "field": "series",
+            "type": "nominal",
+            "title": None,
+            "sort": order,
+            "scale": {"domain": order, "scheme": "tableau10"},
+            "legend": legend,
+        },
+    }
+    if not lines:
+        legend["columns"] = 3
+        encoding["order"] = {"field": "rank", "type": "quantitative"}
     spec = {
         "$schema": SCHEMA,
         "config": CONFIG,
         "width": 520,
-        "height": 260,
+        "height": 240 if lines else 260,
         "data": {"values": rows},
-        "mark": "bar",
-        "encoding": {
-            "x": {
-                "field": "year",
-                "type": "ordinal",
-                "title": gettext("Year"),
-                "axis": {"labelAngle": 0},
-            },
-            "y": {"field": "value", "type": "quantitative", "title": gettext("Persons")},
-            "color": {
-                "field": "series",
-                "type": "nominal",
-                "title": None,
-                "sort": order,
-                "scale": {"domain": order, "scheme": "tableau10"},
-                "legend": {"orient": "top", "columns": 3},
-            },
-            "order": {"field": "rank", "type": "quantitative"},
-        },
+        "mark": {"type": "line", "point": True} if lines else "bar",
+        "encoding": encoding,
     }
     return str(render_svg(spec, name=name, description=description))
+
+
+def _bars_svg(rows: list[dict[str, Any]], order: list[str], name: str, description: str) -> str:
+    """A stacked bar chart per year (rows: year, series, value, rank)."""
+    return _year_series_svg(rows, order, name, description, lines=False)
 
 
 class _Builder:
@@ -1191,32 +1203,7 @@ def _names(value: Any, titles: dict[str, str]) -> str:
 
 def _lines_svg(rows: list[dict[str, Any]], order: list[str], name: str, description: str) -> str:
     """A line chart per year (rows: year, series, value)."""
-    spec = {
-        "$schema": SCHEMA,
-        "config": CONFIG,
-        "width": 520,
-        "height": 240,
-        "data": {"values": rows},
-        "mark": {"type": "line", "point": True},
-        "encoding": {
-            "x": {
-                "field": "year",
-                "type": "ordinal",
-                "title": gettext("Year"),
-                "axis": {"labelAngle": 0},
-            },
-            "y": {"field": "value", "type": "quantitative", "title": gettext("Persons")},
-            "color": {
-                "field": "series",
-                "type": "nominal",
-                "title": None,
-                "sort": order,
-                "scale": {"domain": order, "scheme": "tableau10"},
-                "legend": {"orient": "top"},
-            },
-        },
-    }
-    return str(render_svg(spec, name=name, description=description))
+    return _year_series_svg(rows, order, name, description, lines=True)
 
 
 def _hidden(row: dict[str, Any], *columns: str) -> bool:
