@@ -93,6 +93,9 @@ def test_a_visitor_sends_an_inquiry_and_the_handler_answers_it(
     assert page.url == detail
     expect(page.locator("blockquote.message")).to_have_text(MESSAGE)
     expect(page.locator("#status.badge.assigned")).to_have_count(1)
+    # The inquiry styles come from site.css (no inline <style> on the page).
+    expect(page.locator("#status.badge.assigned")).to_have_css("color", "rgb(11, 93, 140)")
+    expect(page.locator("blockquote.message")).to_have_css("white-space", "pre-wrap")
 
     # The queue lists it, and the nav leads there.
     click_and_wait(page, f"header nav a[href='{reverse('inquiries:queue')}']")
@@ -105,6 +108,7 @@ def test_a_visitor_sends_an_inquiry_and_the_handler_answers_it(
     assert page.url == detail
     expect(page.locator("main ul.messages li.success")).to_have_count(1)
     expect(page.locator("#status.badge.answered")).to_have_count(1)
+    expect(page.locator("#status.badge.answered")).to_have_css("color", "rgb(31, 122, 58)")
     expect(page.locator(".card.answer blockquote.message")).to_have_text(ANSWER)
     expect(page.locator("tr.event.answered")).to_have_count(1)
     page.screenshot(path=tmp_path / "inquiry-answered.png", full_page=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from battkomp.inquiries.actions import do_submit_inquiry
-from battkomp.inquiries.models import Inquiry, InquiryStatus, RoutingRule
+from battkomp.inquiries.actions import do_close, do_submit_inquiry
+from battkomp.inquiries.models import EventAction, Inquiry, InquiryStatus, RoutingRule
 from web.inquiries_support import rule, second_handler
 
 PERSONAS = ("company_a", "company_b", "institution", "analyst", "admin", "handler", "anonymous")
@@ -150,6 +150,31 @@ def test_close(world, persona, inquiries):
     else:
         assert response.status_code == 404
     assert inquiry.status == InquiryStatus.ASSIGNED
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("which", ["mine", "other"])
+def test_reopen(world, persona, inquiries, which):
+    inquiry = inquiries[which]
+    do_close(inquiry, inquiry.owner)
+    response = world.client(persona).post(reverse("inquiries:reopen", args=[inquiry.pk]))
+    inquiry.refresh_from_db()
+    if persona == "anonymous":
+        assert goes_to_login(response)
+    elif persona in ANALYSTS or (persona == "handler" and which == "mine"):
+        assert response.status_code == 302
+        assert inquiry.status == InquiryStatus.ASSIGNED
+        event = inquiry.events.get(action=EventAction.REOPENED)
+        assert (event.actor, event.from_status, event.to_status) == (
+            world.users[persona],
+            InquiryStatus.CLOSED,
+            InquiryStatus.ASSIGNED,
+        )
+        return
+    else:
+        assert response.status_code == 404  # outsiders, and a handler for another's inquiry
+    assert inquiry.status == InquiryStatus.CLOSED
+    assert not inquiry.events.filter(action=EventAction.REOPENED).exists()
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

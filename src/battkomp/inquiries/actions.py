@@ -82,6 +82,29 @@ def rate_limited(email: str, client_ip: str | None, now: dt.datetime | None = No
     return bool(client_ip) and recent.filter(client_ip=client_ip).count() >= limit
 
 
+# --- retention of client addresses --------------------------------------------------------------
+
+
+def client_address_cutoff(now: dt.datetime | None = None) -> dt.datetime:
+    """Inquiries received before this moment no longer keep their client address."""
+    return (now or timezone.now()) - conf.ip_retention()
+
+
+def do_purge_client_addresses(*, now: dt.datetime | None = None, dry_run: bool = False) -> int:
+    """Clear the client address of every inquiry older than the retention
+    (``BATTKOMP_INQUIRY_IP_RETENTION_DAYS``, never shorter than the rate-limit window, so
+    :func:`rate_limited` still counts every address it needs). The inquiry itself is kept.
+
+    Returns how many inquiries were cleared (with ``dry_run``: would be, and nothing changes).
+    Idempotent: a second run finds nothing left to clear. ``purge_inquiry_addresses`` and every
+    run of ``send_inquiry_mail`` call this.
+    """
+    stale = Inquiry.objects.filter(
+        created_at__lt=client_address_cutoff(now), client_ip__isnull=False
+    )
+    return stale.count() if dry_run else stale.update(client_ip=None)
+
+
 # --- overdue ------------------------------------------------------------------------------------
 
 
@@ -417,12 +440,15 @@ def _route(inquiry: Inquiry) -> RoutingRule | None:
 # --- handling -----------------------------------------------------------------------------------
 
 
-def _locked(inquiry: Inquiry, by: UserLike) -> Inquiry:
+def _locked(inquiry: Inquiry, by: UserLike, *, closed: bool = False) -> Inquiry:
+    """The inquiry, locked for the change; it must be open (or, with ``closed``, closed)."""
     if not can_see_inquiry(by, inquiry):
         msg = "this person may not handle this inquiry"
         raise PermissionError(msg)
     locked = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
-    if locked.status == InquiryStatus.CLOSED:
+    if closed and locked.status != InquiryStatus.CLOSED:
+        raise ValidationError(_("The inquiry is not closed."), code="open")
+    if not closed and locked.status == InquiryStatus.CLOSED:
         raise ValidationError(_("The inquiry is closed."), code="closed")
     return locked
 
@@ -534,6 +560,44 @@ def do_close(inquiry: Inquiry, by: UserLike, note: str = "") -> Inquiry:
         _event(
             locked,
             EventAction.CLOSED,
+            actor=by,
+            from_status=before,
+            to_status=locked.status,
+            note=note,
+        )
+    _refresh(inquiry, locked)
+    return inquiry
+
+
+def reopened_status(inquiry: Inquiry) -> str:
+    """The status a closed inquiry reopens to: the one its own facts give, which is the status it
+    had when it was closed. *Answered* once the sender has had an answer (the time of the first
+    answer is kept, so reopening never makes it overdue); else *assigned* when someone is
+    responsible; else *new*, and every handler sees it among the unassigned."""
+    if inquiry.answered_at is not None:
+        return InquiryStatus.ANSWERED
+    if inquiry.owner_id is not None:
+        return InquiryStatus.ASSIGNED
+    return InquiryStatus.NEW
+
+
+def do_reopen(inquiry: Inquiry, by: UserLike, note: str = "") -> Inquiry:
+    """Reopen a closed inquiry (closed by mistake, or the sender wrote again), so it can be
+    answered, reassigned or closed again. Whoever may close it may reopen it.
+
+    It goes back to :func:`reopened_status` (answered, assigned or new) and keeps its responsible
+    person; the time it was closed is cleared (the history keeps it). Raises ValidationError when
+    the inquiry is not closed.
+    """
+    with transaction.atomic():
+        locked = _locked(inquiry, by, closed=True)
+        before = locked.status
+        locked.status = reopened_status(locked)
+        locked.closed_at = None
+        locked.save(update_fields=["status", "closed_at"])
+        _event(
+            locked,
+            EventAction.REOPENED,
             actor=by,
             from_status=before,
             to_status=locked.status,

@@ -3,6 +3,8 @@ variables in docs/operations.md)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 
 DEFAULTS = {
@@ -14,6 +16,10 @@ DEFAULTS = {
     "BATTKOMP_INQUIRY_RATE_WINDOW_SECONDS": 3600,
     # Attempts to send one e-mail before the retry command gives it up (it stays "failed").
     "BATTKOMP_INQUIRY_MAIL_MAX_ATTEMPTS": 8,
+    # Days an inquiry's client address is kept (it is stored only for the per-address rate
+    # limit); after that, purge_inquiry_addresses and every run of send_inquiry_mail clear it.
+    # Never shorter than the rate-limit window, so the limit always sees every recent address.
+    "BATTKOMP_INQUIRY_IP_RETENTION_DAYS": 30,
 }
 
 
@@ -35,3 +41,10 @@ def rate_window_seconds() -> int:
 
 def mail_max_attempts() -> int:
     return max(1, setting("BATTKOMP_INQUIRY_MAIL_MAX_ATTEMPTS"))
+
+
+def ip_retention() -> dt.timedelta:
+    """How long an inquiry's client address is kept: ``BATTKOMP_INQUIRY_IP_RETENTION_DAYS``, but
+    never less than the rate-limit window (a shorter or negative setting is raised to it)."""
+    days = dt.timedelta(days=max(0, setting("BATTKOMP_INQUIRY_IP_RETENTION_DAYS")))
+    return max(days, dt.timedelta(seconds=rate_window_seconds()))

@@ -183,6 +183,10 @@ class CloseForm(forms.Form):
     )
 
 
+class ReopenForm(CloseForm):
+    """Reopening takes the same optional note as closing (kept in the history)."""
+
+
 class RuleForm(forms.Form):
     name = forms.CharField(
         label=_("Name"),

@@ -144,6 +144,7 @@ class EventAction(models.TextChoices):
     ASSIGNED = "assigned", _("reassigned")
     ANSWERED = "answered", _("answered")
     CLOSED = "closed", _("closed")
+    REOPENED = "reopened", _("reopened")
 
 
 class InquiryEvent(models.Model):

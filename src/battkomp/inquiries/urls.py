@@ -13,6 +13,7 @@ urlpatterns = [
     path("inquiries/<int:pk>/assign/", views.assign, name="assign"),
     path("inquiries/<int:pk>/answer/", views.answer, name="answer"),
     path("inquiries/<int:pk>/close/", views.close, name="close"),
+    path("inquiries/<int:pk>/reopen/", views.reopen, name="reopen"),
     path("rules/", views.rules, name="rules"),
     path("rules/new/", views.rule_new, name="rule_new"),
     path("rules/<int:pk>/", views.rule_edit, name="rule_edit"),

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -36,6 +38,7 @@ from battkomp.inquiries.forms import (
     AssignForm,
     CloseForm,
     ContactForm,
+    ReopenForm,
     RuleForm,
     TryRulesForm,
 )
@@ -188,6 +191,7 @@ def _detail(request: HttpRequest, inquiry: Any, **forms: Any) -> HttpResponse:
         "assign_form": forms.get("assign_form") or AssignForm(),
         "answer_form": forms.get("answer_form") or AnswerForm(),
         "close_form": forms.get("close_form") or CloseForm(),
+        "reopen_form": forms.get("reopen_form") or ReopenForm(),
     }
     status = 400 if forms else 200
     return render(request, "inquiries/detail.html", context, status=status)
@@ -206,58 +210,85 @@ def _after_change(request: HttpRequest, inquiry: Any) -> HttpResponse:
     return redirect("inquiries:queue")
 
 
-@login_required
-@require_POST
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
+def _inquiry_action(
+    request: HttpRequest,
+    pk: int,
+    form_class: type[Form],
+    form_name: str,
+    act: Callable[[Inquiry, dict[str, Any]], object],
+    success: str | Callable[[dict[str, Any]], str],
+) -> HttpResponse:
+    """The shape every handler action shares (each view is login-only and POST-only): find the
+    inquiry through the access rules (404 for anyone who may not see it), validate the form, run
+    the action with the form's data, and go back with the success message (or the message made from
+    the form's data); a refusal shows the inquiry's page again (400) with the error on the form
+    named ``form_name``."""
     inquiry = access_inquiry_for_user(request.user, pk)
-    form = AssignForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            actions.do_assign(
-                inquiry, request.user, form.cleaned_data["owner"], form.cleaned_data["note"]
-            )
+            act(inquiry, form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(
-                request,
-                _("The inquiry is now with %(name)s.")
-                % {"name": actions.person_name(form.cleaned_data["owner"])},
-            )
+            message = success(form.cleaned_data) if callable(success) else success
+            messages.success(request, message)
             return _after_change(request, inquiry)
-    return _detail(request, inquiry, assign_form=form)
+    return _detail(request, inquiry, **{form_name: form})
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    return _inquiry_action(
+        request,
+        pk,
+        AssignForm,
+        "assign_form",
+        lambda inquiry, data: actions.do_assign(inquiry, request.user, data["owner"], data["note"]),
+        lambda data: (
+            _("The inquiry is now with %(name)s.") % {"name": actions.person_name(data["owner"])}
+        ),
+    )
 
 
 @login_required
 @require_POST
 def answer(request: HttpRequest, pk: int) -> HttpResponse:
-    inquiry = access_inquiry_for_user(request.user, pk)
-    form = AnswerForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.do_answer(inquiry, request.user, form.cleaned_data["text"])
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("The answer is saved and e-mailed to the sender."))
-            return _after_change(request, inquiry)
-    return _detail(request, inquiry, answer_form=form)
+    return _inquiry_action(
+        request,
+        pk,
+        AnswerForm,
+        "answer_form",
+        lambda inquiry, data: actions.do_answer(inquiry, request.user, data["text"]),
+        _("The answer is saved and e-mailed to the sender."),
+    )
 
 
 @login_required
 @require_POST
 def close(request: HttpRequest, pk: int) -> HttpResponse:
-    inquiry = access_inquiry_for_user(request.user, pk)
-    form = CloseForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.do_close(inquiry, request.user, form.cleaned_data["note"])
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("The inquiry is closed."))
-            return _after_change(request, inquiry)
-    return _detail(request, inquiry, close_form=form)
+    return _inquiry_action(
+        request,
+        pk,
+        CloseForm,
+        "close_form",
+        lambda inquiry, data: actions.do_close(inquiry, request.user, data["note"]),
+        _("The inquiry is closed."),
+    )
+
+
+@login_required
+@require_POST
+def reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    return _inquiry_action(
+        request,
+        pk,
+        ReopenForm,
+        "reopen_form",
+        lambda inquiry, data: actions.do_reopen(inquiry, request.user, data["note"]),
+        _("The inquiry is reopened."),
+    )
 
 
 # --- analysts: the routing table ----------------------------------------------------------------

@@ -205,13 +205,15 @@ BATTKOMP_LOGIN_WINDOW_SECONDS = int(os.environ.get("BATTKOMP_LOGIN_WINDOW_SECOND
 BATTKOMP_RESET_PER_EMAIL = int(os.environ.get("BATTKOMP_RESET_PER_EMAIL", "3"))
 BATTKOMP_RESET_PER_ADDRESS = int(os.environ.get("BATTKOMP_RESET_PER_ADDRESS", "10"))
 # Inquiries (the contact form): working days before an unanswered inquiry is overdue, inquiries
-# per sender e-mail and per client address within the window, and send attempts per e-mail.
+# per sender e-mail and per client address within the window, send attempts per e-mail, and the
+# days an inquiry keeps its client address.
 BATTKOMP_INQUIRY_OVERDUE_DAYS = int(os.environ.get("BATTKOMP_INQUIRY_OVERDUE_DAYS", "3"))
 BATTKOMP_INQUIRY_RATE_LIMIT = int(os.environ.get("BATTKOMP_INQUIRY_RATE_LIMIT", "5"))
 BATTKOMP_INQUIRY_RATE_WINDOW_SECONDS = int(
     os.environ.get("BATTKOMP_INQUIRY_RATE_WINDOW_SECONDS", "3600")
 )
 BATTKOMP_INQUIRY_MAIL_MAX_ATTEMPTS = int(os.environ.get("BATTKOMP_INQUIRY_MAIL_MAX_ATTEMPTS", "8"))
+BATTKOMP_INQUIRY_IP_RETENTION_DAYS = int(os.environ.get("BATTKOMP_INQUIRY_IP_RETENTION_DAYS", "30"))
 # Reverse proxies whose X-Forwarded-For is believed (comma-separated IP addresses); see
 # battkomp.core.client.
 BATTKOMP_TRUSTED_PROXIES = [

@@ -1,4 +1,6 @@
-"""Send the inquiry e-mails that are still in the outbox: never sent, or failed before."""
+"""Send the inquiry e-mails that are still in the outbox: never sent, or failed before. Each run
+also clears the client addresses older than the retention (as ``purge_inquiry_addresses`` does),
+so the cron line that sends the mail keeps the retention too."""
 
 from __future__ import annotations
 
@@ -7,13 +9,18 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from battkomp.inquiries import conf
-from battkomp.inquiries.actions import do_send_pending_mail, mail_given_up
+from battkomp.inquiries.actions import (
+    do_purge_client_addresses,
+    do_send_pending_mail,
+    mail_given_up,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Send the inquiry e-mails (acknowledgements, notices and answers) that are pending or "
-        "failed and have attempts left; a failure stays in the outbox for the next run."
+        "failed and have attempts left; a failure stays in the outbox for the next run. Also "
+        "clears the client addresses of inquiries older than BATTKOMP_INQUIRY_IP_RETENTION_DAYS."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,7 +35,9 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
-            "--dry-run", action="store_true", help="list what would be sent; send nothing"
+            "--dry-run",
+            action="store_true",
+            help="list what would be sent (and count the addresses to clear); change nothing",
         )
 
     def handle(self, *args: Any, max_attempts: int | None, dry_run: bool, **options: Any) -> None:
@@ -49,6 +58,13 @@ class Command(BaseCommand):
             else:
                 failed += 1
                 self.stdout.write(f"failed  {what}: {m.last_error or m.status}")
+        # After sending, so that a problem here never holds the mail back.
+        purged = do_purge_client_addresses(dry_run=dry_run)
+        if purged:
+            verb = "would clear" if dry_run else "cleared"
+            self.stdout.write(
+                f"{verb} {purged} client address(es) of inquiries older than the retention"
+            )
         given_up = mail_given_up(limit)
         for m in given_up:
             self.stderr.write(
