@@ -20,6 +20,7 @@ dashboard's address.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import polars as pl
@@ -448,108 +449,94 @@ def _reason(row: dict[str, Any]) -> str:
 
 
 Export = tuple[list[str], list[list[Any]]]
+#: One column of a download: its header and how a row of the view's table gives its value.
+Column = tuple[str, Callable[[dict[str, Any]], Any]]
+
+
+def _field(name: str, header: str | None = None, blank: bool = False) -> Column:
+    """The table's column ``name`` (under ``header``); with ``blank``, an empty value as ''."""
+    if blank:
+        return header or name, lambda r: r[name] or ""
+    return header or name, lambda r: r[name]
+
+
+def _coded(kind: str, name: str | None = None) -> list[Column]:
+    """A code column and its name in the page's language (``<kind>``, ``<kind>_name``)."""
+    column = name or kind
+    return [(kind, lambda r: r[column]), (f"{kind}_name", lambda r: _label(kind, r[column]))]
+
+
+def _stats(prefix: str, stats: Sequence[str] = ("mean", "p10", "p50", "p90")) -> list[Column]:
+    """The table's statistics columns, named ``<prefix>_<stat>`` in the download."""
+    return [_field(st, f"{prefix}_{st}") for st in stats]
+
+
+def _export(table: pl.DataFrame, columns: Sequence[Column]) -> Export:
+    """A download: the columns' headers, and one row per row of ``table``."""
+    header = [name for name, _get in columns]
+    rows = [[get(r) for _name, get in columns] for r in table.iter_rows(named=True)]
+    return header, rows
 
 
 def _national_export(table: pl.DataFrame) -> Export:
-    header = ["year", "metric", "mean", "p10", "p50", "p90"]
-    return header, [list(r) for r in table.select(header).iter_rows()]
+    return _export(table, [_field(c) for c in ("year", "metric", "mean", "p10", "p50", "p90")])
 
 
 def _levels_export(table: pl.DataFrame) -> Export:
-    header = ["year", "level", "level_name", "shortage_mean", "shortage_p10", "shortage_p90"]
-    rows = [
-        [r["year"], r["level"], _label("level", r["level"]), r["mean"], r["p10"], r["p90"]]
-        for r in table.iter_rows(named=True)
-    ]
-    return header, rows
+    return _export(
+        table, [_field("year"), *_coded("level"), *_stats("shortage", ("mean", "p10", "p90"))]
+    )
 
 
 def _bottlenecks_export(table: pl.DataFrame) -> Export:
     parents = taxonomy().area_parent
-    header = ["rank", "area", "area_name", "group", "shortage_mean_summed", "years"]
-    rows = [
+    header, rows = _export(
+        table,
         [
-            i,
-            r["area"],
-            _label("area", r["area"]),
-            parents.get(r["area"], ""),
-            r["shortage"],
-            r["years"],
-        ]
-        for i, r in enumerate(table.iter_rows(named=True), start=1)
-    ]
-    return header, rows
+            *_coded("area"),
+            ("group", lambda r: parents.get(r["area"], "")),
+            _field("shortage", "shortage_mean_summed"),
+            _field("years"),
+        ],
+    )
+    return ["rank", *header], [[i, *row] for i, row in enumerate(rows, start=1)]
 
 
 def _heatmap_export(table: pl.DataFrame) -> Export:
-    header = [
-        "year",
-        "area",
-        "area_name",
-        "level",
-        "level_name",
-        "shortage_mean",
-        "shortage_p10",
-        "shortage_p50",
-        "shortage_p90",
-    ]
-    rows = [
-        [
-            r["year"],
-            r["area"],
-            _label("area", r["area"]),
-            r["level"],
-            _label("level", r["level"]),
-            r["mean"],
-            r["p10"],
-            r["p50"],
-            r["p90"],
-        ]
-        for r in table.iter_rows(named=True)
-    ]
-    return header, rows
+    return _export(table, [_field("year"), *_coded("area"), *_coded("level"), *_stats("shortage")])
 
 
 def _squeeze_export(table: pl.DataFrame) -> Export:
-    header = ["year", "horizon", "horizon_name", "levels", "shortage_mean"]
     names = charts.horizon_labels()
-    rows = [
+    return _export(
+        table,
         [
-            r["year"],
-            r["horizon"],
-            names.get(r["horizon"], r["horizon"]),
-            r["levels"],
-            r["shortage_mean"],
-        ]
-        for r in table.iter_rows(named=True)
-    ]
-    return header, rows
+            _field("year"),
+            _field("horizon"),
+            ("horizon_name", lambda r: names.get(r["horizon"], r["horizon"])),
+            _field("levels"),
+            _field("shortage_mean"),
+        ],
+    )
 
 
 def _coverage_export(table: pl.DataFrame) -> Export:
-    header = ["year", "segment", "segment_name", "openings", "supply", "gap", "reported_share"]
-    rows = [
+    def segment_name(r: dict[str, Any]) -> str:
+        return _label("segment", r["segment"]) if r["segment"] else gettext("All segments")
+
+    return _export(
+        table,
         [
-            r["year"],
-            r["segment"] or "",
-            _label("segment", r["segment"]) if r["segment"] else gettext("All segments"),
-            r["openings"],
-            r["supply"],
-            r["gap"],
-            r["reported_share"],
-        ]
-        for r in table.iter_rows(named=True)
-    ]
-    return header, rows
+            _field("year"),
+            _field("segment", blank=True),
+            ("segment_name", segment_name),
+            *[_field(c) for c in ("openings", "supply", "gap", "reported_share")],
+        ],
+    )
 
 
 def _place_export(table: pl.DataFrame, column: str) -> Export:
-    header = ["year", column, f"{column}_name", "gap"]
-    rows = [
-        [r["year"], r[column], _label(column, r[column]), r["mean"]]
-        for r in table.iter_rows(named=True)
-    ]
-    return header, rows
+    return _export(table, [_field("year"), *_coded(column), _field("mean", "gap")])
 
 
 def _scenarios_export(table: pl.DataFrame) -> Export:
@@ -573,74 +560,37 @@ def _measures_export(gaps: pl.DataFrame, supply: pl.DataFrame) -> Export:
 
 
 def _abroad_export(rows: pl.DataFrame) -> Export:
-    header = [
-        "year",
-        "level",
-        "level_name",
-        "area",
-        "area_name",
-        "need",
-        "recruited",
-        "unmet",
-        "lead_time_months",
-        "channels",
-    ]
-    out = [
+    return _export(
+        rows,
         [
-            r["year"],
-            r["level"],
-            _label("level", r["level"]),
-            r["area"],
-            _label("area", r["area"]),
-            r["need"],
-            r["recruited"],
-            r["unmet"],
-            r["lead_time_months"],
-            r["channels"] or "",
-        ]
-        for r in rows.iter_rows(named=True)
-    ]
-    return header, out
+            _field("year"),
+            *_coded("level"),
+            *_coded("area"),
+            *[_field(c) for c in ("need", "recruited", "unmet", "lead_time_months")],
+            _field("channels", blank=True),
+        ],
+    )
 
 
 def _recommendations_export(rows: pl.DataFrame) -> Export:
-    header = [
-        "year",
-        "level",
-        "level_name",
-        "area",
-        "area_name",
-        "horizon",
-        "lever",
-        "commandment",
-        "commandment_name",
-        "rule",
-        "reason",
-        "offers",
-        "measures",
-        "shortage_mean",
-    ]
     levers = _lever_names()
-    out = [
+    return _export(
+        rows,
         [
-            r["year"],
-            r["level"],
-            _label("level", r["level"]),
-            r["area"],
-            _label("area", r["area"]),
-            r["horizon"],
-            levers.get(r["lever"] or "", r["lever"] or ""),
-            r["commandment"],
-            _commandment_name(r["commandment"]),
-            r["rule"] or "",
-            _reason(r),
-            r["offers"] or "",
-            r["measures"] or "",
-            r["shortage"],
-        ]
-        for r in rows.iter_rows(named=True)
-    ]
-    return header, out
+            _field("year"),
+            *_coded("level"),
+            *_coded("area"),
+            _field("horizon"),
+            ("lever", lambda r: levers.get(r["lever"] or "", r["lever"] or "")),
+            _field("commandment"),
+            ("commandment_name", lambda r: _commandment_name(r["commandment"])),
+            _field("rule", blank=True),
+            ("reason", _reason),
+            _field("offers", blank=True),
+            _field("measures", blank=True),
+            _field("shortage", "shortage_mean"),
+        ],
+    )
 
 
 def _shown(table: pl.DataFrame) -> pl.DataFrame:
