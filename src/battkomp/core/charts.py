@@ -368,17 +368,21 @@ def squeeze_spec(summary: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...]
     return spec, rows
 
 
+def _squeeze_chart(summary: pl.DataFrame, name: str, description: str) -> Chart:
+    spec, rows = squeeze_spec(summary)
+    names = horizon_labels()
+    columns = (gettext("Year"), *(names[h] for h in HORIZONS))
+    svg = render_svg(spec, name=name, description=description)
+    return Chart(name, svg, description, columns, rows)
+
+
 def squeeze_chart(summary: pl.DataFrame) -> Chart:
     """(c) The time squeeze: expected shortage per year, stacked by the horizon that must carry
     it (recruit, retrain, educate, or no lever in time)."""
-    spec, rows = squeeze_spec(summary)
     description = gettext(
         "Stacked bar chart: the expected shortage per year by the horizon that must carry it."
     )
-    names = horizon_labels()
-    columns = (gettext("Year"), *(names[h] for h in HORIZONS))
-    svg = render_svg(spec, name="squeeze", description=description)
-    return Chart("squeeze", svg, description, columns, rows)
+    return _squeeze_chart(summary, "squeeze", description)
 
 
 # ------------------------------------------------- (d) shortage by education level, per year
@@ -575,15 +579,11 @@ def public_heatmap_chart(cells: pl.DataFrame, year: int) -> Chart:
 def public_squeeze_chart(summary: pl.DataFrame) -> Chart:
     """(c) for a publication: the time squeeze of the published cells (year, horizon,
     shortage_mean); a horizon that is not published is left out of its year's bar."""
-    spec, rows = squeeze_spec(summary)
     description = gettext(
         "Stacked bar chart: the expected shortage per year by the horizon that must carry it; "
         "the red part is what no lever can close in time."
     )
-    names = horizon_labels()
-    columns = (gettext("Year"), *(names[h] for h in HORIZONS))
-    svg = render_svg(spec, name="public-squeeze", description=description)
-    return Chart("public-squeeze", svg, description, columns, rows)
+    return _squeeze_chart(summary, "public-squeeze", description)
 
 
 def segment_coverage_spec(
