@@ -247,6 +247,33 @@ def test_only_the_secretariat_changes_a_status(world: Any, persona: str, measure
     assert m.status == "proposed"
 
 
+@pytest.mark.parametrize(
+    ("start", "to", "lang", "expected"),
+    [
+        ("proposed", "agreed", "en", "The model counts “Measure proposed of A” from the next"),
+        ("proposed", "agreed", "nb", "Modellen regner med «Measure proposed of A» fra neste"),
+        ("running", "done", "en", "The model stops counting “Measure running of A” from the next"),
+        ("agreed", "running", "en", None),
+        ("proposed", "dropped", "en", None),
+    ],
+)
+def test_a_status_change_says_when_the_model_starts_or_stops_counting_the_measure(
+    world: Any, measures: Any, start: str, to: str, lang: str, expected: str | None
+) -> None:
+    m = measures[start]
+    response = world.client("analyst").post(
+        url("measures:status", m.pk, lang=lang), {"status": to}, follow=True
+    )
+    page = response.content.decode()
+    m.refresh_from_db()
+    assert m.status == to
+    if expected is None:
+        assert "next model run" not in page
+        assert "neste modellkjøring" not in page
+    else:
+        assert expected in page
+
+
 def test_a_status_change_not_allowed_is_refused_with_a_message(world: Any, measures: Any) -> None:
     m = measures["done"]
     response = world.client("analyst").post(

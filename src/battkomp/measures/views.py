@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from battkomp.accounts.access import is_analyst
 from battkomp.actors.models import Organisation
 from battkomp.core.codes import label
+from battkomp.engine.schema import COUNTED_MEASURE_STATUSES
 from battkomp.measures.access import (
     access_infrastructure_for_user,
     access_measure_for_status_change,
@@ -317,6 +318,21 @@ def change_status(request: HttpRequest, measure_id: int) -> HttpResponse:
         _("“%(title)s” is now %(status)s.")
         % {"title": measure.title, "status": MeasureStatus(change.to_status).label},
     )
+    # agreeing a measure does not start a model run: say when the numbers follow
+    counted = change.to_status in COUNTED_MEASURE_STATUSES
+    if counted != (change.from_status in COUNTED_MEASURE_STATUSES):
+        text = (
+            _(
+                "The model counts “%(title)s” from the next model run; the published figures "
+                "change when that run is published."
+            )
+            if counted
+            else _(
+                "The model stops counting “%(title)s” from the next model run; the published "
+                "figures change when that run is published."
+            )
+        )
+        messages.info(request, text % {"title": measure.title})
     return redirect(back)
 
 
