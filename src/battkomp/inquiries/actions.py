@@ -551,15 +551,21 @@ def do_answer(inquiry: Inquiry, by: UserLike, text: str) -> Answer:
 
 def do_close(inquiry: Inquiry, by: UserLike, note: str = "") -> Inquiry:
     """Close the inquiry (answered, or needing no answer); nothing more can be done with it."""
+    return _close_or_reopen(inquiry, by, note, close=True)
+
+
+def _close_or_reopen(inquiry: Inquiry, by: UserLike, note: str, *, close: bool) -> Inquiry:
+    """Close an open inquiry, or reopen a closed one to :func:`reopened_status`; either way the
+    status change is recorded with its note."""
     with transaction.atomic():
-        locked = _locked(inquiry, by)
+        locked = _locked(inquiry, by, closed=not close)
         before = locked.status
-        locked.status = InquiryStatus.CLOSED
-        locked.closed_at = timezone.now()
+        locked.status = InquiryStatus.CLOSED if close else reopened_status(locked)
+        locked.closed_at = timezone.now() if close else None
         locked.save(update_fields=["status", "closed_at"])
         _event(
             locked,
-            EventAction.CLOSED,
+            EventAction.CLOSED if close else EventAction.REOPENED,
             actor=by,
             from_status=before,
             to_status=locked.status,
@@ -589,22 +595,7 @@ def do_reopen(inquiry: Inquiry, by: UserLike, note: str = "") -> Inquiry:
     person; the time it was closed is cleared (the history keeps it). Raises ValidationError when
     the inquiry is not closed.
     """
-    with transaction.atomic():
-        locked = _locked(inquiry, by, closed=True)
-        before = locked.status
-        locked.status = reopened_status(locked)
-        locked.closed_at = None
-        locked.save(update_fields=["status", "closed_at"])
-        _event(
-            locked,
-            EventAction.REOPENED,
-            actor=by,
-            from_status=before,
-            to_status=locked.status,
-            note=note,
-        )
-    _refresh(inquiry, locked)
-    return inquiry
+    return _close_or_reopen(inquiry, by, note, close=False)
 
 
 # --- the routing table --------------------------------------------------------------------------
