@@ -139,34 +139,13 @@ def _series_chart(
     rows: tuple[charts.Row, ...],
 ) -> charts.Chart:
     """Per year one value per series: stacked bars (``mark="bar"``) or lines."""
-    encoding: dict[str, Any] = {
-        "x": {
-            "field": "year",
-            "type": "ordinal",
-            "title": gettext("Year"),
-            "axis": {"labelAngle": 0},
-        },
-        "y": {"field": "value", "type": "quantitative", "title": y_title},
-        "color": {
-            "field": "series",
-            "type": "nominal",
-            "title": None,
-            "sort": order,
-            "scale": {"domain": order, "scheme": "tableau10"},
-            "legend": {"orient": "top", "columns": 3, "labelLimit": 220},
-        },
-    }
-    if mark == "bar":
-        encoding["order"] = {"field": "rank", "type": "quantitative"}
-    spec = {
-        "$schema": charts.SCHEMA,
-        "config": charts.CONFIG,
-        "width": 560,
-        "height": 280,
-        "data": {"values": points},
-        "mark": {"type": "line", "point": True} if mark == "line" else {"type": "bar"},
-        "encoding": encoding,
-    }
+    spec = charts.year_series_spec(
+        points,
+        order,
+        lines=mark == "line",
+        y_title=y_title,
+        legend={"orient": "top", "columns": 3, "labelLimit": 220},
+    )
     svg = charts.render_svg(spec, name=name, description=description)
     return charts.Chart(name, svg, description, columns, rows)
 

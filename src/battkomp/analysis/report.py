@@ -32,13 +32,12 @@ from django.utils.translation import gettext, ngettext
 
 from battkomp.analysis.models import Publication
 from battkomp.core.charts import (
-    CONFIG,
     HORIZONS,
-    SCHEMA,
     gap_band_chart,
     horizon_labels,
     render_svg,
     squeeze_chart,
+    year_series_spec,
 )
 from battkomp.core.codes import label
 from battkomp.engine.bundle import load_inputs
@@ -189,36 +188,15 @@ def _year_series_svg(
 ) -> str:
     """A chart of persons per year and series (rows: year, series, value; and rank for bars):
     stacked bars, or lines with points."""
-    legend: dict[str, Any] = {"orient": "top"}
-    encoding: dict[str, Any] = {
-        "x": {
-            "field": "year",
-            "type": "ordinal",
-            "title": gettext("Year"),
-            "axis": {"labelAngle": 0},
-        },
-        "y": {"field": "value", "type": "quantitative", "title": gettext("Persons")},
-        "color": {
-            "field": "series",
-            "type": "nominal",
-            "title": None,
-            "sort": order,
-            "scale": {"domain": order, "scheme": "tableau10"},
-            "legend": legend,
-        },
-    }
-    if not lines:
-        legend["columns"] = 3
-        encoding["order"] = {"field": "rank", "type": "quantitative"}
-    spec = {
-        "$schema": SCHEMA,
-        "config": CONFIG,
-        "width": 520,
-        "height": 240 if lines else 260,
-        "data": {"values": rows},
-        "mark": {"type": "line", "point": True} if lines else "bar",
-        "encoding": encoding,
-    }
+    spec = year_series_spec(
+        rows,
+        order,
+        lines=lines,
+        y_title=gettext("Persons"),
+        legend={"orient": "top"} if lines else {"orient": "top", "columns": 3},
+        width=520,
+        height=240 if lines else 260,
+    )
     return str(render_svg(spec, name=name, description=description))
 
 

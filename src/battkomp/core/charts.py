@@ -119,6 +119,47 @@ def _spec(**parts: Any) -> dict[str, Any]:
     return {"$schema": SCHEMA, "config": CONFIG, **parts}
 
 
+def year_series_spec(
+    points: list[dict[str, Any]],
+    order: list[str],
+    *,
+    lines: bool,
+    y_title: str,
+    legend: dict[str, Any],
+    width: int = 560,
+    height: int = 280,
+) -> dict[str, Any]:
+    """Per year one value per series (points: year, series, value; and rank for bars, which
+    stacks them in that order): stacked bars, or lines with points. ``order`` is the series'
+    order in the legend and their colours."""
+    encoding: dict[str, Any] = {
+        "x": {
+            "field": "year",
+            "type": "ordinal",
+            "title": gettext("Year"),
+            "axis": {"labelAngle": 0},
+        },
+        "y": {"field": "value", "type": "quantitative", "title": y_title},
+        "color": {
+            "field": "series",
+            "type": "nominal",
+            "title": None,
+            "sort": order,
+            "scale": {"domain": order, "scheme": "tableau10"},
+            "legend": legend,
+        },
+    }
+    if not lines:
+        encoding["order"] = {"field": "rank", "type": "quantitative"}
+    return _spec(
+        width=width,
+        height=height,
+        data={"values": points},
+        mark={"type": "line", "point": True} if lines else {"type": "bar"},
+        encoding=encoding,
+    )
+
+
 def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
