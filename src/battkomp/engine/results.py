@@ -146,27 +146,30 @@ _SUM_CHUNK = 256  # draws summed at a time in _cell_sums
 
 
 def _cell_sums(
-    arr: np.ndarray, L: int, A: int, positive: bool
+    arrays: Sequence[np.ndarray], L: int, A: int, positive: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Float64 sums of (D, T, L·A) float32 cells per draw and year: over all cells (D, T, 1), per
-    level (D, T, L) and per area (D, T, A); optionally of the positive part only.
+    level (D, T, L) and per area (D, T, A); optionally of the positive part only. With several
+    arrays, of their sum taken draw by draw and cell by cell (the total supply).
 
     One float64 copy of a chunk of draws serves all three sums: one matrix product with a 0/1
     matrix gives the level and area sums together, and the totals are the sums of the level
     sums. The copy stays small whatever the number of draws."""
-    D, T, C = arr.shape
+    D, T, C = arrays[0].shape
     cells = np.arange(C)
     indicator = np.zeros((C, L + A))
     indicator[cells, cells // A] = 1.0
     indicator[cells, L + cells % A] = 1.0
     total, by_level, by_area = np.empty((D, T, 1)), np.empty((D, T, L)), np.empty((D, T, A))
     for i in range(0, D, _SUM_CHUNK):
-        part = arr[i : i + _SUM_CHUNK]
-        grid = part.reshape(-1, C).astype(np.float64)
+        n = min(_SUM_CHUNK, D - i)
+        grid = arrays[0][i : i + n].reshape(-1, C).astype(np.float64)
+        for other in arrays[1:]:
+            grid += other[i : i + n].reshape(-1, C)
         if positive:
             np.maximum(grid, 0.0, out=grid)
-        both = (grid @ indicator).reshape(part.shape[0], T, L + A)
-        rows = slice(i, i + _SUM_CHUNK)
+        both = (grid @ indicator).reshape(n, T, L + A)
+        rows = slice(i, i + n)
         by_level[rows] = both[:, :, :L]
         by_area[rows] = both[:, :, L:]
         total[rows, :, 0] = both[:, :, :L].sum(axis=2)
@@ -174,44 +177,41 @@ def _cell_sums(
 
 
 _AXES: tuple[str | None, ...] = (None, "level", "area")
+Stats = dict[str, np.ndarray]
 
 
 def _aggregates(
     ens: Ensemble, L: int, A: int, pool: Executor | None = None
-) -> dict[str | None, dict[str, np.ndarray]]:
-    """Per-draw sums (D, T, K) of every metric over all cells (K = 1), per level and per area;
-    also the shortage (positive part of the gap) and the total supply, added draw by draw so
-    that their bands are real."""
-    sources = dict.fromkeys(ens.flows, False)
-    sources["shortage"] = True
+) -> dict[str | None, dict[str, Stats]]:
+    """Mean and P10/P50/P90 over the draws of every metric summed over all cells (per year),
+    per level and per area; also of the shortage (positive part of the gap) and of the total
+    supply, both added up draw by draw so that their bands are real.
+
+    One task per metric: its per-draw sums, then their statistics, so only the tasks running at
+    a time hold per-draw sums."""
+    supply = ["supply_education", "supply_retraining", "supply_recruitment"]
     with_measures = "measure_supply" in ens.flows
     if with_measures:
-        sources["shortage_without_measures"] = True
-    origin = {"shortage": "gap", "shortage_without_measures": "gap_without_measures"}
-    out: dict[str | None, dict[str, np.ndarray]] = {axis: {} for axis in _AXES}
-    done = _map(
-        pool,
-        lambda item: _cell_sums(ens.flows[origin.get(item[0], item[0])], L, A, item[1]),
-        list(sources.items()),
-    )
-    for metric, sums in zip(sources, done, strict=True):
-        for axis, summed in zip(_AXES, sums, strict=True):
-            out[axis][metric] = summed
-    supply = ["supply_education", "supply_retraining", "supply_recruitment"]
-    if with_measures:
         supply.append("measure_supply")
-    for axis in _AXES:
-        per_axis = out[axis]
-        total = per_axis[supply[0]] + per_axis[supply[1]]
-        for name in supply[2:]:
-            total = total + per_axis[name]
-        # the frame's metric order: the flows, the shortage, the supply, then the shortage
-        # without measures
-        ordered = {m: per_axis[m] for m in (*ens.flows, "shortage")}
-        ordered["supply"] = total
-        if with_measures:
-            ordered["shortage_without_measures"] = per_axis["shortage_without_measures"]
-        out[axis] = ordered
+    # the frame's metric order: the flows, the shortage, the supply, then the shortage without
+    # measures; each with the arrays it adds up and whether only their positive part counts
+    items: list[tuple[str, list[np.ndarray], bool]] = [
+        (m, [ens.flows[m]], False) for m in ens.flows
+    ]
+    items.append(("shortage", [ens.flows["gap"]], True))
+    items.append(("supply", [ens.flows[m] for m in supply], False))
+    if with_measures:
+        items.append(("shortage_without_measures", [ens.flows["gap_without_measures"]], True))
+
+    def task(item: tuple[str, list[np.ndarray], bool]) -> list[Stats]:
+        _name, arrays, positive = item
+        return [_stats(summed) for summed in _cell_sums(arrays, L, A, positive)]
+
+    done = _map(pool, task, items)
+    out: dict[str | None, dict[str, Stats]] = {axis: {} for axis in _AXES}
+    for (metric, _arrays, _positive), per_axis in zip(items, done, strict=True):
+        for axis, st in zip(_AXES, per_axis, strict=True):
+            out[axis][metric] = st
     return out
 
 
@@ -219,21 +219,19 @@ def _totals(
     cm: Compiled,
     ens: Ensemble,
     axis_name: str | None,
-    sums: Mapping[str, np.ndarray] | None = None,
-    pool: Executor | None = None,
+    stats: Mapping[str, Stats] | None = None,
 ) -> pl.DataFrame:
-    """Sums over cells (per year), or per level or area, with bands. ``sums``: the per-draw sums
-    of this axis from :func:`_aggregates` (computed here when not given)."""
+    """Sums over cells (per year), or per level or area, with bands. ``stats``: the statistics of
+    this axis from :func:`_aggregates` (computed here when not given)."""
     tax = cm.tax
-    if sums is None:
-        sums = _aggregates(ens, len(tax.levels), len(tax.areas))[axis_name]
+    if stats is None:
+        stats = _aggregates(ens, len(tax.levels), len(tax.areas))[axis_name]
     labels: list[str | None] = (
         [None] if axis_name is None else [*tax.levels] if axis_name == "level" else [*tax.areas]
     )
     frames = []
-    all_stats = _map(pool, _stats, list(sums.values()))
-    for (metric, summed), st in zip(sums.items(), all_stats, strict=True):
-        T, K = summed.shape[1], summed.shape[2]
+    for metric, st in stats.items():
+        T, K = st["mean"].shape
         t_idx, k_idx = np.meshgrid(np.arange(T), np.arange(K), indexing="ij")
         data: dict[str, object] = {"year": cm.years[t_idx.ravel()].astype(np.int64)}
         if axis_name is not None:
@@ -309,8 +307,9 @@ def run_model(
     ``scenario`` picks one scenario of the bundle (``None``: none of them, the bundle as it is);
     ``weighted=True`` runs all scenarios, their draws in proportion to their weights. The same
     bundle, scenario, draws and seed give bit-identical results whatever the ``executor`` and
-    ``threads``. The draws run on ``executor`` (``None``: here, one block after another); the
-    statistics over them on ``threads`` threads (``None``: :func:`default_threads`).
+    ``threads``. The draws run on ``executor``, in tasks of ``blocks_per_task`` blocks, or, without
+    one, on ``threads`` threads a block at a time (``None``: :func:`default_threads`; 1: one block
+    after another); the statistics over them run on those threads in any case.
     """
     if draws < 1:
         msg = "draws must be at least 1"
@@ -346,13 +345,15 @@ def run_model(
             [counts[i] for i in keep],
             seed,
             executor if executor is not None else pool,
-            blocks_per_task,
+            # run_model's own threads take a block at a time: nothing is gained by grouping
+            # blocks there, and fewer finished blocks wait to be copied
+            blocks_per_task if executor is not None else 1,
             progress,
             keys,
         )
         cell_stats = _cell_stats(ens, pool)
         aggregates = _aggregates(ens, L, A, pool)
-        totals = {axis: _totals(lead, ens, axis, aggregates[axis], pool) for axis in _AXES}
+        totals = {axis: _totals(lead, ens, axis, aggregates[axis]) for axis in _AXES}
         drivers = _drivers(ens, pool)
     squeeze_cells, squeeze_summary = time_squeeze(lead, ens.flows["gap"], cell_stats["gap"])
     # the detailed central run: one scenario's, or the weighted mean of the scenarios' runs
