@@ -132,7 +132,8 @@ def test_battkomp_manage_runs_djangos_commands(tmp_path: Path) -> None:
 
 def _settings_variables() -> set[str]:
     text = SETTINGS.read_text(encoding="utf-8")
-    return set(re.findall(r"environ\.get\(\s*\"([A-Z0-9_]+)\"", text))
+    pattern = r"(?:environ\.get|env_[a-z]+)\(\s*\"([A-Z0-9_]+)\""
+    return set(re.findall(pattern, text))
 
 
 def test_operations_guide_documents_every_environment_variable() -> None:

@@ -23,6 +23,7 @@ from battkomp.analysis.report import report_bytes
 from battkomp.analysis.runs import TOTAL_METRICS, compare_rows, totals_rows
 from battkomp.core.codes import label
 from battkomp.exchange.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
+from battkomp.site.security import allow_inline_styles
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOWNLOAD_FORMATS = ("csv", "xlsx")
@@ -137,6 +138,8 @@ def report(request: HttpRequest, version: int) -> HttpResponse:
     filename = f"battkomp-report-v{publication.version}-{lang}.{fmt}"
     disposition = "inline" if fmt in ("html", "pdf") else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    if fmt == "html":
+        allow_inline_styles(response, content.decode("utf-8"))
     return response
 
 

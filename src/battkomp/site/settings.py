@@ -12,9 +12,11 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
+from battkomp.site.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+
 BASE_DIR = Path(__file__).resolve().parent.parent  # src/battkomp
-DATA_DIR = Path(os.environ.get("BATTKOMP_DATA_DIR", Path.cwd() / "data")).resolve()
-MODE = os.environ.get("BATTKOMP_MODE", "development")
+DATA_DIR = Path(os.environ.get("BATTKOMP_DATA_DIR") or Path.cwd() / "data").resolve()
+MODE = env_choice("BATTKOMP_MODE", "development", ("development", "production"))
 PRODUCTION = MODE == "production"
 
 DEMO_SECRET_KEY = "battkomp-demo-secret-key-not-for-production-use-0123456789abcdef"
@@ -23,15 +25,9 @@ if PRODUCTION and SECRET_KEY == DEMO_SECRET_KEY:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("production needs BATTKOMP_SECRET_KEY of its own, not the demo key")
-DEBUG = os.environ.get("BATTKOMP_DEBUG", "0") == "1"
-ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("BATTKOMP_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
-    if h.strip()
-]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("BATTKOMP_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+DEBUG = env_bool("BATTKOMP_DEBUG", False)
+ALLOWED_HOSTS = env_list("BATTKOMP_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("BATTKOMP_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -41,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "battkomp.accounts",
     "battkomp.actors",
     "battkomp.survey",
@@ -56,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "battkomp.site.language.LocaleMiddleware",  # Django's, plus /api/ follows the visitor
@@ -159,70 +157,140 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
-EMAIL_BACKEND = os.environ.get(
+EMAIL_BACKEND = env_str(
     "BATTKOMP_EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if PRODUCTION
     else "django.core.mail.backends.console.EmailBackend",
 )
-EMAIL_HOST = os.environ.get("BATTKOMP_EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("BATTKOMP_EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("BATTKOMP_EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("BATTKOMP_EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = os.environ.get("BATTKOMP_EMAIL_USE_TLS", "0") == "1"
-DEFAULT_FROM_EMAIL = os.environ.get("BATTKOMP_FROM_EMAIL", "battkomp@localhost")
-SITE_URL = os.environ.get("BATTKOMP_SITE_URL", "http://127.0.0.1:8000")
+EMAIL_HOST = env_str("BATTKOMP_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("BATTKOMP_EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("BATTKOMP_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("BATTKOMP_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("BATTKOMP_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("BATTKOMP_EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    from django.core.exceptions import ImproperlyConfigured
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    raise ImproperlyConfigured(
+        "BATTKOMP_EMAIL_USE_TLS and BATTKOMP_EMAIL_USE_SSL are both on; choose one"
+    )
+# Seconds an SMTP connection may block. Mail is sent by the task worker, never in a request, so
+# a slow or dead mail server delays only the worker.
+EMAIL_TIMEOUT = env_float("BATTKOMP_EMAIL_TIMEOUT", 10.0, minimum=0.1)
+DEFAULT_FROM_EMAIL = env_str("BATTKOMP_FROM_EMAIL", "battkomp@localhost")
+SITE_URL = env_str("BATTKOMP_SITE_URL", "http://127.0.0.1:8000")
 
+
+def _caches() -> dict[str, dict[str, object]]:
+    """One cache shared by every worker process: Redis when ``BATTKOMP_CACHE_URL`` is set,
+    else files in the data folder (published snapshots are cached there; see
+    docs/operations.md)."""
+    url = env_str("BATTKOMP_CACHE_URL", "").strip()
+    if url:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(
+                f"BATTKOMP_CACHE_URL={url!r} is not a redis://, rediss:// or unix:// address"
+            )
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "TIMEOUT": None,
+            }
+        }
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            "TIMEOUT": None,
+            "OPTIONS": {"MAX_ENTRIES": env_int("BATTKOMP_CACHE_MAX_ENTRIES", 5000, minimum=10)},
+        }
+    }
+
+
+CACHES = _caches()
+
+# Every cookie the site sets: HttpOnly where scripts never need it (no page has a script),
+# SameSite=Lax, and Secure in production.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# A strict Content-Security-Policy on every response (django-csp): no page runs a script or
+# loads anything from elsewhere; the charts are inline SVG and the styles come from site.css.
+# The downloadable HTML report carries its own <style>, allowed by its hash on that response
+# only (battkomp.site.security.allow_inline_styles).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'none'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = os.environ.get("BATTKOMP_SSL_REDIRECT", "1") == "1"
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("BATTKOMP_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = int(os.environ.get("BATTKOMP_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_SECONDS = env_int("BATTKOMP_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["upgrade-insecure-requests"] = True
 
 # Uploads: small limits; the importers check content on top of this.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-BATTKOMP_MAX_UPLOAD_BYTES = int(os.environ.get("BATTKOMP_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
+BATTKOMP_MAX_UPLOAD_BYTES = env_int("BATTKOMP_MAX_UPLOAD_BYTES", 5 * 1024 * 1024, minimum=1)
 
 # Invitations and login throttling
-BATTKOMP_INVITATION_DAYS = int(os.environ.get("BATTKOMP_INVITATION_DAYS", "14"))
-BATTKOMP_LOGIN_ATTEMPTS = int(os.environ.get("BATTKOMP_LOGIN_ATTEMPTS", "5"))
-BATTKOMP_LOGIN_WINDOW_SECONDS = int(os.environ.get("BATTKOMP_LOGIN_WINDOW_SECONDS", "900"))
+BATTKOMP_INVITATION_DAYS = env_int("BATTKOMP_INVITATION_DAYS", 14, minimum=0)
+BATTKOMP_LOGIN_ATTEMPTS = env_int("BATTKOMP_LOGIN_ATTEMPTS", 5, minimum=1)
+BATTKOMP_LOGIN_WINDOW_SECONDS = env_int("BATTKOMP_LOGIN_WINDOW_SECONDS", 900, minimum=1)
 # Password-reset requests per hour: per e-mail address (more are silently not sent) and per
 # client address (more are refused with 429).
-BATTKOMP_RESET_PER_EMAIL = int(os.environ.get("BATTKOMP_RESET_PER_EMAIL", "3"))
-BATTKOMP_RESET_PER_ADDRESS = int(os.environ.get("BATTKOMP_RESET_PER_ADDRESS", "10"))
+BATTKOMP_RESET_PER_EMAIL = env_int("BATTKOMP_RESET_PER_EMAIL", 3, minimum=0)
+BATTKOMP_RESET_PER_ADDRESS = env_int("BATTKOMP_RESET_PER_ADDRESS", 10, minimum=0)
 # Inquiries (the contact form): working days before an unanswered inquiry is overdue, inquiries
 # per sender e-mail and per client address within the window, send attempts per e-mail, and the
 # days an inquiry keeps its client address.
-BATTKOMP_INQUIRY_OVERDUE_DAYS = int(os.environ.get("BATTKOMP_INQUIRY_OVERDUE_DAYS", "3"))
-BATTKOMP_INQUIRY_RATE_LIMIT = int(os.environ.get("BATTKOMP_INQUIRY_RATE_LIMIT", "5"))
-BATTKOMP_INQUIRY_RATE_WINDOW_SECONDS = int(
-    os.environ.get("BATTKOMP_INQUIRY_RATE_WINDOW_SECONDS", "3600")
+BATTKOMP_INQUIRY_OVERDUE_DAYS = env_int("BATTKOMP_INQUIRY_OVERDUE_DAYS", 3, minimum=0)
+BATTKOMP_INQUIRY_RATE_LIMIT = env_int("BATTKOMP_INQUIRY_RATE_LIMIT", 5, minimum=0)
+BATTKOMP_INQUIRY_RATE_WINDOW_SECONDS = env_int(
+    "BATTKOMP_INQUIRY_RATE_WINDOW_SECONDS", 3600, minimum=0
 )
-BATTKOMP_INQUIRY_MAIL_MAX_ATTEMPTS = int(os.environ.get("BATTKOMP_INQUIRY_MAIL_MAX_ATTEMPTS", "8"))
-BATTKOMP_INQUIRY_IP_RETENTION_DAYS = int(os.environ.get("BATTKOMP_INQUIRY_IP_RETENTION_DAYS", "30"))
+BATTKOMP_INQUIRY_MAIL_MAX_ATTEMPTS = env_int("BATTKOMP_INQUIRY_MAIL_MAX_ATTEMPTS", 8, minimum=0)
+BATTKOMP_INQUIRY_IP_RETENTION_DAYS = env_int("BATTKOMP_INQUIRY_IP_RETENTION_DAYS", 30, minimum=0)
 # Reverse proxies whose X-Forwarded-For is believed (comma-separated IP addresses); see
 # battkomp.core.client.
-BATTKOMP_TRUSTED_PROXIES = [
-    p.strip() for p in os.environ.get("BATTKOMP_TRUSTED_PROXIES", "").split(",") if p.strip()
-]
+BATTKOMP_TRUSTED_PROXIES = env_list("BATTKOMP_TRUSTED_PROXIES")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("BATTKOMP_LOG_LEVEL", "WARNING")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice(
+            "BATTKOMP_LOG_LEVEL", "WARNING", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+        ),
+    },
 }
