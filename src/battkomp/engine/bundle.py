@@ -733,6 +733,27 @@ def _extra_checks(typed: dict[str, _Typed], problems: list[Problem]) -> None:
                                 {"low": lo, "mode": mo, "high": hi},
                             )
                         )
+                elif check == "capture_mean":
+                    lo, mo, hi = row.get("low"), row.get("mode"), row.get("high")
+                    if None not in (lo, mo, hi):
+                        lo_f, mo_f, hi_f = float(lo), float(mo), float(hi)  # type: ignore[arg-type]
+                        # a triangle on [low, high] has its mean in [(2·low+high)/3, (low+2·high)/3]
+                        if not (
+                            (2 * lo_f + hi_f) / 3 - 1e-9 <= mo_f <= (lo_f + 2 * hi_f) / 3 + 1e-9
+                        ):
+                            problems.append(
+                                Problem(
+                                    "capture_mean",
+                                    raw.where("mode"),
+                                    {
+                                        "low": lo,
+                                        "mode": mo,
+                                        "high": hi,
+                                        "least": round((2 * lo_f + hi_f) / 3, 4),
+                                        "most": round((lo_f + 2 * hi_f) / 3, 4),
+                                    },
+                                )
+                            )
                 elif check == "delay_order":
                     a, b, c = row.get("delay_min"), row.get("delay_mode"), row.get("delay_max")
                     if None not in (a, b, c) and not (a <= b <= c):  # type: ignore[operator]

@@ -116,6 +116,21 @@ def triangular(u: F64, low: F64 | float, mode: F64 | float, high: F64 | float) -
     return out
 
 
+def capture_factor_triangle(low: float, stated: float, high: float) -> tuple[float, float, float]:
+    """The capture factor's triangle (low, peak, high) as ratios to the ``stated`` share.
+
+    The stated share is the **expected** share: the drawn share is triangular on ``[low, high]``
+    with its peak at ``3 × stated − low − high``, whose mean is ``stated``, so the factor has
+    mean 1. (The bundle check ``capture_mean`` keeps the peak inside ``[low, high]``.)
+
+    >>> lo, peak, hi = capture_factor_triangle(0.03, 0.1, 0.2)
+    >>> round((lo + peak + hi) / 3, 12), round(peak * 0.1, 12)
+    (1.0, 0.07)
+    """
+    peak = min(max(3.0 * stated - low - high, low), high)
+    return low / stated, peak / stated, high / stated
+
+
 @dataclass(frozen=True)
 class Compiled:
     """Everything one scenario's model needs, as arrays. Picklable, so draws can run elsewhere."""
@@ -146,7 +161,7 @@ class Compiled:
     exit_factor_tri: tuple[float, float, float]
     stay_tri: tuple[float, float, float]
     capture_levels: tuple[str, ...]  # every education level code, EVU included
-    capture_factor_tri: F64  # (levels, 3) low/mode, 1, high/mode of each level's capture share
+    capture_factor_tri: F64  # (levels, 3) low, peak, high of each level's share / stated share
     offer_level: I64  # (O,) index into capture_levels of each offer's own level
     recruit_factor_tri: tuple[float, float, float]
     multiplier_tri: F64  # (2, 3) indirect, induced × low, mode, high
@@ -310,8 +325,9 @@ def compile_inputs(inputs: Inputs) -> Compiled:
     for i, code in enumerate(capture_levels):
         crow = capture_rows.get(code)
         if crow is not None and float(crow["mode"]) > 0:
-            mode = float(crow["mode"])
-            capture_factor_tri[i] = (float(crow["low"]) / mode, 1.0, float(crow["high"]) / mode)
+            capture_factor_tri[i] = capture_factor_triangle(
+                float(crow["low"]), float(crow["mode"]), float(crow["high"])
+            )
     areas_of: dict[str, list[tuple[str, float]]] = {}
     for r in inputs["offer_areas"].iter_rows(named=True):
         areas_of.setdefault(str(r["offer"]), []).append((str(r["area"]), float(r["weight"])))

@@ -128,6 +128,12 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "low {low}, mode {mode} and high {high} are not in order low ≤ mode ≤ high",
         "lav {low}, modus {mode} og høy {high} står ikke i rekkefølgen lav ≤ modus ≤ høy",
     ),
+    "capture_mean": (
+        "the stated capture share {mode} must be the mean of a triangle on low {low} to "
+        "high {high}, so between {least} and {most}",
+        "oppgitt fangstandel {mode} må være gjennomsnittet av en trekant fra lav {low} til "
+        "høy {high}, altså mellom {least} og {most}",
+    ),
     "delay_order": (
         "delays must satisfy delay_min ≤ delay_mode ≤ delay_max ({low}, {mode}, {high})",
         "forsinkelser må oppfylle delay_min ≤ delay_mode ≤ delay_max ({low}, {mode}, {high})",

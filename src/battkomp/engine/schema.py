@@ -377,19 +377,25 @@ _TABLE_LIST: tuple[Table, ...] = (
     ),
     Table(
         "capture_share",
-        "Share of an offer's graduates that the battery industry attracts, per level: the mode "
-        "is the default for offers that give none; low and high set the uncertainty of every "
-        "offer's share at that level (as ratios to the mode).",
+        "Share of an offer's graduates that the battery industry attracts, per level: the "
+        "stated share (column mode) is the expected value and the default for offers that give "
+        "none; low and high bound a triangle with that mean, which sets the uncertainty of every "
+        "offer's share at that level (as ratios to the stated share).",
         (
             _c("level", "ref", "Education level.", ref_table="education_levels"),
-            _c("mode", "float", "Most likely value.", **PROB),
+            _c(
+                "mode",
+                "float",
+                "The stated share: the expected value of the drawn share (not its peak).",
+                **PROB,
+            ),
             _c("low", "float", "Low end.", **PROB),
             _c("high", "float", "High end.", **PROB),
         ),
         ("level",),
         "default",
         required=True,
-        extra_checks=("low_mode_high",),
+        extra_checks=("low_mode_high", "capture_mean"),
     ),
     Table(
         "offer_status",

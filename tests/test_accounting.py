@@ -1,0 +1,70 @@
+"""The accounting of issue 14 §3: the stated capture share is the expected share, openings follow
+Cedefop's identity per cell and draw, and the drivers are ranked by a variance-based index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from battkomp.engine.bundle import BundleError, load_inputs
+from battkomp.engine.model import compile_inputs
+from battkomp.engine.montecarlo import run_ensemble, sample_draws
+from bundlekit import default_rows, write_bundle
+
+# ----------------------------------------------------------------------------- capture share
+
+
+def test_the_stated_capture_share_is_the_expected_value_at_every_level() -> None:
+    cm = compile_inputs(load_inputs(None))
+    rng = np.random.Generator(np.random.PCG64(7))
+    draws, _ = sample_draws(cm, 200_000, rng)
+    stated = {r["level"]: float(r["mode"]) for r in default_rows("capture_share")}
+    for i, level in enumerate(cm.capture_levels):
+        drawn = stated[level] * draws.capture_factor[:, i]
+        # the standard error of the mean is below 0.0002 at every level
+        assert drawn.mean() == pytest.approx(stated[level], abs=0.001), level
+        assert drawn.min() < stated[level] < drawn.max(), level
+
+
+def test_education_supply_in_monte_carlo_averages_the_central_run(tmp_path: Path) -> None:
+    offer = {
+        "id": "o1",
+        "institution": "Test university",
+        "name": "Battery bachelor",
+        "kind": "programme",
+        "level": "nkr6",
+        "region": "42",
+        "candidates": 100,
+        "first_intake": 2026,
+        "duration_years": 3,
+        "completion_rate": 0.9,
+        "capture_share": None,
+        "status": "exists",
+        "source": "synthetic test data",
+    }
+    folder = write_bundle(
+        tmp_path / "b",
+        {
+            "education_offers": [offer],
+            "offer_areas": [{"offer": "o1", "area": "electrochemistry", "weight": 1.0}],
+        },
+    )
+    cm = compile_inputs(load_inputs(folder))
+    ens = run_ensemble([cm], [4000], seed=3)
+    mean = float(ens.flows["supply_education"][:, -1, :].sum(axis=1).mean())
+    assert mean == pytest.approx(100 * 0.1, rel=0.02)  # 10 % stated -> 10 expected
+
+
+def test_a_capture_range_that_cannot_have_the_stated_mean_is_rejected(tmp_path: Path) -> None:
+    rows = default_rows("capture_share")
+    for r in rows:
+        if r["level"] == "nkr4":
+            r["high"] = "0.25"  # a triangle on 0.03..0.25 has a mean of at least 0.103
+    folder = write_bundle(tmp_path / "b", {"capture_share": rows})
+    with pytest.raises(BundleError) as err:
+        load_inputs(folder)
+    problems = [p for p in err.value.problems if p.code == "capture_mean"]
+    assert problems and "0.103" in problems[0].message("en")
+    assert "fangstandel" in problems[0].message("nb")
