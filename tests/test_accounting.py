@@ -68,3 +68,43 @@ def test_a_capture_range_that_cannot_have_the_stated_mean_is_rejected(tmp_path: 
     problems = [p for p in err.value.problems if p.code == "capture_mean"]
     assert problems and "0.103" in problems[0].message("en")
     assert "fangstandel" in problems[0].message("nb")
+
+
+# ---------------------------------------------------------------------------------- drivers
+
+
+def test_a_rare_large_plant_ranks_above_noise_and_empty_segments_are_no_drivers(
+    tmp_path: Path,
+) -> None:
+    from battkomp.engine.results import run_model
+    from bundlekit import facility, plan
+
+    folder = write_bundle(
+        tmp_path / "bundle",
+        {
+            "facilities": [
+                # realised in one draw in twenty, but then it needs thousands of people
+                facility("rare_giga", probability=0.05, delay=(0, 1, 3)),
+                facility("steady", probability=1.0, region="15", intensity=150.0),
+            ],
+            "capacity_plans": [
+                plan("rare_giga", 2027, 20.0),
+                plan("rare_giga", 2029, 40.0),
+                plan("steady", 2026, 1.0),
+            ],
+        },
+    )
+    drivers = run_model(folder, draws=2000, seed=5)["drivers"]
+    names = drivers["driver"].to_list()
+
+    assert names[0] == "facility:rare_giga"
+    # its conditional effect: the shortage with the plant less the shortage without it
+    top = drivers.row(0, named=True)
+    assert top["effect"] > 1000
+    assert top["first_order"] > 0.5
+    # only cell manufacturing has facilities: no other segment's intensity or mix is a driver
+    for name in names:
+        if name.startswith(("labour_intensity:", "role_mix:")):
+            assert name.endswith(":cell_manufacturing"), name
+    # Spearman's rho would have put the rare plant low (bounded by sqrt(3p(1-p)) ≈ 0.38)
+    assert abs(top["spearman"]) < 0.4

@@ -273,9 +273,15 @@ def _print_summary(result: object, lang: Lang) -> None:
         dt = Table(title=_t(lang, "drivers"))
         dt.add_column("#", justify="right")
         dt.add_column("")
-        dt.add_column("ρ", justify="right")
+        dt.add_column("S₁", justify="right")
+        dt.add_column("Δ", justify="right")
         for r in drivers.iter_rows(named=True):
-            dt.add_row(str(r["rank"]), str(r["driver"]), f"{r['spearman']:+.2f}")
+            dt.add_row(
+                str(r["rank"]),
+                str(r["driver"]),
+                f"{r['first_order']:.2f}",
+                _fmt(r["effect"], lang),
+            )
         console.print(dt)
     console.print(
         _t(lang, "hash", hash=str(meta["input_hash"])[:12], version=meta["battkomp_version"])

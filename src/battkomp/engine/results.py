@@ -41,6 +41,9 @@ from battkomp.engine.montecarlo import (
     BLOCK_SIZE,
     Ensemble,
     allocate_draws,
+    driver_names,
+    driver_relevant,
+    first_order,
     lane_stats,
     run_ensemble,
     spearman,
@@ -254,18 +257,45 @@ def _totals(
     return pl.concat(frames)
 
 
-def _drivers(ens: Ensemble, pool: Executor | None = None) -> pl.DataFrame:
-    rho = _map(
-        pool, lambda i: spearman(ens.drivers[:, i], ens.target), range(len(ens.driver_names))
-    )
+def _drivers(
+    ens: Ensemble, compiled: Sequence[Compiled], pool: Executor | None = None
+) -> pl.DataFrame:
+    """Drivers ranked by their first-order variance share of the total shortage (issue 14):
+    only drivers that can move the shortage in some scenario, and only those whose index is above
+    what sampling noise gives."""
+    relevant: set[str] = set()
+    for cm in compiled:
+        relevant.update(
+            n for n, ok in zip(driver_names(cm), driver_relevant(cm), strict=True) if ok
+        )
+    cols = [i for i, n in enumerate(ens.driver_names) if n in relevant]
+
+    def one(i: int) -> tuple[float, float, float]:
+        x = ens.drivers[:, i]
+        s1, effect = first_order(
+            x, ens.target, realised=ens.driver_names[i].startswith("facility:")
+        )
+        return s1, effect, spearman(x, ens.target)
+
+    done = _map(pool, one, cols)
+    names = [ens.driver_names[i] for i in cols]
     df = pl.DataFrame(
         {
-            "driver": ens.driver_names,
-            "kind": [n.split(":")[0] for n in ens.driver_names],
-            "spearman": rho,
-        }
+            "driver": names,
+            "kind": [n.split(":")[0] for n in names],
+            "first_order": [d[0] for d in done],
+            "effect": [d[1] for d in done],
+            "spearman": [d[2] for d in done],
+        },
+        schema={
+            "driver": pl.Utf8,
+            "kind": pl.Utf8,
+            "first_order": pl.Float64,
+            "effect": pl.Float64,
+            "spearman": pl.Float64,
+        },
     )
-    df = df.with_columns(pl.col("spearman").abs().alias("influence")).filter(
+    df = df.with_columns(pl.col("first_order").alias("influence")).filter(
         pl.col("influence") > 0
     )
     return df.sort("influence", "driver", descending=[True, False]).with_row_index("rank", offset=1)
@@ -354,7 +384,7 @@ def run_model(
         cell_stats = _cell_stats(ens, pool)
         aggregates = _aggregates(ens, L, A, pool)
         totals = {axis: _totals(lead, ens, axis, aggregates[axis]) for axis in _AXES}
-        drivers = _drivers(ens, pool)
+        drivers = _drivers(ens, compiled_run, pool)
     squeeze_cells, squeeze_summary = time_squeeze(lead, ens.flows["gap"], cell_stats["gap"])
     # the detailed central run: one scenario's, or the weighted mean of the scenarios' runs
     total_weight = sum(weights[i] for i in keep)
