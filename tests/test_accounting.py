@@ -66,7 +66,8 @@ def test_a_capture_range_that_cannot_have_the_stated_mean_is_rejected(tmp_path: 
     with pytest.raises(BundleError) as err:
         load_inputs(folder)
     problems = [p for p in err.value.problems if p.code == "capture_mean"]
-    assert problems and "0.103" in problems[0].message("en")
+    assert problems
+    assert "0.103" in problems[0].message("en")
     assert "fangstandel" in problems[0].message("nb")
 
 

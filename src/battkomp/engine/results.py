@@ -295,9 +295,7 @@ def _drivers(
             "spearman": pl.Float64,
         },
     )
-    df = df.with_columns(pl.col("first_order").alias("influence")).filter(
-        pl.col("influence") > 0
-    )
+    df = df.with_columns(pl.col("first_order").alias("influence")).filter(pl.col("influence") > 0)
     return df.sort("influence", "driver", descending=[True, False]).with_row_index("rank", offset=1)
 
 
