@@ -13,7 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,7 +21,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from battkomp.accounts.access import UserLike, is_analyst, role_of
-from battkomp.accounts.models import Invitation, LoginAttempt, Profile, ResetRequest, Role
+from battkomp.accounts.models import (
+    Invitation,
+    LoginAttempt,
+    LoginThrottleKey,
+    Profile,
+    ResetRequest,
+    Role,
+)
 from battkomp.actors.models import Organisation, OrganisationKind
 
 # Roles that belong to one organisation, and the kind of organisation each belongs to.
@@ -84,6 +91,37 @@ def login_throttled(username: str, ip: str | None) -> bool:
     if recent.filter(username=normalise_username(username)).count() >= limit:
         return True
     return bool(ip) and recent.filter(ip=ip).count() >= limit
+
+
+def _lock_keys(keys: list[str]) -> None:
+    """Lock the throttle rows of ``keys`` (created on first use) in sorted order, so two logins
+    that share a key queue one behind the other and never deadlock. On SQLite the immediate
+    transaction already holds the database's write lock; on PostgreSQL SELECT ... FOR UPDATE
+    holds the rows until the transaction ends."""
+    for key in sorted(keys):
+        try:
+            with transaction.atomic():
+                LoginThrottleKey.objects.get_or_create(key=key)
+        except IntegrityError:  # another login created it between the look-up and the insert
+            pass
+    list(LoginThrottleKey.objects.select_for_update().filter(key__in=keys).order_by("key"))
+
+
+def reserve_login_attempt(username: str, ip: str | None) -> LoginAttempt | None:
+    """Reserve one attempt for this user name and address before the password is checked.
+
+    Atomic: the throttle rows of both keys are locked while the recent failures are counted and
+    the reservation is written, so N concurrent logins can never check more than the limit's
+    worth of passwords. Returns the reservation (a ``LoginAttempt`` that stays as the failure if
+    the password is wrong), or ``None`` when the user name or the address is throttled.
+    """
+    username = normalise_username(username)
+    keys = [f"user:{username}"] + ([f"ip:{ip}"] if ip else [])
+    with transaction.atomic():
+        _lock_keys(keys)
+        if login_throttled(username, ip):
+            return None
+        return do_record_failed_login(username, ip)
 
 
 def do_record_failed_login(username: str, ip: str | None) -> LoginAttempt:

@@ -2,12 +2,45 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
+from battkomp.accounts.backends import was_throttled
 from battkomp.accounts.models import AccessLog, Invitation, LoginAttempt, Profile
+
+
+class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's login form: the same throttle as the site's login (the authentication
+    backend enforces it), with the same message when it refuses."""
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except ValidationError:
+            if self.request is not None and was_throttled(self.request):
+                minutes = math.ceil(settings.BATTKOMP_LOGIN_WINDOW_SECONDS / 60)
+                raise ValidationError(
+                    ngettext(
+                        "Too many failed attempts to log in. Wait %(minutes)s minute and try "
+                        "again, or reset your password.",
+                        "Too many failed attempts to log in. Wait %(minutes)s minutes and try "
+                        "again, or reset your password.",
+                        minutes,
+                    )
+                    % {"minutes": minutes},
+                    code="throttled",
+                ) from None
+            raise
+
+
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(Profile)

@@ -97,8 +97,21 @@ class ResetRequest(models.Model):
 
 
 class LoginAttempt(models.Model):
-    """Failed logins, counted per user name and per address to throttle guessing."""
+    """Failed logins, counted per user name and per address to throttle guessing.
+
+    A row is written *before* the password is checked (it reserves one of the window's attempts)
+    and removed again when the login succeeds, so concurrent guesses can never check more
+    passwords than the limit allows.
+    """
 
     username = models.CharField(max_length=254, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
+class LoginThrottleKey(models.Model):
+    """One row per throttled user name (``user:...``) and client address (``ip:...``): the row
+    that concurrent logins for the same key lock, in a fixed order, while they count the recent
+    failures and reserve an attempt (see ``actions.reserve_login_attempt``)."""
+
+    key = models.CharField(max_length=300, unique=True)

@@ -34,6 +34,7 @@ from battkomp.accounts.access import (
     people_for_user,
     profile_of,
 )
+from battkomp.accounts.backends import was_throttled
 from battkomp.accounts.forms import AcceptInvitationForm, InviteForm, LoginForm, SettingsForm
 from battkomp.accounts.models import Invitation, Role
 from battkomp.core.client import client_ip
@@ -115,22 +116,18 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         username = actions.normalise_username(form.cleaned_data["email"])
-        ip = _client_ip(request)
-        if actions.login_throttled(username, ip):
-            throttled = True
-        else:
-            user = authenticate(request, username=username, password=form.cleaned_data["password"])
-            if user is not None:
-                actions.do_clear_failed_logins(username)
-                login(request, user)
-                return _redirect_after_login(request, user)
-            actions.do_record_failed_login(username, ip)
-            throttled = actions.login_throttled(username, ip)
-            if not throttled:
-                form.add_error(
-                    None,
-                    _("The e-mail address or the password is wrong."),
-                )
+        # The backend reserves an attempt atomically before it checks the password, and
+        # refuses (PermissionDenied, so authenticate() returns None) once the window is used up.
+        user = authenticate(request, username=username, password=form.cleaned_data["password"])
+        if user is not None:
+            login(request, user)
+            return _redirect_after_login(request, user)
+        throttled = was_throttled(request) or actions.login_throttled(username, _client_ip(request))
+        if not throttled:
+            form.add_error(
+                None,
+                _("The e-mail address or the password is wrong."),
+            )
         if throttled:
             status = 429
     return render(

@@ -106,6 +106,9 @@ def _databases() -> dict[str, dict[str, object]]:
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
                 ),
             },
+            # The test database is a file too (not Django's shared in-memory one), so tests with
+            # threads see the same locking (busy timeout, immediate transactions) as the site.
+            "TEST": {"NAME": str(DATA_DIR / "test-battkomp.sqlite3")},
         }
     }
 
@@ -113,6 +116,8 @@ def _databases() -> dict[str, dict[str, object]]:
 DATABASES = _databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Every password login (the site's, the admin's) goes through the login throttle.
+AUTHENTICATION_BACKENDS = ["battkomp.accounts.backends.ThrottledModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
