@@ -55,6 +55,7 @@ __all__ = [
     "Relation",
     "assess",
     "audit",
+    "interval_attack",
     "primary_unsafe",
     "protect",
     "public_view",
@@ -452,7 +453,8 @@ def _suppress(
         _close_relations(table, suppressed, rules.singleton_rule)
         lower, upper = _intervals(table.values, suppressed, table.relations, needed)
         width = upper - lower
-        weak = np.flatnonzero(suppressed & (width < needed * (1 - _TOL) - _TOL))
+        # a failed linear program leaves a NaN width: the cell counts as unprotected
+        weak = np.flatnonzero(suppressed & ~(width >= needed * (1 - _TOL) - _TOL))
         added = {
             c
             for c in (_widener(table, suppressed, float(needed[w]), int(w)) for w in weak)
@@ -590,7 +592,38 @@ def assess(
     width = intervals["width"].to_numpy()
     return intervals.with_columns(
         pl.Series("required", need),
-        pl.Series("adequate", width >= need * (1 - _TOL) - _TOL),
+        pl.Series("adequate", width >= need * (1 - _TOL) - _TOL),  # NaN (failed LP): False
+    )
+
+
+def interval_attack(
+    values: np.ndarray,
+    suppressed: np.ndarray,
+    members: Sequence[np.ndarray],
+    need: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The linear-programming interval attack, the one every caller uses.
+
+    ``values`` are a table's cells (those of the ``suppressed`` cells are ignored: the attacker
+    does not see them), ``members`` the additive relations (row indices, total first, then the
+    parts). Returns each cell's least and greatest value consistent with the published cells,
+    the relations and non-negativity: the value itself for a published cell, ``inf`` as the upper
+    bound of an unbounded one. When a linear program fails (an inconsistent system, a numerical
+    failure), the cell's bounds are NaN, so that every judgement of them (``width >= need``)
+    counts the cell as unprotected.
+
+    With ``need`` (and ``values`` holding the TRUE values of the suppressed cells too, a feasible
+    point), a cell whose values at the points found so far already span its need is not solved
+    for: its bounds are then an inner estimate, wide enough to judge it protected.
+
+    >>> lo, hi = interval_attack(np.array([4.0, 6.0, 10.0]), np.array([True, True, False]),
+    ...                          [np.array([2, 0, 1])])
+    >>> lo.tolist(), hi.tolist()
+    ([0.0, 0.0, 10.0], [10.0, 10.0, 10.0])
+    """
+    members_ = [np.asarray(m, dtype=np.int64) for m in members]
+    return _intervals(
+        np.asarray(values, dtype=np.float64), np.asarray(suppressed, dtype=bool), members_, need
     )
 
 
@@ -682,7 +715,6 @@ def _extreme(
     res = linprog(c, A_eq=A, b_eq=b, bounds=(0, None), method="highs")
     if res.status == 3:  # unbounded: only the maximisation can be
         return -np.inf, None
-    if res.status != 0:
-        msg = f"the disclosure audit's linear program failed: {res.message}"
-        raise RuntimeError(msg)
+    if res.status != 0:  # failed: the bound is unknown, and the cell counts as unprotected
+        return np.nan, None
     return float(res.fun), np.asarray(res.x, dtype=np.float64)
