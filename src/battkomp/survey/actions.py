@@ -446,6 +446,159 @@ def _record_revision(
     )
 
 
+# --- lost updates: every save names the revision it was based on ----------------------------
+
+
+class StaleRevision(Exception):  # noqa: N818 (a state, not a programming error)
+    """A save or submission was based on an older revision than the stored one: someone else
+    saved in between. Nothing was written. ``changes`` lists, in the active language, what the
+    other saves changed since ``based_on``."""
+
+    def __init__(
+        self, *, based_on: int, current: Revision | None, changes: list[str]
+    ) -> None:
+        self.based_on = based_on
+        self.current = current
+        self.current_number = current.number if current else 0
+        self.changes = changes
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        current = self.current
+        who = ""
+        if current is not None and current.created_by is not None:
+            who = current.created_by.get_full_name() or current.created_by.get_username()
+        when = (
+            formats.date_format(timezone.localtime(current.created_at), "DATETIME_FORMAT")
+            if current is not None
+            else ""
+        )
+        return _(
+            "These answers were changed by %(who)s (%(when)s) after you opened them: you worked "
+            "on revision %(based_on)d, the stored answers are revision %(current)d. Nothing of "
+            "yours was saved. Look at what changed, then save again to replace it with what is "
+            "in your form."
+        ) % {
+            "who": who or _("someone else"),
+            "when": when,
+            "based_on": self.based_on,
+            "current": self.current_number,
+        }
+
+
+def latest_revision(participant: Participant) -> Revision | None:
+    return (
+        Revision.objects.filter(response__participant=participant)
+        .select_related("created_by")
+        .order_by("-number")
+        .first()
+    )
+
+
+def revision_number(participant: Participant) -> int:
+    """The number of the latest revision of a participant's answers (0: nothing saved yet).
+    Forms and API clients send it back as ``based_on`` with their next save."""
+    latest = latest_revision(participant)
+    return latest.number if latest else 0
+
+
+_LINE_KEY = ("role", "level", "area", "year")
+_LINE_VALUES = (
+    "new_hires",
+    "total_staff",
+    "recruit_difficulty",
+    "share_abroad",
+    "critical_competences",
+    "comment",
+)
+MAX_CHANGES_LISTED = 25
+
+
+def _line_name(key: tuple[Any, ...]) -> str:
+    role, level, area, year = key
+    return f"{label('role', role)}, {label('level', level)}, {label('area', area)}, {year}"
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+def describe_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """What changed from one snapshot of a response (``general`` and ``lines``, as stored in a
+    revision) to another, one sentence per change, in the active language."""
+    changes: list[str] = []
+    general_names = {
+        "access_is_challenge": _("Is access to battery competence a challenge?"),
+        "comments": _("comments"),
+    }
+    old_general = before.get("general") or {}
+    new_general = after.get("general") or {}
+    for name, text in general_names.items():
+        if old_general.get(name) != new_general.get(name):
+            changes.append(
+                _("%(field)s: %(old)s → %(new)s")
+                % {
+                    "field": text,
+                    "old": _shown(old_general.get(name)),
+                    "new": _shown(new_general.get(name)),
+                }
+            )
+
+    def index(snapshot: Mapping[str, Any]) -> dict[tuple[Any, ...], Mapping[str, Any]]:
+        return {tuple(line[k] for k in _LINE_KEY): line for line in snapshot.get("lines") or []}
+
+    old_lines, new_lines = index(before), index(after)
+    for key in sorted(set(old_lines) | set(new_lines), key=lambda k: tuple(map(str, k))):
+        old, new = old_lines.get(key), new_lines.get(key)
+        if old is None:
+            changes.append(_("Added: %(line)s") % {"line": _line_name(key)})
+        elif new is None:
+            changes.append(_("Removed: %(line)s") % {"line": _line_name(key)})
+        else:
+            for name in _LINE_VALUES:
+                if old.get(name) != new.get(name):
+                    changes.append(
+                        _("%(line)s, %(field)s: %(old)s → %(new)s")
+                        % {
+                            "line": _line_name(key),
+                            "field": _field_name(name),
+                            "old": _shown(old.get(name)),
+                            "new": _shown(new.get(name)),
+                        }
+                    )
+    if len(changes) > MAX_CHANGES_LISTED:
+        rest = len(changes) - MAX_CHANGES_LISTED
+        changes = changes[:MAX_CHANGES_LISTED] + [
+            _("… and %(n)d more changes.") % {"n": rest}
+        ]
+    return changes
+
+
+def _check_based_on(locked: Participant, based_on: int | None) -> None:
+    """Refuse (:class:`StaleRevision`) a save based on another revision than the latest. Called
+    with the participant row locked, so two saves based on the same revision cannot both pass."""
+    if based_on is None:
+        return
+    current = latest_revision(locked)
+    current_number = current.number if current else 0
+    if based_on == current_number:
+        return
+    base = (
+        Revision.objects.filter(response__participant=locked, number=based_on).first()
+        if based_on > 0
+        else None
+    )
+    before = base.snapshot if base is not None else {"general": {}, "lines": []}
+    after = current.snapshot if current is not None else {"general": {}, "lines": []}
+    raise StaleRevision(
+        based_on=based_on, current=current, changes=describe_changes(before, after)
+    )
+
+
 def _sync(participant: Participant, locked: Participant) -> None:
     if participant is not locked:
         for name in ("status", "opened_at", "submitted_at"):
@@ -460,18 +613,22 @@ def do_save_response(
     lines: list[dict[str, Any]],
     general: dict[str, Any] | None = None,
     kind: str = "save",
+    based_on: int | None = None,
 ) -> Revision:
     """Replace a response's need lines (and general answers, if given) and record a revision.
 
     Checks types and ranges only, so an unfinished response can be kept; see
     :func:`do_submit_response` for completeness. Sets the participant in progress unless it has
     already submitted. Raises :class:`ValidationError` naming line and field, or
-    :class:`PermissionError` when the round is not open. All or nothing.
+    :class:`PermissionError` when the round is not open. With ``based_on`` (the revision number
+    the caller's form or GET showed), raises :class:`StaleRevision` when someone saved since.
+    All or nothing.
     """
     if kind not in {RevisionKind.SAVE, RevisionKind.IMPORT}:
         msg = f"kind must be save or import, not {kind!r}"
         raise ValueError(msg)
     locked = _lock_open(participant)
+    _check_based_on(locked, based_on)
     clean = validate_lines(locked.round, lines)
     response = _store(locked, user, clean, _clean_general(general))
     if locked.status != ParticipantStatus.SUBMITTED:
@@ -488,13 +645,16 @@ def do_submit_response(
     *,
     lines: list[dict[str, Any]] | None = None,
     general: dict[str, Any] | None = None,
+    based_on: int | None = None,
 ) -> Revision:
     """Submit a response: check it is complete, mark the participant submitted and record a
     revision. Given ``lines``/``general``, they replace the stored answers first (one revision,
     not two). Raises :class:`ValidationError` (and changes nothing) when incomplete, or
-    :class:`PermissionError` when the round is not open. Resubmitting a revised response is
-    allowed while the round is open."""
+    :class:`PermissionError` when the round is not open, or :class:`StaleRevision` when
+    ``based_on`` is given and someone saved since. Resubmitting a revised response is allowed
+    while the round is open."""
     locked = _lock_open(participant)
+    _check_based_on(locked, based_on)
     if lines is not None:
         clean = validate_lines(locked.round, lines)
         response = _store(locked, user, clean, _clean_general(general))

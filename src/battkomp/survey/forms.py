@@ -256,7 +256,15 @@ class NeedsForm:
         self.years = participant.round.years
         self.top_errors: list[tuple[str, str]] = []  # (message, id of the field it is about)
         self.is_bound = data is not None
+        # The revision the form was filled in from; a save names it, and is refused when someone
+        # saved in between (no lost updates). None from a form without it: not checked.
+        self.based_on: int | None = None
+        # What someone else changed since ``based_on``, when a save was refused as stale.
+        self.stale_message = ""
+        self.stale_changes: list[str] = []
         if data is not None:
+            raw = str(data.get("based_on", "")).strip()
+            self.based_on = int(raw) if raw.isdigit() and len(raw) < 10 else None
             try:
                 count = int(data.get("line_count", 0))
             except (TypeError, ValueError):
@@ -333,6 +341,13 @@ class NeedsForm:
             if line.errors:
                 ok = False
         return ok
+
+    def mark_stale(self, message: str, changes: Sequence[str], current: int) -> None:
+        """Someone saved since this form's revision: say what changed, and base the form on the
+        stored revision, so saving again replaces it deliberately."""
+        self.stale_message = message
+        self.stale_changes = list(changes)
+        self.based_on = current
 
     def add_errors(self, messages: Sequence[str]) -> None:
         self.top_errors.extend((m, "") for m in messages)

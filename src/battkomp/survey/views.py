@@ -272,7 +272,11 @@ def response(request: HttpRequest, participant_id: int) -> HttpResponse:
             try:
                 if action == "submit":
                     actions.do_submit_response(
-                        participant, request.user, lines=form.to_lines(), general=form.to_general()
+                        participant,
+                        request.user,
+                        lines=form.to_lines(),
+                        general=form.to_general(),
+                        based_on=form.based_on,
                     )
                     messages.success(
                         request,
@@ -283,11 +287,22 @@ def response(request: HttpRequest, participant_id: int) -> HttpResponse:
                     )
                 else:
                     actions.do_save_response(
-                        participant, request.user, lines=form.to_lines(), general=form.to_general()
+                        participant,
+                        request.user,
+                        lines=form.to_lines(),
+                        general=form.to_general(),
+                        based_on=form.based_on,
                     )
                     messages.success(
                         request, _("Your answers are saved. You can come back and continue later.")
                     )
+            except actions.StaleRevision as stale:
+                # Someone else saved since this form was opened: nothing is written; the form
+                # keeps what this person typed and shows what the other save changed.
+                form.mark_stale(stale.message(), stale.changes, stale.current_number)
+                return _render_response(
+                    request, participant, answers, form, editable=True, status=409
+                )
             except ValidationError as error:
                 form.add_errors(error.messages)
             except PermissionError as error:
@@ -317,6 +332,7 @@ def response(request: HttpRequest, participant_id: int) -> HttpResponse:
             else None,
             lines=lines_initial(answers.lines.order_by("id")) if answers else (),
         )
+        form.based_on = actions.revision_number(participant)
     return _render_response(request, participant, answers, form, editable=editable)
 
 
@@ -328,6 +344,7 @@ def _render_response(
     *,
     editable: bool,
     show_errors: bool = False,
+    status: int = 200,
 ) -> HttpResponse:
     round_ = participant.round
     revisions = list(answers.revisions.select_related("created_by")) if answers else []
@@ -355,4 +372,5 @@ def _render_response(
             "changed_since_submit": changed_since_submit,
             "is_analyst": is_analyst(request.user),
         },
+        status=status,
     )
