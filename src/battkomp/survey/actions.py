@@ -454,9 +454,7 @@ class StaleRevision(Exception):  # noqa: N818 (a state, not a programming error)
     saved in between. Nothing was written. ``changes`` lists, in the active language, what the
     other saves changed since ``based_on``."""
 
-    def __init__(
-        self, *, based_on: int, current: Revision | None, changes: list[str]
-    ) -> None:
+    def __init__(self, *, based_on: int, current: Revision | None, changes: list[str]) -> None:
         self.based_on = based_on
         self.current = current
         self.current_number = current.number if current else 0
@@ -572,9 +570,7 @@ def describe_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> lis
                     )
     if len(changes) > MAX_CHANGES_LISTED:
         rest = len(changes) - MAX_CHANGES_LISTED
-        changes = changes[:MAX_CHANGES_LISTED] + [
-            _("… and %(n)d more changes.") % {"n": rest}
-        ]
+        changes = [*changes[:MAX_CHANGES_LISTED], _("… and %(n)d more changes.") % {"n": rest}]
     return changes
 
 
@@ -594,9 +590,7 @@ def _check_based_on(locked: Participant, based_on: int | None) -> None:
     )
     before = base.snapshot if base is not None else {"general": {}, "lines": []}
     after = current.snapshot if current is not None else {"general": {}, "lines": []}
-    raise StaleRevision(
-        based_on=based_on, current=current, changes=describe_changes(before, after)
-    )
+    raise StaleRevision(based_on=based_on, current=current, changes=describe_changes(before, after))
 
 
 def _sync(participant: Participant, locked: Participant) -> None:
