@@ -7,8 +7,29 @@ runs with ``--import-mode=importlib``, so the folder is put on ``sys.path`` for 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
+
+
+IMMEDIATE_TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": ["default", "mail", "runs"],
+    }
+}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_run_at_once() -> Iterator[None]:
+    """Tasks (e-mail, model runs, publications) run inside the call that enqueues them, so
+    tests see their effects at once; the tests of the queue itself use the database backend."""
+    from django.test import override_settings
+
+    with override_settings(TASKS=IMMEDIATE_TASKS):
+        yield

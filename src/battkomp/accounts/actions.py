@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -30,6 +29,7 @@ from battkomp.accounts.models import (
     Role,
 )
 from battkomp.actors.models import Organisation, OrganisationKind
+from battkomp.core.mail import queue_email
 
 # Roles that belong to one organisation, and the kind of organisation each belongs to.
 ORGANISATION_ROLES: dict[str, str] = {
@@ -329,7 +329,7 @@ def _send_invitation_email(invitation: Invitation, link: str, language: str) -> 
         }
         subject = render_to_string("accounts/invitation_email_subject.txt", context)
         body = render_to_string("accounts/invitation_email.txt", context)
-    send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+    queue_email(subject, body, [invitation.email])
 
 
 @transaction.atomic

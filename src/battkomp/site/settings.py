@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
+    "battkomp.worker",
     "battkomp.accounts",
     "battkomp.actors",
     "battkomp.survey",
@@ -217,6 +220,33 @@ def _caches() -> dict[str, dict[str, object]]:
 
 
 CACHES = _caches()
+
+# Background work (Django's Tasks API through the django-tasks backport): model runs,
+# publication builds, report rendering and every e-mail are tasks, stored in the database and
+# carried out by `battkomp manage run_worker` (started by `battkomp demo`, its own process in
+# production). "immediate" runs each task inside the request that enqueues it (for tests).
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS = {
+    "default": {
+        "BACKEND": TASK_BACKENDS[
+            env_choice("BATTKOMP_TASK_BACKEND", "database", tuple(TASK_BACKENDS))
+        ],
+        "QUEUES": ["default", "mail", "runs"],
+    }
+}
+# Model runs carried out at once, over all workers; more wait in the queue.
+BATTKOMP_MAX_CONCURRENT_RUNS = env_int("BATTKOMP_MAX_CONCURRENT_RUNS", 1, minimum=1, maximum=64)
+# A running model run writes a heartbeat this often; one silent for BATTKOMP_RUN_STALE_SECONDS
+# (its worker was killed, the machine restarted) is marked failed and can be retried.
+BATTKOMP_RUN_HEARTBEAT_SECONDS = env_int("BATTKOMP_RUN_HEARTBEAT_SECONDS", 5, minimum=1)
+BATTKOMP_RUN_STALE_SECONDS = env_int("BATTKOMP_RUN_STALE_SECONDS", 60, minimum=2)
+# What the worker does every BATTKOMP_RUN_HEARTBEAT_SECONDS besides the tasks.
+BATTKOMP_WORKER_UPKEEP: list[str] = []
+# Attempts to send one e-mail (with growing pauses) before the mail task gives up.
+BATTKOMP_MAIL_MAX_ATTEMPTS = env_int("BATTKOMP_MAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=50)
 
 # Every cookie the site sets: HttpOnly where scripts never need it (no page has a script),
 # SameSite=Lax, and Secure in production.
