@@ -493,6 +493,7 @@ def plain_flows(cm: Any, dr: Any, d: int) -> dict[str, np.ndarray]:
         "replacement",
         "openings",
         "supply_education",
+        "supply_released",
         "supply_retraining",
         "supply_recruitment",
         "gap",
@@ -504,6 +505,7 @@ def plain_flows(cm: Any, dr: Any, d: int) -> dict[str, np.ndarray]:
         cur = np.zeros(C)
         prev = np.zeros(C)
         replacement = cm.carried_exits[t] * exit_factor
+        needed = np.zeros(C) if t == 0 else cm.survey_staff[t - 1] + cm.carried_staff[t - 1]
         for f in range(F):
             m = float(cm.mask[f, t])
             s = int(cm.fac_segment[f])
@@ -513,8 +515,16 @@ def plain_flows(cm: Any, dr: Any, d: int) -> dict[str, np.ndarray]:
             cur = cur + st_now * per_head[s, 0] + mat_now * per_head[s, 1]
             prev = prev + st_before * per_head[s, 0] + mat_before * per_head[s, 1]
             replacement = replacement + st_before * exits[s, 0] + mat_before * exits[s, 1]
-        expansion = np.maximum(cur - prev, 0.0)
-        openings = expansion + replacement + cm.survey_new[t]
+        # replacement is charged on the staff in place (needed less last year's unfilled)
+        needed = needed + prev
+        in_place = np.ones(C)
+        np.divide(needed - running, needed, out=in_place, where=needed > running)
+        in_place[(needed > 0) & (needed <= running)] = 0.0
+        replacement = replacement * in_place
+        expansion = cur - prev  # signed net change
+        demand = expansion + replacement + cm.survey_new[t]
+        openings = np.maximum(demand, 0.0)
+        released = np.maximum(-demand, 0.0)
         headcount = cur + cm.survey_staff[t] + cm.carried_staff[t]
         education = np.zeros(C)
         for o, share in enumerate(capture):
@@ -524,7 +534,7 @@ def plain_flows(cm: Any, dr: Any, d: int) -> dict[str, np.ndarray]:
         for p in pairs:
             fixed[ma.cell[p]] += pair_share[p] * ma.fixed[p, t]
             extra_cap[ma.cell[p]] += ma.recruit_cap[p, t] * recruit_factor
-        education_all = education + fixed
+        education_all = education + fixed + released
         retraining = np.minimum(np.maximum(openings - education_all, 0.0), retraining_cap[t])
         shortfall = np.maximum(openings - education_all - retraining, 0.0)
         specific = np.minimum(shortfall, cm.recruit_cell_cap[t] * recruit_factor)
@@ -547,6 +557,7 @@ def plain_flows(cm: Any, dr: Any, d: int) -> dict[str, np.ndarray]:
                 replacement,
                 openings,
                 education,
+                released,
                 retraining,
                 recruitment,
                 gap,

@@ -109,3 +109,84 @@ def test_a_rare_large_plant_ranks_above_noise_and_empty_segments_are_no_drivers(
             assert name.endswith(":cell_manufacturing"), name
     # Spearman's rho would have put the rare plant low (bounded by sqrt(3p(1-p)) ≈ 0.38)
     assert abs(top["spearman"]) < 0.4
+
+
+# --------------------------------------------------------------------------------- openings
+
+
+def _shrinking_bundle(folder: Path) -> Path:
+    from bundlekit import facility, plan
+
+    return write_bundle(
+        folder,
+        {
+            "facilities": [
+                facility("grows", probability=0.7, delay=(0, 1, 3)),
+                # staffed up early, then cut to a fifth: the cells shrink by more than they
+                # replace, and the people released are supply
+                facility("cut", probability=0.9, region="15", start_year=2026),
+            ],
+            "capacity_plans": [
+                plan("grows", 2027, 10.0),
+                plan("grows", 2030, 30.0),
+                plan("cut", 2026, 10.0),
+                plan("cut", 2031, 2.0),
+            ],
+        },
+    )
+
+
+def test_openings_are_signed_net_change_plus_replacement_per_cell_and_draw(
+    tmp_path: Path,
+) -> None:
+    from battkomp.engine.model import national_flows
+
+    cm = compile_inputs(load_inputs(_shrinking_bundle(tmp_path / "b")))
+    draws, _ = sample_draws(cm, 300, np.random.Generator(np.random.PCG64(11)))
+    fl = national_flows(cm, draws)
+
+    # Cedefop: openings = signed net change + replacement, released workers counted as supply
+    np.testing.assert_allclose(
+        fl.openings - fl.supply_released,
+        fl.expansion + fl.replacement + cm.survey_new[None],
+        atol=1e-9,
+    )
+    # the net change is the change of the headcount the model needs (no respondents here)
+    np.testing.assert_allclose(fl.expansion[:, 1:], np.diff(fl.headcount, axis=1), atol=1e-9)
+    assert (fl.expansion < -1).any()  # the cut makes cells shrink...
+    assert (fl.supply_released > 1).any()  # ...by more than their replacement somewhere
+    assert (np.minimum(fl.openings, fl.supply_released) == 0).all()  # never both in one cell
+    # and the gap is demand less supply, with the released workers among the supply
+    np.testing.assert_allclose(
+        fl.gap,
+        fl.openings
+        - fl.supply_education
+        - fl.supply_released
+        - fl.supply_retraining
+        - fl.supply_recruitment,
+        atol=1e-9,
+    )
+
+
+def test_replacement_is_charged_on_the_staff_in_place(tmp_path: Path) -> None:
+    from battkomp.engine.model import national_flows
+    from battkomp.engine.montecarlo import expected_draw
+
+    cm = compile_inputs(load_inputs(_shrinking_bundle(tmp_path / "b")))
+    dr = expected_draw(cm)
+    fl = national_flows(cm, dr)
+    # the replacement as if every post needed last year had been filled
+    from battkomp.engine.model import _per_draw, segment_phase_jobs
+
+    _, prev = segment_phase_jobs(cm, dr)
+    exits = np.matmul(dr.mix, cm.profile_rc * cm.exit_base[:, None]) * dr.exit_factor[0]
+    expat = np.matmul(dr.mix, cm.profile_rc * cm.expat_share[:, None])
+    expat[:, :, 1, :] = 0.0
+    full = _per_draw(prev, exits + expat / dr.stay_years[0])[0]
+    needed = _per_draw(prev, np.matmul(dr.mix, cm.profile_rc))[0]
+    unfilled = np.vstack([np.zeros((1, cm.n_cells)), fl.cumulative_gap[0, :-1]])
+    in_place = np.where(needed > 0, np.clip(1 - unfilled / np.maximum(needed, 1e-300), 0, 1), 1)
+    np.testing.assert_allclose(fl.replacement[0], full * in_place, atol=1e-9)
+    # nothing is short in the first year, so staff are in place; later some posts stay empty
+    assert (in_place < 1).any()
+    np.testing.assert_allclose(fl.replacement[0, 0], full[0], atol=1e-12)

@@ -58,12 +58,13 @@ SURVEY_CELLS = (
     ("process_engineer", "nkr7", "cell_design"),
     ("electrician", "nkr4", "electrical_power"),
 )
+# expansion is the signed net change (issue 14: Cedefop's identity), so it is not here
 NON_NEGATIVE = (
     "headcount",
-    "expansion",
     "replacement",
     "openings",
     "supply_education",
+    "supply_released",
     "supply_retraining",
     "supply_recruitment",
     "cumulative_gap",
@@ -234,13 +235,11 @@ def test_recruitment_never_exceeds_the_shortfall_it_fills(tables: Tables) -> Non
     cm = _compile(tables)
     fl = national_flows(cm, expected_draw(cm))
 
-    shortfall = np.maximum(fl.openings - fl.supply_education - fl.supply_retraining, 0.0)
+    domestic = fl.supply_education + fl.supply_released + fl.supply_retraining
+    shortfall = np.maximum(fl.openings - domestic, 0.0)
 
     assert (fl.supply_recruitment <= shortfall + 1e-9).all()
-    assert np.allclose(
-        fl.gap,
-        fl.openings - fl.supply_education - fl.supply_retraining - fl.supply_recruitment,
-    )
+    assert np.allclose(fl.gap, fl.openings - domestic - fl.supply_recruitment)
 
 
 @SETTINGS
@@ -248,8 +247,12 @@ def test_recruitment_never_exceeds_the_shortfall_it_fills(tables: Tables) -> Non
 def test_the_detail_rows_are_never_negative(tables: Tables) -> None:
     detail = _detail(tables)
 
-    for column in ("headcount", "expansion", "replacement", "openings", "supply"):
+    # expansion and a row's net requirement (openings) are signed: a row that shrinks releases
+    # staff (issue 14); replacement on the staff in place and the supply are never negative
+    for column in ("headcount", "replacement", "supply"):
         assert (detail[column].fill_null(0.0) >= -1e-9).all(), column
+    reported = detail.filter(pl.col("kind") == "reported")
+    assert (reported["openings"] >= 0).all()
 
 
 # ------------------------------------------------------------------------------ linearity
@@ -267,8 +270,9 @@ def test_doubling_every_capacity_doubles_direct_demand_in_the_central_run(
 
     np.testing.assert_allclose(fd.headcount, 2 * fs.headcount, rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(fd.expansion, 2 * fs.expansion, rtol=1e-12, atol=1e-9)
-    np.testing.assert_allclose(fd.replacement, 2 * fs.replacement, rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(fd.direct_jobs, 2 * fs.direct_jobs, rtol=1e-12, atol=1e-9)
+    # Replacement is charged on the staff in place, which depends on how much of last year's
+    # openings the (undoubled) supply filled, so it is not linear in capacity (issue 14).
 
 
 @SETTINGS
@@ -281,7 +285,9 @@ def test_doubling_every_capacity_doubles_direct_demand_in_every_draw(
     es = run_ensemble([single], [20], seed=seed)
     ed = run_ensemble([double], [20], seed=seed)
 
-    for metric in ("headcount", "expansion", "replacement", "openings"):
+    # replacement and so openings depend on the staff in place, which the undoubled supply
+    # fills less of: only the staff needed and its net change are linear (issue 14)
+    for metric in ("headcount", "expansion"):
         np.testing.assert_allclose(
             ed.flows[metric], 2 * es.flows[metric], rtol=1e-6, atol=1e-4, err_msg=metric
         )

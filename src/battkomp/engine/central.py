@@ -61,25 +61,31 @@ def central_detail(cm: Compiled, survey: pl.DataFrame) -> pl.DataFrame:
         cm.exit_base * ef + cm.expat_share / stay,
         cm.exit_base * ef,
     )
-    growth = np.maximum(e_cur - e_prev, 0.0)
-    growth_total = growth.sum(axis=(0, 2))  # (T, C)
-    nat_exp = fl.expansion[0]
-    factor = np.where(
-        growth_total > 0, nat_exp / np.where(growth_total > 0, growth_total, 1.0), 0.0
-    )
-    expansion = growth * factor[None, :, None, :]
-    openings = expansion + repl
+    # each row's own signed net change: they add up to the national expansion
+    expansion = e_cur - e_prev
+    # replacement is charged on the staff in place: the national run's share of the full
+    # replacement, per cell and year, applies to every row of the cell
+    full = repl.sum(axis=(0, 2)) + cm.carried_exits * ef  # (T, C)
+    in_place = np.where(full > 0, fl.replacement[0] / np.where(full > 0, full, 1.0), 1.0)
+    repl = repl * in_place[None, :, None, :]
+    openings = expansion + repl  # the row's net requirement; negative where it releases staff
 
+    # Supply other than the released workers (who are netted inside the cell already) goes to
+    # the rows with a positive requirement, in proportion to it.
     supply_total = (fl.supply_education + fl.supply_retraining + fl.supply_recruitment)[0]
     if fl.measure_supply is not None:  # agreed and running measures (measures.py)
         supply_total = supply_total + fl.measure_supply[0]
-    open_total = fl.openings[0]
+    positive_total = (
+        np.maximum(openings, 0.0).sum(axis=(0, 2))
+        + _reported_openings(cm)
+        + np.maximum(cm.carried_exits * ef * in_place, 0.0)
+    )
     # cells with vanishing openings (e.g. a facility of probability 1e-300) keep their supply
     # unallocated: dividing by them would overflow
-    has_openings = open_total > 1e-9
+    has_openings = positive_total > 1e-9
     share = np.where(
-        has_openings, supply_total / np.where(has_openings, open_total, 1.0), 0.0
-    )  # supply per opening, per (T, C)
+        has_openings, supply_total / np.where(has_openings, positive_total, 1.0), 0.0
+    )  # supply per positive opening, per (T, C)
 
     g_idx, t_idx, r_idx, c_idx = np.nonzero((e_cur > 1e-9) | (openings > 1e-9))
     model_rows = pl.DataFrame(
@@ -113,12 +119,16 @@ def central_detail(cm: Compiled, survey: pl.DataFrame) -> pl.DataFrame:
         pl.lit(None, dtype=pl.Float64).alias("replacement"),
         pl.col("new_hires").alias("openings"),
     )
-    carried = _carried_forward(cm, sv, ef)
+    carried = _carried_forward(cm, sv, ef, _cell_frame(cm, {"in_place": in_place}))
     detail = pl.concat([model_rows, reported, carried], how="vertical_relaxed")
     share_frame = _cell_frame(cm, {"supply_per_opening": share})
     detail = (
         detail.join(share_frame, on=["year", "level", "area"], how="left")
-        .with_columns((pl.col("openings") * pl.col("supply_per_opening")).alias("supply"))
+        .with_columns(
+            (pl.col("openings").clip(lower_bound=0.0) * pl.col("supply_per_opening")).alias(
+                "supply"
+            )
+        )
         .drop("supply_per_opening")
         .with_columns((pl.col("openings") - pl.col("supply")).alias("gap"))
     )
@@ -150,8 +160,17 @@ def central_detail(cm: Compiled, survey: pl.DataFrame) -> pl.DataFrame:
     ).sort("year", "kind", "segment", "region", "role", "level", "area", nulls_last=True)
 
 
-def _carried_forward(cm: Compiled, survey: pl.DataFrame, exit_factor: float) -> pl.DataFrame:
-    """Respondents without facilities keep their last answered staff after their last year."""
+def _reported_openings(cm: Compiled) -> np.ndarray:
+    """Reported new hires per year and cell (T, C)."""
+    out: np.ndarray = cm.survey_new
+    return out
+
+
+def _carried_forward(
+    cm: Compiled, survey: pl.DataFrame, exit_factor: float, in_place: pl.DataFrame
+) -> pl.DataFrame:
+    """Respondents without facilities keep their last answered staff after their last year; their
+    exits are charged on the staff in place, as every replacement is."""
     owners = set(cm.fac_org)
     exit_rate = dict(zip(cm.tax.roles, (cm.exit_base * exit_factor).tolist(), strict=True))
     later = pl.DataFrame({"year": cm.years.astype(np.int64)})
@@ -166,8 +185,13 @@ def _carried_forward(cm: Compiled, survey: pl.DataFrame, exit_factor: float) -> 
         )
         frames.append(rows)
     rows = pl.concat(frames) if frames else survey.head(0)
-    replacement = pl.col("total_staff") * pl.col("role").replace_strict(
-        exit_rate, default=0.0, return_dtype=pl.Float64
+    rows = rows.with_columns(pl.col("year").cast(pl.Int64)).join(
+        in_place, on=["year", "level", "area"], how="left"
+    )
+    replacement = (
+        pl.col("total_staff")
+        * pl.col("role").replace_strict(exit_rate, default=0.0, return_dtype=pl.Float64)
+        * pl.col("in_place").fill_null(1.0)
     )
     return rows.select(
         pl.lit("carried_forward").alias("kind"),

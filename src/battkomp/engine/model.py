@@ -503,10 +503,11 @@ class Flows:
     """Yearly national flows per draw, year and cell."""
 
     headcount: F64
-    expansion: F64
-    replacement: F64
+    expansion: F64  # signed net change of the staff needed (Cedefop's expansion demand)
+    replacement: F64  # charged on the staff in place
     openings: F64
     supply_education: F64
+    supply_released: F64  # workers released where a cell shrinks by more than its replacement
     supply_retraining: F64
     supply_recruitment: F64
     gap: F64
@@ -553,7 +554,18 @@ def _per_draw(jobs: F64, weights: F64) -> F64:
 
 
 def national_flows(cm: Compiled, dr: Draws) -> Flows:
-    """Demand, openings, supply and gap per draw × year × cell (DOMAIN §5 steps 1, 2, 4, 5)."""
+    """Demand, openings, supply and gap per draw × year × cell (DOMAIN §5 steps 1, 2, 4, 5).
+
+    Openings follow Cedefop's identity, signed: the net change of the staff needed plus
+    replacement, where replacement is charged on the staff actually in place (the staff needed a
+    year earlier less the openings still unfilled then). Where a cell shrinks by more than its
+    replacement, the workers released are supply in that cell (``supply_released``). So per draw,
+    year and cell, exactly::
+
+        openings − supply_released = expansion + replacement (+ reported new hires)
+
+    Because the staff in place depends on last year's unfilled openings, the years are computed in
+    order."""
     D = dr.mix.shape[0]
     cur, prev = segment_phase_jobs(cm, dr)
     mix_cells = np.matmul(dr.mix, cm.profile_rc)  # (D, S, 2, R) @ (R, C)
@@ -566,73 +578,130 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
     )
     e_cur = _per_draw(cur, mix_cells)
     e_prev = _per_draw(prev, mix_cells)
-    replacement = _per_draw(prev, rates) + cm.carried_exits[None] * dr.exit_factor[:, None, None]
-    expansion = np.maximum(e_cur - e_prev, 0.0)
-    openings = expansion + replacement + cm.survey_new[None]
+    # replacement if every post needed last year had been filled
+    replacement_full = (
+        _per_draw(prev, rates) + cm.carried_exits[None] * dr.exit_factor[:, None, None]
+    )
+    expansion = e_cur - e_prev  # signed net change of the staff the capacity model needs
     headcount = e_cur + cm.survey_staff[None] + cm.carried_staff[None]
+    # staff needed a year earlier, in the cells the replacement is charged on
+    respondents_prev = np.zeros_like(cm.carried_staff)
+    respondents_prev[1:] = cm.carried_staff[:-1] + cm.survey_staff[:-1]
+    needed_prev = e_prev + respondents_prev[None]
 
     capture = np.minimum(cm.offer_capture[None, :] * dr.capture_factor[:, cm.offer_level], 1.0)
     n_offers, T, C = cm.offer_grads.shape
     education = (capture @ cm.offer_grads.reshape(n_offers, T * C)).reshape(D, T, C)
-    # Education delivers whether or not jobs wait; retraining and recruitment answer the need,
-    # retraining first (domestic, medium term), each up to its capacity.
-    need = np.maximum(openings - education, 0.0)
-    retraining = np.minimum(need, cm.retraining_capacity[None])
-    recruitment = recruit(cm, openings - education - retraining, dr.recruit_factor)
-    gap = openings - education - retraining - recruitment
-    extra: dict[str, F64] = {}
-    if cm.measures.count:
-        # The same draw with the counted measures: their places arrive like education, then
-        # retraining and the channels answer what is left, then the measures' extra
-        # recruitment capacity. The gap above is the gap without measures.
-        ma = cm.measures
+    ma = cm.measures
+    with_measures = bool(ma.count)
+    if with_measures:
         fixed_pairs = fixed_supply(ma, dr.capture_factor)
         fixed = to_cells(fixed_pairs, ma.cell, C)
-        without = gap
+    names: tuple[str, ...] = (
+        "replacement",
+        "openings",
+        "released",
+        "retraining",
+        "recruitment",
+        "gap",
+    )
+    if with_measures:
+        names = (*names, "without", "extra_recruits")
+    out = {k: np.empty((D, T, C)) for k in names}
+    recruit_pairs = np.zeros((D, ma.count, T)) if with_measures else None
+    unfilled = np.zeros((D, C))  # openings left unfilled at the end of the previous year
+    for t in range(T):
+        at = slice(t, t + 1)
+        needed = needed_prev[:, t]
+        # share of last year's staff needed that was in place: (needed − unfilled) / needed,
+        # 0 where nothing was filled, 1 where nothing was needed (no division overflows)
+        in_place = np.ones_like(needed)
+        np.divide(needed - unfilled, needed, out=in_place, where=needed > unfilled)
+        in_place[(needed > 0) & (needed <= unfilled)] = 0.0
+        replacement = replacement_full[:, t] * in_place
+        demand = expansion[:, t] + replacement + cm.survey_new[t][None]
+        openings = np.maximum(demand, 0.0)
+        released = np.maximum(-demand, 0.0)
+        domestic = education[:, t] + released  # arrives whatever the need
+        # Education delivers whether or not jobs wait; retraining and recruitment answer the
+        # need, retraining first (domestic, medium term), each up to its capacity.
         retraining = np.minimum(
-            np.maximum(openings - education - fixed, 0.0), cm.retraining_capacity[None]
+            np.maximum(openings - domestic, 0.0), cm.retraining_capacity[t][None]
         )
-        recruitment = recruit(cm, openings - education - fixed - retraining, dr.recruit_factor)
-        shortfall = openings - education - fixed - retraining - recruitment
-        if ma.has_recruit:
-            extra_recruits, recruit_pairs = recruit_supply(ma, shortfall, dr.recruit_factor, C)
-        else:
-            extra_recruits, recruit_pairs = np.zeros_like(shortfall), np.zeros_like(fixed_pairs)
-        gap = shortfall - extra_recruits
-        extra = {
-            "measure_supply": fixed + extra_recruits,
+        recruitment = recruit(
+            cm, (openings - domestic - retraining)[:, None], dr.recruit_factor, at
+        )
+        gap = openings - domestic - retraining - recruitment[:, 0]
+        if with_measures:
+            # The same year with the counted measures: their places arrive like education,
+            # then retraining and the channels answer what is left, then the measures' extra
+            # recruitment capacity. The gap above is the gap without measures.
+            assert recruit_pairs is not None
+            out["without"][:, t] = gap
+            domestic = domestic + fixed[:, t]
+            retraining = np.minimum(
+                np.maximum(openings - domestic, 0.0), cm.retraining_capacity[t][None]
+            )
+            recruitment = recruit(
+                cm, (openings - domestic - retraining)[:, None], dr.recruit_factor, at
+            )
+            shortfall = openings - domestic - retraining - recruitment[:, 0]
+            if ma.has_recruit:
+                extra, pairs_t = recruit_supply(ma, shortfall[:, None], dr.recruit_factor, C, at)
+                out["extra_recruits"][:, t] = extra[:, 0]
+                recruit_pairs[:, :, t] = pairs_t[:, :, 0]
+            else:
+                out["extra_recruits"][:, t] = 0.0
+            gap = shortfall - out["extra_recruits"][:, t]
+        out["replacement"][:, t] = replacement
+        out["openings"][:, t] = openings
+        out["released"][:, t] = released
+        out["retraining"][:, t] = retraining
+        out["recruitment"][:, t] = recruitment[:, 0]
+        out["gap"][:, t] = gap
+        unfilled = np.maximum(unfilled + gap, 0.0)
+    extra_frames: dict[str, F64] = {}
+    if with_measures:
+        assert recruit_pairs is not None
+        extra_frames = {
+            "measure_supply": fixed + out["extra_recruits"],
             "measure_pairs": fixed_pairs + recruit_pairs,
-            "gap_without_measures": without,
-            "recruitment_measures": extra_recruits,
+            "gap_without_measures": out["without"],
+            "recruitment_measures": out["extra_recruits"],
         }
+    gap = out["gap"]
     cumulative = cumulative_gap(gap)
     direct = headcount.sum(axis=2)
     return Flows(
         headcount=headcount,
         expansion=expansion,
-        replacement=replacement,
-        openings=openings,
+        replacement=out["replacement"],
+        openings=out["openings"],
         supply_education=education,
-        supply_retraining=retraining,
-        supply_recruitment=recruitment,
+        supply_released=out["released"],
+        supply_retraining=out["retraining"],
+        supply_recruitment=out["recruitment"],
         gap=gap,
         cumulative_gap=cumulative,
         direct_jobs=direct,
         indirect_jobs=direct * dr.multipliers[:, 0:1],
         induced_jobs=direct * dr.multipliers[:, 1:2],
-        **extra,
+        **extra_frames,
     )
 
 
-def recruit(cm: Compiled, shortfall: F64, factor: F64) -> F64:
-    """Recruitment from abroad: area channels first, then level-wide channels pro rata."""
+def recruit(cm: Compiled, shortfall: F64, factor: F64, years: slice | None = None) -> F64:
+    """Recruitment from abroad: area channels first, then level-wide channels pro rata.
+
+    ``shortfall`` is (D, T, C) for all years, or (D, 1, C) for the one year ``years`` selects."""
     need = np.maximum(shortfall, 0.0)
     D, T, C = need.shape
     L, A = len(cm.tax.levels), len(cm.tax.areas)
-    specific = np.minimum(need, cm.recruit_cell_cap[None] * factor[:, None, None])
+    at = years if years is not None else slice(None)
+    specific = np.minimum(need, cm.recruit_cell_cap[at][None] * factor[:, None, None])
     rest = (need - specific).reshape(D, T, L, A)
     total = rest.sum(axis=3)
-    cap = cm.recruit_level_cap[None] * factor[:, None, None]
+    cap = cm.recruit_level_cap[at][None] * factor[:, None, None]
     # divide only where the need exceeds the cap (ratio < 1), so a vanishing need cannot overflow
     ratio = np.where(total > cap, cap / np.where(total > cap, total, 1.0), (total > 0) * 1.0)
     out: F64 = specific + (rest * ratio[..., None]).reshape(D, T, C)

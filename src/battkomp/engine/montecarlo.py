@@ -39,6 +39,7 @@ METRICS: tuple[str, ...] = (
     "replacement",
     "openings",
     "supply_education",
+    "supply_released",
     "supply_retraining",
     "supply_recruitment",
     "gap",

@@ -192,7 +192,7 @@ def _aggregates(
 
     One task per metric: its per-draw sums, then their statistics, so only the tasks running at
     a time hold per-draw sums."""
-    supply = ["supply_education", "supply_retraining", "supply_recruitment"]
+    supply = ["supply_education", "supply_released", "supply_retraining", "supply_recruitment"]
     with_measures = "measure_supply" in ens.flows
     if with_measures:
         supply.append("measure_supply")

@@ -344,12 +344,19 @@ _TABLE_LIST: tuple[Table, ...] = (
     ),
     Table(
         "exit_rates",
-        "Yearly exits per role: retirement, turnover out of the industry, and the share of "
+        "Yearly exits per role: retirement, other exits from the occupation, and the share of "
         "start-up staff who are temporary specialists from abroad.",
         (
             _c("role", "ref", "Role.", ref_table="roles"),
             _c("retirement", "float", "Share of staff retiring per year.", **PROB),
-            _c("turnover", "float", "Share of staff leaving the industry per year.", **PROB),
+            _c(
+                "turnover",
+                "float",
+                "Share of staff leaving the occupation per year other than by retirement (net "
+                "migration, moves into other occupations, mortality; Cedefop's replacement "
+                "demand), not moves between employers within the occupation.",
+                **PROB,
+            ),
             _c(
                 "expat_share_startup",
                 "float",
