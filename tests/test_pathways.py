@@ -258,7 +258,7 @@ PO_NKR4 = {
 }
 
 
-def _pool(occupation: str = "9001", first_year: int = BASE_YEAR) -> dict[str, object]:
+def _pool(occupation: str = "8189", first_year: int = BASE_YEAR) -> dict[str, object]:
     return {
         "id": "pool1",
         "name": "Test operators",
@@ -271,7 +271,7 @@ def _pool(occupation: str = "9001", first_year: int = BASE_YEAR) -> dict[str, ob
 
 
 def _bundle(folder: Path, *, paths: list[dict[str, object]] | None = None, **more: object) -> Path:
-    """A pool of 1 000 people of occupation 9001 (a profile close to a process operator's) and a
+    """A pool of 1 000 people of occupation 8189 (a profile close to a process operator's) and a
     need of 1 000 new hires a year in every nkr4 area; ``pathway_roles`` is 1."""
     areas = load_inputs(None)["competence_areas"].filter(pl.col("parent").is_not_null())["code"]
     survey = [
@@ -292,7 +292,7 @@ def _bundle(folder: Path, *, paths: list[dict[str, object]] | None = None, **mor
     ]
     occupations = [
         {
-            "code": "9001",
+            "code": "8189",
             "name_nb": "Test",
             "name_en": "Test",
             "usual_level": "nkr4",
@@ -301,19 +301,19 @@ def _bundle(folder: Path, *, paths: list[dict[str, object]] | None = None, **mor
     ]
     profile = [
         {
-            "occupation": "9001",
+            "occupation": "8189",
             "area": "chemical_process",
             "weight": 0.54,
             "source": "assumption: t",
         },
         {
-            "occupation": "9001",
+            "occupation": "8189",
             "area": "electrode_manufacturing",
             "weight": 0.26,
             "source": "assumption: t",
         },
         {
-            "occupation": "9001",
+            "occupation": "8189",
             "area": "formation_testing",
             "weight": 0.2,
             "source": "assumption: t",
@@ -373,7 +373,7 @@ def test_a_pool_without_paths_retrains_into_its_best_role_after_the_pathway(
     offers, areas = _module(1.5)
     folder = _bundle(tmp_path / "b", education_offers=offers, offer_areas=areas)
     (path,) = effective_retraining_paths(load_inputs(folder))
-    # 9001 lacks only recycling (0.06 ≥ 0.05) of a process operator; the module covers it
+    # 8189 lacks only recycling (0.06 ≥ 0.05) of a process operator; the module covers it
     assert path == {
         "pool": "pool1",
         "target_role": "process_operator",
@@ -420,11 +420,35 @@ def test_explicit_paths_win_over_derived_ones(tmp_path: Path) -> None:
     assert first[cell_index(cm, "nkr4", "electrode_manufacturing")] == 0.0
 
 
-def test_a_pool_whose_occupation_has_no_profile_retrains_nobody(tmp_path: Path) -> None:
-    folder = _bundle(tmp_path / "b", retraining_pools=[_pool(occupation="0000")])
-    assert effective_retraining_paths(load_inputs(folder)) == []
-    _cm, fl = central(folder)
-    assert (fl.supply_retraining == 0).all()
+def test_a_pool_whose_occupation_is_not_a_styrk08_code_is_refused(tmp_path: Path) -> None:
+    folder = _bundle(tmp_path / "b", retraining_pools=[_pool(occupation="9999")])
+    (message,) = _messages(folder)
+    assert "retraining_pools.csv, row 2, column 'source_occupation'" in message
+    assert "'9999' is not a STYRK-08 code" in message
+
+
+def test_a_pool_whose_occupation_has_no_profile_and_no_paths_is_refused(tmp_path: Path) -> None:
+    # 7412 is a STYRK-08 unit group, but this bundle's source_occupations has only 8189: the pool
+    # could not be retrained into anything, which must not pass silently
+    folder = _bundle(tmp_path / "b", retraining_pools=[_pool(occupation="7412")])
+    (message,) = _messages(folder)
+    assert "retraining_pools.csv, row 2, column 'source_occupation'" in message
+    assert "the pool 'pool1' has no rows in retraining_paths" in message
+    assert "8189" in message
+
+
+def test_a_pool_with_explicit_paths_needs_no_profiled_occupation(tmp_path: Path) -> None:
+    path = {
+        "pool": "pool1",
+        "target_role": "process_operator",
+        "level": "nkr4",
+        "share": 0.5,
+        "duration_years": 1,
+    }
+    folder = _bundle(tmp_path / "b", retraining_pools=[_pool(occupation="7412")], paths=[path])
+    assert [p["target_role"] for p in effective_retraining_paths(load_inputs(folder))] == [
+        "process_operator"
+    ]
 
 
 # ------------------------------------------------------------------------------ validation

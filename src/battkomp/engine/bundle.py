@@ -24,12 +24,14 @@ import re
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import IO
 
 import polars as pl
 
+from battkomp.engine.classifications import normalise_region, pad_numeric, valid_codes
 from battkomp.engine.problems import BundleError, Location, Problem, did_you_mean, phrase
 
 __all__ = [
@@ -51,9 +53,11 @@ from battkomp.engine.schema import (
     KNOWN_PARAMETERS,
     MAX_YEAR,
     MIN_YEAR,
+    PARAMETER_RANGES,
     TABLES,
     Column,
     Table,
+    bounded_columns,
 )
 
 Cell = str | int | float | bool | None
@@ -61,8 +65,11 @@ Cell = str | int | float | bool | None
 DATA_DIR = Path(__file__).parent / "data"
 DEMO_DIR = Path(__file__).parent / "demo"
 
-#: Largest input file accepted (bytes); larger files are refused before they are parsed.
-MAX_FILE_BYTES = 50 * 1024 * 1024
+#: Largest input file accepted (bytes); larger files are refused before they are parsed. Set from
+#: what ``battkomp model check`` reads and validates in well under a minute (docs/performance.md).
+MAX_FILE_BYTES = 20 * 1024 * 1024
+#: Problems listed per table at most; past this a table's remaining rows are not checked.
+MAX_PROBLEMS_PER_TABLE = 200
 #: Largest total uncompressed size of an .xlsx archive, and the largest compression ratio.
 MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_XLSX_RATIO = 200
@@ -99,7 +106,8 @@ class RawRow:
             return self.cell_origin[column]
         letter = self.letters.get(column)
         shown = f"{column} ({letter})" if letter else column
-        return replace(self.location, column=shown)
+        loc = self.location
+        return Location(loc.file, loc.sheet, loc.row, shown)
 
 
 @dataclass
@@ -182,28 +190,30 @@ def parse_csv_bytes(
     except csv.Error as exc:
         problems.append(Problem("unreadable_file", loc, {"reason": str(exc)}))
         return None
-    while records and not any(c.strip() for c in records[0]):
-        records.pop(0)
-    if not records:
+    first = 0
+    while first < len(records) and not any(c.strip() for c in records[first]):
+        first += 1
+    if first == len(records):
         problems.append(Problem("empty_file", loc))
         return None
-    header = [h.strip() for h in records[0]]
+    header = [h.strip() for h in records[first]]
+    width = len(header)
     rows = []
-    for number, record in enumerate(records[1:], start=2):
+    for number, record in enumerate(records[first + 1 :], start=first + 2):
         if not any(c.strip() for c in record):
             continue
-        values: dict[str, Cell] = {}
-        for i, name in enumerate(header):
-            values[name] = record[i] if i < len(record) else None
-        extra = [c for c in record[len(header) :] if c.strip()]
-        if extra:
-            problems.append(
-                Problem(
-                    "unknown_column",
-                    Location(label, row=number),
-                    {"column": f"#{len(header) + 1}", "expected": ", ".join(header)},
+        if len(record) == width:
+            values: dict[str, Cell] = dict(zip(header, record, strict=True))
+        else:
+            values = {name: record[i] if i < len(record) else None for i, name in enumerate(header)}
+            if any(c.strip() for c in record[width:]):
+                problems.append(
+                    Problem(
+                        "unknown_column",
+                        Location(label, row=number),
+                        {"column": f"#{width + 1}", "expected": ", ".join(header)},
+                    )
                 )
-            )
         rows.append(RawRow(values, Location(label, row=number)))
     return RawTable(table, header, rows, Location(label, row=1))
 
@@ -246,6 +256,65 @@ def _check_xlsx_archive(path: Path, label: str, problems: list[Problem]) -> bool
     return True
 
 
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
+def uncached_formulas(source: Path | str | IO[bytes]) -> dict[str, set[tuple[int, int]]]:
+    """The cells of an .xlsx workbook that hold a formula without a saved value, per sheet title:
+    ``{sheet: {(row, column index from 0)}}``. Such a cell reads as blank (a workbook written by a
+    program that does not calculate its formulas), so the readers refuse it rather than store a
+    blank. Raises ``zipfile.BadZipFile``, ``KeyError`` or ``xml.etree.ElementTree.ParseError``
+    (through defusedxml) on a broken workbook."""
+    from defusedxml import ElementTree
+
+    found: dict[str, set[tuple[int, int]]] = {}
+    with zipfile.ZipFile(source) as zf:
+        names = set(zf.namelist())
+        workbook = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        rels_name = "xl/_rels/workbook.xml.rels"
+        targets: dict[str, str] = {}
+        if rels_name in names:
+            rels = ElementTree.fromstring(zf.read(rels_name))
+            for rel in rels.iter(f"{_PKG_REL_NS}Relationship"):
+                target = rel.get("Target", "")
+                target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                targets[rel.get("Id", "")] = target
+        for sheet in workbook.iter(f"{_SHEET_NS}sheet"):
+            part = targets.get(sheet.get(f"{_REL_NS}id", ""))
+            if part is None or part not in names:
+                continue
+            data = zf.read(part)
+            if not _FORMULA_TAG.search(data):
+                continue
+            cells: set[tuple[int, int]] = set()
+            for _event, el in ElementTree.iterparse(io.BytesIO(data), events=("end",)):
+                if el.tag != f"{_SHEET_NS}c":
+                    if el.tag == f"{_SHEET_NS}row":
+                        el.clear()
+                    continue
+                value = el.find(f"{_SHEET_NS}v")
+                # no <v>, or an empty one that is not an empty text result (t="str")
+                uncached = value is None or (not value.text and el.get("t") != "str")
+                if uncached and el.find(f"{_SHEET_NS}f") is not None:
+                    m = _CELL_REF.match(el.get("r", ""))
+                    if m:
+                        cells.add((int(m.group(2)), _column_index(m.group(1))))
+            if cells:
+                found[sheet.get("name", "")] = cells
+    return found
+
+
 def _read_xlsx(path: Path, label: str, problems: list[Problem]) -> list[RawTable]:
     if not _check_xlsx_archive(path, label, problems):
         return []
@@ -253,8 +322,9 @@ def _read_xlsx(path: Path, label: str, problems: list[Problem]) -> list[RawTable
     import openpyxl
 
     try:
+        formulas = uncached_formulas(path)
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for broken workbooks
+    except Exception as exc:  # openpyxl and the XML parser raise many kinds for broken workbooks
         problems.append(Problem("unreadable_file", Location(label), {"reason": str(exc)[:200]}))
         return []
     tables: list[RawTable] = []
@@ -263,44 +333,77 @@ def _read_xlsx(path: Path, label: str, problems: list[Problem]) -> list[RawTable
             sheet = ws.title
             if sheet.strip().lower().startswith(IGNORED_SHEET_PREFIXES):
                 continue
-            rows_iter = ws.iter_rows(values_only=True)
-            header: list[str] | None = None
-            header_row = 0
-            rows: list[RawRow] = []
-            letters: dict[str, str] = {}
-            for number, record in enumerate(rows_iter, start=1):
-                cells = ["" if c is None else c for c in record]
-                if header is None:
-                    if not any(_norm(c) for c in cells):
-                        continue
-                    header = [_norm(c) for c in cells]
-                    while header and header[-1] == "":
-                        header.pop()
-                    header_row = number
-                    letters = {h: _excel_letter(i) for i, h in enumerate(header)}
-                    continue
-                if not any(_norm(c) for c in cells):
-                    continue
-                values: dict[str, Cell] = {}
-                for i, name in enumerate(header):
-                    v = record[i] if i < len(record) else None
-                    values[name] = _cell(v)
-                rows.append(RawRow(values, Location(label, sheet=sheet, row=number), letters))
-            if header is None:
-                problems.append(Problem("empty_file", Location(label, sheet=sheet)))
+            try:
+                table = _read_sheet(ws, label, formulas.get(sheet, set()), problems)
+            except Exception as exc:  # read-only mode parses the sheet's XML only while iterating
+                problems.append(
+                    Problem(
+                        "unreadable_file",
+                        Location(label, sheet=sheet),
+                        {"reason": str(exc)[:200] or type(exc).__name__},
+                    )
+                )
                 continue
-            tables.append(
-                RawTable(sheet.strip(), header, rows, Location(label, sheet=sheet, row=header_row))
-            )
+            if table is not None:
+                tables.append(table)
     finally:
         wb.close()
     return tables
+
+
+def _read_sheet(
+    ws: object, label: str, formulas: set[tuple[int, int]], problems: list[Problem]
+) -> RawTable | None:
+    sheet = str(ws.title)  # type: ignore[attr-defined]
+    rows_iter = ws.iter_rows(values_only=True)  # type: ignore[attr-defined]
+    header: list[str] | None = None
+    header_row = 0
+    rows: list[RawRow] = []
+    letters: dict[str, str] = {}
+    for number, record in enumerate(rows_iter, start=1):
+        cells = ["" if c is None else c for c in record]
+        if header is None:
+            if not any(_norm(c) for c in cells):
+                continue
+            header = [_norm(c) for c in cells]
+            while header and header[-1] == "":
+                header.pop()
+            header_row = number
+            letters = {h: _excel_letter(i) for i, h in enumerate(header)}
+            continue
+        blank = not any(_norm(c) for c in cells)
+        if blank and not any((number, i) in formulas for i in range(len(header))):
+            continue
+        values: dict[str, Cell] = {}
+        for i, name in enumerate(header):
+            v = record[i] if i < len(record) else None
+            values[name] = _cell(v)
+            if (number, i) in formulas and name:
+                problems.append(
+                    Problem(
+                        "formula_without_value",
+                        Location(label, sheet, number, f"{name} ({letters[name]})"),
+                    )
+                )
+        rows.append(RawRow(values, Location(label, sheet=sheet, row=number), letters))
+    if header is None:
+        problems.append(Problem("empty_file", Location(label, sheet=sheet)))
+        return None
+    return RawTable(sheet.strip(), header, rows, Location(label, sheet=sheet, row=header_row))
 
 
 def _cell(v: object) -> Cell:
     if v is None or isinstance(v, (str, int, float, bool)):
         return v
     return str(v)
+
+
+#: Notes a bundle folder may carry beside its tables (the template writes README.txt).
+README_NAMES = frozenset({"readme", "lesmeg", "instructions", "veiledning"})
+
+
+def _is_readme(f: Path) -> bool:
+    return f.stem.lower() in README_NAMES and f.suffix.lower() in {"", ".txt", ".md"}
 
 
 def read_raw(path: Path) -> dict[str, RawTable]:
@@ -313,12 +416,22 @@ def read_raw(path: Path) -> dict[str, RawTable]:
         raise BundleError([Problem("no_such_path", Location(str(path)))])
     if path.is_dir():
         for f in sorted(path.iterdir()):
-            if f.suffix.lower() == ".csv":
+            if f.name.startswith((".", "~$")) or _is_readme(f):
+                continue  # hidden files, spreadsheet lock files, the template's README.txt
+            if f.suffix.lower() == ".csv" and f.is_file():
                 t = _read_csv(f, f"{label_root}/{f.name}", problems)
                 if t is not None:
                     found.append(t)
-            elif f.suffix.lower() == ".xlsx" and not f.name.startswith("~$"):
+            elif f.suffix.lower() == ".xlsx" and f.is_file():
                 found.extend(_read_xlsx(f, f"{label_root}/{f.name}", problems))
+            else:
+                problems.append(
+                    Problem(
+                        "unknown_file",
+                        Location(f"{label_root}/{f.name}"),
+                        {"known": ", ".join(BUNDLE_TABLES + DEFAULT_TABLES)},
+                    )
+                )
     elif path.suffix.lower() in {".xlsx", ".xlsm"}:
         found.extend(_read_xlsx(path, label_root, problems))
     elif path.suffix.lower() == ".csv":
@@ -360,8 +473,15 @@ def _key_of(table: Table, values: Mapping[str, Cell]) -> str:
 
 
 def _apply_overrides(
-    tables: dict[str, RawTable], overrides: Iterable[RawRow], problems: list[Problem]
+    tables: dict[str, RawTable],
+    overrides: Iterable[RawRow],
+    problems: list[Problem],
+    copied: set[str],
+    index: dict[str, dict[str, RawRow]],
 ) -> None:
+    """Apply override rows to ``tables``. A table is copied before its first change (the tables
+    of ``copied`` are this build's own copies already), and looked up through ``index`` (key ->
+    row, built once per table), so applying n overrides to a table of m rows costs n + m."""
     known = ", ".join(n for n in TABLES if n not in {"overrides", "scenario_overrides"})
     for o in overrides:
         tname = _norm(o.values.get("table"))
@@ -383,12 +503,16 @@ def _apply_overrides(
             continue
         key = _norm(o.values.get("key"))
         target = tables.get(tname)
-        hit = None
-        if target is not None:
+        if target is not None and tname not in copied:
+            target = tables[tname] = target.copy()
+            copied.add(tname)
+            index.pop(tname, None)
+        if target is not None and tname not in index:
+            rows_by_key: dict[str, RawRow] = {}
             for row in target.rows:
-                if _key_of(spec, row.values) == key:
-                    hit = row
-                    break
+                rows_by_key.setdefault(_key_of(spec, row.values), row)
+            index[tname] = rows_by_key
+        hit = index[tname].get(key) if target is not None else None
         if hit is None:
             problems.append(
                 Problem(
@@ -422,28 +546,33 @@ def _parse_float(raw: Cell) -> float | None:
         return None
 
 
-def _convert(col: Column, raw: Cell, where: Location, problems: list[Problem]) -> object:
-    """Convert one cell; append a problem and return None when it is not valid."""
-    if _is_blank(raw):
-        raw = col.default
-    if _is_blank(raw):
-        if col.required:
-            problems.append(Problem("blank_required", where))
-        return [] if col.kind == "refs" else None
+_CLASSIFICATION_NAMES = {"styrk08": "STYRK-08", "nus2000": "NUS2000"}
+
+
+def _convert(col: Column, raw: Cell, row: RawRow, problems: list[Problem]) -> object:
+    """Convert one cell; append a problem (located only then) and return None when not valid."""
+    shown = raw.strip() if type(raw) is str else _norm(raw)
+    if not shown:
+        raw = shown = (col.default or "").strip()
+        if not shown:
+            if col.required:
+                problems.append(Problem("blank_required", row.where(col.name)))
+            return [] if col.kind == "refs" else None
     assert raw is not None
-    shown = _norm(raw)
     if col.kind == "str":
         value: object = shown
     elif col.kind in {"code", "ref"}:
+        if col.ref_table == "regions":
+            shown = normalise_region(shown)
         if not _CODE_RE.match(shown):
-            problems.append(Problem("not_a_code", where, {"value": shown}))
+            problems.append(Problem("not_a_code", row.where(col.name), {"value": shown[:80]}))
             return None
         value = shown
     elif col.kind == "refs":
         parts = [p.strip() for p in shown.split(";") if p.strip()]
         for p in parts:
             if not _CODE_RE.match(p):
-                problems.append(Problem("not_a_code", where, {"value": p}))
+                problems.append(Problem("not_a_code", row.where(col.name), {"value": p[:80]}))
                 return None
         return parts
     elif col.kind == "bool":
@@ -452,50 +581,78 @@ def _convert(col: Column, raw: Cell, where: Location, problems: list[Problem]) -
             return True
         if low in _FALSE:
             return False
-        problems.append(Problem("not_a_bool", where, {"value": shown}))
+        problems.append(Problem("not_a_bool", row.where(col.name), {"value": shown[:80]}))
         return None
     elif col.kind in {"int", "year"}:
         f = _parse_float(raw)
         if f is None or not math.isfinite(f) or not f.is_integer():
-            problems.append(Problem("not_an_integer", where, {"value": shown}))
+            problems.append(Problem("not_an_integer", row.where(col.name), {"value": shown[:80]}))
             return None
-        value = int(f)
-        if col.kind == "year" and not MIN_YEAR <= value <= MAX_YEAR:
+        if col.kind == "year" and not MIN_YEAR <= f <= MAX_YEAR:
             problems.append(
                 Problem(
                     "year_out_of_range",
-                    where,
-                    {"value": value, "minimum": MIN_YEAR, "maximum": MAX_YEAR},
+                    row.where(col.name),
+                    {"value": shown[:80], "minimum": MIN_YEAR, "maximum": MAX_YEAR},
                 )
             )
             return None
+        value = int(f)
     else:  # float
         f = _parse_float(raw)
         if f is None:
-            problems.append(Problem("not_a_number", where, {"value": shown}))
+            problems.append(Problem("not_a_number", row.where(col.name), {"value": shown[:80]}))
             return None
         if not math.isfinite(f):
-            problems.append(Problem("not_finite", where, {"value": shown}))
+            problems.append(Problem("not_finite", row.where(col.name), {"value": shown[:80]}))
             return None
         value = f
+    if col.classification is not None:
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            value = pad_numeric(col.classification, str(value))
+        if str(value) not in valid_codes(col.classification):
+            problems.append(
+                Problem(
+                    "unknown_classification_code",
+                    row.where(col.name),
+                    {
+                        "value": str(value)[:80],
+                        "classification": _CLASSIFICATION_NAMES[col.classification],
+                        "reason_code": f"{col.classification}_hint",
+                    },
+                )
+            )
+            return None
+        if col.kind == "int":
+            value = int(str(value))
     if col.choices and value not in col.choices:
         problems.append(
-            Problem("not_a_choice", where, {"value": shown, "choices": ", ".join(col.choices)})
+            Problem(
+                "not_a_choice",
+                row.where(col.name),
+                {"value": shown[:80], "choices": ", ".join(col.choices)},
+            )
         )
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         lo, hi = col.minimum, col.maximum
         if lo == 0.0 and hi == 1.0 and not 0.0 <= value <= 1.0:
-            problems.append(Problem("probability_range", where, {"value": shown}))
+            problems.append(Problem("probability_range", row.where(col.name), {"value": shown}))
             return None
-        if lo == 0.0 and hi is None and value < 0:
-            problems.append(Problem("negative", where, {"value": shown}))
+        if lo == 0.0 and value < 0:
+            problems.append(Problem("negative", row.where(col.name), {"value": shown}))
             return None
         if lo is not None and value < lo:
-            problems.append(Problem("below_minimum", where, {"value": shown, "minimum": lo}))
+            problems.append(
+                Problem("below_minimum", row.where(col.name), {"value": shown, "minimum": lo})
+            )
             return None
         if hi is not None and value > hi:
-            problems.append(Problem("above_maximum", where, {"value": shown, "maximum": hi}))
+            problems.append(
+                Problem(
+                    "above_maximum", row.where(col.name), {"value": shown, "maximum": f"{hi:g}"}
+                )
+            )
             return None
     return value
 
@@ -507,6 +664,8 @@ class _Typed:
     raw: list[RawRow]
     location: Location
     rejected_keys: set[str] = field(default_factory=set)
+    #: a required column is missing: the rows were not read, references to the table not checked
+    broken: bool = False
 
 
 def _type_table(spec: Table, raw: RawTable, problems: list[Problem]) -> _Typed:
@@ -521,7 +680,7 @@ def _type_table(spec: Table, raw: RawTable, problems: list[Problem]) -> _Typed:
                 Problem(
                     "unknown_column",
                     raw.location,
-                    {"column": h, "expected": ", ".join(spec.column_names)},
+                    {"column": h[:80], "expected": ", ".join(spec.column_names)},
                 )
             )
     header = set(raw.header)
@@ -532,35 +691,47 @@ def _type_table(spec: Table, raw: RawTable, problems: list[Problem]) -> _Typed:
         missing.append("source")
     for m in missing:
         problems.append(Problem("missing_column", raw.location, {"column": m}))
+    if missing:
+        filled = [h for h in raw.header if h]
+        if len(filled) == 1 and len(spec.columns) > 1:
+            problems.append(Problem("title_row", raw.location, {"value": filled[0][:80]}))
+        # without a required column the rows cannot be typed: nothing is read from the table,
+        # and what refers to it is not checked against it (the missing column is the problem)
+        return _Typed(spec, [], [], raw.location, broken=True)
     typed_rows: list[dict[str, object]] = []
     keep_raw: list[RawRow] = []
-    first_row_of: dict[str, int | None] = {}
+    first_row_of: dict[tuple[object, ...], int | None] = {}
     rejected: set[str] = set()
+    start = len(problems)
     for row in raw.rows:
+        if len(problems) - start >= MAX_PROBLEMS_PER_TABLE:
+            problems.append(
+                Problem("too_many_problems", raw.location, {"limit": MAX_PROBLEMS_PER_TABLE})
+            )
+            return _Typed(spec, typed_rows, keep_raw, raw.location, rejected, broken=True)
         before = len(problems)
         out: dict[str, object] = {}
+        values = row.values
         for col in spec.columns:
-            if col.name not in header and col.name in missing:
-                continue
-            out[col.name] = _convert(col, row.values.get(col.name), row.where(col.name), problems)
+            out[col.name] = _convert(col, values.get(col.name), row, problems)
         if spec.with_source:
-            src = _norm(row.values.get("source"))
+            src = _norm(values.get("source"))
             if spec.origin == "default" and not src:
                 problems.append(Problem("blank_required", row.where("source")))
             out["source"] = src or None
-        key = _key_of(spec, {k: out.get(k) for k in spec.key})  # type: ignore[misc]
         if len(problems) != before:
             # the row has its own problem; references to it must not add an "unknown code"
             if all(out.get(k) is not None for k in spec.key):
-                rejected.add(key)
+                rejected.add(_key_of(spec, out))  # type: ignore[arg-type]
             continue
+        key = tuple(out[k] for k in spec.key)
         if key in first_row_of:
             problems.append(
                 Problem(
                     "duplicate_key",
                     row.location,
                     {
-                        "key": " | ".join(f"{k}={out.get(k)}" for k in spec.key),
+                        "key": " | ".join(f"{k}={out.get(k)}" for k in spec.key)[:200],
                         "first_row": first_row_of[key],
                     },
                 )
@@ -578,7 +749,7 @@ def _close_codes(value: str, candidates: Iterable[str]) -> tuple[str, ...]:
 
 def _check_refs(typed: dict[str, _Typed], problems: list[Problem]) -> None:
     keys = {
-        name: {str(r[t.spec.key[0]]) for r in t.rows} | t.rejected_keys
+        name: {str(r.get(t.spec.key[0])) for r in t.rows} | t.rejected_keys
         for name, t in typed.items()
         if len(t.spec.key) == 1
     }
@@ -586,14 +757,30 @@ def _check_refs(typed: dict[str, _Typed], problems: list[Problem]) -> None:
         for col in t.spec.columns:
             if col.kind not in {"ref", "refs"} or col.ref_table is None:
                 continue
+            target = typed.get(col.ref_table)
+            if target is not None and target.broken:
+                continue
             valid = keys.get(col.ref_table, set())
+            if col.kind == "ref":
+                seen = {row.get(col.name) for row in t.rows}
+                seen.discard(None)
+                if not {str(v) for v in seen} - valid:
+                    continue  # every reference is known: no row needs a look
+            hints: dict[str, tuple[str, ...]] = {}
+            reported = 0
             for row, raw in zip(t.rows, t.raw, strict=True):
                 v = row.get(col.name)
                 values = v if isinstance(v, list) else [v]
                 for item in values:
                     if item is None or str(item) in valid:
                         continue
-                    close = _close_codes(str(item), valid)
+                    reported += 1
+                    if reported > MAX_PROBLEMS_PER_TABLE:
+                        break
+                    text = str(item)
+                    if text not in hints:
+                        hints[text] = _close_codes(text, valid)
+                    close = hints[text]
                     problems.append(
                         Problem(
                             "unknown_code",
@@ -664,7 +851,23 @@ def _extra_checks(typed: dict[str, _Typed], problems: list[Problem]) -> None:
 
     for t in typed.values():
         for check in t.spec.extra_checks:
-            for row, raw in zip(t.rows, t.raw, strict=True):
+            pairs: Iterable[tuple[dict[str, object], RawRow]] = zip(t.rows, t.raw, strict=True)
+            # the row checks of the large tables look only at the rows a set test flags
+            if check == "leaf_area":
+                flagged = {str(r.get("area")) for r in t.rows} & children.keys()
+                pairs = [(r, w) for r, w in pairs if str(r.get("area")) in flagged]
+            elif check == "true_level" and levels is not None:
+                all_levels = {str(r["code"]) for r in levels.rows}
+                odd = ({str(r.get("level")) for r in t.rows} & all_levels) - true_levels
+                pairs = [(r, w) for r, w in pairs if str(r.get("level")) in odd]
+            elif check == "in_horizon":
+                base, end = pvals.get("base_year"), pvals.get("end_year")
+                years = [int(r["year"]) for r in t.rows if r.get("year") is not None]  # type: ignore[call-overload]
+                if not base or not end or not years:
+                    continue
+                if int(base["value"]) <= min(years) and max(years) <= int(end["value"]):  # type: ignore[call-overload]
+                    continue
+            for row, raw in pairs:
                 if check == "leaf_area":
                     a = row.get("area")
                     if a and str(a) in children:
@@ -779,6 +982,22 @@ def _extra_checks(typed: dict[str, _Typed], problems: list[Problem]) -> None:
                                 {"value": row["name"], "known": ", ".join(KNOWN_PARAMETERS)},
                             )
                         )
+                    lo_p, hi_p = PARAMETER_RANGES.get(str(row["name"]), (-math.inf, math.inf))
+                    for column in ("value", "low", "high"):
+                        v = row.get(column)
+                        if v is not None and not lo_p <= float(v) <= hi_p:  # type: ignore[arg-type]
+                            problems.append(
+                                Problem(
+                                    "parameter_range",
+                                    raw.where(column),
+                                    {
+                                        "value": f"{float(v):g}",  # type: ignore[arg-type]
+                                        "name": row["name"],
+                                        "minimum": f"{lo_p:g}",
+                                        "maximum": f"{hi_p:g}",
+                                    },
+                                )
+                            )
                 elif check == "in_horizon":
                     base, end = pvals.get("base_year"), pvals.get("end_year")
                     y = row.get("year")
@@ -835,6 +1054,41 @@ def _table_checks(check: str, t: _Typed, typed: dict[str, _Typed], problems: lis
                     {"base": base["value"], "end": end["value"]},
                 )
             )
+    elif check == "bounds_known":
+        limits = {(tname, c.name): c for tname, c in bounded_columns()}
+        listed = set()
+        for row, raw in zip(t.rows, t.raw, strict=True):
+            pair = (str(row["table"]), str(row["column"]))
+            listed.add(pair)
+            col = limits.get(pair)
+            if col is None:
+                problems.append(
+                    Problem(
+                        "bound_not_bounded",
+                        raw.where("column"),
+                        {
+                            "value": f"{pair[0]}.{pair[1]}"[:80],
+                            "known": ", ".join(f"{a}.{b}" for a, b in limits),
+                        },
+                    )
+                )
+            elif col.maximum is not None and float(row["maximum"]) > col.maximum:  # type: ignore[arg-type]
+                problems.append(
+                    Problem(
+                        "bound_above_limit",
+                        raw.where("maximum"),
+                        {
+                            "value": f"{float(row['maximum']):g}",  # type: ignore[arg-type]
+                            "column": f"{pair[0]}.{pair[1]}",
+                            "limit": f"{col.maximum:g}",
+                        },
+                    )
+                )
+        for pair in limits:
+            if pair not in listed:
+                problems.append(
+                    Problem("missing_bound", t.location, {"value": f"{pair[0]}.{pair[1]}"})
+                )
     elif check == "role_mix_complete":
         segs = typed.get("segments")
         present = {(r["segment"], r["phase"]) for r in t.rows}
@@ -994,18 +1248,22 @@ def _empty_raw(name: str) -> RawTable:
     return RawTable(name, list(spec.column_names), [], Location(f"{name} (not given)"))
 
 
-def _hash(frames: Mapping[str, pl.DataFrame], scenario: str | None) -> str:
+def _hash_blob(name: str, df: pl.DataFrame) -> bytes:
+    """What one table adds to the input hash: its name, columns and sorted rows."""
+    spec = TABLES[name]
+    df = df.sort(list(spec.key)) if df.height else df
+    parts = [name.encode(), json.dumps(df.columns).encode()]
+    for row in df.iter_rows():
+        parts.append(json.dumps(row, default=str, ensure_ascii=False).encode())
+        parts.append(b"\n")
+    return b"".join(parts)
+
+
+def _hash(blobs: Mapping[str, bytes], scenario: str | None) -> str:
     h = hashlib.sha256()
     h.update(json.dumps({"scenario": scenario}).encode())
-    for name in sorted(frames):
-        df = frames[name]
-        spec = TABLES[name]
-        df = df.sort(list(spec.key)) if df.height else df
-        h.update(name.encode())
-        h.update(json.dumps(df.columns).encode())
-        for row in df.iter_rows():
-            h.update(json.dumps(row, default=str, ensure_ascii=False).encode())
-            h.update(b"\n")
+    for name in sorted(blobs):
+        h.update(blobs[name])
     return h.hexdigest()
 
 
@@ -1015,33 +1273,75 @@ def scenario_names(raw: Mapping[str, RawTable]) -> list[str]:
     return [_norm(r.values.get("name")) for r in t.rows] if t else []
 
 
+@dataclass
+class _Cached:
+    """A table typed once: its problems, its frame and its share of the input hash."""
+
+    raw: RawTable
+    typed: _Typed
+    problems: list[Problem]
+    frame: pl.DataFrame | None = None
+    blob: bytes | None = None
+
+
+#: Typed default tables; their raw tables live as long as the process (``_default_raw``).
+_DEFAULT_CACHE: dict[int, _Cached] = {}
+#: A cache for the builds of one bundle (its scenarios share every table no override touches).
+BuildCache = dict[int, _Cached]
+
+
+def _typed_once(name: str, raw: RawTable, problems: list[Problem], cache: BuildCache) -> _Cached:
+    default = _default_raw().get(name)
+    store = _DEFAULT_CACHE if raw is default else cache
+    entry = store.get(id(raw))
+    if entry is None or entry.raw is not raw:
+        found: list[Problem] = []
+        entry = _Cached(raw, _type_table(TABLES[name], raw, found), found)
+        store[id(raw)] = entry
+    problems.extend(entry.problems)
+    return entry
+
+
+def _override_targets(rows: Iterable[RawRow]) -> set[str]:
+    return {_norm(o.values.get("table")) for o in rows}
+
+
 def build_inputs(
-    raw_bundle: Mapping[str, RawTable], scenario: str | None, label: str = "bundle"
+    raw_bundle: Mapping[str, RawTable],
+    scenario: str | None,
+    label: str = "bundle",
+    cache: BuildCache | None = None,
 ) -> Inputs:
-    """Combine defaults and a raw bundle, apply overrides and a scenario, validate, type."""
+    """Combine defaults and a raw bundle, apply overrides and a scenario, validate, type.
+
+    Tables no override touches are not copied; with a ``cache`` shared by the builds of one
+    bundle (its scenarios), each such table is typed and framed once."""
+    if cache is None:
+        cache = {}
     problems: list[Problem] = []
-    tables: dict[str, RawTable] = {n: t.copy() for n, t in _default_raw().items()}
-    for name, t in raw_bundle.items():
-        tables[name] = t.copy()
+    tables: dict[str, RawTable] = dict(_default_raw())
+    tables.update(raw_bundle)
     for name in BUNDLE_TABLES:
-        tables.setdefault(name, _empty_raw(name))
+        if name not in tables:
+            tables[name] = _empty_raw(name)
     # Overrides and scenario definitions are typed first: their own errors come before their use.
     control = {}
     for name in ("scenarios", "overrides", "scenario_overrides"):
-        control[name] = _type_table(TABLES[name], tables[name], problems)
-    _apply_overrides(tables, control["overrides"].raw, problems)
+        control[name] = _typed_once(name, tables[name], problems, cache).typed
+    copied: set[str] = set()
+    index: dict[str, dict[str, RawRow]] = {}
+    _apply_overrides(tables, control["overrides"].raw, problems, copied, index)
     if scenario is not None:
         names = [str(r["name"]) for r in control["scenarios"].rows]
+        if scenario in control["scenarios"].rejected_keys and problems:
+            raise BundleError(_dedupe(problems))  # the scenario's own row has the problem
         if scenario not in names:
-            raise BundleError(
-                [
-                    Problem(
-                        "unknown_scenario",
-                        tables["scenarios"].location,
-                        {"value": scenario, "known": ", ".join(names) or "-"},
-                    )
-                ]
+            unknown = Problem(
+                "unknown_scenario",
+                tables["scenarios"].location,
+                {"value": scenario, "known": ", ".join(names) or "-"},
             )
+            raise BundleError(_dedupe([*problems, unknown]))
         chosen = [
             raw
             for row, raw in zip(
@@ -1049,23 +1349,98 @@ def build_inputs(
             )
             if row["scenario"] == scenario
         ]
-        _apply_overrides(tables, chosen, problems)
+        _apply_overrides(tables, chosen, problems, copied, index)
     typed: dict[str, _Typed] = dict(control)
+    entries: dict[str, _Cached] = {}
     for name, spec in TABLES.items():
-        if name in typed:
-            continue
         if spec.required and not tables[name].rows and name not in _default_raw():
             problems.append(Problem("missing_table", Location(label), {"table": name}))
-        typed[name] = _type_table(spec, tables[name], problems)
+        if name in typed:
+            entries[name] = _typed_once(name, tables[name], [], cache)
+            continue
+        entries[name] = _typed_once(name, tables[name], problems, cache)
+        typed[name] = entries[name].typed
     _check_refs(typed, problems)
     for typed_table in typed.values():
         _check_sums(typed_table, problems)
     _extra_checks(typed, problems)
     _measure_and_rule_checks(typed, problems)
+    _check_bounds(typed, problems)
+    _check_pools(typed, problems)
     if problems:
         raise BundleError(_dedupe(problems))
-    frames = {name: _frame(t) for name, t in typed.items()}
-    return Inputs(frames, scenario, _hash(frames, scenario), label)
+    frames: dict[str, pl.DataFrame] = {}
+    blobs: dict[str, bytes] = {}
+    for name, entry in entries.items():
+        if entry.frame is None:
+            entry.frame = _frame(entry.typed)
+        if entry.blob is None:
+            entry.blob = _hash_blob(name, entry.frame)
+        frames[name] = entry.frame
+        blobs[name] = entry.blob
+    return Inputs(frames, scenario, _hash(blobs, scenario), label)
+
+
+def _check_bounds(typed: Mapping[str, _Typed], problems: list[Problem]) -> None:
+    """Every bounded quantity at most its plausible maximum (the ``bounds`` table)."""
+    bounds = typed.get("bounds")
+    if bounds is None:
+        return
+    for b in bounds.rows:
+        t = typed.get(str(b["table"]))
+        column = str(b["column"])
+        if t is None or column not in t.spec.column_names:
+            continue
+        maximum = float(b["maximum"])  # type: ignore[arg-type]
+        reported = 0
+        for row, raw in zip(t.rows, t.raw, strict=True):
+            value = row.get(column)
+            if value is None or float(value) <= maximum:  # type: ignore[arg-type]
+                continue
+            reported += 1
+            if reported > MAX_PROBLEMS_PER_TABLE:
+                break
+            problems.append(
+                Problem(
+                    "implausible",
+                    raw.where(column),
+                    {
+                        "value": f"{float(value):g}",  # type: ignore[arg-type]
+                        "maximum": f"{maximum:g}",
+                        "unit": b["unit"],
+                        "table": b["table"],
+                        "column": column,
+                        "reason_en": b["reason_en"],
+                        "reason_nb": b["reason_nb"],
+                    },
+                )
+            )
+
+
+def _check_pools(typed: Mapping[str, _Typed], problems: list[Problem]) -> None:
+    """A retraining pool must lead somewhere: explicit retraining_paths rows, or an occupation
+    with a competence profile from which paths are derived. Otherwise it would silently retrain
+    no one."""
+    pools, paths = typed.get("retraining_pools"), typed.get("retraining_paths")
+    occupations = typed.get("source_occupations")
+    if pools is None or paths is None or paths.broken or occupations is None:
+        return
+    with_paths = {str(r["pool"]) for r in paths.rows}
+    profiled = {str(r["code"]) for r in occupations.rows}
+    known = ", ".join(sorted(profiled)) or "-"
+    for row, raw in zip(pools.rows, pools.raw, strict=True):
+        if str(row["id"]) in with_paths:
+            continue
+        occupation = row.get("source_occupation")
+        if occupation is not None and str(occupation) in profiled:
+            continue
+        problems.append(
+            Problem(
+                "pool_without_paths",
+                raw.where("source_occupation"),
+                {"value": row["id"], "occupation": occupation or "-", "known": known},
+            )
+        )
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -1095,9 +1470,12 @@ def check_bundle(path: Path | str) -> list[Problem]:
     except BundleError as exc:
         return exc.problems
     found: list[Problem] = []
-    for scenario in [None, *scenario_names(raw)]:
+    cache: BuildCache = {}
+    # each scenario once; a blank or repeated name is reported by the base build
+    scenarios = [n for n in dict.fromkeys(scenario_names(raw)) if n]
+    for scenario in [None, *scenarios]:
         try:
-            build_inputs(raw, scenario or None, p.name)
+            build_inputs(raw, scenario, p.name, cache)
         except BundleError as exc:
             found.extend(exc.problems)
     return _dedupe(found)

@@ -33,6 +33,9 @@ BLOCK_SIZE = 250
 #: Tasks (of ``blocks_per_task`` blocks) submitted to an executor at a time: enough to keep a
 #: machine's or a small cluster's workers busy, few enough that waiting blocks stay small.
 IN_FLIGHT = max(4, 2 * (os.cpu_count() or 1))
+#: Most draws one run takes, on the command line and on the platform alike.
+MAX_DRAWS = 100_000
+
 METRICS: tuple[str, ...] = (
     "headcount",
     "expansion",

@@ -240,6 +240,75 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "'{value}' is not a horizon (known: {known})",
         "«{value}» er ikke en horisont (kjente: {known})",
     ),
+    "unknown_file": (
+        "not a bundle file: a bundle folder holds only <table>.csv files and .xlsx workbooks "
+        "(tables: {known})",
+        "ikke en fil i en inndatapakke: mappen kan bare ha <tabell>.csv-filer og "
+        ".xlsx-arbeidsbøker (tabeller: {known})",
+    ),
+    "title_row": (
+        "the first non-empty row must be the header, but it holds only '{value}': remove the "
+        "title row above the header",
+        "den første raden som ikke er tom, må være overskriftsraden, men den har bare «{value}»: "
+        "fjern tittelraden over overskriftene",
+    ),
+    "formula_without_value": (
+        "the cell holds a formula without a saved value (the file was saved by a program that "
+        "does not calculate formulas): open and save it in Excel or LibreOffice, or type the value",
+        "cellen har en formel uten lagret verdi (filen er lagret av et program som ikke regner ut "
+        "formler): åpne og lagre den i Excel eller LibreOffice, eller skriv inn verdien",
+    ),
+    "unknown_classification_code": (
+        "'{value}' is not a {classification} code{reason}",
+        "«{value}» er ikke en {classification}-kode{reason}",
+    ),
+    "implausible": (
+        "{value} {unit} is above the plausible maximum {maximum} for {table}.{column}: {reason}. "
+        "If the value is right, raise the bound with a row in overrides (table bounds, key "
+        "{table}|{column}, column maximum)",
+        "{value} {unit} er over den sannsynlige øvre grensen {maximum} for {table}.{column}: "
+        "{reason}. Er verdien riktig, hev grensen med en rad i overrides (tabell bounds, nøkkel "
+        "{table}|{column}, kolonne maximum)",
+    ),
+    "bound_not_bounded": (
+        "'{value}' has no plausible bound to set (bounded columns: {known})",
+        "«{value}» har ingen sannsynlig grense som kan settes (kolonner med grense: {known})",
+    ),
+    "bound_above_limit": (
+        "the bound {value} for {column} is above the column's hard limit {limit}",
+        "grensen {value} for {column} er over kolonnens absolutte grense {limit}",
+    ),
+    "missing_bound": (
+        "bounds has no row for {value}",
+        "bounds mangler rad for {value}",
+    ),
+    "parameter_range": (
+        "{value} is outside the range {minimum}–{maximum} of the parameter '{name}'",
+        "{value} er utenfor området {minimum}–{maximum} for parameteren «{name}»",
+    ),
+    "pool_without_paths": (
+        "the pool '{value}' has no rows in retraining_paths and its occupation '{occupation}' has "
+        "no competence profile in source_occupations, so no one in it could be retrained: add its "
+        "retraining_paths rows or use one of {known}",
+        "poolen «{value}» har ingen rader i retraining_paths, og yrket «{occupation}» har ingen "
+        "kompetanseprofil i source_occupations, så ingen i den kan omskoleres: legg til rader i "
+        "retraining_paths eller bruk et av {known}",
+    ),
+    "too_many_problems": (
+        "more than {limit} problems in this table: the rest of it is not checked",
+        "mer enn {limit} problemer i denne tabellen: resten av den er ikke sjekket",
+    ),
+    "too_many_draws": (
+        "{value} draws is more than the model accepts ({maximum}, the platform's limit too)",
+        "{value} trekninger er flere enn modellen tar imot ({maximum}, som også er plattformens "
+        "grense)",
+    ),
+    "too_much_memory": (
+        "{value} draws would need about {needed} GB of memory and this machine has about "
+        "{available} GB available: use at most {fits} draws",
+        "{value} trekninger ville trenge om lag {needed} GB minne, og maskinen har om lag "
+        "{available} GB ledig: bruk høyst {fits} trekninger",
+    ),
     "unknown_placeholder": (
         "unknown placeholder '{{{value}}}' in the text (known: {known})",
         "ukjent plassholder «{{{value}}}» i teksten (kjente: {known})",
@@ -263,6 +332,16 @@ _PHRASES: dict[str, tuple[str, str]] = {
         "arbeidsboken pakkes ut til for mye data",
     ),
     "did_you_mean": (" (did you mean {0}?)", " (mente du {0}?)"),
+    "styrk08_hint": (
+        " (an occupation is coded with a four-digit STYRK-08 unit group, e.g. 8131; the list is "
+        "in battkomp/engine/data/classifications/styrk08.csv)",
+        " (et yrke kodes med en firesifret STYRK-08-yrkesgruppe, f.eks. 8131; listen står i "
+        "battkomp/engine/data/classifications/styrk08.csv)",
+    ),
+    "nus2000_hint": (
+        " (the first digit of a NUS2000 code, 0–9)",
+        " (første siffer i en NUS2000-kode, 0–9)",
+    ),
 }
 
 
@@ -329,6 +408,10 @@ class Problem:
         # parameters that are phrases themselves are rendered in the message's language
         if "reason_code" in params:
             params["reason"] = phrase(str(params["reason_code"]), lang)
+        for key in [k for k in params if k.endswith("_en")]:
+            # a text given in both languages (e.g. reason_en, reason_nb) becomes one parameter
+            base = key[: -len("_en")]
+            params[base] = params.get(f"{base}_nb", params[key]) if lang == "nb" else params[key]
         if "did_you_mean" in params:
             params["hint"] = did_you_mean(tuple(params["did_you_mean"]), lang)  # type: ignore[arg-type]
         text = (nb if lang == "nb" else en).format(**params)

@@ -9,13 +9,16 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
+import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -39,6 +42,9 @@ from battkomp.engine.horizons import time_squeeze
 from battkomp.engine.model import Compiled, compile_inputs
 from battkomp.engine.montecarlo import (
     BLOCK_SIZE,
+    MAX_DRAWS,
+    MEASURE_METRICS,
+    METRICS,
     Ensemble,
     allocate_draws,
     driver_names,
@@ -342,6 +348,19 @@ def run_model(
     if draws < 1:
         msg = "draws must be at least 1"
         raise ValueError(msg)
+    if draws > MAX_DRAWS:
+        raise BundleError(
+            [
+                Problem(
+                    "too_many_draws",
+                    Location("--draws"),
+                    {
+                        "value": f"{draws:,}".replace(",", " "),
+                        "maximum": f"{MAX_DRAWS:,}".replace(",", " "),
+                    },
+                )
+            ]
+        )
     path = Path(bundle) if bundle is not None else demo_bundle_path()
     raw = read_raw(path)
     label = path.name or str(path)
@@ -367,7 +386,9 @@ def run_model(
     keys = [all_names.index(c.scenario) + 1 if c.scenario in all_names else 0 for c in compiled_run]
     lead = compiled_run[0]
     L, A = len(lead.tax.levels), len(lead.tax.areas)
-    with _stat_threads(default_threads() if threads is None else threads) as pool:
+    n_threads = default_threads() if threads is None else threads
+    _check_memory(compiled_run, draws, n_threads)
+    with _stat_threads(n_threads) as pool:
         ens = run_ensemble(
             compiled_run,
             [counts[i] for i in keep],
@@ -429,6 +450,69 @@ def run_model(
         "contains_synthetic_data": synthetic,
     }
     return ModelResult(frames, meta)
+
+
+#: Memory of the interpreter, numpy and polars after imports (docs/performance.md).
+BASE_MEMORY = 150 * 2**20
+
+
+def estimate_memory(compiled: Sequence[Compiled], draws: int, threads: int) -> int:
+    """Bytes a run of ``draws`` draws needs at its peak, after docs/performance.md: the ensemble
+    (draws × years × cells × metrics, float32), each thread's sorted copy of one metric and its
+    per-draw aggregate sums, the drivers, and the detailed central run."""
+    cm = compiled[0]
+    T, C = len(cm.years), cm.n_cells
+    L, A = len(cm.tax.levels), len(cm.tax.areas)
+    metrics = len(METRICS) + (
+        len(MEASURE_METRICS) if any(c.measures.count for c in compiled) else 0
+    )
+    drivers = max(len(driver_names(c)) for c in compiled)
+    groups = max(1, len(cm.tax.segments)) * max(1, len(cm.tax.regions))
+    per_draw = T * C * 4 * (metrics + threads) + threads * T * (1 + L + A) * 8 + drivers * 8
+    central = min(groups, 64) * T * int(cm.profile_rc.shape[0]) * C * 8
+    return int(BASE_MEMORY + draws * per_draw + central)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_memory(compiled: Sequence[Compiled], draws: int, threads: int) -> None:
+    """Refuse before allocating a run that cannot fit in the memory available."""
+    available = available_memory()
+    if available is None:
+        return
+    needed = estimate_memory(compiled, draws, threads)
+    if needed <= available:
+        return
+    fixed = estimate_memory(compiled, 0, threads)
+    per_draw = max(1, (needed - fixed) // draws)
+    fits = max(0, (available - fixed) // per_draw)
+    raise BundleError(
+        [
+            Problem(
+                "too_much_memory",
+                Location("--draws"),
+                {
+                    "value": f"{draws:,}".replace(",", " "),
+                    "needed": f"{needed / 2**30:.1f}",
+                    "available": f"{available / 2**30:.1f}",
+                    "fits": f"{fits:,}".replace(",", " "),
+                },
+            )
+        ]
+    )
 
 
 _DETAIL_KEYS = ["kind", "segment", "region", "role", "level", "area", "area_group", "year"]
@@ -506,39 +590,132 @@ def _flat(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux tells it (/proc), else set and
+    restored at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _old_name(target: Path) -> Path:
+    return target.with_name(f".{target.name}.old")
+
+
+def recover_output(target: Path) -> None:
+    """Put an output folder back in order before writing it again: a run killed between the two
+    renames of a folder swap leaves the earlier result as ``.<name>.old`` and no ``<name>``; it
+    is renamed back. A ``.<name>.old`` beside a complete ``<name>`` is a leftover and removed, and
+    so are the temporary files and folders (``.<name>.<pid>.<random>.tmp``) of runs that are no
+    longer alive (those of a live process are left alone: it may be writing them now)."""
+    old = _old_name(target)
+    if old.exists():
+        if target.exists():
+            _remove(old)
+        else:
+            os.rename(old, target)
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+)\.[^/]+\.tmp$")
+    with suppress(OSError):
+        for entry in target.parent.iterdir():
+            m = pattern.match(entry.name)
+            if m and not _pid_alive(int(m.group(1))):
+                _remove(entry)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    system or the file system cannot."""
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return bool(done == 0)
+
+
+def _swap_folder(new: Path, target: Path) -> None:
+    """Make ``new`` the folder ``target`` so that some complete result is always there: swapped
+    atomically where the system can; else ``target`` -> ``.<name>.old``, ``new`` -> ``target``, so
+    that a kill between the two renames leaves the earlier result as ``.<name>.old``, which
+    :func:`recover_output` renames back on the next run."""
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if _exchange(new, target):
+        _remove(new)  # now the earlier result
+        return
+    old = _old_name(target)
+    os.rename(target, old)
+    os.rename(new, target)
+    _remove(old)
+
+
 def export_result(result: ModelResult, path: Path, fmt: Format | None = None) -> Path:
-    """Write atomically: into a temporary sibling first, then rename over ``path``."""
+    """Write atomically: into a temporary sibling first, then rename (or swap) it over ``path``.
+    The files get the modes the umask gives new files, like any file the user writes."""
     kind = _format_of(path, fmt)
     path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     frames = {"meta": result.meta_frame(), **result.frames}
+    umask = current_umask()
     if kind == "xlsx":
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        recover_output(path)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+        )
         os.close(fd)
         try:
             _write_xlsx(frames, Path(tmp))
+            os.chmod(tmp, 0o666 & ~umask)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         return path
     folder = path.with_suffix("") if path.suffix.lower() in {".csv", ".parquet"} else path
-    tmpdir = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    recover_output(folder)
+    tmpdir = Path(
+        tempfile.mkdtemp(prefix=f".{folder.name}.{os.getpid()}.", suffix=".tmp", dir=folder.parent)
+    )
     try:
         for name, df in frames.items():
             if kind == "csv":
                 _flat(df).write_csv(tmpdir / f"{name}.csv")
             else:
                 df.write_parquet(tmpdir / f"{name}.parquet")
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            folder.rename(old)
-            tmpdir.rename(folder)
-            shutil.rmtree(old)
-        else:
-            tmpdir.rename(folder)
+        for f in tmpdir.iterdir():
+            os.chmod(f, 0o666 & ~umask)
+        os.chmod(tmpdir, 0o777 & ~umask)
+        _swap_folder(tmpdir, folder)
     finally:
         if tmpdir.exists():
             shutil.rmtree(tmpdir)

@@ -41,6 +41,10 @@ class Column:
     choices: tuple[str, ...] = ()
     ref_table: str | None = None
     default: str | None = None
+    #: the value must be a code of this official list (``battkomp.engine.classifications``)
+    classification: str | None = None
+    #: a plausible maximum from the ``bounds`` table applies (``maximum`` is the hard limit)
+    bounded: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,19 @@ def _c(name: str, kind: Kind, description: str, **kw: object) -> Column:
 
 
 PROB = {"minimum": 0.0, "maximum": 1.0}
-NONNEG = {"minimum": 0.0}
+#: Any count or amount: 0 or more, and below a hard limit that keeps every sum finite.
+NONNEG = {"minimum": 0.0, "maximum": 1e9}
+
+
+def _bounded(hard: float) -> dict[str, object]:
+    """A quantity with a plausible maximum (the ``bounds`` table, overridable) below ``hard``."""
+    return {"minimum": 0.0, "maximum": hard, "bounded": True}
+
+
+PEOPLE = _bounded(1e7)
+PLACES = _bounded(1e6)
+INTENSITY = _bounded(1e5)
+MULTIPLIER = _bounded(1e3)
 STATUSES = ("announced", "fid", "construction", "operating", "paused", "cancelled")
 OFFER_STATUSES = ("exists", "under_development", "planned")
 HORIZONS = ("short", "medium", "long")
@@ -138,7 +154,15 @@ _TABLE_LIST: tuple[Table, ...] = (
         (
             _c("code", "code", "Level code."),
             _c("nkr", "int", "NKR level (blank for EVU).", required=False, minimum=1, maximum=8),
-            _c("nus_digit", "int", "NUS2000 first digit.", required=False, minimum=0, maximum=9),
+            _c(
+                "nus_digit",
+                "int",
+                "NUS2000 first digit.",
+                required=False,
+                minimum=0,
+                maximum=9,
+                classification="nus2000",
+            ),
             _c(
                 "is_level",
                 "bool",
@@ -159,7 +183,7 @@ _TABLE_LIST: tuple[Table, ...] = (
         "Roles with their STYRK-08 code, role group and usual education levels.",
         (
             _c("code", "code", "Role code."),
-            _c("styrk08", "str", "STYRK-08 occupation code (4 digits)."),
+            _c("styrk08", "str", "STYRK-08 occupation code (4 digits).", classification="styrk08"),
             _c(
                 "role_group",
                 "str",
@@ -284,9 +308,9 @@ _TABLE_LIST: tuple[Table, ...] = (
         "mode, high).",
         (
             _c("segment", "ref", "Segment.", ref_table="segments"),
-            _c("mode", "float", "Most likely value, jobs per GWh/yr.", **NONNEG),
-            _c("low", "float", "Low end, jobs per GWh/yr.", **NONNEG),
-            _c("high", "float", "High end, jobs per GWh/yr.", **NONNEG),
+            _c("mode", "float", "Most likely value, jobs per GWh/yr.", **INTENSITY),
+            _c("low", "float", "Low end, jobs per GWh/yr.", **INTENSITY),
+            _c("high", "float", "High end, jobs per GWh/yr.", **INTENSITY),
         ),
         ("segment",),
         "default",
@@ -373,9 +397,9 @@ _TABLE_LIST: tuple[Table, ...] = (
         "Indirect and induced jobs per direct job (triangular).",
         (
             _c("kind", "str", "indirect or induced.", choices=("indirect", "induced")),
-            _c("mode", "float", "Most likely value.", **NONNEG),
-            _c("low", "float", "Low end.", **NONNEG),
-            _c("high", "float", "High end.", **NONNEG),
+            _c("mode", "float", "Most likely value.", **MULTIPLIER),
+            _c("low", "float", "Low end.", **MULTIPLIER),
+            _c("high", "float", "High end.", **MULTIPLIER),
         ),
         ("kind",),
         "default",
@@ -420,7 +444,7 @@ _TABLE_LIST: tuple[Table, ...] = (
         "Occupations outside the battery industry with transferable competence (retraining "
         "pathways): STYRK-08 code, names and usual education level.",
         (
-            _c("code", "code", "STYRK-08 occupation code (4 digits)."),
+            _c("code", "code", "STYRK-08 occupation code (4 digits).", classification="styrk08"),
             _c("name_nb", "str", "Name in Norwegian bokmål."),
             _c("name_en", "str", "Name in English."),
             _c(
@@ -511,6 +535,25 @@ _TABLE_LIST: tuple[Table, ...] = (
         required=True,
         extra_checks=("known_commandment", "rule_horizons", "reason_placeholders"),
     ),
+    Table(
+        "bounds",
+        "Plausible maximum of every quantity a user enters (capacity, jobs per GWh, people, "
+        "places, weights): a larger value is refused as a typing or unit error. A bundle can "
+        "raise a bound through overrides (table bounds, key <table>|<column>, column maximum) up "
+        "to the column's hard limit.",
+        (
+            _c("table", "str", "Table of the bounded column."),
+            _c("column", "str", "Bounded column."),
+            _c("maximum", "float", "Plausible maximum.", minimum=0.0),
+            _c("unit", "str", "Unit of the value."),
+            _c("reason_en", "str", "Why a larger value is implausible, in English."),
+            _c("reason_nb", "str", "Why a larger value is implausible, in bokmål."),
+        ),
+        ("table", "column"),
+        "default",
+        required=True,
+        extra_checks=("bounds_known",),
+    ),
     # ---------------------------------------------------------------- the input bundle
     Table(
         "organisations",
@@ -583,7 +626,7 @@ _TABLE_LIST: tuple[Table, ...] = (
                 "Jobs per GWh/yr at full staffing for this facility "
                 "(blank: the segment's labour intensity); its uncertainty follows the segment's.",
                 required=False,
-                **NONNEG,
+                **INTENSITY,
             ),
             _c(
                 "status_date",
@@ -603,7 +646,7 @@ _TABLE_LIST: tuple[Table, ...] = (
         (
             _c("facility", "ref", "Facility id.", ref_table="facilities"),
             _c("year", "year", "Year."),
-            _c("capacity", "float", "Capacity in GWh/yr (or GWh-eq/yr).", **NONNEG),
+            _c("capacity", "float", "Capacity in GWh/yr (or GWh-eq/yr).", **_bounded(1e5)),
         ),
         ("facility", "year"),
         "bundle",
@@ -624,12 +667,12 @@ _TABLE_LIST: tuple[Table, ...] = (
                 ref_table="competence_areas",
             ),
             _c("year", "year", "Year."),
-            _c("new_hires", "float", "New hires needed in the year.", **NONNEG),
+            _c("new_hires", "float", "New hires needed in the year.", **PEOPLE),
             _c(
                 "total_staff",
                 "float",
                 "Total staff in the role, level and area that year.",
-                **NONNEG,
+                **PEOPLE,
             ),
         ),
         ("organisation", "segment", "region", "role", "level", "area", "year"),
@@ -656,14 +699,14 @@ _TABLE_LIST: tuple[Table, ...] = (
                 "float",
                 "Intake per year (blank if candidates are given).",
                 required=False,
-                **NONNEG,
+                **PLACES,
             ),
             _c(
                 "candidates",
                 "float",
                 "Graduates per year (overrides study places × completion).",
                 required=False,
-                **NONNEG,
+                **PLACES,
             ),
             _c("first_intake", "year", "First intake year."),
             _c(
@@ -731,9 +774,10 @@ _TABLE_LIST: tuple[Table, ...] = (
                 "str",
                 "STYRK-08 code of the source occupation, if any.",
                 required=False,
+                classification="styrk08",
             ),
             _c("source_industry", "str", "Source industry (e.g. oil and gas).", required=False),
-            _c("size", "float", "People in the pool.", **NONNEG),
+            _c("size", "float", "People in the pool.", **_bounded(1e8)),
             _c(
                 "share_available",
                 "float",
@@ -778,7 +822,7 @@ _TABLE_LIST: tuple[Table, ...] = (
                 required=False,
                 ref_table="competence_areas",
             ),
-            _c("cap_per_year", "float", "Most people recruited per year.", **NONNEG),
+            _c("cap_per_year", "float", "Most people recruited per year.", **PEOPLE),
             _c(
                 "lead_time_months",
                 "float",
@@ -825,7 +869,7 @@ _TABLE_LIST: tuple[Table, ...] = (
                 "float",
                 "Extra study places (educate), course places (retrain, evu_module) or extra "
                 "recruitment capacity (recruit_abroad) per year.",
-                **NONNEG,
+                **PLACES,
             ),
             _c("start_year", "year", "First intake, or first year the capacity exists."),
             _c(
@@ -851,7 +895,13 @@ _TABLE_LIST: tuple[Table, ...] = (
                 required=False,
                 **PROB,
             ),
-            _c("cost_nok", "float", "Cost in NOK (for information).", required=False, **NONNEG),
+            _c(
+                "cost_nok",
+                "float",
+                "Cost in NOK (for information).",
+                required=False,
+                **_bounded(1e15),
+            ),
             _c("url", "str", "Web page of the measure.", required=False),
         ),
         ("id",),
@@ -889,7 +939,7 @@ _TABLE_LIST: tuple[Table, ...] = (
         "Named scenarios with weights; each changes inputs through scenario_overrides.",
         (
             _c("name", "code", "Scenario name."),
-            _c("weight", "float", "Weight in the weighted ensemble.", **NONNEG),
+            _c("weight", "float", "Weight in the weighted ensemble.", **_bounded(1e9)),
             _c("description", "str", "What the scenario assumes.", required=False),
         ),
         ("name",),
@@ -948,3 +998,25 @@ KNOWN_PARAMETERS: dict[str, str] = {
     "pathway_missing_threshold": "Smallest shortfall (role weight minus source weight) for a "
     "competence area to count as missing on a retraining pathway.",
 }
+
+#: Hard ranges of the parameters (value, low and high): a value outside is refused, whatever the
+#: bundle says, because the model's arrays and loops are sized from them.
+PARAMETER_RANGES: dict[str, tuple[float, float]] = {
+    "base_year": (MIN_YEAR, MAX_YEAR),
+    "end_year": (MIN_YEAR, MAX_YEAR),
+    "startup_years": (0, 50),
+    "expat_stay_years": (0, 50),
+    "exit_rate_factor": (0, 10),
+    "recruitment_cap_factor": (0, 100),
+    "mix_concentration": (0.01, 1e6),
+    "mix_concentration_startup": (0.01, 1e6),
+    "recommendation_min_shortage": (0, 1e9),
+    "pathway_roles": (0, 1000),
+    "pathway_min_overlap": (0, 1),
+    "pathway_missing_threshold": (0, 1),
+}
+
+
+def bounded_columns() -> list[tuple[str, Column]]:
+    """Every (table, column) with a plausible maximum in the ``bounds`` table."""
+    return [(t.name, c) for t in _TABLE_LIST for c in t.columns if c.bounded]
