@@ -36,10 +36,14 @@ def main() -> None:
     try:
         from battkomp.accounts.actions import do_create_user
         from battkomp.accounts.models import Role
-        from battkomp.analysis.actions import do_publish_run, do_start_run
-        from battkomp.analysis.analyst_dashboard import VIEWS, build_view
+        from battkomp.analysis.dashboards.analyst import VIEWS, build_view
         from battkomp.analysis.models import Scenario
-        from battkomp.analysis.report import build_report, render_html, render_pdf, render_xlsx
+        from battkomp.analysis.publishing.actions import do_publish_run
+        from battkomp.analysis.report.build import build_report
+        from battkomp.analysis.report.html import render_html
+        from battkomp.analysis.report.pdf import render_pdf
+        from battkomp.analysis.report.xlsx import render_xlsx
+        from battkomp.analysis.runs.actions import do_start_run
         from battkomp.demo import load_demo
 
         load_demo()

@@ -1,4 +1,4 @@
-"""The protected tables of what acts on the gap (battkomp.analysis.publishing): the measures'
+"""The protected tables of what acts on the gap (battkomp.analysis.publishing.tables): the measures'
 effects, recruitment from abroad and the recommendations follow the protection of
 ``by_area_level``. A planted dominant company hides its cell there, and with it the cell's
 abroad numbers, the recruit_abroad measure's supply in it and its recommendation; reasons are
@@ -11,16 +11,16 @@ from typing import Any
 import polars as pl
 import pytest
 
-from battkomp.analysis.publishing import (
+from battkomp.analysis.publishing.queries import default_recommendation_rules
+from battkomp.analysis.publishing.snapshot import public_tables
+from battkomp.analysis.publishing.tables import (
     ABROAD_COLUMNS,
     MEASURE_EFFECT_COLUMNS,
     RECOMMENDATION_COLUMNS,
     TABLES,
     abroad_table,
     area_level_table,
-    default_recommendation_rules,
     measure_effects_table,
-    public_tables,
     published_cells,
     recommendations_table,
     rerender_reason,

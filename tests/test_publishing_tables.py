@@ -1,4 +1,4 @@
-"""The protected public tables added for the dashboard (battkomp.analysis.publishing): the
+"""The protected public tables added for the dashboard (battkomp.analysis.publishing.tables): the
 two-way table by area × level, the time squeeze, the tables by segment and region and the
 value-chain coverage. A planted dominant company (or a cell with fewer than three contributors)
 gets its cell suppressed, with enough other cells that the engine's linear-programming audit
@@ -12,7 +12,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from battkomp.analysis.publishing import (
+from battkomp.analysis.publishing.snapshot import public_tables
+from battkomp.analysis.publishing.tables import (
     AREA_LEVEL_METRICS,
     TABLES,
     area_level_table,
@@ -21,7 +22,6 @@ from battkomp.analysis.publishing import (
     model_table,
     place_table,
     protect_grid,
-    public_tables,
     publishable_years,
     squeeze_table,
 )
@@ -453,17 +453,17 @@ def test_the_tables_are_remembered_only_for_the_same_inputs(
 ) -> None:
     """public_tables builds once per distinct input: the same arguments again give the same
     tables without building; any change (an answer, the rules) builds anew."""
-    from battkomp.analysis import publishing
+    from battkomp.analysis.publishing import snapshot
 
     calls: list[int] = []
-    build = publishing.build_public_tables
+    build = snapshot.build_public_tables
 
     def counting(*args: Any, **kwargs: Any) -> dict[str, pl.DataFrame]:
         calls.append(1)
         return build(*args, **kwargs)
 
-    monkeypatch.setattr(publishing, "build_public_tables", counting)
-    monkeypatch.setattr(publishing, "_CACHE", type(publishing._CACHE)())
+    monkeypatch.setattr(snapshot, "build_public_tables", counting)
+    monkeypatch.setattr(snapshot, "_CACHE", type(snapshot._CACHE)())
     totals = pl.DataFrame(
         {"year": [YEAR], "metric": ["gap"], **{c: [1.0] for c in STATS}},
         schema={"year": pl.Int64, "metric": pl.Utf8, **dict.fromkeys(STATS, pl.Float64)},

@@ -367,7 +367,7 @@ def _measures(inputs: Any, summary: DemoSummary) -> None:
 
 def _scenarios(summary: DemoSummary) -> None:
     """The demo bundle's low / mid / high scenarios on the platform, if it has none yet."""
-    from battkomp.analysis.actions import do_load_demo_scenarios
+    from battkomp.analysis.runs.actions import do_load_demo_scenarios
 
     summary.add("scenarios", do_load_demo_scenarios())
 
@@ -378,8 +378,9 @@ def publish_demo_snapshot(summary: DemoSummary) -> None:
     yet. (Not part of :func:`load_demo`, which leaves the run history empty.)"""
     from django.contrib.auth import get_user_model
 
-    from battkomp.analysis.actions import do_create_run, do_execute_run, do_publish_run
     from battkomp.analysis.models import Publication, RunStatus, Scenario
+    from battkomp.analysis.publishing.actions import do_publish_run
+    from battkomp.analysis.runs.actions import do_create_run, do_execute_run
 
     if Publication.objects.exists():
         return

@@ -17,7 +17,7 @@ from battkomp.actors.actions import (
     do_save_facility,
     do_save_organisation,
 )
-from battkomp.analysis.bundle import DEMO_TABLES, build_bundle, collect_bundle, org_id
+from battkomp.analysis.runs.bundle_export import DEMO_TABLES, build_bundle, collect_bundle, org_id
 from battkomp.engine.bundle import check_bundle, demo_bundle_path, load_inputs
 from battkomp.engine.results import run_model
 from battkomp.offers.actions import do_save_offer

@@ -15,11 +15,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from battkomp.accounts.models import AccessLog
-from battkomp.analysis import actions
-from battkomp.analysis.actions import do_create_run, do_execute_run, do_start_run
-from battkomp.analysis.bundle import build_bundle
 from battkomp.analysis.models import ModelRun, ModelRunFrame, RunStatus, Scenario
-from battkomp.analysis.runs import load_frames
+from battkomp.analysis.runs import actions
+from battkomp.analysis.runs.actions import do_create_run, do_execute_run, do_start_run
+from battkomp.analysis.runs.bundle_export import build_bundle
+from battkomp.analysis.runs.queries import load_frames
 from battkomp.demo import load_demo
 from battkomp.engine.results import run_model
 

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from battkomp.actors.models import Facility
-from battkomp.analysis.actions import do_load_demo_scenarios
-from battkomp.analysis.bundle import EXCLUDED_SOURCE, build_bundle
 from battkomp.analysis.models import Scenario, ScenarioOverride
-from battkomp.analysis.scenarios import parse_overrides
+from battkomp.analysis.runs.actions import do_load_demo_scenarios
+from battkomp.analysis.runs.bundle_export import EXCLUDED_SOURCE, build_bundle
+from battkomp.analysis.runs.scenarios import parse_overrides
 from battkomp.demo import load_demo
 from battkomp.engine.bundle import check_bundle, demo_bundle_path, load_inputs
 

@@ -14,9 +14,9 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from battkomp.accounts.models import AccessLog
-from battkomp.analysis.actions import do_start_run
-from battkomp.analysis.analyst_dashboard import DOWNLOAD_ACTION, VIEW_ACTION, VIEWS
+from battkomp.analysis.dashboards.analyst import DOWNLOAD_ACTION, VIEW_ACTION, VIEWS
 from battkomp.analysis.models import ModelRun, RunStatus, Scenario
+from battkomp.analysis.runs.actions import do_start_run
 from battkomp.demo import load_demo
 
 ANALYSTS = ("analyst", "admin")

@@ -11,9 +11,10 @@ from typing import Any
 import polars as pl
 import pytest
 
-from battkomp.analysis.actions import do_publish_run, do_start_run
 from battkomp.analysis.models import Publication, RunStatus, Scenario
-from battkomp.analysis.publishing import TABLES
+from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.publishing.tables import TABLES
+from battkomp.analysis.runs.actions import do_start_run
 from battkomp.demo import load_demo
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round

@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from battkomp.analysis.actions import do_start_run
 from battkomp.analysis.models import ModelRun, RunStatus, Scenario
+from battkomp.analysis.runs.actions import do_start_run
 from battkomp.core import charts
 from battkomp.demo import load_demo
 
@@ -129,7 +129,7 @@ def test_the_axes_and_captions_are_in_the_pages_language(
 
 
 def test_a_run_that_is_not_done_shows_no_chart(demo: Any) -> None:
-    from battkomp.analysis.actions import do_create_run
+    from battkomp.analysis.runs.actions import do_create_run
 
     run = do_create_run(demo.users["analyst"], scenario=None, weighted=False, draws=10, seed=1)
     text = demo.client("analyst").get(url(run)).content.decode()

@@ -14,9 +14,10 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from battkomp.analysis.actions import do_publish_run, do_start_run
-from battkomp.analysis.dashboard import FORMATS
+from battkomp.analysis.dashboards.public import FORMATS
 from battkomp.analysis.models import ModelRun, Publication, RunStatus, Scenario
+from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.runs.actions import do_start_run
 from battkomp.core import charts
 from battkomp.demo import load_demo
 from battkomp.measures.models import Measure, MeasureStatus

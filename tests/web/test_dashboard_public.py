@@ -16,9 +16,10 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from battkomp.analysis.actions import do_publish_run, do_start_run
-from battkomp.analysis.dashboard import VIEWS
+from battkomp.analysis.dashboards.public import VIEWS
 from battkomp.analysis.models import Publication, RunStatus, Scenario
+from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.runs.actions import do_start_run
 from battkomp.core import charts
 from battkomp.demo import load_demo
 from battkomp.survey.actions import do_invite_organisations, do_submit_response

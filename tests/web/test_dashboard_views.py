@@ -18,10 +18,11 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from battkomp.analysis.actions import do_publish_run, do_start_run
-from battkomp.analysis.dashboard import VIEWS
+from battkomp.analysis.dashboards.public import VIEWS
 from battkomp.analysis.models import Publication, PublicationTable, RunStatus, Scenario
-from battkomp.analysis.publishing import area_level_frame
+from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.publishing.tables import area_level_frame
+from battkomp.analysis.runs.actions import do_start_run
 from battkomp.core import charts
 from battkomp.demo import load_demo
 from battkomp.engine.disclosure import Hierarchy, assess, audit, relations

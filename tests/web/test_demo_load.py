@@ -14,8 +14,8 @@ from django.test import Client
 
 from battkomp.accounts.models import Role
 from battkomp.actors.models import CapacityPlan, Facility, FacilityStatus, Organisation
-from battkomp.analysis.bundle import build_bundle
 from battkomp.analysis.models import ModelRun, Publication
+from battkomp.analysis.runs.bundle_export import build_bundle
 from battkomp.demo import (
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from battkomp.analysis.bundle import build_bundle, collect_bundle
+from battkomp.analysis.runs.bundle_export import build_bundle, collect_bundle
 from battkomp.engine.bundle import check_bundle, demo_bundle_path, load_inputs
 from battkomp.engine.schema import TABLES
 from battkomp.measures.models import Infrastructure, Measure

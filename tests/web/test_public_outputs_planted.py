@@ -7,7 +7,7 @@ cell three report where one dominates. The round is run and published, and then 
 output is rendered: every URL of the ``published:`` namespace (enumerated from its URL patterns,
 so a route added later fails this test until it is covered here), the dashboard with every view
 in ``dashboard.VIEWS`` in every download format, the report in every format and language, every
-table in ``publishing.TABLES`` as download and through the public API, the home page and the
+table in ``tables.TABLES`` as download and through the public API, the home page and the
 institution's and company's views. None may contain:
 
 * a planted number,
@@ -38,11 +38,14 @@ from pypdf import PdfReader
 from battkomp.accounts.actions import do_create_user
 from battkomp.accounts.models import Role
 from battkomp.actors.models import Organisation, OrganisationKind
-from battkomp.analysis import dashboard, public_urls, publishing
-from battkomp.analysis.actions import do_publish_run, do_start_run, survey_contributions
+from battkomp.analysis.dashboards import public as dashboard
 from battkomp.analysis.models import ModelRun, Publication, RunStatus, Scenario
-from battkomp.analysis.report import FORMATS as REPORT_FORMATS
-from battkomp.analysis.report import LANGUAGES as REPORT_LANGUAGES
+from battkomp.analysis.publishing import tables
+from battkomp.analysis.publishing import urls as published_urls
+from battkomp.analysis.publishing.actions import do_publish_run, survey_contributions
+from battkomp.analysis.report.files import FORMATS as REPORT_FORMATS
+from battkomp.analysis.report.files import LANGUAGES as REPORT_LANGUAGES
+from battkomp.analysis.runs.actions import do_start_run
 from battkomp.demo import load_demo
 from battkomp.engine.bundle import load_inputs
 from battkomp.engine.disclosure import Hierarchy, primary_unsafe, tabulate
@@ -55,7 +58,7 @@ from .conftest import PASSWORD
 #: Seeds 2027 and 5 once found a leak: a year's openings and shortage were protected with the
 #: organisations' CUMULATIVE answers up to the year, so a year in which two organisations
 #: reported nearly all new hires passed thanks to another organisation's earlier hires.
-#: publishing.yearly now tests every year on its own answers too.
+#: tables.yearly now tests every year on its own answers too.
 SEEDS = [11, 13, 2027, 5]
 DRAWS = 10
 #: Numbers below this are not searched for: small numbers occur everywhere by chance. Planted
@@ -173,7 +176,7 @@ SPLITS = {
 def _unprotected(run: ModelRun, name: str) -> pl.DataFrame | None:
     """The run's own (unprotected) counterpart of a public table."""
     if name == "by_area_level":
-        return publishing.area_level_frame(run.frame("national"), run.frame("time_squeeze"))
+        return tables.area_level_frame(run.frame("national"), run.frame("time_squeeze"))
     return run.frame(name)
 
 
@@ -184,7 +187,7 @@ def unsafe_model_values(p: Publication, run: ModelRun, rnd: Round) -> set[float]
     be shown elsewhere, e.g. as a total when the other levels have no shortage.)"""
     contrib = survey_contributions(rnd)
     years = sorted({int(y) for y in run.frame("totals")["year"].to_list()})
-    cumulative = publishing.cumulative(contrib, years)
+    cumulative = tables.cumulative(contrib, years)
     out: set[float] = set()
     for name, split in SPLITS.items():
         if name not in p.table_names():
@@ -233,7 +236,7 @@ def readable(content: bytes) -> str:
 
 
 def route_names() -> set[str]:
-    return {p.name for p in public_urls.urlpatterns if isinstance(p, URLPattern) and p.name}
+    return {p.name for p in published_urls.urlpatterns if isinstance(p, URLPattern) and p.name}
 
 
 def public_urls_of(p: Publication) -> Iterator[tuple[str, str]]:
@@ -278,14 +281,14 @@ def test_every_route_of_the_published_namespace_is_covered() -> None:
         "a public route was added or removed: render it in public_urls_of() and update "
         "COVERED_ROUTES"
     )
-    assert set(publishing.TABLES) >= {"totals", "by_level", "by_area", "survey_needs"}
+    assert set(tables.TABLES) >= {"totals", "by_level", "by_area", "survey_needs"}
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_no_public_output_shows_a_suppressed_number(world: Any, seed: int) -> None:
     planted = _plant(world, seed)
     p = planted.publication
-    assert set(publishing.TABLES) <= set(p.table_names())
+    assert set(tables.TABLES) <= set(p.table_names())
     survey = unsafe_survey_totals(planted.round)
     model = unsafe_model_values(p, planted.run, planted.round)
     secrets = {float(v) for v in planted.values} | survey | model

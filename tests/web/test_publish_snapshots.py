@@ -17,10 +17,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from battkomp.accounts.models import AccessLog
-from battkomp.analysis.actions import do_publish_run, do_start_run
 from battkomp.analysis.admin import PublicationAdmin
 from battkomp.analysis.models import ModelRun, Publication, PublicationTable, RunStatus, Scenario
-from battkomp.analysis.publishing import TABLES
+from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.publishing.tables import TABLES
+from battkomp.analysis.runs.actions import do_start_run
 from battkomp.demo import load_demo
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round

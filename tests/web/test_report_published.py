@@ -13,9 +13,12 @@ from django.utils import translation
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from battkomp.analysis.actions import do_publish_run, do_start_run
 from battkomp.analysis.models import Publication, RunStatus, Scenario
-from battkomp.analysis.report import build_report, render_pdf, report_bytes
+from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.report.build import build_report
+from battkomp.analysis.report.files import report_bytes
+from battkomp.analysis.report.pdf import render_pdf
+from battkomp.analysis.runs.actions import do_start_run
 from battkomp.demo import load_demo
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round

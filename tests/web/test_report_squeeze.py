@@ -14,17 +14,14 @@ from django.utils import translation
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from battkomp.analysis.actions import do_publish_run, do_start_run
 from battkomp.analysis.models import Publication, PublicationTable, RunStatus, Scenario
-from battkomp.analysis.report import (
-    Table,
-    build_report,
-    render_html,
-    render_pdf,
-    render_xlsx,
-    squeeze_by_year,
-)
-from battkomp.analysis.runs import to_parquet
+from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.report.build import Table, build_report, squeeze_by_year
+from battkomp.analysis.report.html import render_html
+from battkomp.analysis.report.pdf import render_pdf
+from battkomp.analysis.report.xlsx import render_xlsx
+from battkomp.analysis.runs.actions import do_start_run
+from battkomp.analysis.runs.queries import to_parquet
 from battkomp.demo import load_demo
 
 DRAWS = 20

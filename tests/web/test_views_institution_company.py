@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from battkomp.accounts.models import AccessLog
-from battkomp.analysis.actions import do_publish_run, do_start_run
 from battkomp.analysis.models import Publication, RunStatus, Scenario
+from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.runs.actions import do_start_run
 from battkomp.core.codes import label
 from battkomp.demo import load_demo
 from battkomp.offers.actions import do_save_offer

@@ -1,21 +1,12 @@
-from django.urls import path
+"""The analysts' pages under /analysis/: each room serves its own routes (one namespace)."""
 
-from battkomp.analysis import analyst_dashboard, public_views, stakeholder_views, views
+from django.urls import include, path
+
+from battkomp.analysis.publishing import views as publishing_views
 
 app_name = "analysis"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("bundle/", views.bundle_download, name="bundle_download"),
-    path("scenarios/", views.scenarios, name="scenarios"),
-    path("scenarios/new/", views.scenario_new, name="scenario_new"),
-    path("scenarios/<int:scenario_id>/", views.scenario_edit, name="scenario_edit"),
-    path("runs/", views.runs, name="runs"),
-    path("runs/start/", views.run_start, name="run_start"),
-    path("runs/compare/", views.run_compare, name="run_compare"),
-    path("runs/<int:run_id>/", views.run_detail, name="run_detail"),
-    path("runs/<int:run_id>/publish/", views.run_publish, name="run_publish"),
-    path("runs/<int:run_id>/dashboard/", analyst_dashboard.run_dashboard, name="run_dashboard"),
-    path("institution/", stakeholder_views.institution_view, name="institution_view"),
-    path("company/", stakeholder_views.company_view, name="company_view"),
-    path("published/", public_views.publications, name="publications"),
+    path("", include("battkomp.analysis.runs.urls")),
+    path("", include("battkomp.analysis.dashboards.urls")),
+    path("published/", publishing_views.publications, name="publications"),
 ]

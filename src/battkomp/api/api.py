@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import NinjaAPI, Query, Router, Schema, Status
@@ -29,13 +29,10 @@ from battkomp.actors.access import (
 )
 from battkomp.actors.actions import do_save_capacity_plan
 from battkomp.actors.models import CapacityPlan, Facility, Organisation
-from battkomp.analysis.access import access_publication, publications_for_anyone
-from battkomp.analysis.models import Publication
-from battkomp.analysis.publishing import TABLES
+from battkomp.analysis.publishing.api import router as publications_router
 from battkomp.api import schemas as s
 from battkomp.api.auth import AUTH, caller
 from battkomp.api.docs import ServerRenderedDocs
-from battkomp.engine.disclosure import public_view
 from battkomp.measures.api import infrastructure_router, measures_router
 from battkomp.offers.access import (
     access_institution_for_user,
@@ -662,91 +659,12 @@ def delete_offer(request: HttpRequest, offer_id: int) -> Any:
     return Status(204, None)
 
 
-# --- published snapshots ---------------------------------------------------------------------
-
-publications = Router(tags=["publications"])
-
-#: Key columns of the public tables; every other column except ``suppressed`` is a value.
-_KEY_COLUMNS = ("year", "level", "area", "suppressed")
-
-
-def publication_out(publication: Publication) -> dict[str, Any]:
-    meta = publication.meta or {}
-    return {
-        "version": publication.version,
-        "title": publication.title,
-        "published_at": publication.published_at,
-        "input_hash": str(meta.get("input_hash") or ""),
-        "seed": meta.get("seed"),
-        "draws": meta.get("draws"),
-        "scenario": str(meta.get("scenario") or ""),
-        "round": str(meta.get("round") or ""),
-    }
-
-
-def _ordered_tables(publication: Publication) -> list[str]:
-    names = publication.table_names()
-    return [n for n in TABLES if n in names] + [n for n in names if n not in TABLES]
-
-
-@publications.get(
-    "",
-    auth=None,
-    response=list[s.PublicationOut],
-    summary=gettext_noop("List published snapshots"),
-    description=gettext_noop(
-        "Public: anyone may read published snapshots, newest first. They hold only protected "
-        "tables."
-    ),
-)
-def list_publications(request: HttpRequest) -> Any:
-    return [publication_out(p) for p in publications_for_anyone()]
-
-
-@publications.get(
-    "/{version}",
-    auth=None,
-    response={200: s.PublicationDetailOut, 404: s.Message},
-    summary=gettext_noop("One published snapshot"),
-    description=gettext_noop("Public. With the names of its tables; 404 if there is none."),
-)
-def get_publication(request: HttpRequest, version: int) -> Any:
-    publication = access_publication(version)
-    return {**publication_out(publication), "tables": _ordered_tables(publication)}
-
-
-@publications.get(
-    "/{version}/tables/{name}",
-    auth=None,
-    response={200: s.PublicationTableOut, 404: s.Message},
-    summary=gettext_noop("One protected table of a published snapshot"),
-    description=gettext_noop(
-        "Public. The rows of one protected table, as the downloads give them: suppressed numbers "
-        "are null and the row's `suppressed` is true. 404 for an unknown version or table."
-    ),
-)
-def get_publication_table(request: HttpRequest, version: int, name: str) -> Any:
-    publication = access_publication(version)
-    try:
-        table = publication.table(name)
-    except KeyError:
-        raise Http404 from None
-    for column in [c for c in table.columns if c not in _KEY_COLUMNS]:
-        table = public_view(table, value=column)  # no internal column, no suppressed value
-    return {
-        "version": publication.version,
-        "name": name,
-        "columns": list(table.columns),
-        "rows": list(table.iter_rows(named=True)),
-    }
-
-
 api.add_router("/organisations", organisations)
 api.add_router("/facilities", facilities)
 api.add_router("/rounds", rounds)
 api.add_router("/responses", responses)
 api.add_router("/offers", offers)
-api.add_router("/publications", publications)
+api.add_router("/publications", publications_router)
 api.add_router("/measures", measures_router)
 api.add_router("/infrastructure", infrastructure_router)
 api.add_router("/pathways", pathways_router)

@@ -4,7 +4,7 @@ A :class:`Measure` is something an actor does to add supply of competence: a cap
 a programme, a bransjeprogram module, a recruitment route. Its status moves through
 proposed → agreed → running → done (or dropped); every change is kept in
 :class:`MeasureStatusChange` (who, when, from → to). Agreed and running measures are exported
-to the model's input bundle (``analysis.bundle``): the model counts them.
+to the model's input bundle (``analysis.runs.bundle_export``): the model counts them.
 
 :class:`Infrastructure` is commandment 8's register of labs, pilot lines and test facilities.
 """

@@ -1,9 +1,9 @@
 """Retraining pathways on the platform: the engine's ranking (``battkomp.engine.pathways``) over
 the default competence profiles, with the education offers registered on the platform.
 
-The offers come from the database through the bundle export (``analysis.bundle``), so the page,
-the API and a model run on the platform's bundle see the same offers, filtered the same way
-(offers without areas, or EVU offers without a target level, are left out).
+The offers come from the database through the bundle export (``analysis.runs.bundle_export``), so
+the page, the API and a model run on the platform's bundle see the same offers, filtered the same
+way (offers without areas, or EVU offers without a target level, are left out).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from battkomp.analysis.bundle import bundle_code, offer_rows
+from battkomp.analysis.runs.bundle_export import bundle_code, offer_rows
 from battkomp.core.charts import SERIES_COLOURS, Chart, cached, render_svg
 from battkomp.core.codes import label
 from battkomp.engine.bundle import Inputs, load_inputs

@@ -34,7 +34,7 @@ urlpatterns += i18n_patterns(
     path("offers/", include("battkomp.offers.urls")),
     path("analysis/", include("battkomp.analysis.urls")),
     path("exchange/", include("battkomp.exchange.urls")),
-    path("published/", include("battkomp.analysis.public_urls")),
+    path("published/", include("battkomp.analysis.publishing.urls")),
     path("measures/", include("battkomp.measures.urls")),
     path("infrastructure/", include("battkomp.measures.infrastructure_urls")),
     path("contact/", include("battkomp.inquiries.urls")),

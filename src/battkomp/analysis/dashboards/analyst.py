@@ -1,8 +1,8 @@
 """The analysts' dashboard of one model run: everything the run computed, UNPROTECTED.
 
-Unlike the public dashboard (:mod:`battkomp.analysis.dashboard`, protected tables only), this page
-shows the run's own frames: national totals, by education level, by competence area, area ×
-level (from ``national``), the time squeeze, by segment, by region, the survey's coverage, a
+Unlike the public dashboard (:mod:`battkomp.analysis.dashboards.public`, protected tables only),
+this page shows the run's own frames: national totals, by education level, by competence area, area
+× level (from ``national``), the time squeeze, by segment, by region, the survey's coverage, a
 summary of the detail table and the drivers of the uncertainty, each as a chart (SVG from
 :mod:`battkomp.core.charts`) with its table and a CSV or XLSX download of the whole frame.
 
@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET
 from battkomp.accounts.access import log_access
 from battkomp.analysis.access import access_run_for_user
 from battkomp.analysis.models import ModelRun, RunStatus
-from battkomp.analysis.runs import load_frames
+from battkomp.analysis.runs.queries import load_frames
 from battkomp.core import charts
 from battkomp.core.codes import codes, label
 from battkomp.exchange.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx

@@ -1,5 +1,5 @@
 """The public dashboard of a published snapshot: charts and their tables, built only from the
-publication's protected tables (see :mod:`battkomp.analysis.publishing`), never from a run.
+publication's protected tables (see :mod:`battkomp.analysis.publishing.tables`), never from a run.
 
 Views (:data:`VIEWS`): the national gap band (``totals``), shortage by level (``by_level``), the
 largest bottlenecks (``by_area``), the heatmap of shortage by competence area × level

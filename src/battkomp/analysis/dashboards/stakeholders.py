@@ -27,7 +27,7 @@ from battkomp.accounts.models import Role
 from battkomp.actors.models import Organisation
 from battkomp.analysis.access import publications_for_anyone
 from battkomp.analysis.models import Publication
-from battkomp.analysis.public_views import national_rows
+from battkomp.analysis.publishing.views import national_rows
 from battkomp.core.codes import codes, label
 from battkomp.measures.views import commit_url, institution_measures, measure_row
 from battkomp.offers.access import access_institution_for_user, own_institution

@@ -2,14 +2,15 @@
 
 from django.urls import path
 
-from battkomp.analysis import dashboard, public_views
+from battkomp.analysis.dashboards import public as dashboard
+from battkomp.analysis.publishing import views
 
 app_name = "published"
 urlpatterns = [
-    path("", public_views.publications, name="list"),
-    path("compare/", public_views.compare, name="compare"),
-    path("<int:version>/", public_views.detail, name="detail"),
-    path("<int:version>/report/", public_views.report, name="report"),
+    path("", views.publications, name="list"),
+    path("compare/", views.compare, name="compare"),
+    path("<int:version>/", views.detail, name="detail"),
+    path("<int:version>/report/", views.report, name="report"),
     path("<int:version>/dashboard/", dashboard.dashboard, name="dashboard"),
-    path("<int:version>/<slug:name>.<str:fmt>", public_views.download, name="download"),
+    path("<int:version>/<slug:name>.<str:fmt>", views.download, name="download"),
 ]

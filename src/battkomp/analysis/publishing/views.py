@@ -1,6 +1,6 @@
 """The public pages of published model runs ("Last ned"): the list of snapshots, one snapshot,
 its tables as CSV and XLSX, and two snapshots side by side. No login; everything shown comes from
-a publication's protected tables (:mod:`battkomp.analysis.publishing`), never from a run."""
+a publication's protected tables (:mod:`battkomp.analysis.publishing.tables`), never from a run."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET
 
 from battkomp.analysis.access import access_publication, publications_for_anyone
 from battkomp.analysis.models import Publication
-from battkomp.analysis.publishing import TABLES
-from battkomp.analysis.report import FORMATS as REPORT_FORMATS
-from battkomp.analysis.report import LANGUAGES as REPORT_LANGUAGES
-from battkomp.analysis.report import report_bytes
-from battkomp.analysis.runs import TOTAL_METRICS, compare_rows, totals_rows
+from battkomp.analysis.publishing.tables import TABLES
+from battkomp.analysis.report.files import FORMATS as REPORT_FORMATS
+from battkomp.analysis.report.files import LANGUAGES as REPORT_LANGUAGES
+from battkomp.analysis.report.files import report_bytes
+from battkomp.analysis.runs.queries import TOTAL_METRICS, compare_rows, totals_rows
 from battkomp.core.codes import label
 from battkomp.exchange.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
 from battkomp.site.security import allow_inline_styles

@@ -21,7 +21,16 @@ from django.utils.translation import gettext as _
 
 from battkomp.accounts.access import log_access, require_analyst
 from battkomp.actors.models import Facility
-from battkomp.analysis.bundle import (
+from battkomp.analysis.models import (
+    INLINE_MAX_DRAWS,
+    MAX_DRAWS,
+    ModelRun,
+    ModelRunFrame,
+    RunStatus,
+    Scenario,
+    ScenarioOverride,
+)
+from battkomp.analysis.runs.bundle_export import (
     build_bundle,
     collect_bundle,
     latest_round,
@@ -29,21 +38,10 @@ from battkomp.analysis.bundle import (
     write_xlsx,
     write_zip,
 )
-from battkomp.analysis.models import (
-    INLINE_MAX_DRAWS,
-    MAX_DRAWS,
-    ModelRun,
-    ModelRunFrame,
-    Publication,
-    PublicationTable,
-    RunStatus,
-    Scenario,
-    ScenarioOverride,
-)
-from battkomp.analysis.runs import to_parquet
-from battkomp.analysis.scenarios import RESERVED_NAMES, check_scenario
+from battkomp.analysis.runs.queries import to_parquet
+from battkomp.analysis.runs.scenarios import RESERVED_NAMES, check_scenario
 from battkomp.engine.problems import BundleError
-from battkomp.survey.models import ParticipantStatus, Round
+from battkomp.survey.models import Round
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +107,7 @@ def do_save_scenario(
     excluded: list[Facility] | tuple[Facility, ...] = (),
 ) -> Scenario:
     """Create or change a scenario; ``overrides`` is the text of the form (one override a line,
-    see :mod:`battkomp.analysis.scenarios`).
+    see :mod:`battkomp.analysis.runs.scenarios`).
 
     The scenario is checked by the engine on a bundle built from the database before anything is
     saved; raises ValidationError listing every problem (with its line), Http404 for anyone but
@@ -371,99 +369,3 @@ def _json(value: object) -> object:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)
-
-
-# ----------------------------------------------------------------------------------- publishing
-
-
-def survey_contributions(round: Round | None, user: Any = None) -> Any:
-    """The SUBMITTED need lines of a round (each organisation's latest submission), with the
-    organisation as contributor; logs the analyst's read of each organisation's answers."""
-    from battkomp.analysis.publishing import contributions
-
-    if round is None:
-        return contributions([])
-    pairs: list[tuple[Any, dict[str, Any]]] = []
-    participants = (
-        round.participants.filter(status=ParticipantStatus.SUBMITTED, response__isnull=False)
-        .select_related("organisation", "response")
-        .order_by("pk")
-    )
-    for participant in participants:
-        revision = participant.response.submitted_revision()
-        if revision is None:
-            continue
-        pairs.extend((participant.organisation_id, line) for line in revision.snapshot["lines"])
-        if user is not None:
-            log_access(
-                user,
-                "publish_run",
-                revision,
-                participant.organisation,
-                f"protected tables of round {round.name}",
-            )
-    return contributions(pairs)
-
-
-@transaction.atomic
-def do_publish_run(run: ModelRun, user: Any, *, title: str, note: str = "") -> Publication:
-    """Publish a finished run as the next version: an immutable snapshot of protected tables
-    only (see :mod:`battkomp.analysis.publishing`).
-
-    Http404 for anyone but analysts and administrators; ValidationError if the run is not done
-    or the title is empty.
-    """
-    from battkomp.analysis.publishing import (
-        FRAMES,
-        fixed_measures,
-        public_tables,
-        survey_places,
-    )
-    from battkomp.analysis.runs import load_frames
-    from battkomp.engine.bundle import load_inputs
-    from battkomp.engine.taxonomy import Taxonomy
-
-    require_analyst(user)
-    title = (title or "").strip()
-    if not title:
-        raise ValidationError({"title": _("Give the publication a title.")})
-    run = ModelRun.objects.select_for_update().get(pk=run.pk)
-    if run.status != RunStatus.DONE:
-        raise ValidationError(_("Only a finished model run can be published."), code="status")
-    frames = load_frames(run, list(FRAMES))
-    if "totals" not in frames or "detail" not in frames:
-        raise ValidationError(_("The run has no national totals to publish."), code="frames")
-    parents = dict(Taxonomy.from_inputs(load_inputs(None)).area_parent)
-    contrib = survey_contributions(run.round, user)
-    tables = public_tables(
-        frames,
-        contrib,
-        parents,
-        places=survey_places(contrib),
-        fixed=fixed_measures(run.started_at or run.created_at),
-    )
-    last = Publication.objects.select_for_update().order_by("-version").first()
-    publication = Publication.objects.create(
-        run=run,
-        version=(last.version if last else 0) + 1,
-        title=title,
-        note=(note or "").strip(),
-        published_at=timezone.now(),
-        published_by=user,
-        meta={
-            "input_hash": run.input_hash,
-            "round": run.round.name if run.round else "",
-            "scenario": run.scenario_name,
-            "weighted": run.weighted,
-            "draws": run.draws,
-            "seed": run.seed,
-            "battkomp_version": run.battkomp_version,
-        },
-    )
-    PublicationTable.objects.bulk_create(
-        [
-            PublicationTable(publication=publication, name=name, data=to_parquet(df))
-            for name, df in tables.items()
-        ]
-    )
-    return publication

@@ -21,7 +21,7 @@ from typing import Any
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from battkomp.analysis.bundle import ScenarioSpec, collect_bundle, write_folder
+from battkomp.analysis.runs.bundle_export import ScenarioSpec, collect_bundle, write_folder
 from battkomp.engine.bundle import check_bundle, load_inputs
 from battkomp.engine.problems import BundleError, Problem, resolve_lang
 from battkomp.engine.schema import TABLES
@@ -166,7 +166,7 @@ def _schema_errors(lines: list[OverrideLine], excluded: list[Any]) -> list[str]:
 
 
 def _facility_key(fac: Any) -> str:
-    from battkomp.analysis.bundle import facility_id
+    from battkomp.analysis.runs.bundle_export import facility_id
 
     return facility_id(fac)
 

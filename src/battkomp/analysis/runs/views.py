@@ -27,16 +27,16 @@ from battkomp.analysis.access import (
     runs_for_user,
     scenarios_for_user,
 )
-from battkomp.analysis.actions import (
-    FORMATS,
-    do_export_bundle,
-    do_publish_run,
-    do_save_scenario,
-    do_start_run,
-)
-from battkomp.analysis.bundle import DATABASE_TABLES, DEMO_TABLES, collect_bundle, latest_round
 from battkomp.analysis.models import INLINE_MAX_DRAWS, MAX_DRAWS, ModelRun, RunStatus, Scenario
-from battkomp.analysis.runs import (
+from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.runs.actions import FORMATS, do_export_bundle, do_save_scenario, do_start_run
+from battkomp.analysis.runs.bundle_export import (
+    DATABASE_TABLES,
+    DEMO_TABLES,
+    collect_bundle,
+    latest_round,
+)
+from battkomp.analysis.runs.queries import (
     HORIZONS,
     SUPPLY_METRICS,
     TOTAL_METRICS,
@@ -47,7 +47,7 @@ from battkomp.analysis.runs import (
     squeeze_rows,
     totals_rows,
 )
-from battkomp.analysis.scenarios import RESERVED_NAMES, overrides_text
+from battkomp.analysis.runs.scenarios import RESERVED_NAMES, overrides_text
 from battkomp.core import charts
 from battkomp.survey.models import ParticipantStatus, Round
 

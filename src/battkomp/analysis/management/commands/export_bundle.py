@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from battkomp.analysis.bundle import build_bundle
+from battkomp.analysis.runs.bundle_export import build_bundle
 from battkomp.engine.bundle import check_bundle
 from battkomp.survey.models import Round
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from battkomp.analysis.actions import do_create_run, do_execute_run
 from battkomp.analysis.models import MAX_DRAWS, ModelRun, RunStatus, Scenario
-from battkomp.analysis.runs import TOTAL_METRICS, load_frames, totals_rows
+from battkomp.analysis.runs.actions import do_create_run, do_execute_run
+from battkomp.analysis.runs.queries import TOTAL_METRICS, load_frames, totals_rows
 from battkomp.survey.models import Round
 
 

@@ -1,0 +1,102 @@
+"""State changes of publishing: a finished run published as the next version, an immutable
+snapshot of protected tables only (reading the round's answers writes the access log)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from battkomp.accounts.access import log_access, require_analyst
+from battkomp.analysis.models import ModelRun, Publication, PublicationTable, RunStatus
+from battkomp.analysis.publishing.queries import fixed_measures, survey_places
+from battkomp.analysis.publishing.snapshot import public_tables
+from battkomp.analysis.publishing.tables import FRAMES, contributions
+from battkomp.analysis.runs.queries import load_frames, to_parquet
+from battkomp.engine.bundle import load_inputs
+from battkomp.engine.taxonomy import Taxonomy
+from battkomp.survey.models import ParticipantStatus, Round
+
+
+def survey_contributions(round: Round | None, user: Any = None) -> Any:
+    """The SUBMITTED need lines of a round (each organisation's latest submission), with the
+    organisation as contributor; logs the analyst's read of each organisation's answers."""
+    if round is None:
+        return contributions([])
+    pairs: list[tuple[Any, dict[str, Any]]] = []
+    participants = (
+        round.participants.filter(status=ParticipantStatus.SUBMITTED, response__isnull=False)
+        .select_related("organisation", "response")
+        .order_by("pk")
+    )
+    for participant in participants:
+        revision = participant.response.submitted_revision()
+        if revision is None:
+            continue
+        pairs.extend((participant.organisation_id, line) for line in revision.snapshot["lines"])
+        if user is not None:
+            log_access(
+                user,
+                "publish_run",
+                revision,
+                participant.organisation,
+                f"protected tables of round {round.name}",
+            )
+    return contributions(pairs)
+
+
+@transaction.atomic
+def do_publish_run(run: ModelRun, user: Any, *, title: str, note: str = "") -> Publication:
+    """Publish a finished run as the next version: an immutable snapshot of protected tables
+    only (see :mod:`battkomp.analysis.publishing.tables`).
+
+    Http404 for anyone but analysts and administrators; ValidationError if the run is not done
+    or the title is empty.
+    """
+    require_analyst(user)
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": _("Give the publication a title.")})
+    run = ModelRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != RunStatus.DONE:
+        raise ValidationError(_("Only a finished model run can be published."), code="status")
+    frames = load_frames(run, list(FRAMES))
+    if "totals" not in frames or "detail" not in frames:
+        raise ValidationError(_("The run has no national totals to publish."), code="frames")
+    parents = dict(Taxonomy.from_inputs(load_inputs(None)).area_parent)
+    contrib = survey_contributions(run.round, user)
+    tables = public_tables(
+        frames,
+        contrib,
+        parents,
+        places=survey_places(contrib),
+        fixed=fixed_measures(run.started_at or run.created_at),
+    )
+    last = Publication.objects.select_for_update().order_by("-version").first()
+    publication = Publication.objects.create(
+        run=run,
+        version=(last.version if last else 0) + 1,
+        title=title,
+        note=(note or "").strip(),
+        published_at=timezone.now(),
+        published_by=user,
+        meta={
+            "input_hash": run.input_hash,
+            "round": run.round.name if run.round else "",
+            "scenario": run.scenario_name,
+            "weighted": run.weighted,
+            "draws": run.draws,
+            "seed": run.seed,
+            "battkomp_version": run.battkomp_version,
+        },
+    )
+    PublicationTable.objects.bulk_create(
+        [
+            PublicationTable(publication=publication, name=name, data=to_parquet(df))
+            for name, df in tables.items()
+        ]
+    )
+    return publication

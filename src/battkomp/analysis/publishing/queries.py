@@ -1,0 +1,42 @@
+"""Reads a publication is built from, besides the run's frames: which measures carry no answer,
+the shipped recommendation rules, and where each contributing organisation counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from battkomp.analysis.publishing.tables import FIXED_LEVERS
+
+
+def fixed_measures(since: Any = None) -> set[str]:
+    """The ids (``m<pk>``) of the registered measures of a kind in :data:`FIXED_LEVERS` that
+    have not changed since ``since`` (the start of the run: a measure changed later may have
+    been of another kind when the run read it)."""
+    from battkomp.measures.models import Measure
+
+    query = Measure.objects.filter(lever__in=FIXED_LEVERS)
+    if since is not None:
+        query = query.filter(updated_at__lte=since)
+    return {m.bundle_id for m in query.order_by("pk")}
+
+
+def default_recommendation_rules() -> pl.DataFrame:
+    """The shipped ``recommendation_rules`` (the model's input bundles take them from there)."""
+    from battkomp.engine.bundle import load_inputs
+
+    return load_inputs(None)["recommendation_rules"]
+
+
+def survey_places(contrib: pl.DataFrame) -> dict[str, tuple[str, str]]:
+    """Where each contributing organisation's needs count (its segment and county, as the
+    engine's input bundle places them): contributor → (segment, region)."""
+    from battkomp.actors.models import Organisation
+    from battkomp.analysis.runs.bundle_export import segment_and_region
+
+    ids = sorted({int(c) for c in contrib["contributor"].unique().to_list() if str(c).isdigit()})
+    return {
+        str(org.pk): segment_and_region(org)
+        for org in Organisation.objects.filter(pk__in=ids).order_by("pk")
+    }

@@ -1,0 +1,172 @@
+"""Building a publication's snapshot: every public table of a run (see
+:mod:`battkomp.analysis.publishing.tables` for what each holds and how it is protected), remembered
+for the last few distinct inputs. Nothing here changes the database
+(:func:`battkomp.analysis.publishing.actions.do_publish_run` stores the tables)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import polars as pl
+
+from battkomp.analysis.publishing.queries import default_recommendation_rules
+from battkomp.analysis.publishing.tables import (
+    MODEL_TABLES,
+    PLACES,
+    TABLES,
+    abroad_table,
+    area_level_table,
+    coverage_table,
+    measure_effects_table,
+    model_table,
+    place_table,
+    publishable_years,
+    published_cells,
+    recommendations_table,
+    squeeze_table,
+    survey_table,
+)
+from battkomp.engine.disclosure import DisclosureRules
+
+#: Recently built public tables by a digest of everything they are built from (see
+#: :func:`public_tables`): protecting a run's tables solves thousands of small linear programs
+#: (seconds), and the same run is often published again (a new version with another title).
+_CACHE: OrderedDict[str, dict[str, pl.DataFrame]] = OrderedDict()
+_CACHE_SIZE = 8
+_CACHE_LOCK = threading.Lock()
+
+
+def _digest(*parts: Any) -> str:
+    """A SHA-256 over frames (their Arrow IPC bytes, schema included) and plain values (repr)."""
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, pl.DataFrame):
+            buffer = io.BytesIO()
+            part.write_ipc(buffer, compression="uncompressed")
+            h.update(b"F")
+            h.update(buffer.getvalue())
+        else:
+            h.update(b"V")
+            h.update(repr(part).encode())
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def public_tables(
+    frames: dict[str, pl.DataFrame],
+    contrib: pl.DataFrame,
+    parents: dict[str, str],
+    rules: DisclosureRules | None = None,
+    *,
+    places: Mapping[str, tuple[str, str]] | None = None,
+    recommendation_rules: pl.DataFrame | None = None,
+    fixed: Iterable[str] = (),
+) -> dict[str, pl.DataFrame]:
+    """Every public table of a run (see :func:`build_public_tables`), remembered for the last few
+    distinct inputs: the tables are a pure function of the arguments, so the same frames, answers,
+    rules, places and fixed measures give the same tables without solving the protection again.
+    """
+    fixed = tuple(sorted(fixed))
+    parts: list[Any] = []
+    for name in sorted(frames):
+        parts += [name, frames[name]]
+    parts += [
+        contrib,
+        sorted(parents.items()),
+        rules,
+        None if places is None else sorted(places.items()),
+        recommendation_rules,
+        fixed,
+    ]
+    key = _digest(*parts)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return dict(hit)
+    tables = build_public_tables(
+        frames,
+        contrib,
+        parents,
+        rules,
+        places=places,
+        recommendation_rules=recommendation_rules,
+        fixed=fixed,
+    )
+    with _CACHE_LOCK:
+        _CACHE[key] = dict(tables)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return tables
+
+
+def build_public_tables(
+    frames: dict[str, pl.DataFrame],
+    contrib: pl.DataFrame,
+    parents: dict[str, str],
+    rules: DisclosureRules | None = None,
+    *,
+    places: Mapping[str, tuple[str, str]] | None = None,
+    recommendation_rules: pl.DataFrame | None = None,
+    fixed: Iterable[str] = (),
+) -> dict[str, pl.DataFrame]:
+    """Every public table of a run: its frames (:data:`FRAMES`; tables whose frames are missing
+    are left out) and the survey contributions of its round; ``places`` maps each contributor to
+    its (segment, region) (see :func:`survey_places`; without it, every cell by segment or region
+    that the survey could dominate is suppressed); ``recommendation_rules`` are the rules the
+    run's reasons were filled in from (default: the shipped ones); ``fixed`` the measures whose
+    supply answers no need (see :func:`fixed_measures`)."""
+    detail = frames["detail"]
+    out: dict[str, pl.DataFrame] = {}
+    ok: dict[str, set[int]] = {}
+    for name, column in MODEL_TABLES.items():
+        frame = frames.get(name)
+        if frame is None:
+            continue
+        years = sorted({int(y) for y in frame["year"].unique().to_list()})
+        ok[name] = publishable_years(detail, contrib, column, years, rules)
+        out[name] = model_table(frame, ok[name])
+    out["survey_needs"] = survey_table(contrib, parents, rules)
+    if not {"totals", "by_level", "by_area"} <= set(ok):
+        return out
+    squeeze = frames.get("time_squeeze")
+    if "national" in frames:
+        out["by_area_level"] = area_level_table(
+            frames["national"], squeeze, detail, contrib, ok, rules
+        )
+    if squeeze is not None:
+        out["squeeze"] = squeeze_table(squeeze, ok)
+    for column in PLACES:
+        frame = frames.get(f"by_{column}")
+        if frame is not None:
+            out[f"by_{column}"] = place_table(frame, column, detail, contrib, places, ok, rules)
+    if "by_segment" in out:
+        out["coverage"] = coverage_table(
+            out["by_segment"],
+            detail,
+            contrib,
+            places,
+            out["survey_needs"],
+            ok,
+            rules,
+        )
+    if "by_area_level" in out:
+        cells = published_cells(out["by_area_level"])
+        if "measure_effects" in frames:
+            out["measure_effects"] = measure_effects_table(
+                frames["measure_effects"], cells, ok["totals"], fixed
+            )
+        if "abroad" in frames:
+            out["abroad"] = abroad_table(frames["abroad"], cells)
+        if "recommendations" in frames:
+            if recommendation_rules is None:
+                recommendation_rules = default_recommendation_rules()
+            out["recommendations"] = recommendations_table(
+                frames["recommendations"], out["by_area_level"], recommendation_rules
+            )
+    return {name: out[name] for name in TABLES if name in out}

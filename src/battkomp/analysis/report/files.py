@@ -1,0 +1,53 @@
+"""The report's files: each format written from one :class:`~.structure.Report`, generated once per
+(publication, format, language) and kept on disk (a publication never changes)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+
+from battkomp.analysis.models import Publication
+from battkomp.analysis.report.build import build_report
+from battkomp.analysis.report.html import render_html
+from battkomp.analysis.report.pdf import render_pdf
+from battkomp.analysis.report.xlsx import render_xlsx
+
+FORMATS = {
+    "pdf": "application/pdf",
+    "html": "text/html; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+LANGUAGES = ("nb", "en")
+#: Part of the cache file names: raise it when the report's content or layout changes.
+REPORT_REVISION = 3
+
+
+WRITERS = {"html": render_html, "pdf": render_pdf, "xlsx": render_xlsx}
+
+
+def generate(publication: Publication, fmt: str, lang: str) -> bytes:
+    """The report of a publication in a format and language (not cached)."""
+    return WRITERS[fmt](build_report(publication, lang))
+
+
+def report_bytes(publication: Publication, fmt: str, lang: str) -> bytes:
+    """The report, generated once per (publication, format, language) and kept on disk under
+    ``DATA_DIR/reports`` (a publication never changes)."""
+    if fmt not in FORMATS or lang not in LANGUAGES:
+        raise ValueError(f"unknown report format or language: {fmt!r}, {lang!r}")
+    folder = Path(settings.DATA_DIR) / "reports"
+    path = (
+        folder / f"report-{publication.pk}-v{publication.version}-r{REPORT_REVISION}-{lang}.{fmt}"
+    )
+    if path.exists():
+        return path.read_bytes()
+    content = generate(publication, fmt, lang)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+    with os.fdopen(fd, "wb") as f:
+        f.write(content)
+    os.replace(tmp, path)
+    return content
