@@ -190,3 +190,40 @@ def test_replacement_is_charged_on_the_staff_in_place(tmp_path: Path) -> None:
     # nothing is short in the first year, so staff are in place; later some posts stay empty
     assert (in_place < 1).any()
     np.testing.assert_allclose(fl.replacement[0, 0], full[0], atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- time squeeze
+
+
+def test_the_recruit_lever_takes_its_lead_from_the_channels_and_educate_from_programmes() -> None:
+    from battkomp.engine.bundle import demo_bundle_path
+
+    cm = compile_inputs(load_inputs(demo_bundle_path(), "mid"))
+    lead = dict(zip(cm.lever_codes, cm.lever_lead, strict=True))
+    level = {lv: i for i, lv in enumerate(cm.tax.levels)}
+    # rc_eea_skilled_nkr4 delivers after 3 months, rc_general_nkr6 after 3, nkr7's after 4
+    assert lead["recruit_abroad"][level["nkr4"]] == pytest.approx(0.25)
+    assert lead["recruit_abroad"][level["nkr6"]] == pytest.approx(0.25)
+    assert lead["recruit_abroad"][level["nkr7"]] == pytest.approx(4 / 12)
+    # no channel at nkr5: the lever's own 0.75 years (a channel would first have to be opened)
+    assert lead["recruit_abroad"][level["nkr5"]] == pytest.approx(0.75)
+    # the demo has 2-year masters (UiA, USN) beside the 5-year integrated ones (NTNU)
+    assert lead["educate"][level["nkr7"]] == pytest.approx(1.5 + 2)
+    assert lead["educate"][level["nkr4"]] == pytest.approx(1.5 + 4)
+
+
+def test_a_base_year_gap_with_a_fast_channel_is_short_term_not_unclosable() -> None:
+    from battkomp.engine.bundle import demo_bundle_path
+    from battkomp.engine.results import run_model
+
+    result = run_model(demo_bundle_path(), scenario="mid", draws=200, seed=2)
+    squeeze = result["time_squeeze"]
+    first = squeeze.filter(squeeze["year"] == 2026)
+    horizon = dict(zip(first["level"], first["horizon"], strict=False))
+    assert horizon["nkr4"] == "short"  # a 3-month EEA channel
+    assert horizon["nkr5"] == "none"  # no channel at fagskole level
+    # the abroad frame says what the channels would have to deliver
+    abroad = result["abroad"]
+    np.testing.assert_allclose(
+        abroad["cap_needed"].to_numpy(), (abroad["recruited"] + abroad["unmet"]).to_numpy()
+    )

@@ -125,6 +125,7 @@ def abroad(cm: Compiled, ens: Ensemble, inputs: Inputs) -> pl.DataFrame:
             "need",
             "recruited",
             "unmet",
+            "cap_needed",
             "lead_time_months",
             "channels",
         )
@@ -165,6 +166,8 @@ def abroad(cm: Compiled, ens: Ensemble, inputs: Inputs) -> pl.DataFrame:
                 out["need"].append(float(need[t, c]))
                 out["recruited"].append(float(recruited[t, c]))
                 out["unmet"].append(float(unmet[t, c]))
+                # the recruits a year the channels would have to deliver to leave nothing open
+                out["cap_needed"].append(float(recruited[t, c] + unmet[t, c]))
                 out["lead_time_months"].append(lead)
                 out["channels"].append(";".join(names))
     return pl.DataFrame(
@@ -178,6 +181,7 @@ def abroad(cm: Compiled, ens: Ensemble, inputs: Inputs) -> pl.DataFrame:
             "need": pl.Float64,
             "recruited": pl.Float64,
             "unmet": pl.Float64,
+            "cap_needed": pl.Float64,
             "lead_time_months": pl.Float64,
             "channels": pl.Utf8,
         },
@@ -247,6 +251,7 @@ def recommendations(
         for c, en, nb in zip(ar["code"], ar["name_en"], ar["name_nb"], strict=True)
     }
     offers, measures = _pointing(inputs)
+    recruited = ens.sums["abroad_recruited"] / draws  # (T, C) mean recruits from abroad
     rows: list[dict[str, object]] = []
     for li, level in enumerate(tax.levels):
         for ai, area in enumerate(tax.areas):
@@ -289,6 +294,11 @@ def recommendations(
                     "share": share,
                     "horizon": h,
                     "available_years": available,
+                    # where only recruitment abroad is in time (or nothing), the gap is net of
+                    # the channels' caps: the recruits a year they would have to deliver
+                    "cap_needed": float(recruited[t, li * A + ai]) + s
+                    if h in ("short", "none")
+                    else None,
                     "lever": rule["lever"] if rule else None,
                     "commandment": rule["commandment"] if rule else None,
                     "rule": rule["id"] if rule else None,
@@ -306,6 +316,7 @@ def recommendations(
         "share": pl.Float64,
         "horizon": pl.Utf8,
         "available_years": pl.Float64,
+        "cap_needed": pl.Float64,
         "lever": pl.Utf8,
         "commandment": pl.Int64,
         "rule": pl.Utf8,

@@ -392,11 +392,20 @@ def compile_inputs(inputs: Inputs) -> Compiled:
     # ---- levers of the time squeeze
     lever_rows = list(inputs["levers"].iter_rows(named=True))
     lever_lead = np.full((len(lever_rows), L), np.inf)
+    channel_lead = recruit_channel_leads(inputs["recruitment_channels"], base)
+    programme = shortest_programmes(offers, lvl_duration)
     for v, r in enumerate(lever_rows):
         for lv in r["levels"]:
-            if lv in lvl_ix:
-                extra = float(lvl_duration[lv]) if r["adds_programme_duration"] else 0.0
-                lever_lead[v, lvl_ix[lv]] = float(r["lead_time_years"]) + extra
+            if lv not in lvl_ix:
+                continue
+            if str(r["code"]) == RECRUIT_LEVER and lv in channel_lead:
+                # the fastest registered channel at the level: its lead is the lever's
+                lever_lead[v, lvl_ix[lv]] = channel_lead[lv]
+                continue
+            extra = (
+                programme.get(lv, float(lvl_duration[lv])) if r["adds_programme_duration"] else 0
+            )
+            lever_lead[v, lvl_ix[lv]] = float(r["lead_time_years"]) + extra
 
     return Compiled(
         scenario=inputs.scenario,
@@ -456,6 +465,49 @@ def compile_inputs(inputs: Inputs) -> Compiled:
             years,
         ),
     )
+
+
+#: The lever whose lead time at a level comes from the recruitment channels serving it.
+RECRUIT_LEVER = "recruit_abroad"
+
+
+def recruit_channel_leads(channels: pl.DataFrame, base: int) -> dict[str, float]:
+    """Per level: years from the start of ``base`` until the fastest recruitment channel serving
+    the level (with or without an area) delivers its first recruits.
+
+    >>> ch = pl.DataFrame({"level": ["nkr7", "nkr7", "nkr6"], "lead_time_months": [6.0, 4.0, 3.0],
+    ...                    "first_year": [2026, 2026, 2028]})
+    >>> recruit_channel_leads(ch, 2026)
+    {'nkr7': 0.3333333333333333, 'nkr6': 2.25}
+    """
+    out: dict[str, float] = {}
+    for r in channels.iter_rows(named=True):
+        lead = max(int(r["first_year"]) - base, 0) + float(r["lead_time_months"]) / 12.0
+        lv = str(r["level"])
+        out[lv] = min(out.get(lv, math.inf), lead)
+    return out
+
+
+def shortest_programmes(
+    offers: list[dict[str, object]], duration: dict[str, object]
+) -> dict[str, float]:
+    """Per true level: the shortest duration of the bundle's programmes at that level (their own
+    ``duration_years``, else the level's), e.g. a 2-year master beside the 5-year integrated one.
+
+    >>> shortest_programmes([{"kind": "programme", "level": "nkr7", "duration_years": 2.0},
+    ...                      {"kind": "programme", "level": "nkr7", "duration_years": None}],
+    ...                     {"nkr7": 5})
+    {'nkr7': 2.0}
+    """
+    out: dict[str, float] = {}
+    for r in offers:
+        if r["kind"] != "programme":
+            continue
+        lv = str(r["level"])
+        own = r["duration_years"]
+        years = float(own if own is not None else duration[lv])  # type: ignore[arg-type]
+        out[lv] = min(out.get(lv, math.inf), years)
+    return out
 
 
 def _carried_rows(

@@ -242,7 +242,8 @@ _TABLE_LIST: tuple[Table, ...] = (
             _c(
                 "adds_programme_duration",
                 "bool",
-                "True if the level's programme duration comes on top of the lead time (education).",
+                "True if a programme's duration comes on top of the lead time (education): the "
+                "shortest programme of the bundle at the level (else the level's typical).",
             ),
             _c(
                 "levels",
