@@ -49,3 +49,25 @@ def test_quick_benchmark_runs_and_reports() -> None:
     missing = [h for h in HEADINGS if h not in proc.stdout]
     assert missing == [], proc.stdout
     assert "FAILED" not in proc.stdout, proc.stdout
+
+
+INPUTS_SCRIPT = ROOT / "benchmarks" / "inputs.py"
+
+
+@pytest.mark.slow
+def test_quick_input_benchmark_runs_and_reports() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(INPUTS_SCRIPT), "--quick"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for heading in ("battkomp input benchmark (quick)", "MAX_FILE_BYTES", "check", "run"):
+        assert heading in proc.stdout
+    # every command of the benchmark ended well (exit code 0 in the last column)
+    rows = [line.split() for line in proc.stdout.splitlines() if line.startswith(("demo", "dense"))]
+    assert len(rows) == 4
+    assert all(r[-1] == "0" for r in rows), proc.stdout

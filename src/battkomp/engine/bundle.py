@@ -67,7 +67,7 @@ DEMO_DIR = Path(__file__).parent / "demo"
 
 #: Largest input file accepted (bytes); larger files are refused before they are parsed. Set from
 #: what ``battkomp model check`` reads and validates in well under a minute (docs/performance.md).
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = 16 * 1024 * 1024
 #: Problems listed per table at most; past this a table's remaining rows are not checked.
 MAX_PROBLEMS_PER_TABLE = 200
 #: Largest total uncompressed size of an .xlsx archive, and the largest compression ratio.
@@ -1407,7 +1407,8 @@ def _check_bounds(typed: Mapping[str, _Typed], problems: list[Problem]) -> None:
                     {
                         "value": f"{float(value):g}",  # type: ignore[arg-type]
                         "maximum": f"{maximum:g}",
-                        "unit": b["unit"],
+                        "unit_en": b["unit_en"],
+                        "unit_nb": b["unit_nb"],
                         "table": b["table"],
                         "column": column,
                         "reason_en": b["reason_en"],
