@@ -75,8 +75,10 @@ def facility(
     organisation: str = "org_test",
     intensity: float | None = None,
     status: str = "fid",
+    share: tuple[float, float, float] | None = (1.0, 1.0, 1.0),
 ) -> dict[str, object]:
-    """A facilities row."""
+    """A facilities row: built in full when realised unless ``share`` (low, mode, high of the
+    built share) says otherwise; None leaves the share and its status default."""
     return {
         "id": fid,
         "organisation": organisation,
@@ -89,6 +91,9 @@ def facility(
         "delay_min": delay[0],
         "delay_mode": delay[1],
         "delay_max": delay[2],
+        "share_low": None if share is None else share[0],
+        "share_mode": None if share is None else share[1],
+        "share_high": None if share is None else share[2],
         "intensity": intensity,
         "source": "synthetic test data",
     }

@@ -33,6 +33,7 @@ import polars as pl
 
 from battkomp.engine.classifications import normalise_region, pad_numeric, valid_codes
 from battkomp.engine.problems import BundleError, Location, Problem, did_you_mean, phrase
+from battkomp.engine.status import RISK_COLUMNS, resolve
 
 __all__ = [
     "BundleError",
@@ -848,6 +849,8 @@ def _extra_checks(typed: dict[str, _Typed], problems: list[Problem]) -> None:
     level_list = ", ".join(sorted(true_levels))
     params = typed.get("parameters")
     pvals = {str(r["name"]): r for r in params.rows} if params else {}
+    status_table = typed.get("facility_status")
+    status_defaults = status_table.rows if status_table else []
 
     for t in typed.values():
         for check in t.spec.extra_checks:
@@ -958,13 +961,42 @@ def _extra_checks(typed: dict[str, _Typed], problems: list[Problem]) -> None:
                                 )
                             )
                 elif check == "delay_order":
-                    a, b, c = row.get("delay_min"), row.get("delay_mode"), row.get("delay_max")
+                    full = resolve(row, status_defaults)[0] if t.spec.name == "facilities" else row
+                    a, b, c = full.get("delay_min"), full.get("delay_mode"), full.get("delay_max")
                     if None not in (a, b, c) and not (a <= b <= c):  # type: ignore[operator]
                         problems.append(
                             Problem(
                                 "delay_order",
                                 raw.where("delay_mode"),
                                 {"low": a, "mode": b, "high": c},
+                            )
+                        )
+                elif check == "share_order":
+                    full = resolve(row, status_defaults)[0] if t.spec.name == "facilities" else row
+                    a, b, c = full.get("share_low"), full.get("share_mode"), full.get("share_high")
+                    if None not in (a, b, c) and not (a <= b <= c):  # type: ignore[operator]
+                        problems.append(
+                            Problem(
+                                "share_order",
+                                raw.where("share_mode"),
+                                {"low": a, "mode": b, "high": c},
+                            )
+                        )
+                    elif c is not None and float(c) <= 0:  # type: ignore[arg-type]
+                        problems.append(Problem("share_zero", raw.where("share_high")))
+                elif check == "status_default":
+                    full = resolve(row, status_defaults)[0]
+                    blank = [col for col in RISK_COLUMNS if full.get(col) is None]
+                    if blank:
+                        problems.append(
+                            Problem(
+                                "no_status_default",
+                                raw.where(blank[0]),
+                                {
+                                    "status": row.get("status"),
+                                    "segment": row.get("segment"),
+                                    "columns": ", ".join(blank),
+                                },
                             )
                         )
                 elif check == "org_number":

@@ -37,7 +37,9 @@ from battkomp.engine.measures import (
     to_cells,
 )
 from battkomp.engine.pathways import effective_retraining_paths
+from battkomp.engine.status import resolve
 from battkomp.engine.taxonomy import Taxonomy
+from battkomp.engine.units import Units, build_units
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -67,6 +69,50 @@ def staffing_profile(
         ramped += inc * share
     result: F64 = np.minimum(in_place, ramped)
     return result
+
+
+#: Built shares of a facility's plan on which staffing profiles are tabulated; a drawn share
+#: between two grid points interpolates linearly between their profiles.
+SHARE_GRID: F64 = np.linspace(0.0, 1.0, 21)
+
+
+def staffing_grid(
+    plan_years: I64,
+    plan_caps: F64,
+    ramp: F64,
+    years: I64,
+    offset: int,
+    delays: int,
+    shares: F64 = SHARE_GRID,
+) -> tuple[F64, F64]:
+    """Staffing (capacity-equivalent GWh) and capacity in place of one plan for every delay
+    ``0..delays-1`` and built share, each (delays, shares, years).
+
+    A built share ``σ`` stops the plan at ``σ`` times its largest capacity: the first phases are
+    built in full and the later ones not (Northvolt Ett built about half of its plan, DOMAIN §10).
+
+    >>> st, cap = staffing_grid(np.array([2030]), np.array([10.0]), np.array([0.5, 1.0]),
+    ...                         np.arange(2029, 2033), 0, 2, np.array([0.5, 1.0]))
+    >>> st[0, 1].tolist(), st[1, 0].tolist(), cap[0, 0].tolist()
+    ([0.0, 5.0, 10.0, 10.0], [0.0, 0.0, 2.5, 5.0], [0.0, 5.0, 5.0, 5.0])
+    """
+    order = np.argsort(plan_years, kind="stable")
+    py, pc = plan_years[order], plan_caps[order]
+    top = float(pc.max()) if pc.size else 0.0
+    caps = np.minimum(pc[None, :], shares[:, None] * top)  # (G, J)
+    inc = np.maximum(np.diff(caps, axis=1, prepend=0.0), 0.0)  # (G, J)
+    k = np.arange(delays)
+    # production year of increment j at delay k in each year: (K, J, Y)
+    since = years[None, None, :] - (py[None, :, None] + k[:, None, None]) + 1
+    along = np.clip(since + offset - 1, 0, len(ramp) - 1)
+    share = np.where(since >= 1, ramp[along], 0.0)
+    ramped = np.einsum("gj,kjy->kgy", inc, share)
+    idx = np.searchsorted(py, years[None, :] - k[:, None], side="right") - 1  # (K, Y)
+    in_place = np.where(
+        idx[:, None, :] >= 0, caps[:, np.clip(idx, 0, None)].transpose(1, 0, 2), 0.0
+    )
+    staffing: F64 = np.minimum(in_place, ramped)
+    return staffing, in_place
 
 
 def delay_pmf(dmin: int, dmode: int, dmax: int, k_max: int) -> F64:
@@ -144,12 +190,20 @@ class Compiled:
     fac_segment: I64  # (F,) index into tax.segments
     fac_region: I64  # (F,) index into tax.regions
     fac_org: tuple[str, ...]
-    fac_prob: F64  # (F,)
+    fac_prob: F64  # (F,) probability that any of the plan is built (status default or own)
     fac_intensity: F64  # (F,) jobs per GWh at the intensity mode
+    fac_status: tuple[str, ...]
+    fac_defaulted: tuple[tuple[str, ...], ...]  # risk columns taken from the status default
+    fac_share_tri: F64  # (F, 3) built share of the plan if built: low, mode, high
+    fac_announced: F64  # (F,) announced jobs (nan where not given)
     delay_cdf: F64  # (F, K) cumulative
     delay_pmf: F64  # (F, K)
-    profile: F64  # (F, K, T+1) capacity-equivalent staffing for delay k, years base-1..end
+    profile: F64  # (F, K, G, T+1) staffing (GWh) for delay k and built share SHARE_GRID[g]
+    capacity: F64  # (F, K, G, T+1) capacity in place, likewise
+    share_profile: F64  # (F, K, T+1) staffing averaged over the built share's distribution
     startup: F64  # (F, K, T+1) 1 while in the start-up years
+    shock_correlation: float  # facilities' latent correlation through the common factor
+    shock_supply_correlation: float  # recruitment and capture factors' correlation with it
     mask: F64  # (F, T) 0 where the owner's survey answer replaces the model that year
     # uncertain parameters
     intensity_tri: F64  # (S, 3) low, mode, high
@@ -181,6 +235,8 @@ class Compiled:
     lever_codes: tuple[str, ...]
     lever_horizon: tuple[str, ...]
     lever_lead: F64  # (V, L) years from base year until the lever delivers at the level; inf = n/a
+    # segment × region units of the breakdowns (units.py, breakdown.py)
+    units: Units
     # agreed and running measures (measures.py)
     measures: MeasureArrays
 
@@ -224,26 +280,36 @@ def compile_inputs(inputs: Inputs) -> Compiled:
         [intensity.get(s, (0.0, 0.0, 0.0)) for s in tax.segments], dtype=float
     ).reshape(S, 3)
 
-    # ---- facilities
+    # ---- facilities: blank risk columns take their status default (status.py)
     fac = inputs["facilities"]
     plans = inputs["capacity_plans"]
     F = fac.height
-    k_max = int(fac["delay_max"].max() or 0) + 1 if F else 1  # type: ignore[arg-type]
-    profile = np.zeros((F, k_max, T + 1))
+    status_defaults = list(inputs["facility_status"].iter_rows(named=True))
+    resolved = [resolve(r, status_defaults) for r in fac.iter_rows(named=True)]
+    fac_rows = [r for r, _ in resolved]
+    k_max = max((int(r["delay_max"]) for r in fac_rows), default=0) + 1
+    G = len(SHARE_GRID)
+    profile = np.zeros((F, k_max, G, T + 1))
+    capacity = np.zeros((F, k_max, G, T + 1))
+    share_profile = np.zeros((F, k_max, T + 1))
     startup = np.zeros((F, k_max, T + 1))
     pmf = np.zeros((F, k_max))
+    share_tri = np.ones((F, 3))
     survey = inputs["survey_needs"]
     answered = {
         (str(o), int(y)) for o, y in zip(survey["organisation"], survey["year"], strict=True)
     }
     mask = np.ones((F, T))
-    fac_rows = list(fac.iter_rows(named=True))
     for f, row in enumerate(fac_rows):
         p = plans.filter(pl.col("facility") == row["id"])
         py = p["year"].to_numpy().astype(np.int64)
         pc = p["capacity"].to_numpy().astype(float)
+        profile[f], capacity[f] = staffing_grid(
+            py, pc, ramp, ext_years, int(row["ramp_offset"]), k_max
+        )
+        share_tri[f] = (float(row["share_low"]), float(row["share_mode"]), float(row["share_high"]))
+        share_profile[f] = expected_over_share(profile[f], share_tri[f])
         for k in range(k_max):
-            profile[f, k] = staffing_profile(py + k, pc, ramp, ext_years, int(row["ramp_offset"]))
             since = ext_years - (int(row["start_year"]) + k) + 1
             startup[f, k] = ((since >= 1) & (since <= startup_years)).astype(float)
         pmf[f] = delay_pmf(
@@ -287,11 +353,23 @@ def compile_inputs(inputs: Inputs) -> Compiled:
     # ---- survey answers (reported demand)
     survey_new = np.zeros((T, C))
     survey_staff = np.zeros((T, C))
+    unit_survey: list[tuple[int, int, int, int, float, float]] = []
+    unit_carried: list[tuple[int, int, int, int, float, float]] = []
     for r in survey.iter_rows(named=True):
         t = int(r["year"]) - base
         if 0 <= t < T:
             survey_new[t, cell(r["level"], r["area"])] += float(r["new_hires"])
             survey_staff[t, cell(r["level"], r["area"])] += float(r["total_staff"])
+            unit_survey.append(
+                (
+                    seg_ix[r["segment"]],
+                    reg_ix[r["region"]],
+                    t,
+                    cell(r["level"], r["area"]),
+                    float(r["new_hires"]),
+                    float(r["total_staff"]),
+                )
+            )
 
     # Respondents the capacity model does not cover keep their last answered staff afterwards,
     # replacing those who leave.
@@ -304,8 +382,12 @@ def compile_inputs(inputs: Inputs) -> Compiled:
             staff = float(r["total_staff"])  # type: ignore[arg-type]
             for t, y in enumerate(years):
                 if y > last:
+                    exits = staff * exit_base[role_ix[str(r["role"])]]
                     carried_staff[t, c] += staff
-                    carried_exits[t, c] += staff * exit_base[role_ix[str(r["role"])]]
+                    carried_exits[t, c] += exits
+                    unit_carried.append(
+                        (seg_ix[str(r["segment"])], reg_ix[str(r["region"])], t, c, staff, exits)
+                    )
         _ = org
 
     # ---- education supply
@@ -418,10 +500,23 @@ def compile_inputs(inputs: Inputs) -> Compiled:
         fac_org=tuple(str(r["organisation"]) for r in fac_rows),
         fac_prob=np.array([float(r["realisation_probability"]) for r in fac_rows]),
         fac_intensity=fac_intensity,
+        fac_status=tuple(str(r["status"]) for r in fac_rows),
+        fac_defaulted=tuple(d for _, d in resolved),
+        fac_share_tri=share_tri,
+        fac_announced=np.array(
+            [
+                np.nan if r["announced_jobs"] is None else float(r["announced_jobs"])
+                for r in fac_rows
+            ]
+        ),
         delay_cdf=np.cumsum(pmf, axis=1),
         delay_pmf=pmf,
         profile=profile,
+        capacity=capacity,
+        share_profile=share_profile,
         startup=startup,
+        shock_correlation=inputs.parameter("common_shock_correlation"),
+        shock_supply_correlation=inputs.parameter("common_shock_supply_correlation"),
         mask=mask,
         intensity_tri=intensity_tri,
         role_mix=role_mix,
@@ -454,6 +549,14 @@ def compile_inputs(inputs: Inputs) -> Compiled:
         lever_codes=tuple(str(r["code"]) for r in lever_rows),
         lever_horizon=tuple(str(r["horizon"]) for r in lever_rows),
         lever_lead=lever_lead,
+        units=build_units(
+            np.array([seg_ix[r["segment"]] for r in fac_rows], dtype=np.int64),
+            np.array([reg_ix[r["region"]] for r in fac_rows], dtype=np.int64),
+            unit_survey,
+            unit_carried,
+            T,
+            C,
+        ),
         measures=compile_measures(
             inputs["measures"],
             inputs["measure_targets"],
@@ -510,6 +613,31 @@ def shortest_programmes(
     return out
 
 
+def expected_over_share(profile: F64, tri: F64, points: int = 64) -> F64:
+    """(K, G, Y) profiles on SHARE_GRID averaged over a triangular built share (low, mode,
+    high): the mean of the interpolated profile at ``points`` equally likely quantiles.
+
+    >>> grid = np.stack([SHARE_GRID * 10.0] * 2)[:, :, None]  # profile proportional to share
+    >>> round(float(expected_over_share(grid, np.array([0.0, 0.5, 1.0]))[0, 0]), 6)
+    5.0
+    """
+    u = (np.arange(points) + 0.5) / points
+    shares = triangular(u, tri[0], tri[1], tri[2])
+    lo, w = share_index(shares)
+    at: F64 = (
+        profile[:, lo] * (1.0 - w)[None, :, None] + profile[:, lo + 1] * w[None, :, None]
+    ).mean(axis=1)
+    return at
+
+
+def share_index(shares: F64) -> tuple[I64, F64]:
+    """Lower SHARE_GRID index and interpolation weight of each share (shares in [0, 1])."""
+    steps = len(SHARE_GRID) - 1
+    x = np.clip(shares, 0.0, 1.0) * steps
+    lo = np.minimum(np.floor(x).astype(np.int64), steps - 1)
+    return lo, x - lo
+
+
 def _carried_rows(
     survey: pl.DataFrame, owners: set[str]
 ) -> list[tuple[str, int, list[dict[str, object]]]]:
@@ -548,6 +676,8 @@ class Draws:
     capture_factor: F64  # (D, levels) factor on the capture shares of offers at each level
     recruit_factor: F64  # (D,)
     multipliers: F64  # (D, 2)
+    facility_capacity: F64 | None = None  # (D, F, T+1) capacity in place (Monte Carlo draws)
+    realised: B | None = None  # (D, F) whether each facility is realised (Monte Carlo draws)
 
 
 @dataclass(frozen=True)

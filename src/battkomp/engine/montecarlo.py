@@ -23,11 +23,21 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy.special import ndtr
 
-from battkomp.engine.model import F64, Compiled, Draws, Flows, national_flows, triangular
+from battkomp.engine.breakdown import UNIT_METRICS, unit_sums
+from battkomp.engine.model import (
+    F64,
+    Compiled,
+    Draws,
+    Flows,
+    national_flows,
+    share_index,
+    triangular,
+)
 
 BLOCK_SIZE = 250
 #: Tasks (of ``blocks_per_task`` blocks) submitted to an executor at a time: enough to keep a
@@ -56,6 +66,7 @@ SCALAR_DRIVERS: tuple[str, ...] = (
     "exit_rates",
     "expat_stay_years",
     "recruitment_caps",
+    "common_shock",
 )
 
 
@@ -63,14 +74,38 @@ def _tri(rng: np.random.Generator, n: int, lmh: tuple[float, float, float]) -> F
     return triangular(rng.random(n), lmh[0], lmh[1], lmh[2])
 
 
+def latent_uniform(z: F64, eps: F64, rho: float) -> F64:
+    """Uniform numbers that share the common factor ``z`` with correlation ``rho`` between their
+    normal scores (a Gaussian copula): ``Φ(√ρ·z + √(1−ρ)·ε)``. Each stays uniform on its own.
+
+    >>> latent_uniform(np.array([0.0]), np.array([0.0]), 0.5).tolist()
+    [0.5]
+    """
+    r = min(max(float(rho), 0.0), 1.0)
+    shape = (-1,) + (1,) * (eps.ndim - 1)
+    out: F64 = ndtr(np.sqrt(r) * z.reshape(shape) + np.sqrt(1.0 - r) * eps)
+    return out
+
+
 def sample_draws(cm: Compiled, n: int, rng: np.random.Generator) -> tuple[Draws, F64]:
-    """Draw ``n`` sets of uncertain inputs; also return the driver values per draw (n, drivers)."""
+    """Draw ``n`` sets of uncertain inputs; also return the driver values per draw (n, drivers).
+
+    One common factor ``z`` per draw (the market) moves every facility's realisation (up), delay
+    (down) and built share (up) through a Gaussian copula with correlation
+    ``cm.shock_correlation``, and the recruitment-cap and capture factors (up) with
+    ``cm.shock_supply_correlation``; each input keeps its own distribution."""
     F = len(cm.facility_ids)
     S = len(cm.tax.segments)
-    real = rng.random((n, F)) < cm.fac_prob[None, :]
-    u_delay = rng.random((n, F))
+    z = rng.standard_normal(n)
+    rho = cm.shock_correlation
+    # realised where Φ(−latent) < p: probability p, more likely with a high z
+    real = latent_uniform(-z, rng.standard_normal((n, F)), rho) < cm.fac_prob[None, :]
+    u_delay = latent_uniform(-z, rng.standard_normal((n, F)), rho)
     delay = (u_delay[:, :, None] >= cm.delay_cdf[None, :, :]).sum(axis=2)
     delay = np.minimum(delay, cm.profile.shape[1] - 1)
+    u_share = latent_uniform(z, rng.standard_normal((n, F)), rho)
+    st = cm.fac_share_tri
+    built = triangular(u_share, st[None, :, 0], st[None, :, 1], st[None, :, 2])
     tri = cm.intensity_tri
     drawn = triangular(rng.random((n, S)), tri[None, :, 0], tri[None, :, 1], tri[None, :, 2])
     factor = np.where(
@@ -89,10 +124,11 @@ def sample_draws(cm: Compiled, n: int, rng: np.random.Generator) -> tuple[Draws,
     exit_factor = _tri(rng, n, cm.exit_factor_tri)
     stay = _tri(rng, n, cm.stay_tri)
     ct = cm.capture_factor_tri
-    capture = triangular(
-        rng.random((n, ct.shape[0])), ct[None, :, 0], ct[None, :, 1], ct[None, :, 2]
-    )
-    recruit = _tri(rng, n, cm.recruit_factor_tri)
+    rs = cm.shock_supply_correlation
+    u_capture = latent_uniform(z, rng.standard_normal((n, ct.shape[0])), rs)
+    capture = triangular(u_capture, ct[None, :, 0], ct[None, :, 1], ct[None, :, 2])
+    rt = cm.recruit_factor_tri
+    recruit = triangular(latent_uniform(z, rng.standard_normal(n), rs), rt[0], rt[1], rt[2])
     mt = cm.multiplier_tri
     multipliers = np.stack(
         [
@@ -103,32 +139,49 @@ def sample_draws(cm: Compiled, n: int, rng: np.random.Generator) -> tuple[Draws,
     )
 
     fidx = np.arange(F)[None, :]
-    prof = cm.profile[fidx, delay]  # (n, F, T+1)
-    scale = real * cm.fac_intensity[None, :] * factor[:, cm.fac_segment]
+    lo, w = share_index(built)
+    w3 = w[:, :, None]
+    prof = cm.profile[fidx, delay, lo] * (1.0 - w3) + cm.profile[fidx, delay, lo + 1] * w3
+    cap = cm.capacity[fidx, delay, lo] * (1.0 - w3) + cm.capacity[fidx, delay, lo + 1] * w3
+    prof *= real[:, :, None]
+    cap *= real[:, :, None]
+    scale = cm.fac_intensity[None, :] * factor[:, cm.fac_segment]
     jobs = prof * scale[:, :, None]
     startup = jobs * cm.startup[fidx, delay]
     engineers = np.array([cm.tax.role_group[r] == "engineer_senior" for r in cm.tax.roles])
     drivers = np.concatenate(
         [
-            (prof * real[:, :, None]).sum(axis=2),  # realised capacity-years per facility
+            prof.sum(axis=2),  # realised capacity-years per facility
             factor,  # intensity per segment
             mix[:, :, 1, engineers].sum(axis=2),  # engineer share of the mature mix per segment
             capture,  # capture share factor per level
-            np.stack([exit_factor, stay, recruit], axis=1),
+            np.stack([exit_factor, stay, recruit, z], axis=1),
         ],
         axis=1,
     )
     return (
-        Draws(jobs, startup, mix, exit_factor, stay, capture, recruit, multipliers),
+        Draws(
+            jobs,
+            startup,
+            mix,
+            exit_factor,
+            stay,
+            capture,
+            recruit,
+            multipliers,
+            facility_capacity=cap,
+            realised=real,
+        ),
         drivers,
     )
 
 
 def expected_draw(cm: Compiled) -> Draws:
-    """One 'draw' at the expected values: the central run (realisation and delays averaged)."""
+    """One 'draw' at the expected values: the central run (realisation, delays and built share
+    averaged)."""
     weights = cm.delay_pmf[:, :, None]
-    expected_profile = (cm.profile * weights).sum(axis=1)
-    expected_startup = (cm.profile * cm.startup * weights).sum(axis=1)
+    expected_profile = (cm.share_profile * weights).sum(axis=1)
+    expected_startup = (cm.share_profile * cm.startup * weights).sum(axis=1)
     scale = cm.fac_prob * cm.fac_intensity
     return Draws(
         facility_jobs=(expected_profile * scale[:, None])[None],
@@ -166,6 +219,10 @@ class BlockOut:
     target: F64
     sums: dict[str, F64]
     measure_sums: dict[tuple[str, str, str], F64]
+    units: np.ndarray | None = None  # (n, U + 1, T, M) float32 breakdown sums (breakdown.py)
+    realised: np.ndarray | None = None  # (n, F) bool
+    year_shortage: F64 | None = None  # (n, T) national shortage per year
+    carried_openings: F64 | None = None  # (n, T) openings of carried-forward respondents
 
 
 def run_block(cm: Compiled, scenario_index: int, block_index: int, n: int, seed: int) -> BlockOut:
@@ -201,8 +258,22 @@ def run_block(cm: Compiled, scenario_index: int, block_index: int, n: int, seed:
         "indirect": fl.indirect_jobs.astype(np.float32),
         "induced": fl.induced_jobs.astype(np.float32),
     }
-    target = np.maximum(fl.gap, 0.0).sum(axis=(1, 2))
-    return BlockOut(scenario_index, block_index, flows, jobs, drivers, target, sums, measure_sums)
+    year_shortage = np.maximum(fl.gap, 0.0).sum(axis=2)
+    target = year_shortage.sum(axis=1)
+    return BlockOut(
+        scenario_index,
+        block_index,
+        flows,
+        jobs,
+        drivers,
+        target,
+        sums,
+        measure_sums,
+        units=unit_sums(cm, draws, fl),
+        realised=draws.realised,
+        year_shortage=year_shortage,
+        carried_openings=cm.carried_exits.sum(axis=1)[None, :] * draws.exit_factor[:, None],
+    )
 
 
 def _run_task(args: tuple[Compiled, int, int, list[tuple[int, int]], int]) -> list[BlockOut]:
@@ -239,6 +310,11 @@ class Ensemble:
     scenario_of_draw: np.ndarray
     sums: dict[str, F64]
     measure_sums: dict[tuple[str, str, str], F64]
+    #: per scenario: its breakdown sums (n_s, U_s + 1, T, M), realised facilities (n_s, F_s)
+    units: list[np.ndarray] = field(default_factory=list)
+    realised: list[np.ndarray] = field(default_factory=list)
+    year_shortage: F64 | None = None  # (D, T)
+    carried_openings: F64 | None = None  # (D, T)
 
 
 def _in_order(
@@ -311,6 +387,17 @@ def run_ensemble(
     drivers = np.full((total, len(names)), np.nan)
     target = np.empty(total)
     scenario_of_draw = np.empty(total, dtype=np.int64)
+    year_shortage = np.empty((total, T))
+    carried_openings = np.empty((total, T))
+    # breakdown units and facilities differ by scenario: one array per scenario
+    unit_arrays = [
+        np.empty((n, len(cm.units.segment) + 1, T, len(UNIT_METRICS)), dtype=np.float32)
+        for cm, n in zip(compiled, counts, strict=True)
+    ]
+    realised = [
+        np.empty((n, len(cm.facility_ids)), dtype=bool)
+        for cm, n in zip(compiled, counts, strict=True)
+    ]
     done = 0
     results = _in_order(executor, tasks) if executor is not None else map(_run_task, tasks)
     for block_list in results:
@@ -338,6 +425,13 @@ def run_ensemble(
             drivers[rows, own_cols[b.scenario_index]] = b.drivers
             target[rows] = b.target
             scenario_of_draw[rows] = b.scenario_index
+            own = slice(b.block_index * BLOCK_SIZE, b.block_index * BLOCK_SIZE + n)
+            assert b.units is not None
+            assert b.realised is not None
+            unit_arrays[b.scenario_index][own] = b.units
+            realised[b.scenario_index][own] = b.realised
+            year_shortage[rows] = b.year_shortage
+            carried_openings[rows] = b.carried_openings
             done += n
         del block_list
         if progress is not None:
@@ -351,6 +445,10 @@ def run_ensemble(
         scenario_of_draw=scenario_of_draw,
         sums=sums,
         measure_sums=measure_sums,
+        units=unit_arrays,
+        realised=realised,
+        year_shortage=year_shortage,
+        carried_openings=carried_openings,
     )
 
 

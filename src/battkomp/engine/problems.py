@@ -138,6 +138,22 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "delays must satisfy delay_min ≤ delay_mode ≤ delay_max ({low}, {mode}, {high})",
         "forsinkelser må oppfylle delay_min ≤ delay_mode ≤ delay_max ({low}, {mode}, {high})",
     ),
+    "share_order": (
+        "built shares must satisfy share_low ≤ share_mode ≤ share_high ({low}, {mode}, {high})",
+        "bygde andeler må oppfylle share_low ≤ share_mode ≤ share_high ({low}, {mode}, {high})",
+    ),
+    "share_zero": (
+        "share_high must be above 0: a facility that builds nothing needs "
+        "realisation_probability 0",
+        "share_high må være over 0: et anlegg som ikke bygger noe, skal ha "
+        "realisation_probability 0",
+    ),
+    "no_status_default": (
+        "no value for {columns} and no default for status '{status}' (segment '{segment}') in "
+        "facility_status: give the values or add a default",
+        "ingen verdi for {columns} og ingen standardverdi for status «{status}» (segment "
+        "«{segment}») i facility_status: oppgi verdiene eller legg til en standardverdi",
+    ),
     "ramp_not_monotone": (
         "the ramp share {value} is lower than the year before ({previous})",
         "opptrappingsandelen {value} er lavere enn året før ({previous})",

@@ -37,7 +37,7 @@ from battkomp.engine.bundle import (
     read_raw,
     scenario_names,
 )
-from battkomp.engine.central import central_detail, coverage, group_sum
+from battkomp.engine.central import central_detail, group_sum
 from battkomp.engine.horizons import time_squeeze
 from battkomp.engine.model import Compiled, compile_inputs
 from battkomp.engine.montecarlo import (
@@ -55,6 +55,13 @@ from battkomp.engine.montecarlo import (
     spearman,
 )
 from battkomp.engine.problems import Location, Problem
+from battkomp.engine.views import (
+    breakdown_frames,
+    conditional_frame,
+    exceedance_frame,
+    facilities_frame,
+    flag_band,
+)
 
 __all__ = ["ModelResult", "demo_bundle_path", "run_model"]
 
@@ -404,6 +411,8 @@ def run_model(
         aggregates = _aggregates(ens, L, A, pool)
         totals = {axis: _totals(lead, ens, axis, aggregates[axis]) for axis in _AXES}
         drivers = _drivers(ens, compiled_run, pool)
+        # segment, region and coverage figures from the draws (views.py)
+        breakdowns = breakdown_frames(compiled_run, ens, lambda f, xs: _map(pool, f, xs))
     squeeze_cells, squeeze_summary = time_squeeze(lead, ens.flows["gap"], cell_stats["gap"])
     # the detailed central run: one scenario's, or the weighted mean of the scenarios' runs
     total_weight = sum(weights[i] for i in keep)
@@ -413,20 +422,19 @@ def run_model(
             for i in keep
         ]
     )
-    by_segment = _group_detail(detail, "segment")
-    by_region = _group_detail(detail, "region")
     frames: dict[str, pl.DataFrame] = {
         "national": _cells(lead, cell_stats),
-        "totals": totals[None],
-        "by_level": totals["level"],
-        "by_area": totals["area"],
+        "totals": flag_band(totals[None]),
+        "by_level": flag_band(totals["level"]),
+        "by_area": flag_band(totals["area"]),
         "time_squeeze": squeeze_cells,
         "squeeze_summary": squeeze_summary,
         "drivers": drivers,
         "detail": detail,
-        "by_segment": by_segment,
-        "by_region": by_region,
-        "coverage": coverage(detail),
+        **breakdowns,
+        "conditional": conditional_frame(compiled_run, ens),
+        "exceedance": exceedance_frame(lead, ens),
+        "facilities": facilities_frame(lead),
         "scenarios": _scenario_frame(
             compiled_run, [counts[i] for i in keep], [weights[i] for i in keep], ens
         ),
@@ -559,14 +567,6 @@ def _check_compatible(compiled: list[Compiled], label: str) -> None:
                     )
                 ]
             )
-
-
-def _group_detail(detail: pl.DataFrame, by: str) -> pl.DataFrame:
-    return group_sum(
-        detail.filter(pl.col("kind") != "unallocated_supply"),
-        ["year", by],
-        ["headcount", "openings", "supply", "gap"],
-    )
 
 
 # ------------------------------------------------------------------------------------- export

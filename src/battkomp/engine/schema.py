@@ -441,6 +441,39 @@ _TABLE_LIST: tuple[Table, ...] = (
         required=True,
     ),
     Table(
+        "facility_status",
+        "Default realisation risk of a facility by its status (and segment, where the evidence "
+        "allows): the probability that any of the plan is built, the delay triangle, and the "
+        "share of the planned capacity built when it is (low, mode, high). A facility's own "
+        "values override these.",
+        (
+            _c("status", "str", "Facility status.", choices=STATUSES),
+            _c(
+                "segment",
+                "ref",
+                "Segment the row applies to (blank: every segment without a row of its own).",
+                required=False,
+                ref_table="segments",
+            ),
+            _c(
+                "realisation_probability",
+                "float",
+                "Probability that the facility starts production at all.",
+                **PROB,
+            ),
+            _c("delay_min", "int", "Shortest delay in years.", minimum=0, maximum=20),
+            _c("delay_mode", "int", "Most likely delay in years.", minimum=0, maximum=20),
+            _c("delay_max", "int", "Longest delay in years.", minimum=0, maximum=20),
+            _c("share_low", "float", "Lowest share of the planned capacity built.", **PROB),
+            _c("share_mode", "float", "Most likely share of the planned capacity built.", **PROB),
+            _c("share_high", "float", "Highest share of the planned capacity built.", **PROB),
+        ),
+        ("status", "segment"),
+        "default",
+        required=True,
+        extra_checks=("delay_order", "share_order"),
+    ),
+    Table(
         "source_occupations",
         "Occupations outside the battery industry with transferable competence (retraining "
         "pathways): STYRK-08 code, names and usual education level.",
@@ -600,19 +633,57 @@ _TABLE_LIST: tuple[Table, ...] = (
             _c(
                 "realisation_probability",
                 "float",
-                "Probability that the facility is built and staffed as planned.",
+                "Probability that the facility starts production at all (blank: the default of "
+                "its status in facility_status).",
+                required=False,
                 **PROB,
             ),
-            _c("delay_min", "int", "Shortest delay in years.", minimum=0, maximum=20, default="0"),
+            _c(
+                "delay_min",
+                "int",
+                "Shortest delay in years (blank: the status default).",
+                required=False,
+                minimum=0,
+                maximum=20,
+            ),
             _c(
                 "delay_mode",
                 "int",
-                "Most likely delay in years.",
+                "Most likely delay in years (blank: the status default).",
+                required=False,
                 minimum=0,
                 maximum=20,
-                default="0",
             ),
-            _c("delay_max", "int", "Longest delay in years.", minimum=0, maximum=20, default="0"),
+            _c(
+                "delay_max",
+                "int",
+                "Longest delay in years (blank: the status default).",
+                required=False,
+                minimum=0,
+                maximum=20,
+            ),
+            _c(
+                "share_low",
+                "float",
+                "Lowest share of the planned capacity built if it starts (blank: the status "
+                "default).",
+                required=False,
+                **PROB,
+            ),
+            _c(
+                "share_mode",
+                "float",
+                "Most likely share of the planned capacity built (blank: the status default).",
+                required=False,
+                **PROB,
+            ),
+            _c(
+                "share_high",
+                "float",
+                "Highest share of the planned capacity built (blank: the status default).",
+                required=False,
+                **PROB,
+            ),
             _c(
                 "ramp_offset",
                 "int",
@@ -636,10 +707,18 @@ _TABLE_LIST: tuple[Table, ...] = (
                 "Date the status was last confirmed (YYYY-MM-DD).",
                 required=False,
             ),
+            _c(
+                "announced_jobs",
+                "float",
+                "Direct jobs the owner announced for the full plan, if any (compared with the "
+                "model's full staffing in the facilities frame; not used in the equations).",
+                required=False,
+                **NONNEG,
+            ),
         ),
         ("id",),
         "bundle",
-        extra_checks=("delay_order",),
+        extra_checks=("delay_order", "share_order", "status_default"),
     ),
     Table(
         "capacity_plans",
@@ -991,6 +1070,10 @@ KNOWN_PARAMETERS: dict[str, str] = {
     "mix_concentration": "Dirichlet concentration of the role mix in Monte Carlo draws "
     "(higher = less spread).",
     "mix_concentration_startup": "Dirichlet concentration of the start-up role mix.",
+    "common_shock_correlation": "Correlation, through one common market factor, of the latent "
+    "variables that decide each facility's realisation, delay and built share (0: independent).",
+    "common_shock_supply_correlation": "Correlation of the recruitment-cap and capture-share "
+    "factors with the same common factor (0: independent of it).",
     "recommendation_min_shortage": "Least mean shortage (people a year) in a level × area cell "
     "that counts as a significant gap: its first such year is the year the gap opens.",
     "pathway_roles": "Most battery roles a retraining pool without explicit paths is spread over "

@@ -1,0 +1,179 @@
+"""Segment and region breakdowns from every Monte Carlo draw, adding up to the national figure.
+
+Inside each draw, the national flows per year × cell (``model.national_flows``) are shared out to
+the **units** of the breakdown: one per (segment, region) pair of a facility or of a survey
+respondent, plus ``unallocated`` for supply in cells without openings. A unit's weight in a cell is
+its own gross openings there: the gross growth of its jobs in each phase ``max(0, J − J′)``
+spread over the cells by its segment's mix, its replacement
+(exits and the outflow of temporary specialists, as in ``national_flows``), its survey new hires
+and the exits of its carried-forward staff. For every year the unit then gets
+
+* ``headcount``: its own staff (exact, not allocated);
+* ``openings``, ``gap`` and ``shortage`` (the positive part of the cell gap): the cell's national
+  value × the unit's weight, summed over cells;
+* ``supply`` = ``openings − gap`` (so every supply source, whatever it is, is counted);
+* ``capacity``: the capacity in place of its facilities (GWh or GWh-eq; survey units have none).
+
+Summed over the units, every metric gives the national figure of the same draw. Only unit × year
+sums leave a block, so memory grows with draws × units × years, never with the full
+segment × region × cell cross.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from battkomp.engine.model import Compiled, Draws, Flows
+
+#: The metrics of a breakdown, in the order of the last axis of :func:`unit_sums`.
+UNIT_METRICS: tuple[str, ...] = ("headcount", "openings", "supply", "gap", "shortage", "capacity")
+UNALLOCATED = "unallocated"
+
+
+def unit_sums(cm: Compiled, dr: Draws, fl: Flows) -> np.ndarray:
+    """Per draw, unit (the last one ``unallocated``), year and metric of :data:`UNIT_METRICS`:
+    (D, U + 1, T, M) float32. Summed over units it gives the national figures of each draw.
+
+    The weights are linear in the cells, so the allocation is contracted over the cells at the
+    segment level first and never forms a draw × unit × year × cell array."""
+    un = cm.units
+    U = len(un.segment)
+    F = len(cm.facility_ids)
+    S = len(cm.tax.segments)
+    D = dr.mix.shape[0]
+    T, C = len(cm.years), cm.n_cells
+    onehot = np.zeros((F, U))
+    onehot[np.arange(F), un.of_facility] = 1.0
+    seg_of = np.zeros((U, S))
+    seg_of[np.arange(U), un.segment] = 1.0
+    jobs, st = dr.facility_jobs, dr.facility_startup
+    m = cm.mask[None]
+    # jobs per draw, unit, phase and year, this year and the year before: (D, U, 2, T)
+    parts = [st[:, :, 1:] * m, (jobs[:, :, 1:] - st[:, :, 1:]) * m]
+    parts += [st[:, :, :-1] * m, (jobs[:, :, :-1] - st[:, :, :-1]) * m]
+    per_unit = [np.matmul(p.transpose(0, 2, 1), onehot).transpose(0, 2, 1) for p in parts]
+    cur = np.stack(per_unit[:2], axis=2)
+    prev = np.stack(per_unit[2:], axis=2)
+    growth = np.maximum(cur - prev, 0.0)  # a unit's gross growth in jobs, per phase
+    # cells per job of a segment's phases, and its exits and expat outflow per job
+    R = len(cm.tax.roles)
+    profiles = np.concatenate(
+        [
+            cm.profile_rc,
+            cm.profile_rc * cm.exit_base[:, None],
+            cm.profile_rc * cm.expat_share[:, None],
+        ],
+        axis=1,
+    )  # (R, 3C)
+    cells: np.ndarray = (dr.mix.reshape(D * S * 2, R) @ profiles).reshape(D, S, 2, 3, C)
+    kernel: np.ndarray = np.empty((D, S, 4, C))
+    kernel[:, :, :2] = cells[:, :, :, 0]
+    kernel[:, :, 2:] = cells[:, :, :, 1] * dr.exit_factor[:, None, None, None]
+    kernel[:, :, 2] += cells[:, :, 0, 2] / dr.stay_years[:, None, None]
+    drive = np.concatenate([growth, prev], axis=2)  # (D, U, 4, T)
+    drive_s = np.matmul(seg_of.T, drive.reshape(D, U, 4 * T)).reshape(D, S * 4, T)
+    kernel = kernel.reshape(D, S * 4, C)
+    ef = dr.exit_factor
+    # every unit's weight summed, per draw, year and cell, plus the survey's
+    total = np.matmul(drive_s.transpose(0, 2, 1), kernel)
+    total += (
+        un.survey_new.sum(axis=0)[None] + un.carried_exits.sum(axis=0)[None] * ef[:, None, None]
+    )
+    has = total > 1e-9  # a vanishing weight would overflow: its cell stays unallocated
+    recip = np.divide(1.0, total, out=np.zeros_like(total), where=has)
+    # national openings, gap and shortage per unit weight, laid out (D, C, 3, T)
+    per = np.empty((D, C, 3, T))
+    per[:, :, 0] = (fl.openings * recip).transpose(0, 2, 1)
+    per[:, :, 1] = (fl.gap * recip).transpose(0, 2, 1)
+    np.maximum(per[:, :, 1], 0.0, out=per[:, :, 2])
+    k_per = np.matmul(kernel, per.reshape(D, C, 3 * T)).reshape(D, S, 4, 3, T)[:, un.segment]
+    alloc = np.einsum("dupt,dupmt->dutm", drive, k_per)  # (D, U, T, 3)
+    # the survey's fixed weights, year by year over the cells and units they touch
+    for arr, scale in ((un.survey_new, None), (un.carried_exits, ef)):
+        used_u = np.flatnonzero(arr.any(axis=(1, 2)))
+        used_c = np.flatnonzero(arr.any(axis=(0, 1)))
+        if not len(used_u):
+            continue
+        w = arr[np.ix_(used_u, np.arange(T), used_c)].transpose(1, 0, 2)  # (T, Us, Cs)
+        p_t = per[:, used_c].transpose(3, 1, 0, 2).reshape(T, len(used_c), D * 3)
+        part = np.matmul(w, p_t).reshape(T, len(used_u), D, 3).transpose(2, 1, 0, 3)
+        if scale is not None:
+            part = part * scale[:, None, None, None]
+        alloc[:, used_u] += part
+    out = np.zeros((D, U + 1, T, len(UNIT_METRICS)), dtype=np.float32)
+    out[:, :U, :, 0] = cur.sum(axis=2) + (un.survey_staff + un.carried_staff).sum(axis=2)[None]
+    out[:, :U, :, 1] = alloc[..., 0]
+    out[:, :U, :, 3] = alloc[..., 1]
+    out[:, :U, :, 4] = alloc[..., 2]
+    if not has.all():
+        # cells without openings anywhere (supply only): the unallocated unit
+        gap_rest = np.where(has, 0.0, fl.gap)
+        out[:, U, :, 1] = np.where(has, 0.0, fl.openings).sum(axis=2)
+        out[:, U, :, 3] = gap_rest.sum(axis=2)
+        out[:, U, :, 4] = np.maximum(gap_rest, 0.0).sum(axis=2)
+    out[..., 2] = out[..., 1] - out[..., 3]
+    if dr.facility_capacity is not None:
+        cap = dr.facility_capacity[:, :, 1:]
+        out[:, :U, :, 5] = np.matmul(cap.transpose(0, 2, 1), onehot).transpose(0, 2, 1)
+    return out
+
+
+def unit_labels(cm: Compiled) -> tuple[list[str | None], list[str | None]]:
+    """Segment and region code of every unit, None for the last one (``unallocated``)."""
+    tax = cm.tax
+    segs: list[str | None] = [tax.segments[int(s)] for s in cm.units.segment]
+    regs: list[str | None] = [tax.regions[int(r)] for r in cm.units.region]
+    return [*segs, None], [*regs, None]
+
+
+def margin_draws(
+    compiled: list[Compiled], unit_arrays: list[np.ndarray], by: str
+) -> tuple[list[str | None], np.ndarray]:
+    """The per-draw sums of every scenario's units to the codes of ``by`` (``segment`` or
+    ``region``; None = unallocated, last), draws stacked in scenario order: codes and
+    (D, K, T, M) float64."""
+    labels = []
+    for cm in compiled:
+        segs, regs = unit_labels(cm)
+        labels.append(segs if by == "segment" else regs)
+    named = sorted({c for lab in labels for c in lab if c is not None})
+    codes: list[str | None] = [*named, None]
+    idx = {c: i for i, c in enumerate(codes)}
+    parts = []
+    for lab, arr in zip(labels, unit_arrays, strict=True):
+        matrix = np.zeros((len(lab), len(codes)))
+        for u, c in enumerate(lab):
+            matrix[u, idx[c]] = 1.0
+        D, U1, T, M = arr.shape
+        flat = arr.transpose(0, 2, 3, 1).reshape(D * T * M, U1).astype(np.float64)
+        parts.append((flat @ matrix).reshape(D, T, M, len(codes)).transpose(0, 3, 1, 2))
+    return codes, np.concatenate(parts, axis=0)
+
+
+def margin_frame(
+    years: np.ndarray,
+    codes: list[str | None],
+    by: str,
+    stats: list[dict[str, np.ndarray]],
+) -> pl.DataFrame:
+    """The ``by_segment`` or ``by_region`` frame: per year and code (None: supply in cells
+    without openings) the mean of every metric, which adds up over the codes to the national
+    mean, with its P10, P50 and P90 over the draws; ``means_outside_band`` names the metrics
+    whose mean lies outside P10–P90. ``stats[m]``: mean/p10/p50/p90 of metric m, (K, T)."""
+    K, T = len(codes), len(years)
+    data: dict[str, object] = {
+        "year": np.tile(years.astype(np.int64), K),
+        by: [c for c in codes for _ in range(T)],
+    }
+    outside: list[list[str]] = [[] for _ in range(K * T)]
+    for metric, st in zip(UNIT_METRICS, stats, strict=True):
+        mean = st["mean"].reshape(-1)
+        data[metric] = mean
+        for q in ("p10", "p50", "p90"):
+            data[f"{metric}_{q}"] = st[q].reshape(-1)
+        off = (mean < st["p10"].reshape(-1) - 1e-9) | (mean > st["p90"].reshape(-1) + 1e-9)
+        for i in np.flatnonzero(off):
+            outside[i].append(metric)
+    data["means_outside_band"] = ["; ".join(o) for o in outside]
+    return pl.DataFrame(data, schema_overrides={by: pl.Utf8}).sort("year", by, nulls_last=True)
