@@ -173,6 +173,13 @@ def test_template_workbook_can_be_filled_in_and_run(runner: CliRunner, tmp_path:
         "status": "announced",
         "start_year": 2028,
         "realisation_probability": 1,
+        # no delay and the whole plan built (blank: the announced status's defaults)
+        "delay_min": 0,
+        "delay_mode": 0,
+        "delay_max": 0,
+        "share_low": 1,
+        "share_mode": 1,
+        "share_high": 1,
     }
     ws.append([row.get(h) for h in header])
     plans = wb["capacity_plans"]
