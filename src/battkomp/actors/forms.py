@@ -131,6 +131,10 @@ class FacilityForm(forms.ModelForm):
             "source": _("Source"),
         }
         help_texts = {
+            "realisation_probability": _(
+                "Leave the probability and the delays blank to use the defaults of the "
+                "facility's status, estimated from European plants outside Norway."
+            ),
             "code": _("A short identifier: lower-case letters, digits, hyphens and underscores."),
             "source": _("Where the figures come from: links, documents, assumptions."),
             "ramp_offset": _(

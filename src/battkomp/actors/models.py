@@ -75,12 +75,18 @@ class Facility(models.Model):
         _("planned start of production"),
         validators=[MinValueValidator(1990), MaxValueValidator(2100)],
     )
+    # blank: the default of the facility's status (the engine's facility_status table)
     realisation_probability = models.FloatField(
-        _("realisation probability"), validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+        _("realisation probability"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
     )
-    delay_min = models.PositiveSmallIntegerField(_("shortest delay (years)"), default=0)
-    delay_mode = models.PositiveSmallIntegerField(_("most likely delay (years)"), default=0)
-    delay_max = models.PositiveSmallIntegerField(_("longest delay (years)"), default=0)
+    delay_min = models.PositiveSmallIntegerField(_("shortest delay (years)"), null=True, blank=True)
+    delay_mode = models.PositiveSmallIntegerField(
+        _("most likely delay (years)"), null=True, blank=True
+    )
+    delay_max = models.PositiveSmallIntegerField(_("longest delay (years)"), null=True, blank=True)
     ramp_offset = models.PositiveSmallIntegerField(
         _("staffing-ramp years ahead of the default ramp"),
         default=0,

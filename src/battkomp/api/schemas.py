@@ -85,10 +85,12 @@ class FacilityOut(Schema):
     segment: str
     region: str
     start_year: int
-    realisation_probability: float
-    delay_min: int
-    delay_mode: int
-    delay_max: int
+    realisation_probability: float | None = Field(
+        description=gettext_noop("Null: the default of the facility's status.")
+    )
+    delay_min: int | None
+    delay_mode: int | None
+    delay_max: int | None
     ramp_offset: int = Field(
         description=gettext_noop("Staffing-ramp years ahead of the default ramp.")
     )
