@@ -95,7 +95,8 @@ def test_list_cells_are_written_as_joined_text_in_the_workbook(
     finally:
         wb.close()
 
-    assert written == squeeze["levers_in_time"].to_list()
+    # an empty list is an empty cell
+    assert written == [v or None for v in squeeze["levers_in_time"].to_list()]
     assert any(v and ";" in v for v in written)  # some cells really hold several levers
 
 
@@ -206,3 +207,29 @@ def test_a_failed_folder_export_keeps_the_earlier_folder_intact(
     assert len(calls) == 3  # two frames were written before the failure
     assert _listing(tmp_path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_text_that_looks_like_a_formula_or_a_link_stays_text_in_the_workbook(
+    tmp_path: Path,
+) -> None:
+    frame = pl.DataFrame(
+        {"text": ["=1+1", "http://example.org", "@SUM(A1)"], "number": [1.25, None, 3.0]}
+    )
+    path = tmp_path / "t.xlsx"
+    results_module._write_xlsx({"odd": frame}, path)
+
+    wb = openpyxl.load_workbook(path)
+    try:
+        ws = wb["odd"]
+        cells = [(c.value, c.data_type) for c in ws["A"][1:]]
+        numbers = [c.value for c in ws["B"][1:]]
+        links = [c.hyperlink for c in ws["A"][1:]]
+        header = [c.value for c in ws[1]]
+        bold = ws["A1"].font.b
+    finally:
+        wb.close()
+    assert cells == [("=1+1", "s"), ("http://example.org", "s"), ("@SUM(A1)", "s")]
+    assert links == [None, None, None]
+    assert numbers == [1.25, None, 3.0]
+    assert header == ["text", "number"]
+    assert bold

@@ -1,75 +1,38 @@
-"""Personas for the platform's tests: two companies, an institution, the secretariat, an admin,
-an inquiry handler and an anonymous visitor, each with a logged-in test client."""
+"""Set-up for the platform's tests: the personas (``world``, from ``personas.py``), fast password
+hashing and bokmål as the starting language."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from django.test import Client
 
-from battkomp.accounts.actions import do_create_user
-from battkomp.accounts.models import Role
-from battkomp.actors.models import Organisation, OrganisationKind
+from web.personas import world  # the `world` fixture: the personas and their clients
 
-PASSWORD = "correct-horse-battery-staple"
+__all__ = ["world"]
 
 
-@dataclass
-class World:
-    company_a: Organisation
-    company_b: Organisation
-    institution: Organisation
-    users: dict[str, object]
-    clients: dict[str, Client]
+@pytest.fixture(autouse=True, scope="session")
+def _fast_argon2() -> Iterator[None]:
+    """Argon2 with tiny costs in tests: the same algorithm (hashes still start with "argon2"), a
+    fraction of the time (Django's defaults take ~0.1-0.5 s per hash, six per `world`). Session-
+    wide, so data that a module builds once (see ``shared.py``) gets fast hashes too."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
 
-    def client(self, persona: str) -> Client:
-        return self.clients[persona]
-
-
-PERSONAS = ("company_a", "company_b", "institution", "analyst", "admin", "anonymous")
-
-
-@pytest.fixture
-def world(db: None) -> World:
-    a = Organisation.objects.create(
-        name="Cellco AS",
-        kind=OrganisationKind.COMPANY,
-        segments=["cell_manufacturing"],
-        county="42",
-    )
-    b = Organisation.objects.create(
-        name="Anodeco AS", kind=OrganisationKind.COMPANY, segments=["active_materials"], county="40"
-    )
-    inst = Organisation.objects.create(
-        name="Fagskolen Demo", kind=OrganisationKind.EDUCATION, county="32"
-    )
-    users = {
-        "company_a": do_create_user("a@cellco.test", PASSWORD, Role.RESPONDENT, a),
-        "company_b": do_create_user("b@anodeco.test", PASSWORD, Role.RESPONDENT, b),
-        "institution": do_create_user("editor@fagskolen.test", PASSWORD, Role.EDITOR, inst),
-        "analyst": do_create_user("analyst@battkomp.test", PASSWORD, Role.ANALYST),
-        "admin": do_create_user("admin@battkomp.test", PASSWORD, Role.ADMIN),
-        "handler": do_create_user("handler@battkomp.test", PASSWORD, Role.HANDLER),
-    }
-    clients: dict[str, Client] = {}
-    for name, user in users.items():
-        c = Client()
-        c.force_login(user)  # type: ignore[arg-type]
-        clients[name] = c
-    clients["anonymous"] = Client()
-    return World(a, b, inst, users, clients)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Argon2PasswordHasher, "time_cost", 1)
+        mp.setattr(Argon2PasswordHasher, "memory_cost", 64)
+        mp.setattr(Argon2PasswordHasher, "parallelism", 1)
+        yield
 
 
 @pytest.fixture(autouse=True)
-def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 with tiny costs in tests: the same algorithm (hashes still start with "argon2"), a
-    fraction of the time (Django's defaults take ~0.1-0.5 s per hash, six per `world`)."""
-    from django.contrib.auth.hashers import Argon2PasswordHasher
-
-    monkeypatch.setattr(Argon2PasswordHasher, "time_cost", 1)
-    monkeypatch.setattr(Argon2PasswordHasher, "memory_cost", 64)
-    monkeypatch.setattr(Argon2PasswordHasher, "parallelism", 1)
+def _own_data_dir(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A data folder of each test's own: files kept there (the generated reports, named by the
+    publication's id) never come from another test, or from another worker's database, whose
+    ids are the same numbers."""
+    settings.DATA_DIR = tmp_path_factory.mktemp("data")
 
 
 @pytest.fixture(autouse=True)

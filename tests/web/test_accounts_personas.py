@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from battkomp.accounts.actions import do_invite
 from battkomp.accounts.models import Invitation, Profile, Role
+from web.personas import PERSONAS
 
-PERSONAS = ("company_a", "company_b", "institution", "analyst", "admin", "handler", "anonymous")
 ANALYSTS = {"analyst", "admin"}
 
 

@@ -14,9 +14,7 @@ from django.utils import translation
 from battkomp.actors.access import access_facility_for_user, facilities_for_user
 from battkomp.actors.actions import do_add_status, do_save_capacity_plan, do_save_facility
 from battkomp.actors.models import Facility
-
-OUTSIDERS = ("company_a", "company_b", "institution", "handler")
-MANAGERS = ("analyst", "admin")
+from web.personas import OUTSIDERS, SECRETARIAT
 
 
 def url(name: str, *args: object) -> str:
@@ -145,7 +143,7 @@ def test_an_unknown_facility_gives_404_even_to_analysts(world):
 # Adding -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", MANAGERS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_and_admins_add_a_facility_to_an_organisation(world, persona):
     client = world.client(persona)
     new_url = url("actors:facility_new", world.company_b.pk)
@@ -268,7 +266,7 @@ def test_a_probability_may_be_typed_with_a_decimal_comma_in_bokmal(world):
 # Changing -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", MANAGERS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_and_admins_change_a_facility(world, facilities, persona):
     facility = facilities["a"]
     client = world.client(persona)

@@ -11,11 +11,10 @@ from battkomp.accounts.access import access_organisation_for_user
 from battkomp.actors.access import organisations_for_user
 from battkomp.actors.actions import do_save_organisation
 from battkomp.actors.models import Organisation, OrganisationKind
+from web.personas import OUTSIDERS, SECRETARIAT
 
 VALID_NUMBER = "923609016"
 INVALID_NUMBER = "923609017"
-OUTSIDERS = ("company_a", "company_b", "institution", "handler")
-MANAGERS = ("analyst", "admin")
 
 
 def url(name: str, *args: object) -> str:
@@ -45,7 +44,7 @@ def org_form(**overrides: object) -> dict[str, object]:
 # The list -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", MANAGERS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_and_admins_see_every_organisation_in_the_register(world, persona):
     response = world.client(persona).get(url("actors:organisations"))
     assert response.status_code == 200
@@ -115,7 +114,7 @@ def test_an_unknown_filter_value_is_reported_and_ignored(world):
 # Adding -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", MANAGERS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_and_admins_add_an_organisation(world, persona):
     client = world.client(persona)
     assert client.get(url("actors:organisation_new")).status_code == 200
@@ -206,7 +205,7 @@ def test_the_synthetic_flag_cannot_be_set_through_the_form(world):
 # Changing -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", MANAGERS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_and_admins_change_an_organisation(world, persona):
     org = world.company_a
     client = world.client(persona)

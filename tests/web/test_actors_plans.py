@@ -11,9 +11,7 @@ from django.utils import translation
 
 from battkomp.actors.actions import do_add_status, do_save_capacity_plan, do_save_facility
 from battkomp.actors.models import CapacityPlan, CapacityPlanYear, FacilityStatus
-
-OUTSIDERS = ("company_a", "company_b", "institution", "handler")
-MANAGERS = ("analyst", "admin")
+from web.personas import OUTSIDERS, SECRETARIAT
 
 
 def url(name: str, *args: object) -> str:
@@ -70,7 +68,7 @@ def facility(world):
 # Plan versions ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", MANAGERS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_two_plan_edits_keep_both_versions_with_their_values(world, facility, persona):
     client = world.client(persona)
     plan_url = url("actors:facility_plan_edit", facility.pk)
@@ -297,7 +295,7 @@ def status_post(status: str, date: str, note: str = "") -> dict[str, str]:
     return {"status": status, "date": date, "note": note}
 
 
-@pytest.mark.parametrize("persona", MANAGERS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_and_admins_add_a_status(world, facility, persona):
     client = world.client(persona)
     status_url = url("actors:facility_status_add", facility.pk)

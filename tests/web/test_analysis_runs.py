@@ -22,9 +22,8 @@ from battkomp.analysis.runs.bundle_export import build_bundle
 from battkomp.analysis.runs.queries import load_frames
 from battkomp.demo import load_demo
 from battkomp.engine.results import run_model
+from web.personas import OUTSIDERS, SECRETARIAT
 
-OUTSIDERS = ("company_a", "company_b", "institution", "handler")
-ANALYSTS = ("analyst", "admin")
 DRAWS = 50
 
 
@@ -53,7 +52,7 @@ def done_run(demo: Any) -> ModelRun:
 # --- who may see and start runs -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_see_the_runs_page_and_a_run(done_run: ModelRun, demo: Any, persona: str) -> None:
     client = demo.client(persona)
     page = client.get(en("analysis:runs"))
@@ -108,7 +107,7 @@ def test_an_unknown_run_is_404_for_analysts_too(demo: Any) -> None:
     assert client.get(en("analysis:run_compare") + "?a=998&b=999").status_code == 404
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_an_analyst_starts_a_small_run_from_the_page_and_it_runs_at_once(
     demo: Any, persona: str
 ) -> None:

@@ -19,9 +19,7 @@ from battkomp.analysis.runs.bundle_export import EXCLUDED_SOURCE, build_bundle
 from battkomp.analysis.runs.scenarios import parse_overrides
 from battkomp.demo import load_demo
 from battkomp.engine.bundle import check_bundle, demo_bundle_path, load_inputs
-
-OUTSIDERS = ("company_a", "company_b", "institution", "handler")
-ANALYSTS = ("analyst", "admin")
+from web.personas import OUTSIDERS, SECRETARIAT
 
 
 def en(name: str, *args: Any) -> str:
@@ -59,7 +57,7 @@ def form(**changes: Any) -> dict[str, Any]:
 # --- who may see and change scenarios --------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_see_the_scenarios_and_their_forms(demo: Any, persona: str) -> None:
     client = demo.client(persona)
     listing = client.get(en("analysis:scenarios"))
@@ -77,7 +75,7 @@ def test_analysts_see_the_scenarios_and_their_forms(demo: Any, persona: str) -> 
     assert "capacity_plans,elinor_orkland|2030,capacity,20" in edit
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_create_and_change_a_scenario(demo: Any, persona: str) -> None:
     client = demo.client(persona)
     elinor = Facility.objects.get(code="elinor_orkland")

@@ -20,11 +20,10 @@ from battkomp.survey.actions import (
     do_save_response,
     do_submit_response,
 )
+from web.personas import OUTSIDERS, SECRETARIAT
 
 HOME = reverse("analysis:home")
 DOWNLOAD = reverse("analysis:bundle_download")
-OUTSIDERS = ("company_a", "company_b", "institution", "handler")
-ANALYSTS = ("analyst", "admin")
 
 
 @pytest.fixture
@@ -58,7 +57,7 @@ def answered(world: Any) -> Any:
     return world
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_see_the_model_page_with_the_rounds(answered: Any, persona: str) -> None:
     response = answered.client(persona).get(HOME)
     assert response.status_code == 200
@@ -91,7 +90,7 @@ def test_the_page_works_without_any_round(world: Any) -> None:
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_download_the_bundle_as_a_zip_and_every_download_is_logged(
     answered: Any, persona: str, tmp_path: Path
 ) -> None:

@@ -18,9 +18,7 @@ from battkomp.analysis.dashboards.analyst import DOWNLOAD_ACTION, VIEW_ACTION, V
 from battkomp.analysis.models import ModelRun, RunStatus, Scenario
 from battkomp.analysis.runs.actions import do_start_run
 from battkomp.demo import load_demo
-
-ANALYSTS = ("analyst", "admin")
-OUTSIDERS = ("company_a", "company_b", "institution", "handler")
+from web.personas import OUTSIDERS, SECRETARIAT
 
 
 def en(name: str, *args: Any) -> str:
@@ -45,7 +43,7 @@ def _logs(user: Any, action: str) -> list[AccessLog]:
 def test_analysts_see_every_view_with_a_chart_and_a_table_and_it_is_logged(
     run: ModelRun, world: Any
 ) -> None:
-    for persona in ANALYSTS:
+    for persona in SECRETARIAT:
         client = world.client(persona)
         url = en("analysis:run_dashboard", run.pk)
         for view in VIEWS:

@@ -16,8 +16,7 @@ from battkomp.actors.actions import do_save_facility
 from battkomp.actors.models import CapacityPlan, Facility
 from battkomp.api.actions import do_create_token, do_revoke_token
 from battkomp.api.models import ApiToken
-
-PERSONAS = ("company_a", "company_b", "institution", "analyst", "admin", "handler")
+from web.personas import LOGGED_IN
 
 
 def bearer(key: str) -> Client:
@@ -53,7 +52,7 @@ PLAN = {"years": [{"year": 2026, "capacity": 2.0}]}
 # --- the token page ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", LOGGED_IN)
 def test_every_signed_in_person_makes_a_token_and_sees_its_key_once(world, persona):
     client = world.client(persona)
     page = client.get(reverse("api:tokens"))
@@ -297,7 +296,7 @@ def test_an_anonymous_post_is_401_not_a_csrf_error(world, facility):
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", LOGGED_IN)
 def test_the_account_settings_page_links_to_the_token_page(world, persona):
     page = world.client(persona).get(reverse("accounts:settings")).content.decode()
     assert f'href="{reverse("api:tokens")}"' in page

@@ -18,8 +18,8 @@ from battkomp.analysis.runs.actions import do_start_run
 from battkomp.demo import load_demo
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
+from web.personas import PERSONAS
 
-EVERYONE = ("company_a", "company_b", "institution", "handler", "analyst", "admin", "anonymous")
 DRAWS = 30
 PLANTED = 987654
 #: The planted number as a whole number (as in test_publish_snapshots).
@@ -57,7 +57,7 @@ def api_urls(p: Publication) -> list[str]:
 
 
 def test_everyone_reads_the_snapshots_and_their_tables(planted: Publication, world: Any) -> None:
-    for persona in EVERYONE:
+    for persona in PERSONAS:
         client = world.client(persona)
         for url in api_urls(planted):
             response = client.get(url)

@@ -22,9 +22,9 @@ from battkomp.survey.actions import (
     do_save_response,
 )
 from battkomp.survey.models import Participant, ParticipantStatus, Round
+from web.personas import SECRETARIAT
 
 MODES = ("session", "token")
-SECRETARIAT = ("analyst", "admin")
 
 
 def api_client(world, persona: str, mode: str) -> Client:

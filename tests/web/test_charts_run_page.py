@@ -15,9 +15,7 @@ from battkomp.analysis.models import ModelRun, RunStatus, Scenario
 from battkomp.analysis.runs.actions import do_start_run
 from battkomp.core import charts
 from battkomp.demo import load_demo
-
-OUTSIDERS = ("company_a", "company_b", "institution", "handler")
-ANALYSTS = ("analyst", "admin")
+from web.personas import OUTSIDERS, SECRETARIAT
 
 
 def url(run: ModelRun, lang: str = "en", query: str = "") -> str:
@@ -50,7 +48,7 @@ def figures(text: str) -> list[str]:
     return re.findall(r"<figure class=\"chart\".*?</figure>", text, flags=re.S)
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_see_three_figures_each_with_an_svg_image_and_a_data_table(
     done_run: ModelRun, demo: Any, persona: str
 ) -> None:

@@ -30,7 +30,7 @@ VIEWS = ("measures", "abroad", "recommendations")
 TABLES = ("measure_effects", "abroad", "recommendations")
 CELL = ("recycling_hydrometallurgy", "nkr8")
 MODERATE = 25
-PERSONAS = ("anonymous", "company_a", "institution", "analyst")
+SOME_PERSONAS = ("anonymous", "company_a", "institution", "analyst")
 
 
 def _cell(table: pl.DataFrame, year: int) -> pl.DataFrame:
@@ -142,7 +142,7 @@ def test_the_action_views_protect_the_planted_cell_and_render_for_everyone(world
             base = reverse("published:dashboard", args=[version])
             page_of = reverse("measures:detail", args=[measure.pk])
             proposed_page = reverse("measures:detail", args=[proposed.pk])
-        for persona in PERSONAS:
+        for persona in SOME_PERSONAS:
             client = world.client(persona)
             response = client.get(base)
             assert response.status_code == 200, persona

@@ -24,8 +24,8 @@ from battkomp.core import charts
 from battkomp.demo import load_demo
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
+from web.personas import PERSONAS
 
-EVERYONE = ("company_a", "company_b", "institution", "handler", "analyst", "admin", "anonymous")
 DRAWS = 30
 PLANTED = 987654
 #: The planted number as a whole number (see test_publish_snapshots.NEEDLE).
@@ -106,7 +106,7 @@ def csv_rows(response: Any) -> list[list[str]]:
 # --- who may see it ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", EVERYONE)
+@pytest.mark.parametrize("persona", PERSONAS)
 def test_everyone_opens_the_dashboard_and_its_downloads_without_logging_in(
     planted: Publication, demo: Any, persona: str
 ) -> None:

@@ -28,8 +28,8 @@ from battkomp.demo import load_demo
 from battkomp.engine.disclosure import Hierarchy, assess, audit, relations
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
+from web.personas import PERSONAS
 
-EVERYONE = ("company_a", "company_b", "institution", "handler", "analyst", "admin", "anonymous")
 NEW_VIEWS = ("heatmap", "squeeze", "coverage", "segments", "regions", "scenarios")
 NEW_TABLES = (
     "by_area_level",
@@ -131,7 +131,7 @@ def test_every_view_renders_and_downloads_for_everyone_without_logging_in(
 ) -> None:
     mid, _high = two
     base = en("published:dashboard", mid.version)
-    for persona in EVERYONE:
+    for persona in PERSONAS:
         client = demo.client(persona)
         response = client.get(base)
         assert response.status_code == 200, persona

@@ -16,6 +16,7 @@ from django.utils import translation
 from battkomp.actors.models import Organisation, OrganisationKind
 from battkomp.offers.actions import do_save_offer
 from battkomp.offers.models import Offer, OfferArea
+from web.personas import PERSONAS, SECRETARIAT
 
 HEADER = [
     "code",
@@ -37,9 +38,7 @@ HEADER = [
     "areas",
 ]
 EDITORS = ("institution", "analyst", "admin")
-SECRETARIAT = ("analyst", "admin")
 OUTSIDERS = ("company_a", "company_b", "handler")
-EVERYONE = (*EDITORS, *OUTSIDERS, "anonymous")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 BATTERY = {
@@ -244,7 +243,7 @@ def test_editors_and_analysts_can_import_offers(world, offer, persona):
     assert list(evu.areas.values_list("area", "weight")) == [("hse", 1.0)]
 
 
-@pytest.mark.parametrize("persona", EVERYONE)
+@pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_everyone_can_export_the_public_offers(world, offer, other, persona, fmt):
     response = world.client(persona).get(url("exchange:offers_export"), {"format": fmt})

@@ -20,9 +20,8 @@ from battkomp.survey.actions import (
     do_submit_response,
 )
 from battkomp.survey.models import Participant, Round
+from web.personas import OUTSIDERS, SECRETARIAT
 
-SECRETARIAT = ("analyst", "admin")
-OUTSIDERS = ("company_a", "company_b", "institution", "handler")
 YEARS = (2025, 2026)
 
 

@@ -381,13 +381,7 @@ def test_a_value_in_a_column_without_a_heading_is_reported(world, participant):
 # --------------------------------------------------------------------------- formula escapes
 
 
-def test_the_documented_examples_hold():
-    import doctest
-
-    from battkomp.exchange import columns, exporters, importers, reading, workbook
-
-    for module in (columns, exporters, importers, reading, workbook):
-        assert doctest.testmod(module).failed == 0, module.__name__
+# (their docstring examples run with the suite's --doctest-modules)
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])

@@ -13,9 +13,7 @@ from django.utils import translation
 
 from battkomp.measures.actions import do_save_infrastructure
 from battkomp.measures.models import Infrastructure
-
-PERSONAS = ("company_a", "company_b", "institution", "analyst", "admin", "handler", "anonymous")
-SECRETARIAT = ("analyst", "admin")
+from web.personas import PERSONAS, SECRETARIAT
 
 BASE = {"kind": "lab", "region": "50", "place": "Trondheim", "public": True}
 

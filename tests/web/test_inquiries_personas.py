@@ -11,8 +11,8 @@ from django.urls import reverse
 from battkomp.inquiries.actions import do_close, do_submit_inquiry
 from battkomp.inquiries.models import EventAction, Inquiry, InquiryStatus, RoutingRule
 from web.inquiries_support import rule, second_handler
+from web.personas import PERSONAS
 
-PERSONAS = ("company_a", "company_b", "institution", "analyst", "admin", "handler", "anonymous")
 STAFF = {"analyst", "admin", "handler"}
 ANALYSTS = {"analyst", "admin"}
 

@@ -11,8 +11,8 @@ from django.test import Client
 from battkomp.api.actions import do_create_token
 from battkomp.measures.actions import do_save_infrastructure, do_save_measure
 from battkomp.measures.models import Infrastructure, Measure, MeasureStatusChange
+from web.personas import PERSONAS
 
-PERSONAS = ("company_a", "company_b", "institution", "analyst", "admin", "handler", "anonymous")
 MODES = ("session", "token")
 
 BODY = {

@@ -11,10 +11,9 @@ from django.utils import translation
 
 from battkomp.measures.actions import do_change_measure_status, do_save_measure
 from battkomp.measures.models import Measure, MeasureStatusChange
+from web.personas import PERSONAS, SECRETARIAT
 
-PERSONAS = ("company_a", "company_b", "institution", "analyst", "admin", "handler", "anonymous")
 PARTNERS = ("company_a", "company_b", "institution")
-SECRETARIAT = ("analyst", "admin")
 
 DATA = {
     "commandment": 4,

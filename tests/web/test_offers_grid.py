@@ -9,8 +9,7 @@ from django.utils import translation
 from battkomp.core.codes import codes
 from battkomp.offers.actions import do_save_offer
 from battkomp.offers.grid import build_grid, filtered_offers
-
-EVERYONE = ("company_a", "company_b", "institution", "analyst", "admin", "handler", "anonymous")
+from web.personas import PERSONAS
 
 
 def url(name: str) -> str:
@@ -131,7 +130,7 @@ def test_areas_are_grouped_under_their_parent_group(world):
     assert sum(len(v) for v in groups.values()) == len(codes("area"))
 
 
-@pytest.mark.parametrize("persona", EVERYONE)
+@pytest.mark.parametrize("persona", PERSONAS)
 def test_everyone_sees_the_grid_with_numbers_badges_and_legend(world, offers, persona):
     response = world.client(persona).get(url("offers:grid"))
     assert response.status_code == 200
@@ -168,7 +167,7 @@ def test_an_unknown_filter_value_is_reported_and_ignored(world, offers):
     assert "errorlist" in response.content.decode()
 
 
-@pytest.mark.parametrize("persona", EVERYONE)
+@pytest.mark.parametrize("persona", PERSONAS)
 def test_everyone_sees_the_offers_behind_a_cell(world, offers, persona):
     response = world.client(persona).get(
         url("offers:grid_cell"), {"area": "electrochemistry", "level": "nkr5"}

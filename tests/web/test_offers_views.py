@@ -11,11 +11,10 @@ from battkomp.accounts.models import Role
 from battkomp.actors.models import Organisation, OrganisationKind
 from battkomp.offers.actions import do_save_offer
 from battkomp.offers.models import Offer
+from web.personas import PERSONAS, SECRETARIAT
 
-EVERYONE = ("company_a", "company_b", "institution", "analyst", "admin", "handler", "anonymous")
 EDITORS = ("institution", "analyst", "admin")
 OUTSIDERS = ("company_a", "company_b", "handler")
-SECRETARIAT = ("analyst", "admin")
 
 
 def url(name: str, *args: object) -> str:
@@ -457,7 +456,7 @@ def test_anonymous_visitors_are_sent_to_login_when_deleting_an_offer(world):
 # Reading an offer (public) --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", EVERYONE)
+@pytest.mark.parametrize("persona", PERSONAS)
 def test_everyone_reads_an_offers_page(world, persona):
     offer = make_offer(world, completion_rate=0.8)
     response = world.client(persona).get(url("offers:detail", offer.pk))

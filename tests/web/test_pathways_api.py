@@ -8,13 +8,12 @@ from typing import Any
 from battkomp.demo import load_demo
 from battkomp.engine.bundle import load_inputs
 from battkomp.offers.actions import do_save_offer
-
-EVERYONE = ("company_a", "company_b", "institution", "analyst", "admin", "handler", "anonymous")
+from web.personas import PERSONAS
 
 
 def test_everyone_lists_the_source_occupations(world: Any) -> None:
     expected = load_inputs(None)["source_occupations"]
-    for persona in EVERYONE:
+    for persona in PERSONAS:
         response = world.client(persona).get("/api/pathways")
         assert response.status_code == 200, persona
         items = response.json()
@@ -29,7 +28,7 @@ def test_everyone_lists_the_source_occupations(world: Any) -> None:
 
 
 def test_everyone_reads_the_pathways_of_an_occupation(world: Any) -> None:
-    for persona in EVERYONE:
+    for persona in PERSONAS:
         response = world.client(persona).get("/api/pathways/3134")
         assert response.status_code == 200, persona
     body = world.client("anonymous").get("/api/pathways/3134").json()
@@ -59,7 +58,7 @@ def test_the_limit_chooses_how_many_roles_and_is_checked(world: Any) -> None:
 
 
 def test_an_unknown_occupation_is_404_with_a_clear_message(world: Any) -> None:
-    for persona in EVERYONE:
+    for persona in PERSONAS:
         response = world.client(persona).get("/api/pathways/9999", HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 404, persona
         assert response.json() == {

@@ -11,8 +11,7 @@ from django.utils import translation
 
 from battkomp.offers.actions import do_save_offer
 from battkomp.offers.models import Offer
-
-EVERYONE = ("company_a", "company_b", "institution", "analyst", "admin", "handler", "anonymous")
+from web.personas import PERSONAS
 
 
 def url(name: str, *args: object, lang: str = "en") -> str:
@@ -44,7 +43,7 @@ def make_offer(world: Any, code: str, areas: list[tuple[str, float]], **fields: 
 
 
 def test_everyone_reads_the_index_in_both_languages(world: Any) -> None:
-    for persona in EVERYONE:
+    for persona in PERSONAS:
         client = world.client(persona)
         english = client.get(url("pathways:index"))
         assert english.status_code == 200, persona
@@ -59,13 +58,13 @@ def test_everyone_reads_the_index_in_both_languages(world: Any) -> None:
 
 
 def test_the_nav_links_to_the_page_for_everyone(world: Any) -> None:
-    for persona in EVERYONE:
+    for persona in PERSONAS:
         html = world.client(persona).get(url("public:home")).content.decode()
         assert f'href="{url("pathways:index")}"' in html, persona
 
 
 def test_everyone_sees_the_best_roles_of_an_occupation(world: Any) -> None:
-    for persona in EVERYONE:
+    for persona in PERSONAS:
         response = world.client(persona).get(url("pathways:detail", "3134"))
         assert response.status_code == 200, persona
         html = response.content.decode()
@@ -92,7 +91,7 @@ def test_the_bokmal_page_is_in_bokmal(world: Any) -> None:
 
 
 def test_an_unknown_occupation_is_404_for_everyone(world: Any) -> None:
-    for persona in EVERYONE:
+    for persona in PERSONAS:
         for code in ("9999", "not-a-code"):
             response = world.client(persona).get(url("pathways:detail", code))
             assert response.status_code == 404, (persona, code)

@@ -52,8 +52,7 @@ from battkomp.engine.disclosure import Hierarchy, primary_unsafe, tabulate
 from battkomp.engine.taxonomy import Taxonomy
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
-
-from .conftest import PASSWORD
+from web.personas import PASSWORD
 
 #: Seeds 2027 and 5 once found a leak: a year's openings and shortage were protected with the
 #: organisations' CUMULATIVE answers up to the year, so a year in which two organisations

@@ -25,10 +25,8 @@ from battkomp.analysis.runs.actions import do_start_run
 from battkomp.demo import load_demo
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
+from web.personas import OUTSIDERS, PERSONAS, SECRETARIAT
 
-OUTSIDERS = ("company_a", "company_b", "institution", "handler")
-ANALYSTS = ("analyst", "admin")
-EVERYONE = (*OUTSIDERS, *ANALYSTS, "anonymous")
 DRAWS = 30
 PLANTED = 987654
 
@@ -89,7 +87,7 @@ def readable_bytes(content: bytes) -> bytes:
 # --- who may publish ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_publish_a_finished_run_from_its_page(
     done_run: ModelRun, demo: Any, persona: str
 ) -> None:
@@ -151,7 +149,7 @@ def test_the_publish_action_refuses_outsiders(done_run: ModelRun, demo: Any) -> 
 # --- the public pages -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", EVERYONE)
+@pytest.mark.parametrize("persona", PERSONAS)
 def test_everyone_reads_the_published_snapshots_and_downloads(
     published: Publication, demo: Any, persona: str
 ) -> None:

@@ -28,9 +28,9 @@ from battkomp.survey.models import (
     Revision,
     Round,
 )
+from web.personas import SECRETARIAT
 
 OUTSIDERS = ("company_b", "institution", "handler")
-ANALYSTS = ("analyst", "admin")
 YEARS = [2025, 2026, 2027]
 
 
@@ -157,7 +157,7 @@ def test_anonymous_visitors_are_sent_to_login(world, participant):
     assert not Response.objects.exists()
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_read_a_companys_answers_and_the_read_is_logged(world, participant, persona):
     do_save_response(
         participant,
@@ -189,7 +189,7 @@ def test_a_respondent_reading_their_own_answers_is_not_logged(world, participant
     assert not AccessLog.objects.exists()
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_cannot_change_a_companys_answers_in_the_form(world, participant, persona):
     resp = world.client(persona).post(url(participant), form_data([complete(OPERATOR)]))
     assert resp.status_code == 302
@@ -230,7 +230,7 @@ def test_my_rounds_is_404_for_people_who_answer_no_survey(world, participant, pe
     assert world.client(persona).get(reverse("survey:my_rounds")).status_code == 404
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_are_sent_from_my_rounds_to_the_round_list(world, persona):
     resp = world.client(persona).get(reverse("survey:my_rounds"))
     assert resp.status_code == 302

@@ -28,9 +28,7 @@ from battkomp.survey.models import (
     RoundStatus,
 )
 from battkomp.survey.stats import round_statistics
-
-ANALYSTS = ("analyst", "admin")
-OUTSIDERS = ("company_a", "company_b", "institution", "handler")
+from web.personas import OUTSIDERS, SECRETARIAT
 
 
 def make_round(*, open_: bool = True, name: str = "Needs 2025") -> Round:
@@ -88,7 +86,7 @@ def analyst_pages(round_: Round, world) -> list[str]:
 # --- persona matrix for the pages analysts read -----------------------------------------------
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_analysts_see_every_round_page(world, round_, persona):
     for url in analyst_pages(round_, world):
         assert world.client(persona).get(url).status_code == 200, url
@@ -132,7 +130,7 @@ ROUND_DATA = {
 }
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_an_analyst_creates_a_round_as_a_draft(world, persona):
     resp = world.client(persona).post(reverse("survey:round_new"), ROUND_DATA)
     round_ = Round.objects.get(name="Needs 2026")
@@ -167,7 +165,7 @@ def test_it_rejects_a_last_year_before_the_first_and_a_deadline_before_opening(w
 # --- inviting, opening and closing ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_inviting_organisations_is_idempotent(world, persona):
     round_ = make_round()
     url = reverse("survey:round_invite", args=[round_.pk])
@@ -213,7 +211,7 @@ def test_anonymous_cannot_invite(world):
     assert not Participant.objects.exists()
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_an_analyst_opens_and_closes_a_round(world, persona):
     round_ = make_round(open_=False)
     client = world.client(persona)
@@ -382,7 +380,7 @@ def test_a_round_without_invitations_has_no_rates(db):
 # --- interview notes --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", ANALYSTS)
+@pytest.mark.parametrize("persona", SECRETARIAT)
 def test_an_analyst_records_a_note_tagged_with_competence_areas(world, round_, persona):
     url = reverse("survey:note_new", args=[world.company_a.pk]) + f"?round={round_.pk}"
     resp = world.client(persona).post(

@@ -723,6 +723,9 @@ def export_result(result: ModelResult, path: Path, fmt: Format | None = None) ->
 
 
 def _write_xlsx(frames: Mapping[str, pl.DataFrame], path: Path) -> None:
+    """One sheet per frame (polars' ``write_excel``): a bold header, numbers as numbers, a
+    filter and frozen header row. Text stays text: the workbook never turns a string into a
+    formula or a link."""
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(
@@ -730,28 +733,16 @@ def _write_xlsx(frames: Mapping[str, pl.DataFrame], path: Path) -> None:
         {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True},
     )
     try:
-        bold = wb.add_format({"bold": True})
-        num = wb.add_format({"num_format": "#,##0.0"})
         for name, df in frames.items():
-            ws = wb.add_worksheet(name[:31])
             flat = _flat(df)
-            for j, col in enumerate(flat.columns):
-                ws.write_string(0, j, col, bold)
-                ws.set_column(j, j, max(10, min(40, len(col) + 2)))
-            for i, row in enumerate(flat.iter_rows(), start=1):
-                for j, value in enumerate(row):
-                    if value is None:
-                        continue
-                    if isinstance(value, bool):
-                        ws.write_boolean(i, j, value)
-                    elif isinstance(value, int):
-                        ws.write_number(i, j, value)
-                    elif isinstance(value, float):
-                        ws.write_number(i, j, value, num)
-                    else:
-                        ws.write_string(i, j, str(value))
-            ws.freeze_panes(1, 0)
-            if flat.height:
-                ws.autofilter(0, 0, flat.height, max(0, flat.width - 1))
+            flat.write_excel(
+                wb,
+                worksheet=name[:31],
+                header_format={"bold": True},
+                float_precision=1,
+                column_widths={c: max(10, min(40, len(c) + 2)) * 7 for c in flat.columns},
+                autofilter=flat.height > 0,
+                freeze_panes=(1, 0),
+            )
     finally:
         wb.close()
