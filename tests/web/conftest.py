@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from web.personas import world  # the `world` fixture: the personas and their clients
+from web.shared import module_demo, module_transaction, module_world  # data built once a module
 
-__all__ = ["world"]
+__all__ = ["module_demo", "module_transaction", "module_world", "world"]
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -42,8 +42,8 @@ class World:
         return self.clients[persona]
 
 
-@pytest.fixture
-def world(db: None) -> World:
+def make_world() -> World:
+    """The organisations and people of the personas, each logged in with a client of their own."""
     a = Organisation.objects.create(
         name="Cellco AS",
         kind=OrganisationKind.COMPANY,
@@ -72,3 +72,8 @@ def world(db: None) -> World:
         clients[name] = c
     clients["anonymous"] = Client()
     return World(a, b, inst, users, clients)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return make_world()

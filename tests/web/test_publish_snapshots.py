@@ -22,10 +22,10 @@ from battkomp.analysis.models import ModelRun, Publication, PublicationTable, Ru
 from battkomp.analysis.publishing.actions import do_publish_run
 from battkomp.analysis.publishing.tables import TABLES
 from battkomp.analysis.runs.actions import do_start_run
-from battkomp.demo import load_demo
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
 from web.personas import OUTSIDERS, PERSONAS, SECRETARIAT
+from web.shared import fresh_world, refetch
 
 DRAWS = 30
 PLANTED = 987654
@@ -36,19 +36,35 @@ def en(name: str, *args: Any) -> str:
         return reverse(name, args=args)
 
 
+# Every test starts from the demo data and one finished run, built once (see shared.py).
+
+
+@pytest.fixture(scope="module")
+def _done_run(module_transaction: Any, module_demo: Any) -> ModelRun:
+    def start() -> ModelRun:
+        mid = Scenario.objects.get(name="mid")
+        return do_start_run(module_demo.users["analyst"], scenario=mid, draws=DRAWS, seed=7)
+
+    run = module_transaction(start)
+    assert run.status == RunStatus.DONE, run.error
+    return run
+
+
+@pytest.fixture
+def world(module_demo: Any, db: None) -> Any:
+    return fresh_world(module_demo)
+
+
 @pytest.fixture
 def demo(world: Any) -> Any:
-    load_demo()
     world.mid = Scenario.objects.get(name="mid")
     world.high = Scenario.objects.get(name="high")
     return world
 
 
 @pytest.fixture
-def done_run(demo: Any) -> ModelRun:
-    run = do_start_run(demo.users["analyst"], scenario=demo.mid, draws=DRAWS, seed=7)
-    assert run.status == RunStatus.DONE, run.error
-    return run
+def done_run(_done_run: ModelRun, demo: Any) -> ModelRun:
+    return refetch(_done_run)
 
 
 @pytest.fixture
