@@ -69,6 +69,26 @@ _T: dict[str, tuple[str, str]] = {
         "use --scenario or --weighted, not both",
         "bruk --scenario eller --weighted, ikke begge",
     ),
+    "bt_title": (
+        "Backtest: {vintage} ({announced} GWh of cells announced), {draws} draws, seed {seed}",
+        "Tilbaketest: {vintage} ({announced} GWh celler annonsert), {draws} trekninger, frø {seed}",
+    ),
+    "bt_what": ("Facility or segment", "Anlegg eller segment"),
+    "bt_measure": ("Measure", "Mål"),
+    "bt_outcome": ("Outcome", "Utfall"),
+    "bt_band": ("Forecast P50 (P10–P90)", "Prognose P50 (P10–P90)"),
+    "bt_rank": ("Draws ≤ outcome", "Trekninger ≤ utfall"),
+    "bt_inside": ("In band", "I båndet"),
+    "bt_yes": ("yes", "ja"),
+    "bt_no": ("NO", "NEI"),
+    "bt_capacity": ("capacity (GWh)", "kapasitet (GWh)"),
+    "bt_staff": ("staff", "ansatte"),
+    "bt_summary": (
+        "{year}: {inside} of {n} outcomes inside the P10–P90 band (an honest 80 % band holds "
+        "about 8 in 10).",
+        "{year}: {inside} av {n} utfall innenfor P10–P90-båndet (et ærlig 80 %-bånd treffer "
+        "omtrent 8 av 10).",
+    ),
 }
 
 
@@ -288,6 +308,115 @@ def _print_summary(result: object, lang: Lang) -> None:
     )
     if meta.get("contains_synthetic_data"):
         console.print(_t(lang, "synthetic"), style="yellow")
+
+
+@model.command("backtest")
+@click.option(
+    "--vintage",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Vintage bundle: the pipeline as known at a past date (default: Norway, October 2021).",
+)
+@click.option(
+    "--outcomes",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Outcomes CSV: year, facility, segment, measure, value, source "
+    "(default: Norway 2024-2025).",
+)
+@click.option("--draws", type=click.IntRange(min=1, max=100_000), default=2000, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=Path("battkomp-backtest.csv"),
+    show_default=True,
+    help="Table of forecast band against outcome (.csv or .xlsx).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print no table.")
+@_lang_option
+def backtest_cmd(
+    vintage: Path | None,
+    outcomes: Path | None,
+    draws: int,
+    seed: int,
+    output: Path,
+    quiet: bool,
+    lang: str | None,
+) -> None:
+    """Run a past vintage of the pipeline with the shipped status defaults and compare it with
+    what happened (docs/model.md §14)."""
+    from battkomp.engine.backtest import run_backtest
+
+    language = _lang(lang)
+    try:
+        result = run_backtest(vintage, outcomes, draws=draws, seed=seed)
+    except BundleError as err:
+        _print_problems(err, language)
+        sys.exit(EXIT_BAD_INPUT)
+    table = result.table
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if output.suffix.lower() == ".xlsx":
+            from battkomp.engine.results import ModelResult
+
+            ModelResult(
+                {"backtest": table},
+                dict(result.meta),
+            ).export(output, "xlsx")
+        else:
+            table.write_csv(output)
+    except OSError as exc:
+        click.echo(_t(language, "cannot_write", path=output, reason=exc.strerror or exc), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if not quiet:
+        meta = result.meta
+        console = Console(highlight=False)
+        out = Table(
+            title=_t(
+                language,
+                "bt_title",
+                vintage=meta["vintage"],
+                announced=_fmt(float(meta["announced_cell_capacity"]), language),  # type: ignore[arg-type]
+                draws=meta["draws"],
+                seed=meta["seed"],
+            )
+        )
+        for key in ("year", "bt_what", "bt_measure", "bt_outcome", "bt_band", "bt_rank"):
+            out.add_column(_t(language, key), justify="left" if key == "bt_what" else "right")
+        out.add_column(_t(language, "bt_inside"))
+        for r in table.iter_rows(named=True):
+            digits = 1 if r["measure"] == "capacity" else 0
+            sep = "\u00a0" if language == "nb" else ","
+
+            def num(x: float, d: int = digits, sep: str = sep) -> str:
+                text = f"{x:,.{d}f}".replace(",", sep)
+                return text.replace(".", ",") if language == "nb" and d else text
+
+            out.add_row(
+                str(r["year"]),
+                r["facility"] or r["segment"],
+                _t(language, f"bt_{r['measure']}"),
+                num(r["outcome"]),
+                f"{num(r['p50'])} ({num(r['p10'])}–{num(r['p90'])})",
+                f"{r['draws_at_or_below']:.0%}",
+                _t(language, "bt_yes" if r["inside_band"] else "bt_no"),
+                style=None if r["inside_band"] else "yellow",
+            )
+        console.print(out)
+        for year in sorted(set(table["year"].to_list())):
+            part = table.filter(pl.col("year") == year)
+            click.echo(
+                _t(
+                    language,
+                    "bt_summary",
+                    year=year,
+                    inside=int(part["inside_band"].sum()),
+                    n=part.height,
+                )
+            )
+    click.echo(_t(language, "written", path=output))
 
 
 @model.command("check")
