@@ -162,6 +162,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow  # `battkomp demo` twice in a subprocess: migrations and the demo on a file
 def test_battkomp_demo_prepares_the_database_and_prints_the_logins(tmp_path: Path) -> None:
     data = tmp_path / "data"
     command = [sys.executable, "-m", "battkomp.cli", "demo", "--no-serve", "--data-dir", str(data)]
