@@ -1,0 +1,51 @@
+"""The cache of published snapshots' pages, charts, downloads and reports.
+
+A publication never changes once it is made (its tables cannot be altered or deleted), so what
+is built from it can be kept for good, in the cache that every worker process shares (files in
+the data folder by default, Redis when ``BATTKOMP_CACHE_URL`` is set; see settings.py). Keys
+name the publication by its id *and* its publication time, so a database restored or rebuilt
+with other snapshots under the same numbers never meets an old entry.
+
+Pages are cached without the site's frame (header, menus, the language form and its CSRF token,
+which differ per visitor): a view caches the HTML of its content and renders it into the frame
+on every request, which costs little.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.utils.translation import get_language
+
+T = TypeVar("T")
+
+#: Bump when what is cached changes shape (a new release with other pages or tables).
+VERSION = 1
+
+
+def snapshot_key(publication: Any, kind: str, *parts: object) -> str:
+    """A cache key for something built from ``publication``: its id and publication time, the
+    kind of thing, the active language and ``parts`` (e.g. the query's filters)."""
+    stamp = publication.published_at.timestamp() if publication.published_at else 0
+    raw = "\x1f".join(
+        [str(VERSION), str(publication.pk), f"{stamp:.6f}", kind, get_language() or ""]
+        + [str(p) for p in parts]
+    )
+    return f"snapshot:{publication.pk}:{kind}:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
+
+
+def query_part(params: Iterable[tuple[str, Any]]) -> str:
+    """A canonical form of query parameters (sorted, empty values left out)."""
+    return "&".join(f"{k}={v}" for k, v in sorted(params) if v not in (None, ""))
+
+
+def cached(key: str, build: Callable[[], T]) -> T:
+    """The value under ``key``, built and stored (for good) on the first request."""
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, timeout=None)
+    return value  # type: ignore[no-any-return]
