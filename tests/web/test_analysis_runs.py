@@ -4,7 +4,6 @@ reproducibility, two runs side by side, failures, the background start and the c
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from django.utils import translation
 
 from battkomp.accounts.models import AccessLog
 from battkomp.analysis.models import ModelRun, ModelRunFrame, RunStatus, Scenario
-from battkomp.analysis.runs import actions
 from battkomp.analysis.runs.actions import do_create_run, do_execute_run, do_start_run
 from battkomp.analysis.runs.bundle_export import build_bundle
 from battkomp.analysis.runs.queries import load_frames
@@ -363,76 +361,45 @@ def test_progress_is_stored_while_the_model_runs(
     assert [d for d, _t in seen] == sorted(d for d, _t in seen)
 
 
-class FakePopen:
-    calls: list[tuple[list[str], dict[str, Any]]] = []
-
-    def __init__(self, args: list[str], **kwargs: Any) -> None:
-        FakePopen.calls.append((args, kwargs))
+DATABASE_TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "mail", "runs"],
+    }
+}
 
 
 @pytest.fixture
-def fake_popen(monkeypatch: pytest.MonkeyPatch) -> type[FakePopen]:
-    FakePopen.calls = []
-    monkeypatch.setattr(actions.subprocess, "Popen", FakePopen)
-    monkeypatch.setenv("DATABASE_URL", "postgres://someone@db.example/battkomp")
-    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "battkomp.site.settings")
-    return FakePopen
+def queued(settings: Any) -> Any:
+    """The real queue: a started run waits as a task row until a worker takes it."""
+    settings.TASKS = DATABASE_TASKS
+    return settings
 
 
-def test_a_large_run_from_the_page_starts_the_command_in_the_background(
-    demo: Any, fake_popen: type[FakePopen], django_capture_on_commit_callbacks: Any
-) -> None:
-    from django.conf import settings
+def test_a_run_from_the_page_goes_to_the_task_queue(demo: Any, queued: Any) -> None:
+    from django_tasks_db.models import DBTaskResult
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = demo.client("analyst").post(
-            en("analysis:run_start"), {"scenario": "weighted", "draws": 5000, "seed": 4}
-        )
+    response = demo.client("analyst").post(
+        en("analysis:run_start"), {"scenario": "weighted", "draws": 5000, "seed": 4}
+    )
     run = ModelRun.objects.get()
     assert response["Location"] == en("analysis:run_detail", run.pk)
     assert run.status == RunStatus.QUEUED
-    ((args, kwargs),) = fake_popen.calls
-    assert args == [sys.executable, "-m", "django", "run_model", "--run", str(run.pk)]
-    env = kwargs["env"]
-    assert env["DJANGO_SETTINGS_MODULE"] == "battkomp.site.settings"
-    assert env["BATTKOMP_DATA_DIR"] == str(settings.DATA_DIR)
-    assert env["DATABASE_URL"] == "postgres://someone@db.example/battkomp"
-    assert "shell" not in kwargs
+    (task,) = DBTaskResult.objects.all()
+    assert task.queue_name == "runs"
+    assert task.task_path == "battkomp.analysis.runs.tasks.execute_run"
+    assert task.args_kwargs == {"args": [run.pk], "kwargs": {}}
 
 
-def test_a_queued_run_shows_a_progress_bar_and_refreshes_itself(
-    demo: Any, fake_popen: type[FakePopen], django_capture_on_commit_callbacks: Any
-) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        run = do_start_run(demo.users["analyst"], scenario=demo.mid, draws=1000, seed=1)
+def test_a_queued_run_shows_a_progress_bar_and_refreshes_itself(demo: Any, queued: Any) -> None:
+    run = do_start_run(demo.users["analyst"], scenario=demo.mid, draws=1000, seed=1)
+    text = demo.client("analyst").get(en("analysis:run_detail", run.pk)).content.decode()
+    assert "Waiting for a task worker" in text
     ModelRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, progress_done=250)
     text = demo.client("analyst").get(en("analysis:run_detail", run.pk)).content.decode()
     assert '<meta http-equiv="refresh" content="2">' in text
     assert '<progress id="run-progress" max="1000" value="250">' in text
     assert "250 of 1,000 draws done" in text
-
-
-def test_small_runs_can_be_sent_to_the_background_too(
-    demo: Any, fake_popen: type[FakePopen], django_capture_on_commit_callbacks: Any
-) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        run = do_start_run(demo.users["analyst"], draws=10, seed=1, background=True)
-    assert run.status == RunStatus.QUEUED
-    assert fake_popen.calls[0][0][-1] == str(run.pk)
-
-
-def test_a_background_process_that_cannot_start_fails_the_run(
-    demo: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
-) -> None:
-    def cannot(*args: Any, **kwargs: Any) -> None:
-        raise OSError("no more processes")
-
-    monkeypatch.setattr(actions.subprocess, "Popen", cannot)
-    with django_capture_on_commit_callbacks(execute=True):
-        run = do_start_run(demo.users["analyst"], draws=500, seed=1)
-    run.refresh_from_db()
-    assert run.status == RunStatus.FAILED
-    assert "no more processes" in run.error
 
 
 # --- the command ---------------------------------------------------------------------------------

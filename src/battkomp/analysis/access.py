@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from battkomp.accounts.access import require_analyst
-from battkomp.analysis.models import ModelRun, Publication, Scenario
+from battkomp.analysis.models import ModelRun, ModelRunInputs, Publication, Scenario
 
 
 def _pk(value: object) -> int:
@@ -50,6 +50,39 @@ def access_run_for_user(user: Any, run_id: object) -> ModelRun:
         )
     except ModelRun.DoesNotExist:
         raise Http404 from None
+
+
+def access_run_inputs(user: Any, run_id: object) -> ModelRunInputs:
+    """The stored input bundle of a run: it holds companies' answers, so analysts and
+    administrators only (404 for everyone else, and for a run without stored inputs). The read
+    is logged, one entry per organisation whose answers the bundle holds."""
+    import csv
+    import io
+    import zipfile
+
+    from battkomp.accounts.access import log_access
+    from battkomp.actors.models import Organisation
+
+    run = access_run_for_user(user, run_id)
+    try:
+        inputs = ModelRunInputs.objects.get(run=run)
+    except ModelRunInputs.DoesNotExist:
+        raise Http404 from None
+    ids: set[int] = set()
+    with zipfile.ZipFile(io.BytesIO(bytes(inputs.data))) as zf:
+        if "survey_needs.csv" in zf.namelist():
+            text = zf.read("survey_needs.csv").decode("utf-8-sig")
+            for row in csv.DictReader(io.StringIO(text)):
+                code = row.get("organisation") or ""
+                if code.startswith("org-") and code[4:].isdigit():
+                    ids.add(int(code[4:]))
+    detail = f"inputs of model run #{run.pk}"
+    organisations = Organisation.objects.filter(pk__in=ids).order_by("pk")
+    for organisation in organisations:
+        log_access(user, "download_run_inputs", run, organisation, detail)
+    if not ids:
+        log_access(user, "download_run_inputs", run, None, detail)
+    return inputs
 
 
 def publications_for_anyone() -> QuerySet[Publication]:

@@ -24,8 +24,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-#: Draws of a run started from the page that run at once, in the request.
-INLINE_MAX_DRAWS = 200
+#: The most draws a run on the platform may have.
 MAX_DRAWS = 100_000
 
 
@@ -138,6 +137,12 @@ class ModelRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    #: the task worker carrying the run out, and when it last said it is alive; a running run
+    #: whose heartbeat is older than BATTKOMP_RUN_STALE_SECONDS has lost its worker
+    worker = models.CharField(_("worker"), max_length=100, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    #: how many times a worker has started the run (a retry starts it again)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -168,6 +173,21 @@ class ModelRun(models.Model):
 
     def frame_names(self) -> list[str]:
         return list(self.frames.order_by("name").values_list("name", flat=True))
+
+
+class ModelRunInputs(models.Model):
+    """The input bundle a run was carried out on, exactly as the model read it: a ZIP of the
+    bundle folder's files (deflated, in name order, with fixed dates), so the run can be
+    repeated with ``battkomp model run`` however the database changes afterwards. It holds
+    companies' answers: analysts only (``access_run_inputs``)."""
+
+    run = models.OneToOneField(ModelRun, on_delete=models.CASCADE, related_name="inputs")
+    data = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField(help_text="bytes of the files before compression")
+
+    def __str__(self) -> str:
+        return f"inputs of run {self.run_id}"
 
 
 class ModelRunFrame(models.Model):

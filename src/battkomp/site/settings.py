@@ -244,7 +244,7 @@ BATTKOMP_MAX_CONCURRENT_RUNS = env_int("BATTKOMP_MAX_CONCURRENT_RUNS", 1, minimu
 BATTKOMP_RUN_HEARTBEAT_SECONDS = env_int("BATTKOMP_RUN_HEARTBEAT_SECONDS", 5, minimum=1)
 BATTKOMP_RUN_STALE_SECONDS = env_int("BATTKOMP_RUN_STALE_SECONDS", 60, minimum=2)
 # What the worker does every BATTKOMP_RUN_HEARTBEAT_SECONDS besides the tasks.
-BATTKOMP_WORKER_UPKEEP: list[str] = []
+BATTKOMP_WORKER_UPKEEP = ["battkomp.analysis.runs.actions.reap_stale_runs"]
 # Attempts to send one e-mail (with growing pauses) before the mail task gives up.
 BATTKOMP_MAIL_MAX_ATTEMPTS = env_int("BATTKOMP_MAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=50)
 

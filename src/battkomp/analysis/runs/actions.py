@@ -3,29 +3,33 @@ and model runs (created, run inline or in the background, results stored)."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import logging
-import os
-import subprocess
-import sys
 import tempfile
+import threading
+import zipfile
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from battkomp.accounts.access import log_access, require_analyst
 from battkomp.actors.models import Facility
 from battkomp.analysis.models import (
-    INLINE_MAX_DRAWS,
     MAX_DRAWS,
     ModelRun,
     ModelRunFrame,
+    ModelRunInputs,
     RunStatus,
     Scenario,
     ScenarioOverride,
@@ -42,6 +46,7 @@ from battkomp.analysis.runs.queries import to_parquet
 from battkomp.analysis.runs.scenarios import RESERVED_NAMES, check_scenario
 from battkomp.engine.problems import BundleError
 from battkomp.survey.models import Round
+from battkomp.worker.locks import hold
 
 logger = logging.getLogger(__name__)
 
@@ -230,60 +235,128 @@ def do_start_run(
 ) -> ModelRun:
     """Create a model run (see :func:`do_create_run`) and start it.
 
-    Small runs (``draws`` ≤ INLINE_MAX_DRAWS) run at once, unless ``background=True``; others
-    run in a separate process (``python -m django run_model --run ID``), started once the
-    current transaction commits. Returns the run (done or failed if it ran inline).
+    By default (``background`` None or True) the run is queued as a task (``execute_run`` on the
+    ``runs`` queue), written in the same transaction as the run, and a task worker carries it out
+    (``battkomp manage run_worker``); ``background=False`` carries it out here and now. Returns
+    the run (queued, or done or failed if it ran here).
     """
     run = do_create_run(
         user, scenario=scenario, weighted=weighted, round=round, draws=draws, seed=seed
     )
-    if background is None:
-        background = draws > INLINE_MAX_DRAWS
-    if background:
-        run_id = run.pk
-        transaction.on_commit(lambda: launch_run(run_id))
-        return run
-    return do_execute_run(run)
+    if background is False:
+        return do_execute_run(run)
+    enqueue_run(run.pk)
+    run.refresh_from_db()
+    return run
 
 
-def run_environment() -> dict[str, str]:
-    """The environment of a background run: this process's, with the settings module, the data
-    folder and the database made explicit."""
-    env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = os.environ.get(
-        "DJANGO_SETTINGS_MODULE", settings.SETTINGS_MODULE
+def enqueue_run(run_id: int, *, delay_seconds: float = 0) -> None:
+    """Queue the task that carries out run ``run_id`` (after ``delay_seconds``, where the task
+    backend can wait)."""
+    from django_tasks import task_backends
+
+    from battkomp.analysis.runs.tasks import execute_run
+
+    task = execute_run
+    if delay_seconds:
+        if not task_backends[task.backend].supports_defer:
+            return  # a backend that cannot wait (tests): the run stays queued
+        task = task.using(run_after=timezone.now() + timedelta(seconds=delay_seconds))
+    task.enqueue(run_id)
+
+
+# --- claiming, heartbeat and runs whose worker died -------------------------------------------
+
+RUN_SLOTS_LOCK = "model-runs"
+
+
+class ClaimOutcome:
+    CLAIMED = "claimed"
+    BUSY = "busy"  # BATTKOMP_MAX_CONCURRENT_RUNS runs are going: try again later
+    GONE = "gone"  # not queued any more (done, failed, running elsewhere, deleted)
+
+
+def claim_run(run_id: int, worker: str) -> str:
+    """Claim a queued run for ``worker``, atomically: under a lock that every claim takes, count
+    the running runs and, if there is a free slot, move this run from queued to running in one
+    conditional UPDATE. Two workers can never both claim one run, and never more than
+    ``BATTKOMP_MAX_CONCURRENT_RUNS`` go at once."""
+    with transaction.atomic():
+        hold(RUN_SLOTS_LOCK)
+        if not ModelRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).exists():
+            return ClaimOutcome.GONE
+        running = ModelRun.objects.filter(status=RunStatus.RUNNING).count()
+        if running >= settings.BATTKOMP_MAX_CONCURRENT_RUNS:
+            return ClaimOutcome.BUSY
+        now = timezone.now()
+        claimed = ModelRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+            status=RunStatus.RUNNING,
+            worker=worker[:100],
+            heartbeat_at=now,
+            started_at=now,
+            attempts=F("attempts") + 1,
+            error="",
+        )
+    return ClaimOutcome.CLAIMED if claimed else ClaimOutcome.GONE
+
+
+def do_heartbeat(run_id: int, worker: str) -> bool:
+    """Say that ``worker`` is still carrying out the run; False when the run is no longer its
+    own (it was declared dead meanwhile)."""
+    return bool(
+        ModelRun.objects.filter(pk=run_id, status=RunStatus.RUNNING, worker=worker).update(
+            heartbeat_at=timezone.now()
+        )
     )
-    env["BATTKOMP_DATA_DIR"] = str(getattr(settings, "DATA_DIR", ""))
-    database_url = os.environ.get("DATABASE_URL")
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    return env
 
 
-def run_command(run_id: int) -> list[str]:
-    return [sys.executable, "-m", "django", "run_model", "--run", str(run_id)]
+def reap_stale_runs() -> int:
+    """Mark failed every running run whose worker has sent no heartbeat for
+    ``BATTKOMP_RUN_STALE_SECONDS`` (killed by a deploy or the OOM killer, or its machine
+    restarted), with that reason; they can be retried. Returns how many."""
+    stale = timedelta(seconds=settings.BATTKOMP_RUN_STALE_SECONDS)
+    cutoff = timezone.now() - stale
+    count = 0
+    for run in ModelRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).only(
+        "pk", "worker", "heartbeat_at"
+    ):
+        # Stored with the run, in English like the run's other errors.
+        reason = (
+            "The worker carrying out this run (%(worker)s) stopped: no sign of life since "
+            "%(when)s, more than %(seconds)d seconds ago. It was probably stopped by a restart "
+            "or ran out of memory. Retry the run."
+        ) % {
+            "worker": run.worker or "?",
+            "when": timezone.localtime(run.heartbeat_at).strftime("%Y-%m-%d %H:%M:%S"),
+            "seconds": settings.BATTKOMP_RUN_STALE_SECONDS,
+        }
+        count += ModelRun.objects.filter(
+            pk=run.pk, status=RunStatus.RUNNING, heartbeat_at=run.heartbeat_at
+        ).update(status=RunStatus.FAILED, error=reason, finished_at=timezone.now())
+    if count:
+        logger.warning("marked %d model run(s) failed: their worker stopped", count)
+    return count
 
 
-def launch_run(run_id: int) -> subprocess.Popen[bytes] | None:
-    """Start ``run_model --run ID`` in the background; if it cannot start, the run fails."""
-    try:
-        return subprocess.Popen(
-            run_command(run_id),
-            env=run_environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            close_fds=True,
+def do_retry_run(user: Any, run: ModelRun) -> ModelRun:
+    """Queue a failed run again (same scenario, round, draws and seed). Analysts only; a run
+    that is not failed cannot be retried (ValidationError)."""
+    require_analyst(user)
+    with transaction.atomic():
+        updated = ModelRun.objects.filter(pk=run.pk, status=RunStatus.FAILED).update(
+            status=RunStatus.QUEUED,
+            error="",
+            progress_done=0,
+            worker="",
+            heartbeat_at=None,
+            started_at=None,
+            finished_at=None,
         )
-    except OSError as exc:
-        logger.exception("model run %s: the background process did not start", run_id)
-        ModelRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-            status=RunStatus.FAILED,
-            error=f"The background process did not start: {exc}",
-            finished_at=timezone.now(),
-        )
-        return None
+        if not updated:
+            raise ValidationError(_("Only a failed run can be retried."), code="status")
+        enqueue_run(run.pk)
+    run.refresh_from_db()
+    return run
 
 
 def _error_text(exc: BaseException) -> str:
@@ -299,22 +372,101 @@ class ModelRunError(Exception):
     """A run that cannot be carried out as asked (e.g. its scenario was deleted)."""
 
 
-def do_execute_run(run: ModelRun, *, executor: Executor | None = None) -> ModelRun:
-    """Carry out a queued run: build the bundle from the database into a temporary folder, run
-    the model (progress stored every few blocks), store every result frame as Parquet and the
-    metadata; on any failure the run is marked failed with the error. Returns the run."""
+def zip_folder(folder: Path) -> tuple[bytes, int]:
+    """The files of ``folder`` as a ZIP (deflated, in name order, with fixed dates and modes, so
+    the same files give the same bytes) and their size before compression."""
+    buffer = io.BytesIO()
+    size = 0
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(path.relative_to(folder).as_posix(), date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            content = path.read_bytes()
+            size += len(content)
+            zf.writestr(info, content, compresslevel=9)
+    return buffer.getvalue(), size
+
+
+ZIP_DATE = (2000, 1, 1, 0, 0, 0)
+
+
+def rerun_command(run: ModelRun, folder: str = "inputs") -> str:
+    """The command that repeats ``run`` on its stored inputs (unzipped into ``folder``)."""
+    if run.weighted:
+        how = "--weighted"
+    elif run.scenario_id is not None or run.scenario_name not in ("base", "", "weighted"):
+        how = f"--scenario {run.scenario_name}"
+    else:
+        how = ""
+    parts = ["battkomp model run", f"--bundle {folder}", how, f"--draws {run.draws}"]
+    parts += [f"--seed {run.seed}", "-o results/ --format parquet"]
+    return " ".join(p for p in parts if p)
+
+
+class _Heartbeat:
+    """Writes the run's heartbeat every BATTKOMP_RUN_HEARTBEAT_SECONDS from a thread of its own
+    while the model runs (the model's own threads may hold the interpreter for a while between
+    progress reports)."""
+
+    def __init__(self, run_id: int, worker: str) -> None:
+        self.run_id, self.worker = run_id, worker
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id}", daemon=True)
+
+    def _beat(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self.stop.wait(settings.BATTKOMP_RUN_HEARTBEAT_SECONDS):
+                try:
+                    do_heartbeat(self.run_id, self.worker)
+                except DatabaseError:  # a busy database: the next beat tries again
+                    logger.warning("heartbeat of run %s not written", self.run_id, exc_info=True)
+        finally:
+            connection.close()
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def do_execute_run(
+    run: ModelRun, *, executor: Executor | None = None, worker: str | None = None
+) -> ModelRun:
+    """Carry out a run: build the bundle from the database, keep it with the run (compressed,
+    see :class:`ModelRunInputs`), run the model (progress stored every few blocks), store every
+    result frame as Parquet and the metadata; on any failure the run is marked failed with the
+    error. Returns the run.
+
+    ``worker``: the run was claimed by this task worker (:func:`claim_run`), which writes a
+    heartbeat while it runs; without it the run is carried out here and now (the command, or
+    ``do_start_run(background=False)``)."""
     from battkomp.engine.results import run_model
 
-    run.status = RunStatus.RUNNING
-    run.started_at = timezone.now()
+    if worker is None:
+        run.status = RunStatus.RUNNING
+        run.started_at = timezone.now()
+        run.heartbeat_at = run.started_at
+        run.attempts += 1
+        run.error = ""
+        run.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "error"])
+    else:
+        run.refresh_from_db()
     run.progress_done = 0
     run.progress_total = run.draws
-    run.error = ""
-    run.save(update_fields=["status", "started_at", "progress_done", "progress_total", "error"])
+    run.save(update_fields=["progress_done", "progress_total"])
 
     def progress(done: int, total: int) -> None:
-        ModelRun.objects.filter(pk=run.pk).update(progress_done=done, progress_total=total)
+        ModelRun.objects.filter(pk=run.pk).update(
+            progress_done=done, progress_total=total, heartbeat_at=timezone.now()
+        )
 
+    beat = _Heartbeat(run.pk, worker) if worker else contextlib.nullcontext()
     try:
         if run.scenario_id is not None:
             scenario = Scenario.objects.filter(pk=run.scenario_id).first()
@@ -326,12 +478,21 @@ def do_execute_run(run: ModelRun, *, executor: Executor | None = None) -> ModelR
             msg = f"The scenario {run.scenario_name!r} no longer exists."
             raise ModelRunError(msg)
         name = run.scenario_name if run.scenario_id is not None else None
-        with tempfile.TemporaryDirectory(prefix=f"battkomp-run-{run.pk}-") as tmp:
+        with beat, tempfile.TemporaryDirectory(prefix=f"battkomp-run-{run.pk}-") as tmp:
             folder = build_bundle(
                 Path(tmp) / "bundle",
                 round=run.round if run.round_id is not None else None,
                 user=run.created_by,
                 detail=f"model run #{run.pk}",
+            )
+            archive, size = zip_folder(folder)
+            ModelRunInputs.objects.update_or_create(
+                run=run,
+                defaults={
+                    "data": archive,
+                    "sha256": hashlib.sha256(archive).hexdigest(),
+                    "size": size,
+                },
             )
             result = run_model(
                 folder,
@@ -347,6 +508,14 @@ def do_execute_run(run: ModelRun, *, executor: Executor | None = None) -> ModelR
             for frame_name, df in result.frames.items()
         ]
         with transaction.atomic():
+            if (
+                worker is not None
+                and not ModelRun.objects.filter(
+                    pk=run.pk, status=RunStatus.RUNNING, worker=worker
+                ).exists()
+            ):
+                msg = "The run was declared dead while it ran; its results are not kept."
+                raise ModelRunError(msg)
             run.frames.all().delete()
             ModelRunFrame.objects.bulk_create(frames)
             run.meta = {k: _json(v) for k, v in result.meta.items()}

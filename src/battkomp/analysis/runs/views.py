@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -23,13 +24,27 @@ from battkomp.accounts.access import require_analyst
 from battkomp.actors.models import Facility
 from battkomp.analysis.access import (
     access_run_for_user,
+    access_run_inputs,
     access_scenario_for_user,
     runs_for_user,
     scenarios_for_user,
 )
-from battkomp.analysis.models import INLINE_MAX_DRAWS, MAX_DRAWS, ModelRun, RunStatus, Scenario
+from battkomp.analysis.models import (
+    MAX_DRAWS,
+    ModelRun,
+    ModelRunInputs,
+    RunStatus,
+    Scenario,
+)
 from battkomp.analysis.publishing.actions import do_publish_run
-from battkomp.analysis.runs.actions import FORMATS, do_export_bundle, do_save_scenario, do_start_run
+from battkomp.analysis.runs.actions import (
+    FORMATS,
+    do_export_bundle,
+    do_retry_run,
+    do_save_scenario,
+    do_start_run,
+    rerun_command,
+)
 from battkomp.analysis.runs.bundle_export import (
     DATABASE_TABLES,
     DEMO_TABLES,
@@ -287,9 +302,9 @@ class ScenarioChoiceField(forms.ChoiceField):
 
 
 def _draws_help() -> str:
-    return gettext("Monte Carlo draws. Runs of more than %(n)s draws run in the background.") % {
-        "n": INLINE_MAX_DRAWS
-    }
+    return gettext(
+        "Monte Carlo draws. The run goes to the task queue; its page shows the progress."
+    )
 
 
 class RunForm(forms.Form):
@@ -429,6 +444,8 @@ def _run_page(
         "horizons": HORIZONS,
         "publish_form": publish_form or PublishForm(),
         "publications": run.publications.order_by("-version"),
+        "has_inputs": ModelRunInputs.objects.filter(run=run).exists(),
+        "rerun_command": rerun_command(run),
     }
     if run.status == RunStatus.DONE:
         frames = load_frames(run, ["totals", "squeeze_summary"])
@@ -450,6 +467,32 @@ def _run_page(
 @never_cache
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     return _run_page(request, run_id)
+
+
+@login_required
+@require_POST
+def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Queue a failed run again (analysts and admins only)."""
+    run = access_run_for_user(request.user, run_id)
+    try:
+        do_retry_run(request.user, run)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The run is queued again."))
+    return redirect("analysis:run_detail", run_id=run.pk)
+
+
+@login_required
+@require_GET
+def run_inputs(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The input bundle the run was carried out on, as a ZIP (analysts and admins only; the
+    read is logged)."""
+    inputs = access_run_inputs(request.user, run_id)
+    response = HttpResponse(bytes(inputs.data), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="battkomp-run-{run_id}-inputs.zip"'
+    add_never_cache_headers(response)
+    return response
 
 
 @login_required

@@ -8,8 +8,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from battkomp.analysis.models import MAX_DRAWS, ModelRun, RunStatus, Scenario
-from battkomp.analysis.runs.actions import do_create_run, do_execute_run
+from battkomp.analysis.runs.actions import (
+    ClaimOutcome,
+    claim_run,
+    do_create_run,
+    do_execute_run,
+)
 from battkomp.analysis.runs.queries import TOTAL_METRICS, load_frames, totals_rows
+from battkomp.analysis.runs.tasks import worker_name
 from battkomp.survey.models import Round
 
 
@@ -45,10 +51,16 @@ class Command(BaseCommand):
             except ModelRun.DoesNotExist:
                 msg = f"there is no model run with id {options['run']}"
                 raise CommandError(msg) from None
-            if run.status != RunStatus.QUEUED:
-                msg = f"model run #{run.pk} is {run.status}, not queued; start a new run instead"
+            worker = f"command-{worker_name()}"
+            outcome = claim_run(run.pk, worker)
+            if outcome == ClaimOutcome.BUSY:
+                msg = f"model run #{run.pk} must wait: BATTKOMP_MAX_CONCURRENT_RUNS runs are going"
                 raise CommandError(msg)
-            run = self._execute(run, workers)
+            if outcome == ClaimOutcome.GONE:
+                run.refresh_from_db()
+                msg = f"model run #{run.pk} is {run.status}, not queued; retry it or start anew"
+                raise CommandError(msg)
+            run = self._execute(run, workers, worker)
         else:
             run = self._create_and_run(options, workers)
         self._summary(run)
@@ -56,11 +68,11 @@ class Command(BaseCommand):
             msg = f"model run #{run.pk} failed:\n{run.error}"
             raise CommandError(msg)
 
-    def _execute(self, run: ModelRun, workers: int) -> ModelRun:
+    def _execute(self, run: ModelRun, workers: int, worker: str | None = None) -> ModelRun:
         if workers > 1:
             with ProcessPoolExecutor(workers) as pool:
-                return do_execute_run(run, executor=pool)
-        return do_execute_run(run)
+                return do_execute_run(run, executor=pool, worker=worker)
+        return do_execute_run(run, worker=worker)
 
     def _create_and_run(self, options: dict[str, Any], workers: int) -> ModelRun:
         name = options["scenario"]
