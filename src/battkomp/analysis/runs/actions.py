@@ -321,15 +321,12 @@ def reap_stale_runs() -> int:
         "pk", "worker", "heartbeat_at"
     ):
         # Stored with the run, in English like the run's other errors.
+        when = timezone.localtime(run.heartbeat_at).strftime("%Y-%m-%d %H:%M:%S")
         reason = (
-            "The worker carrying out this run (%(worker)s) stopped: no sign of life since "
-            "%(when)s, more than %(seconds)d seconds ago. It was probably stopped by a restart "
-            "or ran out of memory. Retry the run."
-        ) % {
-            "worker": run.worker or "?",
-            "when": timezone.localtime(run.heartbeat_at).strftime("%Y-%m-%d %H:%M:%S"),
-            "seconds": settings.BATTKOMP_RUN_STALE_SECONDS,
-        }
+            f"The worker carrying out this run ({run.worker or '?'}) stopped: no sign of life "
+            f"since {when}, more than {settings.BATTKOMP_RUN_STALE_SECONDS} seconds ago. It was "
+            "probably stopped by a restart or ran out of memory. Retry the run."
+        )
         count += ModelRun.objects.filter(
             pk=run.pk, status=RunStatus.RUNNING, heartbeat_at=run.heartbeat_at
         ).update(status=RunStatus.FAILED, error=reason, finished_at=timezone.now())
