@@ -274,15 +274,15 @@ def test_save_leave_come_back_submit_and_see_the_revisions(world, participant):
     assert first.initial["role"] == "process_operator"
     assert first.initial["new_hires_2025"] == 12
     assert first.initial["new_hires_2026"] is None
-    assert first.initial["share_abroad"] == 25
+    assert first.initial["share_abroad"] == "25 %"  # with its sign: it reads back the same
     assert first.initial["critical_competences"] == "Dry-room discipline"
-    assert second.initial["share_abroad"] == pytest.approx(62.5)
+    assert second.initial["share_abroad"] == "62.5 %"
     assert second.initial["total_staff_2027"] == 10
     assert form.general.initial == {"access_is_challenge": "yes", "comments": "Growing fast"}
     html = resp.content.decode()
     assert 'name="line-0-new_hires_2025" value="12"' in html
     assert '<option value="process_operator" selected>' in html
-    assert 'name="line-1-share_abroad" value="62.5"' in html
+    assert 'name="line-1-share_abroad" value="62.5 %"' in html
     assert len(form.lines) == 2 + 3  # the saved lines plus blank ones
 
     # Finish and submit.

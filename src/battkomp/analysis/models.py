@@ -24,8 +24,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-#: The most draws a run on the platform may have.
-MAX_DRAWS = 100_000
+from battkomp.engine.montecarlo import MAX_DRAWS as ENGINE_MAX_DRAWS
+
+#: The most draws a run on the platform may have: the command line's cap too
+#: (``battkomp model run --draws``).
+MAX_DRAWS = ENGINE_MAX_DRAWS
 
 
 class Scenario(models.Model):

@@ -18,6 +18,15 @@ from django.utils.translation import gettext as _
 from battkomp.engine.quantities import ShareError, above_bound, parse_share
 
 
+def _number(x: float) -> str:
+    """A number as the user's language writes it: grouped, no decimals when whole."""
+    if abs(x) >= 1e15:
+        return f"{x:g}"
+    if x == int(x):
+        return number_format(int(x), force_grouping=True)
+    return number_format(x, force_grouping=True)
+
+
 def plausible_message(table: str, column: str, value: Any) -> str | None:
     """The message for a value above the plausible maximum of ``table.column``, or None."""
     try:
@@ -32,8 +41,8 @@ def plausible_message(table: str, column: str, value: Any) -> str | None:
         "%(value)s is above the plausible maximum of %(maximum)s %(unit)s: %(reason)s. If the "
         "value is right, ask the secretariat: the model can take it through a bundle override."
     ) % {
-        "value": number_format(number) if abs(number) < 1e15 else f"{number:g}",
-        "maximum": number_format(b.maximum, force_grouping=True),
+        "value": _number(number),
+        "maximum": _number(b.maximum),
         "unit": b.unit(lang),
         "reason": b.reason(lang),
     }

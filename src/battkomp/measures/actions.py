@@ -26,6 +26,7 @@ from battkomp.accounts.access import UserLike, is_analyst, own_organisation, rol
 from battkomp.accounts.models import Role
 from battkomp.actors.models import Organisation
 from battkomp.core.codes import codes, label, taxonomy
+from battkomp.core.plausible import plausible_message
 from battkomp.measures.catalogue import commandment, lever
 from battkomp.measures.models import (
     Horizon,
@@ -234,6 +235,11 @@ def _measure_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
         except (TypeError, ValueError, ArithmeticError):
             values[field] = None
             _add(errors, field, _("Enter a number."))
+            continue
+        if field in ("places_per_year", "cost_nok"):
+            message = plausible_message("measures", field, values[field])
+            if message is not None:
+                _add(errors, field, message)
     if values.get("places_per_year") is None and "places_per_year" not in errors:
         _add(errors, "places_per_year", _("Give the places (or people) per year, 0 or more."))
     if values.get("commandment") is not None and commandment(values["commandment"]) is None:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from battkomp.actors.models import Organisation
 from battkomp.core.codes import choices, codes, label
+from battkomp.core.plausible import PlausibleMaximum
 from battkomp.measures.actions import TRANSITIONS, clean_targets
 from battkomp.measures.catalogue import commandment_choices, lever_choices
 from battkomp.measures.models import (
@@ -48,6 +49,7 @@ class MeasureForm(forms.Form):
     places_per_year = forms.FloatField(
         label=_("Places per year"),
         min_value=0,
+        validators=[PlausibleMaximum("measures", "places_per_year")],
         widget=forms.NumberInput(attrs={"step": "any"}),
         help_text=_(
             "Extra study places (educate), course places (retraining, EVU) or people recruited "
@@ -79,6 +81,7 @@ class MeasureForm(forms.Form):
         label=_("Cost (NOK)"),
         required=False,
         min_value=0,
+        validators=[PlausibleMaximum("measures", "cost_nok")],
         widget=forms.NumberInput(attrs={"step": "any"}),
     )
     url = forms.URLField(label=_("Link"), required=False, max_length=500, assume_scheme="https")
@@ -206,7 +209,11 @@ class CommitPlacesForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("The places are shared equally between the areas you choose."),
     )
-    places_per_year = forms.IntegerField(label=_("Study places per year"), min_value=1)
+    places_per_year = forms.IntegerField(
+        label=_("Study places per year"),
+        min_value=1,
+        validators=[PlausibleMaximum("measures", "places_per_year")],
+    )
     start_year = forms.IntegerField(label=_("First intake (year)"), min_value=1990, max_value=2100)
     title = forms.CharField(
         label=_("Title"),

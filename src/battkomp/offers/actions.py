@@ -18,6 +18,9 @@ from django.utils.translation import gettext as _
 
 from battkomp.actors.models import Organisation, OrganisationKind
 from battkomp.core.codes import codes, label, taxonomy
+from battkomp.core.plausible import plausible_message, share_message
+from battkomp.engine.quantities import ShareError
+from battkomp.engine.quantities import parse_share as engine_parse_share
 from battkomp.offers.models import Offer, OfferArea, OfferMode
 
 # Organisations that can hold education offers.
@@ -28,6 +31,8 @@ _TEXT_FIELDS = ("code", "name", "source")
 _INT_FIELDS = ("study_places", "candidates", "first_intake")
 _FLOAT_FIELDS = ("duration_years", "ects")
 _SHARE_FIELDS = ("completion_rate", "capture_share")
+#: Fields with a plausible maximum (the engine's bounds of education_offers).
+_BOUNDED_FIELDS = ("study_places", "candidates")
 
 OFFER_FIELDS: tuple[str, ...] = (
     "code",
@@ -83,20 +88,14 @@ def parse_number(value: Any) -> float:
 
 
 def parse_share(value: Any) -> float | None:
-    """A share given as 0–1 or as a percentage (``85``, ``85 %``, ``0,85`` are all 0.85).
+    """A share given as 0–1 or as a percentage (``85``, ``85 %``, ``0,85`` are all 0.85); a number
+    between 1 and 2 without ``%`` is ambiguous and refused (the one rule of
+    :func:`battkomp.engine.quantities.parse_share`).
 
     >>> parse_share("85 %"), parse_share(0.85), parse_share("85"), parse_share(""), parse_share(1)
     (0.85, 0.85, 0.85, None, 1.0)
     """
-    if _blank(value):
-        return None
-    percent = isinstance(value, str) and value.strip().endswith("%")
-    number = parse_number(value)
-    if percent or 1.0 < number <= 100.0:
-        number /= 100.0
-    if not 0.0 <= number <= 1.0:
-        raise ValueError(value)
-    return number
+    return engine_parse_share(value)
 
 
 def _parse_int(value: Any) -> int | None:
@@ -136,6 +135,11 @@ def clean_offer_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]
         except (TypeError, ValueError, OverflowError):
             values[field] = None
             errors.setdefault(field, []).append(_("Enter a whole number."))
+            continue
+        if field in _BOUNDED_FIELDS:
+            message = plausible_message("education_offers", field, values[field])
+            if message is not None:
+                errors.setdefault(field, []).append(message)
     for field in _FLOAT_FIELDS:
         raw = data.get(field)
         try:
@@ -144,13 +148,12 @@ def clean_offer_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]
             values[field] = None
             errors.setdefault(field, []).append(_("Enter a number."))
     for field in _SHARE_FIELDS:
+        raw = data.get(field)
         try:
-            values[field] = parse_share(data.get(field))
-        except (TypeError, ValueError, ArithmeticError):
+            values[field] = parse_share(raw)
+        except ShareError as exc:
             values[field] = None
-            errors.setdefault(field, []).append(
-                _("Enter a share between 0 and 1, or a percentage between 0 and 100.")
-            )
+            errors.setdefault(field, []).append(share_message(exc, raw))
     return values, errors
 
 

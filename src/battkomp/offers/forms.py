@@ -12,7 +12,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from battkomp.core.codes import choices, codes, label, taxonomy
-from battkomp.offers.actions import clean_areas, parse_number, parse_share
+from battkomp.core.plausible import PlausibleMaximum, clean_share
+from battkomp.offers.actions import clean_areas, parse_number
 from battkomp.offers.models import Offer, OfferKind, OfferMode, OfferStatus
 
 BLANK = [("", "—")]
@@ -36,17 +37,11 @@ def area_choices() -> list[tuple[str, Any]]:
 
 
 class ShareField(forms.CharField):
-    """A share typed as 0–1 or as a percentage (85, 85 %, 0,85)."""
+    """A share typed as 0–1 or as a percentage (85, 85 %, 0,85); 1–2 without ``%`` is refused
+    as ambiguous (:func:`battkomp.core.plausible.clean_share`, the one rule of every path)."""
 
     def to_python(self, value: Any) -> float | None:  # type: ignore[override]
-        text = super().to_python(value)
-        try:
-            return parse_share(text)
-        except (TypeError, ValueError, ArithmeticError):
-            raise ValidationError(
-                _("Enter a share between 0 and 1, or a percentage between 0 and 100."),
-                code="share",
-            ) from None
+        return clean_share(super().to_python(value))
 
 
 class OfferForm(forms.Form):
@@ -74,11 +69,17 @@ class OfferForm(forms.Form):
             "Required when the level is EVU."
         ),
     )
-    study_places = forms.IntegerField(label=_("Study places per year"), required=False, min_value=0)
+    study_places = forms.IntegerField(
+        label=_("Study places per year"),
+        required=False,
+        min_value=0,
+        validators=[PlausibleMaximum("education_offers", "study_places")],
+    )
     candidates = forms.IntegerField(
         label=_("Candidates per year"),
         required=False,
         min_value=0,
+        validators=[PlausibleMaximum("education_offers", "candidates")],
         help_text=_("Give study places, candidates or both (at least one)."),
     )
     first_intake = forms.IntegerField(

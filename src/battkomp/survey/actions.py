@@ -26,6 +26,7 @@ from battkomp.accounts.access import UserLike, is_analyst
 from battkomp.accounts.models import Profile, Role
 from battkomp.actors.models import Organisation, OrganisationKind
 from battkomp.core.codes import codes, label
+from battkomp.core.plausible import plausible_message
 from battkomp.survey.models import (
     InterviewNote,
     NeedLine,
@@ -273,6 +274,11 @@ def validate_lines(round_: Round, lines: Sequence[Mapping[str, Any]]) -> list[di
                     )
                 )
                 ok = False
+            else:
+                message = plausible_message("survey_needs", name, number)
+                if message is not None:
+                    problems.append(_problem(ref, name, message, year))
+                    ok = False
             row[name] = number
         value = raw.get("recruit_difficulty")
         row["recruit_difficulty"] = None

@@ -4,7 +4,6 @@ blank ones, and an "add more lines" button that re-renders with more blanks."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -13,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from battkomp.actors.models import Organisation
 from battkomp.core.codes import choices
+from battkomp.core.plausible import PlausibleMaximum, clean_share
+from battkomp.engine.quantities import format_share
 from battkomp.survey.actions import INVITABLE_KINDS, MAX_HEADCOUNT, MAX_TEXT
 from battkomp.survey.models import NeedLine, Participant, Round
 
@@ -100,11 +101,13 @@ class GeneralForm(forms.Form):
         }
 
 
-def _percent(share: float | None) -> Decimal | int | None:
-    if share is None:
-        return None
-    value = Decimal(str(round(share * 100, 2)))
-    return int(value) if value == value.to_integral_value() else value.normalize()
+class ShareField(forms.CharField):
+    """A share typed as a percentage (``25``, ``25 %``) or as 0–1 (``0.25``); 1–2 without ``%`` is
+    refused as ambiguous: the one rule of every path (:func:`battkomp.core.plausible.clean_share`).
+    """
+
+    def to_python(self, value: Any) -> float | None:  # type: ignore[override]
+        return clean_share(super().to_python(value))
 
 
 class NeedLineForm(forms.Form):
@@ -134,6 +137,7 @@ class NeedLineForm(forms.Form):
                     required=False,
                     min_value=0,
                     max_value=MAX_HEADCOUNT,
+                    validators=[PlausibleMaximum("survey_needs", name)],
                     widget=forms.NumberInput(attrs={"min": 0, "step": 1, "class": "num"}),
                 )
         self.fields["recruit_difficulty"] = forms.TypedChoiceField(
@@ -143,14 +147,10 @@ class NeedLineForm(forms.Form):
             coerce=int,
             empty_value=None,
         )
-        self.fields["share_abroad"] = forms.DecimalField(
+        self.fields["share_abroad"] = ShareField(
             label=_("Share expected from abroad (%)"),
             required=False,
-            min_value=0,
-            max_value=100,
-            max_digits=5,
-            decimal_places=2,
-            widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": "any"}),
+            help_text=_("A percentage (25 or 25 %) or a share from 0 to 1 (0.25)."),
         )
         self.fields["critical_competences"] = forms.CharField(
             label=_("Critical competences"),
@@ -205,7 +205,7 @@ class NeedLineForm(forms.Form):
             "level": data["level"],
             "area": data["area"],
             "recruit_difficulty": data.get("recruit_difficulty"),
-            "share_abroad": None if share is None else round(float(share) / 100, 6),
+            "share_abroad": None if share is None else round(float(share), 6),
             "critical_competences": data.get("critical_competences", ""),
             "comment": data.get("comment", ""),
         }
@@ -233,7 +233,7 @@ def lines_initial(lines: Sequence[NeedLine] | Sequence[Mapping[str, Any]]) -> li
                 "level": key[1],
                 "area": key[2],
                 "recruit_difficulty": get("recruit_difficulty"),
-                "share_abroad": _percent(get("share_abroad")),
+                "share_abroad": format_share(get("share_abroad")),
                 "critical_competences": get("critical_competences") or "",
                 "comment": get("comment") or "",
             }

@@ -44,6 +44,7 @@ from battkomp.analysis.runs.bundle_export import (
 )
 from battkomp.analysis.runs.queries import to_parquet
 from battkomp.analysis.runs.scenarios import RESERVED_NAMES, check_scenario
+from battkomp.core.plausible import plausible_message
 from battkomp.engine.problems import BundleError
 from battkomp.survey.models import Round
 from battkomp.worker.locks import hold
@@ -124,6 +125,9 @@ def do_save_scenario(
             _("“%(name)s” means something else on the run page; choose another name.")
             % {"name": name}
         )
+    message = plausible_message("scenarios", "weight", weight)
+    if message is not None:
+        raise ValidationError({"weight": [message]})
     _spec, lines, errors = check_scenario(
         name=name, weight=weight, description=description, text=overrides, excluded=list(excluded)
     )

@@ -64,6 +64,7 @@ from battkomp.analysis.runs.queries import (
 )
 from battkomp.analysis.runs.scenarios import RESERVED_NAMES, overrides_text
 from battkomp.core import charts
+from battkomp.core.plausible import PlausibleMaximum
 from battkomp.survey.models import ParticipantStatus, Round
 
 
@@ -168,6 +169,7 @@ class ScenarioForm(forms.Form):
         label=_("Weight"),
         min_value=0.0,
         initial=1.0,
+        validators=[PlausibleMaximum("scenarios", "weight")],
         help_text=_(
             "The scenario's share of the draws in a weighted run (weights are scaled to sum to 1)."
         ),

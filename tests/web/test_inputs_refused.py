@@ -1,0 +1,255 @@
+"""Input the platform must refuse (issue 15), on every path where the value can enter: a quantity
+above its plausible maximum (the engine's bounds) and an ambiguous share (between 1 and 2 without a
+``%``), through the web forms, the actions and the API (422 naming the field), in English and
+bokmål; nothing is written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.utils import translation
+
+from battkomp.analysis.runs.actions import do_save_scenario
+from battkomp.analysis.runs.views import ScenarioForm
+from battkomp.core.plausible import clean_share
+from battkomp.measures.actions import do_save_measure
+from battkomp.measures.forms import MeasureForm
+from battkomp.measures.models import Measure
+from battkomp.offers.actions import do_save_offer
+from battkomp.offers.forms import OfferForm
+from battkomp.offers.models import Offer
+from battkomp.survey.actions import do_create_round, do_invite_organisations, do_open_round
+from battkomp.survey.forms import NeedLineForm
+from battkomp.survey.models import NeedLine, Participant
+
+
+def send(client: Client, method: str, path: str, body: Any, lang: str = "en") -> Any:
+    return getattr(client, method)(
+        path, data=body, content_type="application/json", HTTP_ACCEPT_LANGUAGE=lang
+    )
+
+
+# ------------------------------------------------------------------------------ shares
+
+
+@pytest.mark.parametrize(
+    ("typed", "share"),
+    [("25", 0.25), ("25 %", 0.25), ("0,25", 0.25), ("1", 1.0), ("1.2 %", 0.012), ("2", 0.02)],
+)
+def test_a_share_is_read_the_same_way_everywhere(typed: str, share: float) -> None:
+    assert clean_share(typed) == pytest.approx(share)
+
+
+@pytest.mark.parametrize("typed", ["1.2", "1,5", "1.99"])
+def test_a_share_between_1_and_2_is_refused_as_ambiguous(typed: str) -> None:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        clean_share(typed)
+    assert "is ambiguous" in caught.value.messages[0]
+    assert "1.2 %" in caught.value.messages[0]
+    with translation.override("nb"), pytest.raises(ValidationError) as caught:
+        clean_share(typed)
+    assert "tvetydig" in caught.value.messages[0]
+
+
+def _need_form(years: tuple[int, ...], **data: str) -> NeedLineForm:
+    values = {"role": "process_operator", "level": "nkr4", "area": "cell_assembly", **data}
+    return NeedLineForm(
+        {f"line-1-{k}": v for k, v in values.items()}, years=years, number=1, prefix="line-1"
+    )
+
+
+def test_the_needs_form_refuses_an_ambiguous_share_and_reads_a_percentage() -> None:
+    with translation.override("en"):
+        form = _need_form((2026,), share_abroad="1.5")
+        assert not form.is_valid()
+        assert "is ambiguous" in form.errors["share_abroad"][0]
+
+        form = _need_form((2026,), share_abroad="1.5 %")
+        assert form.is_valid(), form.errors
+        assert form.to_lines()[0]["share_abroad"] == pytest.approx(0.015)
+
+
+def test_the_offer_form_refuses_an_ambiguous_share(world: Any) -> None:
+    with translation.override("en"):
+        form = OfferForm(data={"completion_rate": "1.2"})
+        form.is_valid()
+    assert "is ambiguous" in form.errors["completion_rate"][0]
+
+
+# ------------------------------------------------------------------------------ bounds: forms
+
+
+def test_the_needs_form_refuses_new_hires_above_the_plausible_maximum() -> None:
+    with translation.override("en"):
+        form = _need_form((2026,), new_hires_2026="20000", total_staff_2026="60000")
+        assert not form.is_valid()
+    hires = form.errors["new_hires_2026"][0]
+    assert "20,000 is above the plausible maximum of 10,000 people per year" in hires
+    assert "gigafactory" in hires
+    assert "plausible maximum of 50,000 people" in form.errors["total_staff_2026"][0]
+    with translation.override("nb"):
+        form = _need_form((2026,), new_hires_2026="20000")
+        assert not form.is_valid()
+        assert "personer per år" in form.errors["new_hires_2026"][0]
+
+
+def test_the_offer_form_refuses_study_places_above_the_plausible_maximum(world: Any) -> None:
+    with translation.override("en"):
+        form = OfferForm(data={"study_places": "100000", "candidates": "99999"})
+        form.is_valid()
+    assert "plausible maximum of 5,000 places per year" in form.errors["study_places"][0]
+    assert "plausible maximum of 5,000 graduates per year" in form.errors["candidates"][0]
+
+
+def test_the_measure_form_refuses_places_and_cost_above_the_plausible_maximum(
+    world: Any,
+) -> None:
+    with translation.override("en"):
+        form = MeasureForm(
+            data={"places_per_year": "1e308", "cost_nok": "1e12"}, analyst=True, creating=True
+        )
+        form.is_valid()
+    assert "plausible maximum" in form.errors["places_per_year"][0]
+    assert "plausible maximum of 100,000,000,000 NOK" in form.errors["cost_nok"][0]
+
+
+def test_the_scenario_form_refuses_a_huge_weight(world: Any) -> None:
+    with translation.override("en"):
+        form = ScenarioForm(data={"name": "huge", "weight": "1e308"})
+        form.is_valid()
+    assert "plausible maximum of 1,000 relative weight" in form.errors["weight"][0]
+
+
+# ------------------------------------------------------------------------------ bounds: actions
+
+
+OFFER = {
+    "code": "big",
+    "name": "Big programme",
+    "kind": "programme",
+    "level": "nkr5",
+    "target_level": "",
+    "study_places": 40,
+    "candidates": None,
+    "first_intake": 2024,
+    "duration_years": 2,
+    "region": "32",
+    "mode": "campus",
+    "status": "exists",
+    "completion_rate": 0.8,
+    "capture_share": None,
+    "source": "test",
+}
+
+
+def test_saving_an_offer_with_too_many_places_names_the_field_and_saves_nothing(
+    world: Any,
+) -> None:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        do_save_offer(
+            world.institution,
+            world.users["institution"],
+            {**OFFER, "study_places": 100000, "capture_share": "1.2"},
+            [("cell_assembly", 1.0)],
+        )
+    errors = caught.value.message_dict
+    assert "plausible maximum of 5,000" in errors["study_places"][0]
+    assert "is ambiguous" in errors["capture_share"][0]
+    assert not Offer.objects.exists()
+
+
+def test_saving_a_measure_with_too_many_places_names_the_field_and_saves_nothing(
+    world: Any,
+) -> None:
+    data = {
+        "title": "Huge",
+        "commandment": 6,
+        "lever": "educate",
+        "places_per_year": 1e7,
+        "start_year": 2027,
+        "source": "test",
+    }
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        do_save_measure(
+            world.users["analyst"],
+            data,
+            [("nkr5", "cell_assembly", 1.0)],
+            owner=world.institution,
+        )
+    assert "plausible maximum" in caught.value.message_dict["places_per_year"][0]
+    assert not Measure.objects.exists()
+
+
+def test_saving_a_scenario_with_a_huge_weight_is_refused(world: Any) -> None:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        do_save_scenario(world.users["analyst"], None, name="huge", weight=1e308)
+    assert "plausible maximum" in caught.value.message_dict["weight"][0]
+
+
+# ------------------------------------------------------------------------------ bounds: API
+
+
+@pytest.fixture
+def participant(world: Any) -> Participant:
+    round_ = do_create_round(
+        None,
+        name="Needs 2026",
+        first_year=2026,
+        last_year=2027,
+        opens_on=dt.date(2026, 1, 5),
+        deadline=dt.date(2026, 3, 1),
+    )
+    do_open_round(round_, None)
+    do_invite_organisations(round_, [world.company_a], None)
+    return Participant.objects.get(round=round_, organisation=world.company_a)
+
+
+def _line(year: int, **overrides: Any) -> dict[str, Any]:
+    return {
+        "role": "process_operator",
+        "level": "nkr4",
+        "area": "cell_assembly",
+        "year": year,
+        "new_hires": 10,
+        "total_staff": 30,
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"), [("en", "plausible maximum"), ("nb", "plausible maksimumet")]
+)
+def test_api_answers_with_implausible_hires_are_422_and_change_nothing(
+    world: Any, participant: Participant, lang: str, words: str
+) -> None:
+    body = {"lines": [_line(2026), _line(2027, new_hires=900000)]}
+    response = send(
+        world.client("company_a"), "put", f"/api/responses/{participant.pk}", body, lang
+    )
+    assert response.status_code == 422, response.content
+    (problem,) = response.json()["detail"]
+    assert problem["loc"] == ["body", "lines"]
+    assert "Line 2" in problem["msg"] or "Linje 2" in problem["msg"]
+    assert words in problem["msg"]
+    assert not NeedLine.objects.exists()
+
+
+def test_api_answers_with_a_share_above_1_are_422(world: Any, participant: Participant) -> None:
+    body = {"lines": [_line(2026, share_abroad=1.2)]}
+    response = send(world.client("company_a"), "put", f"/api/responses/{participant.pk}", body)
+    assert response.status_code == 422
+    assert not NeedLine.objects.exists()
+
+
+def test_api_offer_with_implausible_places_is_422_naming_the_field(world: Any) -> None:
+    body = {**OFFER, "study_places": 100000, "areas": [{"area": "cell_assembly", "weight": 1}]}
+    response = send(world.client("institution"), "post", "/api/offers", body)
+    assert response.status_code == 422
+    problems = response.json()["detail"]
+    assert ["body", "study_places"] in [p["loc"] for p in problems]
+    assert any("plausible maximum" in p["msg"] for p in problems)
+    assert not Offer.objects.exists()
