@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from battkomp.engine.bundle import load_inputs
-from battkomp.engine.horizons import HORIZON_ORDER, horizon_for, time_squeeze
+from battkomp.engine.horizons import horizon_for, horizon_rank, time_squeeze
 from battkomp.engine.model import compile_inputs
 from battkomp.engine.montecarlo import run_ensemble
 from battkomp.engine.results import run_model
@@ -98,7 +98,7 @@ def test_the_horizon_never_moves_to_a_faster_lever_as_time_passes(
 ) -> None:
     for level in ("nkr4", "nkr5", "nkr6", "nkr7", "nkr8"):
         horizons = _horizons(default_squeeze, level)
-        order = [HORIZON_ORDER.index(horizons[y]) for y in sorted(horizons)]
+        order = [horizon_rank(horizons[y]) for y in sorted(horizons)]
         assert order == sorted(order), level
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO
 
 import polars as pl
+from xlsxwriter.utility import xl_col_to_name
 
 from battkomp.engine.classifications import normalise_region, pad_numeric, valid_codes
 from battkomp.engine.problems import BundleError, Location, Problem, did_you_mean, phrase
@@ -140,15 +141,6 @@ def _norm(value: Cell) -> str:
 
 def _is_blank(value: Cell) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
-
-
-def _excel_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _read_csv(path: Path, label: str, problems: list[Problem]) -> RawTable | None:
@@ -370,7 +362,7 @@ def _read_sheet(
             while header and header[-1] == "":
                 header.pop()
             header_row = number
-            letters = {h: _excel_letter(i) for i, h in enumerate(header)}
+            letters = {h: str(xl_col_to_name(i)) for i, h in enumerate(header)}
             continue
         blank = not any(_norm(c) for c in cells)
         if blank and not any((number, i) in formulas for i in range(len(header))):

@@ -25,15 +25,27 @@ import polars as pl
 from battkomp.engine.central import group_sum
 from battkomp.engine.model import F64, Compiled
 from battkomp.engine.montecarlo import lane_stats
+from battkomp.engine.schema import HORIZONS
 
-HORIZON_ORDER = ("none", "short", "medium", "long")
+#: The horizons in the order of their lead times, then "none" (no lever closes the gap in
+#: time): the one order of every table, chart and report that lists them.
+HORIZON_ORDER = (*HORIZONS, "none")
+
+
+def horizon_rank(horizon: str) -> int:
+    """How slow a lever the horizon stands for: "none" -1 (no lever in time), then by lead time.
+
+    >>> [horizon_rank(h) for h in HORIZON_ORDER]
+    [0, 1, 2, -1]
+    """
+    return -1 if horizon == "none" else HORIZONS.index(horizon)
 
 
 def horizon_for(leads: F64, horizons: Sequence[str], available_years: float) -> str:
     """The horizon of the slowest lever whose lead time fits in ``available_years``."""
     best = "none"
     for lead, horizon in zip(leads, horizons, strict=True):
-        if lead <= available_years and HORIZON_ORDER.index(horizon) > HORIZON_ORDER.index(best):
+        if lead <= available_years and horizon_rank(horizon) > horizon_rank(best):
             best = horizon
     return best
 
