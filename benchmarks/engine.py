@@ -500,12 +500,13 @@ def plain_flows(cm: Any, dr: Any, d: int) -> dict[str, np.ndarray]:
         "cumulative_gap",
     )
     out = {m: np.zeros((T, C)) for m in names}
-    running = np.zeros(C)
+    # the capacity model's staff (years base-1..end) and full replacement, facility by facility
+    staff = np.zeros((T + 1, C))
+    full = np.zeros((T, C))
     for t in range(T):
         cur = np.zeros(C)
         prev = np.zeros(C)
-        replacement = cm.carried_exits[t] * exit_factor
-        needed = np.zeros(C) if t == 0 else cm.survey_staff[t - 1] + cm.carried_staff[t - 1]
+        replacement = np.zeros(C)
         for f in range(F):
             m = float(cm.mask[f, t])
             s = int(cm.fac_segment[f])
@@ -515,17 +516,44 @@ def plain_flows(cm: Any, dr: Any, d: int) -> dict[str, np.ndarray]:
             cur = cur + st_now * per_head[s, 0] + mat_now * per_head[s, 1]
             prev = prev + st_before * per_head[s, 0] + mat_before * per_head[s, 1]
             replacement = replacement + st_before * exits[s, 0] + mat_before * exits[s, 1]
+        staff[t + 1] = cur
+        if t == 0:
+            staff[0] = prev
+        full[t] = replacement
+    implied = np.zeros((T, C))
+    survey = getattr(cm, "survey", None)
+    if survey is not None:
+        # the survey estimator (engine/survey.py) is the engine's own function, on this draw
+        from dataclasses import fields, replace
+
+        from battkomp.engine.model import _rates, survey_staff
+
+        one = replace(
+            dr,
+            **{
+                fl.name: getattr(dr, fl.name)[d : d + 1]
+                for fl in fields(dr)
+                if getattr(dr, fl.name) is not None
+            },
+        )
+        mix_cells = np.matmul(one.mix, cm.profile_rc)
+        staff_d, full_d = staff[None].copy(), full[None].copy()
+        implied = survey_staff(cm, one, mix_cells, _rates(cm, one), staff_d, full_d).implied[0]
+        staff, full = staff_d[0], full_d[0]
+    running = np.zeros(C)
+    for t in range(T):
+        cur, prev = staff[t + 1], staff[t]
         # replacement is charged on the staff in place (needed less last year's unfilled)
-        needed = needed + prev
+        needed = prev
         in_place = np.ones(C)
         np.divide(needed - running, needed, out=in_place, where=needed > running)
         in_place[(needed > 0) & (needed <= running)] = 0.0
-        replacement = replacement * in_place
+        replacement = full[t] * in_place + implied[t]
         expansion = cur - prev  # signed net change
-        demand = expansion + replacement + cm.survey_new[t]
+        demand = expansion + replacement
         openings = np.maximum(demand, 0.0)
         released = np.maximum(-demand, 0.0)
-        headcount = cur + cm.survey_staff[t] + cm.carried_staff[t]
+        headcount = cur
         education = np.zeros(C)
         for o, share in enumerate(capture):
             education += share * cm.offer_grads[o, t]

@@ -991,6 +991,27 @@ def _extra_checks(typed: dict[str, _Typed], problems: list[Problem]) -> None:
                                 },
                             )
                         )
+                elif check == "parent_known":
+                    parent = row.get("parent")
+                    if parent:
+                        ids = {str(r["id"]): r.get("parent") for r in t.rows}
+                        chain, seen = str(parent), {str(row.get("id"))}
+                        while chain in ids and chain not in seen:
+                            seen.add(chain)
+                            up = ids[chain]
+                            chain = str(up) if up else ""
+                        if str(parent) not in ids:
+                            problems.append(
+                                Problem(
+                                    "unknown_code",
+                                    raw.where("parent"),
+                                    {"table": "organisations", "value": parent, "hint": ""},
+                                )
+                            )
+                        elif chain in seen:
+                            problems.append(
+                                Problem("parent_cycle", raw.where("parent"), {"value": parent})
+                            )
                 elif check == "org_number":
                     n = row.get("org_number")
                     if n and not org_number_ok(str(n)):

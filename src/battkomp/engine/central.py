@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from battkomp.engine.model import Compiled, national_flows
+from battkomp.engine.model import Compiled, national_flows, survey_paths
 from battkomp.engine.montecarlo import expected_draw
 
 
@@ -24,33 +24,44 @@ def central_detail(cm: Compiled, survey: pl.DataFrame) -> pl.DataFrame:
     T = len(cm.years)
     dr = expected_draw(cm)
     fl = national_flows(cm, dr)
+    sv = cm.survey
     jobs, st = dr.facility_jobs[0], dr.facility_startup[0]  # (F, T+1)
-    m = cm.mask
     parts = {
-        "cur_s": st[:, 1:] * m,
-        "cur_m": (jobs[:, 1:] - st[:, 1:]) * m,
-        "prev_s": st[:, :-1] * m,
-        "prev_m": (jobs[:, :-1] - st[:, :-1]) * m,
+        "cur_s": st[:, 1:],
+        "cur_m": jobs[:, 1:] - st[:, 1:],
+        "prev_s": st[:, :-1],
+        "prev_m": jobs[:, :-1] - st[:, :-1],
     }
-    pairs = sorted({(int(s), int(r)) for s, r in zip(cm.fac_segment, cm.fac_region, strict=True)})
+    # facilities grouped by segment, region and the respondent group that answers for them
+    answering = {f: g for g, facs in enumerate(sv.group_facilities) for f in facs}
+    keys = [
+        (int(s), int(r), answering.get(f, -1))
+        for f, (s, r) in enumerate(zip(cm.fac_segment, cm.fac_region, strict=True))
+    ]
+    pairs = sorted(set(keys))
     G = len(pairs)
     g_of = {p: i for i, p in enumerate(pairs)}
     onehot = np.zeros((len(cm.facility_ids), G))
-    for f, (s, r) in enumerate(zip(cm.fac_segment, cm.fac_region, strict=True)):
-        onehot[f, g_of[(int(s), int(r))]] = 1.0
+    for f, key in enumerate(keys):
+        onehot[f, g_of[key]] = 1.0
     grouped = {k: onehot.T @ v for k, v in parts.items()}  # (G, T)
     seg_of_g = np.array([p[0] for p in pairs], dtype=np.int64)
     mix_s = cm.role_mix[seg_of_g, 0, :] if G else np.zeros((0, R))  # (G, R)
     mix_m = cm.role_mix[seg_of_g, 1, :] if G else np.zeros((0, R))
     prof = cm.profile_rc  # (R, C)
     ef, stay = float(dr.exit_factor[0]), float(dr.stay_years[0])
+    # a respondent group's answers replace its facilities in the cells it answered
+    keep = np.ones((G, C))
+    for i, (_s, _r, g) in enumerate(pairs):
+        if g >= 0:
+            keep[i] = 1.0 - sv.cells[g]
 
     def split(s_part: np.ndarray, m_part: np.ndarray, rs: np.ndarray, rm: np.ndarray) -> np.ndarray:
-        # (G, T) × (G, R) × (R, C) -> (G, T, R, C)
+        # (G, T) × (G, R) × (R, C) -> (G, T, R, C), without the cells answered for them
         out: np.ndarray = np.einsum(
             "gt,gr,rc->gtrc", s_part, mix_s * rs[None, :], prof
         ) + np.einsum("gt,gr,rc->gtrc", m_part, mix_m * rm[None, :], prof)
-        return out
+        return out * keep[:, None, None, :]
 
     ones = np.ones(R)
     e_cur = split(grouped["cur_s"], grouped["cur_m"], ones, ones)
@@ -61,151 +72,162 @@ def central_detail(cm: Compiled, survey: pl.DataFrame) -> pl.DataFrame:
         cm.exit_base * ef + cm.expat_share / stay,
         cm.exit_base * ef,
     )
-    # each row's own signed net change: they add up to the national expansion
-    expansion = e_cur - e_prev
+    # the survey's paths (respondent groups, imputed strata) of the central run
+    paths = survey_paths(cm, dr)
     # replacement is charged on the staff in place: the national run's share of the full
     # replacement, per cell and year, applies to every row of the cell
-    full = repl.sum(axis=(0, 2)) + cm.carried_exits * ef  # (T, C)
-    in_place = np.where(full > 0, fl.replacement[0] / np.where(full > 0, full, 1.0), 1.0)
+    full = repl.sum(axis=(0, 2)) + paths.full_replacement  # (T, C)
+    charged = fl.replacement[0] - paths.implied  # the part charged on the staff in place
+    in_place = np.where(full > 1e-12, charged / np.where(full > 1e-12, full, 1.0), 1.0)
+    expansion = e_cur - e_prev  # each row's own signed net change
     repl = repl * in_place[None, :, None, :]
     openings = expansion + repl  # the row's net requirement; negative where it releases staff
+
+    g_idx, t_idx, r_idx, c_idx = np.nonzero((np.abs(e_cur) > 1e-9) | (np.abs(openings) > 1e-9))
+    frames = [
+        pl.DataFrame(
+            {
+                "kind": ["imputed"] * len(g_idx),
+                "segment": [tax.segments[seg_of_g[g]] for g in g_idx],
+                "region": [tax.regions[pairs[g][1]] for g in g_idx],
+                "role": [tax.roles[r] for r in r_idx],
+                "level": [tax.levels[c // A] for c in c_idx],
+                "area": [tax.areas[c % A] for c in c_idx],
+                "year": cm.years[t_idx].astype(np.int64),
+                "headcount": e_cur[g_idx, t_idx, r_idx, c_idx],
+                "expansion": expansion[g_idx, t_idx, r_idx, c_idx],
+                "replacement": repl[g_idx, t_idx, r_idx, c_idx],
+                "openings": openings[g_idx, t_idx, r_idx, c_idx],
+            },
+            schema=DETAIL_SCHEMA,
+        )
+    ]
+    # respondent groups: answered years are 'reported', the others 'carried_forward'
+    for g, (path, implied) in enumerate(zip(paths.group_path, paths.group_implied, strict=True)):
+        answered = sv.answered[g][1:]  # (T,)
+        rate_repl = sv.rate[g][None, :] * ef * path[:-1] * in_place
+        grepl = np.where(answered[:, None] > 0, implied, rate_repl)  # (T, C)
+        gexp = path[1:] - path[:-1]
+        share = sv.role_share[g]  # (C, R)
+        t_i, c_i, r_i = np.nonzero(
+            (sv.cells[g][None, :, None] > 0)
+            & ((np.abs(path[1:]) > 1e-9) | (np.abs(gexp + grepl) > 1e-9))[:, :, None]
+            & (share[None] > 0)
+        )
+        sh = share[c_i, r_i]
+        segment, region = sv.place[g]
+        frames.append(
+            pl.DataFrame(
+                {
+                    "kind": np.where(answered[t_i] > 0, "reported", "carried_forward").tolist(),
+                    "segment": [segment] * len(t_i),
+                    "region": [region] * len(t_i),
+                    "role": [tax.roles[r] for r in r_i],
+                    "level": [tax.levels[c // A] for c in c_i],
+                    "area": [tax.areas[c % A] for c in c_i],
+                    "year": cm.years[t_i].astype(np.int64),
+                    "headcount": path[1:][t_i, c_i] * sh,
+                    "expansion": gexp[t_i, c_i] * sh,
+                    "replacement": grepl[t_i, c_i] * sh,
+                    "openings": (gexp + grepl)[t_i, c_i] * sh,
+                },
+                schema=DETAIL_SCHEMA,
+            )
+        )
+    # non-respondents without facilities, imputed by ratio per stratum
+    for n, (staff, exits) in enumerate(zip(paths.stratum_staff, paths.stratum_exits, strict=True)):
+        nexp = staff[1:] - staff[:-1]
+        nrepl = exits[:-1] * ef * in_place
+        t_i, c_i = np.nonzero((np.abs(staff[1:]) > 1e-9) | (np.abs(nexp + nrepl) > 1e-9))
+        frames.append(
+            pl.DataFrame(
+                {
+                    "kind": ["imputed_nonrespondent"] * len(t_i),
+                    "segment": [sv.stratum_segment[n] or None] * len(t_i),
+                    "region": [None] * len(t_i),
+                    "role": [None] * len(t_i),
+                    "level": [tax.levels[c // A] for c in c_i],
+                    "area": [tax.areas[c % A] for c in c_i],
+                    "year": cm.years[t_i].astype(np.int64),
+                    "headcount": staff[1:][t_i, c_i],
+                    "expansion": nexp[t_i, c_i],
+                    "replacement": nrepl[t_i, c_i],
+                    "openings": (nexp + nrepl)[t_i, c_i],
+                },
+                schema=DETAIL_SCHEMA,
+            )
+        )
+    detail = pl.concat(frames)
 
     # Supply other than the released workers (who are netted inside the cell already) goes to
     # the rows with a positive requirement, in proportion to it.
     supply_total = (fl.supply_education + fl.supply_retraining + fl.supply_recruitment)[0]
     if fl.measure_supply is not None:  # agreed and running measures (measures.py)
         supply_total = supply_total + fl.measure_supply[0]
-    positive_total = (
-        np.maximum(openings, 0.0).sum(axis=(0, 2))
-        + _reported_openings(cm)
-        + np.maximum(cm.carried_exits * ef * in_place, 0.0)
+    positive = group_sum(
+        detail.with_columns(pl.col("openings").clip(lower_bound=0.0).alias("positive")),
+        ["year", "level", "area"],
+        ["positive"],
     )
+    cells = _cell_frame(cm, {"supply_total": supply_total}).join(
+        positive, on=["year", "level", "area"], how="left"
+    )
+    cells = cells.with_columns(pl.col("positive").fill_null(0.0))
     # cells with vanishing openings (e.g. a facility of probability 1e-300) keep their supply
     # unallocated: dividing by them would overflow
-    has_openings = positive_total > 1e-9
-    share = np.where(
-        has_openings, supply_total / np.where(has_openings, positive_total, 1.0), 0.0
-    )  # supply per positive opening, per (T, C)
-
-    g_idx, t_idx, r_idx, c_idx = np.nonzero((e_cur > 1e-9) | (openings > 1e-9))
-    model_rows = pl.DataFrame(
-        {
-            "kind": ["imputed"] * len(g_idx),
-            "segment": [tax.segments[seg_of_g[g]] for g in g_idx],
-            "region": [tax.regions[pairs[g][1]] for g in g_idx],
-            "role": [tax.roles[r] for r in r_idx],
-            "level": [tax.levels[c // A] for c in c_idx],
-            "area": [tax.areas[c % A] for c in c_idx],
-            "year": cm.years[t_idx].astype(np.int64),
-            "headcount": e_cur[g_idx, t_idx, r_idx, c_idx],
-            "expansion": expansion[g_idx, t_idx, r_idx, c_idx],
-            "replacement": repl[g_idx, t_idx, r_idx, c_idx],
-            "openings": openings[g_idx, t_idx, r_idx, c_idx],
-        },
-        schema_overrides={"expansion": pl.Float64, "replacement": pl.Float64},
-    )
-    base, end = int(cm.years[0]), int(cm.years[-1])
-    sv = survey.filter((pl.col("year") >= base) & (pl.col("year") <= end))
-    reported = sv.select(
-        pl.lit("reported").alias("kind"),
-        "segment",
-        "region",
-        "role",
-        "level",
-        "area",
-        pl.col("year").cast(pl.Int64),
-        pl.col("total_staff").alias("headcount"),
-        pl.lit(None, dtype=pl.Float64).alias("expansion"),
-        pl.lit(None, dtype=pl.Float64).alias("replacement"),
-        pl.col("new_hires").alias("openings"),
-    )
-    carried = _carried_forward(cm, sv, ef, _cell_frame(cm, {"in_place": in_place}))
-    detail = pl.concat([model_rows, reported, carried], how="vertical_relaxed")
-    share_frame = _cell_frame(cm, {"supply_per_opening": share})
     detail = (
-        detail.join(share_frame, on=["year", "level", "area"], how="left")
+        detail.join(cells, on=["year", "level", "area"], how="left")
         .with_columns(
-            (pl.col("openings").clip(lower_bound=0.0) * pl.col("supply_per_opening")).alias(
-                "supply"
+            pl.when(pl.col("positive") > 1e-9)
+            .then(
+                pl.col("openings").clip(lower_bound=0.0)
+                * pl.col("supply_total")
+                / pl.col("positive")
             )
+            .otherwise(0.0)
+            .alias("supply")
         )
-        .drop("supply_per_opening")
+        .drop("supply_total", "positive")
         .with_columns((pl.col("openings") - pl.col("supply")).alias("gap"))
     )
     # supply in cells with no openings at all stays visible, unallocated to any segment or region
-    t_u, c_u = np.nonzero(~has_openings & (supply_total > 1e-9))
-    if len(t_u):
-        extra = pl.DataFrame(
-            {
-                "kind": ["unallocated_supply"] * len(t_u),
-                "segment": [None] * len(t_u),
-                "region": [None] * len(t_u),
-                "role": [None] * len(t_u),
-                "level": [tax.levels[c // A] for c in c_u],
-                "area": [tax.areas[c % A] for c in c_u],
-                "year": cm.years[t_u].astype(np.int64),
-                "headcount": [0.0] * len(t_u),
-                "expansion": [0.0] * len(t_u),
-                "replacement": [0.0] * len(t_u),
-                "openings": [0.0] * len(t_u),
-                "supply": supply_total[t_u, c_u],
-                "gap": -supply_total[t_u, c_u],
-            },
-            schema=detail.schema,
+    idle = cells.filter((pl.col("positive") <= 1e-9) & (pl.col("supply_total") > 1e-9))
+    if idle.height:
+        extra = idle.select(
+            pl.lit("unallocated_supply").alias("kind"),
+            pl.lit(None, dtype=pl.Utf8).alias("segment"),
+            pl.lit(None, dtype=pl.Utf8).alias("region"),
+            pl.lit(None, dtype=pl.Utf8).alias("role"),
+            "level",
+            "area",
+            "year",
+            pl.lit(0.0).alias("headcount"),
+            pl.lit(0.0).alias("expansion"),
+            pl.lit(0.0).alias("replacement"),
+            pl.lit(0.0).alias("openings"),
+            pl.col("supply_total").alias("supply"),
+            (-pl.col("supply_total")).alias("gap"),
         )
-        detail = pl.concat([detail, extra])
-    _ = (C, T)
+        detail = pl.concat([detail, extra.select(detail.columns)])
+    _ = (C, T, survey)
     return detail.with_columns(
         pl.col("area").replace_strict(tax.area_parent, default=pl.col("area")).alias("area_group")
     ).sort("year", "kind", "segment", "region", "role", "level", "area", nulls_last=True)
 
 
-def _reported_openings(cm: Compiled) -> np.ndarray:
-    """Reported new hires per year and cell (T, C)."""
-    out: np.ndarray = cm.survey_new
-    return out
-
-
-def _carried_forward(
-    cm: Compiled, survey: pl.DataFrame, exit_factor: float, in_place: pl.DataFrame
-) -> pl.DataFrame:
-    """Respondents without facilities keep their last answered staff after their last year; their
-    exits are charged on the staff in place, as every replacement is."""
-    owners = set(cm.fac_org)
-    exit_rate = dict(zip(cm.tax.roles, (cm.exit_base * exit_factor).tolist(), strict=True))
-    later = pl.DataFrame({"year": cm.years.astype(np.int64)})
-    frames = []
-    for org in sorted({str(o) for o in survey["organisation"]} - owners):
-        own = survey.filter(pl.col("organisation") == org)
-        last = int(own["year"].max())  # type: ignore[arg-type]
-        rows = (
-            own.filter(pl.col("year") == last)
-            .drop("year")
-            .join(later.filter(pl.col("year") > last), how="cross")
-        )
-        frames.append(rows)
-    rows = pl.concat(frames) if frames else survey.head(0)
-    rows = rows.with_columns(pl.col("year").cast(pl.Int64)).join(
-        in_place, on=["year", "level", "area"], how="left"
-    )
-    replacement = (
-        pl.col("total_staff")
-        * pl.col("role").replace_strict(exit_rate, default=0.0, return_dtype=pl.Float64)
-        * pl.col("in_place").fill_null(1.0)
-    )
-    return rows.select(
-        pl.lit("carried_forward").alias("kind"),
-        "segment",
-        "region",
-        "role",
-        "level",
-        "area",
-        pl.col("year").cast(pl.Int64),
-        pl.col("total_staff").cast(pl.Float64).alias("headcount"),
-        pl.lit(0.0).alias("expansion"),
-        replacement.alias("replacement"),
-        replacement.alias("openings"),
-    )
+DETAIL_SCHEMA = {
+    "kind": pl.Utf8,
+    "segment": pl.Utf8,
+    "region": pl.Utf8,
+    "role": pl.Utf8,
+    "level": pl.Utf8,
+    "area": pl.Utf8,
+    "year": pl.Int64,
+    "headcount": pl.Float64,
+    "expansion": pl.Float64,
+    "replacement": pl.Float64,
+    "openings": pl.Float64,
+}
 
 
 def _cell_frame(cm: Compiled, arrays: dict[str, np.ndarray]) -> pl.DataFrame:
@@ -252,26 +274,27 @@ def group_sum(df: pl.DataFrame, by: list[str], values: list[str]) -> pl.DataFram
 
 
 def coverage(detail: pl.DataFrame) -> pl.DataFrame:
-    """Per year: openings reported by respondents, carried forward from their last answer, and
-    imputed by the capacity model; ``coverage`` is the reported share."""
+    """Per year: openings reported by respondents, carried forward or handed over between and
+    after their answered years, imputed by the capacity model, and imputed by ratio for
+    non-respondents without facilities; ``coverage`` is the reported share of them all. Each is
+    the sum of the rows' positive requirements (a row that releases staff adds nothing)."""
+    names = (
+        ("reported", "reported_openings"),
+        ("carried_forward", "carried_forward_openings"),
+        ("imputed", "imputed_openings"),
+        ("imputed_nonrespondent", "nonrespondent_openings"),
+    )
     parts = detail.filter(pl.col("kind") != "unallocated_supply").with_columns(
         [
-            pl.when(pl.col("kind") == kind).then(pl.col("openings")).otherwise(0.0).alias(name)
-            for kind, name in (
-                ("reported", "reported_openings"),
-                ("carried_forward", "carried_forward_openings"),
-                ("imputed", "imputed_openings"),
-            )
+            pl.when(pl.col("kind") == kind)
+            .then(pl.col("openings").clip(lower_bound=0.0))
+            .otherwise(0.0)
+            .alias(name)
+            for kind, name in names
         ]
     )
-    sums = group_sum(
-        parts, ["year"], ["reported_openings", "carried_forward_openings", "imputed_openings"]
-    )
-    total = (
-        pl.col("reported_openings")
-        + pl.col("carried_forward_openings")
-        + pl.col("imputed_openings")
-    )
+    sums = group_sum(parts, ["year"], [n for _k, n in names])
+    total = pl.sum_horizontal([pl.col(n) for _k, n in names])
     return sums.with_columns(
         pl.when(total > 0)
         .then(pl.col("reported_openings") / total)

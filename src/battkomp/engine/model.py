@@ -22,6 +22,7 @@ array([ 0.,  5., 10., 10.])
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,7 @@ from battkomp.engine.measures import (
 )
 from battkomp.engine.pathways import effective_retraining_paths
 from battkomp.engine.status import resolve
+from battkomp.engine.survey import SurveyArrays, compile_survey, imputed_staff
 from battkomp.engine.taxonomy import Taxonomy
 from battkomp.engine.units import Units, build_units
 
@@ -204,7 +206,7 @@ class Compiled:
     startup: F64  # (F, K, T+1) 1 while in the start-up years
     shock_correlation: float  # facilities' latent correlation through the common factor
     shock_supply_correlation: float  # recruitment and capture factors' correlation with it
-    mask: F64  # (F, T) 0 where the owner's survey answer replaces the model that year
+    mask: F64  # (F, T) 1: answers replace the model per group and cell instead (survey.py)
     # uncertain parameters
     intensity_tri: F64  # (S, 3) low, mode, high
     role_mix: F64  # (S, 2, R) phase 0 start-up, 1 mature
@@ -219,11 +221,10 @@ class Compiled:
     offer_level: I64  # (O,) index into capture_levels of each offer's own level
     recruit_factor_tri: tuple[float, float, float]
     multiplier_tri: F64  # (2, 3) indirect, induced × low, mode, high
-    # survey (reported)
-    survey_new: F64  # (T, C)
-    survey_staff: F64  # (T, C)
-    carried_staff: F64  # (T, C) respondents without facilities, after their last answered year
-    carried_exits: F64  # (T, C) their yearly exits at the base exit rates
+    # survey (reported): the answers as given, and the survey estimator's arrays (survey.py)
+    survey_new: F64  # (T, C) reported new hires in answered years
+    survey_staff: F64  # (T, C) reported staff in answered years
+    survey: SurveyArrays
     # supply
     offer_ids: tuple[str, ...]
     offer_capture: F64  # (O,)
@@ -296,9 +297,6 @@ def compile_inputs(inputs: Inputs) -> Compiled:
     pmf = np.zeros((F, k_max))
     share_tri = np.ones((F, 3))
     survey = inputs["survey_needs"]
-    answered = {
-        (str(o), int(y)) for o, y in zip(survey["organisation"], survey["year"], strict=True)
-    }
     mask = np.ones((F, T))
     for f, row in enumerate(fac_rows):
         p = plans.filter(pl.col("facility") == row["id"])
@@ -315,9 +313,6 @@ def compile_inputs(inputs: Inputs) -> Compiled:
         pmf[f] = delay_pmf(
             int(row["delay_min"]), int(row["delay_mode"]), int(row["delay_max"]), k_max
         )
-        for t, y in enumerate(years):
-            if (str(row["organisation"]), int(y)) in answered:
-                mask[f, t] = 0.0
     fac_intensity = np.array(
         [
             float(r["intensity"])
@@ -371,24 +366,22 @@ def compile_inputs(inputs: Inputs) -> Compiled:
                 )
             )
 
-    # Respondents the capacity model does not cover keep their last answered staff afterwards,
-    # replacing those who leave.
-    carried_staff = np.zeros((T, C))
-    carried_exits = np.zeros((T, C))
-    owners = {str(r["organisation"]) for r in fac.iter_rows(named=True)}
-    for org, last, rows in _carried_rows(survey, owners):
-        for r in rows:
-            c = cell(str(r["level"]), str(r["area"]))
-            staff = float(r["total_staff"])  # type: ignore[arg-type]
-            for t, y in enumerate(years):
-                if y > last:
-                    exits = staff * exit_base[role_ix[str(r["role"])]]
-                    carried_staff[t, c] += staff
-                    carried_exits[t, c] += exits
-                    unit_carried.append(
-                        (seg_ix[str(r["segment"])], reg_ix[str(r["region"])], t, c, staff, exits)
-                    )
-        _ = org
+    # the survey estimator: frame, response status, groups, interpolation, ratio imputation
+    survey_arrays = compile_survey(
+        inputs["organisations"],
+        survey,
+        [str(r["organisation"]) for r in fac_rows],
+        [str(r["id"]) for r in fac_rows],
+        [str(r["status"]) for r in fac_rows],
+        [str(r["segment"]) for r in fac_rows],
+        base,
+        T,
+        C,
+        cell,
+        lambda role: float(exit_base[role_ix[role]]),
+        lambda role: role_ix[role],
+        R,
+    )
 
     # ---- education supply
     levels_df = inputs["education_levels"]
@@ -538,8 +531,7 @@ def compile_inputs(inputs: Inputs) -> Compiled:
         multiplier_tri=multiplier_tri,
         survey_new=survey_new,
         survey_staff=survey_staff,
-        carried_staff=carried_staff,
-        carried_exits=carried_exits,
+        survey=survey_arrays,
         offer_ids=tuple(str(r["id"]) for r in offers),
         offer_capture=offer_capture,
         offer_grads=offer_grads,
@@ -638,18 +630,6 @@ def share_index(shares: F64) -> tuple[I64, F64]:
     return lo, x - lo
 
 
-def _carried_rows(
-    survey: pl.DataFrame, owners: set[str]
-) -> list[tuple[str, int, list[dict[str, object]]]]:
-    """For each respondent without facilities: its last answered year and that year's rows."""
-    out = []
-    for org in sorted({str(o) for o in survey["organisation"]} - owners):
-        own = survey.filter(pl.col("organisation") == org)
-        last = int(own["year"].max())  # type: ignore[arg-type]
-        out.append((org, last, list(own.filter(pl.col("year") == last).iter_rows(named=True))))
-    return out
-
-
 def _role_areas(role_profile: F64, level: int, n_levels: int, n_areas: int) -> F64:
     """A role's area distribution at one level (or over all levels if it has none there)."""
     grid = role_profile.reshape(n_levels, n_areas)
@@ -677,7 +657,8 @@ class Draws:
     recruit_factor: F64  # (D,)
     multipliers: F64  # (D, 2)
     facility_capacity: F64 | None = None  # (D, F, T+1) capacity in place (Monte Carlo draws)
-    realised: B | None = None  # (D, F) whether each facility is realised (Monte Carlo draws)
+    realised: F64 | B | None = None  # (D, F) realised or not (the central run: the probability)
+    donor_weights: F64 | None = None  # (D, K) bootstrap weights of the survey's donors
 
 
 @dataclass(frozen=True)
@@ -761,15 +742,14 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
     e_cur = _per_draw(cur, mix_cells)
     e_prev = _per_draw(prev, mix_cells)
     # replacement if every post needed last year had been filled
-    replacement_full = (
-        _per_draw(prev, rates) + cm.carried_exits[None] * dr.exit_factor[:, None, None]
-    )
-    expansion = e_cur - e_prev  # signed net change of the staff the capacity model needs
-    headcount = e_cur + cm.survey_staff[None] + cm.carried_staff[None]
-    # staff needed a year earlier, in the cells the replacement is charged on
-    respondents_prev = np.zeros_like(cm.carried_staff)
-    respondents_prev[1:] = cm.carried_staff[:-1] + cm.survey_staff[:-1]
-    needed_prev = e_prev + respondents_prev[None]
+    replacement_full = _per_draw(prev, rates)
+    # the survey's respondents and imputed non-respondents (survey.py)
+    staff = np.concatenate([e_prev[:, :1], e_cur], axis=1)  # (D, T+1, C) years base-1..end
+    implied = survey_staff(cm, dr, mix_cells, rates, staff, replacement_full).implied
+    e_cur, e_prev = staff[:, 1:], staff[:, :-1]
+    expansion = e_cur - e_prev  # signed net change of the staff needed (Cedefop)
+    headcount = e_cur
+    needed_prev = e_prev  # staff needed a year earlier, on which replacement is charged
 
     capture = np.minimum(cm.offer_capture[None, :] * dr.capture_factor[:, cm.offer_level], 1.0)
     n_offers, T, C = cm.offer_grads.shape
@@ -800,8 +780,9 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
         in_place = np.ones_like(needed)
         np.divide(needed - unfilled, needed, out=in_place, where=needed > unfilled)
         in_place[(needed > 0) & (needed <= unfilled)] = 0.0
-        replacement = replacement_full[:, t] * in_place
-        demand = expansion[:, t] + replacement + cm.survey_new[t][None]
+        # respondents' replacement in answered years is what their answers imply (no scaling)
+        replacement = replacement_full[:, t] * in_place + implied[:, t]
+        demand = expansion[:, t] + replacement
         openings = np.maximum(demand, 0.0)
         released = np.maximum(-demand, 0.0)
         domestic = education[:, t] + released  # arrives whatever the need
@@ -870,6 +851,152 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
         induced_jobs=direct * dr.multipliers[:, 1:2],
         **extra_frames,
     )
+
+
+def _facility_cells(
+    cm: Compiled, dr: Draws, facs: Sequence[int], mix_cells: F64, rates: F64
+) -> tuple[F64, F64]:
+    """The staff (D, T+1, C) of some facilities, years base-1..end, and their replacement as if
+    every post were filled (D, T, C)."""
+    S = len(cm.tax.segments)
+    idx = list(facs)
+    onehot = np.zeros((len(idx), S))
+    onehot[np.arange(len(idx)), cm.fac_segment[idx]] = 1.0
+    jobs, st = dr.facility_jobs[:, idx], dr.facility_startup[:, idx]
+    phases = [np.matmul(p.transpose(0, 2, 1), onehot).transpose(0, 2, 1) for p in (st, jobs - st)]
+    x = np.stack(phases, axis=2)  # (D, S, 2, T+1)
+    return _per_draw(x, mix_cells), _per_draw(x[..., :-1], rates)
+
+
+@dataclass(frozen=True)
+class SurveyPaths:
+    """The survey estimator's parts of one or more draws (the central run reads them)."""
+
+    implied: F64  # (D, T, C) replacement implied by answers in answered years
+    full_replacement: F64  # (D, T, C) the survey's replacement before the in-place share
+    group_path: list[F64]  # per respondent group: its staff (D, T+1, C) in its answered cells
+    group_implied: list[F64]  # per respondent group: its implied replacement (D, T, C)
+    stratum_staff: F64  # (D, N, T+1, C) ratio-imputed staff per stratum
+    stratum_exits: F64  # (D, N, T+1, C) their exits per year at base rates
+
+
+def survey_staff(
+    cm: Compiled, dr: Draws, mix_cells: F64, rates: F64, staff: F64, replacement: F64
+) -> SurveyPaths:
+    """Put the survey estimator into the model's staff (D, T+1, C) and full replacement
+    (D, T, C), in place, and return its parts (the replacement the respondents' answers imply in
+    their answered years is ``implied``).
+
+    In each cell a respondent group answered, its staff path replaces its facilities' modelled
+    staff in every year: ``max(0, model + Λ(answers − model))``, the answers interpolated between
+    answered years and handed over to the model's change outside them. In answered years its
+    openings are its reported new hires (their replacement part is new hires less the change in
+    its staff, at least 0: hires cannot be fewer than its own growth); in other years its
+    replacement is its answered exit rate on last year's staff.
+    Answers for a facility that is not operating are weighted by the facility's realisation.
+    Non-respondents without facilities get the ratio-imputed staff of their stratum."""
+    sv = cm.survey
+    D, E, C = staff.shape
+    implied = np.zeros((D, E - 1, C))
+    before = replacement.copy()
+    ef = dr.exit_factor[:, None, None]
+    paths: list[F64] = []
+    implied_g: list[F64] = []
+    if len(sv.groups):
+        realised = (
+            dr.realised
+            if dr.realised is not None
+            else np.broadcast_to(cm.fac_prob, (D, len(cm.fac_prob)))
+        )
+        f = sv.part_facility
+        weights = np.ones((D, len(f)))  # (D, P): parts for a planned plant count if it is realised
+        tied = np.flatnonzero(f >= 0)
+        weights[:, tied] = realised[:, f[tied]]
+        for g in range(len(sv.groups)):
+            parts = np.flatnonzero(sv.part_group == g)
+            answers = np.einsum("dp,pec->dec", weights[:, parts], sv.part_staff[parts])
+            hires = np.einsum("dp,pec->dec", weights[:, parts], sv.part_hires[parts])
+            facs = sv.group_facilities[g]
+            if facs:
+                model, model_repl = _facility_cells(cm, dr, facs, mix_cells, rates)
+                path = np.maximum(
+                    model - np.einsum("te,dec->dtc", sv.interp[g], model) + answers, 0.0
+                )
+            else:
+                model, model_repl = np.zeros_like(staff), np.zeros_like(replacement)
+                path = np.maximum(answers, 0.0)
+            cells = sv.cells[g][None, None, :]
+            answered = sv.answered[g][1:][None, :, None]
+            staff += (path - model) * cells
+            replacement += cells * (
+                (1.0 - answered) * sv.rate[g][None, None, :] * ef * path[:, :-1] - model_repl
+            )
+            # an answer whose new hires fall short of its own growth needs at least that growth
+            own = cells * answered * np.maximum(hires[:, 1:] - (path[:, 1:] - path[:, :-1]), 0.0)
+            implied += own
+            paths.append(path * cells)
+            implied_g.append(own)
+    N = len(sv.strata)
+    per_staff = np.zeros((D, N, E, C))
+    per_exits = np.zeros((D, N, E, C))
+    if N:
+        weights_k = (
+            dr.donor_weights if dr.donor_weights is not None else np.ones((D, len(sv.donor_size)))
+        )
+        per_staff, per_exits = imputed_staff(sv, weights_k, by_stratum=True)
+        staff += per_staff.sum(axis=1)
+        replacement += per_exits.sum(axis=1)[:, :-1] * ef
+    return SurveyPaths(
+        implied=implied,
+        full_replacement=replacement - before,
+        group_path=paths,
+        group_implied=implied_g,
+        stratum_staff=per_staff,
+        stratum_exits=per_exits,
+    )
+
+
+def survey_paths(cm: Compiled, dr: Draws) -> SurveyPaths:
+    """The survey estimator's parts of one draw (e.g. the central run), by themselves: the
+    full replacement is the survey's own (respondents' and imputed), the facilities' replaced
+    cells excluded."""
+    cur, prev = segment_phase_jobs(cm, dr)
+    mix_cells = np.matmul(dr.mix, cm.profile_rc)
+    rates = _rates(cm, dr)
+    e_cur, e_prev = _per_draw(cur, mix_cells), _per_draw(prev, mix_cells)
+    staff = np.concatenate([e_prev[:, :1], e_cur], axis=1)
+    replacement = _per_draw(prev, rates)
+    out = survey_staff(cm, dr, mix_cells, rates, staff, replacement)
+    # the facilities' replaced cells left the replacement (−model_repl): count only the
+    # survey's own part, the rows of the facilities carry theirs
+    own = np.zeros_like(replacement)
+    sv = cm.survey
+    ef = dr.exit_factor[:, None, None]
+    for g in range(len(sv.groups)):
+        cells = sv.cells[g][None, None, :]
+        answered = sv.answered[g][1:][None, :, None]
+        own += cells * (1.0 - answered) * sv.rate[g][None, None, :] * ef * out.group_path[g][:, :-1]
+    own += out.stratum_exits.sum(axis=1)[:, :-1] * ef
+    return SurveyPaths(
+        implied=out.implied[0],
+        full_replacement=own[0],
+        group_path=[p[0] for p in out.group_path],
+        group_implied=[p[0] for p in out.group_implied],
+        stratum_staff=out.stratum_staff[0],
+        stratum_exits=out.stratum_exits[0],
+    )
+
+
+def _rates(cm: Compiled, dr: Draws) -> F64:
+    """Exits and expat outflow per head of each segment and phase, per cell: (D, S, 2, C)."""
+    exit_cells = np.matmul(dr.mix, cm.profile_rc * cm.exit_base[:, None])
+    expat_cells = np.matmul(dr.mix, cm.profile_rc * cm.expat_share[:, None])
+    expat_cells[:, :, 1, :] = 0.0  # only start-up staff include temporary specialists
+    out: F64 = (
+        dr.exit_factor[:, None, None, None] * exit_cells
+        + expat_cells / dr.stay_years[:, None, None, None]
+    )
+    return out
 
 
 def recruit(cm: Compiled, shortfall: F64, factor: F64, years: slice | None = None) -> F64:

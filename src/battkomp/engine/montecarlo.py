@@ -38,6 +38,7 @@ from battkomp.engine.model import (
     share_index,
     triangular,
 )
+from battkomp.engine.survey import bootstrap_weights
 
 BLOCK_SIZE = 250
 #: Tasks (of ``blocks_per_task`` blocks) submitted to an executor at a time: enough to keep a
@@ -159,6 +160,8 @@ def sample_draws(cm: Compiled, n: int, rng: np.random.Generator) -> tuple[Draws,
         ],
         axis=1,
     )
+    # last, so that the other inputs are drawn the same with or without a survey
+    donors = bootstrap_weights(cm.survey, n, rng)
     return (
         Draws(
             jobs,
@@ -171,6 +174,7 @@ def sample_draws(cm: Compiled, n: int, rng: np.random.Generator) -> tuple[Draws,
             multipliers,
             facility_capacity=cap,
             realised=real,
+            donor_weights=donors,
         ),
         drivers,
     )
@@ -192,6 +196,8 @@ def expected_draw(cm: Compiled) -> Draws:
         capture_factor=np.ones((1, cm.capture_factor_tri.shape[0])),
         recruit_factor=np.array([cm.recruit_factor_tri[1]]),
         multipliers=cm.multiplier_tri[None, :, 1],
+        realised=cm.fac_prob[None, :],
+        donor_weights=np.ones((1, len(cm.survey.donor_size))),
     )
 
 

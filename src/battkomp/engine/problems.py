@@ -128,6 +128,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "low {low}, mode {mode} and high {high} are not in order low ≤ mode ≤ high",
         "lav {low}, modus {mode} og høy {high} står ikke i rekkefølgen lav ≤ modus ≤ høy",
     ),
+    "parent_cycle": (
+        "the parent '{value}' makes the organisation its own parent (a cycle)",
+        "morselskapet «{value}» gjør organisasjonen til sitt eget morselskap (en sirkel)",
+    ),
     "capture_mean": (
         "the stated capture share {mode} must be the mean of a triangle on low {low} to "
         "high {high}, so between {least} and {most}",

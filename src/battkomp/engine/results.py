@@ -435,6 +435,7 @@ def run_model(
         "conditional": conditional_frame(compiled_run, ens),
         "exceedance": exceedance_frame(lead, ens),
         "facilities": facilities_frame(lead),
+        "survey_frame": compiled_run[0].survey.frame,
         "scenarios": _scenario_frame(
             compiled_run, [counts[i] for i in keep], [weights[i] for i in keep], ens
         ),

@@ -614,10 +614,33 @@ _TABLE_LIST: tuple[Table, ...] = (
                 "True if the organisation is fictional demo data.",
                 default="false",
             ),
+            _c(
+                "parent",
+                "code",
+                "The organisation that answers the survey for this one (its parent company); "
+                "blank: none. A parent's answer covers its whole group.",
+                required=False,
+            ),
+            _c(
+                "size",
+                "float",
+                "Staff in the battery value chain as registered (the survey frame's size); "
+                "blank: not a unit of the frame.",
+                required=False,
+                **NONNEG,
+            ),
+            _c(
+                "segment",
+                "ref",
+                "Value-chain segment of the unit (the survey's stratum); blank: that of its "
+                "facilities or answers.",
+                required=False,
+                ref_table="segments",
+            ),
         ),
         ("id",),
         "bundle",
-        extra_checks=("org_number",),
+        extra_checks=("org_number", "parent_known"),
     ),
     Table(
         "facilities",
@@ -754,6 +777,14 @@ _TABLE_LIST: tuple[Table, ...] = (
                 "float",
                 "Total staff in the role, level and area that year.",
                 **PEOPLE,
+            ),
+            _c(
+                "facility",
+                "code",
+                "The planned facility the answer is for (its row in facilities); blank: the "
+                "organisation's existing operations. Answers for a facility that is not "
+                "operating count at its realisation.",
+                required=False,
             ),
         ),
         ("organisation", "segment", "region", "role", "level", "area", "year"),
