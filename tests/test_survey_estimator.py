@@ -188,7 +188,8 @@ def test_non_respondents_are_imputed_by_size_and_segment_with_sampling_uncertain
     ens = run_ensemble([cm], [300], seed=4)
     drawn = ens.flows["headcount"][:, y, c]
     assert drawn.std() > 1.0
-    assert drawn.mean() == pytest.approx(fl.headcount[0, y, c], rel=0.05)
+    # the bootstrap mean of a ratio is close to, not exactly, the ratio (ratio-estimator bias)
+    assert drawn.mean() == pytest.approx(fl.headcount[0, y, c], rel=0.03)
 
 
 def test_the_identity_holds_per_draw_with_a_survey(tmp_path: Path) -> None:

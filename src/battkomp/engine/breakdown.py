@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from battkomp.engine.model import Compiled, Draws, Flows
+from battkomp.engine.model import Compiled, Draws, Flows, survey_unit_staff
 
 #: The metrics of a breakdown, in the order of the last axis of :func:`unit_sums`.
 UNIT_METRICS: tuple[str, ...] = ("headcount", "openings", "supply", "gap", "shortage", "capacity")
@@ -102,7 +102,11 @@ def unit_sums(cm: Compiled, dr: Draws, fl: Flows) -> np.ndarray:
             part = part * scale[:, None, None, None]
         alloc[:, used_u] += part
     out = np.zeros((D, U + 1, T, len(UNIT_METRICS)), dtype=np.float32)
-    out[:, :U, :, 0] = cur.sum(axis=2) + (un.survey_staff + un.carried_staff).sum(axis=2)[None]
+    out[:, :U, :, 0] = cur.sum(axis=2)
+    # the survey estimator's staff: respondent groups' paths at the place of their answers, less
+    # their facilities' modelled staff in the cells they answered; ratio-imputed non-respondents
+    # have no county and stay in the unallocated unit (model.survey_unit_staff)
+    out[:, :, :, 0] += survey_unit_staff(cm, dr, un.of_facility, _place_units(cm), U)
     out[:, :U, :, 1] = alloc[..., 0]
     out[:, :U, :, 3] = alloc[..., 1]
     out[:, :U, :, 4] = alloc[..., 2]
@@ -116,6 +120,18 @@ def unit_sums(cm: Compiled, dr: Draws, fl: Flows) -> np.ndarray:
     if dr.facility_capacity is not None:
         cap = dr.facility_capacity[:, :, 1:]
         out[:, :U, :, 5] = np.matmul(cap.transpose(0, 2, 1), onehot).transpose(0, 2, 1)
+    return out
+
+
+def _place_units(cm: Compiled) -> list[int]:
+    """The unit of each respondent group's answers (its segment and region)."""
+    un = cm.units
+    seg = {s: i for i, s in enumerate(cm.tax.segments)}
+    reg = {r: i for i, r in enumerate(cm.tax.regions)}
+    out = []
+    for segment, region in cm.survey.place:
+        match = np.flatnonzero((un.segment == seg[segment]) & (un.region == reg[region]))
+        out.append(int(match[0]) if match.size else len(un.segment))
     return out
 
 

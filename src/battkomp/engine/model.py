@@ -39,7 +39,7 @@ from battkomp.engine.measures import (
 )
 from battkomp.engine.pathways import effective_retraining_paths
 from battkomp.engine.status import resolve
-from battkomp.engine.survey import SurveyArrays, compile_survey, imputed_staff
+from battkomp.engine.survey import SurveyArrays, compile_survey, donor_slots, imputed_staff
 from battkomp.engine.taxonomy import Taxonomy
 from battkomp.engine.units import Units, build_units
 
@@ -658,7 +658,7 @@ class Draws:
     multipliers: F64  # (D, 2)
     facility_capacity: F64 | None = None  # (D, F, T+1) capacity in place (Monte Carlo draws)
     realised: F64 | B | None = None  # (D, F) realised or not (the central run: the probability)
-    donor_weights: F64 | None = None  # (D, K) bootstrap weights of the survey's donors
+    donor_weights: F64 | None = None  # (D, slots) bootstrap counts of each stratum's donors
 
 
 @dataclass(frozen=True)
@@ -941,7 +941,7 @@ def survey_staff(
     per_exits = np.zeros((D, N, E, C))
     if N:
         weights_k = (
-            dr.donor_weights if dr.donor_weights is not None else np.ones((D, len(sv.donor_size)))
+            dr.donor_weights if dr.donor_weights is not None else np.ones((D, donor_slots(sv)))
         )
         per_staff, per_exits = imputed_staff(sv, weights_k, by_stratum=True)
         staff += per_staff.sum(axis=1)
@@ -985,6 +985,60 @@ def survey_paths(cm: Compiled, dr: Draws) -> SurveyPaths:
         stratum_staff=out.stratum_staff[0],
         stratum_exits=out.stratum_exits[0],
     )
+
+
+def _survey_parts(cm: Compiled, dr: Draws) -> SurveyPaths:
+    """The survey estimator's parts of the draws, from the capacity model of the same draws."""
+    cur, prev = segment_phase_jobs(cm, dr)
+    mix_cells = np.matmul(dr.mix, cm.profile_rc)
+    rates = _rates(cm, dr)
+    e_cur, e_prev = _per_draw(cur, mix_cells), _per_draw(prev, mix_cells)
+    staff = np.concatenate([e_prev[:, :1], e_cur], axis=1)
+    return survey_staff(cm, dr, mix_cells, rates, staff, _per_draw(prev, rates))
+
+
+def survey_unit_staff(
+    cm: Compiled, dr: Draws, unit_of_facility: I64, unit_of_group: Sequence[int], n_units: int
+) -> F64:
+    """The survey's change to the staff of each breakdown unit (the last one unallocated) per
+    draw and year, (D, U + 1, T): a respondent group's path goes to the unit of its answers and
+    its facilities lose their modelled staff in the cells it answered; ratio-imputed
+    non-respondents go to the unallocated unit."""
+    sv = cm.survey
+    D, T = dr.mix.shape[0], len(cm.years)
+    out = np.zeros((D, n_units + 1, T))
+    if not len(sv.groups) and not sv.strata:
+        return out
+    parts = _survey_parts(cm, dr)
+    mix_cells = np.matmul(dr.mix, cm.profile_rc)
+    rates = _rates(cm, dr)
+    for g, path in enumerate(parts.group_path):
+        out[:, unit_of_group[g]] += path[:, 1:].sum(axis=2)
+        for f in sv.group_facilities[g]:
+            model, _ = _facility_cells(cm, dr, (f,), mix_cells, rates)
+            out[:, int(unit_of_facility[f])] -= (model[:, 1:] * sv.cells[g]).sum(axis=2)
+    out[:, n_units] += parts.stratum_staff.sum(axis=(1, 3))[:, 1:]
+    return out
+
+
+def survey_openings(cm: Compiled, dr: Draws) -> tuple[F64, F64]:
+    """Per draw and year: the openings of respondent groups in their answered years (their
+    reported new hires, at least their growth) and in the other years (their growth and exits,
+    before the in-place share), each summed over the cells they answered: ((D, T), (D, T))."""
+    sv = cm.survey
+    D, T = dr.mix.shape[0], len(cm.years)
+    reported, carried = np.zeros((D, T)), np.zeros((D, T))
+    if not len(sv.groups):
+        return reported, carried
+    parts = _survey_parts(cm, dr)
+    ef = dr.exit_factor[:, None, None]
+    for g, (path, implied) in enumerate(zip(parts.group_path, parts.group_implied, strict=True)):
+        answered = sv.answered[g][1:][None, :, None]
+        growth = path[:, 1:] - path[:, :-1]
+        exits = sv.rate[g][None, None, :] * ef * path[:, :-1] * sv.cells[g][None, None, :]
+        reported += (answered * np.maximum(growth + implied, 0.0)).sum(axis=2)
+        carried += ((1.0 - answered) * np.maximum(growth + exits, 0.0)).sum(axis=2)
+    return reported, carried
 
 
 def _rates(cm: Compiled, dr: Draws) -> F64:

@@ -36,9 +36,10 @@ from battkomp.engine.model import (
     Flows,
     national_flows,
     share_index,
+    survey_openings,
     triangular,
 )
-from battkomp.engine.survey import bootstrap_weights
+from battkomp.engine.survey import bootstrap_weights, donor_slots
 
 BLOCK_SIZE = 250
 #: Tasks (of ``blocks_per_task`` blocks) submitted to an executor at a time: enough to keep a
@@ -197,7 +198,7 @@ def expected_draw(cm: Compiled) -> Draws:
         recruit_factor=np.array([cm.recruit_factor_tri[1]]),
         multipliers=cm.multiplier_tri[None, :, 1],
         realised=cm.fac_prob[None, :],
-        donor_weights=np.ones((1, len(cm.survey.donor_size))),
+        donor_weights=np.ones((1, donor_slots(cm.survey))),
     )
 
 
@@ -228,7 +229,8 @@ class BlockOut:
     units: np.ndarray | None = None  # (n, U + 1, T, M) float32 breakdown sums (breakdown.py)
     realised: np.ndarray | None = None  # (n, F) bool
     year_shortage: F64 | None = None  # (n, T) national shortage per year
-    carried_openings: F64 | None = None  # (n, T) openings of carried-forward respondents
+    reported_openings: F64 | None = None  # (n, T) respondents' openings in answered years
+    carried_openings: F64 | None = None  # (n, T) respondents' openings in the other years
 
 
 def run_block(cm: Compiled, scenario_index: int, block_index: int, n: int, seed: int) -> BlockOut:
@@ -265,6 +267,7 @@ def run_block(cm: Compiled, scenario_index: int, block_index: int, n: int, seed:
         "induced": fl.induced_jobs.astype(np.float32),
     }
     year_shortage = np.maximum(fl.gap, 0.0).sum(axis=2)
+    reported, carried = survey_openings(cm, draws)
     target = year_shortage.sum(axis=1)
     return BlockOut(
         scenario_index,
@@ -278,7 +281,8 @@ def run_block(cm: Compiled, scenario_index: int, block_index: int, n: int, seed:
         units=unit_sums(cm, draws, fl),
         realised=draws.realised,
         year_shortage=year_shortage,
-        carried_openings=cm.carried_exits.sum(axis=1)[None, :] * draws.exit_factor[:, None],
+        reported_openings=reported,
+        carried_openings=carried,
     )
 
 
@@ -320,6 +324,7 @@ class Ensemble:
     units: list[np.ndarray] = field(default_factory=list)
     realised: list[np.ndarray] = field(default_factory=list)
     year_shortage: F64 | None = None  # (D, T)
+    reported_openings: F64 | None = None  # (D, T)
     carried_openings: F64 | None = None  # (D, T)
 
 
@@ -394,6 +399,7 @@ def run_ensemble(
     target = np.empty(total)
     scenario_of_draw = np.empty(total, dtype=np.int64)
     year_shortage = np.empty((total, T))
+    reported_openings = np.empty((total, T))
     carried_openings = np.empty((total, T))
     # breakdown units and facilities differ by scenario: one array per scenario
     unit_arrays = [
@@ -437,6 +443,7 @@ def run_ensemble(
             unit_arrays[b.scenario_index][own] = b.units
             realised[b.scenario_index][own] = b.realised
             year_shortage[rows] = b.year_shortage
+            reported_openings[rows] = b.reported_openings
             carried_openings[rows] = b.carried_openings
             done += n
         del block_list
@@ -454,6 +461,7 @@ def run_ensemble(
         units=unit_arrays,
         realised=realised,
         year_shortage=year_shortage,
+        reported_openings=reported_openings,
         carried_openings=carried_openings,
     )
 

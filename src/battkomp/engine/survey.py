@@ -352,19 +352,19 @@ def compile_survey(
 
 
 def bootstrap_weights(sv: SurveyArrays, n: int, rng: np.random.Generator) -> F64:
-    """Per draw, how many times each donor is drawn when its stratum's donors are resampled with
-    replacement (a donor in several strata gets the weight of the first). (n, K)."""
-    out = np.ones((n, len(sv.donor_size)))
-    done: set[int] = set()
+    """Per draw, how many times each donor of each stratum is drawn when the stratum's donors are
+    resampled with replacement, independently per stratum: (n, Σ donors of each stratum), the
+    strata one after another."""
+    cols = [np.ones((n, 0))]
     for used, _size in sv.strata:
-        idx = [k for k in used if k not in done]
-        if not idx:
-            continue
         k = len(used)
-        counts = rng.multinomial(k, np.full(k, 1.0 / k), size=n).astype(float)
-        out[:, list(used)] = counts
-        done.update(idx)
-    return out
+        cols.append(rng.multinomial(k, np.full(k, 1.0 / k), size=n).astype(float))
+    return np.concatenate(cols, axis=1)
+
+
+def donor_slots(sv: SurveyArrays) -> int:
+    """Columns of :func:`bootstrap_weights`: one per donor of each stratum."""
+    return sum(len(used) for used, _size in sv.strata)
 
 
 def imputed_staff(sv: SurveyArrays, weights: F64, by_stratum: bool = False) -> tuple[F64, F64]:
@@ -377,9 +377,11 @@ def imputed_staff(sv: SurveyArrays, weights: F64, by_stratum: bool = False) -> t
     per_exits = np.zeros((D, N, E, C))
     flat = sv.donor_staff.reshape(len(sv.donor_size), -1)
     flat_exits = (sv.donor_staff * sv.donor_rate[:, None, :]).reshape(len(sv.donor_size), -1)
+    at = 0
     for n, (used, size) in enumerate(sv.strata):
         ix = list(used)
-        w = weights[:, ix]  # (D, k)
+        w = weights[:, at : at + len(ix)]  # (D, k) this stratum's own resampling
+        at += len(ix)
         total = w @ sv.donor_size[ix]  # (D,)
         scale = np.divide(size, total, out=np.zeros_like(total), where=total > 0)
         per_staff[:, n] = ((w @ flat[ix]) * scale[:, None]).reshape(D, E, C)

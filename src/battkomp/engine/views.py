@@ -55,15 +55,9 @@ def _coverage(compiled: list[Compiled], ens: Ensemble, margins: np.ndarray) -> p
     up to the mean of ``openings``), ``coverage`` = reported ÷ all of the means, and the P10 and
     P90 of each draw's own reported share."""
     openings = margins[:, :, :, UNIT_METRICS.index("openings")].sum(axis=1)  # (D, T)
-    reported = np.concatenate(
-        [
-            np.broadcast_to(
-                cm.survey_new.sum(axis=1), (int((ens.scenario_of_draw == i).sum()), len(cm.years))
-            )
-            for i, cm in enumerate(compiled)
-        ]
-    )
+    assert ens.reported_openings is not None
     assert ens.carried_openings is not None
+    reported = ens.reported_openings
     carried = ens.carried_openings
     imputed = openings - reported - carried
     share = np.divide(reported, openings, out=np.zeros_like(openings), where=openings > 0)
