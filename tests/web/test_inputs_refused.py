@@ -6,16 +6,25 @@ bokmål; nothing is written."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
+import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import translation
 
+from battkomp.actors.actions import do_save_facility
+from battkomp.actors.forms import FacilityForm
+from battkomp.actors.models import CapacityPlan, Facility
 from battkomp.analysis.runs.actions import do_save_scenario
 from battkomp.analysis.runs.views import ScenarioForm
 from battkomp.core.plausible import clean_share
+from battkomp.engine.classifications import normalise_region
+from battkomp.exchange.importers import code_value, import_needs
+from battkomp.exchange.reading import ImportRefused
 from battkomp.measures.actions import do_save_measure
 from battkomp.measures.forms import MeasureForm
 from battkomp.measures.models import Measure
@@ -253,3 +262,141 @@ def test_api_offer_with_implausible_places_is_422_naming_the_field(world: Any) -
     assert ["body", "study_places"] in [p["loc"] for p in problems]
     assert any("plausible maximum" in p["msg"] for p in problems)
     assert not Offer.objects.exists()
+
+
+# ------------------------------------------------------------------------------ facilities
+
+
+def test_api_capacity_plan_above_the_plausible_maximum_is_422_and_adds_no_version(
+    world: Any,
+) -> None:
+    facility = do_save_facility(
+        world.company_a,
+        world.users["analyst"],
+        {
+            "name": "Plant",
+            "code": "plant",
+            "segment": "cell_manufacturing",
+            "region": "42",
+            "start_year": 2027,
+            "realisation_probability": 0.5,
+            "delay_min": 0,
+            "delay_mode": 1,
+            "delay_max": 2,
+            "source": "test",
+        },
+    )
+    body = {"years": [{"year": 2027, "capacity": 4}, {"year": 2030, "capacity": 1e308}]}
+    response = send(world.client("analyst"), "post", f"/api/facilities/{facility.pk}/plans", body)
+    assert response.status_code == 422, response.content
+    (problem,) = response.json()["detail"]
+    assert problem["loc"] == ["body", "years"]
+    assert problem["msg"].startswith("Row 2: ")
+    assert "plausible maximum of 300 GWh/yr" in problem["msg"]
+    assert not CapacityPlan.objects.filter(facility=facility).exists()
+
+
+def test_the_facility_form_and_action_refuse_an_implausible_intensity(world: Any) -> None:
+    with translation.override("en"):
+        form = FacilityForm(data={"intensity": "1e308"})
+        form.is_valid()
+        assert "plausible maximum of 2,000 jobs per GWh/yr" in form.errors["intensity"][0]
+        with pytest.raises(ValidationError) as caught:
+            do_save_facility(
+                world.company_a,
+                world.users["analyst"],
+                {
+                    "name": "Plant",
+                    "code": "plant",
+                    "segment": "cell_manufacturing",
+                    "region": "42",
+                    "start_year": 2027,
+                    "intensity": 5000,
+                    "source": "test",
+                },
+            )
+    assert "plausible maximum" in caught.value.message_dict["intensity"][0]
+    assert not Facility.objects.exists()
+
+
+# ------------------------------------------------------------------------------ Excel import
+
+NEEDS_HEADER = [
+    "role",
+    "level",
+    "area",
+    "year",
+    "new_hires",
+    "total_staff",
+    "recruit_difficulty",
+    "share_abroad",
+    "critical_competences",
+    "comment",
+]
+
+
+def _needs_upload(rows: list[list[Any]]) -> SimpleUploadedFile:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "needs"
+    ws.append(NEEDS_HEADER)
+    for r in rows:
+        ws.append(r)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return SimpleUploadedFile("needs.xlsx", buffer.getvalue())
+
+
+def _need_row(**values: Any) -> list[Any]:
+    line = {
+        "role": "chemist",
+        "level": "nkr7",
+        "area": "electrochemistry",
+        "year": 2026,
+        "new_hires": 2,
+        "total_staff": 4,
+        "recruit_difficulty": 5,
+        "share_abroad": 0.5,
+        "critical_competences": "",
+        "comment": "",
+        **values,
+    }
+    return [line[h] for h in NEEDS_HEADER]
+
+
+def _refused(world: Any, participant: Participant, rows: list[list[Any]]) -> list[str]:
+    with translation.override("en"):
+        with pytest.raises(ImportRefused) as caught:
+            import_needs(participant, world.users["company_a"], _needs_upload(rows))
+        messages = [str(p) for p in caught.value.problems]
+    assert not NeedLine.objects.exists()
+    return messages
+
+
+def test_import_refuses_implausible_hires_naming_sheet_row_and_column(
+    world: Any, participant: Participant
+) -> None:
+    (message,) = _refused(world, participant, [_need_row(), _need_row(year=2027, new_hires=20000)])
+    assert message.startswith("Sheet needs, row 3, column new_hires")
+    assert "plausible maximum of 10,000 people per year" in message
+
+
+def test_import_refuses_an_ambiguous_share_naming_the_cell(
+    world: Any, participant: Participant
+) -> None:
+    (message,) = _refused(world, participant, [_need_row(share_abroad="1.5")])
+    assert message.startswith("Sheet needs, row 2, column share_abroad")
+    assert "is ambiguous" in message
+
+
+def test_import_refuses_a_formula_without_a_saved_value(
+    world: Any, participant: Participant
+) -> None:
+    # openpyxl, like many scripts, writes the formula and no calculated value
+    (message,) = _refused(world, participant, [_need_row(), _need_row(year=2027, new_hires="=1+1")])
+    assert message.startswith("Sheet needs, row 3, column new_hires")
+    assert "formula without a saved value" in message
+
+
+def test_a_county_number_3_is_county_03_on_every_path() -> None:
+    assert code_value(3, "region") == code_value("3", "region") == normalise_region("3") == "03"

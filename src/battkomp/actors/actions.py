@@ -28,6 +28,7 @@ from battkomp.actors.models import (
     Organisation,
 )
 from battkomp.core.codes import codes
+from battkomp.core.plausible import plausible_message
 
 FIRST_YEAR = 1990
 LAST_YEAR = 2100
@@ -174,6 +175,9 @@ def do_save_facility(
     for field, message in delay_errors(fac.delay_min, fac.delay_mode, fac.delay_max).items():
         if field not in errors:
             errors[field] = [message]
+    implausible = plausible_message("facilities", "intensity", fac.intensity)
+    if implausible is not None and "intensity" not in errors:
+        errors["intensity"] = [implausible]
     if errors:
         raise ValidationError(errors)
     fac.save()
@@ -215,6 +219,8 @@ def plan_row_errors(years: Iterable[tuple[Any, Any]]) -> list[str]:
                 _("Row %(row)s: the capacity cannot be negative (%(capacity)s).")
                 % {"row": number, "capacity": formats.number_format(capacity)}
             )
+        elif (message := plausible_message("capacity_plans", "capacity", capacity)) is not None:
+            errors.append(_("Row %(row)s: %(problem)s") % {"row": number, "problem": message})
     return errors
 
 

@@ -25,6 +25,7 @@ from battkomp.actors.models import (
     OrganisationKind,
 )
 from battkomp.core.codes import choices
+from battkomp.core.plausible import PlausibleMaximum, check_plausible
 from battkomp.core.validators import validate_org_number
 
 
@@ -154,6 +155,11 @@ class FacilityForm(forms.ModelForm):
         value = self.cleaned_data.get("ramp_offset")
         return 0 if value in (None, "") else int(value)
 
+    def clean_intensity(self) -> float | None:
+        value = self.cleaned_data.get("intensity")
+        check_plausible("facilities", "intensity", value)
+        return value
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         for field, message in delay_errors(
@@ -177,6 +183,7 @@ class PlanRowForm(forms.Form):
         label=_("Capacity (GWh/yr)"),
         required=False,
         min_value=0,
+        validators=[PlausibleMaximum("capacity_plans", "capacity")],
         localize=True,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 8}),
     )

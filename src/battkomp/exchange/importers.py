@@ -24,6 +24,9 @@ from django.utils.translation import gettext as _
 from battkomp.accounts.access import UserLike
 from battkomp.actors.models import Organisation
 from battkomp.core.codes import codes, label, taxonomy
+from battkomp.core.plausible import plausible_message, share_message
+from battkomp.engine.classifications import normalise_region
+from battkomp.engine.quantities import ShareError, parse_share
 from battkomp.exchange.columns import (
     NEEDS_COLUMNS,
     NEEDS_SHEET,
@@ -81,21 +84,20 @@ def int_value(value: Any) -> int:
 
 
 def share_value(value: Any) -> float:
-    """A share from 0 to 1 from a cell: 0.25, "0,25", "25 %", or 25 (read as a percentage).
+    """A share from 0 to 1 from a cell: 0.25, "0,25", "25 %", or 25 (read as a percentage); a
+    number between 1 and 2 without "%" is ambiguous and refused (the rule of every path,
+    :func:`battkomp.engine.quantities.parse_share`).
 
     >>> share_value(0.25), share_value("25 %"), share_value(25), share_value(1)
     (0.25, 0.25, 0.25, 1.0)
     """
-    percent = isinstance(value, str) and value.strip().endswith("%")
     try:
-        number = parse_number(value)
-    except (TypeError, ValueError, ArithmeticError):
-        raise CellError(value) from None
-    if percent or 1.0 < number <= 100.0:
-        number /= 100.0
-    if not 0.0 <= number <= 1.0:
+        share = parse_share(value)
+    except ShareError as exc:
+        raise CellError(share_message(exc, short(value))) from None
+    if share is None:
         raise CellError(value)
-    return number
+    return share
 
 
 def text_value(value: Any) -> str:
@@ -114,8 +116,8 @@ def code_value(value: Any, list_name: str) -> str:
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         value = int(value)
     text = str(value).strip()
-    if list_name == "region" and text.isdigit() and len(text) == 1:
-        text = "0" + text  # Excel turns the county code 03 into the number 3
+    if list_name == "region":
+        text = normalise_region(text)  # Excel turns 03 into 3: the bundle reader's rule too
     known = {code.lower(): code for code, _label in code_list(list_name)}
     found = known.get(text.lower())
     if found is None:
@@ -214,14 +216,13 @@ def _need_cell(column: Column, value: Any, years: Sequence[int]) -> Any:
             raise CellError(message) from None
         if not low <= number <= high:
             raise CellError(message)
+        if column.name in ("new_hires", "total_staff"):
+            implausible = plausible_message("survey_needs", column.name, number)
+            if implausible is not None:
+                raise CellError(implausible)
         return number
     if column.kind == "share":
-        try:
-            return share_value(value)
-        except CellError:
-            raise CellError(
-                _("Enter a share between 0 and 1, or a percentage between 0 % and 100 %.")
-            ) from None
+        return share_value(value)
     text = text_value(value)
     if len(text) > MAX_TEXT:
         raise CellError(_("Use at most %(max)d characters.") % {"max": MAX_TEXT})

@@ -26,6 +26,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from battkomp.engine.bundle import uncached_formulas
 from battkomp.exchange.columns import CODES_SHEET, INSTRUCTIONS_SHEET, Column
 
 #: More rows than any real answer or offer list has; keeps a single upload's work bounded.
@@ -106,6 +107,7 @@ class Table:
     sheet: str  # the sheet's name; blank for CSV
     letters: dict[str, str] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
+    header_row: int = 0
 
     def problem(self, message: str, row: int | None = None, column: str = "") -> Problem:
         return Problem(message, self.sheet, row, column, self.letters.get(column, ""))
@@ -341,13 +343,41 @@ def _read_xlsx(data: bytes, sheet: str, columns: Sequence[Column]) -> Table:
         try:
             worksheet = _choose_sheet(workbook.worksheets, sheet)
             # A generator: padding rows openpyxl makes up for gaps are dropped one by one.
-            return _table(_xlsx_records(worksheet), "xlsx", str(worksheet.title), columns)
+            table = _table(_xlsx_records(worksheet), "xlsx", str(worksheet.title), columns)
+            _refuse_uncached_formulas(data, table)
+            return table
         except ImportRefused:
             raise
         except Exception:
             raise _damaged() from None
         finally:
             workbook.close()
+
+
+def _refuse_uncached_formulas(data: bytes, table: Table) -> None:
+    """Refuse a sheet whose data cells hold a formula without a saved value: openpyxl reads such
+    a cell as blank (the workbook was written by a program that does not calculate), and a blank
+    stored for a formula would be silently wrong. The same rule as the bundle reader's
+    (:func:`battkomp.engine.bundle.uncached_formulas`)."""
+    cells = uncached_formulas(io.BytesIO(data)).get(table.sheet, set())
+    names = {letter: name for name, letter in table.letters.items()}
+    problems = [
+        Problem(
+            _(
+                "The cell holds a formula without a saved value (the file was saved by a program "
+                "that does not calculate formulas): open and save it in Excel or LibreOffice, or "
+                "type the value."
+            ),
+            table.sheet,
+            row,
+            names[column_letter(index)],
+            column_letter(index),
+        )
+        for row, index in sorted(cells)
+        if row > table.header_row and column_letter(index) in names
+    ]
+    if problems:
+        raise ImportRefused(problems)
 
 
 def _choose_sheet(worksheets: Sequence[Any], wanted: str) -> Any:
@@ -448,6 +478,7 @@ def _table(
             if _blank_row(values):
                 continue
             header = {}
+            table.header_row = number
             seen: dict[str, int] = {}
             for index, raw in enumerate(values):
                 if is_blank(raw):
