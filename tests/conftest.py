@@ -31,5 +31,15 @@ def _tasks_run_at_once() -> Iterator[None]:
     tests see their effects at once; the tests of the queue itself use the database backend."""
     from django.test import override_settings
 
-    with override_settings(TASKS=IMMEDIATE_TASKS):
+    # The cache: per process (the site's default is files in the data folder, shared by the
+    # workers), emptied before every test.
+    caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with override_settings(TASKS=IMMEDIATE_TASKS, CACHES=caches):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    from django.core.cache import cache
+
+    cache.clear()

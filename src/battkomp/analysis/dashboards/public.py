@@ -28,14 +28,16 @@ from django import forms
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from battkomp.analysis.access import access_publication, publications_for_anyone
 from battkomp.analysis.models import Publication
-from battkomp.core import charts
+from battkomp.core import charts, snapshot_cache
 from battkomp.core.codes import codes, label, taxonomy
 from battkomp.exchange.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
 
@@ -623,15 +625,15 @@ def view_export(p: Publication, view: str, f: dict[str, Any]) -> Export:
     return _scenarios_export(scenario_rows(p, f))
 
 
-def _download(p: Publication, view: str, fmt: str, f: dict[str, Any]) -> HttpResponse:
+def _download_parts(
+    p: Publication, view: str, fmt: str, f: dict[str, Any]
+) -> tuple[bytes, str, str]:
+    """A view's download: its bytes, content type and file name."""
     header, rows = view_export(p, view, f)
     filename = f"battkomp-v{p.version}-dashboard-{view}.{fmt}"
     if fmt == "csv":
-        response = HttpResponse(to_csv(header, rows), content_type=CSV_CONTENT_TYPE)
-    else:
-        response = HttpResponse(to_xlsx(header, rows, view), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+        return to_csv(header, rows), CSV_CONTENT_TYPE, filename
+    return to_xlsx(header, rows, view), XLSX_CONTENT_TYPE, filename
 
 
 FILTERS = ("year_from", "year_to", "level", "group", "segment", "region")
@@ -916,16 +918,38 @@ def _action_views(p: Publication, f: dict[str, Any], add: Any) -> None:
         )
 
 
+def _shape(publication: Publication) -> dict[str, Any]:
+    """What the filters need of a snapshot, read once and cached: its table names, its years
+    and the years left out."""
+
+    def build() -> dict[str, Any]:
+        names = set(publication.table_names())
+        if "totals" not in names:
+            return {"names": sorted(names), "years": [], "suppressed": []}
+        totals = publication.table("totals")
+        return {
+            "names": sorted(names),
+            "years": sorted({int(y) for y in _published(totals)["year"].to_list()}),
+            "suppressed": sorted(
+                {int(y) for y in totals.filter(pl.col("suppressed"))["year"].to_list()}
+            ),
+        }
+
+    return snapshot_cache.cached(snapshot_cache.snapshot_key(publication, "shape"), build)
+
+
 @require_GET
 def dashboard(request: HttpRequest, version: int) -> HttpResponse:
+    """The public dashboard of a snapshot. A snapshot never changes, so the page's content (per
+    language and filters) and every download are built once and kept in the shared cache; only
+    valid filters are cached, so made-up queries cannot fill it."""
     publication = access_publication(version)
-    names = set(publication.table_names())
+    shape = _shape(publication)
+    names = set(shape["names"])
     if not {"totals", "by_level", "by_area"} <= names:
         raise Http404
-    totals = publication.table("totals")
-    years = sorted({int(y) for y in _published(totals)["year"].to_list()})
     params = {k: v for k, v in request.GET.items() if k not in ("view", "format")}
-    form = DashboardFilters(params or None, years=years)
+    form = DashboardFilters(params or None, years=shape["years"])
     valid = form.is_valid() if params else True
     f: dict[str, Any] = form.cleaned_data if params and valid else {}
     fmt = request.GET.get("format")
@@ -935,18 +959,36 @@ def dashboard(request: HttpRequest, version: int) -> HttpResponse:
             raise Http404
         if VIEW_TABLES[view] not in names:
             raise Http404
-        return _download(publication, view, fmt, f)
+        key = snapshot_cache.snapshot_key(publication, "download", view, fmt, _filters_key(f))
+        content, content_type, filename = snapshot_cache.cached(
+            key, lambda: _download_parts(publication, view, fmt, f)
+        )
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     query = urlencode({k: v for k, v in sorted(params.items()) if v}) if valid else ""
-    context = {
-        "publication": publication,
-        "form": form,
-        "views": build_views(publication, f),
-        "query": query,
-        "suppressed_years": sorted(
-            {int(y) for y in totals.filter(pl.col("suppressed"))["year"].to_list()}
-        ),
-    }
+
+    def content() -> str:
+        return render_to_string(
+            "analysis/_publication_dashboard_content.html",
+            {
+                "publication": publication,
+                "form": form,
+                "views": build_views(publication, f),
+                "query": query,
+                "suppressed_years": shape["suppressed"],
+            },
+        )
+
+    if valid:
+        key = snapshot_cache.snapshot_key(publication, "dashboard", _filters_key(f), query)
+        html = snapshot_cache.cached(key, content)
+    else:
+        html = content()
     return render(
-        request, "analysis/publication_dashboard.html", context, status=200 if valid else 400
+        request,
+        "analysis/publication_dashboard.html",
+        {"publication": publication, "content": mark_safe(html)},
+        status=200 if valid else 400,
     )

@@ -33,15 +33,31 @@ def generate(publication: Publication, fmt: str, lang: str) -> bytes:
     return WRITERS[fmt](build_report(publication, lang))
 
 
-def report_bytes(publication: Publication, fmt: str, lang: str) -> bytes:
-    """The report, generated once per (publication, format, language) and kept on disk under
-    ``DATA_DIR/reports`` (a publication never changes)."""
+def _path(publication: Publication, fmt: str, lang: str) -> Path:
     if fmt not in FORMATS or lang not in LANGUAGES:
         raise ValueError(f"unknown report format or language: {fmt!r}, {lang!r}")
     folder = Path(settings.DATA_DIR) / "reports"
-    path = (
-        folder / f"report-{publication.pk}-v{publication.version}-r{REPORT_REVISION}-{lang}.{fmt}"
+    stamp = int(publication.published_at.timestamp()) if publication.published_at else 0
+    return folder / (
+        f"report-{publication.pk}-v{publication.version}-{stamp}-r{REPORT_REVISION}-{lang}.{fmt}"
     )
+
+
+def stored_report(publication: Publication, fmt: str, lang: str) -> bytes | None:
+    """The report if it has been generated, else None (pages never generate it: the task
+    ``render_report`` does)."""
+    path = _path(publication, fmt, lang)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def report_bytes(publication: Publication, fmt: str, lang: str) -> bytes:
+    """The report, generated once per (publication, format, language) and kept on disk under
+    ``DATA_DIR/reports`` (a publication never changes)."""
+    path = _path(publication, fmt, lang)
+    folder = path.parent
     if path.exists():
         return path.read_bytes()
     content = generate(publication, fmt, lang)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_tasks import TaskResultStatus
 
 from battkomp.accounts.access import require_analyst
 from battkomp.actors.models import Facility
@@ -36,7 +37,7 @@ from battkomp.analysis.models import (
     RunStatus,
     Scenario,
 )
-from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.publishing.tasks import publish_run
 from battkomp.analysis.runs.actions import (
     FORMATS,
     do_export_bundle,
@@ -503,19 +504,27 @@ def run_publish(request: HttpRequest, run_id: int) -> HttpResponse:
     """Publish a finished run as the next public snapshot (analysts and admins only)."""
     run = access_run_for_user(request.user, run_id)
     form = PublishForm(request.POST)
+    if form.is_valid() and run.status != RunStatus.DONE:
+        form.add_error(None, _("Only a finished model run can be published."))
     if form.is_valid():
-        try:
-            publication = do_publish_run(
-                run, request.user, title=form.cleaned_data["title"], note=form.cleaned_data["note"]
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
+        # Building the protected tables takes a while: the task worker does it.
+        result = publish_run.enqueue(
+            run.pk, request.user.pk, form.cleaned_data["title"], form.cleaned_data["note"]
+        )
+        if result.status == TaskResultStatus.SUCCESSFUL:  # a backend that ran it at once
+            version = result.return_value
+            messages.success(request, _("Published as version %(version)s.") % {"version": version})
+            return redirect("published:detail", version=version)
+        if result.status != TaskResultStatus.FAILED:
             messages.success(
                 request,
-                _("Published as version %(version)s.") % {"version": publication.version},
+                _(
+                    "The snapshot is being published: it appears under Published results in a "
+                    "minute or two, and its report files shortly after."
+                ),
             )
-            return redirect("published:detail", version=publication.version)
+            return redirect("analysis:run_detail", run_id=run.pk)
+        form.add_error(None, _("The snapshot could not be published. See the server log."))
     return _run_page(request, run_id, form, status=400)
 
 

@@ -1,0 +1,21 @@
+"""Publication builds as background tasks (the ``runs`` queue)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django_tasks import task
+
+from battkomp.analysis.models import ModelRun
+from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.report.tasks import queue_all_reports
+
+
+@task(queue_name="runs")
+def publish_run(run_id: int, user_id: int, title: str, note: str) -> int:
+    """Build and store the snapshot of a finished run (disclosure control on every table), then
+    queue its report files. Returns the new version."""
+    run = ModelRun.objects.get(pk=run_id)
+    user = get_user_model().objects.get(pk=user_id)
+    publication = do_publish_run(run, user, title=title, note=note)
+    queue_all_reports(publication)
+    return int(publication.version)

@@ -1,0 +1,148 @@
+"""Published snapshots never change, so their dashboard, downloads and report files are built
+once and then served from the cache every worker shares (the tests use a per-process cache)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from battkomp.analysis.models import Publication, Scenario
+from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.runs.actions import do_start_run
+from battkomp.demo import load_demo
+
+DRAWS = 50
+
+
+@pytest.fixture
+def publication(world: Any) -> Publication:
+    load_demo()
+    run = do_start_run(
+        world.users["analyst"], scenario=Scenario.objects.get(name="mid"), draws=DRAWS, seed=3
+    )
+    assert run.status == "done", run.error
+    return do_publish_run(run, world.users["analyst"], title="Cached")
+
+
+@pytest.fixture
+def table_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every read of a snapshot table (parquet) during the test."""
+    reads: list[str] = []
+    original = Publication.table
+
+    def counting(self: Publication, name: str) -> Any:
+        reads.append(name)
+        return original(self, name)
+
+    monkeypatch.setattr(Publication, "table", counting)
+    return reads
+
+
+def dashboard(version: int) -> str:
+    with translation.override("en"):
+        return reverse("published:dashboard", args=[version])
+
+
+def test_the_dashboard_is_built_once_and_then_served_from_the_cache(
+    publication: Publication, table_reads: list[str]
+) -> None:
+    url = dashboard(publication.version)
+    first = Client().get(url)
+    assert first.status_code == 200
+    assert table_reads  # the first visitor builds it
+    table_reads.clear()
+    second = Client().get(url)
+    assert second.status_code == 200
+    assert table_reads == []  # the next ones are served from the cache
+    assert re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", first.content.decode()) == (
+        re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", second.content.decode())
+    )
+
+
+def test_the_frame_is_per_visitor_so_forms_keep_their_own_csrf_token(
+    publication: Publication,
+) -> None:
+    url = dashboard(publication.version)
+    tokens = set()
+    for _ in range(2):
+        client = Client(enforce_csrf_checks=True)
+        page = client.get(url).content.decode()
+        (token,) = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        tokens.add(token)
+        # the cached page's language form works for this visitor
+        switched = client.post(
+            "/i18n/setlang/", {"language": "nb", "next": url, "csrfmiddlewaretoken": token}
+        )
+        assert switched.status_code == 302
+    assert len(tokens) == 2
+
+
+def test_filters_are_cached_each_and_bad_filters_are_not(
+    publication: Publication, table_reads: list[str]
+) -> None:
+    from django.core.cache import cache
+
+    url = dashboard(publication.version)
+    Client().get(url + "?level=nkr4")
+    table_reads.clear()
+    assert Client().get(url + "?level=nkr4").status_code == 200
+    assert table_reads == []
+    before = len(cache._cache)  # type: ignore[attr-defined]
+    for n in range(5):
+        assert Client().get(url + f"?year_from=17{n}").status_code == 400
+    assert len(cache._cache) == before  # type: ignore[attr-defined]
+
+
+def test_downloads_are_built_once(publication: Publication, table_reads: list[str]) -> None:
+    with translation.override("en"):
+        url = reverse("published:download", args=[publication.version, "totals", "csv"])
+        view = dashboard(publication.version) + "?view=national&format=xlsx"
+    for target in (url, view):
+        first = Client().get(target)
+        assert first.status_code == 200
+        table_reads.clear()
+        again = Client().get(target)
+        assert again.content == first.content
+        assert table_reads == []
+    assert Client().get(url.replace("totals", "no_such_table")).status_code == 404
+
+
+def test_the_report_is_written_by_the_task_and_then_read_from_disk(
+    publication: Publication, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    from battkomp.analysis.report import files
+
+    with translation.override("en"):
+        url = reverse("published:report", args=[publication.version]) + "?format=html&lang=en"
+    # No worker yet (a queue that never runs): the visitor is told to come back, nothing is
+    # generated in the request, and the rendering is queued once however many ask.
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.dummy.DummyBackend",
+            "QUEUES": ["default", "mail", "runs"],
+        }
+    }
+    from django_tasks import task_backends
+
+    generated: list[str] = []
+    monkeypatch.setattr(files, "generate", lambda *a: generated.append("x") or b"<html></html>")
+    pending = Client().get(url)
+    assert pending.status_code == 503
+    assert pending["Retry-After"] == "30"
+    Client().get(url)
+    assert generated == []
+    assert len(task_backends["default"].results) == 1
+    # The worker renders it: every later request reads the file.
+    monkeypatch.undo()
+    from battkomp.analysis.report.tasks import render_report
+
+    render_report.call(publication.pk, "html", "en")
+    ready = Client().get(url)
+    assert ready.status_code == 200
+    assert ready.content.startswith(b"<!DOCTYPE html>")
+    assert "sha256-" in ready["Content-Security-Policy"]
