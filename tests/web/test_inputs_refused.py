@@ -400,3 +400,12 @@ def test_import_refuses_a_formula_without_a_saved_value(
 
 def test_a_county_number_3_is_county_03_on_every_path() -> None:
     assert code_value(3, "region") == code_value("3", "region") == normalise_region("3") == "03"
+
+
+@pytest.mark.parametrize("share", [85, 1.2])
+def test_api_shares_are_fractions_only(world: Any, share: float) -> None:
+    body = {**OFFER, "capture_share": share, "areas": [{"area": "cell_assembly", "weight": 1}]}
+    response = send(world.client("institution"), "post", "/api/offers", body)
+    assert response.status_code == 422
+    assert ["body", "payload", "capture_share"] in [p["loc"] for p in response.json()["detail"]]
+    assert not Offer.objects.exists()

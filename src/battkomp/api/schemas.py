@@ -190,7 +190,7 @@ class NeedLine(Schema):
         None, description=gettext_noop("How hard to recruit, 1–5.")
     )
     share_abroad: float | None = Field(
-        None, description=gettext_noop("Share expected from abroad, 0–1.")
+        None, ge=0, le=1, description=gettext_noop("Share expected from abroad, 0–1.")
     )
     critical_competences: str = ""
     comment: str = ""
@@ -252,8 +252,15 @@ class OfferFields(Schema):
     region: str = Field(description=gettext_noop("Region (county) code of the location."))
     mode: str = Field("campus", description=gettext_noop("campus, online or gatherings."))
     status: str = Field(description=gettext_noop("exists, under_development or planned."))
-    completion_rate: float | None = None
-    capture_share: float | None = None
+    completion_rate: float | None = Field(
+        None, ge=0, le=1, description=gettext_noop("Share who complete, 0–1.")
+    )
+    capture_share: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description=gettext_noop("Share of graduates the battery industry attracts, 0–1."),
+    )
     source: str = ""
 
 
