@@ -106,7 +106,8 @@ def unit_sums(cm: Compiled, dr: Draws, fl: Flows) -> np.ndarray:
     # the survey estimator's staff: respondent groups' paths at the place of their answers, less
     # their facilities' modelled staff in the cells they answered; ratio-imputed non-respondents
     # have no county and stay in the unallocated unit (model.survey_unit_staff)
-    out[:, :, :, 0] += survey_unit_staff(cm, dr, un.of_facility, _place_units(cm), U)
+    if fl.survey is not None:
+        out[:, :, :, 0] += survey_unit_staff(cm, fl.survey, un.of_facility, _place_units(cm), U)
     out[:, :U, :, 1] = alloc[..., 0]
     out[:, :U, :, 3] = alloc[..., 1]
     out[:, :U, :, 4] = alloc[..., 2]

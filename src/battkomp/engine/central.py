@@ -73,11 +73,26 @@ def central_detail(cm: Compiled, survey: pl.DataFrame) -> pl.DataFrame:
         cm.exit_base * ef,
     )
     # the survey's paths (respondent groups, imputed strata) of the central run
-    paths = survey_paths(cm, dr)
+    paths = fl.survey if fl.survey is not None else survey_paths(cm, dr)
+    # the survey's own replacement before the in-place share (respondents' exits outside their
+    # answered years, the imputed non-respondents' exits), per year and cell
+    survey_full = paths.stratum_exits[0].sum(axis=0)[:-1].copy()
+    group_paths: list[np.ndarray] = []
+    group_implied: list[np.ndarray] = []
+    for cix, path, implied, exits in zip(
+        paths.group_cells, paths.group_path, paths.group_implied, paths.group_exits, strict=True
+    ):
+        survey_full[:, cix] += exits[0]
+        full_path = np.zeros((T + 1, C))
+        full_path[:, cix] = path[0]
+        full_implied = np.zeros((T, C))
+        full_implied[:, cix] = implied[0]
+        group_paths.append(full_path)
+        group_implied.append(full_implied)
     # replacement is charged on the staff in place: the national run's share of the full
     # replacement, per cell and year, applies to every row of the cell
-    full = repl.sum(axis=(0, 2)) + paths.full_replacement  # (T, C)
-    charged = fl.replacement[0] - paths.implied  # the part charged on the staff in place
+    full = repl.sum(axis=(0, 2)) + survey_full  # (T, C)
+    charged = fl.replacement[0] - paths.implied[0]  # the part charged on the staff in place
     in_place = np.where(full > 1e-12, charged / np.where(full > 1e-12, full, 1.0), 1.0)
     expansion = e_cur - e_prev  # each row's own signed net change
     repl = repl * in_place[None, :, None, :]
@@ -103,7 +118,7 @@ def central_detail(cm: Compiled, survey: pl.DataFrame) -> pl.DataFrame:
         )
     ]
     # respondent groups: answered years are 'reported', the others 'carried_forward'
-    for g, (path, implied) in enumerate(zip(paths.group_path, paths.group_implied, strict=True)):
+    for g, (path, implied) in enumerate(zip(group_paths, group_implied, strict=True)):
         answered = sv.answered[g][1:]  # (T,)
         rate_repl = sv.rate[g][None, :] * ef * path[:-1] * in_place
         grepl = np.where(answered[:, None] > 0, implied, rate_repl)  # (T, C)
@@ -135,9 +150,11 @@ def central_detail(cm: Compiled, survey: pl.DataFrame) -> pl.DataFrame:
             )
         )
     # non-respondents without facilities, imputed by ratio per stratum
-    for n, (staff, exits) in enumerate(zip(paths.stratum_staff, paths.stratum_exits, strict=True)):
+    for n, (staff, exits) in enumerate(
+        zip(paths.stratum_staff[0], paths.stratum_exits[0], strict=True)
+    ):
         nexp = staff[1:] - staff[:-1]
-        nrepl = exits[:-1] * ef * in_place
+        nrepl = exits[:-1] * in_place  # the exit factor is in already
         t_i, c_i = np.nonzero((np.abs(staff[1:]) > 1e-9) | (np.abs(nexp + nrepl) > 1e-9))
         frames.append(
             pl.DataFrame(

@@ -684,6 +684,7 @@ class Flows:
     measure_pairs: F64 | None = None  # (D, P, T)
     gap_without_measures: F64 | None = None  # (D, T, C)
     recruitment_measures: F64 | None = None  # (D, T, C) the recruit_abroad part of measure_supply
+    survey: SurveyPaths | None = None  # the survey estimator's parts of these draws
 
 
 def segment_phase_jobs(cm: Compiled, dr: Draws) -> tuple[F64, F64]:
@@ -745,7 +746,8 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
     replacement_full = _per_draw(prev, rates)
     # the survey's respondents and imputed non-respondents (survey.py)
     staff = np.concatenate([e_prev[:, :1], e_cur], axis=1)  # (D, T+1, C) years base-1..end
-    implied = survey_staff(cm, dr, mix_cells, rates, staff, replacement_full).implied
+    parts = survey_staff(cm, dr, mix_cells, rates, staff, replacement_full)
+    implied = parts.implied
     e_cur, e_prev = staff[:, 1:], staff[:, :-1]
     expansion = e_cur - e_prev  # signed net change of the staff needed (Cedefop)
     headcount = e_cur
@@ -849,6 +851,7 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
         direct_jobs=direct,
         indirect_jobs=direct * dr.multipliers[:, 0:1],
         induced_jobs=direct * dr.multipliers[:, 1:2],
+        survey=parts,
         **extra_frames,
     )
 
@@ -870,14 +873,17 @@ def _facility_cells(
 
 @dataclass(frozen=True)
 class SurveyPaths:
-    """The survey estimator's parts of one or more draws (the central run reads them)."""
+    """The survey estimator's parts of one or more draws. A respondent group's arrays cover only
+    the cells it answered (``group_cells``)."""
 
     implied: F64  # (D, T, C) replacement implied by answers in answered years
-    full_replacement: F64  # (D, T, C) the survey's replacement before the in-place share
-    group_path: list[F64]  # per respondent group: its staff (D, T+1, C) in its answered cells
-    group_implied: list[F64]  # per respondent group: its implied replacement (D, T, C)
+    group_cells: list[I64]  # per respondent group: the cells it answered
+    group_path: list[F64]  # per respondent group: its staff (D, T+1, k) in those cells
+    group_implied: list[F64]  # per respondent group: its implied replacement (D, T, k)
+    group_exits: list[F64]  # per respondent group: exits on last year's staff (D, T, k)
+    replaced: dict[int, F64]  # per facility of a respondent group: its staff left out (D, T+1)
     stratum_staff: F64  # (D, N, T+1, C) ratio-imputed staff per stratum
-    stratum_exits: F64  # (D, N, T+1, C) their exits per year at base rates
+    stratum_exits: F64  # (D, N, T+1, C) their exits per year at base rates (× exit factor)
 
 
 def survey_staff(
@@ -898,10 +904,12 @@ def survey_staff(
     sv = cm.survey
     D, E, C = staff.shape
     implied = np.zeros((D, E - 1, C))
-    before = replacement.copy()
     ef = dr.exit_factor[:, None, None]
+    cells_of: list[I64] = []
     paths: list[F64] = []
     implied_g: list[F64] = []
+    exits_g: list[F64] = []
+    replaced: dict[int, F64] = {}
     if len(sv.groups):
         realised = (
             dr.realised
@@ -913,29 +921,38 @@ def survey_staff(
         tied = np.flatnonzero(f >= 0)
         weights[:, tied] = realised[:, f[tied]]
         for g in range(len(sv.groups)):
+            cix = np.flatnonzero(sv.cells[g] > 0)
             parts = np.flatnonzero(sv.part_group == g)
-            answers = np.einsum("dp,pec->dec", weights[:, parts], sv.part_staff[parts])
-            hires = np.einsum("dp,pec->dec", weights[:, parts], sv.part_hires[parts])
-            facs = sv.group_facilities[g]
-            if facs:
-                model, model_repl = _facility_cells(cm, dr, facs, mix_cells, rates)
-                path = np.maximum(
-                    model - np.einsum("te,dec->dtc", sv.interp[g], model) + answers, 0.0
-                )
-            else:
-                model, model_repl = np.zeros_like(staff), np.zeros_like(replacement)
-                path = np.maximum(answers, 0.0)
-            cells = sv.cells[g][None, None, :]
-            answered = sv.answered[g][1:][None, :, None]
-            staff += (path - model) * cells
-            replacement += cells * (
-                (1.0 - answered) * sv.rate[g][None, None, :] * ef * path[:, :-1] - model_repl
+            w = weights[:, parts]
+            answers = (w @ sv.part_staff[parts][:, :, cix].reshape(len(parts), -1)).reshape(
+                D, E, len(cix)
             )
+            hires = (w @ sv.part_hires[parts][:, 1:, cix].reshape(len(parts), -1)).reshape(
+                D, E - 1, len(cix)
+            )
+            model = np.zeros((D, E, len(cix)))
+            model_repl = np.zeros((D, E - 1, len(cix)))
+            for fac in sv.group_facilities[g]:
+                fs, fr = _facility_cells(cm, dr, (fac,), mix_cells, rates)
+                model += fs[:, :, cix]
+                model_repl += fr[:, :, cix]
+                replaced[fac] = fs[:, :, cix].sum(axis=2)
+            if sv.group_facilities[g]:
+                handed = np.matmul(sv.interp[g], model)  # Λ applied to the model, per draw
+                path = np.maximum(model - handed + answers, 0.0)
+            else:
+                path = np.maximum(answers, 0.0)
+            answered = sv.answered[g][1:][None, :, None]
+            exits = sv.rate[g][cix][None, None, :] * ef * path[:, :-1]
+            staff[:, :, cix] += path - model
+            replacement[:, :, cix] += (1.0 - answered) * exits - model_repl
             # an answer whose new hires fall short of its own growth needs at least that growth
-            own = cells * answered * np.maximum(hires[:, 1:] - (path[:, 1:] - path[:, :-1]), 0.0)
-            implied += own
-            paths.append(path * cells)
+            own = answered * np.maximum(hires - (path[:, 1:] - path[:, :-1]), 0.0)
+            implied[:, :, cix] += own
+            cells_of.append(cix)
+            paths.append(path)
             implied_g.append(own)
+            exits_g.append((1.0 - answered) * exits)
     N = len(sv.strata)
     per_staff = np.zeros((D, N, E, C))
     per_exits = np.zeros((D, N, E, C))
@@ -944,51 +961,24 @@ def survey_staff(
             dr.donor_weights if dr.donor_weights is not None else np.ones((D, donor_slots(sv)))
         )
         per_staff, per_exits = imputed_staff(sv, weights_k, by_stratum=True)
+        per_exits = per_exits * ef[:, :, None]
         staff += per_staff.sum(axis=1)
-        replacement += per_exits.sum(axis=1)[:, :-1] * ef
+        replacement += per_exits.sum(axis=1)[:, :-1]
     return SurveyPaths(
         implied=implied,
-        full_replacement=replacement - before,
+        group_cells=cells_of,
         group_path=paths,
         group_implied=implied_g,
+        group_exits=exits_g,
+        replaced=replaced,
         stratum_staff=per_staff,
         stratum_exits=per_exits,
     )
 
 
 def survey_paths(cm: Compiled, dr: Draws) -> SurveyPaths:
-    """The survey estimator's parts of one draw (e.g. the central run), by themselves: the
-    full replacement is the survey's own (respondents' and imputed), the facilities' replaced
-    cells excluded."""
-    cur, prev = segment_phase_jobs(cm, dr)
-    mix_cells = np.matmul(dr.mix, cm.profile_rc)
-    rates = _rates(cm, dr)
-    e_cur, e_prev = _per_draw(cur, mix_cells), _per_draw(prev, mix_cells)
-    staff = np.concatenate([e_prev[:, :1], e_cur], axis=1)
-    replacement = _per_draw(prev, rates)
-    out = survey_staff(cm, dr, mix_cells, rates, staff, replacement)
-    # the facilities' replaced cells left the replacement (−model_repl): count only the
-    # survey's own part, the rows of the facilities carry theirs
-    own = np.zeros_like(replacement)
-    sv = cm.survey
-    ef = dr.exit_factor[:, None, None]
-    for g in range(len(sv.groups)):
-        cells = sv.cells[g][None, None, :]
-        answered = sv.answered[g][1:][None, :, None]
-        own += cells * (1.0 - answered) * sv.rate[g][None, None, :] * ef * out.group_path[g][:, :-1]
-    own += out.stratum_exits.sum(axis=1)[:, :-1] * ef
-    return SurveyPaths(
-        implied=out.implied[0],
-        full_replacement=own[0],
-        group_path=[p[0] for p in out.group_path],
-        group_implied=[p[0] for p in out.group_implied],
-        stratum_staff=out.stratum_staff[0],
-        stratum_exits=out.stratum_exits[0],
-    )
-
-
-def _survey_parts(cm: Compiled, dr: Draws) -> SurveyPaths:
-    """The survey estimator's parts of the draws, from the capacity model of the same draws."""
+    """The survey estimator's parts of the draws ``dr`` (e.g. the central run), from the
+    capacity model of the same draws."""
     cur, prev = segment_phase_jobs(cm, dr)
     mix_cells = np.matmul(dr.mix, cm.profile_rc)
     rates = _rates(cm, dr)
@@ -998,46 +988,40 @@ def _survey_parts(cm: Compiled, dr: Draws) -> SurveyPaths:
 
 
 def survey_unit_staff(
-    cm: Compiled, dr: Draws, unit_of_facility: I64, unit_of_group: Sequence[int], n_units: int
+    cm: Compiled,
+    parts: SurveyPaths,
+    unit_of_facility: I64,
+    unit_of_group: Sequence[int],
+    n_units: int,
 ) -> F64:
     """The survey's change to the staff of each breakdown unit (the last one unallocated) per
     draw and year, (D, U + 1, T): a respondent group's path goes to the unit of its answers and
     its facilities lose their modelled staff in the cells it answered; ratio-imputed
     non-respondents go to the unallocated unit."""
-    sv = cm.survey
-    D, T = dr.mix.shape[0], len(cm.years)
-    out = np.zeros((D, n_units + 1, T))
-    if not len(sv.groups) and not sv.strata:
-        return out
-    parts = _survey_parts(cm, dr)
-    mix_cells = np.matmul(dr.mix, cm.profile_rc)
-    rates = _rates(cm, dr)
+    D, N, E, _C = parts.stratum_staff.shape
+    out = np.zeros((D, n_units + 1, E - 1))
     for g, path in enumerate(parts.group_path):
         out[:, unit_of_group[g]] += path[:, 1:].sum(axis=2)
-        for f in sv.group_facilities[g]:
-            model, _ = _facility_cells(cm, dr, (f,), mix_cells, rates)
-            out[:, int(unit_of_facility[f])] -= (model[:, 1:] * sv.cells[g]).sum(axis=2)
-    out[:, n_units] += parts.stratum_staff.sum(axis=(1, 3))[:, 1:]
+    for fac, left_out in parts.replaced.items():
+        out[:, int(unit_of_facility[fac])] -= left_out[:, 1:]
+    if N:
+        out[:, n_units] += parts.stratum_staff.sum(axis=(1, 3))[:, 1:]
     return out
 
 
-def survey_openings(cm: Compiled, dr: Draws) -> tuple[F64, F64]:
+def survey_openings(cm: Compiled, parts: SurveyPaths, n_draws: int) -> tuple[F64, F64]:
     """Per draw and year: the openings of respondent groups in their answered years (their
     reported new hires, at least their growth) and in the other years (their growth and exits,
     before the in-place share), each summed over the cells they answered: ((D, T), (D, T))."""
-    sv = cm.survey
-    D, T = dr.mix.shape[0], len(cm.years)
-    reported, carried = np.zeros((D, T)), np.zeros((D, T))
-    if not len(sv.groups):
-        return reported, carried
-    parts = _survey_parts(cm, dr)
-    ef = dr.exit_factor[:, None, None]
-    for g, (path, implied) in enumerate(zip(parts.group_path, parts.group_implied, strict=True)):
-        answered = sv.answered[g][1:][None, :, None]
+    T = len(cm.years)
+    reported, carried = np.zeros((n_draws, T)), np.zeros((n_draws, T))
+    for g, (path, implied, exits) in enumerate(
+        zip(parts.group_path, parts.group_implied, parts.group_exits, strict=True)
+    ):
         growth = path[:, 1:] - path[:, :-1]
-        exits = sv.rate[g][None, None, :] * ef * path[:, :-1] * sv.cells[g][None, None, :]
-        reported += (answered * np.maximum(growth + implied, 0.0)).sum(axis=2)
-        carried += ((1.0 - answered) * np.maximum(growth + exits, 0.0)).sum(axis=2)
+        answered = cm.survey.answered[g][1:][None, :, None] > 0
+        reported += np.where(answered, np.maximum(growth + implied, 0.0), 0.0).sum(axis=2)
+        carried += np.where(answered, 0.0, np.maximum(growth + exits, 0.0)).sum(axis=2)
     return reported, carried
 
 

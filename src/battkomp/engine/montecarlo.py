@@ -267,7 +267,8 @@ def run_block(cm: Compiled, scenario_index: int, block_index: int, n: int, seed:
         "induced": fl.induced_jobs.astype(np.float32),
     }
     year_shortage = np.maximum(fl.gap, 0.0).sum(axis=2)
-    reported, carried = survey_openings(cm, draws)
+    assert fl.survey is not None
+    reported, carried = survey_openings(cm, fl.survey, n)
     target = year_shortage.sum(axis=1)
     return BlockOut(
         scenario_index,

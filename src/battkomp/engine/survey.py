@@ -369,14 +369,17 @@ def donor_slots(sv: SurveyArrays) -> int:
 
 def imputed_staff(sv: SurveyArrays, weights: F64, by_stratum: bool = False) -> tuple[F64, F64]:
     """Staff of the non-respondents imputed by ratio, and their exits per year at base rates,
-    per draw: ((D, E, C), (D, E, C)); with ``by_stratum``, per stratum ((D, N, E, C), ...)."""
+    per draw: ((D, E, C), (D, E, C)); with ``by_stratum``, per stratum ((D, N, E, C), ...).
+    Only the cells some donor has staff in are computed."""
     D = weights.shape[0]
+    K = len(sv.donor_size)
     E, C = sv.donor_staff.shape[1:] if sv.donor_staff.size else (0, 0)
     N = len(sv.strata)
     per_staff = np.zeros((D, N, E, C))
     per_exits = np.zeros((D, N, E, C))
-    flat = sv.donor_staff.reshape(len(sv.donor_size), -1)
-    flat_exits = (sv.donor_staff * sv.donor_rate[:, None, :]).reshape(len(sv.donor_size), -1)
+    cix = np.flatnonzero(sv.donor_staff.any(axis=(0, 1))) if K else np.zeros(0, dtype=np.int64)
+    flat = sv.donor_staff[:, :, cix].reshape(K, -1)
+    flat_exits = (sv.donor_staff[:, :, cix] * sv.donor_rate[:, None, cix]).reshape(K, -1)
     at = 0
     for n, (used, size) in enumerate(sv.strata):
         ix = list(used)
@@ -384,8 +387,8 @@ def imputed_staff(sv: SurveyArrays, weights: F64, by_stratum: bool = False) -> t
         at += len(ix)
         total = w @ sv.donor_size[ix]  # (D,)
         scale = np.divide(size, total, out=np.zeros_like(total), where=total > 0)
-        per_staff[:, n] = ((w @ flat[ix]) * scale[:, None]).reshape(D, E, C)
-        per_exits[:, n] = ((w @ flat_exits[ix]) * scale[:, None]).reshape(D, E, C)
+        per_staff[:, n][:, :, cix] = ((w @ flat[ix]) * scale[:, None]).reshape(D, E, len(cix))
+        per_exits[:, n][:, :, cix] = ((w @ flat_exits[ix]) * scale[:, None]).reshape(D, E, len(cix))
     if by_stratum:
         return per_staff, per_exits
     return per_staff.sum(axis=1), per_exits.sum(axis=1)
