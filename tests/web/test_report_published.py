@@ -168,7 +168,7 @@ def test_the_html_report_is_self_contained_with_inline_svg_and_the_xlsx_has_numb
     assert book.sheetnames == ["Contents", *[t.sheet for t in report.tables()]]
     sheet = book["Table 1"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[2][:3] == ("Year", "Indicator", "Mean")
+    assert rows[2][:3] == ("Year", "Indicator", "Median (P50)")
     numbers = [r[2] for r in rows[3:] if r[2] != "·"]
     assert numbers
     assert all(isinstance(v, int | float) for v in numbers)

@@ -21,7 +21,9 @@ from battkomp.analysis.publishing.tables import (
     TABLES,
     abroad_table,
     area_level_table,
+    conditional_table,
     coverage_table,
+    exceedance_table,
     measure_effects_table,
     model_table,
     place_table,
@@ -169,4 +171,9 @@ def build_public_tables(
             out["recommendations"] = recommendations_table(
                 frames["recommendations"], out["by_area_level"], recommendation_rules
             )
+    all_years = {int(y) for y in frames["totals"]["year"].unique().to_list()}
+    if "conditional" in frames:
+        out["conditional"] = conditional_table(frames["conditional"], ok["totals"], all_years)
+    if "exceedance" in frames:
+        out["exceedance"] = exceedance_table(frames["exceedance"], ok["totals"], all_years)
     return {name: out[name] for name in TABLES if name in out}

@@ -34,9 +34,9 @@ A publication holds these tables (see docs/model.md, "Disclosure control", publi
     a year is published when its ``by_level`` year is, or when its totals are and a single
     horizon carries every level (the national shortage); otherwise it is suppressed whole.
 ``by_segment``, ``by_region``
-    The central run's headcount, openings, supply and gap per value-chain segment (county) and
-    year, each cell tested with the survey contributions of the organisations placed there and
-    protected against the year's national figure as above.
+    The headcount, openings, supply and gap per value-chain segment (county) and year (means over
+    the draws, docs/model.md §8.6), each cell tested with the survey contributions of the
+    organisations placed there and protected against the year's national figure as above.
 ``coverage``
     Per year and segment (and all segments, ``segment`` null): openings, supply and gap of the
     central run (suppressed exactly as ``by_segment``), and ``reported_share``, the share of the
@@ -65,6 +65,13 @@ A publication holds these tables (see docs/model.md, "Disclosure control", publi
     would speak of it). ``shortage`` is the cell's published mean shortage, and the reasons are
     filled in again (:func:`rerender_reason`) with it and with its share of the cell's published
     openings; the other placeholders (names, year, time available, lead times) hold no answer.
+
+``conditional``, ``exceedance``
+    The shortage over the horizon in the firm base and with and without each planned facility,
+    and the probability that the shortage exceeds fixed thresholds (per year and over the
+    horizon), from the same draws as ``totals`` (docs/model.md §8.7). Facilities' plans are
+    public; the shortage they condition is a sum over every year, so a row is published only
+    when every year of ``totals`` is (an exceedance row of one year when that year is).
 
 Every table has a ``suppressed`` column; suppressed numbers are null. Nothing here changes the
 database (``publishing.actions.do_publish_run`` stores the tables).
@@ -106,6 +113,8 @@ TABLES = (
     "measure_effects",
     "abroad",
     "recommendations",
+    "conditional",
+    "exceedance",
     "survey_needs",
 )
 #: The run's frames the public tables are built from.
@@ -121,10 +130,12 @@ FRAMES = (
     "measure_effects",
     "abroad",
     "recommendations",
+    "conditional",
+    "exceedance",
 )
 #: The metrics of ``by_area_level`` (``supply`` has a mean only: percentiles do not add up).
 AREA_LEVEL_METRICS = ("headcount", "openings", "supply", "gap", "shortage")
-#: The metrics of ``by_segment`` and ``by_region`` (the central run's).
+#: The metrics of ``by_segment`` and ``by_region`` published per place (means over the draws).
 PLACE_METRICS = ("headcount", "openings", "supply", "gap")
 #: The split columns of the central run's tables by place.
 PLACES = ("segment", "region")
@@ -1154,3 +1165,41 @@ def recommendations_table(
         "suppressed": pl.Boolean,
     }
     return pl.DataFrame(rows, schema=schema).select(*RECOMMENDATION_COLUMNS)
+
+
+#: The numbers of the ``conditional`` table.
+CONDITIONAL_NUMBERS = (
+    "probability",
+    "draws",
+    "shortage_mean",
+    "shortage_p10",
+    "shortage_p50",
+    "shortage_p90",
+    "direct_jobs_end_mean",
+    "shortage_mean_without",
+    "effect",
+)
+
+
+def conditional_table(frame: pl.DataFrame, ok_years: set[int], all_years: set[int]) -> pl.DataFrame:
+    """The protected ``conditional`` table: published whole when every year of ``totals`` is."""
+    hidden = not all_years <= ok_years
+    return frame.with_columns(
+        *[pl.lit(None, dtype=frame.schema[c]).alias(c) for c in CONDITIONAL_NUMBERS if hidden],
+        pl.lit(hidden).alias("suppressed"),
+    )
+
+
+def exceedance_table(frame: pl.DataFrame, ok_years: set[int], all_years: set[int]) -> pl.DataFrame:
+    """The protected ``exceedance`` table: a year's rows where that year of ``totals`` is
+    published, the horizon's rows (``year`` null) when every year is."""
+    whole = all_years <= ok_years
+    shown = (
+        pl.when(pl.col("year").is_null())
+        .then(pl.lit(whole))
+        .otherwise(pl.col("year").is_in(sorted(ok_years)))
+    )
+    return frame.with_columns(
+        pl.when(shown).then(pl.col("probability")).otherwise(None).alias("probability"),
+        (~shown).alias("suppressed"),
+    )

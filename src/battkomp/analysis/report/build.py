@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import polars as pl
@@ -250,8 +251,9 @@ def _build(p: Publication, lang: str) -> Report:
                 "This report estimates how many people the battery industry in Norway needs, "
                 "with which education and competence, and how many the education system, "
                 "retraining and recruitment can supply. The difference is the gap. Every number "
-                "is the mean of a Monte Carlo simulation, with the P10–P90 band showing the "
-                "uncertainty."
+                "comes from a Monte Carlo simulation: the median (P50) is the centre, with the "
+                "P10–P90 band showing the uncertainty; means are used where parts must add up to "
+                "a whole."
             ),
         )
     )
@@ -273,22 +275,48 @@ def _build(p: Publication, lang: str) -> Report:
             ("supply", gettext("Supply")),
             ("shortage", gettext("Shortage")),
         )
+        outside: list[str] = []
         for year in key:
             for metric, name in indicators:
                 if metric == "supply" and _stat(totals, year, "supply") is None:
-                    rows.append([Year(year), name, _supply(totals, year), None, None])
+                    rows.append([Year(year), name, None, None, None, _supply(totals, year)])
                     continue
-                rows.append(
-                    [Year(year), name]
-                    + [_stat(totals, year, metric, s) for s in ("mean", "p10", "p90")]
-                )
+                values = [_stat(totals, year, metric, s) for s in ("p50", "p10", "p90", "mean")]
+                rows.append([Year(year), name, *values])
+                _p50, p10, p90, mean = values
+                if None not in (p10, p90, mean) and not (
+                    float(p10) - 1e-9 <= float(mean) <= float(p90) + 1e-9  # type: ignore[arg-type]
+                ):
+                    outside.append(f"{name} {year}")
         summary.blocks.append(
             b.table(
-                gettext("Key numbers for selected years: mean of the draws and the P10–P90 band"),
-                [gettext("Year"), gettext("Indicator"), gettext("Mean"), "P10", "P90"],
+                gettext(
+                    "Key numbers for selected years: median of the draws with the P10–P90 band, "
+                    "and the mean"
+                ),
+                [
+                    gettext("Year"),
+                    gettext("Indicator"),
+                    gettext("Median (P50)"),
+                    "P10",
+                    "P90",
+                    gettext("Mean"),
+                ],
                 rows,
             )
         )
+        if outside:
+            summary.blocks.append(
+                (
+                    "p",
+                    gettext(
+                        "The mean lies outside the P10–P90 band for %(cells)s: a few draws with "
+                        "large plants pull it up, so it describes no likely outcome; read the "
+                        "median and the band."
+                    )
+                    % {"cells": ", ".join(outside)},
+                )
+            )
     sections.append(summary)
 
     # -- 2 method and sources
@@ -328,10 +356,27 @@ def _build(p: Publication, lang: str) -> Report:
             "(Monte Carlo); each number is the mean of the draws, with P10, P50 and P90."
         ),
         gettext(
+            "Realisation risk. Whether a facility is built, how late, and how much of its plan "
+            "is built come from defaults for its status (announced, investment decision, under "
+            "construction, operating, paused, cancelled), estimated from European battery plants "
+            "outside Norway (Transport & Environment's risk assessments of 2023 and 2024 and the "
+            "histories of plants such as Northvolt, Britishvolt, ACC and SVOLT). An operating "
+            "plant is counted in full; a facility's own evidence can override its defaults. Plants "
+            "tend to fail together, so one common market factor moves them, recruitment from "
+            "abroad and graduates' interest together."
+        ),
+        gettext(
+            "Central values. Tables show the median of the draws with the P10–P90 band. Means "
+            "are used where parts must add up to a whole (segments, counties, coverage, the "
+            "conditional views); a mean outside its band is pointed out. The figures by segment "
+            "and county are computed inside every draw and add up to the national figure."
+        ),
+        gettext(
             "Sources. The parameters, their ranges and their sources are listed in the appendix."
         ),
     ):
         method.blocks.append(("p", text))
+    _backtest_blocks(b, method)
     if p.run.meta.get("contains_synthetic_data"):
         method.blocks.append(
             (
@@ -549,6 +594,8 @@ def _build(p: Publication, lang: str) -> Report:
                 ],
             )
         )
+    # what if the planned plants are built, or not
+    _risk_blocks(b, p, names, unc)
     sections.append(unc)
 
     # -- 7 the ten commandments (with the recommendations that name each)
@@ -1729,3 +1776,234 @@ def _recommendations_section(
         )
         section.blocks.append(("p", text))
     return section
+
+
+@lru_cache(maxsize=1)
+def _backtest() -> Any:
+    """The shipped backtest (Norway, October 2021, against 2024-2025), run once per process: a
+    fixed result of the engine's shipped data, the same for every publication."""
+    from battkomp.engine.backtest import run_backtest
+
+    return run_backtest(draws=2000, seed=0)
+
+
+def backtest_spec(table: pl.DataFrame) -> dict[str, Any]:
+    """Forecast band (P10–P90 as a bar, P50 as a tick) against the outcome (a point) for each
+    segment-level outcome of the backtest, one panel per measure."""
+    panels = []
+    for measure, title in (
+        ("capacity", gettext("Cell capacity in place (GWh)")),
+        ("staff", gettext("Cell-manufacturing staff")),
+    ):
+        rows = [
+            {
+                "label": f"{r['year']}",
+                "p10": r["p10"],
+                "p50": r["p50"],
+                "p90": r["p90"],
+                "outcome": r["outcome"],
+            }
+            for r in table.filter(
+                pl.col("facility").is_null() & (pl.col("measure") == measure)
+            ).iter_rows(named=True)
+        ]
+        if not rows:
+            continue
+        y = {"field": "label", "type": "ordinal", "title": gettext("Year")}
+        panels.append(
+            {
+                "title": title,
+                "width": 440,
+                "height": 28 * len(rows),
+                "data": {"values": rows},
+                "layer": [
+                    {
+                        "mark": {"type": "bar", "opacity": 0.3, "color": "#1f5f8b", "height": 14},
+                        "encoding": {
+                            "y": y,
+                            "x": {"field": "p10", "type": "quantitative", "title": None},
+                            "x2": {"field": "p90"},
+                        },
+                    },
+                    {
+                        "mark": {"type": "tick", "color": "#1f5f8b", "thickness": 2},
+                        "encoding": {"y": y, "x": {"field": "p50", "type": "quantitative"}},
+                    },
+                    {
+                        "mark": {
+                            "type": "point",
+                            "shape": "diamond",
+                            "filled": True,
+                            "size": 90,
+                            "color": "#b3261e",
+                        },
+                        "encoding": {"y": y, "x": {"field": "outcome", "type": "quantitative"}},
+                    },
+                ],
+            }
+        )
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "vconcat": panels,
+        "config": {"view": {"stroke": None}, "font": "sans-serif"},
+    }
+
+
+def _backtest_blocks(b: _Builder, method: Section) -> None:
+    """The method section's backtest: what the method would have said in October 2021, against
+    what happened."""
+    result = _backtest()
+    table: pl.DataFrame = result.table
+    year = max(int(y) for y in table["year"].to_list())
+    last = table.filter(pl.col("year") == year)
+    segment = last.filter(pl.col("facility").is_null())
+    method.blocks.append(("h", gettext("Backtest")))
+    method.blocks.append(
+        (
+            "p",
+            gettext(
+                "Backtest. The same method, with the same defaults, was run on the Norwegian "
+                "pipeline as it was known in October 2021, when %(announced)s GWh of cell "
+                "capacity had been announced, and held against what existed in %(year)s. "
+                "%(inside)s of %(n)s outcomes that year fall inside the P10–P90 band; for the "
+                "cell industry as a whole, %(seg_inside)s of %(seg_n)s. The band was wide and "
+                "its median lay below what was built, and the small or single-phase plants "
+                "(a 1 GWh first line, a recycling plant, an anode plant) fell outside it: the "
+                "defaults are gigafactory odds. The defaults were not adjusted to the Norwegian "
+                "outcome."
+            )
+            % {
+                "announced": _number(float(result.meta["announced_cell_capacity"])),
+                "year": year,
+                "inside": int(last["inside_band"].sum()),
+                "n": last.height,
+                "seg_inside": int(segment["inside_band"].sum()),
+                "seg_n": segment.height,
+            },
+        )
+    )
+    desc = gettext(
+        "Backtest: the forecast made with the October 2021 pipeline (bar: P10–P90, tick: "
+        "median) and what happened (diamond), for the cell industry."
+    )
+    method.blocks.append(
+        b.figure(
+            gettext("Backtest of the October 2021 pipeline: forecast band and outcome"),
+            str(render_svg(backtest_spec(table), name="report-backtest", description=desc)),
+        )
+    )
+    measures = {"capacity": gettext("Capacity (GWh)"), "staff": gettext("Staff")}
+    method.blocks.append(
+        b.table(
+            gettext("Backtest: forecast from October 2021 against the outcome"),
+            [
+                gettext("Year"),
+                gettext("Facility or segment"),
+                gettext("Measure"),
+                gettext("Outcome"),
+                gettext("Median (P50)"),
+                "P10",
+                "P90",
+                gettext("In the band"),
+            ],
+            [
+                [
+                    Year(int(r["year"])),
+                    r["facility"] or _label("segment", str(r["segment"])),
+                    measures[str(r["measure"])],
+                    float(r["outcome"]),
+                    float(r["p50"]),
+                    float(r["p10"]),
+                    float(r["p90"]),
+                    gettext("yes") if r["inside_band"] else gettext("no"),
+                ]
+                for r in table.iter_rows(named=True)
+            ],
+            small=True,
+            exact=True,
+        )
+    )
+
+
+def _risk_blocks(b: _Builder, p: Publication, names: set[str], section: Section) -> None:
+    """What if the planned plants are (not) built: the firm base, each planned facility's effect
+    with its probability, and the chance of a shortage above given levels."""
+    if "conditional" not in names and "exceedance" not in names:
+        return
+    section.blocks.append(("h", gettext("What if the planned plants are built, or not")))
+    section.blocks.append(
+        (
+            "p",
+            gettext(
+                "The shortage summed over the years, in all draws, in the draws where no plant "
+                "beyond those operating or under construction is built (the firm base), and with "
+                "and without each planned plant. Probabilities are shares of the draws; a "
+                "plant's effect includes what tends to come with it, since plants are built or "
+                "abandoned together."
+            ),
+        )
+    )
+    if "conditional" in names:
+        cond = p.table("conditional")
+        views = {
+            "all": gettext("All draws"),
+            "firm_base": gettext("Firm base only"),
+        }
+        rows: list[list[Cell]] = []
+        for r in cond.iter_rows(named=True):
+            if r.get("suppressed"):
+                continue
+            name = views.get(str(r["view"])) or gettext("With %(facility)s") % {
+                "facility": r["facility"]
+            }
+            rows.append(
+                [
+                    name,
+                    r["probability"],
+                    r["shortage_p50"],
+                    r["shortage_p10"],
+                    r["shortage_p90"],
+                    r["shortage_mean"],
+                    r["effect"],
+                ]
+            )
+        if rows:
+            section.blocks.append(
+                b.table(
+                    gettext("Shortage over the horizon by what is built"),
+                    [
+                        gettext("View"),
+                        gettext("Probability"),
+                        gettext("Median (P50)"),
+                        "P10",
+                        "P90",
+                        gettext("Mean"),
+                        gettext("Effect on the mean"),
+                    ],
+                    rows,
+                    exact=True,
+                )
+            )
+        else:
+            section.blocks.append(
+                (
+                    "p",
+                    gettext(
+                        "The conditional views are suppressed: a year of the national results "
+                        "is not published."
+                    ),
+                )
+            )
+    if "exceedance" in names:
+        ex = p.table("exceedance").filter(
+            pl.col("year").is_null() & ~pl.col("suppressed").fill_null(True)
+        )
+        if ex.height:
+            section.blocks.append(
+                b.table(
+                    gettext("Probability that the shortage over the horizon exceeds a level"),
+                    [gettext("More than (persons)"), gettext("Probability")],
+                    [[float(r["threshold"]), r["probability"]] for r in ex.iter_rows(named=True)],
+                    exact=True,
+                )
+            )
