@@ -6,39 +6,54 @@ exists. Analysts and administrators see everything; their reads of company answe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import Http404
 
 from battkomp.accounts.models import AccessLog, Invitation, Profile, Role
 from battkomp.actors.models import Organisation
 
-UserLike = Any  # an authenticated user or AnonymousUser
+#: Who makes a request: a user with an account, or an anonymous visitor (``request.user``).
+UserLike: TypeAlias = "User | AnonymousUser"
 
 
-def profile_of(user: UserLike) -> Profile | None:
+def account_of(user: UserLike | None) -> User | None:
+    """The account of a signed-in user, None for an anonymous visitor or no one (a command)."""
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
+def signed_in(user: UserLike | None) -> User:
+    """The account of a signed-in user; 404 for anyone else (an action that records who did it
+    is reached only by signed-in users)."""
+    account = account_of(user)
+    if account is None:
+        raise Http404
+    return account
+
+
+def profile_of(user: UserLike | None) -> Profile | None:
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
         return None
     return getattr(user, "profile", None)
 
 
-def role_of(user: UserLike) -> str | None:
+def role_of(user: UserLike | None) -> str | None:
     profile = profile_of(user)
     return profile.role if profile else None
 
 
-def is_analyst(user: UserLike) -> bool:
+def is_analyst(user: UserLike | None) -> bool:
     """Analysts and administrators: the secretariat, who see all answers."""
     return role_of(user) in {Role.ANALYST, Role.ADMIN}
 
 
-def require_analyst(user: UserLike) -> None:
+def require_analyst(user: UserLike | None) -> None:
     if not is_analyst(user):
         raise Http404
 
 
-def own_organisation(user: UserLike) -> Organisation | None:
+def own_organisation(user: UserLike | None) -> Organisation | None:
     profile = profile_of(user)
     return profile.organisation if profile else None
 
@@ -61,10 +76,11 @@ def log_access(
     user: UserLike, action: str, obj: Any, organisation: Organisation | None, detail: str = ""
 ) -> None:
     """Record an analyst's read of a company's confidential data."""
-    if not is_analyst(user):
+    account = account_of(user)
+    if account is None or not is_analyst(account):
         return
     AccessLog.objects.create(
-        user=user,
+        user=account,
         action=action,
         object_type=type(obj).__name__.lower(),
         object_id=str(getattr(obj, "pk", "")),
@@ -101,7 +117,8 @@ def access_invitation_for_user(user: UserLike, invitation_id: object) -> Invitat
     except (TypeError, ValueError):
         raise Http404 from None
     try:
-        return invitations_for_user(user).get(pk=pk)
+        invitation: Invitation = invitations_for_user(user).get(pk=pk)
+        return invitation
     except Invitation.DoesNotExist:
         raise Http404 from None
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from battkomp.accounts.access import UserLike, is_analyst, role_of
+from battkomp.accounts.access import UserLike, account_of, is_analyst, role_of
 from battkomp.accounts.models import (
     Invitation,
     LoginAttempt,
@@ -50,13 +50,14 @@ def do_create_user(
     *,
     name: str = "",
     language: str = "nb",
-) -> AbstractUser:
+) -> User:
     """Create an account with its profile. Respondents and editors need an organisation."""
     if role in {Role.RESPONDENT, Role.EDITOR} and organisation is None:
         msg = f"a {role} needs an organisation"
         raise ValueError(msg)
-    User = get_user_model()
-    user = User.objects.create_user(username=email.lower(), email=email.lower(), password=password)
+    user: User = get_user_model().objects.create_user(
+        username=email.lower(), email=email.lower(), password=password
+    )
     if name:
         first, _, last = name.partition(" ")
         user.first_name, user.last_name = first, last
@@ -305,7 +306,7 @@ def do_invite(
         role=role,
         organisation=organisation,
         token_hash=hash_token(token),
-        invited_by=invited_by,
+        invited_by=account_of(invited_by),
         expires_at=now + timedelta(days=settings.BATTKOMP_INVITATION_DAYS),
     )
     link = invitation_link(token, language)
@@ -370,9 +371,7 @@ def _split_name(name: str) -> tuple[str, str]:
 
 
 @transaction.atomic
-def do_accept_invitation(
-    token: str, *, name: str, password: str, language: str = "nb"
-) -> AbstractUser:
+def do_accept_invitation(token: str, *, name: str, password: str, language: str = "nb") -> User:
     """Create the invited person's account; the link works once.
 
     Raises Invitation.DoesNotExist for an unknown token, InvitationUnusable when it expired or was
@@ -414,7 +413,7 @@ def do_accept_invitation(
 
 
 @transaction.atomic
-def do_update_settings(user: AbstractUser, *, name: str, language: str) -> AbstractUser:
+def do_update_settings(user: User, *, name: str, language: str) -> User:
     """Save a person's name and preferred language."""
     if language not in LANGUAGE_CODES:
         raise ValidationError({"language": [_("Choose a language from the list.")]})

@@ -6,12 +6,10 @@ gets 404, as if they did not exist. Public results come later, from protected ta
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 from django.http import Http404
 
-from battkomp.accounts.access import require_analyst
+from battkomp.accounts.access import UserLike, require_analyst
 from battkomp.analysis.models import ModelRun, ModelRunInputs, Publication, Scenario
 
 
@@ -22,12 +20,12 @@ def _pk(value: object) -> int:
         raise Http404 from None
 
 
-def scenarios_for_user(user: Any) -> QuerySet[Scenario]:
+def scenarios_for_user(user: UserLike) -> QuerySet[Scenario]:
     require_analyst(user)
     return Scenario.objects.order_by("name")
 
 
-def access_scenario_for_user(user: Any, scenario_id: object) -> Scenario:
+def access_scenario_for_user(user: UserLike, scenario_id: object) -> Scenario:
     require_analyst(user)
     try:
         return Scenario.objects.get(pk=_pk(scenario_id))
@@ -35,14 +33,14 @@ def access_scenario_for_user(user: Any, scenario_id: object) -> Scenario:
         raise Http404 from None
 
 
-def runs_for_user(user: Any) -> QuerySet[ModelRun]:
+def runs_for_user(user: UserLike) -> QuerySet[ModelRun]:
     require_analyst(user)
     return ModelRun.objects.select_related("round", "scenario", "created_by").order_by(
         "-created_at", "-id"
     )
 
 
-def access_run_for_user(user: Any, run_id: object) -> ModelRun:
+def access_run_for_user(user: UserLike, run_id: object) -> ModelRun:
     require_analyst(user)
     try:
         return ModelRun.objects.select_related("round", "scenario", "created_by").get(
@@ -52,7 +50,7 @@ def access_run_for_user(user: Any, run_id: object) -> ModelRun:
         raise Http404 from None
 
 
-def access_run_inputs(user: Any, run_id: object) -> ModelRunInputs:
+def access_run_inputs(user: UserLike, run_id: object) -> ModelRunInputs:
     """The stored input bundle of a run: it holds companies' answers, so analysts and
     administrators only (404 for everyone else, and for a run without stored inputs). The read
     is logged, one entry per organisation whose answers the bundle holds."""

@@ -5,18 +5,19 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from battkomp.accounts.access import UserLike
+from battkomp.accounts.access import UserLike, account_of
 from battkomp.api.models import ApiToken
 
 
 def tokens_for_user(user: UserLike) -> QuerySet[ApiToken]:
     """A person's own tokens, newest first (none for anonymous visitors)."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    account = account_of(user)
+    if account is None:
         return ApiToken.objects.none()
-    return ApiToken.objects.filter(user=user)
+    return ApiToken.objects.filter(user=account)
 
 
-def access_token_for_user(user: UserLike, token_id: object) -> ApiToken:
+def access_token_for_user(user: UserLike, token_id: int | str) -> ApiToken:
     """One of the person's own tokens, or 404 (also for other people's tokens)."""
     try:
         return tokens_for_user(user).get(pk=token_id)

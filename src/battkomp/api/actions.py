@@ -11,12 +11,12 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from battkomp.accounts.access import UserLike, account_of
 from battkomp.api.models import ApiToken
 
 #: Every key starts with this, so a leaked key is easy to recognise (and to search for).
@@ -35,9 +35,10 @@ def hash_key(key: str) -> str:
 
 
 @transaction.atomic
-def do_create_token(user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+def do_create_token(user: UserLike, name: str) -> tuple[ApiToken, str]:
     """Make a token for ``user``; return it and its key (the only time the key is known)."""
-    if not getattr(user, "is_authenticated", False):
+    account = account_of(user)
+    if account is None:
         msg = "only a signed-in person can make a token"
         raise PermissionError(msg)
     name = " ".join(str(name or "").split())
@@ -49,13 +50,13 @@ def do_create_token(user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
         )
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=key[:SHOWN_PREFIX_LENGTH], key_hash=hash_key(key)
+        user=account, name=name, prefix=key[:SHOWN_PREFIX_LENGTH], key_hash=hash_key(key)
     )
     return token, key
 
 
 @transaction.atomic
-def do_revoke_token(token: ApiToken, user: AbstractBaseUser) -> ApiToken:
+def do_revoke_token(token: ApiToken, user: UserLike) -> ApiToken:
     """Revoke a token: from now on it is refused. Revoking twice keeps the first time."""
     del user  # part of the signature so every state change names who made it
     if token.revoked_at is None:

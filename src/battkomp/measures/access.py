@@ -88,7 +88,7 @@ def committing_institution(user: UserLike, organisation_id: object = None) -> Or
     if is_analyst(user):
         if organisation_id in (None, ""):
             raise Http404
-        return access_institution_for_user(user, organisation_id)
+        return access_institution_for_user(user, str(organisation_id))
     own = own_institution(user)
     if own is None or (organisation_id not in (None, "") and str(organisation_id) != str(own.pk)):
         raise Http404

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from battkomp.accounts.access import UserLike, is_analyst, own_organisation, role_of
+from battkomp.accounts.access import UserLike, account_of, is_analyst, own_organisation, role_of
 from battkomp.accounts.models import Role
 from battkomp.actors.models import Organisation
 from battkomp.core.codes import codes, label, taxonomy
@@ -320,7 +320,7 @@ def do_save_measure(
     cleaned, problems = clean_targets(targets, values.get("lever") or "")
     if problems:
         errors["targets"] = problems
-    obj = measure or Measure(created_by=user)
+    obj = measure or Measure(created_by=account_of(user))
     for field, value in values.items():
         if field not in errors:
             setattr(obj, field, value)
@@ -330,7 +330,7 @@ def do_save_measure(
         obj.synthetic = synthetic
     elif analyst:
         obj.owner = owner
-    obj.updated_by = user
+    obj.updated_by = account_of(user)
     _validate_instance(obj, errors, exclude=[f for f in errors if hasattr(obj, f)])
     if errors:
         raise ValidationError(errors)
@@ -344,7 +344,7 @@ def do_save_measure(
             measure=obj,
             from_status="",
             to_status=obj.status,
-            changed_by=user,
+            changed_by=account_of(user),
         )
     return obj
 
@@ -376,13 +376,13 @@ def do_change_measure_status(
             }
         )
     measure.status = to_status
-    measure.updated_by = user
+    measure.updated_by = account_of(user)
     measure.save(update_fields=["status", "updated_by", "updated_at"])
     return MeasureStatusChange.objects.create(
         measure=measure,
         from_status=current,
         to_status=to_status,
-        changed_by=user,
+        changed_by=account_of(user),
         note=(note or "").strip()[:2000],
     )
 
@@ -492,7 +492,7 @@ def do_save_infrastructure(
     values, errors = _infrastructure_values(data)
     if not analyst:
         values["owner_name"] = ""
-    obj = infrastructure or Infrastructure(created_by=user, synthetic=synthetic)
+    obj = infrastructure or Infrastructure(created_by=account_of(user), synthetic=synthetic)
     for field, value in values.items():
         if field not in errors:
             setattr(obj, field, value)
@@ -501,7 +501,7 @@ def do_save_infrastructure(
         _add(errors, "owner_name", _("Give the owner: a registered organisation or a name."))
     if analyst:
         if not obj.approved:
-            obj.approved, obj.approved_by, obj.approved_at = True, user, timezone.now()
+            obj.approved, obj.approved_by, obj.approved_at = True, account_of(user), timezone.now()
     else:
         obj.approved, obj.approved_by, obj.approved_at = False, None, None
     _validate_instance(obj, errors, exclude=[f for f in errors if hasattr(obj, f)])
@@ -517,7 +517,7 @@ def do_approve_infrastructure(infrastructure: Infrastructure, user: UserLike) ->
     if user is not None and not is_analyst(user):
         raise PermissionError(_("Only analysts approve infrastructure."))
     infrastructure.approved = True
-    infrastructure.approved_by = user
+    infrastructure.approved_by = account_of(user)
     infrastructure.approved_at = timezone.now()
     infrastructure.save(update_fields=["approved", "approved_by", "approved_at", "updated_at"])
     return infrastructure

@@ -35,7 +35,7 @@ def own_institution(user: UserLike) -> Organisation | None:
     return own
 
 
-def access_offer_for_user(user: UserLike, offer_id: object, *, edit: bool) -> Offer:
+def access_offer_for_user(user: UserLike, offer_id: int | str, *, edit: bool) -> Offer:
     """An offer to read (anyone) or to change (its institution's editors and analysts)."""
     try:
         offer = Offer.objects.select_related("institution").get(pk=offer_id)
@@ -46,7 +46,7 @@ def access_offer_for_user(user: UserLike, offer_id: object, *, edit: bool) -> Of
     return offer
 
 
-def access_institution_for_user(user: UserLike, organisation_id: object) -> Organisation:
+def access_institution_for_user(user: UserLike, organisation_id: int | str) -> Organisation:
     """An institution whose offers the user may manage: its own editors and analysts."""
     try:
         org = Organisation.objects.get(pk=organisation_id)

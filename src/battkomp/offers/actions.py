@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from battkomp.accounts.access import UserLike, account_of
 from battkomp.actors.models import Organisation, OrganisationKind
 from battkomp.core.codes import codes, label, taxonomy
 from battkomp.core.plausible import plausible_message, share_message
@@ -303,7 +304,7 @@ def _write_areas(offer: Offer, areas: list[tuple[str, float]]) -> None:
 @transaction.atomic
 def do_save_offer(
     institution: Organisation,
-    user: Any,
+    user: UserLike,
     data: Mapping[str, Any],
     areas: list[tuple[str, float]],
     offer: Offer | None = None,
@@ -330,14 +331,14 @@ def do_save_offer(
         offer = Offer(institution=institution)
     for field, value in values.items():
         setattr(offer, field, value)
-    offer.updated_by = user if getattr(user, "is_authenticated", False) else None
+    offer.updated_by = account_of(user)
     offer.save()
     _write_areas(offer, cleaned_areas)
     return offer
 
 
 @transaction.atomic
-def do_delete_offer(offer: Offer, user: Any) -> None:
+def do_delete_offer(offer: Offer, user: UserLike) -> None:
     """Delete an offer and its competence areas. (Access is checked by the caller.)"""
     del user  # part of the signature so every state change names who made it
     offer.delete()
@@ -370,7 +371,7 @@ def _row_error(row: int, field: str, message: str, code: str) -> ValidationError
 
 @transaction.atomic
 def do_upsert_offers(
-    institution: Organisation, user: Any, rows: list[dict[str, Any]]
+    institution: Organisation, user: UserLike, rows: list[dict[str, Any]]
 ) -> dict[str, int]:
     """Create or update ``institution``'s offers from rows; all or nothing, idempotent.
 
@@ -423,7 +424,7 @@ def do_upsert_offers(
     if errors:
         raise ValidationError(errors)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    editor = user if getattr(user, "is_authenticated", False) else None
+    editor = account_of(user)
     for values, cleaned_areas, current in plans:
         if current is not None and _same(current, values, cleaned_areas):
             counts["unchanged"] += 1

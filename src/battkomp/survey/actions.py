@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from battkomp.accounts.access import UserLike, is_analyst
+from battkomp.accounts.access import UserLike, account_of, is_analyst, signed_in
 from battkomp.accounts.models import Profile, Role
 from battkomp.actors.models import Organisation, OrganisationKind
 from battkomp.core.codes import codes, label
@@ -69,7 +69,7 @@ def do_create_round(
         opens_on=opens_on,
         deadline=deadline,
         questionnaire_version=questionnaire_version.strip() or "1",
-        created_by=user if getattr(user, "is_authenticated", False) else None,
+        created_by=account_of(user),
     )
     round_.full_clean(exclude=["created_by"])
     errors: dict[str, list[str]] = {}
@@ -399,7 +399,7 @@ def _store(
     response, _created = Response.objects.get_or_create(participant=locked)
     for name, value in general.items():
         setattr(response, name, value)
-    response.updated_by = user if getattr(user, "is_authenticated", False) else None
+    response.updated_by = account_of(user)
     response.save()
     response.lines.all().delete()
     NeedLine.objects.bulk_create(
@@ -448,7 +448,7 @@ def _record_revision(
         number=number,
         kind=kind,
         snapshot=snapshot,
-        created_by=user if getattr(user, "is_authenticated", False) else None,
+        created_by=account_of(user),
     )
 
 
@@ -660,11 +660,13 @@ def do_submit_response(
         response = _store(locked, user, clean, _clean_general(general))
         problems = completeness_problems(locked.round, clean)
     else:
-        response = Response.objects.filter(participant=locked).first()
-        if response is None:
+        found = Response.objects.filter(participant=locked).first()
+        if found is None:
             response = _store(locked, user, [], _clean_general(general))
         elif general:
-            response = _store(locked, user, _stored_lines(response), _clean_general(general))
+            response = _store(locked, user, _stored_lines(found), _clean_general(general))
+        else:
+            response = found
         problems = completeness_problems(locked.round, _stored_lines(response))
     if problems:
         raise ValidationError(problems)
@@ -703,7 +705,7 @@ def do_record_note(
         raise ValidationError(problems)
     ordered = [a for a in codes("area") if a in set(areas)]
     return InterviewNote.objects.create(
-        organisation=organisation, round=round_, author=user, text=text, areas=ordered
+        organisation=organisation, round=round_, author=signed_in(user), text=text, areas=ordered
     )
 
 
@@ -798,6 +800,7 @@ def do_send_reminders(
             if locked.status == ParticipantStatus.SUBMITTED:
                 result.skipped = _("submitted meanwhile")
                 continue
+            assert connection is not None  # not a dry run
             connection.send_messages([_reminder_message(participant, p) for p in profiles])
             locked.status = ParticipantStatus.REMINDED
             locked.reminders_sent += 1

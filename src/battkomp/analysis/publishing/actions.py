@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from battkomp.accounts.access import log_access, require_analyst
+from battkomp.accounts.access import UserLike, account_of, log_access, require_analyst
 from battkomp.analysis.models import ModelRun, Publication, PublicationTable, RunStatus
 from battkomp.analysis.publishing.queries import fixed_measures, survey_places
 from battkomp.analysis.publishing.snapshot import public_tables
@@ -21,7 +21,7 @@ from battkomp.engine.taxonomy import Taxonomy
 from battkomp.survey.models import ParticipantStatus, Round
 
 
-def survey_contributions(round: Round | None, user: Any = None) -> Any:
+def survey_contributions(round: Round | None, user: UserLike | None = None) -> Any:
     """The SUBMITTED need lines of a round (each organisation's latest submission), with the
     organisation as contributor; logs the analyst's read of each organisation's answers."""
     if round is None:
@@ -49,7 +49,7 @@ def survey_contributions(round: Round | None, user: Any = None) -> Any:
 
 
 @transaction.atomic
-def do_publish_run(run: ModelRun, user: Any, *, title: str, note: str = "") -> Publication:
+def do_publish_run(run: ModelRun, user: UserLike, *, title: str, note: str = "") -> Publication:
     """Publish a finished run as the next version: an immutable snapshot of protected tables
     only (see :mod:`battkomp.analysis.publishing.tables`).
 
@@ -82,7 +82,7 @@ def do_publish_run(run: ModelRun, user: Any, *, title: str, note: str = "") -> P
         title=title,
         note=(note or "").strip(),
         published_at=timezone.now(),
-        published_by=user,
+        published_by=account_of(user),
         meta={
             "input_hash": run.input_hash,
             "round": run.round.name if run.round else "",

@@ -14,7 +14,6 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from battkomp.accounts.access import log_access, require_analyst
+from battkomp.accounts.access import UserLike, account_of, log_access, require_analyst
 from battkomp.actors.models import Facility
 from battkomp.analysis.models import (
     MAX_DRAWS,
@@ -73,7 +72,7 @@ class Bundle:
 
 
 @transaction.atomic
-def do_export_bundle(user: Any, *, round: Round | None, fmt: str = "zip") -> BundleFile:
+def do_export_bundle(user: UserLike, *, round: Round | None, fmt: str = "zip") -> BundleFile:
     """Build the engine input bundle for an analyst and log the read of every company's answers.
 
     Raises Http404 for anyone but analysts and administrators, ValueError for an unknown format.
@@ -103,7 +102,7 @@ def do_export_bundle(user: Any, *, round: Round | None, fmt: str = "zip") -> Bun
 
 @transaction.atomic
 def do_save_scenario(
-    user: Any,
+    user: UserLike,
     scenario: Scenario | None,
     *,
     name: str,
@@ -134,7 +133,7 @@ def do_save_scenario(
     if errors:
         raise ValidationError(errors)
     if scenario is None:
-        scenario = Scenario(created_by=user)
+        scenario = Scenario(created_by=account_of(user))
     scenario.name = name
     scenario.description = description
     scenario.weight = weight
@@ -151,7 +150,7 @@ def do_save_scenario(
 
 
 @transaction.atomic
-def do_load_demo_scenarios(user: Any = None) -> int:
+def do_load_demo_scenarios(user: UserLike | None = None) -> int:
     """The demo bundle's scenarios (low / mid / high) with their overrides, if there is no
     scenario yet; returns how many were created. Overrides of rows this database does not have
     are left out (as the bundle export does), so the scenarios always pass the engine's checks."""
@@ -164,7 +163,7 @@ def do_load_demo_scenarios(user: Any = None) -> int:
             name=row["name"],
             weight=float(row["weight"]),
             description=row.get("description") or "",
-            created_by=user,
+            created_by=account_of(user),
         )
         own = [r for r in contents.tables["scenario_overrides"] if r["scenario"] == row["name"]]
         ScenarioOverride.objects.bulk_create(
@@ -189,7 +188,7 @@ def do_load_demo_scenarios(user: Any = None) -> int:
 
 
 def do_create_run(
-    user: Any,
+    user: UserLike,
     *,
     scenario: Scenario | None = None,
     weighted: bool = False,
@@ -223,12 +222,12 @@ def do_create_run(
         draws=draws,
         seed=seed,
         progress_total=draws,
-        created_by=user if getattr(user, "is_authenticated", False) else None,
+        created_by=account_of(user),
     )
 
 
 def do_start_run(
-    user: Any,
+    user: UserLike,
     *,
     scenario: Scenario | None = None,
     weighted: bool = False,
@@ -339,7 +338,7 @@ def reap_stale_runs() -> int:
     return count
 
 
-def do_retry_run(user: Any, run: ModelRun) -> ModelRun:
+def do_retry_run(user: UserLike, run: ModelRun) -> ModelRun:
     """Queue a failed run again (same scenario, round, draws and seed). Analysts only; a run
     that is not failed cannot be retried (ValidationError)."""
     require_analyst(user)
