@@ -77,6 +77,7 @@ def test_perturb_scales_every_answer_of_a_contributor_by_its_factor() -> None:
 def test_quality_flags_follow_the_share_of_noise() -> None:
     flags = quality_flags(np.array([100.0, 98.0, 95.0, 80.0, 1.0]), np.full(5, 100.0))
     assert flags == ["G", "H", "J", "J", "J"]
+    assert quality_flags(np.array([3.0, 0.0]), np.array([0.0, 0.0])) == ["J", "G"]
 
 
 # -------------------------------------------------------------------- where noise falls short

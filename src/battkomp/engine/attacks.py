@@ -15,9 +15,10 @@ snapshot was built from, which the attacker never sees):
     ``survey_needs`` from its published cells and margins (area → area group → total, level,
     year).
 ``difference``
-    Every pair of snapshots (other scenarios, a later round, an organisation removed or an answer
-    changed): a cell's value in one less the other; where only one organisation's answers differ
-    between the two, that is the attacker's estimate of the change.
+    Every pair of snapshots (a later round, an organisation removed or an answer changed, other
+    scenarios): a cell's value in one less the other; where only one organisation's answers differ
+    between the two, that is the attacker's estimate of the change. Between snapshots of different
+    scenarios only the survey-only numbers are differenced (the model's own part does not cancel).
 ``coverage``
     In ``coverage``, ``openings × reported_share`` is the survey's reported openings of a segment
     and year (and of the year, all segments); it enters ``single`` and ``difference`` as a
@@ -109,11 +110,15 @@ CARRIERS: tuple[Carrier, ...] = (
 @dataclass(frozen=True)
 class Snapshot:
     """One release as an outsider downloads it (``tables``), with the confidential ``basis``
-    (rows of :data:`BASIS_SCHEMA`) only the judge reads."""
+    (rows of :data:`BASIS_SCHEMA`) only the judge reads. ``context`` is what the release says
+    about the model it comes from (its scenario): the model's own part of a number cancels in a
+    difference only between releases of the same context, so across contexts only the numbers
+    made of answers alone (:attr:`Carrier.pure`) are differenced."""
 
     label: str
     tables: Mapping[str, pl.DataFrame]
     basis: pl.DataFrame
+    context: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,11 +142,14 @@ def attack(
     parents: Mapping[str, str],
     p: float,
     carriers: Sequence[Carrier] = CARRIERS,
+    *,
+    focus: str | None = None,
 ) -> list[Finding]:
     """Every answer the suite recovers from ``snapshots`` (empty: none).
 
     ``parents`` maps each competence area to its area group (``survey_needs`` publishes the
-    groups as margins), ``p`` is the p% rule's per cent.
+    groups as margins), ``p`` is the p% rule's per cent. With ``focus`` (a snapshot's label),
+    only what that snapshot adds: its own attacks and every pair it is part of.
     """
     found: list[Finding] = []
     estimates: dict[tuple[int, int], pl.DataFrame] = {}
@@ -153,12 +161,16 @@ def attack(
                 continue
             estimates[(s, c)] = est
             truths[(s, c)] = _truth(snap.basis, carrier, parents)
-            if carrier.pure:
+            if carrier.pure and focus in (None, snap.label):
                 found += _single(snap.label, carrier, est, truths[(s, c)], p)
-        if "survey_needs" in snap.tables:
+        if "survey_needs" in snap.tables and focus in (None, snap.label):
             found += _lp(snap, parents, p)
     for (i, a), (j, b) in combinations(enumerate(snapshots), 2):
+        if focus is not None and focus not in (a.label, b.label):
+            continue
         for c, carrier in enumerate(carriers):
+            if not carrier.pure and a.context != b.context:
+                continue  # the scenarios' own effects do not cancel: no estimate of an answer
             if (i, c) in estimates and (j, c) in estimates:
                 found += _difference(
                     (a.label, b.label),

@@ -445,16 +445,25 @@ def _suppress(
     rules: DisclosureRules,
     primary: np.ndarray,
     value: str,
+    *,
+    primary_only: bool = False,
 ) -> np.ndarray:
+    """The suppression pattern. With ``primary_only``, only the primary cells must keep an
+    interval at least their required protection wide (the others are safe and hidden only to
+    protect them), and no relation needs closing beyond what the linear-programming attack asks."""
     table = _table(cells, hierarchy, value, primary)
     suppressed = primary.copy()
     needed = required_protection(table.values, rules)
+    targets = primary if primary_only else suppressed
     while True:
-        _close_relations(table, suppressed, rules.singleton_rule)
-        lower, upper = _intervals(table.values, suppressed, table.relations, needed)
+        if not primary_only:
+            _close_relations(table, suppressed, rules.singleton_rule)
+        lower, upper = _intervals(
+            table.values, suppressed, table.relations, np.where(targets, needed, 0.0)
+        )
         width = upper - lower
         # a failed linear program leaves a NaN width: the cell counts as unprotected
-        weak = np.flatnonzero(suppressed & ~(width >= needed * (1 - _TOL) - _TOL))
+        weak = np.flatnonzero(targets & ~(width >= needed * (1 - _TOL) - _TOL))
         added = {
             c
             for c in (_widener(table, suppressed, float(needed[w]), int(w)) for w in weak)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -46,6 +46,7 @@ from battkomp.engine.disclosure import (
 __all__ = [
     "QUALITY_FLAGS",
     "NoiseParameters",
+    "NoisedRules",
     "factors",
     "insufficient_noise",
     "key_fingerprint",
@@ -89,6 +90,20 @@ class NoiseParameters:
     def covers(self, rules: DisclosureRules) -> bool:
         """True when every single contributor's noise exceeds the p% rule's ``p``."""
         return self.low > rules.p / 100.0
+
+
+@dataclass(frozen=True)
+class NoisedRules(DisclosureRules):
+    """The disclosure rules of a table made from noised answers: the thresholds, plus each
+    contributor's noise factor (``noise``: contributor → factor). A cell then needs suppression
+    only where the rules make it sensitive AND its noise does not protect it
+    (:func:`insufficient_noise`); see :func:`unsafe_cells`.
+
+    >>> NoisedRules(noise={"a": 1.15}).p
+    10.0
+    """
+
+    noise: Mapping[str, float] = field(default_factory=dict)
 
 
 def key_fingerprint(key: bytes) -> str:
@@ -196,11 +211,17 @@ def unsafe_cells(
     does not protect them (:func:`insufficient_noise`), and ``noised``, the cell's value as the
     noised contributions add it up (the true value without ``noise``)."""
     cells = tabulate(data, hierarchy, contributor=contributor, value=value)
+    if noise is None and isinstance(rules, NoisedRules):
+        noise = rules.noise
     if noise is None:
         return cells.with_columns(
             primary_unsafe(cells, rules).alias("unsafe"), pl.col(value).alias("noised")
         )
-    factor = data[contributor].cast(pl.Utf8).replace_strict(dict(noise), return_dtype=pl.Float64)
+    factor = (
+        data[contributor].cast(pl.Utf8).replace_strict(dict(noise), return_dtype=pl.Float64)
+        if data.height
+        else pl.Series(contributor, [], dtype=pl.Float64)
+    )
     noised_data = data.with_columns((pl.col(value).cast(pl.Float64) * factor).alias(value))
     noised = tabulate(noised_data, hierarchy, contributor=contributor, value=value)
     flags = insufficient_noise(cells, noised, rules)
@@ -239,7 +260,7 @@ def protect_noised(
     )
     primary = cells["unsafe"].to_numpy().astype(bool)
     noised = cells.with_columns(pl.col("noised").alias(value))
-    suppressed = _suppress(noised, hierarchy, rules, primary, value)
+    suppressed = _suppress(noised, hierarchy, rules, primary, value, primary_only=True)
     reason = [
         "noise" if p else "secondary" if s else None
         for p, s in zip(primary.tolist(), suppressed.tolist(), strict=True)
@@ -277,5 +298,5 @@ def quality_flags(published: np.ndarray, unprotected: np.ndarray) -> list[str | 
             continue
         diff = abs(p - u)
         share = 0.0 if diff == 0 else (diff / abs(u) if u != 0 else np.inf)
-        out.append(next(flag for flag, below in QUALITY_FLAGS if share < below))
+        out.append(next((flag for flag, below in QUALITY_FLAGS if share < below), "J"))
     return out
