@@ -528,25 +528,64 @@ def view_detail(frames: dict[str, pl.DataFrame], view: View, year: str | None) -
 def view_drivers(frames: dict[str, pl.DataFrame], view: View, year: str | None) -> None:
     frame = frames["drivers"]
     top = frame.head(TOP_DRIVERS)
-    items = [(str(r["driver"]), float(r["spearman"])) for r in top.iter_rows(named=True)]
+    if "first_order" not in frame.columns:
+        # a run from before the variance-based ranking: its drivers are ranked by Spearman's rho
+        items = [(str(r["driver"]), float(r["spearman"])) for r in top.iter_rows(named=True)]
+        description = gettext(
+            "Bar chart: the inputs whose draws go most with the total shortage (Spearman's rank "
+            "correlation)."
+        )
+        view.charts.append(
+            (
+                gettext("The largest drivers of the total shortage"),
+                _bars("drivers", items, gettext("Spearman's rank correlation"), description),
+            )
+        )
+        view.columns = [
+            gettext("Rank"),
+            gettext("Driver"),
+            gettext("Kind"),
+            gettext("Spearman's rank correlation"),
+        ]
+        view.rows = [
+            [
+                _cell(r["rank"]),
+                (str(r["driver"]), False),
+                (str(r["kind"]), False),
+                _cell(r["spearman"]),
+            ]
+            for r in frame.iter_rows(named=True)
+        ]
+        view.export = frame
+        return
+    items = [(str(r["driver"]), float(r["first_order"])) for r in top.iter_rows(named=True)]
     description = gettext(
-        "Bar chart: the inputs whose draws go most with the total shortage (Spearman's rank "
-        "correlation)."
+        "Bar chart: the inputs that explain the largest share of the variance of the total "
+        "shortage on their own (first-order variance share)."
     )
     view.charts.append(
         (
             gettext("The largest drivers of the total shortage"),
-            _bars("drivers", items, gettext("Spearman's rank correlation"), description),
+            _bars("drivers", items, gettext("Share of the variance explained"), description),
         )
     )
     view.columns = [
         gettext("Rank"),
         gettext("Driver"),
         gettext("Kind"),
+        gettext("Share of the variance explained"),
+        gettext("Effect on the total shortage"),
         gettext("Spearman's rank correlation"),
     ]
     view.rows = [
-        [_cell(r["rank"]), (str(r["driver"]), False), (str(r["kind"]), False), _cell(r["spearman"])]
+        [
+            _cell(r["rank"]),
+            (str(r["driver"]), False),
+            (str(r["kind"]), False),
+            _cell(r["first_order"]),
+            _cell(r["effect"]),
+            _cell(r["spearman"]),
+        ]
         for r in frame.iter_rows(named=True)
     ]
     view.export = frame
