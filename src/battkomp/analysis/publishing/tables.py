@@ -979,6 +979,7 @@ ABROAD_COLUMNS = (
     "need",
     "recruited",
     "unmet",
+    "cap_needed",
     "lead_time_months",
     "available_years",
     "domestic_lead_years",
@@ -986,7 +987,7 @@ ABROAD_COLUMNS = (
     "suppressed",
 )
 #: The numbers of ``abroad`` that are null in a suppressed row.
-ABROAD_NUMBERS = ("need", "recruited", "unmet", "lead_time_months")
+ABROAD_NUMBERS = ("need", "recruited", "unmet", "cap_needed", "lead_time_months")
 RECOMMENDATION_COLUMNS = (
     "year",
     "level",
@@ -1057,6 +1058,8 @@ def abroad_table(frame: pl.DataFrame, cells: set[tuple[int, str, str]]) -> pl.Da
     """The protected ``abroad`` table: a row's need, recruits, unmet need and lead time are
     published where ``by_area_level`` publishes its cell, else null (``suppressed``); the
     not confidential columns (time available, domestic lead time, channels) stay."""
+    if "cap_needed" not in frame.columns:  # a run from before the caps needed were reported
+        frame = frame.with_columns((pl.col("recruited") + pl.col("unmet")).alias("cap_needed"))
     flag = _cell_flags(frame, cells)
     return frame.with_columns(
         *[pl.when(flag).then(None).otherwise(pl.col(c)).alias(c) for c in ABROAD_NUMBERS],
