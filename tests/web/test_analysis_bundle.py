@@ -279,3 +279,32 @@ def test_an_empty_database_gives_a_valid_bundle(db: None, tmp_path: Path) -> Non
     folder = build_bundle(tmp_path / "bundle")
     assert check_bundle(folder) == []
     assert read(folder, "survey_needs") == []
+
+
+def test_a_parent_answering_for_its_group_and_the_frame_size_are_exported(
+    small: dict[str, Any], tmp_path: Path
+) -> None:
+    world = small["world"]
+    analyst = world.users["analyst"]
+    do_save_organisation(analyst, {"parent": world.company_a, "battery_staff": 40}, world.company_b)
+    folder = build_bundle(tmp_path / "bundle")
+    rows = {o["id"]: o for o in read(folder, "organisations")}
+    child = rows[org_id(world.company_b)]
+    assert child["parent"] == org_id(world.company_a)
+    assert child["size"] == "40"
+    assert rows[org_id(world.company_a)]["parent"] == ""
+    # the engine reads the group: company A answers for company B
+    frame = run_model(folder, draws=20, seed=1)["survey_frame"]
+    group = dict(zip(frame["organisation"], frame["group"], strict=True))
+    assert group[org_id(world.company_b)] == org_id(world.company_a)
+
+
+def test_an_organisation_cannot_be_its_own_parent(small: dict[str, Any]) -> None:
+    from django.core.exceptions import ValidationError
+
+    world = small["world"]
+    analyst = world.users["analyst"]
+    do_save_organisation(analyst, {"parent": world.company_a}, world.company_b)
+    with pytest.raises(ValidationError) as err:
+        do_save_organisation(analyst, {"parent": world.company_b}, world.company_a)
+    assert "parent" in err.value.message_dict

@@ -33,7 +33,15 @@ from battkomp.core.plausible import plausible_message
 FIRST_YEAR = 1990
 LAST_YEAR = 2100
 
-ORGANISATION_FIELDS = ("name", "org_number", "kind", "segments", "county")
+ORGANISATION_FIELDS = (
+    "name",
+    "org_number",
+    "kind",
+    "segments",
+    "county",
+    "parent",
+    "battery_staff",
+)
 FACILITY_FIELDS = (
     "name",
     "code",
@@ -131,6 +139,17 @@ def do_save_organisation(
         org.segments = clean_segments(org.segments or [])
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    # a parent may not lead back to the organisation (the survey's groups must be trees)
+    up, seen = org.parent, set()
+    while up is not None and up.pk not in seen:
+        if org.pk is not None and up.pk == org.pk:
+            errors.setdefault("parent", []).append(
+                _("%(name)s cannot be its own parent, directly or through others.")
+                % {"name": org.name}
+            )
+            break
+        seen.add(up.pk)
+        up = up.parent
     other = org_number_taken(org.org_number, org)
     if other is not None:
         errors.setdefault("org_number", []).append(

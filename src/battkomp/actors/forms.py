@@ -63,7 +63,7 @@ class OrganisationForm(forms.ModelForm):
 
     class Meta:
         model = Organisation
-        fields = ["name", "org_number", "kind", "segments", "county"]
+        fields = ["name", "org_number", "kind", "segments", "county", "parent", "battery_staff"]
         labels = {"name": _("Name"), "kind": _("Kind")}
 
     def clean_org_number(self) -> str:

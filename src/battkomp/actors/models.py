@@ -33,6 +33,28 @@ class Organisation(models.Model):
     segments = models.JSONField(_("value-chain segments"), default=list, blank=True)
     county = models.CharField(_("county"), max_length=8, blank=True, validators=[validate_county])
     synthetic = models.BooleanField(_("synthetic (demo data)"), default=False)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subsidiaries",
+        help_text=_(
+            "The organisation that answers the survey for this one, e.g. its parent company. "
+            "A parent's answer covers its whole group, so nothing is counted twice."
+        ),
+    )
+    battery_staff = models.PositiveIntegerField(
+        _("staff in the battery value chain"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Registered staff in the battery value chain: the organisation's size in the "
+            "survey's frame. Non-respondents are imputed from respondents of the same segment "
+            "and size. Leave blank if all its battery activity is in subsidiaries."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

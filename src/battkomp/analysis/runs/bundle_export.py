@@ -203,7 +203,7 @@ def _text(value: Any) -> str:
 
 def _organisations(notes: list[str]) -> list[Row]:
     rows = []
-    for org in Organisation.objects.order_by("pk"):
+    for org in Organisation.objects.select_related("parent").order_by("pk"):
         number = org.org_number if org.org_number and org_number_ok(org.org_number) else ""
         if org.org_number and not number:
             notes.append(
@@ -220,6 +220,10 @@ def _organisations(notes: list[str]) -> list[Row]:
                 "org_number": number,
                 "kind": org.kind,
                 "synthetic": org.synthetic,
+                # the survey's frame: who answers for it, its size and its stratum
+                "parent": org_id(org.parent) if org.parent is not None else "",
+                "size": org.battery_staff,
+                "segment": org.segments[0] if org.segments else "",
                 "source": (
                     "synthetic demo data: fictional organisation"
                     if org.synthetic
