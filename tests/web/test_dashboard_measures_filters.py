@@ -6,7 +6,7 @@ from typing import Any
 
 import polars as pl
 
-from battkomp.analysis.dashboards.public import measure_gap_rows, measure_supply_rows
+from battkomp.analysis.dashboards.public_rows import measure_gap_rows, measure_supply_rows
 
 STATS = {"mean": pl.Float64, "p10": pl.Float64, "p50": pl.Float64, "p90": pl.Float64}
 

@@ -18,7 +18,8 @@ from pypdf import PdfReader
 
 from battkomp.analysis.models import Publication, PublicationTable, RunStatus, Scenario
 from battkomp.analysis.publishing.actions import do_publish_run
-from battkomp.analysis.report.build import _stat, build_report
+from battkomp.analysis.report.build import build_report
+from battkomp.analysis.report.common import stat
 from battkomp.analysis.report.html import render_html
 from battkomp.analysis.report.pdf import render_pdf
 from battkomp.analysis.report.xlsx import render_xlsx
@@ -213,8 +214,8 @@ def test_the_new_sections_in_pdf_html_and_xlsx_in_both_languages(world: Any) -> 
     totals = snapshot.table("totals")
     gap = _table(report, "The national gap with and without the counted measures")
     row = gap.rows[0]
-    assert row[1] == _stat(totals, first, "gap_without_measures")
-    assert row[2] == _stat(totals, first, "gap")
+    assert row[1] == stat(totals, first, "gap_without_measures")
+    assert row[2] == stat(totals, first, "gap")
     assert row[3] == pytest.approx(row[1] - row[2])
     effects = _table(report, "What each counted measure adds")
     by_name = {r[1]: r for r in effects.rows}

@@ -16,9 +16,11 @@ from pypdf import PdfReader
 
 from battkomp.analysis.models import Publication, PublicationTable, RunStatus, Scenario
 from battkomp.analysis.publishing.actions import do_publish_run
-from battkomp.analysis.report.build import Table, build_report, squeeze_by_year
+from battkomp.analysis.report.build import build_report
 from battkomp.analysis.report.html import render_html
 from battkomp.analysis.report.pdf import render_pdf
+from battkomp.analysis.report.sections.squeeze import squeeze_by_year
+from battkomp.analysis.report.structure import Table
 from battkomp.analysis.report.xlsx import render_xlsx
 from battkomp.analysis.runs.actions import do_start_run
 from battkomp.analysis.runs.queries import to_parquet

@@ -16,33 +16,64 @@ charts and the downloads, and are "–" in the tables beside the charts. Filters
 education level, competence area group, segment, county) are applied to the protected tables;
 each view can be downloaded as CSV or XLSX with ``?view=<view>&format=csv|xlsx`` on the
 dashboard's address.
+
+This module holds the page (its filters, views and charts); the rows of each view come from
+:mod:`battkomp.analysis.dashboards.public_rows` and the downloads from
+:mod:`battkomp.analysis.dashboards.public_exports`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
 from django import forms
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from battkomp.analysis.access import access_publication, publications_for_anyone
+from battkomp.analysis.access import access_publication
+from battkomp.analysis.dashboards.public_exports import view_export
+from battkomp.analysis.dashboards.public_rows import (
+    abroad_rows,
+    abroad_summary,
+    bottleneck_table,
+    code_label,
+    commandment_name,
+    coverage_rows,
+    heatmap_table,
+    level_table,
+    lever_names,
+    measure_gap_rows,
+    measure_names,
+    measure_supply_rows,
+    national_table,
+    offer_names,
+    place_rows,
+    published_only,
+    reason_text,
+    recommendation_rows,
+    scenario_rows,
+    split_ids,
+    squeeze_rows,
+)
 from battkomp.analysis.models import Publication
 from battkomp.core import charts, snapshot_cache
-from battkomp.core.codes import codes, label, taxonomy
+from battkomp.core.codes import codes, taxonomy
 from battkomp.exchange.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 FORMATS = ("csv", "xlsx")
+
+
 #: The dashboard's views, in the order shown.
 VIEWS = (
     "national",
@@ -58,6 +89,8 @@ VIEWS = (
     "abroad",
     "recommendations",
 )
+
+
 #: The protected table each view is built from.
 VIEW_TABLES = {
     "national": "totals",
@@ -73,10 +106,6 @@ VIEW_TABLES = {
     "abroad": "abroad",
     "recommendations": "recommendations",
 }
-TOP = 10
-NATIONAL_METRICS = ("openings", "supply", "gap")
-STATS = ("mean", "p10", "p50", "p90")
-HORIZON_ORDER = ("short", "medium", "long", "none")
 
 
 def area_groups() -> list[str]:
@@ -87,13 +116,6 @@ def area_groups() -> list[str]:
         if parents.get(area) and parents[area] not in out:
             out.append(parents[area])
     return out
-
-
-def _label(kind: str, code: str) -> str:
-    try:
-        return label(kind, code) or code
-    except KeyError:
-        return code
 
 
 class DashboardFilters(forms.Form):
@@ -111,22 +133,22 @@ class DashboardFilters(forms.Form):
         self.fields["year_from"].choices = year_choices
         self.fields["year_to"].choices = year_choices
         self.fields["level"].choices = [("", gettext("All levels"))] + [
-            (c, _label("level", c)) for c in codes("level")
+            (c, code_label("level", c)) for c in codes("level")
         ]
         parents = taxonomy().area_parent
         self.fields["group"].choices = [("", gettext("All areas"))] + [
             (
-                _label("area", g),
-                [(g, gettext("All of %(group)s") % {"group": _label("area", g)})]
-                + [(a, _label("area", a)) for a in codes("area") if parents.get(a) == g],
+                code_label("area", g),
+                [(g, gettext("All of %(group)s") % {"group": code_label("area", g)})]
+                + [(a, code_label("area", a)) for a in codes("area") if parents.get(a) == g],
             )
             for g in area_groups()
         ]
         self.fields["segment"].choices = [("", gettext("All segments"))] + [
-            (c, _label("segment", c)) for c in codes("segment")
+            (c, code_label("segment", c)) for c in codes("segment")
         ]
         self.fields["region"].choices = [("", gettext("All counties"))] + [
-            (c, _label("region", c)) for c in codes("region")
+            (c, code_label("region", c)) for c in codes("region")
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -135,494 +157,6 @@ class DashboardFilters(forms.Form):
         if lo not in (None, "") and hi not in (None, "") and lo > hi:
             self.add_error("year_to", gettext("The last year must not come before the first."))
         return data
-
-
-def _published(table: pl.DataFrame) -> pl.DataFrame:
-    """The table without its suppressed rows (whole years in the model tables)."""
-    return table.filter(~pl.col("suppressed") & pl.col("mean").is_not_null())
-
-
-def _years(table: pl.DataFrame, f: dict[str, Any]) -> pl.DataFrame:
-    lo, hi = f.get("year_from"), f.get("year_to")
-    if lo not in (None, ""):
-        table = table.filter(pl.col("year") >= lo)
-    if hi not in (None, ""):
-        table = table.filter(pl.col("year") <= hi)
-    return table
-
-
-def _table(p: Publication, name: str) -> pl.DataFrame | None:
-    """A protected table of the snapshot, or None when the snapshot has none (older ones)."""
-    try:
-        return p.table(name)
-    except KeyError:
-        return None
-
-
-def _in_group(table: pl.DataFrame, f: dict[str, Any]) -> pl.DataFrame:
-    """The rows of the chosen group of competence areas, or of the one chosen area."""
-    chosen = f.get("group")
-    if not chosen:
-        return table
-    parents = taxonomy().area_parent
-    areas = [a for a, g in parents.items() if g == chosen] or [chosen]
-    return table.filter(pl.col("area").is_in(areas))
-
-
-def national_table(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
-    """Openings, supply and gap per published year (mean and band)."""
-    totals = _published(p.table("totals")).filter(pl.col("metric").is_in(NATIONAL_METRICS))
-    return _years(totals, f).drop("suppressed").sort("year", "metric")
-
-
-def level_table(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
-    """The mean shortage per published year and education level."""
-    table = _published(p.table("by_level")).filter(pl.col("metric") == "shortage")
-    if f.get("level"):
-        table = table.filter(pl.col("level") == f["level"])
-    order = {c: i for i, c in enumerate(codes("level"))}
-    table = _years(table, f).drop("suppressed", "metric")
-    return table.sort(["year", pl.col("level").replace_strict(order, default=len(order))])
-
-
-def bottleneck_table(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
-    """The competence areas with the largest mean shortage summed over the published years."""
-    table = _in_group(
-        _years(_published(p.table("by_area")).filter(pl.col("metric") == "shortage"), f), f
-    )
-    summed = table.group_by("area").agg(
-        pl.col("mean").sum().alias("shortage"), pl.col("year").n_unique().alias("years")
-    )
-    return summed.sort(["shortage", "area"], descending=[True, False]).head(TOP)
-
-
-def _last_year(table: pl.DataFrame) -> int | None:
-    return int(table["year"].max()) if table.height else None  # type: ignore[arg-type]
-
-
-def heatmap_table(p: Publication, f: dict[str, Any]) -> tuple[int | None, pl.DataFrame]:
-    """The cells of the mean shortage by competence area × level in one year, the last year of
-    the range with any published cell; suppressed cells have a null ``mean``."""
-    table = _table(p, "by_area_level")
-    if table is None:
-        return None, pl.DataFrame()
-    cells = _in_group(_years(table.filter(pl.col("metric") == "shortage"), f), f)
-    if f.get("level"):
-        cells = cells.filter(pl.col("level") == f["level"])
-    year = _last_year(_published(cells))
-    if year is None:
-        return None, pl.DataFrame()
-    cells = cells.filter(pl.col("year") == year).with_columns(
-        *[pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c) for c in STATS]
-    )
-    return year, cells.drop("metric").sort("area", "level")
-
-
-def squeeze_rows(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
-    """The published cells of the time squeeze: expected shortage per year and horizon."""
-    table = _table(p, "squeeze")
-    if table is None:
-        return pl.DataFrame()
-    rows = _years(table.filter(~pl.col("suppressed") & pl.col("shortage_mean").is_not_null()), f)
-    order = {h: i for i, h in enumerate(HORIZON_ORDER)}
-    return rows.drop("suppressed").sort(
-        "year", pl.col("horizon").replace_strict(order, default=len(order))
-    )
-
-
-def coverage_rows(p: Publication, f: dict[str, Any]) -> tuple[int | None, pl.DataFrame]:
-    """Every segment's openings, supply, gap and reported share (null where suppressed) in one
-    year, and all segments together (``segment`` null; not with a segment filter): the last year
-    of the range with a published segment and a published reported share above zero, else the
-    last with a published segment."""
-    table = _table(p, "coverage")
-    if table is None:
-        return None, pl.DataFrame()
-    rows = _years(table, f)
-    if f.get("segment"):
-        rows = rows.filter(pl.col("segment") == f["segment"])
-    segments = rows.filter(pl.col("segment").is_not_null() & ~pl.col("suppressed"))
-    reported = rows.filter(~pl.col("suppressed") & (pl.col("reported_share") > 0))
-    years = set(segments["year"].to_list())
-    year = _last_year(reported.filter(pl.col("year").is_in(sorted(years)))) or _last_year(segments)
-    if year is None:
-        return None, pl.DataFrame()
-    rows = rows.filter(pl.col("year") == year)
-    order = {c: i for i, c in enumerate(codes("segment"))}
-    return year, rows.sort(pl.col("segment").replace_strict(order, default=len(order)))
-
-
-def place_rows(p: Publication, f: dict[str, Any], column: str) -> pl.DataFrame:
-    """The published gap per year by segment (``column`` segment) or county (region)."""
-    table = _table(p, f"by_{column}")
-    if table is None:
-        return pl.DataFrame()
-    rows = _years(_published(table.filter(pl.col("metric") == "gap")), f)
-    if f.get(column):
-        rows = rows.filter(pl.col(column) == f[column])
-    return rows.select("year", column, "mean").sort("year", column)
-
-
-def scenario_of(p: Publication) -> str:
-    return str(p.meta.get("scenario") or p.run.scenario_name)
-
-
-def scenario_publications(p: Publication) -> list[Publication]:
-    """The snapshot itself and the latest published snapshot of each other scenario (a model
-    run's scenario: one scenario's name, "weighted" or "base")."""
-    out = {scenario_of(p): p}
-    for other in publications_for_anyone().select_related("run"):
-        out.setdefault(scenario_of(other), other)
-    return sorted(out.values(), key=lambda q: (q.pk != p.pk, scenario_of(q)))
-
-
-def scenario_rows(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
-    """The national gap (mean and band) per published year of each scenario's snapshot."""
-    frames = []
-    for q in scenario_publications(p):
-        gap = _years(_published(q.table("totals")).filter(pl.col("metric") == "gap"), f)
-        frames.append(
-            gap.select(
-                pl.lit(scenario_of(q)).alias("scenario"),
-                pl.lit(q.version, pl.Int64).alias("version"),
-                "year",
-                "mean",
-                "p10",
-                "p50",
-                "p90",
-            )
-        )
-    if len(frames) < 2:
-        return pl.DataFrame()
-    return pl.concat(frames)
-
-
-# ------------------------------------------------ measures, recruitment abroad, recommendations
-
-MEASURE_GAP_METRICS = ("gap", "gap_without_measures")
-
-
-def _ordered_levels(table: pl.DataFrame, *first: str) -> pl.DataFrame:
-    order = {c: i for i, c in enumerate(codes("level"))}
-    return table.sort([*first, pl.col("level").replace_strict(order, default=len(order)), "area"])
-
-
-def measure_gap_rows(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
-    """The gap per published year with and without the measures (only in snapshots of runs with
-    counted measures that have the ``measure_effects`` table): national, or of the chosen
-    education level (``by_level``), else of the chosen competence areas (``by_area``, summed)."""
-    empty = pl.DataFrame(schema={"year": pl.Int64, "metric": pl.Utf8, "mean": pl.Float64})
-    if _table(p, "measure_effects") is None:
-        return empty
-    if f.get("level"):
-        table = _published(p.table("by_level")).filter(pl.col("level") == f["level"])
-    elif f.get("group"):
-        table = _in_group(_published(p.table("by_area")), f)
-    else:
-        table = _published(p.table("totals"))
-    table = table.filter(pl.col("metric").is_in(MEASURE_GAP_METRICS))
-    if not table.filter(pl.col("metric") == "gap_without_measures").height:
-        return empty
-    summed = table.group_by("year", "metric").agg(pl.col("mean").sum())
-    return _years(summed, f).select("year", "metric", "mean").sort("year", "metric")
-
-
-def measure_supply_rows(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
-    """Each measure's supply per year: the sum over its published cells, and how many of its
-    cells that year are suppressed (``hidden``; their supply is left out of the sum)."""
-    table = _table(p, "measure_effects")
-    if table is None or not table.height:
-        return pl.DataFrame(
-            schema={"measure": pl.Utf8, "year": pl.Int64, "supply": pl.Float64, "hidden": pl.UInt32}
-        )
-    rows = _in_group(_years(table, f), f)
-    if f.get("level"):
-        rows = rows.filter(pl.col("level") == f["level"])
-    summed = rows.group_by("measure", "year").agg(
-        pl.col("supply").filter(~pl.col("suppressed")).sum().alias("supply"),
-        pl.col("suppressed").sum().cast(pl.UInt32).alias("hidden"),
-        (~pl.col("suppressed")).sum().alias("_shown"),
-    )
-    summed = summed.with_columns(
-        pl.when(pl.col("_shown") > 0).then(pl.col("supply")).otherwise(None).alias("supply")
-    ).drop("_shown")
-    return summed.sort("measure", "year")
-
-
-def measure_names(ids: list[str]) -> dict[str, dict[str, Any]]:
-    """measure id → {"name", "url"} for the public measures among ids ``m<pk>`` (others keep
-    their id as name and have no page)."""
-    from django.urls import reverse
-
-    from battkomp.measures.access import public_measures
-
-    pks = {int(i[1:]): i for i in ids if i.startswith("m") and i[1:].isdigit()}
-    found = {
-        f"m{m.pk}": {"name": m.title, "url": reverse("measures:detail", args=[m.pk])}
-        for m in public_measures().filter(pk__in=sorted(pks))
-    }
-    return {i: found.get(i, {"name": i, "url": ""}) for i in ids}
-
-
-def offer_names(ids: list[str]) -> dict[str, dict[str, Any]]:
-    """offer id of the bundle (the offer's code, or ``offer-<pk>``) → {"name", "url"} of the
-    registered offer (offers are public); an id no offer has keeps its id as name."""
-    from django.urls import reverse
-
-    from battkomp.offers.models import Offer
-
-    pks = {int(i[6:]) for i in ids if i.startswith("offer-") and i[6:].isdigit()}
-    query = Offer.objects.select_related("institution").filter(
-        Q(code__in=ids) | Q(pk__in=sorted(pks))
-    )
-    found: dict[str, dict[str, Any]] = {}
-    for offer in query.order_by("pk"):
-        entry = {
-            "name": f"{offer.name} ({offer.institution.name})",
-            "url": reverse("offers:detail", args=[offer.pk]),
-        }
-        for key in (offer.code, f"offer-{offer.pk}"):
-            if key in ids:
-                found.setdefault(key, entry)
-    return {i: found.get(i, {"name": i, "url": ""}) for i in ids}
-
-
-def abroad_rows(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
-    """The cells of ``abroad`` under the filters (suppressed ones with null numbers)."""
-    table = _table(p, "abroad")
-    if table is None:
-        return pl.DataFrame()
-    rows = _in_group(_years(table, f), f)
-    if f.get("level"):
-        rows = rows.filter(pl.col("level") == f["level"])
-    return _ordered_levels(rows, "year")
-
-
-def abroad_summary(rows: pl.DataFrame) -> pl.DataFrame:
-    """Per year and level: need, recruited and unmet summed over the published cells, the
-    shortest lead time, and how many cells are suppressed (left out of the sums)."""
-    if not rows.height:
-        return pl.DataFrame()
-    shown = ~pl.col("suppressed")
-    summed = rows.group_by("year", "level").agg(
-        *[pl.col(c).filter(shown).sum() for c in ("need", "recruited", "unmet")],
-        pl.col("lead_time_months").filter(shown).min(),
-        pl.col("suppressed").sum().cast(pl.UInt32).alias("hidden"),
-        shown.sum().alias("_shown"),
-    )
-    summed = summed.filter(pl.col("_shown") > 0).drop("_shown")
-    order = {c: i for i, c in enumerate(codes("level"))}
-    return summed.sort(["year", pl.col("level").replace_strict(order, default=len(order))])
-
-
-def recommendation_rows(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
-    """The published recommendations under the filters (the year is the year the gap opens)."""
-    table = _table(p, "recommendations")
-    if table is None:
-        return pl.DataFrame()
-    rows = _in_group(_years(table.filter(~pl.col("suppressed")), f), f)
-    if f.get("level"):
-        rows = rows.filter(pl.col("level") == f["level"])
-    return _ordered_levels(rows, "year")
-
-
-def _lever_names() -> dict[str, str]:
-    from battkomp.measures.catalogue import levers
-
-    return {lv.code: lv.name for lv in levers()}
-
-
-def _commandment_name(number: Any) -> str:
-    from battkomp.measures.catalogue import commandment
-
-    if number is None:
-        return ""
-    c = commandment(int(number))
-    return f"{int(number)}. {c.name}" if c else str(number)
-
-
-def _ids(text: Any) -> list[str]:
-    return [t for t in str(text or "").split(";") if t]
-
-
-def _reason(row: dict[str, Any]) -> str:
-    lang = "nb" if (get_language() or "nb")[:2] == "nb" else "en"
-    return str(row.get(f"reason_{lang}") or "")
-
-
-Export = tuple[list[str], list[list[Any]]]
-#: One column of a download: its header and how a row of the view's table gives its value.
-Column = tuple[str, Callable[[dict[str, Any]], Any]]
-
-
-def _field(name: str, header: str | None = None, blank: bool = False) -> Column:
-    """The table's column ``name`` (under ``header``); with ``blank``, an empty value as ''."""
-    if blank:
-        return header or name, lambda r: r[name] or ""
-    return header or name, lambda r: r[name]
-
-
-def _coded(kind: str, name: str | None = None) -> list[Column]:
-    """A code column and its name in the page's language (``<kind>``, ``<kind>_name``)."""
-    column = name or kind
-    return [(kind, lambda r: r[column]), (f"{kind}_name", lambda r: _label(kind, r[column]))]
-
-
-def _stats(prefix: str, stats: Sequence[str] = ("mean", "p10", "p50", "p90")) -> list[Column]:
-    """The table's statistics columns, named ``<prefix>_<stat>`` in the download."""
-    return [_field(st, f"{prefix}_{st}") for st in stats]
-
-
-def _export(table: pl.DataFrame, columns: Sequence[Column]) -> Export:
-    """A download: the columns' headers, and one row per row of ``table``."""
-    header = [name for name, _get in columns]
-    rows = [[get(r) for _name, get in columns] for r in table.iter_rows(named=True)]
-    return header, rows
-
-
-def _national_export(table: pl.DataFrame) -> Export:
-    return _export(table, [_field(c) for c in ("year", "metric", "mean", "p10", "p50", "p90")])
-
-
-def _levels_export(table: pl.DataFrame) -> Export:
-    return _export(
-        table, [_field("year"), *_coded("level"), *_stats("shortage", ("mean", "p10", "p90"))]
-    )
-
-
-def _bottlenecks_export(table: pl.DataFrame) -> Export:
-    parents = taxonomy().area_parent
-    header, rows = _export(
-        table,
-        [
-            *_coded("area"),
-            ("group", lambda r: parents.get(r["area"], "")),
-            _field("shortage", "shortage_mean_summed"),
-            _field("years"),
-        ],
-    )
-    return ["rank", *header], [[i, *row] for i, row in enumerate(rows, start=1)]
-
-
-def _heatmap_export(table: pl.DataFrame) -> Export:
-    return _export(table, [_field("year"), *_coded("area"), *_coded("level"), *_stats("shortage")])
-
-
-def _squeeze_export(table: pl.DataFrame) -> Export:
-    names = charts.horizon_labels()
-    return _export(
-        table,
-        [
-            _field("year"),
-            _field("horizon"),
-            ("horizon_name", lambda r: names.get(r["horizon"], r["horizon"])),
-            _field("levels"),
-            _field("shortage_mean"),
-        ],
-    )
-
-
-def _coverage_export(table: pl.DataFrame) -> Export:
-    def segment_name(r: dict[str, Any]) -> str:
-        return _label("segment", r["segment"]) if r["segment"] else gettext("All segments")
-
-    return _export(
-        table,
-        [
-            _field("year"),
-            _field("segment", blank=True),
-            ("segment_name", segment_name),
-            *[_field(c) for c in ("openings", "supply", "gap", "reported_share")],
-        ],
-    )
-
-
-def _place_export(table: pl.DataFrame, column: str) -> Export:
-    return _export(table, [_field("year"), *_coded(column), _field("mean", "gap")])
-
-
-def _scenarios_export(table: pl.DataFrame) -> Export:
-    header = ["scenario", "version", "year", "gap_mean", "gap_p10", "gap_p50", "gap_p90"]
-    return header, [list(r) for r in table.iter_rows()]
-
-
-def _measures_export(gaps: pl.DataFrame, supply: pl.DataFrame) -> Export:
-    header = ["year", "series", "name", "value", "cells_suppressed"]
-    names = {"gap": gettext("Gap"), "gap_without_measures": gettext("Gap without measures")}
-    rows: list[list[Any]] = [
-        [r["year"], r["metric"], names[r["metric"]], r["mean"], ""]
-        for r in gaps.iter_rows(named=True)
-    ]
-    found = measure_names(sorted(set(supply["measure"].to_list()))) if supply.height else {}
-    rows += [
-        [r["year"], r["measure"], found[r["measure"]]["name"], r["supply"], r["hidden"]]
-        for r in supply.iter_rows(named=True)
-    ]
-    return header, sorted(rows, key=lambda r: (r[0], r[1] not in names, r[1]))
-
-
-def _abroad_export(rows: pl.DataFrame) -> Export:
-    return _export(
-        rows,
-        [
-            _field("year"),
-            *_coded("level"),
-            *_coded("area"),
-            *[_field(c) for c in ("need", "recruited", "unmet", "lead_time_months")],
-            _field("channels", blank=True),
-        ],
-    )
-
-
-def _recommendations_export(rows: pl.DataFrame) -> Export:
-    levers = _lever_names()
-    return _export(
-        rows,
-        [
-            _field("year"),
-            *_coded("level"),
-            *_coded("area"),
-            _field("horizon"),
-            ("lever", lambda r: levers.get(r["lever"] or "", r["lever"] or "")),
-            _field("commandment"),
-            ("commandment_name", lambda r: _commandment_name(r["commandment"])),
-            _field("rule", blank=True),
-            ("reason", _reason),
-            _field("offers", blank=True),
-            _field("measures", blank=True),
-            _field("shortage", "shortage_mean"),
-        ],
-    )
-
-
-def _shown(table: pl.DataFrame) -> pl.DataFrame:
-    return table.filter(~pl.col("suppressed")) if table.height else table
-
-
-def view_export(p: Publication, view: str, f: dict[str, Any]) -> Export:
-    """The header and rows of a view's download (published numbers only)."""
-    if view == "national":
-        return _national_export(national_table(p, f))
-    if view == "levels":
-        return _levels_export(level_table(p, f))
-    if view == "bottlenecks":
-        return _bottlenecks_export(bottleneck_table(p, f))
-    if view == "heatmap":
-        return _heatmap_export(_shown(heatmap_table(p, f)[1]))
-    if view == "squeeze":
-        return _squeeze_export(squeeze_rows(p, f))
-    if view == "coverage":
-        return _coverage_export(_shown(coverage_rows(p, f)[1]))
-    if view in ("segments", "regions"):
-        column = "segment" if view == "segments" else "region"
-        return _place_export(place_rows(p, f, column), column)
-    if view == "measures":
-        return _measures_export(measure_gap_rows(p, f), measure_supply_rows(p, f))
-    if view == "abroad":
-        return _abroad_export(_shown(abroad_rows(p, f)))
-    if view == "recommendations":
-        return _recommendations_export(recommendation_rows(p, f))
-    return _scenarios_export(scenario_rows(p, f))
 
 
 def _download_parts(
@@ -643,6 +177,11 @@ def _filters_key(f: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(f.get(k) or None for k in FILTERS)
 
 
+#: Adds a view: ``add(view, caption, build, note="", extra=(), details=None)``; ``build`` makes
+#: the chart (cached under the publication, the filters, the view and ``extra``).
+Add = Callable[..., None]
+
+
 def build_views(p: Publication, f: dict[str, Any]) -> list[dict[str, Any]]:
     """Every view with data under the filters: its name, caption, chart and notes."""
     key = ("publication", p.pk, p.published_at, _filters_key(f))
@@ -661,6 +200,17 @@ def build_views(p: Publication, f: dict[str, Any]) -> list[dict[str, Any]]:
             {"view": view, "caption": caption, "chart": chart, "note": note, "details": details}
         )
 
+    _result_views(p, f, add)
+    _place_and_scenario_views(p, f, add)
+    _measures_view(p, f, add)
+    _abroad_view(p, f, add)
+    _recommendations_view(p, f, add)
+    return views
+
+
+def _result_views(p: Publication, f: dict[str, Any], add: Add) -> None:
+    """The model's national results: the gap band, shortage by level, the bottlenecks, the
+    heatmap, the time squeeze and the value-chain coverage."""
     national = national_table(p, f)
     if national.height:
         add(
@@ -733,6 +283,10 @@ def build_views(p: Publication, f: dict[str, Any]) -> list[dict[str, Any]]:
                 "likely value), not from the average of the draws."
             ),
         )
+
+
+def _place_and_scenario_views(p: Publication, f: dict[str, Any], add: Add) -> None:
+    """The gap by segment and by county, and the scenarios side by side."""
     for view, column, caption in (
         ("segments", "segment", gettext("The gap per year by value-chain segment")),
         ("regions", "region", gettext("The gap per year by county")),
@@ -769,8 +323,6 @@ def build_views(p: Publication, f: dict[str, Any]) -> list[dict[str, Any]]:
             ),
             versions,
         )
-    _action_views(p, f, add)
-    return views
 
 
 def _cell(value: Any, kind: str = "text", url: str = "") -> dict[str, Any]:
@@ -781,9 +333,8 @@ def _links(ids: list[str], found: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return _cell([{"text": found[i]["name"], "url": found[i]["url"]} for i in ids], "links")
 
 
-def _action_views(p: Publication, f: dict[str, Any], add: Any) -> None:
-    """The views of what acts on the gap: the measures, recruitment from abroad and the
-    recommendations."""
+def _measures_view(p: Publication, f: dict[str, Any], add: Add) -> None:
+    """The national gap with and without the measures, and what each measure adds."""
     gaps = measure_gap_rows(p, f)
     supply = measure_supply_rows(p, f)
     if gaps.height or supply.height:
@@ -821,22 +372,26 @@ def _action_views(p: Publication, f: dict[str, Any], add: Any) -> None:
             if rows
             else None,
         )
+
+
+def _abroad_view(p: Publication, f: dict[str, Any], add: Add) -> None:
+    """Recruitment from abroad, with the channels serving each published cell."""
     cells = abroad_rows(p, f)
     summary = abroad_summary(cells)
     if summary.height:
-        channel_ids = sorted({i for c in cells["channels"].to_list() for i in _ids(c)})
+        channel_ids = sorted({i for c in cells["channels"].to_list() for i in split_ids(c)})
         found = measure_names([i for i in channel_ids if i.startswith("m")])
         found.update({i: {"name": i, "url": ""} for i in channel_ids if i not in found})
         rows = [
             [
                 _cell(r["year"], "year"),
-                _cell(_label("level", r["level"])),
-                _cell(_label("area", r["area"])),
+                _cell(code_label("level", r["level"])),
+                _cell(code_label("area", r["area"])),
                 _cell(r["need"], "num"),
                 _cell(r["recruited"], "num"),
                 _cell(r["unmet"], "num"),
                 _cell(r["lead_time_months"], "num"),
-                _links(_ids(r["channels"]), found),
+                _links(split_ids(r["channels"]), found),
             ]
             for r in cells.filter(~pl.col("suppressed")).iter_rows(named=True)
         ]
@@ -868,24 +423,28 @@ def _action_views(p: Publication, f: dict[str, Any], add: Any) -> None:
                 "rows": rows,
             },
         )
+
+
+def _recommendations_view(p: Publication, f: dict[str, Any], add: Add) -> None:
+    """The recommendations, with the offers and measures pointing at each."""
     recs = recommendation_rows(p, f)
     if recs.height:
-        levers = _lever_names()
+        levers = lever_names()
         horizons = charts.horizon_labels()
-        ids = sorted({i for c in recs["measures"].to_list() for i in _ids(c)})
+        ids = sorted({i for c in recs["measures"].to_list() for i in split_ids(c)})
         found = measure_names(ids)
-        offers = offer_names(sorted({i for c in recs["offers"].to_list() for i in _ids(c)}))
+        offers = offer_names(sorted({i for c in recs["offers"].to_list() for i in split_ids(c)}))
         rows = [
             [
-                _cell(_label("area", r["area"])),
-                _cell(_label("level", r["level"])),
+                _cell(code_label("area", r["area"])),
+                _cell(code_label("level", r["level"])),
                 _cell(r["year"], "year"),
                 _cell(horizons.get(r["horizon"], r["horizon"])),
                 _cell(levers.get(r["lever"] or "", r["lever"] or "–")),
-                _cell(_commandment_name(r["commandment"]) or "–"),
-                _cell(_reason(r) or "–"),
-                _links(_ids(r["offers"]), offers),
-                _links(_ids(r["measures"]), found),
+                _cell(commandment_name(r["commandment"]) or "–"),
+                _cell(reason_text(r) or "–"),
+                _links(split_ids(r["offers"]), offers),
+                _links(split_ids(r["measures"]), found),
             ]
             for r in recs.iter_rows(named=True)
         ]
@@ -929,7 +488,7 @@ def _shape(publication: Publication) -> dict[str, Any]:
         totals = publication.table("totals")
         return {
             "names": sorted(names),
-            "years": sorted({int(y) for y in _published(totals)["year"].to_list()}),
+            "years": sorted({int(y) for y in published_only(totals)["year"].to_list()}),
             "suppressed": sorted(
                 {int(y) for y in totals.filter(pl.col("suppressed"))["year"].to_list()}
             ),

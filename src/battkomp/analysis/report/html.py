@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from battkomp.analysis.report.build import Report
+from battkomp.analysis.report.structure import Report
 
 
 def render_html(report: Report) -> bytes:

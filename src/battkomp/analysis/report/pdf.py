@@ -11,7 +11,7 @@ from pathlib import Path
 from django.utils import translation
 from django.utils.translation import gettext
 
-from battkomp.analysis.report.build import Report, Table
+from battkomp.analysis.report.structure import Report, Table
 
 
 def _typ(value: str) -> str:

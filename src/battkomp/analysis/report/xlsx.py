@@ -8,7 +8,7 @@ import xlsxwriter
 from django.utils import translation
 from django.utils.translation import gettext
 
-from battkomp.analysis.report.build import SUPPRESSED, Report
+from battkomp.analysis.report.structure import SUPPRESSED, Report
 
 
 def render_xlsx(report: Report) -> bytes:

@@ -1,0 +1,86 @@
+"""The appendix: the engine's default tables (parameters with their sources) and disclosure
+control."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext
+
+from battkomp.analysis.report.common import (
+    Context,
+)
+from battkomp.analysis.report.structure import Cell, Section
+
+#: The default tables printed in the appendix, in order.
+APPENDIX_TABLES = (
+    "labour_intensity",
+    "ramp",
+    "capture_share",
+    "levers",
+    "multipliers",
+    "parameters",
+)
+
+
+def _raw(value: Any) -> Cell:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def appendix_section(c: Context) -> Section:
+    """The engine's default tables with their sources, and how disclosure control works."""
+    b = c.b
+    lang = c.lang
+    inputs = c.inputs
+    appendix = Section("appendix", gettext("Appendix: parameters and sources"))
+    appendix.blocks.append(
+        (
+            "p",
+            gettext(
+                "The default tables of the model: mode and range of each uncertain parameter, "
+                "and the source of every number (“assumption” where no published figure exists)."
+            ),
+        )
+    )
+    captions = {
+        "labour_intensity": gettext("Labour intensity: jobs per GWh of capacity, by segment"),
+        "ramp": gettext("Staffing ramp: share of full staffing by year since start"),
+        "capture_share": gettext(
+            "Capture share: share of graduates who go to the battery industry, by level"
+        ),
+        "levers": gettext("Levers: horizon and lead time"),
+        "multipliers": gettext("Multipliers: indirect and induced jobs per direct job"),
+        "parameters": gettext("Other parameters"),
+    }
+    other = "name_en" if lang == "nb" else "name_nb"
+    for name in APPENDIX_TABLES:
+        frame = inputs[name]
+        frame = frame.drop([c for c in frame.columns if c == other])
+        rows = [[_raw(v) for v in r] for r in frame.iter_rows()]
+        appendix.blocks.append(
+            b.table(captions[name], list(frame.columns), rows, small=True, exact=True)
+        )
+    appendix.blocks.append(("h", gettext("Disclosure control")))
+    for text in (
+        gettext(
+            "Every number in this report comes from the snapshot's protected tables, so that "
+            "no single company's answers can be read from it. A cell is suppressed when too few "
+            "organisations contribute to it, or when one or two organisations make up nearly all "
+            "of it. Further cells are suppressed across the hierarchy (area, parent area and "
+            "total; level and total; years) so that no suppressed cell can be recovered by "
+            "subtraction. A year of the model's results is suppressed as a whole when the "
+            "survey's answers could dominate it."
+        ),
+        gettext(
+            "Suppressed cells are shown as “·”. The thresholds of the rules are not published."
+        ),
+    ):
+        appendix.blocks.append(("p", text))
