@@ -11,20 +11,19 @@ from typing import Any
 import polars as pl
 import pytest
 
-from battkomp.analysis.publishing.queries import default_recommendation_rules
-from battkomp.analysis.publishing.snapshot import public_tables
-from battkomp.analysis.publishing.tables import (
+from battkomp.analysis.publishing.advice import (
     ABROAD_COLUMNS,
     MEASURE_EFFECT_COLUMNS,
     RECOMMENDATION_COLUMNS,
-    TABLES,
     abroad_table,
-    area_level_table,
     measure_effects_table,
     published_cells,
     recommendations_table,
     rerender_reason,
 )
+from battkomp.analysis.publishing.queries import default_recommendation_rules
+from battkomp.analysis.publishing.snapshot import public_tables
+from battkomp.analysis.publishing.tables import TABLES, area_level_table
 from test_publishing_tables import AREAS, LEVELS, YEAR, _model_ok, make_run
 
 PLANTED = 61.0  # company x's new hires in (a2, l2): dominates the cell, not the year

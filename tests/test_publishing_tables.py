@@ -12,17 +12,16 @@ import numpy as np
 import polars as pl
 import pytest
 
+from battkomp.analysis.publishing.contributions import contributions, publishable_years
+from battkomp.analysis.publishing.protection import protect_grid
 from battkomp.analysis.publishing.snapshot import public_tables
 from battkomp.analysis.publishing.tables import (
     AREA_LEVEL_METRICS,
     TABLES,
     area_level_table,
-    contributions,
     coverage_table,
     model_table,
     place_table,
-    protect_grid,
-    publishable_years,
     squeeze_table,
 )
 from battkomp.engine.disclosure import (

@@ -40,7 +40,7 @@ from battkomp.accounts.models import Role
 from battkomp.actors.models import Organisation, OrganisationKind
 from battkomp.analysis.dashboards import public as dashboard
 from battkomp.analysis.models import ModelRun, Publication, RunStatus, Scenario
-from battkomp.analysis.publishing import tables
+from battkomp.analysis.publishing import contributions, tables
 from battkomp.analysis.publishing import urls as published_urls
 from battkomp.analysis.publishing.actions import do_publish_run, survey_contributions
 from battkomp.analysis.report.files import FORMATS as REPORT_FORMATS
@@ -57,7 +57,7 @@ from web.personas import PASSWORD
 #: Seeds 2027 and 5 once found a leak: a year's openings and shortage were protected with the
 #: organisations' CUMULATIVE answers up to the year, so a year in which two organisations
 #: reported nearly all new hires passed thanks to another organisation's earlier hires.
-#: tables.yearly now tests every year on its own answers too.
+#: contributions.yearly now tests every year on its own answers too.
 SEEDS = [11, 13, 2027, 5]
 DRAWS = 10
 #: Numbers below this are not searched for: small numbers occur everywhere by chance. Planted
@@ -186,7 +186,7 @@ def unsafe_model_values(p: Publication, run: ModelRun, rnd: Round) -> set[float]
     be shown elsewhere, e.g. as a total when the other levels have no shortage.)"""
     contrib = survey_contributions(rnd)
     years = sorted({int(y) for y in run.frame("totals")["year"].to_list()})
-    cumulative = tables.cumulative(contrib, years)
+    cumulative = contributions.cumulative(contrib, years)
     out: set[float] = set()
     for name, split in SPLITS.items():
         if name not in p.table_names():

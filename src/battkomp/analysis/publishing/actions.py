@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 
 from battkomp.accounts.access import UserLike, account_of, log_access, require_analyst
 from battkomp.analysis.models import ModelRun, Publication, PublicationTable, RunStatus
+from battkomp.analysis.publishing.contributions import contributions
 from battkomp.analysis.publishing.queries import fixed_measures, survey_places
 from battkomp.analysis.publishing.snapshot import public_tables
-from battkomp.analysis.publishing.tables import FRAMES, contributions
+from battkomp.analysis.publishing.tables import FRAMES
 from battkomp.analysis.runs.queries import load_frames, to_parquet
 from battkomp.engine.bundle import load_inputs
 from battkomp.engine.taxonomy import Taxonomy

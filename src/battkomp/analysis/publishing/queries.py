@@ -7,12 +7,12 @@ from typing import Any
 
 import polars as pl
 
-from battkomp.analysis.publishing.tables import FIXED_LEVERS
+from battkomp.analysis.publishing.advice import FIXED_LEVERS
 
 
 def fixed_measures(since: Any = None) -> set[str]:
-    """The ids (``m<pk>``) of the registered measures of a kind in :data:`FIXED_LEVERS` that
-    have not changed since ``since`` (the start of the run: a measure changed later may have
+    """The ids (``m<pk>``) of the registered measures of a kind in :data:`~.advice.FIXED_LEVERS`
+    that have not changed since ``since`` (the start of the run: a measure changed later may have
     been of another kind when the run read it)."""
     from battkomp.measures.models import Measure
 

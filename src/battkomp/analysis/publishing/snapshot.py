@@ -1,6 +1,6 @@
 """Building a publication's snapshot: every public table of a run (see
-:mod:`battkomp.analysis.publishing.tables` for what each holds and how it is protected), remembered
-for the last few distinct inputs. Nothing here changes the database
+:mod:`battkomp.analysis.publishing.tables` for what each holds and how it is protected),
+remembered for the last few distinct inputs. Nothing here changes the database
 (:func:`battkomp.analysis.publishing.actions.do_publish_run` stores the tables)."""
 
 from __future__ import annotations
@@ -14,24 +14,25 @@ from typing import Any
 
 import polars as pl
 
+from battkomp.analysis.publishing.advice import (
+    abroad_table,
+    measure_effects_table,
+    published_cells,
+    recommendations_table,
+)
+from battkomp.analysis.publishing.contributions import publishable_years, survey_table
 from battkomp.analysis.publishing.queries import default_recommendation_rules
 from battkomp.analysis.publishing.tables import (
     MODEL_TABLES,
     PLACES,
     TABLES,
-    abroad_table,
     area_level_table,
     conditional_table,
     coverage_table,
     exceedance_table,
-    measure_effects_table,
     model_table,
     place_table,
-    publishable_years,
-    published_cells,
-    recommendations_table,
     squeeze_table,
-    survey_table,
 )
 from battkomp.engine.disclosure import DisclosureRules
 
@@ -117,12 +118,12 @@ def build_public_tables(
     recommendation_rules: pl.DataFrame | None = None,
     fixed: Iterable[str] = (),
 ) -> dict[str, pl.DataFrame]:
-    """Every public table of a run: its frames (:data:`FRAMES`; tables whose frames are missing
-    are left out) and the survey contributions of its round; ``places`` maps each contributor to
-    its (segment, region) (see :func:`survey_places`; without it, every cell by segment or region
-    that the survey could dominate is suppressed); ``recommendation_rules`` are the rules the
+    """Every public table of a run: its frames (:data:`FRAMES`; tables whose frames are missing are
+    left out) and the survey contributions of its round; ``places`` maps each contributor to its
+    (segment, region) (see :func:`~.queries.survey_places`; without it, every cell by segment or
+    region that the survey could dominate is suppressed); ``recommendation_rules`` are the rules the
     run's reasons were filled in from (default: the shipped ones); ``fixed`` the measures whose
-    supply answers no need (see :func:`fixed_measures`)."""
+    supply answers no need (see :func:`~.queries.fixed_measures`)."""
     detail = frames["detail"]
     out: dict[str, pl.DataFrame] = {}
     ok: dict[str, set[int]] = {}

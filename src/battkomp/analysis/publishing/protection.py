@@ -1,0 +1,200 @@
+"""Complementary suppression of one year's two-way table (:func:`protect_grid`): enough cells
+beyond the failing ones are suppressed that a linear-programming attack on the published cells
+and margins leaves every failing cell an interval at least the required protection wide."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy.optimize import linprog
+
+from battkomp.engine.disclosure import (
+    DisclosureRules,
+    Hierarchy,
+    relations,
+    required_protection,
+)
+
+_TOL = 1e-7
+
+
+def _system(
+    values: np.ndarray, hidden: np.ndarray, rels: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the attacker knows: ``A x = b`` over the hidden cells ``x`` (with ``x ≥ 0``), from
+    the additive relations and the published values. Returns the variable index of every cell
+    (-1 for published ones), ``A`` and ``b``."""
+    index = np.full(len(values), -1, dtype=np.int64)
+    where = np.flatnonzero(hidden)
+    index[where] = np.arange(where.size)
+    rows: list[np.ndarray] = []
+    rhs: list[float] = []
+    for members in rels:
+        sign = np.ones(members.size)
+        sign[1:] = -1.0  # total − Σ parts = 0
+        var = index[members]
+        if (var < 0).all():
+            continue
+        row = np.zeros(where.size)
+        np.add.at(row, var[var >= 0], sign[var >= 0])
+        rows.append(row)
+        rhs.append(-float((sign[var < 0] * values[members[var < 0]]).sum()))
+    if not rows:
+        return index, np.zeros((0, where.size)), np.zeros(0)
+    return index, np.array(rows), np.array(rhs)
+
+
+def _extreme(a_eq: np.ndarray, b_eq: np.ndarray, j: int, sense: float) -> tuple[float, Any]:
+    """The least value of ``sense × x[j]`` and a point attaining it (None if unbounded; -inf
+    when the system is inconsistent, so the cell counts as unprotected)."""
+    c = np.zeros(a_eq.shape[1])
+    c[j] = sense
+    res = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+    if res.status == 3:
+        return -np.inf, None
+    if res.status != 0:
+        return np.nan, None
+    return float(res.fun), np.asarray(res.x, dtype=np.float64)
+
+
+def _weak(
+    values: np.ndarray,
+    hidden: np.ndarray,
+    rels: list[np.ndarray],
+    targets: np.ndarray,
+    need: np.ndarray,
+) -> list[int]:
+    """The ``targets`` whose attacker's interval is narrower than ``need`` (linear programs,
+    skipped for a cell whose values at the feasible points already found span its need)."""
+    index, a_eq, b_eq = _system(values, hidden, rels)
+    points = [values[hidden]]  # the truth is a feasible point
+    out: list[int] = []
+    for cell in targets:
+        j = int(index[cell])
+        if not a_eq.shape[0] or not a_eq[:, j].any():
+            continue  # bounded by nothing but x ≥ 0
+        want = need[cell] * (1 - _TOL) - _TOL
+        seen = [p[j] for p in points]
+        if max(seen) - min(seen) >= want:
+            continue
+        low, point = _extreme(a_eq, b_eq, j, 1.0)
+        if point is not None:
+            points.append(point)
+        high, point = _extreme(a_eq, b_eq, j, -1.0)
+        if point is not None:
+            points.append(point)
+        width = -high - low
+        if np.isnan(width) or width < want:
+            out.append(int(cell))
+    return out
+
+
+def protect_grid(
+    cells: pl.DataFrame,
+    keys: Sequence[str],
+    values: Sequence[str],
+    primary: np.ndarray,
+    fixed: np.ndarray,
+    hidden: np.ndarray,
+    rules: DisclosureRules | None = None,
+) -> np.ndarray:
+    """Which cells of one year's table to suppress: the ``primary`` cells (they failed the
+    test), the ``hidden`` ones (not published anywhere) and enough others that every primary
+    cell keeps an interval at least :func:`required_protection` wide under the linear-programming
+    attack, for each of the additive, non-negative ``values`` columns.
+
+    ``cells`` holds every cell of the table, margins included (a null key is the total of that
+    column); margins must equal the sums of their children. ``fixed`` cells are published
+    elsewhere and never suppressed here. When a primary cell cannot be protected, every cell is
+    suppressed.
+    """
+    rules = rules or DisclosureRules()
+    n = cells.height
+    everything = np.ones(n, dtype=bool)
+    if bool((primary & fixed).any()):
+        return everything
+    rels = [
+        np.array(r.members, dtype=np.int64)
+        for r in relations(cells.select(keys), Hierarchy(parents={k: {} for k in keys}))
+    ]
+    of_cell: list[list[int]] = [[] for _ in range(n)]
+    for i, members in enumerate(rels):
+        for m in members:
+            of_cell[int(m)].append(i)
+    rank = (
+        cells.select(pl.sum_horizontal(pl.col(k).is_null().cast(pl.Int64) for k in keys))
+        .to_series()
+        .to_numpy()
+    )
+    arrays = {
+        v: np.clip(cells[v].fill_null(0.0).to_numpy().astype(np.float64), 0, None) for v in values
+    }
+    suppressed = primary | hidden
+    targets = np.flatnonzero(primary)
+    needs = {v: _needs(arrays[v], fixed, rels, rules) for v in values}
+    for _ in range(n + 1):
+        added = False
+        for v in values:
+            data, need = arrays[v], needs[v]
+            for cell in _weak(data, suppressed, rels, targets, need):
+                pick = _widener(
+                    cell, float(need[cell]), data, suppressed, fixed, rank, rels, of_cell
+                )
+                if pick < 0:
+                    return everything
+                suppressed[pick] = True
+                added = True
+        if not added:
+            return suppressed
+    return everything
+
+
+def _needs(
+    data: np.ndarray, fixed: np.ndarray, rels: list[np.ndarray], rules: DisclosureRules
+) -> np.ndarray:
+    """The width each cell's interval must have: :func:`required_protection`, but no more than
+    the smallest total published elsewhere that the cell is a part of (that total bounds the cell
+    already, whatever this table shows; a cell of a zero total is known to be zero)."""
+    need = np.asarray(required_protection(data, rules), dtype=np.float64).copy()
+    for members in rels:
+        total = int(members[0])
+        if fixed[total]:
+            parts = members[1:]
+            need[parts] = np.minimum(need[parts], data[total])
+    return need
+
+
+def _widener(
+    cell: int,
+    want: float,
+    data: np.ndarray,
+    suppressed: np.ndarray,
+    fixed: np.ndarray,
+    rank: np.ndarray,
+    rels: list[np.ndarray],
+    of_cell: list[list[int]],
+) -> int:
+    """A published cell to suppress to widen ``cell``'s interval: the nearest one through the
+    relations that is not published elsewhere, inner cells first, then the smallest value that
+    covers ``want``, else the largest; -1 if there is none."""
+    seen = {cell}
+    frontier = [cell]
+    while frontier:
+        ring = sorted(
+            {int(m) for c in frontier for r in of_cell[c] for m in rels[r] if int(m) not in seen}
+        )
+        free = [m for m in ring if not suppressed[m] and not fixed[m]]
+        if free:
+
+            def cost(m: int) -> tuple[Any, ...]:
+                value = float(data[m])
+                big = value >= want
+                return (int(rank[m]), 0 if big else 1, value if big else -value, m)
+
+            return min(free, key=cost)
+        seen.update(ring)
+        frontier = ring
+    return -1

@@ -1,0 +1,367 @@
+"""The public dashboard's further charts, from a publication's protected tables: the heatmap and
+the time squeeze with suppressed cells marked, value-chain coverage, the gap by segment or county,
+and the scenarios side by side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from django.utils.translation import gettext
+
+from battkomp.core.charts.base import (
+    SERIES_COLOURS,
+    Chart,
+    Row,
+    num,
+    ordered_present,
+    vega_spec,
+)
+from battkomp.core.charts.render import render_svg
+from battkomp.core.charts.results import named_squeeze_chart
+from battkomp.core.codes import codes, label
+
+SUPPRESSED_COLOUR = "#d9d9d9"
+
+
+def public_heatmap_spec(
+    cells: pl.DataFrame,
+) -> tuple[dict[str, Any], tuple[str, ...], tuple[Row, ...]]:
+    """From one year's cells (area, level, shortage_mean; null where suppressed): the mean
+    shortage by competence area (rows) and education level (columns), suppressed cells grey
+    and marked "–" (never a number)."""
+    levels = ordered_present(cells["level"].unique().to_list(), codes("level"))
+    areas = ordered_present(cells["area"].unique().to_list(), codes("area"))
+    value = {(a, lv): num(v) for a, lv, v in cells.select("area", "level", "shortage_mean").rows()}
+    level_names = {lv: label("level", lv) for lv in levels}
+    area_names = {a: label("area", a) for a in areas}
+    shown = [
+        {"area": area_names[a], "level": level_names[lv], "shortage": v}
+        for (a, lv), v in value.items()
+        if v is not None
+    ]
+    hidden = [
+        {"area": area_names[a], "level": level_names[lv], "mark": "–"}
+        for (a, lv), v in value.items()
+        if v is None
+    ]
+    rows = tuple((area_names[a], [value.get((a, lv)) for lv in levels]) for a in areas)
+    x = {
+        "field": "level",
+        "type": "nominal",
+        "sort": [level_names[lv] for lv in levels],
+        "title": gettext("Education level"),
+        "axis": {"orient": "top", "labelAngle": -20, "labelAlign": "left", "labelLimit": 200},
+        "scale": {"domain": [level_names[lv] for lv in levels]},
+    }
+    y = {
+        "field": "area",
+        "type": "nominal",
+        "sort": [area_names[a] for a in areas],
+        "title": None,
+        "axis": {"labelLimit": 360},
+        "scale": {"domain": [area_names[a] for a in areas]},
+    }
+    layers: list[dict[str, Any]] = [
+        {
+            "data": {"values": shown},
+            "mark": {"type": "rect"},
+            "encoding": {
+                "x": x,
+                "y": y,
+                "color": {
+                    "field": "shortage",
+                    "type": "quantitative",
+                    "title": gettext("Mean shortage"),
+                    "scale": {"scheme": "orangered", "domainMin": 0},
+                },
+            },
+        },
+    ]
+    if hidden:
+        layers += [
+            {
+                "data": {"values": hidden},
+                "mark": {"type": "rect", "color": SUPPRESSED_COLOUR},
+                "encoding": {"x": x, "y": y},
+            },
+            {
+                "data": {"values": hidden},
+                "mark": {"type": "text", "color": "#444444"},
+                "encoding": {"x": x, "y": y, "text": {"field": "mark"}},
+            },
+        ]
+    spec = vega_spec(width={"step": 110}, height={"step": 20}, layer=layers)
+    return spec, tuple(level_names[lv] for lv in levels), rows
+
+
+def public_heatmap_chart(cells: pl.DataFrame, year: int) -> Chart:
+    """(b) for a publication: the heatmap of one year's cells (area, level, shortage_mean, null
+    where suppressed); suppressed cells are grey, marked "–" in the chart and in its table."""
+    spec, level_names, rows = public_heatmap_spec(cells)
+    description = gettext(
+        "Heatmap: the mean shortage in %(year)s by competence area (rows) and education level "
+        "(columns); darker means a larger shortage, grey cells marked – are suppressed to "
+        "protect company answers."
+    ) % {"year": year}
+    svg = render_svg(spec, name="public-heatmap", description=description)
+    return Chart(
+        "public-heatmap", svg, description, (gettext("Competence area"), *level_names), rows
+    )
+
+
+def public_squeeze_chart(summary: pl.DataFrame) -> Chart:
+    """(c) for a publication: the time squeeze of the published cells (year, horizon,
+    shortage_mean); a horizon that is not published is left out of its year's bar."""
+    description = gettext(
+        "Stacked bar chart: the expected shortage per year by the horizon that must carry it; "
+        "the red part is what no lever can close in time."
+    )
+    return named_squeeze_chart(summary, "public-squeeze", description)
+
+
+def segment_coverage_spec(
+    rows: pl.DataFrame,
+) -> tuple[dict[str, Any], tuple[Row, ...]]:
+    """From rows (segment, openings, supply, gap, reported_share) of one year: openings and
+    supply side by side per value-chain segment; the table adds the gap and the reported share
+    in per cent (None where not published), and a last row for all segments (``segment`` null)
+    if there is one."""
+    everything = rows.filter(pl.col("segment").is_null())
+    rows = rows.filter(pl.col("segment").is_not_null())
+    order = ordered_present(rows["segment"].to_list(), codes("segment"))
+    by_code = {r["segment"]: r for r in rows.iter_rows(named=True)}
+    names = {"openings": gettext("Openings"), "supply": gettext("Supply")}
+    values = []
+    table: list[Row] = []
+    for code in order:
+        r = by_code[code]
+        name = label("segment", code)
+        for i, m in enumerate(("openings", "supply")):
+            if r[m] is not None:
+                values.append({"segment": name, "series": names[m], "order": i, "value": r[m]})
+        share = r["reported_share"]
+        table.append(
+            (
+                name,
+                [
+                    num(r["openings"]),
+                    num(r["supply"]),
+                    num(r["gap"]),
+                    None if share is None else 100.0 * float(share),
+                ],
+            )
+        )
+    for r in everything.iter_rows(named=True):
+        share = r["reported_share"]
+        table.append(
+            (
+                gettext("All segments"),
+                [
+                    num(r["openings"]),
+                    num(r["supply"]),
+                    num(r["gap"]),
+                    None if share is None else 100.0 * float(share),
+                ],
+            )
+        )
+    hidden = [
+        {"segment": label("segment", c), "mark": "–", "value": 0}
+        for c in order
+        if by_code[c]["openings"] is None
+    ]
+    y = {
+        "field": "segment",
+        "type": "nominal",
+        "sort": [label("segment", c) for c in order],
+        "title": None,
+        "axis": {"labelLimit": 300},
+        "scale": {"domain": [label("segment", c) for c in order]},
+    }
+    layers: list[dict[str, Any]] = [
+        {
+            "data": {"values": values},
+            "mark": {"type": "bar"},
+            "encoding": {
+                "y": y,
+                "yOffset": {"field": "series", "type": "nominal", "sort": list(names.values())},
+                "x": {"field": "value", "type": "quantitative", "title": gettext("Persons")},
+                "color": {
+                    "field": "series",
+                    "type": "nominal",
+                    "title": None,
+                    "scale": {
+                        "domain": list(names.values()),
+                        "range": list(SERIES_COLOURS[:2]),
+                    },
+                    "legend": {"orient": "top"},
+                },
+            },
+        }
+    ]
+    if hidden:
+        layers.append(
+            {
+                "data": {"values": hidden},
+                "mark": {"type": "text", "align": "left", "dx": 4, "color": "#444444"},
+                "encoding": {
+                    "y": y,
+                    "x": {"field": "value", "type": "quantitative"},
+                    "text": {"field": "mark"},
+                },
+            }
+        )
+    spec = vega_spec(width=420, height=34 * max(1, len(order)), layer=layers)
+    return spec, tuple(table)
+
+
+def segment_coverage_chart(rows: pl.DataFrame, year: int) -> Chart:
+    """Value-chain coverage: openings against supply per segment in ``year``, with the gap and
+    the share of the openings the survey reported in the table."""
+    spec, table = segment_coverage_spec(rows)
+    description = gettext(
+        "Bar chart: openings and supply in %(year)s per value-chain segment, side by side."
+    ) % {"year": year}
+    columns = (
+        gettext("Value-chain segment"),
+        gettext("Openings"),
+        gettext("Supply"),
+        gettext("Gap"),
+        gettext("Reported by the survey (%)"),
+    )
+    svg = render_svg(spec, name="coverage", description=description)
+    return Chart("coverage", svg, description, columns, table)
+
+
+def place_gap_spec(
+    rows: pl.DataFrame, column: str
+) -> tuple[dict[str, Any], tuple[str, ...], tuple[Row, ...]]:
+    """From rows (year, ``column``, mean): the gap per year, one line per segment or county
+    (``column`` segment or region); a year that is not published is left out of its line."""
+    kind = "segment" if column == "segment" else "region"
+    order = ordered_present(rows[column].unique().to_list(), codes(kind))
+    names = {c: label(kind, c) or c for c in order}
+    value = {(int(y), c): num(m) for y, c, m in rows.select("year", column, "mean").rows()}
+    years = sorted({y for y, _ in value})
+    values = [
+        {"year": str(y), "place": names[c], "gap": value[(y, c)]}
+        for c in order
+        for y in years
+        if value.get((y, c)) is not None
+    ]
+    table = tuple((str(y), [value.get((y, c)) for c in order]) for y in years)
+    spec = vega_spec(
+        data={"values": values},
+        width=560,
+        height=280,
+        mark={"type": "line", "point": True, "strokeWidth": 2},
+        encoding={
+            "x": {
+                "field": "year",
+                "type": "ordinal",
+                "title": gettext("Year"),
+                "axis": {"labelAngle": 0},
+            },
+            "y": {"field": "gap", "type": "quantitative", "title": gettext("Gap")},
+            "color": {
+                "field": "place",
+                "type": "nominal",
+                "title": None,
+                "sort": [names[c] for c in order],
+                "legend": {"orient": "top", "columns": 3},
+            },
+        },
+    )
+    return spec, tuple(names[c] for c in order), table
+
+
+def place_gap_chart(rows: pl.DataFrame, column: str) -> Chart:
+    """The gap of the central run per year by value-chain segment or by county."""
+    spec, names, table = place_gap_spec(rows, column)
+    if column == "segment":
+        description = gettext(
+            "Line chart: the gap per year, one line for each value-chain segment."
+        )
+    else:
+        description = gettext("Line chart: the gap per year, one line for each county.")
+    name = f"place-{column}"
+    svg = render_svg(spec, name=name, description=description)
+    return Chart(name, svg, description, (gettext("Year"), *names), table)
+
+
+def scenario_gap_spec(
+    rows: pl.DataFrame,
+) -> tuple[dict[str, Any], tuple[str, ...], tuple[Row, ...]]:
+    """From rows (scenario, year, mean, p10, p90), scenarios in the order given: the national
+    gap per year, one line per scenario with its P10–P90 band."""
+    scenarios = list(dict.fromkeys(rows["scenario"].to_list()))
+    lines, band = [], []
+    value: dict[tuple[int, str], tuple[float | None, float | None, float | None]] = {}
+    for r in rows.iter_rows(named=True):
+        year, name = int(r["year"]), r["scenario"]
+        mean, p10, p90 = num(r["mean"]), num(r["p10"]), num(r["p90"])
+        value[(year, name)] = (mean, p10, p90)
+        if mean is not None:
+            lines.append({"year": str(year), "scenario": name, "gap": mean})
+        if p10 is not None and p90 is not None:
+            band.append({"year": str(year), "scenario": name, "p10": p10, "p90": p90})
+    years = sorted({y for y, _ in value})
+    table = tuple(
+        (str(y), [v for s in scenarios for v in value.get((y, s), (None, None, None))])
+        for y in years
+    )
+    x = {"field": "year", "type": "ordinal", "title": gettext("Year"), "axis": {"labelAngle": 0}}
+    colour = {
+        "field": "scenario",
+        "type": "nominal",
+        "title": gettext("Scenario"),
+        "sort": scenarios,
+        "legend": {"orient": "top"},
+    }
+    gap = gettext("Gap")
+    spec = vega_spec(
+        width=560,
+        height=280,
+        resolve={"legend": {"color": "independent"}},
+        layer=[
+            {
+                "data": {"values": band},
+                "mark": {"type": "area", "opacity": 0.15},
+                "encoding": {
+                    "x": x,
+                    "y": {"field": "p10", "type": "quantitative", "title": gap},
+                    "y2": {"field": "p90"},
+                    "color": {**colour, "legend": None},
+                },
+            },
+            {
+                "data": {"values": lines},
+                "mark": {"type": "line", "point": True, "strokeWidth": 2},
+                "encoding": {
+                    "x": x,
+                    "y": {"field": "gap", "type": "quantitative", "title": gap},
+                    "color": colour,
+                },
+            },
+        ],
+    )
+    return spec, tuple(scenarios), table
+
+
+def scenario_gap_chart(rows: pl.DataFrame) -> Chart:
+    """Scenario comparison: the national gap (mean and P10–P90 band) per year, one line and
+    band per scenario."""
+    spec, scenarios, table = scenario_gap_spec(rows)
+    description = gettext(
+        "Line chart: the national gap per year in each scenario (means of the draws), each with "
+        "its P10–P90 band shaded."
+    )
+    columns: list[str] = [gettext("Year")]
+    for s in scenarios:
+        columns += [
+            gettext("%(scenario)s: mean") % {"scenario": s},
+            gettext("%(scenario)s: P10") % {"scenario": s},
+            gettext("%(scenario)s: P90") % {"scenario": s},
+        ]
+    svg = render_svg(spec, name="scenarios", description=description)
+    return Chart("scenarios", svg, description, tuple(columns), table)
