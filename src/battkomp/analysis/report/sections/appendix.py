@@ -84,3 +84,4 @@ def appendix_section(c: Context) -> Section:
         ),
     ):
         appendix.blocks.append(("p", text))
+    return appendix
