@@ -13,7 +13,7 @@ import vl_convert as vlc
 from django.utils import translation
 
 from battkomp.core import charts
-from battkomp.core.codes import label
+from battkomp.core.codes import codes, label
 from battkomp.engine.results import ModelResult, demo_bundle_path, run_model
 
 NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
@@ -122,8 +122,8 @@ def test_the_heatmap_table_holds_the_mean_shortage_of_each_area_and_level(
     cells = result["time_squeeze"].filter(pl.col("year") == YEAR)
     with translation.override("en"):
         chart = charts.shortage_heatmap_chart(result["time_squeeze"], YEAR)
-        levels = sorted(set(cells["level"]), key=list(charts.codes("level")).index)
-        areas = [a for a in charts.codes("area") if a in set(cells["area"])]
+        levels = sorted(set(cells["level"]), key=list(codes("level")).index)
+        areas = [a for a in codes("area") if a in set(cells["area"])]
         assert chart.columns == ("Competence area", *(label("level", lv) for lv in levels))
         assert [r[0] for r in chart.rows] == [label("area", a) for a in areas]
     for (_, values), area in zip(chart.rows, areas, strict=True):
