@@ -706,10 +706,11 @@ def child_reference(args: argparse.Namespace) -> dict[str, Any]:
     """Time the plain loop on a few draws and the copy of an output-sized array."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from battkomp.engine.run_model import default_threads
+
     from battkomp.engine.bundle import load_inputs
     from battkomp.engine.model import compile_inputs, national_flows
     from battkomp.engine.montecarlo import MEASURE_METRICS, METRICS, sample_draws
-    from battkomp.engine.results import default_threads
 
     bundle = _bundle_path(args)
     cm = compile_inputs(load_inputs(bundle, args.scenario or None))
@@ -766,7 +767,7 @@ def child_reference(args: argparse.Namespace) -> dict[str, Any]:
             sorts.append(time.perf_counter() - t0)
             del work
     # the work of a run that does not grow with the draws: one draw, after a warm-up
-    from battkomp.engine.results import run_model
+    from battkomp.engine import run_model
 
     run_model(bundle, scenario=args.scenario or None, draws=1, seed=args.seed)
     fixed = []
@@ -997,7 +998,7 @@ def report(m: Measured) -> dict[str, Any]:
 
 
 def _threads_note(executor: str) -> str:
-    from battkomp.engine.results import default_threads
+    from battkomp.engine.run_model import default_threads
 
     if executor == "serial":
         return "1"

@@ -206,9 +206,9 @@ def _prepare(data_dir: Path, respondents: int) -> dict[str, Any]:
 
     from battkomp.accounts.actions import do_create_user
     from battkomp.accounts.models import Role
-    from battkomp.actors.models import Organisation, OrganisationKind
     from battkomp.analysis.models import Publication
     from battkomp.core.codes import codes
+    from battkomp.organisations.models import Organisation, OrganisationKind
     from battkomp.survey.actions import do_invite_organisations
     from battkomp.survey.models import Participant, Round, RoundStatus
 

@@ -77,7 +77,7 @@ def test_a_capture_range_that_cannot_have_the_stated_mean_is_rejected(tmp_path: 
 def test_a_rare_large_plant_ranks_above_noise_and_empty_segments_are_no_drivers(
     tmp_path: Path,
 ) -> None:
-    from battkomp.engine.results import run_model
+    from battkomp.engine import run_model
     from bundlekit import facility, plan
 
     folder = write_bundle(
@@ -213,8 +213,8 @@ def test_the_recruit_lever_takes_its_lead_from_the_channels_and_educate_from_pro
 
 
 def test_a_base_year_gap_with_a_fast_channel_is_short_term_not_unclosable() -> None:
+    from battkomp.engine import run_model
     from battkomp.engine.bundle import demo_bundle_path
-    from battkomp.engine.results import run_model
 
     result = run_model(demo_bundle_path(), scenario="mid", draws=200, seed=2)
     squeeze = result["time_squeeze"]

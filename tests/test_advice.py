@@ -11,8 +11,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from battkomp.engine import ModelResult, run_model
 from battkomp.engine.bundle import check_bundle, load_inputs
-from battkomp.engine.results import ModelResult, run_model
 from bundlekit import BASE_YEAR, default_rows, write_bundle
 
 Row = dict[str, object]

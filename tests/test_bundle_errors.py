@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
+from battkomp.engine import run_model
 from battkomp.engine.bundle import (
     BundleError,
     Problem,
@@ -19,7 +20,6 @@ from battkomp.engine.bundle import (
     scenario_names,
 )
 from battkomp.engine.problems import message_codes
-from battkomp.engine.results import run_model
 from bundlekit import (
     BASE_YEAR,
     default_rows,

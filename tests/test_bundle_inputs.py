@@ -454,7 +454,7 @@ _KILL_BETWEEN_RENAMES = textwrap.dedent(
     import os, sys
     from pathlib import Path
     import battkomp.engine.results as results
-    from battkomp.engine.results import run_model
+    from battkomp.engine import run_model
 
     results._exchange = lambda a, b: False  # the fallback: two renames
     real_rename = os.rename

@@ -11,8 +11,8 @@ import pytest
 pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
+from battkomp.engine import run_model  # noqa: E402
 from battkomp.engine.montecarlo import BLOCK_SIZE  # noqa: E402
-from battkomp.engine.results import run_model  # noqa: E402
 from bundlekit import assert_results_identical  # noqa: E402
 
 DRAWS = 3 * BLOCK_SIZE + 40

@@ -14,9 +14,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from battkomp.engine import schema
+from battkomp.engine import ModelResult, run_model, schema
 from battkomp.engine.bundle import DATA_DIR, demo_bundle_path, load_inputs
-from battkomp.engine.results import ModelResult, run_model
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

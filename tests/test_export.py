@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from battkomp.engine import ModelResult, run_model
 from battkomp.engine import results as results_module
-from battkomp.engine.results import ModelResult, run_model
 
 
 @pytest.fixture(scope="module")

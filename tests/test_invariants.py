@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import battkomp
+from battkomp.engine import run_model
 from battkomp.engine.bundle import demo_bundle_path, load_inputs
 from battkomp.engine.central import central_detail
 from battkomp.engine.model import Compiled, compile_inputs, national_flows
 from battkomp.engine.montecarlo import BLOCK_SIZE, expected_draw, run_ensemble
-from battkomp.engine.results import run_model
 from bundlekit import (
     BASE_YEAR,
     END_YEAR,

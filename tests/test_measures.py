@@ -10,8 +10,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from battkomp.engine import run_model
 from battkomp.engine.bundle import Problem, check_bundle, load_inputs
-from battkomp.engine.results import run_model
 from bundlekit import (
     BASE_YEAR,
     YEARS,

@@ -13,11 +13,11 @@ import numpy as np
 import polars as pl
 import pytest
 
+from battkomp.engine import run_model
 from battkomp.engine.bundle import load_inputs
 from battkomp.engine.central import central_detail
 from battkomp.engine.model import compile_inputs
 from battkomp.engine.montecarlo import run_ensemble
-from battkomp.engine.results import run_model
 from bundlekit import BASE_YEAR, central, facility, plan, plant_bundle, write_bundle, year_index
 
 EU_CELL_CAPACITY_GWH = 131

@@ -10,11 +10,11 @@ import numpy as np
 import polars as pl
 import pytest
 
+from battkomp.engine import run_model
 from battkomp.engine.breakdown import UNIT_METRICS, unit_sums
 from battkomp.engine.bundle import BundleError, demo_bundle_path, load_inputs
 from battkomp.engine.model import compile_inputs, national_flows
 from battkomp.engine.montecarlo import expected_draw, sample_draws
-from battkomp.engine.results import run_model
 from bundlekit import BASE_YEAR, default_rows, facility, plan, plant_bundle
 
 TOL = 1e-3  # float32 sums of a few thousand people

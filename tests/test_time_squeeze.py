@@ -15,11 +15,11 @@ import numpy as np
 import polars as pl
 import pytest
 
+from battkomp.engine import run_model
 from battkomp.engine.bundle import load_inputs
 from battkomp.engine.horizons import horizon_for, horizon_rank, time_squeeze
 from battkomp.engine.model import compile_inputs
 from battkomp.engine.montecarlo import run_ensemble
-from battkomp.engine.results import run_model
 from bundlekit import BASE_YEAR, END_YEAR, default_rows, facility, plan, plant_bundle
 
 LEAD_TIMES = {"recruit_abroad": 0.5, "retrain": 1.0, "evu_module": 1.0, "educate": 1.5}

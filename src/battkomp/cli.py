@@ -191,7 +191,7 @@ def run_cmd(
     lang: str | None,
 ) -> None:
     """Run the model and write the results (the demo bundle's 'mid' scenario by default)."""
-    from battkomp.engine.results import run_model
+    from battkomp.engine import run_model
 
     language = _lang(lang)
     if scenario and weighted:

@@ -106,8 +106,8 @@ def _county(region: str | None) -> str:
 
 def _organisation(name: str, data: dict[str, Any], synthetic: bool, summary: DemoSummary) -> Any:
     """The organisation of that name, created through the register's action if missing."""
-    from battkomp.actors.actions import do_save_organisation
-    from battkomp.actors.models import Organisation
+    from battkomp.organisations.actions import do_save_organisation
+    from battkomp.organisations.models import Organisation
 
     org = Organisation.objects.filter(name=name).order_by("pk").first()
     if org is None:
@@ -136,8 +136,12 @@ def _organisations(inputs: Any, summary: DemoSummary) -> dict[str, Any]:
 
 
 def _facilities(inputs: Any, orgs: Mapping[str, Any], today: date, summary: DemoSummary) -> None:
-    from battkomp.actors.actions import do_add_status, do_save_capacity_plan, do_save_facility
-    from battkomp.actors.models import Facility
+    from battkomp.organisations.actions import (
+        do_add_status,
+        do_save_capacity_plan,
+        do_save_facility,
+    )
+    from battkomp.organisations.models import Facility
 
     model_fields = {f.name for f in Facility._meta.get_fields()}
     plans = inputs["capacity_plans"]
@@ -187,7 +191,7 @@ def _offer_rows(inputs: Any) -> dict[str, list[dict[str, Any]]]:
 
 def _institutions(inputs: Any, summary: DemoSummary) -> dict[str, Any]:
     """Education institutions, one organisation per institution name of the offers."""
-    from battkomp.actors.models import OrganisationKind
+    from battkomp.organisations.models import OrganisationKind
 
     institutions: dict[str, Any] = {}
     for row in inputs["education_offers"].iter_rows(named=True):
@@ -333,7 +337,7 @@ def load_demo(today: date | None = None) -> DemoSummary:
 def _routing(users: dict[str, Any], summary: DemoSummary) -> None:
     """A small routing table for the contact form: survey and results questions to the analyst,
     everything else to the inquiry handler (the default rule)."""
-    from battkomp.inquiries.models import RoutingRule, Topic
+    from battkomp.contact.models import RoutingRule, Topic
 
     analyst = users["analyst@battkomp.example"]
     handler = users["handler@battkomp.example"]

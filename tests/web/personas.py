@@ -20,7 +20,7 @@ from django.test import Client
 
 from battkomp.accounts.actions import do_create_user
 from battkomp.accounts.models import Role
-from battkomp.actors.models import Organisation, OrganisationKind
+from battkomp.organisations.models import Organisation, OrganisationKind
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -29,7 +29,7 @@ from django.db import models, transaction
 from django.test import Client
 from django.utils import translation
 
-from battkomp.actors.models import Organisation
+from battkomp.organisations.models import Organisation
 from web.personas import World, make_world
 
 M = TypeVar("M", bound=models.Model)

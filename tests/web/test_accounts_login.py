@@ -43,9 +43,9 @@ def test_a_respondent_lands_on_their_rounds_after_login(world):
     ("email", "home"),
     [
         ("editor@fagskolen.test", "offers:mine"),
-        ("analyst@battkomp.test", "actors:organisations"),
-        ("admin@battkomp.test", "actors:organisations"),
-        ("handler@battkomp.test", "inquiries:queue"),
+        ("analyst@battkomp.test", "organisations:organisations"),
+        ("admin@battkomp.test", "organisations:organisations"),
+        ("handler@battkomp.test", "contact:queue"),
     ],
 )
 def test_each_role_lands_on_its_home_page(world, email, home):
@@ -80,7 +80,7 @@ def test_the_preferred_language_applies_after_login(world):
     response = login(Client(), "analyst@battkomp.test", PASSWORD)
     assert response.cookies["django_language"].value == "en"
     with translation.override("en"):
-        assert response["Location"] == reverse("actors:organisations")
+        assert response["Location"] == reverse("organisations:organisations")
     assert response["Location"].startswith("/en/")
 
 
@@ -207,7 +207,7 @@ def test_logout_ends_the_session(world):
     client = world.client("company_a")
     response = client.post(reverse("accounts:logout"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("public:home")
+    assert response["Location"] == reverse("home")
     assert not logged_in(client)
 
 

@@ -11,16 +11,16 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from battkomp.accounts.models import AccessLog
-from battkomp.actors.actions import (
+from battkomp.analysis.runs.bundle_export import DEMO_TABLES, build_bundle, collect_bundle, org_id
+from battkomp.engine import run_model
+from battkomp.engine.bundle import check_bundle, demo_bundle_path, load_inputs
+from battkomp.offers.actions import do_save_offer
+from battkomp.organisations.actions import (
     do_add_status,
     do_save_capacity_plan,
     do_save_facility,
     do_save_organisation,
 )
-from battkomp.analysis.runs.bundle_export import DEMO_TABLES, build_bundle, collect_bundle, org_id
-from battkomp.engine.bundle import check_bundle, demo_bundle_path, load_inputs
-from battkomp.engine.results import run_model
-from battkomp.offers.actions import do_save_offer
 from battkomp.survey.actions import (
     do_create_round,
     do_invite_organisations,

@@ -19,7 +19,7 @@ from battkomp.analysis.runs.actions import do_create_run, do_execute_run, do_sta
 from battkomp.analysis.runs.bundle_export import build_bundle
 from battkomp.analysis.runs.queries import load_frames
 from battkomp.demo import load_demo
-from battkomp.engine.results import run_model
+from battkomp.engine import run_model
 from web.personas import OUTSIDERS, SECRETARIAT
 
 DRAWS = 50
@@ -215,7 +215,7 @@ def test_re_running_the_same_inputs_reproduces_the_numbers_and_the_page_says_so(
 
 
 def test_a_changed_database_changes_the_input_hash(done_run: ModelRun, demo: Any) -> None:
-    from battkomp.actors.models import Facility
+    from battkomp.organisations.models import Facility
 
     facility = Facility.objects.get(code="elinor_orkland")
     facility.delay_max = facility.delay_max + 1
@@ -287,12 +287,12 @@ def test_the_compare_page_without_runs_offers_a_choice_and_bad_ids_are_errors(
 
 
 def test_a_run_that_fails_records_the_error(demo: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import battkomp.engine.results as results
+    import battkomp.engine as engine
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the engine broke down")
 
-    monkeypatch.setattr(results, "run_model", broken)
+    monkeypatch.setattr(engine, "run_model", broken)
     run = do_start_run(demo.users["analyst"], scenario=demo.mid, draws=DRAWS, seed=1)
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED
@@ -338,10 +338,10 @@ def test_a_bundle_the_engine_refuses_fails_the_run_with_its_problems(demo: Any) 
 def test_progress_is_stored_while_the_model_runs(
     demo: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import battkomp.engine.results as results
+    import battkomp.engine as engine
 
     seen: list[tuple[int, int]] = []
-    real = results.run_model
+    real = engine.run_model
 
     def watched(*args: Any, progress: Any, **kwargs: Any) -> Any:
         def spy(done: int, total: int) -> None:
@@ -352,7 +352,7 @@ def test_progress_is_stored_while_the_model_runs(
 
         return real(*args, progress=spy, **kwargs)
 
-    monkeypatch.setattr(results, "run_model", watched)
+    monkeypatch.setattr(engine, "run_model", watched)
     run = do_start_run(demo.users["analyst"], weighted=True, draws=1000, seed=2, background=False)
     assert run.status == RunStatus.DONE
     assert len(seen) >= 2
@@ -410,7 +410,7 @@ def test_the_command_carries_out_a_queued_run(
 ) -> None:
     run = do_create_run(demo.users["analyst"], scenario=demo.mid, draws=DRAWS, seed=7)
     assert run.status == RunStatus.QUEUED
-    call_command("run_model", "--run", str(run.pk))
+    call_command("execute_model_run", "--run", str(run.pk))
     run.refresh_from_db()
     assert run.status == RunStatus.DONE
     out = capsys.readouterr().out
@@ -419,9 +419,9 @@ def test_the_command_carries_out_a_queued_run(
     assert "2040" in out
     assert ModelRunFrame.objects.filter(run=run, name="totals").exists()
     with pytest.raises(CommandError, match="is done, not queued"):
-        call_command("run_model", "--run", str(run.pk))
+        call_command("execute_model_run", "--run", str(run.pk))
     with pytest.raises(CommandError, match="no model run with id"):
-        call_command("run_model", "--run", "999")
+        call_command("execute_model_run", "--run", "999")
 
 
 def test_the_command_creates_and_runs_a_run_for_a_named_scenario(
@@ -429,7 +429,7 @@ def test_the_command_creates_and_runs_a_run_for_a_named_scenario(
 ) -> None:
     round_id = str(done_run.round_id)
     args = ("--scenario", "mid", "--draws", str(DRAWS), "--seed", "7", "--round", round_id)
-    call_command("run_model", *args)
+    call_command("execute_model_run", *args)
     run = ModelRun.objects.latest("pk")
     assert run.pk != done_run.pk
     assert (run.status, run.scenario, run.created_by) == (RunStatus.DONE, demo.mid, None)
@@ -438,29 +438,29 @@ def test_the_command_creates_and_runs_a_run_for_a_named_scenario(
     out = capsys.readouterr().out
     assert "National totals" in out
     assert run.input_hash in out
-    call_command("run_model", "--scenario", "weighted", "--draws", "20", "--seed", "1")
+    call_command("execute_model_run", "--scenario", "weighted", "--draws", "20", "--seed", "1")
     assert ModelRun.objects.latest("pk").weighted
 
 
 def test_the_command_refuses_an_unknown_scenario_or_round_or_bad_draws(demo: Any) -> None:
     with pytest.raises(CommandError, match=r"no scenario 'nope'.*high, low, mid"):
-        call_command("run_model", "--scenario", "nope")
+        call_command("execute_model_run", "--scenario", "nope")
     with pytest.raises(CommandError, match="no survey round"):
-        call_command("run_model", "--scenario", "mid", "--round", "999")
+        call_command("execute_model_run", "--scenario", "mid", "--round", "999")
     with pytest.raises(CommandError, match="--draws"):
-        call_command("run_model", "--scenario", "mid", "--draws", "0")
+        call_command("execute_model_run", "--scenario", "mid", "--draws", "0")
     with pytest.raises(CommandError, match="--run ID"):
-        call_command("run_model")
+        call_command("execute_model_run")
     assert ModelRun.objects.count() == 0
 
 
 def test_the_command_reports_a_failed_run(demo: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import battkomp.engine.results as results
+    import battkomp.engine as engine
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("out of cheese")
 
-    monkeypatch.setattr(results, "run_model", broken)
+    monkeypatch.setattr(engine, "run_model", broken)
     with pytest.raises(CommandError, match="out of cheese"):
-        call_command("run_model", "--scenario", "low", "--draws", "10")
+        call_command("execute_model_run", "--scenario", "low", "--draws", "10")
     assert ModelRun.objects.get().status == RunStatus.FAILED

@@ -12,13 +12,13 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from battkomp.actors.models import Facility
 from battkomp.analysis.models import Scenario, ScenarioOverride
 from battkomp.analysis.runs.actions import do_load_demo_scenarios
 from battkomp.analysis.runs.bundle_export import EXCLUDED_SOURCE, build_bundle
 from battkomp.analysis.runs.scenarios import parse_overrides
 from battkomp.demo import load_demo
 from battkomp.engine.bundle import check_bundle, demo_bundle_path, load_inputs
+from battkomp.organisations.models import Facility
 from web.personas import OUTSIDERS, SECRETARIAT
 
 

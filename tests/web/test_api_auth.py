@@ -12,10 +12,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from battkomp.actors.actions import do_save_facility
-from battkomp.actors.models import CapacityPlan, Facility
 from battkomp.api.actions import do_create_token, do_revoke_token
 from battkomp.api.models import ApiToken
+from battkomp.organisations.actions import do_save_facility
+from battkomp.organisations.models import CapacityPlan, Facility
 from web.personas import LOGGED_IN
 
 

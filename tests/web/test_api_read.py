@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 
 from battkomp.accounts.models import AccessLog
-from battkomp.actors.actions import do_add_status, do_save_capacity_plan, do_save_facility
-from battkomp.actors.models import Facility
 from battkomp.api.actions import do_create_token
+from battkomp.organisations.actions import do_add_status, do_save_capacity_plan, do_save_facility
+from battkomp.organisations.models import Facility
 from battkomp.survey.actions import (
     do_close_round,
     do_create_round,

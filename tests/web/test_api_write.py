@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from battkomp.actors.actions import do_save_capacity_plan, do_save_facility
-from battkomp.actors.models import CapacityPlan, Facility, Organisation, OrganisationKind
 from battkomp.api.actions import do_create_token
 from battkomp.offers.actions import do_save_offer
 from battkomp.offers.models import Offer, OfferArea
+from battkomp.organisations.actions import do_save_capacity_plan, do_save_facility
+from battkomp.organisations.models import CapacityPlan, Facility, Organisation, OrganisationKind
 from battkomp.survey.actions import (
     do_close_round,
     do_create_round,

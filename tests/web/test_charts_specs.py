@@ -14,7 +14,8 @@ from django.utils import translation
 
 from battkomp.core import charts
 from battkomp.core.codes import codes, label
-from battkomp.engine.results import ModelResult, demo_bundle_path, run_model
+from battkomp.engine import ModelResult, run_model
+from battkomp.engine.bundle import demo_bundle_path
 
 NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 YEAR = 2040

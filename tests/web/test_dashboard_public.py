@@ -130,13 +130,13 @@ def test_the_snapshot_page_and_the_home_page_link_to_the_dashboard(
     client = demo.client("anonymous")
     url = en("published:dashboard", planted.version)
     assert url in client.get(en("published:detail", planted.version)).content.decode()
-    home = client.get(en("public:home")).content.decode()
+    home = client.get(en("home")).content.decode()
     assert "Latest results" in home
     assert url in home
 
 
 def test_the_home_page_has_no_results_card_before_anything_is_published(world: Any) -> None:
-    home = world.client("anonymous").get(en("public:home")).content.decode()
+    home = world.client("anonymous").get(en("home")).content.decode()
     assert "Latest results" not in home
 
 

@@ -13,7 +13,6 @@ from django.core.management import call_command
 from django.test import Client
 
 from battkomp.accounts.models import Role
-from battkomp.actors.models import CapacityPlan, Facility, FacilityStatus, Organisation
 from battkomp.analysis.models import ModelRun, Publication
 from battkomp.analysis.runs.bundle_export import build_bundle
 from battkomp.demo import (
@@ -26,6 +25,7 @@ from battkomp.demo import (
 )
 from battkomp.engine.bundle import check_bundle, demo_bundle_path, load_inputs
 from battkomp.offers.models import Offer, OfferArea
+from battkomp.organisations.models import CapacityPlan, Facility, FacilityStatus, Organisation
 from battkomp.survey.models import NeedLine, Participant, ParticipantStatus, Revision, Round
 
 MODELS = (

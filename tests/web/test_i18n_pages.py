@@ -77,11 +77,11 @@ class Page:
 PAGES = [
     Page(
         "anonymous",
-        "public:home",
+        "home",
         "Kompetanse for batteriverdikjeden",
         "Competence for the battery value chain",
     ),
-    Page("company_a", "public:home", "Våre behov", "Our needs"),
+    Page("company_a", "home", "Våre behov", "Our needs"),
     Page("anonymous", "accounts:login", "Glemt passordet?", "Forgot your password?"),
     Page("anonymous", "offers:grid", "Tegnforklaring", "Legend"),
     Page("company_b", "offers:grid", "Filtrer oversikten", "Filter the grid"),
@@ -96,7 +96,7 @@ PAGES = [
     Page("institution", "offers:institution", "Registrer et nytt tilbud", "Register a new offer"),
     Page("analyst", "survey:rounds", "Alle runder, nyeste først", "All rounds, newest first"),
     Page("analyst", "analysis:home", "Last ned inndatapakken", "Download the input bundle"),
-    Page("admin", "actors:organisations", "Legg til en organisasjon", "Add an organisation"),
+    Page("admin", "organisations:organisations", "Legg til en organisasjon", "Add an organisation"),
 ]
 PAGE_IDS = [f"{p.persona}-{p.name}" for p in PAGES]
 

@@ -16,24 +16,24 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import translation
 
-from battkomp.actors.actions import do_save_facility
-from battkomp.actors.forms import FacilityForm
-from battkomp.actors.models import CapacityPlan, Facility
 from battkomp.analysis.runs.actions import do_save_scenario
 from battkomp.analysis.runs.views import ScenarioForm
 from battkomp.core.plausible import clean_share
 from battkomp.engine.classifications import normalise_region
-from battkomp.exchange.importers import code_value, import_needs
-from battkomp.exchange.reading import ImportRefused
 from battkomp.measures.actions import do_save_measure
 from battkomp.measures.forms import MeasureForm
 from battkomp.measures.models import Measure
 from battkomp.offers.actions import do_save_offer
 from battkomp.offers.forms import OfferForm
 from battkomp.offers.models import Offer
+from battkomp.organisations.actions import do_save_facility
+from battkomp.organisations.forms import FacilityForm
+from battkomp.organisations.models import CapacityPlan, Facility
 from battkomp.survey.actions import do_create_round, do_invite_organisations, do_open_round
 from battkomp.survey.forms import NeedLineForm
 from battkomp.survey.models import NeedLine, Participant
+from battkomp.workbooks.importers import code_value, import_needs
+from battkomp.workbooks.reading import ImportRefused
 
 
 def send(client: Client, method: str, path: str, body: Any, lang: str = "en") -> Any:

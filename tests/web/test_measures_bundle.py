@@ -75,7 +75,7 @@ def test_a_commitment_goes_out_as_proposed_and_as_agreed_once_confirmed(
 
 
 def test_the_model_counts_the_measure_only_once_it_is_agreed(world: Any, tmp_path: Path) -> None:
-    from battkomp.engine.results import run_model
+    from battkomp.engine import run_model
     from battkomp.measures.actions import do_change_measure_status
 
     m = commit_and_confirm(world)

@@ -330,7 +330,7 @@ def test_who_may_commit_study_places(world: Any, persona: str) -> None:
 
 
 def test_an_editor_cannot_commit_for_another_institution(world: Any) -> None:
-    from battkomp.actors.models import Organisation, OrganisationKind
+    from battkomp.organisations.models import Organisation, OrganisationKind
 
     other = Organisation.objects.create(name="Other fagskole", kind=OrganisationKind.EDUCATION)
     response = world.client("institution").post(

@@ -288,7 +288,7 @@ def test_upsert_lists_every_problem_with_row_and_field(world):
 
 
 def test_upsert_refuses_a_code_that_belongs_to_another_institution(world):
-    from battkomp.actors.models import Organisation, OrganisationKind
+    from battkomp.organisations.models import Organisation, OrganisationKind
 
     other = Organisation.objects.create(name="Other school", kind=OrganisationKind.EDUCATION)
     do_upsert_offers(other, world.users["analyst"], [row("shared")])

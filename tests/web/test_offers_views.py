@@ -8,9 +8,9 @@ from django.utils import translation
 
 from battkomp.accounts.actions import do_create_user
 from battkomp.accounts.models import Role
-from battkomp.actors.models import Organisation, OrganisationKind
 from battkomp.offers.actions import do_save_offer
 from battkomp.offers.models import Offer
+from battkomp.organisations.models import Organisation, OrganisationKind
 from web.personas import PERSONAS, SECRETARIAT
 
 EDITORS = ("institution", "analyst", "admin")

@@ -59,7 +59,7 @@ def test_everyone_reads_the_index_in_both_languages(world: Any) -> None:
 
 def test_the_nav_links_to_the_page_for_everyone(world: Any) -> None:
     for persona in PERSONAS:
-        html = world.client(persona).get(url("public:home")).content.decode()
+        html = world.client(persona).get(url("home")).content.decode()
         assert f'href="{url("pathways:index")}"' in html, persona
 
 

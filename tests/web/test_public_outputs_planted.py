@@ -37,7 +37,6 @@ from pypdf import PdfReader
 
 from battkomp.accounts.actions import do_create_user
 from battkomp.accounts.models import Role
-from battkomp.actors.models import Organisation, OrganisationKind
 from battkomp.analysis.dashboards import public as dashboard
 from battkomp.analysis.models import ModelRun, Publication, RunStatus, Scenario
 from battkomp.analysis.publishing import contributions, tables
@@ -50,6 +49,7 @@ from battkomp.demo import load_demo
 from battkomp.engine.bundle import load_inputs
 from battkomp.engine.disclosure import Hierarchy, primary_unsafe, tabulate
 from battkomp.engine.taxonomy import Taxonomy
+from battkomp.organisations.models import Organisation, OrganisationKind
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
 from web.personas import PASSWORD
@@ -248,7 +248,7 @@ def public_urls_of(p: Publication) -> Iterator[tuple[str, str]]:
             yield "anonymous", reverse("published:detail", args=[v])
             yield "anonymous", reverse("published:compare") + f"?a={v}&b={v}"
             yield "anonymous", reverse("analysis:publications")
-            yield "anonymous", reverse("public:home")
+            yield "anonymous", reverse("home")
             base = reverse("published:dashboard", args=[v])
             yield "anonymous", base
             for view in dashboard.VIEWS:

@@ -182,7 +182,7 @@ def test_the_inputs_are_for_analysts_only(demo: Any) -> None:
 def test_a_run_repeated_from_its_inputs_after_the_database_changed_is_bit_identical(
     demo: Any, tmp_path: Path
 ) -> None:
-    from battkomp.actors.models import Facility
+    from battkomp.organisations.models import Facility
     from battkomp.survey.models import NeedLine
 
     run = do_start_run(demo.users["analyst"], scenario=demo.mid, draws=DRAWS, seed=9)

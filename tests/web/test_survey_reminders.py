@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from battkomp.accounts.actions import do_create_user
 from battkomp.accounts.models import Role
-from battkomp.actors.models import Organisation, OrganisationKind
+from battkomp.organisations.models import Organisation, OrganisationKind
 from battkomp.survey.actions import (
     do_close_round,
     do_create_round,

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from battkomp.actors.models import Organisation, OrganisationKind
+from battkomp.organisations.models import Organisation, OrganisationKind
 from battkomp.survey.actions import (
     do_close_round,
     do_create_round,

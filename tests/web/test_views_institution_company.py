@@ -165,8 +165,8 @@ def test_anonymous_visitors_are_sent_to_log_in(world: Any, name: str) -> None:
 
 
 def test_the_navigation_links_each_role_to_its_view(world: Any) -> None:
-    company = world.client("company_a").get(en("public:home")).content.decode()
-    institution = world.client("institution").get(en("public:home")).content.decode()
+    company = world.client("company_a").get(en("home")).content.decode()
+    institution = world.client("institution").get(en("home")).content.decode()
     assert en("analysis:company_view") in company
     assert en("analysis:institution_view") not in company
     assert en("analysis:institution_view") in institution

@@ -12,7 +12,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.http import Http404
 
 from battkomp.accounts.models import AccessLog, Invitation, Profile, Role
-from battkomp.actors.models import Organisation
+from battkomp.organisations.models import Organisation
 
 #: Who makes a request: a user with an account, or an anonymous visitor (``request.user``).
 UserLike: TypeAlias = "User | AnonymousUser"

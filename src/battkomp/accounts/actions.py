@@ -28,8 +28,8 @@ from battkomp.accounts.models import (
     ResetRequest,
     Role,
 )
-from battkomp.actors.models import Organisation, OrganisationKind
 from battkomp.core.mail import queue_email
+from battkomp.organisations.models import Organisation, OrganisationKind
 
 # Roles that belong to one organisation, and the kind of organisation each belongs to.
 ORGANISATION_ROLES: dict[str, str] = {

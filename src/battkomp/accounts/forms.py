@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from battkomp.accounts.access import UserLike
 from battkomp.accounts.actions import invitable_roles, validate_invitation
 from battkomp.accounts.models import Role
-from battkomp.actors.models import Organisation
+from battkomp.organisations.models import Organisation
 
 
 class LoginForm(forms.Form):

@@ -44,21 +44,21 @@ from battkomp.core.client import client_ip
 HOME_FOR_ROLE = {
     Role.RESPONDENT: "survey:my_rounds",
     Role.EDITOR: "offers:mine",
-    Role.ANALYST: "actors:organisations",
-    Role.ADMIN: "actors:organisations",
-    Role.HANDLER: "inquiries:queue",
+    Role.ANALYST: "organisations:organisations",
+    Role.ADMIN: "organisations:organisations",
+    Role.HANDLER: "contact:queue",
 }
 
 
 def home_url_for(user: UserLike, language: str | None = None) -> str:
     """The start page for a person's role, in the given language."""
     profile = profile_of(user)
-    name = HOME_FOR_ROLE.get(profile.role, "public:home") if profile else "public:home"
+    name = HOME_FOR_ROLE.get(profile.role, "home") if profile else "home"
     with translation.override(language or translation.get_language()):
         try:
             return reverse(name)
         except NoReverseMatch:  # an app whose pages are not there yet
-            return reverse("public:home")
+            return reverse("home")
 
 
 def preferred_language(user: UserLike) -> str:
@@ -148,7 +148,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.success(request, gettext("You are logged out."))
-    return redirect("public:home")
+    return redirect("home")
 
 
 # --- Invitations --------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def access_run_inputs(user: UserLike, run_id: object) -> ModelRunInputs:
     import zipfile
 
     from battkomp.accounts.access import log_access
-    from battkomp.actors.models import Organisation
+    from battkomp.organisations.models import Organisation
 
     run = access_run_for_user(user, run_id)
     try:

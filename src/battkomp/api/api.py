@@ -22,13 +22,6 @@ from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from battkomp.accounts.access import access_organisation_for_user, is_analyst, log_access
-from battkomp.actors.access import (
-    access_facility_for_user,
-    facilities_for_user,
-    organisations_for_user,
-)
-from battkomp.actors.actions import do_save_capacity_plan
-from battkomp.actors.models import CapacityPlan, Facility, Organisation
 from battkomp.analysis.publishing.api import router as publications_router
 from battkomp.api import schemas as s
 from battkomp.api.auth import AUTH, caller
@@ -41,6 +34,13 @@ from battkomp.offers.access import (
 )
 from battkomp.offers.actions import OFFER_FIELDS, do_delete_offer, do_save_offer
 from battkomp.offers.models import Offer
+from battkomp.organisations.access import (
+    access_facility_for_user,
+    facilities_for_user,
+    organisations_for_user,
+)
+from battkomp.organisations.actions import do_save_capacity_plan
+from battkomp.organisations.models import CapacityPlan, Facility, Organisation
 from battkomp.pathways.api import router as pathways_router
 from battkomp.survey.access import (
     access_participant_for_user,

@@ -16,10 +16,10 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from battkomp.accounts.access import UserLike, is_analyst
-from battkomp.actors.models import Organisation
 from battkomp.measures.actions import partner_organisation
 from battkomp.measures.models import PUBLIC_STATUSES, Infrastructure, Measure, MeasureStatus
 from battkomp.offers.access import own_institution
+from battkomp.organisations.models import Organisation
 
 
 def _pk(value: object) -> int:

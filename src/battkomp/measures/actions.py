@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 
 from battkomp.accounts.access import UserLike, account_of, is_analyst, own_organisation, role_of
 from battkomp.accounts.models import Role
-from battkomp.actors.models import Organisation
 from battkomp.core.codes import codes, label, taxonomy
 from battkomp.core.plausible import plausible_message
 from battkomp.measures.catalogue import commandment, lever
@@ -38,6 +37,7 @@ from battkomp.measures.models import (
     MeasureTarget,
 )
 from battkomp.offers.actions import parse_number
+from battkomp.organisations.models import Organisation
 
 Errors = dict[str, list[str]]
 

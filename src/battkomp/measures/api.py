@@ -19,7 +19,6 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import ValidationError as NinjaValidationError
 
 from battkomp.accounts.access import is_analyst
-from battkomp.actors.models import Organisation
 from battkomp.api.auth import caller
 from battkomp.api.schemas import Message, PageQuery, Ref, ValidationErrorOut
 from battkomp.measures.access import (
@@ -36,6 +35,7 @@ from battkomp.measures.actions import (
 )
 from battkomp.measures.gaps import published_area_gaps
 from battkomp.measures.models import Infrastructure, Measure
+from battkomp.organisations.models import Organisation
 
 DENIED = {401: Message, 404: Message}
 INVALID = {422: ValidationErrorOut}

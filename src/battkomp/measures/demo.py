@@ -130,7 +130,7 @@ DEMO_INFRASTRUCTURE: tuple[dict[str, Any], ...] = (
 
 def _owner(text: str) -> Any:
     """The organisation a demo measure's owner text names (its name starts the text)."""
-    from battkomp.actors.models import Organisation
+    from battkomp.organisations.models import Organisation
 
     for org in Organisation.objects.order_by("-name"):
         if text and text.startswith(org.name):
@@ -171,9 +171,9 @@ def load_demo_measures(inputs: Any) -> int:
 
 def load_demo_infrastructure() -> int:
     """The real labs above; returns how many were created."""
-    from battkomp.actors.models import Organisation
     from battkomp.measures.actions import do_save_infrastructure
     from battkomp.measures.models import Infrastructure
+    from battkomp.organisations.models import Organisation
 
     created = 0
     for entry in DEMO_INFRASTRUCTURE:

@@ -10,19 +10,17 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from battkomp.actors.models import Organisation
 from battkomp.core.codes import choices, codes, label
 from battkomp.core.plausible import PlausibleMaximum
 from battkomp.measures.actions import TRANSITIONS, clean_targets
 from battkomp.measures.catalogue import commandment_choices, lever_choices
 from battkomp.measures.models import (
     Horizon,
-    Infrastructure,
-    InfrastructureKind,
     Measure,
     MeasureStatus,
 )
 from battkomp.offers.forms import BLANK, ShareField, WeightedAreaRow, format_number
+from battkomp.organisations.models import Organisation
 
 TARGET_ROWS_BLANK = 3
 
@@ -226,88 +224,3 @@ class CommitPlacesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["level"].choices = BLANK + choices("level")
         self.fields["areas"].choices = area_checkbox_choices()
-
-
-class InfrastructureForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
-    owner = forms.ModelChoiceField(
-        label=_("Owner"),
-        queryset=Organisation.objects.order_by("name"),
-        required=False,
-        help_text=_("A registered organisation, or give the owner's name below."),
-    )
-    owner_name = forms.CharField(
-        label=_("Owner's name (if not registered)"), required=False, max_length=200
-    )
-    kind = forms.ChoiceField(label=_("Kind"), choices=InfrastructureKind.choices)
-    region = forms.ChoiceField(label=_("Region"))
-    place = forms.CharField(label=_("Place"), required=False, max_length=120)
-    areas = forms.MultipleChoiceField(
-        label=_("Capabilities (competence areas)"),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea)
-    access_terms = forms.CharField(
-        label=_("Access terms"),
-        required=False,
-        widget=forms.Textarea,
-        help_text=_("Who may use it and how: open access, by agreement, members only, prices."),
-    )
-    url = forms.URLField(label=_("Link"), required=False, max_length=500, assume_scheme="https")
-    public = forms.BooleanField(
-        label=_("Show in the public register"), required=False, initial=True
-    )
-    source = forms.CharField(label=_("Source"), required=False, widget=forms.Textarea)
-
-    def __init__(self, *args: Any, analyst: bool, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["region"].choices = choices("region")
-        self.fields["areas"].choices = area_checkbox_choices()
-        if not analyst:
-            del self.fields["owner"]
-            del self.fields["owner_name"]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if "owner" in self.fields and not data.get("owner") and not data.get("owner_name"):
-            self.add_error("owner_name", _("Give the owner: a registered organisation or a name."))
-        return data
-
-    @staticmethod
-    def initial_for(item: Infrastructure) -> dict[str, Any]:
-        data = {
-            f: getattr(item, f)
-            for f in (
-                "name",
-                "owner_name",
-                "kind",
-                "region",
-                "place",
-                "areas",
-                "description",
-                "access_terms",
-                "url",
-                "public",
-                "source",
-            )
-        }
-        data["owner"] = item.owner_id
-        return data
-
-
-class InfrastructureFilterForm(forms.Form):
-    area = forms.ChoiceField(label=_("Competence area"), required=False)
-    region = forms.ChoiceField(label=_("Region"), required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [("", gettext("All areas")), *area_checkbox_choices()]
-        self.fields["region"].choices = [("", gettext("All regions")), *choices("region")]
-
-    def filters(self) -> dict[str, str]:
-        if not self.is_bound:
-            return {"area": "", "region": ""}
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        return {"area": data.get("area") or "", "region": data.get("region") or ""}

@@ -17,26 +17,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from battkomp.accounts.access import is_analyst
-from battkomp.actors.models import Organisation
 from battkomp.core.codes import label
 from battkomp.engine.schema import COUNTED_MEASURE_STATUSES
 from battkomp.measures.access import (
-    access_infrastructure_for_user,
     access_measure_for_status_change,
     access_measure_for_user,
-    can_edit_infrastructure,
     can_edit_measure,
     can_propose_measures,
     committing_institution,
-    infrastructure_for_user,
     measures_for_user,
 )
 from battkomp.measures.actions import (
-    do_approve_infrastructure,
     do_change_measure_status,
     do_commit_places,
-    do_delete_infrastructure,
-    do_save_infrastructure,
     do_save_measure,
     partner_organisation,
 )
@@ -44,19 +37,17 @@ from battkomp.measures.catalogue import PHASE3_MEASURES, PHASE3_SOURCE, commandm
 from battkomp.measures.catalogue import lever as lever_of
 from battkomp.measures.forms import (
     CommitPlacesForm,
-    InfrastructureFilterForm,
-    InfrastructureForm,
     MeasureForm,
     StatusForm,
     target_formset,
 )
-from battkomp.measures.gaps import published_area_gaps
-from battkomp.measures.models import Infrastructure, Measure, MeasureStatus
+from battkomp.measures.models import Measure, MeasureStatus
+from battkomp.organisations.models import Organisation
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _errors_onto(exc: ValidationError, form: Any, list_field: str) -> list[str]:
+def errors_onto(exc: ValidationError, form: Any, list_field: str) -> list[str]:
     """Put an action's errors on the form's fields; return those about ``list_field``."""
     listed: list[str] = []
     error_dict = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
@@ -72,7 +63,7 @@ def _errors_onto(exc: ValidationError, form: Any, list_field: str) -> list[str]:
     return listed
 
 
-def _safe_next(request: HttpRequest, fallback: str) -> str:
+def safe_next(request: HttpRequest, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -181,7 +172,7 @@ def _measure_form_page(request: HttpRequest, measure: Measure | None = None) -> 
                     status=data.get("status"),
                 )
             except ValidationError as exc:
-                target_errors = _errors_onto(exc, form, "targets")
+                target_errors = errors_onto(exc, form, "targets")
             else:
                 if creating:
                     messages.success(
@@ -297,7 +288,7 @@ def change_status(request: HttpRequest, measure_id: int) -> HttpResponse:
     measure = access_measure_for_status_change(request.user, measure_id)
     prefix = request.POST.get("prefix") or None
     form = StatusForm(request.POST, measure=measure, prefix=prefix)
-    back = _safe_next(request, reverse("measures:detail", args=[measure.pk]))
+    back = safe_next(request, reverse("measures:detail", args=[measure.pk]))
     if not form.is_valid():
         messages.error(
             request,
@@ -351,7 +342,7 @@ def commit(request: HttpRequest) -> HttpResponse:
             try:
                 measure = do_commit_places(institution, request.user, form.cleaned_data)
             except ValidationError as exc:
-                _errors_onto(exc, form, "")
+                errors_onto(exc, form, "")
             else:
                 messages.success(
                     request,
@@ -387,152 +378,3 @@ def institution_measures(institution: Organisation) -> list[Measure]:
         .prefetch_related("targets")
         .order_by("-created_at", "-pk")
     )
-
-
-# --------------------------------------------------------------------------- infrastructure
-
-
-def infrastructure_list(request: HttpRequest) -> HttpResponse:
-    """The register, filtered by area and region, the areas with the largest published gap
-    first."""
-    filter_form = InfrastructureFilterForm(
-        request.GET if ("area" in request.GET or "region" in request.GET) else None
-    )
-    filters = filter_form.filters()
-    qs = infrastructure_for_user(request.user)
-    if filters["region"]:
-        qs = qs.filter(region=filters["region"])
-    items = list(qs)
-    if filters["area"]:
-        items = [i for i in items if filters["area"] in (i.areas or [])]
-    publication, gaps = published_area_gaps()
-    rows = []
-    for item in items:
-        area_gaps = [(gaps[a], a) for a in item.areas or [] if a in gaps]
-        top = max(area_gaps) if area_gaps else None
-        rows.append(
-            {
-                "item": item,
-                "gap": top[0] if top else None,
-                "gap_area": label("area", top[1]) if top else "",
-                "areas": [
-                    {"code": a, "label": label("area", a), "gap": gaps.get(a)}
-                    for a in sorted(item.areas or [], key=lambda a: -gaps.get(a, float("-inf")))
-                ],
-                "region_label": label("region", item.region),
-                "can_edit": can_edit_infrastructure(request.user, item),
-            }
-        )
-    rows.sort(key=lambda r: (r["gap"] is None, -(r["gap"] or 0.0), r["item"].name.lower()))
-    return render(
-        request,
-        "measures/infrastructure_list.html",
-        {
-            "rows": rows,
-            "filter_form": filter_form,
-            "filters": filters,
-            "publication": publication,
-            "can_register": can_propose_measures(request.user),
-            "is_analyst": is_analyst(request.user),
-        },
-    )
-
-
-def _infrastructure_form_page(
-    request: HttpRequest, item: Infrastructure | None = None
-) -> HttpResponse:
-    analyst = is_analyst(request.user)
-    if request.method == "POST":
-        form = InfrastructureForm(request.POST, analyst=analyst)
-        if form.is_valid():
-            data = form.cleaned_data
-            owner = data.get("owner") if analyst else partner_organisation(request.user)
-            try:
-                saved = do_save_infrastructure(request.user, data, owner=owner, infrastructure=item)
-            except ValidationError as exc:
-                _errors_onto(exc, form, "")
-            else:
-                if saved.approved:
-                    messages.success(request, _("“%(name)s” is saved.") % {"name": saved.name})
-                else:
-                    messages.success(
-                        request,
-                        _("“%(name)s” is saved. It is listed once the secretariat has approved it.")
-                        % {"name": saved.name},
-                    )
-                return redirect("infrastructure:detail", item_id=saved.pk)
-    else:
-        initial = InfrastructureForm.initial_for(item) if item else None
-        form = InfrastructureForm(initial=initial, analyst=analyst)
-    cancel_url = (
-        reverse("infrastructure:detail", args=[item.pk]) if item else reverse("infrastructure:list")
-    )
-    return render(
-        request,
-        "measures/infrastructure_form.html",
-        {
-            "form": form,
-            "item": item,
-            "cancel_url": cancel_url,
-            "analyst": analyst,
-            "owner": None if analyst else partner_organisation(request.user),
-        },
-        status=400 if form.errors else 200,
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def infrastructure_new(request: HttpRequest) -> HttpResponse:
-    if not can_propose_measures(request.user):
-        raise Http404
-    return _infrastructure_form_page(request)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def infrastructure_edit(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = access_infrastructure_for_user(request.user, item_id, edit=True)
-    return _infrastructure_form_page(request, item)
-
-
-def infrastructure_detail(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = access_infrastructure_for_user(request.user, item_id)
-    _publication, gaps = published_area_gaps()
-    return render(
-        request,
-        "measures/infrastructure_detail.html",
-        {
-            "item": item,
-            "areas": [
-                {"label": label("area", a), "gap": gaps.get(a)}
-                for a in sorted(item.areas or [], key=lambda a: -gaps.get(a, float("-inf")))
-            ],
-            "region_label": label("region", item.region),
-            "can_edit": can_edit_infrastructure(request.user, item),
-            "is_analyst": is_analyst(request.user),
-        },
-    )
-
-
-@login_required
-@require_POST
-def infrastructure_approve(request: HttpRequest, item_id: int) -> HttpResponse:
-    if not is_analyst(request.user):
-        raise Http404
-    item = access_infrastructure_for_user(request.user, item_id)
-    do_approve_infrastructure(item, request.user)
-    messages.success(request, _("“%(name)s” is approved.") % {"name": item.name})
-    return redirect(_safe_next(request, reverse("infrastructure:detail", args=[item.pk])))
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def infrastructure_delete(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = access_infrastructure_for_user(request.user, item_id, edit=True)
-    if request.method == "POST":
-        name = item.name
-        do_delete_infrastructure(item, request.user)
-        messages.success(request, _("“%(name)s” is deleted.") % {"name": name})
-        return redirect("infrastructure:list")
-    return render(request, "measures/infrastructure_delete.html", {"item": item})

@@ -10,9 +10,9 @@ from django.http import Http404
 
 from battkomp.accounts.access import UserLike, is_analyst, own_organisation, role_of
 from battkomp.accounts.models import Role
-from battkomp.actors.models import Organisation
 from battkomp.offers.actions import INSTITUTION_KINDS
 from battkomp.offers.models import Offer
+from battkomp.organisations.models import Organisation
 
 
 def can_edit_offers_of(user: UserLike, institution: Organisation) -> bool:

@@ -17,12 +17,12 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from battkomp.accounts.access import UserLike, account_of
-from battkomp.actors.models import Organisation, OrganisationKind
 from battkomp.core.codes import codes, label, taxonomy
 from battkomp.core.plausible import plausible_message, share_message
 from battkomp.engine.quantities import ShareError
 from battkomp.engine.quantities import parse_share as engine_parse_share
 from battkomp.offers.models import Offer, OfferArea, OfferMode
+from battkomp.organisations.models import Organisation, OrganisationKind
 
 # Organisations that can hold education offers.
 INSTITUTION_KINDS = frozenset({OrganisationKind.EDUCATION, OrganisationKind.RESEARCH})

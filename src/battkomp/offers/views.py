@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from battkomp.accounts.access import is_analyst
-from battkomp.actors.models import Organisation
 from battkomp.core.codes import codes, label
 from battkomp.offers.access import (
     access_institution_for_user,
@@ -34,6 +33,7 @@ from battkomp.offers.grid import (
     grid_levels,
 )
 from battkomp.offers.models import Offer, OfferStatus
+from battkomp.organisations.models import Organisation
 
 # --------------------------------------------------------------------------- managing offers
 

@@ -42,14 +42,13 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "battkomp.worker",
     "battkomp.accounts",
-    "battkomp.actors",
+    "battkomp.organisations",
     "battkomp.survey",
     "battkomp.offers",
     "battkomp.analysis",
-    "battkomp.public",
     "battkomp.api",
-    "battkomp.exchange",
-    "battkomp.inquiries",
+    "battkomp.workbooks",
+    "battkomp.contact",
     "battkomp.measures",
     "battkomp.pathways",
 ]
@@ -135,8 +134,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "public:home"
-LOGOUT_REDIRECT_URL = "public:home"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "nb"
 LANGUAGES = [("nb", _("Norwegian bokmål")), ("en", _("English"))]

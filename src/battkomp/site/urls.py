@@ -10,6 +10,8 @@ from django.urls import include, path
 from django.utils.translation import get_language_from_path, override
 from django.views.i18n import set_language
 
+from battkomp.site import views
+
 
 def set_language_from_any_page(request: HttpRequest) -> HttpResponse:
     """Django's set_language, run in the language of the page the visitor comes from.
@@ -29,16 +31,16 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("accounts/", include("battkomp.accounts.urls")),
-    path("organisations/", include("battkomp.actors.urls")),
+    path("organisations/", include("battkomp.organisations.urls")),
     path("survey/", include("battkomp.survey.urls")),
     path("offers/", include("battkomp.offers.urls")),
     path("analysis/", include("battkomp.analysis.urls")),
-    path("exchange/", include("battkomp.exchange.urls")),
+    path("workbooks/", include("battkomp.workbooks.urls")),
     path("published/", include("battkomp.analysis.publishing.urls")),
     path("measures/", include("battkomp.measures.urls")),
-    path("infrastructure/", include("battkomp.measures.infrastructure_urls")),
-    path("contact/", include("battkomp.inquiries.urls")),
+    path("infrastructure/", include("battkomp.measures.infrastructure.urls")),
+    path("contact/", include("battkomp.contact.urls")),
     path("pathways/", include("battkomp.pathways.urls")),
-    path("", include("battkomp.public.urls")),
+    path("", views.home, name="home"),
     prefix_default_language=False,
 )

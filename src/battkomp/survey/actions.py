@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 
 from battkomp.accounts.access import UserLike, account_of, is_analyst, signed_in
 from battkomp.accounts.models import Profile, Role
-from battkomp.actors.models import Organisation, OrganisationKind
 from battkomp.core.codes import codes, label
 from battkomp.core.plausible import plausible_message
+from battkomp.organisations.models import Organisation, OrganisationKind
 from battkomp.survey.models import (
     InterviewNote,
     NeedLine,

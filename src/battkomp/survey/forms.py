@@ -10,10 +10,10 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from battkomp.actors.models import Organisation
 from battkomp.core.codes import choices
 from battkomp.core.plausible import PlausibleMaximum, clean_share
 from battkomp.engine.quantities import format_share
+from battkomp.organisations.models import Organisation
 from battkomp.survey.actions import INVITABLE_KINDS, MAX_HEADCOUNT, MAX_TEXT
 from battkomp.survey.models import NeedLine, Participant, Round
 

@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST
 
 from battkomp.accounts.access import is_analyst, log_access, require_analyst, role_of
 from battkomp.accounts.models import Role
-from battkomp.actors.models import Organisation
 from battkomp.core.codes import label
+from battkomp.organisations.models import Organisation
 from battkomp.survey import actions
 from battkomp.survey.access import (
     access_participant_for_user,

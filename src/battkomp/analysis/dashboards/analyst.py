@@ -34,7 +34,7 @@ from battkomp.analysis.models import ModelRun, RunStatus
 from battkomp.analysis.runs.queries import load_frames
 from battkomp.core import charts
 from battkomp.core.codes import codes, label
-from battkomp.exchange.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
+from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")

@@ -66,7 +66,7 @@ from battkomp.analysis.dashboards.public_rows import (
 from battkomp.analysis.models import Publication
 from battkomp.core import charts, snapshot_cache
 from battkomp.core.codes import codes, taxonomy
-from battkomp.exchange.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
+from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -24,7 +24,6 @@ from django.views.decorators.http import require_GET
 
 from battkomp.accounts.access import access_organisation_for_user, is_analyst, log_access, role_of
 from battkomp.accounts.models import Role
-from battkomp.actors.models import Organisation
 from battkomp.analysis.access import publications_for_anyone
 from battkomp.analysis.models import Publication
 from battkomp.analysis.publishing.views import national_rows
@@ -33,6 +32,7 @@ from battkomp.measures.views import commit_url, institution_measures, measure_ro
 from battkomp.offers.access import access_institution_for_user, own_institution
 from battkomp.offers.grid import offer_quantity
 from battkomp.offers.models import Offer
+from battkomp.organisations.models import Organisation
 from battkomp.survey.access import participants_for_user
 from battkomp.survey.models import Participant, Revision
 

@@ -32,8 +32,8 @@ def default_recommendation_rules() -> pl.DataFrame:
 def survey_places(contrib: pl.DataFrame) -> dict[str, tuple[str, str]]:
     """Where each contributing organisation's needs count (its segment and county, as the
     engine's input bundle places them): contributor → (segment, region)."""
-    from battkomp.actors.models import Organisation
     from battkomp.analysis.runs.bundle_export import segment_and_region
+    from battkomp.organisations.models import Organisation
 
     ids = sorted({int(c) for c in contrib["contributor"].unique().to_list() if str(c).isdigit()})
     return {

@@ -25,8 +25,8 @@ from battkomp.analysis.report.tasks import queue_report
 from battkomp.analysis.runs.queries import TOTAL_METRICS, compare_rows, totals_rows
 from battkomp.core import snapshot_cache
 from battkomp.core.codes import label
-from battkomp.exchange.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
 from battkomp.site.security import allow_inline_styles
+from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOWNLOAD_FORMATS = ("csv", "xlsx")

@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from battkomp.accounts.access import UserLike, account_of, log_access, require_analyst
-from battkomp.actors.models import Facility
 from battkomp.analysis.models import (
     MAX_DRAWS,
     ModelRun,
@@ -45,6 +44,7 @@ from battkomp.analysis.runs.queries import to_parquet
 from battkomp.analysis.runs.scenarios import RESERVED_NAMES, check_scenario
 from battkomp.core.plausible import plausible_message
 from battkomp.engine.problems import BundleError
+from battkomp.organisations.models import Facility
 from battkomp.survey.models import Round
 from battkomp.worker.locks import hold
 
@@ -446,7 +446,7 @@ def do_execute_run(
     ``worker``: the run was claimed by this task worker (:func:`claim_run`), which writes a
     heartbeat while it runs; without it the run is carried out here and now (the command, or
     ``do_start_run(background=False)``)."""
-    from battkomp.engine.results import run_model
+    from battkomp.engine import run_model
 
     if worker is None:
         run.status = RunStatus.RUNNING

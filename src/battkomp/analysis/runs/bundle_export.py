@@ -8,7 +8,7 @@ any exist; a facility a scenario leaves out becomes the override ``realisation_p
 The tables the platform does not hold yet (retraining pools and paths, recruitment channels,
 overrides, and the scenarios while there are none in the database) are copied from the demo
 bundle shipped with the engine, so that the result runs with ``battkomp model run --bundle
-FOLDER`` and :func:`battkomp.engine.results.run_model` as it is.
+FOLDER`` and :func:`battkomp.engine.run_model` as it is.
 
 A bundle holds company answers: whoever passes ``user`` gets one access-log entry per
 organisation whose answers are in it (analysts only; see ``accounts.access.log_access``).
@@ -31,11 +31,11 @@ from django.utils.translation import gettext as _
 
 from battkomp import __version__
 from battkomp.accounts.access import log_access
-from battkomp.actors.models import Facility, Organisation
 from battkomp.core.validators import org_number_ok
 from battkomp.engine.bundle import demo_bundle_path, load_inputs
 from battkomp.engine.schema import BUNDLE_TABLES, DEFAULT_TABLES, TABLES
 from battkomp.offers.models import Offer
+from battkomp.organisations.models import Facility, Organisation
 from battkomp.survey.models import ParticipantStatus, Round, RoundStatus
 
 __all__ = [

@@ -22,7 +22,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_tasks import TaskResultStatus
 
 from battkomp.accounts.access import require_analyst
-from battkomp.actors.models import Facility
 from battkomp.analysis.access import (
     access_run_for_user,
     access_run_inputs,
@@ -66,6 +65,7 @@ from battkomp.analysis.runs.queries import (
 from battkomp.analysis.runs.scenarios import RESERVED_NAMES, overrides_text
 from battkomp.core import charts
 from battkomp.core.plausible import PlausibleMaximum
+from battkomp.organisations.models import Facility
 from battkomp.survey.models import ParticipantStatus, Round
 
 

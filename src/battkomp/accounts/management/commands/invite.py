@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from battkomp.accounts.actions import do_invite
 from battkomp.accounts.models import Role
-from battkomp.actors.models import Organisation
+from battkomp.organisations.models import Organisation
 
 
 class Command(BaseCommand):

@@ -1,0 +1,57 @@
+"""Who may see organisations and facilities.
+
+Analysts and administrators see and manage every organisation and facility. A member of an
+organisation (company respondent, institution editor) may read their own organisation and its
+facilities, and nothing else. Everyone else gets :class:`django.http.Http404`, never 403.
+Organisations themselves are read through
+:func:`battkomp.accounts.access.access_organisation_for_user`.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from battkomp.accounts.access import UserLike, is_analyst, own_organisation
+from battkomp.organisations.models import Facility, Organisation
+
+
+def organisations_for_user(user: UserLike) -> QuerySet[Organisation]:
+    """The organisations a person may read: all for analysts, their own for members, else none."""
+    if is_analyst(user):
+        return Organisation.objects.all()
+    own = own_organisation(user)
+    if own is not None:
+        return Organisation.objects.filter(pk=own.pk)
+    return Organisation.objects.none()
+
+
+def facilities_for_user(user: UserLike) -> QuerySet[Facility]:
+    """The facilities a person may read: all for analysts, their organisation's for members."""
+    if is_analyst(user):
+        return Facility.objects.all()
+    own = own_organisation(user)
+    if own is not None:
+        return Facility.objects.filter(organisation_id=own.pk)
+    return Facility.objects.none()
+
+
+def access_facility_for_user(user: UserLike, facility_id: object, *, edit: bool) -> Facility:
+    """A facility, if the person may read it (``edit=False``) or change it (``edit=True``).
+
+    Reading: analysts, administrators and the owning organisation's members. Changing (the
+    facility's facts, its capacity plan and its status history): analysts and administrators.
+    Anyone else, and an unknown id, gets 404.
+    """
+    try:
+        facility = Facility.objects.select_related("organisation").get(pk=facility_id)
+    except (Facility.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if is_analyst(user):
+        return facility
+    if edit:
+        raise Http404
+    own = own_organisation(user)
+    if own is not None and own.pk == facility.organisation_id:
+        return facility
+    raise Http404

@@ -1,0 +1,305 @@
+"""State changes of organisations and facilities. Views, the API, commands and tests call these.
+
+Every function validates everything before it writes and writes inside one transaction, so a
+call either does all it says or nothing. Invalid input raises
+:class:`django.core.exceptions.ValidationError` whose messages name the field or row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from battkomp.accounts.access import UserLike
+from battkomp.core.codes import codes
+from battkomp.core.plausible import plausible_message
+from battkomp.organisations.models import (
+    CapacityPlan,
+    CapacityPlanYear,
+    Facility,
+    FacilityStatus,
+    FacilityStatusChoice,
+    Organisation,
+)
+
+FIRST_YEAR = 1990
+LAST_YEAR = 2100
+
+ORGANISATION_FIELDS = (
+    "name",
+    "org_number",
+    "kind",
+    "segments",
+    "county",
+    "parent",
+    "battery_staff",
+)
+FACILITY_FIELDS = (
+    "name",
+    "code",
+    "segment",
+    "region",
+    "start_year",
+    "realisation_probability",
+    "delay_min",
+    "delay_mode",
+    "delay_max",
+    "ramp_offset",
+    "intensity",
+    "source",
+)
+
+
+def _actor(user: UserLike) -> Any:
+    """The user to record as author, or None for anonymous callers (commands, imports)."""
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def normalise_org_number(value: object) -> str:
+    """Organisation numbers are often written in groups (923 609 016); store the 9 digits."""
+    return "".join(str(value or "").split())
+
+
+def org_number_taken(
+    org_number: str, organisation: Organisation | None = None
+) -> Organisation | None:
+    """The other organisation that already has this number, if any."""
+    if not org_number:
+        return None
+    others = Organisation.objects.filter(org_number=org_number)
+    if organisation is not None and organisation.pk is not None:
+        others = others.exclude(pk=organisation.pk)
+    return others.first()
+
+
+def clean_segments(values: Iterable[str]) -> list[str]:
+    """Known segment codes, each once, in the taxonomy's order."""
+    given = list(values)
+    unknown = [v for v in given if v not in codes("segment")]
+    if unknown:
+        raise ValidationError(
+            {
+                "segments": _("Unknown value-chain segment: %(codes)s.")
+                % {"codes": ", ".join(unknown)}
+            }
+        )
+    return [c for c in codes("segment") if c in given]
+
+
+def delay_errors(delay_min: Any, delay_mode: Any, delay_max: Any) -> dict[str, str]:
+    """Errors by field when the delays are not ordered shortest ≤ most likely ≤ longest."""
+    errors: dict[str, str] = {}
+    if None in (delay_min, delay_mode, delay_max):
+        return errors
+    if delay_mode < delay_min:
+        errors["delay_mode"] = _(
+            "The most likely delay (%(mode)s) cannot be shorter than the shortest delay (%(min)s)."
+        ) % {"mode": delay_mode, "min": delay_min}
+    if delay_max < delay_mode:
+        errors["delay_max"] = _(
+            "The longest delay (%(max)s) cannot be shorter than the most likely delay (%(mode)s)."
+        ) % {"max": delay_max, "mode": delay_mode}
+    elif delay_max < delay_min:
+        errors["delay_max"] = _(
+            "The longest delay (%(max)s) cannot be shorter than the shortest delay (%(min)s)."
+        ) % {"max": delay_max, "min": delay_min}
+    return errors
+
+
+@transaction.atomic
+def do_save_organisation(
+    user: UserLike,
+    data: Mapping[str, Any],
+    organisation: Organisation | None = None,
+    *,
+    synthetic: bool | None = None,
+) -> Organisation:
+    """Create an organisation, or change the given one, from ``data`` (name, org_number, kind,
+    segments, county; keys left out keep their value). ``synthetic`` marks demo data and is only
+    set by loaders, never by the forms."""
+    org = organisation if organisation is not None else Organisation()
+    for field in ORGANISATION_FIELDS:
+        if field in data:
+            setattr(org, field, data[field])
+    org.name = str(org.name or "").strip()
+    org.org_number = normalise_org_number(org.org_number)
+    org.county = org.county or ""
+    if synthetic is not None:
+        org.synthetic = synthetic
+    errors: dict[str, list[str]] = {}
+    try:
+        org.segments = clean_segments(org.segments or [])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    # a parent may not lead back to the organisation (the survey's groups must be trees)
+    up, seen = org.parent, set()
+    while up is not None and up.pk not in seen:
+        if org.pk is not None and up.pk == org.pk:
+            errors.setdefault("parent", []).append(
+                _("%(name)s cannot be its own parent, directly or through others.")
+                % {"name": org.name}
+            )
+            break
+        seen.add(up.pk)
+        up = up.parent
+    other = org_number_taken(org.org_number, org)
+    if other is not None:
+        errors.setdefault("org_number", []).append(
+            _("Organisation number %(number)s already belongs to %(name)s.")
+            % {"number": org.org_number, "name": other.name}
+        )
+    try:
+        org.full_clean(exclude=["segments", *errors], validate_constraints=not errors)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    org.save()
+    return org
+
+
+@transaction.atomic
+def do_save_facility(
+    organisation: Organisation,
+    user: UserLike,
+    data: Mapping[str, Any],
+    facility: Facility | None = None,
+) -> Facility:
+    """Create a facility of ``organisation``, or change the given one, from ``data`` (name, code,
+    segment, region, start_year, realisation_probability, delay_min/mode/max, intensity, source;
+    keys left out keep their value). Delays must satisfy shortest ≤ most likely ≤ longest."""
+    fac = facility if facility is not None else Facility(organisation=organisation)
+    if facility is not None and facility.organisation_id != organisation.pk:
+        msg = "the facility belongs to another organisation"
+        raise ValueError(msg)
+    for field in FACILITY_FIELDS:
+        if field in data:
+            setattr(fac, field, data[field])
+    fac.name = str(fac.name or "").strip()
+    fac.source = str(fac.source or "").strip()
+    errors: dict[str, list[str]] = {}
+    try:
+        fac.full_clean()
+    except ValidationError as exc:
+        errors.update({f: list(m) for f, m in exc.message_dict.items()})
+    for field, message in delay_errors(fac.delay_min, fac.delay_mode, fac.delay_max).items():
+        if field not in errors:
+            errors[field] = [message]
+    implausible = plausible_message("facilities", "intensity", fac.intensity)
+    if implausible is not None and "intensity" not in errors:
+        errors["intensity"] = [implausible]
+    if errors:
+        raise ValidationError(errors)
+    fac.save()
+    return fac
+
+
+def plan_row_errors(years: Iterable[tuple[Any, Any]]) -> list[str]:
+    """Every problem in a capacity plan's (year, capacity) rows, each naming its row (1-based)."""
+    errors: list[str] = []
+    seen: dict[int, int] = {}
+    for number, row in enumerate(years, start=1):
+        try:
+            year, capacity = row
+        except (TypeError, ValueError):
+            errors.append(_("Row %(row)s: give a year and a capacity.") % {"row": number})
+            continue
+        if isinstance(year, bool) or not isinstance(year, int):
+            errors.append(_("Row %(row)s: the year must be a whole number.") % {"row": number})
+        elif not FIRST_YEAR <= year <= LAST_YEAR:
+            errors.append(
+                _("Row %(row)s: the year %(year)s is outside %(first)s–%(last)s.")
+                % {"row": number, "year": year, "first": FIRST_YEAR, "last": LAST_YEAR}
+            )
+        elif year in seen:
+            errors.append(
+                _("Row %(row)s: the year %(year)s is already given in row %(other)s.")
+                % {"row": number, "year": year, "other": seen[year]}
+            )
+        else:
+            seen[year] = number
+        if (
+            isinstance(capacity, bool)
+            or not isinstance(capacity, int | float)
+            or not math.isfinite(capacity)
+        ):
+            errors.append(_("Row %(row)s: the capacity must be a number.") % {"row": number})
+        elif capacity < 0:
+            errors.append(
+                _("Row %(row)s: the capacity cannot be negative (%(capacity)s).")
+                % {"row": number, "capacity": formats.number_format(capacity)}
+            )
+        elif (message := plausible_message("capacity_plans", "capacity", capacity)) is not None:
+            errors.append(_("Row %(row)s: %(problem)s") % {"row": number, "problem": message})
+    return errors
+
+
+@transaction.atomic
+def do_save_capacity_plan(
+    facility: Facility,
+    user: UserLike,
+    years: list[tuple[int, float]],
+    note: str = "",
+) -> CapacityPlan:
+    """Record a new version of the facility's capacity plan (GWh/yr, or GWh-equivalent, by year).
+
+    Earlier versions are never changed: each call adds version n + 1 with its own rows. Years are
+    1990–2100, each at most once, capacities ≥ 0; a plan has at least one year. All or nothing.
+    """
+    rows = list(years)
+    errors = plan_row_errors(rows)
+    if not rows:
+        errors.append(_("A capacity plan needs at least one year."))
+    if errors:
+        raise ValidationError(errors)
+    # Lock the facility so two simultaneous edits get versions n + 1 and n + 2.
+    locked = Facility.objects.select_for_update().get(pk=facility.pk)
+    latest = locked.plans.aggregate(latest=Max("version"))["latest"] or 0
+    plan = CapacityPlan.objects.create(
+        facility=locked, version=latest + 1, note=str(note or "").strip(), created_by=_actor(user)
+    )
+    CapacityPlanYear.objects.bulk_create(
+        CapacityPlanYear(plan=plan, year=year, capacity=float(capacity))
+        for year, capacity in sorted(rows)
+    )
+    return plan
+
+
+@transaction.atomic
+def do_add_status(
+    facility: Facility,
+    user: UserLike,
+    status: str,
+    date: dt.date,
+    note: str = "",
+) -> FacilityStatus:
+    """Add a dated status (announced, fid, construction, operating, paused, cancelled) to the
+    facility's history. The history is never edited; the current status is the latest by date."""
+    errors: dict[str, str] = {}
+    if status not in FacilityStatusChoice.values:
+        errors["status"] = _("“%(status)s” is not a facility status.") % {"status": status}
+    if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+        errors["date"] = _("Give the date of the status.")
+    elif not FIRST_YEAR <= date.year <= LAST_YEAR:
+        errors["date"] = _("The date must lie in %(first)s–%(last)s.") % {
+            "first": FIRST_YEAR,
+            "last": LAST_YEAR,
+        }
+    if errors:
+        raise ValidationError(errors)
+    return FacilityStatus.objects.create(
+        facility=facility,
+        status=status,
+        date=date,
+        note=str(note or "").strip(),
+        recorded_by=_actor(user),
+    )

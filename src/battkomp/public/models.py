@@ -1,1 +1,0 @@
-"""No models of its own."""

@@ -1,0 +1,128 @@
+"""Exports of what a user may see, as XLSX or CSV.
+
+Numbers are written as numbers; every text cell that a spreadsheet could run as a formula (it
+starts with =, +, -, @, a tab or a carriage return) gets a leading apostrophe, in both formats.
+CSV is UTF-8 with a byte-order mark, so Excel opens it with the right characters. The needs and
+offers exports have the template's columns, so an export can be edited and uploaded again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from battkomp.offers.models import Offer
+from battkomp.survey.models import Participant, ParticipantStatus, Round
+from battkomp.workbooks.columns import NEEDS_COLUMNS, OFFERS_COLUMNS, column_names, escape_text
+from battkomp.workbooks.importers import stored_lines
+from battkomp.workbooks.workbook import need_row, new_workbook, offer_row, write_cell
+
+FORMATS = ("xlsx", "csv")
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+_SHARE_COLUMNS = {c.name for c in (*NEEDS_COLUMNS, *OFFERS_COLUMNS) if c.kind == "share"}
+
+
+def csv_cell(value: Any) -> str:
+    """A value as CSV text: numbers in full precision with a decimal point, text escaped.
+
+    >>> csv_cell(12), csv_cell(0.625), csv_cell(None), csv_cell("=HYPERLINK()"), csv_cell("@x")
+    ('12', '0.625', '', "'=HYPERLINK()", "'@x")
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
+        return repr(value)
+    return escape_text(str(value))
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([csv_cell(h) for h in header])
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], sheet_name: str) -> bytes:
+    buffer = io.BytesIO()
+    book = new_workbook(buffer)
+    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    percent = book.add_format({"num_format": "0.0%"})
+    sheet = book.add_worksheet(sheet_name)
+    for j, name in enumerate(header):
+        sheet.write_string(0, j, escape_text(name), bold)
+        sheet.set_column(j, j, max(12, len(name) + 3), percent if name in _SHARE_COLUMNS else None)
+    count = 0
+    for i, row in enumerate(rows, start=1):
+        count = i
+        for j, value in enumerate(row):
+            write_cell(sheet, i, j, value)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, count, max(len(header) - 1, 0))
+    book.close()
+    return buffer.getvalue()
+
+
+def render(fmt: str, header: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str) -> bytes:
+    if fmt == "csv":
+        return to_csv(header, rows)
+    return to_xlsx(header, rows, sheet)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def needs_table(participant: Participant) -> tuple[list[str], list[list[Any]]]:
+    """A participant's current need lines, in the template's columns."""
+    lines = stored_lines(participant)
+    lines.sort(key=lambda n: (n["role"], n["level"], n["area"], n["year"]))
+    return column_names(NEEDS_COLUMNS), [need_row(n) for n in lines]
+
+
+def offers_table(offers: Iterable[Offer], *, with_institution: bool) -> tuple[list[str], list]:
+    """Offers in the template's columns (led by the institution's name for a list of many)."""
+    header = column_names(OFFERS_COLUMNS)
+    rows = []
+    for offer in offers:
+        row = offer_row(offer)
+        rows.append([offer.institution.name, *row] if with_institution else row)
+    return (["institution", *header] if with_institution else header), rows
+
+
+ROUND_COLUMNS = ["organisation", "org_number", "status", "submitted_at", "revision"]
+
+
+def submitted_participants(round_: Round) -> list[Participant]:
+    return list(
+        round_.participants.filter(status=ParticipantStatus.SUBMITTED)
+        .select_related("organisation", "response")
+        .order_by("organisation__name", "id")
+    )
+
+
+def round_table(participants: Iterable[Participant]) -> tuple[list[str], list[list[Any]]]:
+    """The submitted answers of a round: each organisation's last submission, line by line."""
+    rows: list[list[Any]] = []
+    for participant in participants:
+        response = getattr(participant, "response", None)
+        revision = response.submitted_revision() if response is not None else None
+        if revision is None:
+            continue
+        lines = sorted(
+            revision.snapshot.get("lines", []),
+            key=lambda n: (n["role"], n["level"], n["area"], n["year"]),
+        )
+        lead = [
+            participant.organisation.name,
+            participant.organisation.org_number,
+            participant.status,
+            participant.submitted_at.isoformat() if participant.submitted_at else "",
+            revision.number,
+        ]
+        rows.extend([*lead, *need_row(line)] for line in lines)
+    return [*ROUND_COLUMNS, *column_names(NEEDS_COLUMNS)], rows
