@@ -649,9 +649,11 @@ def _bundle_path(args: argparse.Namespace) -> Path:
 
 def child_engine(args: argparse.Namespace) -> dict[str, Any]:
     """Run the engine once (after a tiny warm-up) and report wall time and sizes."""
+    import importlib
     from concurrent.futures import ThreadPoolExecutor
 
-    import battkomp.engine.results as results
+    # the module, not the function battkomp.engine.run_model: its phases are wrapped below
+    run_module = importlib.import_module("battkomp.engine.run_model")
     from battkomp.engine.bundle import demo_bundle_path, load_inputs
     from battkomp.engine.model import compile_inputs
     from battkomp.engine.montecarlo import MEASURE_METRICS, METRICS
@@ -661,14 +663,14 @@ def child_engine(args: argparse.Namespace) -> dict[str, Any]:
     cm = compile_inputs(load_inputs(bundle, scenario))
     # warm-up on the small demo bundle: first-call costs of polars and numpy are not part of a
     # run's throughput, and a small warm-up leaves the case's own peak RSS to the timed run
-    results.run_model(demo_bundle_path(), scenario="mid", draws=8, seed=1)
+    run_module.run_model(demo_bundle_path(), scenario="mid", draws=8, seed=1)
     rss_before = _maxrss_mb()
     acc: dict[str, float] = {}
-    _timed_phases(results, [n for names in PHASES.values() for n in names], acc)
+    _timed_phases(run_module, [n for names in PHASES.values() for n in names], acc)
     executor = ThreadPoolExecutor(os.cpu_count() or 1) if args.executor == "thread" else None
     threads = 1 if args.executor == "serial" else None
     t0, c0 = time.perf_counter(), time.process_time()
-    result = results.run_model(
+    result = run_module.run_model(
         bundle,
         scenario=scenario,
         draws=args.draws,
@@ -695,7 +697,7 @@ def child_engine(args: argparse.Namespace) -> dict[str, Any]:
         "facilities": len(cm.facility_ids),
         "offers": len(cm.offer_ids),
         "metrics": len(METRICS) + (len(MEASURE_METRICS) if cm.measures.count else 0),
-        "threads": threads or results.default_threads(),
+        "threads": threads or run_module.default_threads(),
         "rss_before_run_mb": rss_before,
         "rows_national": result["national"].height,
         "rows_detail": result["detail"].height,

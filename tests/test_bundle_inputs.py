@@ -20,6 +20,7 @@ import xlsxwriter
 from click.testing import CliRunner
 
 from battkomp.cli import main
+from battkomp.engine import run_model
 from battkomp.engine.bundle import (
     MAX_FILE_BYTES,
     BundleError,
@@ -30,7 +31,7 @@ from battkomp.engine.bundle import (
     uncached_formulas,
 )
 from battkomp.engine.classifications import codes, valid_codes
-from battkomp.engine.results import recover_output, run_model
+from battkomp.engine.results import recover_output
 from bundlekit import BASE_YEAR, facility, plan, plant_bundle, write_bundle, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -428,9 +429,11 @@ def test_a_huge_number_of_draws_is_refused_up_front(runner: CliRunner, tmp_path:
 def test_draws_that_do_not_fit_in_memory_are_refused_from_an_estimate(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import battkomp.engine.results as results
+    import importlib
 
-    monkeypatch.setattr(results, "available_memory", lambda: 1 * 2**30)
+    # the module, not the function battkomp.engine.run_model
+    run_module = importlib.import_module("battkomp.engine.run_model")
+    monkeypatch.setattr(run_module, "available_memory", lambda: 1 * 2**30)
     out = tmp_path / "out.xlsx"
     result = runner.invoke(
         main, ["model", "run", "--draws", "100000", "-o", str(out), "--lang", "nb"]

@@ -492,7 +492,7 @@ def demo_cmd(data_dir: Path | None, port: int, no_serve: bool) -> None:
 )
 def serve_cmd(bind: str, workers: int | None) -> None:
     """Serve the platform in production (settings from the environment; see docs/operations.md)."""
-    from battkomp.demo import default_workers, run_serve
+    from battkomp.site.serving import default_workers, run_serve
 
     sys.exit(run_serve(bind, workers or default_workers()))
 

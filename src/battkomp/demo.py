@@ -1,4 +1,4 @@
-"""The demo and the server: ``battkomp demo`` and ``battkomp serve``.
+"""The demo: ``battkomp demo`` and the ``load_demo`` command.
 
 :func:`load_demo` fills the database from the demo bundle shipped with the engine: the real
 Norwegian organisations, facilities and education offers, and a survey round whose answers come
@@ -8,8 +8,7 @@ a facility's or offer's code, the round's name, an account's e-mail) and only wh
 created.
 
 :func:`run_demo` prepares an SQLite database in the data folder and serves the site with
-gunicorn on 127.0.0.1; :func:`run_serve` does the same for a real deployment, after refusing
-settings that are not fit for production (:func:`production_problems`).
+gunicorn on 127.0.0.1 (through :mod:`battkomp.site.serving`, which also serves a real deployment).
 
 Django is set up by the callers: nothing here imports a model at module level.
 """
@@ -17,7 +16,6 @@ Django is set up by the callers: nothing here imports a model at module level.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,15 +25,9 @@ from typing import Any
 
 import click
 
-#: Must equal ``battkomp.site.settings.DEMO_SECRET_KEY`` (a test checks it); repeated here so
-#: that ``battkomp serve`` can refuse it before the settings are imported.
-DEMO_SECRET_KEY = "battkomp-demo-secret-key-not-for-production-use-0123456789abcdef"
 DEMO_PASSWORD = "battkomp-demo-2026"
 DEMO_ROUND_NAME = "BattKOMP demo 2026"
 DEMO_ROUND_YEARS = (2026, 2030)
-SETTINGS_MODULE = "battkomp.site.settings"
-WSGI_APP = "battkomp.site.wsgi:application"
-MIN_SECRET_LENGTH = 50
 
 
 @dataclass(frozen=True)
@@ -404,9 +396,6 @@ def publish_demo_snapshot(summary: DemoSummary) -> None:
     summary.add("publications")
 
 
-# ---------------------------------------------------------------------------------- serving
-
-
 def logins_text(summary: DemoSummary) -> str:
     lines = ["Demo logins (every password is the same):"]
     width = max((len(a.email) for a, _p, _o in summary.accounts), default=20)
@@ -416,47 +405,13 @@ def logins_text(summary: DemoSummary) -> str:
     return "\n".join(lines)
 
 
-def _setup(data_dir: Path | None, mode: str) -> None:
-    if data_dir is not None:
-        os.environ["BATTKOMP_DATA_DIR"] = str(Path(data_dir).resolve())
-    os.environ["BATTKOMP_MODE"] = mode
-    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
-    import django
-
-    django.setup()
-
-
-def run_gunicorn(bind: str, workers: int) -> int:
-    """Serve the site with gunicorn in a child process until it stops (Ctrl-C stops both)."""
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        WSGI_APP,
-        "--bind",
-        bind,
-        "--workers",
-        str(workers),
-        "--access-logfile",
-        "-",
-    ]
-    process = subprocess.Popen(command, env=os.environ.copy())
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        # The terminal sent SIGINT to gunicorn too; give it time to finish its requests.
-        try:
-            return process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            return process.wait()
-
-
 def run_demo(data_dir: Path | None, port: int, serve: bool) -> int:
     """``battkomp demo``: migrate the SQLite database in the data folder, load the demo, serve."""
+    from battkomp.site.serving import run_gunicorn, setup_django
+
     # The demo always uses the embedded database, whatever DATABASE_URL says.
     os.environ.pop("DATABASE_URL", None)
-    _setup(data_dir, "development")
+    setup_django(data_dir, "development")
     from django.conf import settings
     from django.core.management import call_command
 
@@ -476,51 +431,3 @@ def run_demo(data_dir: Path | None, port: int, serve: bool) -> int:
     click.echo("Serving with gunicorn; stop with Ctrl-C.")
     sys.stdout.flush()
     return run_gunicorn(f"127.0.0.1:{port}", workers=2)
-
-
-def production_problems(env: Mapping[str, str]) -> list[str]:
-    """Why the environment is not fit to serve in production (empty when it is)."""
-    problems = []
-    key = env.get("BATTKOMP_SECRET_KEY", "")
-    if not key:
-        problems.append(
-            "BATTKOMP_SECRET_KEY is not set. Set it to a long random secret, e.g. "
-            "python3 -c 'import secrets; print(secrets.token_urlsafe(64))'."
-        )
-    elif key == DEMO_SECRET_KEY:
-        problems.append("BATTKOMP_SECRET_KEY is the demo key; set a secret of your own.")
-    elif len(key) < MIN_SECRET_LENGTH or len(set(key)) < 5:
-        problems.append(
-            f"BATTKOMP_SECRET_KEY is too weak: use at least {MIN_SECRET_LENGTH} random characters."
-        )
-    hosts = [h.strip() for h in env.get("BATTKOMP_ALLOWED_HOSTS", "").split(",")]
-    if not any(hosts):
-        problems.append(
-            "BATTKOMP_ALLOWED_HOSTS is not set: give the host names the site answers to, "
-            "separated by commas (e.g. battkomp.example.org)."
-        )
-    return problems
-
-
-def default_workers() -> int:
-    return min(2 * (os.cpu_count() or 1) + 1, 8)
-
-
-def run_serve(bind: str, workers: int) -> int:
-    """``battkomp serve``: check the settings, migrate, collect static files, serve."""
-    problems = production_problems(os.environ)
-    if problems:
-        click.echo("battkomp serve refuses to start:", err=True)
-        for p in problems:
-            click.echo(f"  • {p}", err=True)
-        click.echo("See docs/operations.md.", err=True)
-        return 2
-    _setup(None, "production")
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=1)
-    call_command("collectstatic", interactive=False, verbosity=0)
-    call_command("check", deploy=True, fail_level="ERROR")
-    click.echo(f"Serving battkomp on {bind} with {workers} workers.")
-    sys.stdout.flush()
-    return run_gunicorn(bind, workers)

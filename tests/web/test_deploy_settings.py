@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from battkomp.cli import main
-from battkomp.demo import DEMO_SECRET_KEY, production_problems
+from battkomp.site.serving import DEMO_SECRET_KEY, production_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ROOT / "src" / "battkomp" / "site" / "settings.py"

@@ -1,0 +1,547 @@
+"""The engine's entry point: run the model on a bundle, a scenario (or all, weighted) and a seed.
+
+>>> from battkomp.engine.bundle import demo_bundle_path
+>>> result = run_model(demo_bundle_path(), scenario="mid", draws=50, seed=1)
+>>> sorted(result.frames)[:3]
+['abroad', 'by_area', 'by_level']
+>>> result.meta["seed"], result.meta["draws"]
+(1, 50)
+
+``from battkomp.engine import run_model`` gives the same function.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import polars as pl
+from threadpoolctl import threadpool_limits
+
+from battkomp import __version__
+from battkomp.engine.advice import abroad, measure_effects, recommendations
+from battkomp.engine.bundle import (
+    BundleError,
+    Inputs,
+    build_inputs,
+    demo_bundle_path,
+    read_raw,
+    scenario_names,
+)
+from battkomp.engine.central import central_detail, group_sum
+from battkomp.engine.horizons import time_squeeze
+from battkomp.engine.model import Compiled, compile_inputs
+from battkomp.engine.montecarlo import (
+    BLOCK_SIZE,
+    MAX_DRAWS,
+    MEASURE_METRICS,
+    METRICS,
+    Ensemble,
+    allocate_draws,
+    driver_names,
+    driver_relevant,
+    first_order,
+    lane_stats,
+    run_ensemble,
+    spearman,
+)
+from battkomp.engine.problems import Location, Problem
+from battkomp.engine.results import ModelResult
+from battkomp.engine.views import (
+    breakdown_frames,
+    conditional_frame,
+    exceedance_frame,
+    facilities_frame,
+    flag_band,
+)
+
+__all__ = ["default_threads", "estimate_memory", "run_model"]
+
+
+def _stats(x: np.ndarray) -> dict[str, np.ndarray]:
+    return lane_stats(x)
+
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _map(pool: Executor | None, fn: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
+    """``fn`` over ``items`` in order: on the pool's threads, or here when there is none. Every
+    item is computed by the same code whatever the threads, so the results are the same."""
+    if pool is None or len(items) < 2:
+        return [fn(item) for item in items]
+    return list(pool.map(fn, items))
+
+
+def default_threads() -> int:
+    """Threads for the statistics: the machine's cores, at most 4."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@contextmanager
+def _stat_threads(threads: int) -> Iterator[Executor | None]:
+    """A thread pool for the blocks and the statistics (numpy works outside the GIL), or none for
+    one thread. BLAS is kept to one thread meanwhile: the engine's matrix products are small, and
+    BLAS threads waiting for work would compete with the pool's for the cores."""
+    with threadpool_limits(1, user_api="blas"):
+        if threads <= 1:
+            yield None
+            return
+        with ThreadPoolExecutor(threads) as pool:
+            yield pool
+
+
+def _cell_stats(ens: Ensemble, pool: Executor | None) -> dict[str, dict[str, np.ndarray]]:
+    """Mean and P10/P50/P90 over the draws of every metric and cell; for the gap also the
+    positive part's mean and share (the time squeeze's inputs)."""
+    names = list(ens.flows)  # METRICS, then the measure metrics when there are measures
+    done = _map(pool, lambda m: lane_stats(ens.flows[m], positive=m == "gap"), names)
+    return dict(zip(names, done, strict=True))
+
+
+def _cells(cm: Compiled, stats: Mapping[str, Mapping[str, np.ndarray]]) -> pl.DataFrame:
+    tax = cm.tax
+    A = len(tax.areas)
+    T, C = len(cm.years), cm.n_cells
+    t_grid, c_grid = np.meshgrid(np.arange(T), np.arange(C), indexing="ij")
+    t_idx, c_idx = t_grid.ravel(), c_grid.ravel()
+    level = [tax.levels[c // A] for c in c_idx]
+    area = [tax.areas[c % A] for c in c_idx]
+    group = [tax.area_parent[a] for a in area]
+    frames = []
+    for metric, st in stats.items():
+        frames.append(
+            pl.DataFrame(
+                {
+                    "year": cm.years[t_idx].astype(np.int64),
+                    "level": level,
+                    "area": area,
+                    "area_group": group,
+                    "metric": [metric] * len(t_idx),
+                    **{
+                        k: st[k].reshape(-1).astype(np.float64)
+                        for k in ("mean", "p10", "p50", "p90")
+                    },
+                }
+            )
+        )
+    return pl.concat(frames)
+
+
+_SUM_CHUNK = 256  # draws summed at a time in _cell_sums
+
+
+def _cell_sums(
+    arrays: Sequence[np.ndarray], L: int, A: int, positive: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Float64 sums of (D, T, L·A) float32 cells per draw and year: over all cells (D, T, 1), per
+    level (D, T, L) and per area (D, T, A); optionally of the positive part only. With several
+    arrays, of their sum taken draw by draw and cell by cell (the total supply).
+
+    One float64 copy of a chunk of draws serves all three sums: one matrix product with a 0/1
+    matrix gives the level and area sums together, and the totals are the sums of the level
+    sums. The copy stays small whatever the number of draws."""
+    D, T, C = arrays[0].shape
+    cells = np.arange(C)
+    indicator = np.zeros((C, L + A))
+    indicator[cells, cells // A] = 1.0
+    indicator[cells, L + cells % A] = 1.0
+    total, by_level, by_area = np.empty((D, T, 1)), np.empty((D, T, L)), np.empty((D, T, A))
+    for i in range(0, D, _SUM_CHUNK):
+        n = min(_SUM_CHUNK, D - i)
+        grid = arrays[0][i : i + n].reshape(-1, C).astype(np.float64)
+        for other in arrays[1:]:
+            grid += other[i : i + n].reshape(-1, C)
+        if positive:
+            np.maximum(grid, 0.0, out=grid)
+        both = (grid @ indicator).reshape(n, T, L + A)
+        rows = slice(i, i + n)
+        by_level[rows] = both[:, :, :L]
+        by_area[rows] = both[:, :, L:]
+        total[rows, :, 0] = both[:, :, :L].sum(axis=2)
+    return total, by_level, by_area
+
+
+_AXES: tuple[str | None, ...] = (None, "level", "area")
+Stats = dict[str, np.ndarray]
+
+
+def _aggregates(
+    ens: Ensemble, L: int, A: int, pool: Executor | None = None
+) -> dict[str | None, dict[str, Stats]]:
+    """Mean and P10/P50/P90 over the draws of every metric summed over all cells (per year),
+    per level and per area; also of the shortage (positive part of the gap) and of the total
+    supply, both added up draw by draw so that their bands are real.
+
+    One task per metric: its per-draw sums, then their statistics, so only the tasks running at
+    a time hold per-draw sums."""
+    supply = ["supply_education", "supply_released", "supply_retraining", "supply_recruitment"]
+    with_measures = "measure_supply" in ens.flows
+    if with_measures:
+        supply.append("measure_supply")
+    # the frame's metric order: the flows, the shortage, the supply, then the shortage without
+    # measures; each with the arrays it adds up and whether only their positive part counts
+    items: list[tuple[str, list[np.ndarray], bool]] = [
+        (m, [ens.flows[m]], False) for m in ens.flows
+    ]
+    items.append(("shortage", [ens.flows["gap"]], True))
+    items.append(("supply", [ens.flows[m] for m in supply], False))
+    if with_measures:
+        items.append(("shortage_without_measures", [ens.flows["gap_without_measures"]], True))
+
+    def task(item: tuple[str, list[np.ndarray], bool]) -> list[Stats]:
+        _name, arrays, positive = item
+        return [_stats(summed) for summed in _cell_sums(arrays, L, A, positive)]
+
+    done = _map(pool, task, items)
+    out: dict[str | None, dict[str, Stats]] = {axis: {} for axis in _AXES}
+    for (metric, _arrays, _positive), per_axis in zip(items, done, strict=True):
+        for axis, st in zip(_AXES, per_axis, strict=True):
+            out[axis][metric] = st
+    return out
+
+
+def _totals(
+    cm: Compiled,
+    ens: Ensemble,
+    axis_name: str | None,
+    stats: Mapping[str, Stats] | None = None,
+) -> pl.DataFrame:
+    """Sums over cells (per year), or per level or area, with bands. ``stats``: the statistics of
+    this axis from :func:`_aggregates` (computed here when not given)."""
+    tax = cm.tax
+    if stats is None:
+        stats = _aggregates(ens, len(tax.levels), len(tax.areas))[axis_name]
+    labels: list[str | None] = (
+        [None] if axis_name is None else [*tax.levels] if axis_name == "level" else [*tax.areas]
+    )
+    frames = []
+    for metric, st in stats.items():
+        T, K = st["mean"].shape
+        t_idx, k_idx = np.meshgrid(np.arange(T), np.arange(K), indexing="ij")
+        data: dict[str, object] = {"year": cm.years[t_idx.ravel()].astype(np.int64)}
+        if axis_name is not None:
+            data[axis_name] = [labels[k] for k in k_idx.ravel()]
+        data["metric"] = [metric] * t_idx.size
+        data.update({k: v.reshape(-1) for k, v in st.items()})
+        frames.append(pl.DataFrame(data))
+    if axis_name is None:
+        for kind, arr in ens.jobs.items():
+            st = _stats(arr.astype(np.float64))
+            frames.append(
+                pl.DataFrame(
+                    {
+                        "year": cm.years.astype(np.int64),
+                        "metric": [f"{kind}_jobs"] * len(cm.years),
+                        **{k: v.reshape(-1) for k, v in st.items()},
+                    }
+                )
+            )
+    return pl.concat(frames)
+
+
+def _drivers(
+    ens: Ensemble, compiled: Sequence[Compiled], pool: Executor | None = None
+) -> pl.DataFrame:
+    """Drivers ranked by their first-order variance share of the total shortage (issue 14):
+    only drivers that can move the shortage in some scenario, and only those whose index is above
+    what sampling noise gives."""
+    relevant: set[str] = set()
+    for cm in compiled:
+        relevant.update(
+            n for n, ok in zip(driver_names(cm), driver_relevant(cm), strict=True) if ok
+        )
+    cols = [i for i, n in enumerate(ens.driver_names) if n in relevant]
+
+    def one(i: int) -> tuple[float, float, float]:
+        x = ens.drivers[:, i]
+        s1, effect = first_order(
+            x, ens.target, realised=ens.driver_names[i].startswith("facility:")
+        )
+        return s1, effect, spearman(x, ens.target)
+
+    done = _map(pool, one, cols)
+    names = [ens.driver_names[i] for i in cols]
+    df = pl.DataFrame(
+        {
+            "driver": names,
+            "kind": [n.split(":")[0] for n in names],
+            "first_order": [d[0] for d in done],
+            "effect": [d[1] for d in done],
+            "spearman": [d[2] for d in done],
+        },
+        schema={
+            "driver": pl.Utf8,
+            "kind": pl.Utf8,
+            "first_order": pl.Float64,
+            "effect": pl.Float64,
+            "spearman": pl.Float64,
+        },
+    )
+    df = df.with_columns(pl.col("first_order").alias("influence")).filter(pl.col("influence") > 0)
+    return df.sort("influence", "driver", descending=[True, False]).with_row_index("rank", offset=1)
+
+
+def _scenario_frame(
+    compiled: list[Compiled], counts: list[int], weights: list[float], ens: Ensemble
+) -> pl.DataFrame:
+    totals = np.maximum(ens.flows["gap"], 0.0).sum(axis=2).sum(axis=1)
+    rows = []
+    for i, cm in enumerate(compiled):
+        sel = totals[ens.scenario_of_draw == i]
+        rows.append(
+            {
+                "scenario": cm.scenario or "base",
+                "weight": weights[i],
+                "draws": counts[i],
+                "input_hash": cm.input_hash,
+                "shortage_total_mean": float(sel.mean()) if sel.size else None,
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def run_model(
+    bundle: Path | str | None = None,
+    scenario: str | None = None,
+    *,
+    weighted: bool = False,
+    draws: int = 1000,
+    seed: int = 0,
+    executor: Executor | None = None,
+    blocks_per_task: int = 4,
+    progress: Callable[[int, int], None] | None = None,
+    threads: int | None = None,
+) -> ModelResult:
+    """Run the model on a bundle (``None``: the shipped demo bundle).
+
+    ``scenario`` picks one scenario of the bundle (``None``: none of them, the bundle as it is);
+    ``weighted=True`` runs all scenarios, their draws in proportion to their weights. The same
+    bundle, scenario, draws and seed give bit-identical results whatever the ``executor`` and
+    ``threads``. The draws run on ``executor``, in tasks of ``blocks_per_task`` blocks, or, without
+    one, on ``threads`` threads a block at a time (``None``: :func:`default_threads`; 1: one block
+    after another); the statistics over them run on those threads in any case.
+    """
+    if draws < 1:
+        msg = "draws must be at least 1"
+        raise ValueError(msg)
+    if draws > MAX_DRAWS:
+        raise BundleError(
+            [
+                Problem(
+                    "too_many_draws",
+                    Location("--draws"),
+                    {
+                        "value": f"{draws:,}".replace(",", " "),
+                        "maximum": f"{MAX_DRAWS:,}".replace(",", " "),
+                    },
+                )
+            ]
+        )
+    path = Path(bundle) if bundle is not None else demo_bundle_path()
+    raw = read_raw(path)
+    label = path.name or str(path)
+    if weighted:
+        names = scenario_names(raw)
+        inputs_list: list[Inputs] = [build_inputs(raw, n, label) for n in names]
+        weights = [
+            float(i["scenarios"].filter(pl.col("name") == i.scenario)["weight"][0])
+            for i in inputs_list
+        ]
+        if not names or sum(weights) <= 0:
+            loc = Location(f"{label}/scenarios")
+            raise BundleError([Problem("no_scenario_weight", loc)])
+        counts = allocate_draws(weights, draws)
+    else:
+        inputs_list = [build_inputs(raw, scenario, label)]
+        weights, counts = [1.0], [draws]
+    compiled = [compile_inputs(i) for i in inputs_list]
+    _check_compatible(compiled, label)
+    keep = [i for i, n in enumerate(counts) if n > 0]
+    compiled_run = [compiled[i] for i in keep]
+    all_names = scenario_names(raw)
+    keys = [all_names.index(c.scenario) + 1 if c.scenario in all_names else 0 for c in compiled_run]
+    lead = compiled_run[0]
+    L, A = len(lead.tax.levels), len(lead.tax.areas)
+    n_threads = default_threads() if threads is None else threads
+    _check_memory(compiled_run, draws, n_threads)
+    with _stat_threads(n_threads) as pool:
+        ens = run_ensemble(
+            compiled_run,
+            [counts[i] for i in keep],
+            seed,
+            executor if executor is not None else pool,
+            # run_model's own threads take a block at a time: nothing is gained by grouping
+            # blocks there, and fewer finished blocks wait to be copied
+            blocks_per_task if executor is not None else 1,
+            progress,
+            keys,
+        )
+        cell_stats = _cell_stats(ens, pool)
+        aggregates = _aggregates(ens, L, A, pool)
+        totals = {axis: _totals(lead, ens, axis, aggregates[axis]) for axis in _AXES}
+        drivers = _drivers(ens, compiled_run, pool)
+        # segment, region and coverage figures from the draws (views.py)
+        breakdowns = breakdown_frames(compiled_run, ens, lambda f, xs: _map(pool, f, xs))
+    squeeze_cells, squeeze_summary = time_squeeze(lead, ens.flows["gap"], cell_stats["gap"])
+    # the detailed central run: one scenario's, or the weighted mean of the scenarios' runs
+    total_weight = sum(weights[i] for i in keep)
+    detail = _weighted_detail(
+        [
+            (central_detail(compiled[i], inputs_list[i]["survey_needs"]), weights[i] / total_weight)
+            for i in keep
+        ]
+    )
+    frames: dict[str, pl.DataFrame] = {
+        "national": _cells(lead, cell_stats),
+        "totals": flag_band(totals[None]),
+        "by_level": flag_band(totals["level"]),
+        "by_area": flag_band(totals["area"]),
+        "time_squeeze": squeeze_cells,
+        "squeeze_summary": squeeze_summary,
+        "drivers": drivers,
+        "detail": detail,
+        **breakdowns,
+        "conditional": conditional_frame(compiled_run, ens),
+        "exceedance": exceedance_frame(lead, ens),
+        "facilities": facilities_frame(lead),
+        "survey_frame": compiled_run[0].survey.frame,
+        "scenarios": _scenario_frame(
+            compiled_run, [counts[i] for i in keep], [weights[i] for i in keep], ens
+        ),
+        "measure_effects": measure_effects(lead, ens),
+        "abroad": abroad(lead, ens, inputs_list[keep[0]]),
+        "recommendations": recommendations(lead, ens, inputs_list[keep[0]], squeeze_cells),
+    }
+    combined = hashlib.sha256("".join(c.input_hash for c in compiled).encode()).hexdigest()
+    organisations = inputs_list[0]["organisations"]
+    synthetic = bool(organisations.height and organisations["synthetic"].any())
+    meta: dict[str, object] = {
+        "battkomp_version": __version__,
+        "input_hash": combined if weighted else compiled[0].input_hash,
+        "seed": seed,
+        "draws": draws,
+        "scenario": "weighted" if weighted else (scenario or "base"),
+        "bundle": label,
+        "base_year": lead.base_year,
+        "end_year": int(lead.years[-1]),
+        "block_size": BLOCK_SIZE,
+        "contains_synthetic_data": synthetic,
+    }
+    return ModelResult(frames, meta)
+
+
+#: Memory of the interpreter, numpy and polars after imports (docs/performance.md).
+BASE_MEMORY = 150 * 2**20
+
+
+def estimate_memory(compiled: Sequence[Compiled], draws: int, threads: int) -> int:
+    """Bytes a run of ``draws`` draws needs at its peak, after docs/performance.md: the ensemble
+    (draws × years × cells × metrics, float32), each thread's sorted copy of one metric and its
+    per-draw aggregate sums, the drivers, and the detailed central run."""
+    cm = compiled[0]
+    T, C = len(cm.years), cm.n_cells
+    L, A = len(cm.tax.levels), len(cm.tax.areas)
+    metrics = len(METRICS) + (
+        len(MEASURE_METRICS) if any(c.measures.count for c in compiled) else 0
+    )
+    drivers = max(len(driver_names(c)) for c in compiled)
+    groups = max(1, len(cm.tax.segments)) * max(1, len(cm.tax.regions))
+    per_draw = T * C * 4 * (metrics + threads) + threads * T * (1 + L + A) * 8 + drivers * 8
+    central = min(groups, 64) * T * int(cm.profile_rc.shape[0]) * C * 8
+    return int(BASE_MEMORY + draws * per_draw + central)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_memory(compiled: Sequence[Compiled], draws: int, threads: int) -> None:
+    """Refuse before allocating a run that cannot fit in the memory available."""
+    available = available_memory()
+    if available is None:
+        return
+    needed = estimate_memory(compiled, draws, threads)
+    if needed <= available:
+        return
+    fixed = estimate_memory(compiled, 0, threads)
+    per_draw = max(1, (needed - fixed) // draws)
+    fits = max(0, (available - fixed) // per_draw)
+    raise BundleError(
+        [
+            Problem(
+                "too_much_memory",
+                Location("--draws"),
+                {
+                    "value": f"{draws:,}".replace(",", " "),
+                    "needed": f"{needed / 2**30:.1f}",
+                    "available": f"{available / 2**30:.1f}",
+                    "fits": f"{fits:,}".replace(",", " "),
+                },
+            )
+        ]
+    )
+
+
+_DETAIL_KEYS = ["kind", "segment", "region", "role", "level", "area", "area_group", "year"]
+_DETAIL_VALUES = ["headcount", "expansion", "replacement", "openings", "supply", "gap"]
+
+
+def _weighted_detail(parts: list[tuple[pl.DataFrame, float]]) -> pl.DataFrame:
+    """The probability-weighted sum of the scenarios' central detail tables."""
+    if len(parts) == 1:
+        return parts[0][0]
+    stacked = pl.concat(
+        [df.with_columns([(pl.col(v) * w).alias(v) for v in _DETAIL_VALUES]) for df, w in parts]
+    )
+    out = group_sum(stacked, _DETAIL_KEYS, _DETAIL_VALUES)
+    # reported survey rows have no expansion/replacement split
+    out = out.with_columns(
+        [
+            pl.when(pl.col("kind") == "reported").then(None).otherwise(pl.col(v)).alias(v)
+            for v in ("expansion", "replacement")
+        ]
+    )
+    return out.select(parts[0][0].columns).sort(
+        "year", "kind", "segment", "region", "role", "level", "area", nulls_last=True
+    )
+
+
+def _check_compatible(compiled: list[Compiled], label: str) -> None:
+    """Scenarios of one weighted run must share the years, taxonomy and levers."""
+    first = compiled[0]
+    for cm in compiled[1:]:
+        same = (
+            np.array_equal(cm.years, first.years)
+            and cm.tax.levels == first.tax.levels
+            and cm.tax.areas == first.tax.areas
+            and np.array_equal(cm.lever_lead, first.lever_lead)
+        )
+        if not same:
+            raise BundleError(
+                [
+                    Problem(
+                        "scenarios_incompatible",
+                        Location(f"{label}/scenario_overrides"),
+                        {"value": cm.scenario or "base", "first": first.scenario or "base"},
+                    )
+                ]
+            )
