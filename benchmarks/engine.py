@@ -708,11 +708,10 @@ def child_reference(args: argparse.Namespace) -> dict[str, Any]:
     """Time the plain loop on a few draws and the copy of an output-sized array."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from battkomp.engine.run_model import default_threads
-
     from battkomp.engine.bundle import load_inputs
     from battkomp.engine.model import compile_inputs, national_flows
     from battkomp.engine.montecarlo import MEASURE_METRICS, METRICS, sample_draws
+    from battkomp.engine.run_model import default_threads
 
     bundle = _bundle_path(args)
     cm = compile_inputs(load_inputs(bundle, args.scenario or None))
