@@ -1,0 +1,58 @@
+"""What the API's routers share: the documented access and validation answers, paging,
+references to other objects, and the conversion of an action's ValidationError to 422.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from ninja.errors import ValidationError as NinjaValidationError
+
+from battkomp.api.schemas import Message, PageQuery, ValidationErrorOut
+
+#: Documented on every operation that needs an account.
+DENIED = {401: Message, 404: Message}
+INVALID = {422: ValidationErrorOut}
+
+
+class Forbidden(Exception):  # noqa: N818 (an answer, not a programming error)
+    """The caller may see the object but not change it: 403 with this message."""
+
+
+def problems(exc: DjangoValidationError, where: tuple[str, ...]) -> list[dict[str, Any]]:
+    """A Django ValidationError as 422 details: ``loc`` names the field when the action keyed
+    its messages by field, otherwise ``where``."""
+    found: list[dict[str, Any]] = []
+    if hasattr(exc, "error_dict"):
+        for field, messages in exc.message_dict.items():
+            loc = [*where[:1], field] if field != "__all__" else list(where[:1])
+            found.extend({"loc": loc, "msg": str(m), "type": "value_error"} for m in messages)
+    else:
+        found.extend(
+            {"loc": list(where), "msg": str(m), "type": "value_error"} for m in exc.messages
+        )
+    return found
+
+
+def invalid(exc: DjangoValidationError, *where: str) -> NinjaValidationError:
+    return NinjaValidationError(problems(exc, where or ("body",)))
+
+
+def paged(
+    items: QuerySet[Any] | list[Any], page: PageQuery, serialise: Callable[[Any], Any]
+) -> dict[str, Any]:
+    count = items.count() if isinstance(items, QuerySet) else len(items)
+    window = items[page.offset : page.offset + page.limit]
+    return {
+        "count": count,
+        "limit": page.limit,
+        "offset": page.offset,
+        "items": [serialise(item) for item in window],
+    }
+
+
+def ref(obj: Any) -> dict[str, Any]:
+    return {"id": obj.pk, "name": obj.name}
