@@ -229,3 +229,29 @@ def test_every_organisation_in_the_demo_survey_is_marked_synthetic(
     organisations = demo_inputs["organisations"]
     synthetic = set(organisations.filter(pl.col("synthetic"))["id"].to_list())
     assert sorted(respondents - synthetic) == []
+
+
+# ------------------------------------------------------------------------ architecture.md
+
+_PATH = re.compile(r"(?<![\w/.:-])((?:[a-z_]+/)+(?:[a-z_0-9]+\.py)?)")
+
+
+def test_the_architecture_page_names_only_rooms_and_files_that_exist() -> None:
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    root = DOCS.parent
+    package = root / "src" / "battkomp"
+    named = set(_PATH.findall(text))
+    assert len(named) > 30
+    missing = sorted(p for p in named if not (package / p).exists() and not (root / p).exists())
+    assert not missing, f"docs/architecture.md names what does not exist: {missing}"
+
+
+def test_the_architecture_page_names_every_room_of_the_package() -> None:
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    package = DOCS.parent / "src" / "battkomp"
+    rooms = {p.name for p in package.iterdir() if (p / "__init__.py").exists()}
+    table = text.split("## The rooms", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([a-z_]+)/` \|", table, flags=re.MULTILINE))
+    assert listed == rooms, (
+        f"rooms not on the page: {sorted(rooms - listed)}; gone: {sorted(listed - rooms)}"
+    )
