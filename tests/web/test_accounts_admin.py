@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from battkomp.accounts.access import log_access
-from battkomp.accounts.actions import do_invite, do_record_failed_login
+from battkomp.accounts.actions import do_invite, do_record_failed_login, log_access
 from battkomp.accounts.models import AccessLog, Role
 
 

@@ -11,7 +11,7 @@ from typing import Any, TypeAlias
 from django.contrib.auth.models import AnonymousUser, User
 from django.http import Http404
 
-from battkomp.accounts.models import AccessLog, Invitation, Profile, Role
+from battkomp.accounts.models import Invitation, Profile, Role
 from battkomp.organisations.models import Organisation
 
 #: Who makes a request: a user with an account, or an anonymous visitor (``request.user``).
@@ -70,23 +70,6 @@ def access_organisation_for_user(user: UserLike, organisation_id: int) -> Organi
     if own is not None and own.pk == org.pk:
         return org
     raise Http404
-
-
-def log_access(
-    user: UserLike, action: str, obj: Any, organisation: Organisation | None, detail: str = ""
-) -> None:
-    """Record an analyst's read of a company's confidential data."""
-    account = account_of(user)
-    if account is None or not is_analyst(account):
-        return
-    AccessLog.objects.create(
-        user=account,
-        action=action,
-        object_type=type(obj).__name__.lower(),
-        object_id=str(getattr(obj, "pk", "")),
-        organisation=organisation,
-        detail=detail[:200],
-    )
 
 
 def invitation_scope_for_user(user: UserLike, organisation_id: object) -> Organisation | None:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from battkomp.accounts.access import UserLike, account_of, is_analyst, role_of
 from battkomp.accounts.models import (
+    AccessLog,
     Invitation,
     LoginAttempt,
     LoginThrottleKey,
@@ -424,3 +425,20 @@ def do_update_settings(user: User, *, name: str, language: str) -> User:
         profile.language = language
         profile.save(update_fields=["language"])
     return user
+
+
+def log_access(
+    user: UserLike, action: str, obj: object, organisation: Organisation | None, detail: str = ""
+) -> None:
+    """Record an analyst's read of a company's confidential data."""
+    account = account_of(user)
+    if account is None or not is_analyst(account):
+        return
+    AccessLog.objects.create(
+        user=account,
+        action=action,
+        object_type=type(obj).__name__.lower(),
+        object_id=str(getattr(obj, "pk", "")),
+        organisation=organisation,
+        detail=detail[:200],
+    )

@@ -58,7 +58,7 @@ def access_run_inputs(user: UserLike, run_id: object) -> ModelRunInputs:
     import io
     import zipfile
 
-    from battkomp.accounts.access import log_access
+    from battkomp.accounts.actions import log_access
     from battkomp.organisations.models import Organisation
 
     run = access_run_for_user(user, run_id)

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema
 
-from battkomp.accounts.access import is_analyst, log_access
+from battkomp.accounts.access import is_analyst
+from battkomp.accounts.actions import log_access
 from battkomp.api.auth import caller
 from battkomp.api.common import DENIED, INVALID, Forbidden, invalid, paged, ref
 from battkomp.api.schemas import Message, PageQuery, Ref

@@ -9,7 +9,7 @@ summary of the detail table and the drivers of the uncertainty, each as a chart 
 The frames hold companies' answers without disclosure control, so only analysts and
 administrators see it (everyone else gets 404; anonymous visitors are sent to log in, as on the
 run page), and every view and every download is logged with
-:func:`battkomp.accounts.access.log_access` (what, which run, who).
+:func:`battkomp.accounts.actions.log_access` (what, which run, who).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from battkomp.accounts.access import log_access
+from battkomp.accounts.actions import log_access
 from battkomp.analysis.access import access_run_for_user
 from battkomp.analysis.models import ModelRun, RunStatus
 from battkomp.analysis.runs.queries import load_frames

@@ -22,7 +22,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from battkomp.accounts.access import access_organisation_for_user, is_analyst, log_access, role_of
+from battkomp.accounts.access import access_organisation_for_user, is_analyst, role_of
+from battkomp.accounts.actions import log_access
 from battkomp.accounts.models import Role
 from battkomp.analysis.access import publications_for_anyone
 from battkomp.analysis.models import Publication

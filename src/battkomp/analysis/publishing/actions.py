@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from battkomp.accounts.access import UserLike, account_of, log_access, require_analyst
+from battkomp.accounts.access import UserLike, account_of, require_analyst
+from battkomp.accounts.actions import log_access
 from battkomp.analysis.models import ModelRun, Publication, PublicationTable, RunStatus
 from battkomp.analysis.publishing.contributions import contributions
 from battkomp.analysis.publishing.queries import fixed_measures, survey_places

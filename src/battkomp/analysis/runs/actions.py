@@ -22,7 +22,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from battkomp.accounts.access import UserLike, account_of, log_access, require_analyst
+from battkomp.accounts.access import UserLike, account_of, require_analyst
+from battkomp.accounts.actions import log_access
 from battkomp.analysis.models import (
     MAX_DRAWS,
     ModelRun,

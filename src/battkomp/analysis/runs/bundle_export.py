@@ -11,7 +11,7 @@ bundle shipped with the engine, so that the result runs with ``battkomp model ru
 FOLDER`` and :func:`battkomp.engine.run_model` as it is.
 
 A bundle holds company answers: whoever passes ``user`` gets one access-log entry per
-organisation whose answers are in it (analysts only; see ``accounts.access.log_access``).
+organisation whose answers are in it (analysts only; see ``accounts.actions.log_access``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from battkomp import __version__
-from battkomp.accounts.access import log_access
+from battkomp.accounts.actions import log_access
 from battkomp.core.validators import org_number_ok
 from battkomp.engine.bundle import demo_bundle_path, load_inputs
 from battkomp.engine.schema import BUNDLE_TABLES, DEFAULT_TABLES, TABLES
