@@ -428,6 +428,12 @@ def run_demo(data_dir: Path | None, port: int, serve: bool) -> int:
     click.echo("The survey answers in the demo come from FICTIONAL companies.")
     if not serve:
         return 0
-    click.echo("Serving with gunicorn; stop with Ctrl-C.")
+    from battkomp.worker.process import start_worker, stop_worker
+
+    click.echo("Serving with gunicorn, with a task worker beside it; stop both with Ctrl-C.")
     sys.stdout.flush()
-    return run_gunicorn(f"127.0.0.1:{port}", workers=2)
+    worker = start_worker()
+    try:
+        return run_gunicorn(f"127.0.0.1:{port}", workers=2)
+    finally:
+        stop_worker(worker)

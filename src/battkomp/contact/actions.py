@@ -251,6 +251,13 @@ def deliver(mail: OutgoingMail, *, max_attempts: int | None = None) -> bool:
     return True
 
 
+def _queue_delivery(mails: Iterable[OutgoingMail]) -> int:
+    """Hand the mails to the task worker (never sent inside the request)."""
+    from battkomp.contact.tasks import queue_delivery
+
+    return queue_delivery(mails)
+
+
 def deliver_all(mails: Iterable[OutgoingMail]) -> int:
     """Send these mails now (each on its own); the number that went."""
     return sum(deliver(m) for m in mails)
@@ -401,7 +408,7 @@ def do_submit_inquiry(
         logger.exception("routing inquiry %s failed; it stays unassigned", inquiry.pk)
         inquiry.refresh_from_db()
     if send:
-        deliver_all(inquiry.mails.filter(status=MailStatus.PENDING))
+        _queue_delivery(inquiry.mails.filter(status=MailStatus.PENDING))
     return inquiry
 
 
@@ -492,7 +499,7 @@ def do_assign(inquiry: Inquiry, by: UserLike, new_owner: Any, note: str = "") ->
     _refresh(inquiry, locked)
     inquiry.owner = new_owner
     if mail is not None:
-        deliver(mail)
+        _queue_delivery([mail])
     return inquiry
 
 
@@ -545,7 +552,7 @@ def do_answer(inquiry: Inquiry, by: UserLike, text: str) -> Answer:
         )
     _refresh(inquiry, locked)
     inquiry.owner = locked.owner
-    deliver(mail)
+    _queue_delivery([mail])
     return answer
 
 

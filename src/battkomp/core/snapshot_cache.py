@@ -49,3 +49,39 @@ def cached(key: str, build: Callable[[], T]) -> T:
         value = build()
         cache.set(key, value, timeout=None)
     return value  # type: ignore[no-any-return]
+
+
+def anonymous(request: Any) -> bool:
+    """A visitor without a session (no session cookie, so no database look-up): the pages such
+    a visitor gets are the same for everyone and may be cached whole."""
+    from django.conf import settings
+
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES
+
+
+def cached_page(request: Any, publication: Any, kind: str) -> Any:
+    """The cached whole page for an anonymous visitor, or None (not anonymous, or not yet)."""
+    from django.http import HttpResponse
+
+    if not anonymous(request):
+        return None
+    stored = cache.get(snapshot_key(publication, "page", kind, request.get_full_path()))
+    if stored is None:
+        return None
+    content, content_type = stored
+    return HttpResponse(content, content_type=content_type)
+
+
+def whole_page(request: Any, publication: Any, kind: str, build: Callable[[], Any]) -> Any:
+    """For an anonymous visitor, the page (status 200 only) from the cache, built with ``build``
+    (a response) the first time; for everyone else, ``build()``."""
+    if not anonymous(request):
+        return build()
+    hit = cached_page(request, publication, kind)
+    if hit is not None:
+        return hit
+    key = snapshot_key(publication, "page", kind, request.get_full_path())
+    response = build()
+    if response.status_code == 200 and not response.cookies:
+        cache.set(key, (response.content, response["Content-Type"]), timeout=None)
+    return response

@@ -39,19 +39,9 @@ def setup_django(data_dir: Path | None, mode: str) -> None:
 
 def run_gunicorn(bind: str, workers: int) -> int:
     """Serve the site with gunicorn in a child process until it stops (Ctrl-C stops both)."""
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        WSGI_APP,
-        "--bind",
-        bind,
-        "--workers",
-        str(workers),
-        "--access-logfile",
-        "-",
-    ]
-    process = subprocess.Popen(command, env=os.environ.copy())
+    from battkomp.worker.process import gunicorn_command
+
+    process = subprocess.Popen(gunicorn_command(WSGI_APP, bind, workers), env=os.environ.copy())
     try:
         return process.wait()
     except KeyboardInterrupt:

@@ -8,13 +8,19 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.utils.translation import get_language_from_path, override
+from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
 from battkomp.site import views
 
 
+@csrf_exempt
 def set_language_from_any_page(request: HttpRequest) -> HttpResponse:
     """Django's set_language, run in the language of the page the visitor comes from.
+
+    Without a CSRF token: the language form is on every page, and a page an anonymous visitor
+    gets must be the same for everyone so that it can be cached whole (a forged request could at
+    most switch someone's language; ``next`` is still checked to stay on this site).
 
     /i18n/setlang/ has no language prefix, so Django would handle it in bokmål and could not
     translate an /en/... address back to bokmål; resolving it in the page's own language can.

@@ -503,6 +503,10 @@ def dashboard(request: HttpRequest, version: int) -> HttpResponse:
     language and filters) and every download are built once and kept in the shared cache; only
     valid filters are cached, so made-up queries cannot fill it."""
     publication = access_publication(version)
+    if "format" not in request.GET:
+        hit = snapshot_cache.cached_page(request, publication, "dashboard")
+        if hit is not None:
+            return hit
     shape = _shape(publication)
     names = set(shape["names"])
     if not {"totals", "by_level", "by_area"} <= names:
@@ -540,14 +544,19 @@ def dashboard(request: HttpRequest, version: int) -> HttpResponse:
             },
         )
 
-    if valid:
-        key = snapshot_cache.snapshot_key(publication, "dashboard", _filters_key(f), query)
-        html = snapshot_cache.cached(key, content)
-    else:
-        html = content()
-    return render(
-        request,
-        "analysis/publication_dashboard.html",
-        {"publication": publication, "content": mark_safe(html)},
-        status=200 if valid else 400,
-    )
+    def page() -> HttpResponse:
+        if valid:
+            key = snapshot_cache.snapshot_key(publication, "dashboard", _filters_key(f), query)
+            html = snapshot_cache.cached(key, content)
+        else:
+            html = content()
+        return render(
+            request,
+            "analysis/publication_dashboard.html",
+            {"publication": publication, "content": mark_safe(html)},
+            status=200 if valid else 400,
+        )
+
+    # Anonymous visitors (the crowd) get the whole page from the cache; signed-in people get
+    # their own header around the cached content.
+    return snapshot_cache.whole_page(request, publication, "dashboard", page)

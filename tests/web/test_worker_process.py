@@ -1,0 +1,49 @@
+"""The task worker as its own process: started beside gunicorn by ``battkomp demo``, stopped
+with SIGTERM (it finishes its task first); gunicorn runs threaded workers without a control
+socket."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from battkomp.worker.process import gunicorn_command, start_worker, stop_worker
+
+
+def test_gunicorn_runs_threads_and_no_shared_control_socket() -> None:
+    command = gunicorn_command("battkomp.site.wsgi:application", "127.0.0.1:8123", 3)
+    assert "--no-control-socket" in command
+    assert command[command.index("--worker-class") + 1] == "gthread"
+    assert command[command.index("--workers") + 1] == "3"
+    assert command[command.index("--bind") + 1] == "127.0.0.1:8123"
+
+
+@pytest.mark.slow
+def test_the_worker_starts_and_stops_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BATTKOMP_", "DATABASE_"))}
+    env.update(
+        BATTKOMP_DATA_DIR=str(tmp_path / "data"),
+        DJANGO_SETTINGS_MODULE="battkomp.site.settings",
+    )
+    subprocess.run(
+        [sys.executable, "-m", "django", "migrate", "-v", "0"], env=env, check=True, timeout=300
+    )
+    for key in list(os.environ):
+        if key.startswith(("BATTKOMP_", "DATABASE_")):
+            monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    worker = start_worker()
+    try:
+        time.sleep(12)  # Django starts and the worker installs its signal handlers
+        assert worker.poll() is None  # running, waiting for tasks
+    finally:
+        code = stop_worker(worker, timeout=30)
+    assert code == 0
