@@ -20,7 +20,9 @@ class PageQuery(Schema):
     limit: int = Field(
         100, ge=1, le=MAX_PAGE, description=gettext_noop("How many items to return.")
     )
-    offset: int = Field(0, ge=0, description=gettext_noop("How many items to skip."))
+    offset: int = Field(
+        0, ge=0, le=1_000_000_000, description=gettext_noop("How many items to skip.")
+    )
 
 
 class Message(Schema):
