@@ -409,3 +409,25 @@ def test_api_shares_are_fractions_only(world: Any, share: float) -> None:
     assert response.status_code == 422
     assert ["body", "payload", "capture_share"] in [p["loc"] for p in response.json()["detail"]]
     assert not Offer.objects.exists()
+
+
+# ------------------------------------------------------------------------------ a run, not NaN
+
+
+def test_a_huge_value_already_in_the_database_fails_the_run_clearly_not_with_nan(
+    world: Any,
+) -> None:
+    from battkomp.analysis.models import ModelRun, RunStatus, Scenario
+    from battkomp.analysis.runs.actions import do_start_run
+    from battkomp.demo import load_demo
+    from battkomp.organisations.models import CapacityPlanYear
+
+    load_demo()
+    # written behind the forms' and the API's back, as the issue's run did through the old API
+    CapacityPlanYear.objects.filter(pk=CapacityPlanYear.objects.first().pk).update(capacity=1e308)
+    run = do_start_run(world.users["analyst"], scenario=Scenario.objects.get(name="mid"), draws=20)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "capacity_plans" in run.error
+    assert "1e+308" in run.error
+    assert not ModelRun.objects.filter(status=RunStatus.DONE).exists()

@@ -629,6 +629,8 @@ def _convert(col: Column, raw: Cell, row: RawRow, problems: list[Problem]) -> ob
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         lo, hi = col.minimum, col.maximum
+        if len(shown) > 20:  # a 309-digit integer reads better as 1e+308
+            shown = f"{float(value):.6g}"
         if lo == 0.0 and hi == 1.0 and not 0.0 <= value <= 1.0:
             problems.append(Problem("probability_range", row.where(col.name), {"value": shown}))
             return None
