@@ -109,8 +109,10 @@ def test_the_gap_table_holds_the_frames_means_and_the_gaps_band(result: ModelRes
         assert gap == value(year, "gap")
         assert p10 == value(year, "gap", "p10")
         assert p90 == value(year, "gap", "p90")
-        # education, retraining and recruitment, plus what counted measures add (when any do)
-        parts = ["supply_education", "supply_retraining", "supply_recruitment"]
+        # education, the workers released by cuts, retraining and recruitment, plus what counted
+        # measures add (when any do); supply_released is part of the supply since 846de47 (the
+        # engine's total `supply` adds it, docs/model.md section 5, decision on Cedefop's identity)
+        parts = ["supply_education", "supply_released", "supply_retraining", "supply_recruitment"]
         if "measure_supply" in set(totals["metric"].to_list()):
             parts.append("measure_supply")
         sources = sum(value(year, m) for m in parts)
