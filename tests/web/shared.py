@@ -19,6 +19,7 @@ database, or ``transaction=True``/``live_server`` tests, keep the function-scope
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from copy import deepcopy
 from typing import Any, TypeVar
@@ -33,6 +34,29 @@ from battkomp.organisations.models import Organisation
 from web.personas import World, make_world
 
 M = TypeVar("M", bound=models.Model)
+
+#: The survey answer the confidentiality tests plant (new hires of one organisation in one
+#: area/level/year cell) and then search for in every public page, CSV, XLSX and PDF. It is
+#: within the plausible maximum of survey_needs.new_hires (10 000, engine/data/bounds.csv: the
+#: platform cannot override it), four different digits so no round number or year looks like
+#: it, and hundreds of times the demo's answers, so it dominates its cell and disclosure control
+#: must act. ``test_the_planted_number_is_within_bounds_and_nowhere_by_chance`` checks all this.
+PLANTED = 9871
+_DIGITS = str(PLANTED)
+_HEAD = len(_DIGITS) - 3
+#: The planted number as a whole number, not part of a longer number's digits (a float written
+#: in full precision may hold the digits by chance), with or without thousands separators.
+NEEDLE = re.compile(
+    rb"(?<![\d.])"
+    + _DIGITS[:_HEAD].encode()
+    + rb"(?:\xc2\xa0|\xe2\x80\xaf| |,)?"
+    + _DIGITS[_HEAD:].encode()
+    + rb"(?![\d])"
+)
+#: The same search in decoded text.
+NEEDLE_TEXT = re.compile(
+    r"(?<![\d.])" + _DIGITS[:_HEAD] + r"(?:\xa0|\u202f| |,)?" + _DIGITS[_HEAD:] + r"(?!\d)"
+)
 
 
 @pytest.fixture(scope="module")

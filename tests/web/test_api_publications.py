@@ -5,7 +5,6 @@ number."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import polars as pl
@@ -19,11 +18,9 @@ from battkomp.demo import load_demo
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
 from web.personas import PERSONAS
+from web.shared import NEEDLE, PLANTED
 
 DRAWS = 30
-PLANTED = 987654
-#: The planted number as a whole number (as in test_publish_snapshots).
-NEEDLE = re.compile(rb"(?<![\d.])987(?:\xc2\xa0|\xe2\x80\xaf| |,)?654(?![\d])")
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -25,11 +24,9 @@ from battkomp.demo import load_demo
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
 from web.personas import PERSONAS
+from web.shared import NEEDLE, PLANTED
 
 DRAWS = 30
-PLANTED = 987654
-#: The planted number as a whole number (see test_publish_snapshots.NEEDLE).
-NEEDLE = re.compile(rb"(?<![\d.])987(?:\xc2\xa0|\xe2\x80\xaf| |,)?654(?![\d])")
 
 
 def en(name: str, *args: Any) -> str:

@@ -29,6 +29,7 @@ from battkomp.engine.disclosure import Hierarchy, assess, audit, relations
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
 from web.personas import PERSONAS
+from web.shared import NEEDLE, PLANTED
 
 NEW_VIEWS = ("heatmap", "squeeze", "coverage", "segments", "regions", "scenarios")
 NEW_TABLES = (
@@ -42,9 +43,6 @@ NEW_TABLES = (
     "recommendations",
 )
 DRAWS = 30
-PLANTED = 987654
-#: The planted number as a whole number (see test_publish_snapshots.NEEDLE).
-NEEDLE = re.compile(rb"(?<![\d.])987(?:\xc2\xa0|\xe2\x80\xaf| |,)?654(?![\d])")
 CELL = ("recycling_hydrometallurgy", "nkr8")
 
 

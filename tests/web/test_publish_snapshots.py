@@ -5,7 +5,6 @@ single company's planted answer."""
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from typing import Any
 
@@ -19,16 +18,16 @@ from django.utils import translation
 from battkomp.accounts.models import AccessLog
 from battkomp.analysis.admin import PublicationAdmin
 from battkomp.analysis.models import ModelRun, Publication, PublicationTable, RunStatus, Scenario
-from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.publishing.actions import do_publish_run, survey_contributions
 from battkomp.analysis.publishing.tables import TABLES
 from battkomp.analysis.runs.actions import do_start_run
+from battkomp.engine.quantities import above_bound
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
 from web.personas import OUTSIDERS, PERSONAS, SECRETARIAT
-from web.shared import fresh_world, refetch
+from web.shared import NEEDLE, PLANTED, fresh_world, refetch
 
 DRAWS = 30
-PLANTED = 987654
 
 
 def en(name: str, *args: Any) -> str:
@@ -85,11 +84,6 @@ def public_urls(p: Publication) -> list[str]:
         for fmt in ("csv", "xlsx"):
             urls.append(en("published:download", p.version, name, fmt))
     return urls
-
-
-#: The planted number as a whole number, not part of a longer number's digits (a float written
-#: in full precision may hold the digits 987654 by chance), with or without thousands separators.
-NEEDLE = re.compile(rb"(?<![\d.])987(?:\xc2\xa0|\xe2\x80\xaf| |,)?654(?![\d])")
 
 
 def readable_bytes(content: bytes) -> bytes:
@@ -341,10 +335,26 @@ def planted(demo: Any) -> Publication:
 
 
 def test_the_search_finds_the_planted_number_however_it_is_written() -> None:
-    for text in ("987654", "987654.0", "x,987654,y", "987\u00a0654", "<v>987654</v>"):
+    for text in ("9871", "9871.0", "x,9871,y", "9\u00a0871", "9,871", "<v>9871</v>"):
         assert NEEDLE.search(text.encode()), text
-    for text in ("12.4987654321", "19876540", "0.987654"):
+    for text in ("12.49871321", "198710", "0.9871", "2026", "10 000"):
         assert not NEEDLE.search(text.encode()), text
+
+
+def test_the_planted_number_is_within_bounds_and_nowhere_by_chance(
+    published: Publication, demo: Any
+) -> None:
+    """The planted answer passes the plausible bound, dominates any demo answer, and no public
+    output of a snapshot without it holds it (so finding it means a leak)."""
+    assert above_bound("survey_needs", "new_hires", PLANTED) is None
+    assert len(set(str(PLANTED))) == len(str(PLANTED))  # no round number, no year
+    answers = survey_contributions(Round.objects.get(name="BattKOMP demo 2026"))["value"]
+    assert 20 * float(answers.max()) < PLANTED  # type: ignore[arg-type]
+    client = demo.client("anonymous")
+    for url in public_urls(published):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert NEEDLE.search(readable_bytes(response.content)) is None, url
 
 
 def test_no_public_page_or_download_contains_a_single_companys_planted_answer(

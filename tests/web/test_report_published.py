@@ -22,10 +22,9 @@ from battkomp.analysis.runs.actions import do_start_run
 from battkomp.demo import load_demo
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
+from web.shared import NEEDLE, PLANTED
 
 DRAWS = 30
-PLANTED = 987654
-NEEDLE = re.compile(rb"(?<![\d.])987(?:\xc2\xa0|\xe2\x80\xaf| |,)?654(?![\d])")
 EN_SECTIONS = (
     "Summary",
     "Method and sources",

@@ -4,7 +4,6 @@ institution sees only the areas its offers cover."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -20,10 +19,10 @@ from battkomp.demo import load_demo
 from battkomp.offers.actions import do_save_offer
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
+from web.shared import NEEDLE_TEXT as NEEDLE
+from web.shared import PLANTED
 
 OWN = 417
-PLANTED = 987654
-NEEDLE = re.compile(r"(?<![\d.])987(?:\xa0|\u202f| |,)?654(?!\d)")
 
 
 def en(name: str) -> str:
