@@ -85,6 +85,10 @@ def test_an_analyst_invites_a_respondent_who_sets_a_password_and_is_logged_in(wo
 
     user = get_user_model().objects.get(email="new.person@cellco.test")
     assert int(client.session["_auth_user_id"]) == user.pk
+    # and stays logged in: the session names a configured backend (else the next request is
+    # anonymous and goes to the login page)
+    with translation.override("en"):
+        assert client.get(reverse("survey:my_rounds")).status_code == 200
     assert user.password.startswith("argon2")
     assert user.check_password(NEW_PASSWORD)
     assert (user.first_name, user.last_name) == ("Kari", "Nordmann")

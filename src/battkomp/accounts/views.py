@@ -311,7 +311,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             language = preferred_language(user)
             with translation.override(language):
                 messages.success(request, gettext("Welcome! Your account is ready."))
