@@ -44,6 +44,9 @@ LINE_1_BEFORE = {
     "recruit_difficulty": "4",
     "share_abroad": "12.5",
 }
+# A saved share reads back as a percentage with its sign, so that reading it again gives the
+# same share (format_share, d3ba7a0); "12.5" typed is 0.125 stored is "12.5 %" shown.
+LINE_1_READ_BACK = {"share_abroad": "12.5 %"}
 LINE_1_AFTER = {"new_hires_2028": "8", "total_staff_2027": "1270", "total_staff_2028": "1278"}
 LINE_2 = {"role": "cell_assembler", "level": "nkr5", "area": "cell_design"}
 LINE_2_NUMBERS = {
@@ -179,7 +182,7 @@ def test_a_respondent_accepts_the_invitation_answers_in_two_sittings_and_submits
     # What was typed in the first sitting is there, and nothing else.
     expect(page.locator("input[name=access_is_challenge][value=yes]")).to_be_checked()
     expect(page.locator("textarea[name=comments]")).to_have_value(COMMENTS)
-    expect_line(page, 0, LINE_1 | LINE_1_BEFORE)
+    expect_line(page, 0, LINE_1 | LINE_1_BEFORE | LINE_1_READ_BACK)
     expect_line(page, 0, dict.fromkeys(LINE_1_AFTER, ""))
     expect_line(page, 1, {"role": "", "new_hires_2026": "", "total_staff_2026": ""})
 
@@ -192,7 +195,7 @@ def test_a_respondent_accepts_the_invitation_answers_in_two_sittings_and_submits
     expect(page.locator("dl.facts .badge.submitted")).to_have_count(1)
     expect(page.locator("tr.revision")).to_have_count(2)
     # The submitted answers stay in the form, open for revision until the round closes.
-    expect_line(page, 0, LINE_1 | LINE_1_BEFORE | LINE_1_AFTER)
+    expect_line(page, 0, LINE_1 | LINE_1_BEFORE | LINE_1_AFTER | LINE_1_READ_BACK)
     expect_line(page, 1, LINE_2 | LINE_2_NUMBERS)
     page.screenshot(path=tmp_path / "needs-form-submitted.png", full_page=True)
 
