@@ -16,19 +16,33 @@ institution's and company's views. None may contain:
 
 in any of the ways the pages write numbers (with or without thousands separators, rounded or
 with decimals; XLSX opened up, PDF read back as text).
+
+The planted answers are within the plausible bound of survey_needs.new_hires (10 000,
+engine/data/bounds.csv), so they are four-digit numbers, and four digits occur by chance in raw
+bytes: an XLSX cell reference (``A5517``), a decimal comma in the bokmål PDF (``0,8718``), path
+coordinates of a chart (``7,259``). So the outputs are read for their numbers, as a reader sees
+them: XLSX cell values through openpyxl, CSV cells, JSON values, the text of HTML and SVG (and
+the attributes that are not geometry), PDF text; and a number is matched as a whole token (its
+whole part, with or without thousands separators), never as digits inside a longer number or a
+decimal. ``test_the_search_finds_a_planted_number_however_it_is_written`` proves the search
+finds a real leak.
 """
 
 from __future__ import annotations
 
+import csv
+import html
 import io
+import json
 import math
 import random
 import re
-import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
+import openpyxl
 import polars as pl
 import pytest
 from django.urls import URLPattern, reverse
@@ -48,11 +62,13 @@ from battkomp.analysis.runs.actions import do_start_run
 from battkomp.demo import load_demo
 from battkomp.engine.bundle import load_inputs
 from battkomp.engine.disclosure import Hierarchy, primary_unsafe, tabulate
+from battkomp.engine.quantities import above_bound
 from battkomp.engine.taxonomy import Taxonomy
 from battkomp.organisations.models import Organisation, OrganisationKind
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
 from web.personas import PASSWORD
+from web.shared import PLANTED
 
 #: Seeds 2027 and 5 once found a leak: a year's openings and shortage were protected with the
 #: organisations' CUMULATIVE answers up to the year, so a year in which two organisations
@@ -60,10 +76,67 @@ from web.personas import PASSWORD
 #: contributions.yearly now tests every year on its own answers too.
 SEEDS = [11, 13, 2027, 5]
 DRAWS = 10
+#: The planted answers are drawn from this range: within the plausible maximum of
+#: survey_needs.new_hires (10 000, engine/data/bounds.csv), and far above the demo's answers
+#: (each is checked to be more than DOMINANCE times any demo answer in its cell).
+PLANTED_RANGE = (5_000, 10_000)
+DOMINANCE = 20
 #: Numbers below this are not searched for: small numbers occur everywhere by chance. Planted
-#: numbers are far above it, and so is every total they dominate.
-SMALLEST = 100_000
-SEPARATOR = r"(?:,|\u00a0|\u202f| |&nbsp;|&#160;|&#xa0;)?"
+#: numbers are at or above it, and so is every total they dominate.
+SMALLEST = PLANTED_RANGE[0]
+#: How the outputs group the digits of a number: comma, space, no-break or thin space.
+SEPARATOR = r"[,\u00a0\u202f\u2009 ]"
+#: In PDF text a plain space separates table cells (``8 219 97`` is three cells); the report
+#: groups digits with a no-break space (bokmål) or a comma (English), which pypdf keeps.
+PDF_SEPARATOR = r"[,\u00a0\u202f\u2009]"
+
+
+def _number(separator: str) -> re.Pattern[str]:
+    """A number as a token: not glued to letters, digits or a decimal point before it; its whole
+    part with thousands separators (groups of exactly three digits) or without, then an optional
+    decimal part. Digits inside a decimal (``0,9871``) or an identifier (``A5517``) are no
+    token."""
+    return re.compile(
+        r"(?<![\w.,])(?P<whole>\d{1,3}(?:" + separator + r"\d{3})+(?!\d)|\d+)(?:[.,]\d+)?(?!\w)"
+    )
+
+
+NUMBER = _number(SEPARATOR)
+PDF_NUMBER = _number(PDF_SEPARATOR)
+#: SVG/HTML attributes that hold geometry, not numbers a reader sees.
+GEOMETRY = {
+    "d",
+    "points",
+    "x",
+    "y",
+    "x1",
+    "x2",
+    "y1",
+    "y2",
+    "cx",
+    "cy",
+    "r",
+    "rx",
+    "ry",
+    "dx",
+    "dy",
+    "width",
+    "height",
+    "transform",
+    "viewbox",
+    "style",
+    "stroke-width",
+    "stroke-dasharray",
+    "font-size",
+    "offset",
+    "class",
+    "id",
+    "href",
+    "src",
+    "fill",
+    "stroke",
+    "opacity",
+}
 #: The routes of the published: namespace this test renders; a new route must be added here.
 COVERED_ROUTES = {"list", "compare", "detail", "report", "dashboard", "download"}
 
@@ -77,13 +150,24 @@ class Planted:
 
 
 def _distinctive(rng: random.Random, taken: set[int]) -> int:
-    """A six-digit number with no repeated digit pair (unlike any round number)."""
+    """A four-digit number in PLANTED_RANGE with four different digits (unlike any round number
+    or year), within the plausible bound."""
     while True:
-        n = rng.randrange(400_000, 1_000_000)
+        n = rng.randrange(*PLANTED_RANGE)
         text = str(n)
-        if n not in taken and len(set(text)) >= 5:
+        if n not in taken and len(set(text)) == len(text):
+            assert above_bound("survey_needs", "new_hires", n) is None
             taken.add(n)
             return n
+
+
+def _demo_largest(rnd: Round, area: str, level: str, year: int) -> float:
+    """The largest demo answer in a survey cell (0 if none)."""
+    contrib = survey_contributions(rnd)
+    cell = contrib.filter(
+        (pl.col("area") == area) & (pl.col("level") == level) & (pl.col("year") == year)
+    )
+    return float(cell["value"].max() or 0)  # type: ignore[arg-type]
 
 
 def _lines(rnd: Round, cells: list[tuple[str, str, str, int, int]]) -> list[dict[str, Any]]:
@@ -125,6 +209,11 @@ def _plant(world: Any, seed: int) -> Planted:
     taken: set[int] = set()
     single, pair, dominant = combos
     big = [_distinctive(rng, taken) for _ in range(4)]
+    # each planted answer dominates its cell: far above any demo answer there
+    for (_role, level, area), year, value in zip(
+        [single, pair, pair, dominant], [years[0], years[1], years[1], years[2]], big, strict=True
+    ):
+        assert value > DOMINANCE * _demo_largest(rnd, area, level, year), (area, level, year)
     answers: dict[int, list[tuple[str, str, str, int, int]]] = {i: [] for i in range(4)}
     # one organisation alone in a cell (fewer than three)
     answers[0].append((*single, years[0], big[0]))
@@ -208,30 +297,111 @@ def unsafe_model_values(p: Publication, run: ModelRun, rnd: Round) -> set[float]
     return out
 
 
-def needle(value: float) -> re.Pattern[str]:
-    """The whole number part of ``value`` (rounded or cut), however the pages group digits."""
-    forms = {math.floor(abs(value)), round(abs(value))}
-    patterns = []
-    for n in forms:
-        digits = str(n)
-        head = len(digits) % 3 or 3
-        groups = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
-        patterns.append(SEPARATOR.join(groups))
-    return re.compile(r"(?<![\d.])(?:" + "|".join(patterns) + r")(?!\d)")
+def forms(value: float) -> set[int]:
+    """The whole numbers a page may write for ``value``: rounded or cut."""
+    return {math.floor(abs(value)), round(abs(value))}
 
 
-# ------------------------------------------------------------------------ every public output
+def numbers_in_text(text: str, number: re.Pattern[str] = NUMBER) -> set[int]:
+    """The whole parts of the numbers written in ``text`` (HTML entities decoded)."""
+    text = html.unescape(text)
+    return {int(re.sub(r"\D", "", m["whole"])) for m in number.finditer(text)}
 
 
-def readable(content: bytes) -> str:
-    """A response as text: XLSX opened up into its XML, PDF read back as text."""
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def numbers_in_value(value: Any) -> set[int]:
+    """The whole numbers a cell or JSON value shows: numbers rounded or cut, text parsed."""
+    if isinstance(value, bool) or value is None:
+        return set()
+    if isinstance(value, int | float):
+        return forms(float(value)) if math.isfinite(value) else set()
+    return numbers_in_text(str(value))
+
+
+class _Markup(HTMLParser):
+    """The text of HTML or SVG and its attributes other than geometry, e.g. ``<text>``, ``title``,
+    ``aria-label`` and ``data-*``, but not a path's ``d`` or a bar's ``x``/``width``."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.parts.extend(v for k, v in attrs if v is not None and k.lower() not in GEOMETRY)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _json_values(value: Any) -> Iterable[Any]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from _json_values(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _json_values(v)
+    else:
+        yield value
+
+
+def numbers(content: bytes, content_type: str = "") -> set[int]:
+    """The whole numbers a response shows a reader: XLSX cell values (through openpyxl, so no
+    cell reference counts), PDF text, JSON values, CSV cells, HTML/SVG text and non-geometry
+    attributes."""
+    out: set[int] = set()
     if content[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(content)) as z:
-            return "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            for sheet in book.worksheets:
+                out |= numbers_in_text(sheet.title)
+                for row in sheet.iter_rows(values_only=True):
+                    for cell in row:
+                        out |= numbers_in_value(cell)
+        finally:
+            book.close()
+        return out
     if content[:4] == b"%PDF":
-        reader = PdfReader(io.BytesIO(content))
-        return "\n".join(page.extract_text() or "" for page in reader.pages)
-    return content.decode("utf-8", "replace")
+        return numbers_in_text(pdf_text(content), PDF_NUMBER)
+    text = content.decode("utf-8", "replace")
+    if "json" in content_type:
+        for value in _json_values(json.loads(text)):
+            out |= numbers_in_value(value)
+        return out
+    if "csv" in content_type:
+        for row in csv.reader(io.StringIO(text)):
+            for cell in row:
+                out |= numbers_in_text(cell)
+        return out
+    parser = _Markup()
+    parser.feed(text)
+    parser.close()
+    for part in parser.parts:
+        out |= numbers_in_text(part)
+    return out
+
+
+def _where(response: Any, found: list[int]) -> list[str]:
+    """Where the found numbers are written in a response (for the failure message)."""
+    content = response.content
+    number = NUMBER
+    if content[:4] == b"%PDF":
+        text, number = pdf_text(content), PDF_NUMBER
+    elif content[:2] == b"PK":
+        return ["(XLSX cell values)"]
+    else:
+        text = html.unescape(content.decode("utf-8", "replace"))
+    return [
+        text[max(m.start() - 150, 0) : m.end() + 150]
+        for m in number.finditer(text)
+        if int(re.sub(r"\D", "", m["whole"])) in found
+    ]
 
 
 def route_names() -> set[str]:
@@ -300,7 +470,10 @@ def test_no_public_output_shows_a_suppressed_number(world: Any, seed: int) -> No
     # the planted numbers and the cells they dominate are among them
     assert {float(v) for v in planted.values} <= secrets
     assert any(v > max(planted.values) for v in secrets)
-    patterns = [(v, needle(v)) for v in sorted(secrets)]
+    wanted: dict[int, float] = {}
+    for v in sorted(secrets):
+        for n in forms(v):
+            wanted.setdefault(n, v)
     # the planted cells are suppressed in the survey table
     assert p.table("survey_needs")["suppressed"].any()
 
@@ -308,14 +481,54 @@ def test_no_public_output_shows_a_suppressed_number(world: Any, seed: int) -> No
     for persona, url in public_urls_of(p):
         response = world.client(persona).get(url)
         assert response.status_code == 200, (persona, url, response.status_code)
-        text = readable(response.content)
+        shown = numbers(response.content, response.get("Content-Type", ""))
         seen += 1
-        for value, pattern in patterns:
-            found = pattern.search(text)
-            assert found is None, (
-                url,
-                persona,
-                value,
-                text[max(found.start() - 120, 0) : found.end() + 120],
-            )
+        found = sorted(shown & wanted.keys())
+        assert not found, (url, persona, [(n, wanted[n]) for n in found], _where(response, found))
     assert seen > 50
+
+
+def _workbook(*cells: Any, row: int = 5517) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for i, value in enumerate(cells, start=1):
+        sheet.cell(row=row, column=i, value=value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("value", [PLANTED, 9871.0, 9871.4, 9870.6])
+def test_the_search_finds_a_planted_number_however_it_is_written(value: float) -> None:
+    """A real leak is found in every kind of output the test reads, however the number is written,
+    and digits that only look like it (a cell reference, a decimal, chart coordinates) are not."""
+    wanted = forms(value)
+    assert PLANTED in wanted
+    written = ["9871", "9 871", "9,871", "9\u00a0871", "9\u202f871", "9\u2009871", "9871.0"]
+    written += ["9 871,4", "9,871.4", "&nbsp;9&nbsp;871&#160;", "9&#8239;871"]
+    for text in written:
+        html_page = f"<table><tr><td>{text}</td></tr></table>".encode()
+        assert wanted & numbers(html_page, "text/html"), text
+        svg = f'<svg><rect x="1" width="2"/><text x="3">{text}</text></svg>'.encode()
+        assert wanted & numbers(svg, "image/svg+xml"), text
+        assert wanted & numbers(f'<span title="{text} people">x</span>'.encode()), text
+        cell = html.unescape(text)
+        row = f'area,level\nrecycling,"{cell}"\n'.encode()
+        assert wanted & numbers(row, "text/csv; charset=utf-8"), text
+        assert wanted & numbers(json.dumps({"rows": [{"mean": cell}]}).encode(), "json"), text
+        assert wanted & numbers(_workbook("area", cell)), text
+        assert wanted & numbers_in_text(f"Nyansettelser 2027 {text} personer"), text
+    assert wanted & numbers(b"area,mean\nrecycling,9871\n", "text/csv")
+    assert wanted & numbers(json.dumps({"mean": value}).encode(), "application/json")
+    assert wanted & numbers(_workbook("area", value))
+    for text in ("9871", "9\u00a0871", "9,871", "9\u202f871", "9871,4", "9\u00a0871,4"):
+        assert wanted & numbers_in_text(f"Mangel 2027 {text} 12", PDF_NUMBER), text
+    # in PDF text a plain space separates table cells
+    assert not wanted & numbers_in_text("9 871 97 8 100", PDF_NUMBER)
+    # digits that are no such number
+    for text in ("0,9871", "0.9871", "12.49871321", "198710", "A9871", "x9871", "2026", "10 000"):
+        assert not wanted & numbers_in_text(text), text
+    assert not wanted & numbers(b'<svg><path d="M9,871L9871,2"/><text>1</text></svg>')
+    assert not wanted & numbers(_workbook("area", 1, row=PLANTED))  # cells A9871 and B9871
+    assert not wanted & numbers(b"area,mean\n9,871\n", "text/csv")  # two cells: 9 and 871
