@@ -301,8 +301,12 @@ def test_no_public_output_shows_a_suppressed_number(world: Any, seed: int) -> No
     assert {float(v) for v in planted.values} <= secrets
     assert any(v > max(planted.values) for v in secrets)
     patterns = [(v, needle(v)) for v in sorted(secrets)]
-    # the planted cells are suppressed in the survey table
-    assert p.table("survey_needs")["suppressed"].any()
+    # the planted cells are published, noised: no published number is within p % of one
+    survey = p.table("survey_needs")
+    shown = [v for v in survey["new_hires"].to_list() if v is not None]
+    for value in planted.values:
+        assert all(abs(v / value - 1) > 0.10 for v in shown), value
+    assert "J" in survey["quality"].to_list()
 
     seen = 0
     for persona, url in public_urls_of(p):

@@ -191,7 +191,9 @@ def test_the_downloads_are_csv_and_xlsx_with_numbers_as_numbers(
     csv = client.get(en("published:download", 1, "totals", "csv"))
     assert csv["Content-Type"].startswith("text/csv")
     text = csv.content.decode("utf-8-sig")
-    assert text.splitlines()[0] == "year,metric,mean,p10,p50,p90,mean_outside_band,suppressed"
+    assert text.splitlines()[0] == (
+        "year,metric,mean,p10,p50,p90,mean_outside_band,suppressed,quality"
+    )
     assert ",headcount," in text
     xlsx = client.get(en("published:download", 1, "by_level", "xlsx"))
     assert xlsx.content[:2] == b"PK"

@@ -64,6 +64,7 @@ from battkomp.analysis.dashboards.public_rows import (
     squeeze_rows,
 )
 from battkomp.analysis.models import Publication
+from battkomp.analysis.publishing.queries import quality_summary
 from battkomp.core import charts, snapshot_cache
 from battkomp.core.codes import codes, taxonomy
 from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
@@ -541,6 +542,7 @@ def dashboard(request: HttpRequest, version: int) -> HttpResponse:
                 "views": build_views(publication, f),
                 "query": query,
                 "suppressed_years": shape["suppressed"],
+                "noise": quality_summary(publication),
             },
         )
 

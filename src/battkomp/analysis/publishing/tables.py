@@ -99,11 +99,9 @@ from battkomp.analysis.publishing.protection import protect_grid
 from battkomp.engine.disclosure import (
     DisclosureRules,
     Hierarchy,
-    primary_unsafe,
-    protect,
     public_view,
-    tabulate,
 )
+from battkomp.engine.sdc import unsafe_cells
 
 #: The public tables of a publication, in the order shown.
 TABLES = (
@@ -234,9 +232,8 @@ def _unsafe_map(
     if not cum.height:
         return set()
     data = cum.select("contributor", *columns, "year", "value")
-    cells = tabulate(data, Hierarchy(parents={**{c: {} for c in columns}, "year": {}}))
-    cells = cells.with_columns(primary_unsafe(cells, rules).alias("_unsafe"))
-    unsafe = cells.filter(pl.col("_unsafe") & pl.col("year").is_not_null())
+    cells = unsafe_cells(data, Hierarchy(parents={**{c: {} for c in columns}, "year": {}}), rules)
+    unsafe = cells.filter(pl.col("unsafe") & pl.col("year").is_not_null())
     return {(int(r["year"]), *(r[c] for c in columns)) for r in unsafe.iter_rows(named=True)}
 
 
@@ -543,7 +540,7 @@ def coverage_table(
         present = {(int(y), g) for y, g in placed.select("year", "segment").unique().rows()}
         if placed.height:
             table = public_view(
-                protect(
+                protect_survey(
                     placed.select("contributor", "segment", "year", "value"),
                     Hierarchy(parents={"segment": {}}, by=("year",)),
                     rules,

@@ -14,6 +14,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,14 +34,6 @@ from battkomp.analysis.models import (
     Scenario,
     ScenarioOverride,
 )
-from battkomp.analysis.runs.bundle_export import (
-    build_bundle,
-    collect_bundle,
-    latest_round,
-    log_bundle_access,
-    write_xlsx,
-    write_zip,
-)
 from battkomp.analysis.publishing.noise import (
     BASIS_FRAME,
     FINGERPRINT_META,
@@ -48,6 +41,14 @@ from battkomp.analysis.publishing.noise import (
     basis_frame,
     noise_key,
     noised_bundle,
+)
+from battkomp.analysis.runs.bundle_export import (
+    build_bundle,
+    collect_bundle,
+    latest_round,
+    log_bundle_access,
+    write_xlsx,
+    write_zip,
 )
 from battkomp.analysis.runs.queries import to_parquet
 from battkomp.analysis.runs.scenarios import RESERVED_NAMES, check_scenario

@@ -28,8 +28,8 @@ def to_parquet(df: pl.DataFrame) -> bytes:
 
 def load_frames(run: ModelRun, names: list[str] | None = None) -> dict[str, pl.DataFrame]:
     """The run's stored result frames (all, or those named), as polars DataFrames. All means the
-    analysts' results: the public run's frames and the basis (:mod:`battkomp.analysis.publishing.noise`) are
-    loaded only by name."""
+    analysts' results: the public run's frames and the basis
+    (:mod:`battkomp.analysis.publishing.noise`) are loaded only by name."""
     if names is None:
         rows = run.frames.exclude(name__startswith="public.").exclude(name__startswith="sdc.")
     else:
