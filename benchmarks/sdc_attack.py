@@ -86,6 +86,7 @@ def main() -> None:
         from battkomp.actors.models import Organisation, OrganisationKind
         from battkomp.analysis.models import Publication, Scenario
         from battkomp.analysis.publishing.actions import do_publish_run
+        from battkomp.analysis.publishing.history import context_of
         from battkomp.analysis.publishing.noise import BASIS_FRAME
         from battkomp.analysis.publishing.snapshot import build_public_tables
         from battkomp.analysis.publishing.tables import FRAMES
@@ -211,7 +212,8 @@ def main() -> None:
                 tables[name] = pl.read_csv(io.BytesIO(response.content), schema_overrides=schema)
             run = runs[publication.version]
             basis = run.frame(BASIS_FRAME)
-            snapshots.append(Snapshot(f"v{publication.version}", tables, basis))
+            context = context_of(run.scenario_name, run.weighted)
+            snapshots.append(Snapshot(f"v{publication.version}", tables, basis, context))
             # the earlier method on the same run: suppression only, true answers
             contrib = basis.select("contributor", "area", "level", "year", "value", "staff")
             places = {
@@ -221,7 +223,7 @@ def main() -> None:
             old_tables = build_public_tables(
                 load_frames(run, list(FRAMES)), contrib, parents, places=places
             )
-            plain.append(Snapshot(f"v{publication.version}", old_tables, basis))
+            plain.append(Snapshot(f"v{publication.version}", old_tables, basis, context))
 
         print(
             f"battkomp disclosure attack: {len(snapshots)} snapshots, {args.draws} draws, "

@@ -14,7 +14,7 @@ from battkomp.accounts.access import UserLike, account_of, require_analyst
 from battkomp.accounts.actions import log_access
 from battkomp.analysis.models import ModelRun, Publication, PublicationTable, RunStatus
 from battkomp.analysis.publishing.contributions import contributions
-from battkomp.analysis.publishing.history import check_history
+from battkomp.analysis.publishing.history import check_history, context_of
 from battkomp.analysis.publishing.noise import (
     BASIS_FRAME,
     FINGERPRINT_META,
@@ -115,7 +115,7 @@ def do_publish_run(run: ModelRun, user: UserLike, *, title: str, note: str = "")
         places=places,
         fixed=fixed_measures(run.started_at or run.created_at),
     )
-    check_history(tables, basis, parents)
+    check_history(tables, basis, parents, context=context_of(run.scenario_name, run.weighted))
     last = Publication.objects.select_for_update().order_by("-version").first()
     publication = Publication.objects.create(
         run=run,

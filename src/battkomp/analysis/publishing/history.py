@@ -21,6 +21,11 @@ from battkomp.engine.disclosure import DisclosureRules
 NEW = "new"
 
 
+def context_of(scenario: object, weighted: object) -> str:
+    """What a publication says about the model it comes from (public in its metadata)."""
+    return f"{scenario or ''}|{bool(weighted)}"
+
+
 def earlier_snapshots() -> list[Snapshot]:
     """Every stored publication as an outsider downloads it, with the answers its run read.
     Publications whose run kept no answers (made before noise infusion) are left out: their
@@ -32,7 +37,9 @@ def earlier_snapshots() -> list[Snapshot]:
         except KeyError:
             continue
         tables = {name: publication.table(name) for name in publication.table_names()}
-        out.append(Snapshot(f"v{publication.version}", tables, basis))
+        meta = publication.meta or {}
+        context = context_of(meta.get("scenario"), meta.get("weighted"))
+        out.append(Snapshot(f"v{publication.version}", tables, basis, context))
     return out
 
 
@@ -41,11 +48,13 @@ def findings(
     basis: pl.DataFrame,
     parents: Mapping[str, str],
     rules: DisclosureRules | None = None,
+    context: str = "",
 ) -> list[Finding]:
-    """What the attacker suite recovers once ``tables`` are published next to every earlier
-    publication (only what the new snapshot adds)."""
+    """What the attacker suite recovers once ``tables`` (of a run in ``context``, see
+    :func:`context_of`) are published next to every earlier publication (only what the new
+    snapshot adds)."""
     p = (rules or DisclosureRules()).p
-    snapshots = [*earlier_snapshots(), Snapshot(NEW, dict(tables), basis)]
+    snapshots = [*earlier_snapshots(), Snapshot(NEW, dict(tables), basis, context)]
     return attack(snapshots, parents, p, focus=NEW)
 
 
@@ -54,10 +63,11 @@ def check_history(
     basis: pl.DataFrame,
     parents: Mapping[str, str],
     rules: DisclosureRules | None = None,
+    context: str = "",
 ) -> None:
     """ValidationError (in the user's language) when publishing ``tables`` would let an outsider
     recover an organisation's answer from this and earlier publications."""
-    found = findings(tables, basis, parents, rules)
+    found = findings(tables, basis, parents, rules, context)
     if not found:
         return
     organisations = len({f.contributor for f in found})
