@@ -32,6 +32,7 @@ from battkomp.analysis.publishing.tables import (
     exceedance_table,
     model_table,
     place_table,
+    split_table,
     squeeze_table,
 )
 from battkomp.engine.disclosure import DisclosureRules
@@ -128,11 +129,20 @@ def build_public_tables(
     detail = frames["detail"]
     out: dict[str, pl.DataFrame] = {}
     ok: dict[str, set[int]] = {}
+    shown: dict[str, set[tuple[int, Any]]] | None = None
     for name, column in MODEL_TABLES.items():
         frame = frames.get(name)
         if frame is None:
             continue
         years = sorted({int(y) for y in frame["year"].unique().to_list()})
+        if column is not None and isinstance(rules, NoisedRules) and "totals" in ok:
+            # under noise, cell by cell (a whole year for one cell would empty the table)
+            out[name], cells = split_table(frame, column, detail, contrib, ok["totals"], rules)
+            shown = shown if shown is not None else {}
+            shown[name] = cells
+            codes = {c for _, c in cells} | set(frame[column].unique().to_list())
+            ok[name] = {y for y in ok["totals"] if all((y, c) in cells for c in codes)}
+            continue
         ok[name] = publishable_years(detail, contrib, column, years, rules)
         out[name] = model_table(frame, ok[name])
     out["survey_needs"] = survey_table(contrib, parents, rules)
@@ -141,7 +151,7 @@ def build_public_tables(
     squeeze = frames.get("time_squeeze")
     if "national" in frames:
         out["by_area_level"] = area_level_table(
-            frames["national"], squeeze, detail, contrib, ok, rules
+            frames["national"], squeeze, detail, contrib, ok, rules, shown
         )
     if squeeze is not None:
         out["squeeze"] = squeeze_table(squeeze, ok)
