@@ -83,7 +83,6 @@ def main() -> None:
 
         from battkomp.accounts.actions import do_create_user
         from battkomp.accounts.models import Role
-        from battkomp.actors.models import Organisation, OrganisationKind
         from battkomp.analysis.models import Publication, Scenario
         from battkomp.analysis.publishing.actions import do_publish_run
         from battkomp.analysis.publishing.history import context_of
@@ -97,6 +96,7 @@ def main() -> None:
         from battkomp.engine.bundle import load_inputs
         from battkomp.engine.disclosure import DisclosureRules
         from battkomp.engine.taxonomy import Taxonomy
+        from battkomp.organisations.models import Organisation, OrganisationKind
         from battkomp.survey.actions import do_invite_organisations, do_submit_response
         from battkomp.survey.models import Participant, ParticipantStatus, Round
 

@@ -91,6 +91,7 @@ from battkomp.analysis.publishing.contributions import (
     SURVEY_KINDS,
     cumulative,
     cumulative_with,
+    protect_survey,
     share_of,
     views,
     yearly,

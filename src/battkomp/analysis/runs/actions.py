@@ -54,8 +54,8 @@ from battkomp.analysis.runs.queries import to_parquet
 from battkomp.analysis.runs.scenarios import RESERVED_NAMES, check_scenario
 from battkomp.core.plausible import plausible_message
 from battkomp.engine.problems import BundleError
-from battkomp.organisations.models import Facility
 from battkomp.engine.sdc import key_fingerprint
+from battkomp.organisations.models import Facility
 from battkomp.survey.models import Round
 from battkomp.worker.locks import hold
 

@@ -104,9 +104,9 @@ def appendix_section(c: Context) -> Section:
             )
         )
         meanings = {
-            "G": gettext("less than 2 % noise"),
-            "H": gettext("2 to 5 % noise"),
-            "J": gettext("5 % or more noise"),
+            "G": gettext("less than 2 per cent noise"),
+            "H": gettext("2 to 5 per cent noise"),
+            "J": gettext("5 per cent or more noise"),
         }
         appendix.blocks.append(
             b.table(
