@@ -53,6 +53,7 @@ VIEWS = (
     "coverage",
     "segments",
     "regions",
+    "risk",
     "scenarios",
     "measures",
     "abroad",
@@ -68,6 +69,7 @@ VIEW_TABLES = {
     "coverage": "coverage",
     "segments": "by_segment",
     "regions": "by_region",
+    "risk": "conditional",
     "scenarios": "totals",
     "measures": "measure_effects",
     "abroad": "abroad",
@@ -595,6 +597,53 @@ def _recommendations_export(rows: pl.DataFrame) -> Export:
     )
 
 
+def risk_rows(p: Publication) -> pl.DataFrame:
+    """The published rows of the ``conditional`` table (empty for older snapshots)."""
+    table = _table(p, "conditional")
+    if table is None:
+        return pl.DataFrame()
+    return table.filter(~pl.col("suppressed"))
+
+
+def _risk_export(p: Publication) -> Export:
+    """The conditional views, then the probabilities of exceeding each threshold."""
+    header = [
+        "view",
+        "facility",
+        "probability",
+        "shortage_p50",
+        "shortage_p10",
+        "shortage_p90",
+        "shortage_mean",
+        "effect",
+        "year",
+        "threshold",
+        "exceedance_probability",
+    ]
+    rows: list[list[Any]] = []
+    for r in risk_rows(p).iter_rows(named=True):
+        rows.append([r.get(c) for c in header[:8]] + [None, None, None])
+    ex = _table(p, "exceedance")
+    if ex is not None:
+        for r in ex.filter(~pl.col("suppressed")).iter_rows(named=True):
+            rows.append(
+                [
+                    "exceedance",
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    r["year"],
+                    r["threshold"],
+                    r["probability"],
+                ]
+            )
+    return header, rows
+
+
 def _shown(table: pl.DataFrame) -> pl.DataFrame:
     return table.filter(~pl.col("suppressed")) if table.height else table
 
@@ -618,6 +667,8 @@ def view_export(p: Publication, view: str, f: dict[str, Any]) -> Export:
         return _place_export(place_rows(p, f, column), column)
     if view == "measures":
         return _measures_export(measure_gap_rows(p, f), measure_supply_rows(p, f))
+    if view == "risk":
+        return _risk_export(p)
     if view == "abroad":
         return _abroad_export(_shown(abroad_rows(p, f)))
     if view == "recommendations":
@@ -729,8 +780,7 @@ def build_views(p: Publication, f: dict[str, Any]) -> list[dict[str, Any]]:
                 "A segment or reported share marked – is suppressed to protect company answers. "
                 "The chart shows the last year of the range in which the survey's share is "
                 "published, else the last year with published segments. Openings and supply "
-                "per segment come from the central run (every uncertain input at its most "
-                "likely value), not from the average of the draws."
+                "per segment are means of the draws and add up to the national means."
             ),
         )
     for view, column, caption in (
@@ -745,12 +795,27 @@ def build_views(p: Publication, f: dict[str, Any]) -> list[dict[str, Any]]:
                 lambda rows=rows, column=column: charts.place_gap_chart(rows, column),
                 gettext(
                     "A value marked – is suppressed to protect company answers, or there is "
-                    "no result there. These figures come from the central run (every uncertain "
-                    "input at its most likely value, with surplus and shortage netted within "
-                    "each segment or county), not from the average of the draws, so they do not "
-                    "add up to the national gap above."
+                    "no result there. These figures are means of the draws: in every draw the "
+                    "national figures are shared out to the segments and counties, so they add "
+                    "up to the national means."
                 ),
             )
+    risk = risk_rows(p)
+    if risk.height:
+        add(
+            "risk",
+            gettext(
+                "What if the planned plants are built, or not: the shortage summed over the "
+                "years in all draws, in the firm base and with each planned plant"
+            ),
+            lambda: charts.conditional_chart(risk),
+            gettext(
+                "The firm base: the draws in which no plant beyond those operating or under "
+                "construction is built. A plant's view: the draws in which it is built. Shares "
+                "of the draws in brackets. Plants are built or abandoned together, so a plant's "
+                "view includes what tends to come with it."
+            ),
+        )
     scenarios = scenario_rows(p, f)
     if scenarios.height:
         versions = tuple(sorted(set(scenarios["version"].to_list())))
