@@ -40,6 +40,8 @@ NEW_TABLES = (
     "measure_effects",
     "abroad",
     "recommendations",
+    "conditional",
+    "exceedance",
 )
 DRAWS = 30
 PLANTED = 987654
