@@ -323,21 +323,29 @@ def test_a_parameter_outside_its_range_is_refused(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------ code lists
 
 
-def test_the_styrk08_list_has_every_isco08_group_and_a_source() -> None:
+def test_the_styrk08_list_is_klass_7s_and_has_a_source() -> None:
     all_codes = codes("styrk08")
     levels = [c.level for c in all_codes.values()]
     assert (levels.count("major"), levels.count("sub_major")) == (10, 43)
-    assert (levels.count("minor"), levels.count("unit")) == (130, 436)
+    assert (levels.count("minor"), levels.count("unit")) == (122, 407)
     units = valid_codes("styrk08")
     assert {"8131", "3134", "7412", "2145", "0110"} <= units
+    # STYRK-08's own unit groups, which ISCO-08 lacks, and ISCO-08's that STYRK-08 drops
+    assert {"0000", "2223", "2224", "3439"} <= units
+    assert not {"3111", "7111", "3221", "6310"} & units
     assert "9999" not in units
     assert "813" not in units
+    # every group's parent is in the list, one level up
+    for code in all_codes.values():
+        if code.level != "major":
+            assert code.code[:-1] in all_codes
     with (ROOT / "src/battkomp/engine/data/classifications/styrk08.csv").open(
         encoding="utf-8"
     ) as f:
         sources = {r["source"] for r in csv.DictReader(f)}
     assert len(sources) == 1
-    assert "ISCO-08" in sources.pop()
+    assert "Klass 7" in (source := sources.pop())
+    assert "statisticsnorway/klass-web" in source
 
 
 @pytest.mark.parametrize("code", ["9999", "abc;DROP", "813"])
