@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictInt
 
 from battkomp.accounts.access import is_analyst
 from battkomp.accounts.actions import log_access
@@ -28,7 +29,12 @@ from battkomp.survey.access import (
     can_edit_response,
     participants_for_user,
 )
-from battkomp.survey.actions import do_mark_opened, do_save_response, do_submit_response
+from battkomp.survey.actions import (
+    StaleRevision,
+    do_mark_opened,
+    do_save_response,
+    do_submit_response,
+)
 from battkomp.survey.models import Participant, Response, Round, RoundStatus
 
 # --- schemas -------------------------------------------------------------------------------
@@ -120,12 +126,45 @@ class ResponseOut(Schema):
     updated_at: dt.datetime | None
 
 
+#: The largest revision number a client may name (a larger one is 422, not a database error).
+MAX_REVISION = 2**31 - 1
+
+BASED_ON_HELP = gettext_noop(
+    "The revision the answers you changed were read at: the `revision` of GET "
+    "/api/responses/{participant_id} (0 when it was null). When someone saved since, nothing "
+    "is written and the answer is 409 with what changed. Left out, the save is not checked."
+)
+
+
 class ResponseIn(Schema):
     """Replaces the need lines. Leave out a general answer to keep its stored value."""
 
     access_is_challenge: bool | None = None
     comments: str = ""
     lines: list[NeedLine]
+    based_on: StrictInt | None = Field(None, ge=0, le=MAX_REVISION, description=BASED_ON_HELP)
+
+
+class SubmitQuery(Schema):
+    based_on: int | None = Field(None, ge=0, le=MAX_REVISION, description=BASED_ON_HELP)
+
+
+class StaleOut(Schema):
+    """409: the save was refused (the round is not open, or the answers were changed since the
+    revision the caller named)."""
+
+    detail: str
+    revision: int | None = Field(
+        None,
+        description=gettext_noop(
+            "When the answers changed since `based_on`: the stored revision (send it as "
+            "`based_on` to replace it deliberately)."
+        ),
+    )
+    changes: list[str] = Field(
+        default_factory=list,
+        description=gettext_noop("What the other saves changed since `based_on`."),
+    )
 
 
 # --- survey rounds -------------------------------------------------------------------------
@@ -291,14 +330,16 @@ def _general(payload: ResponseIn) -> dict[str, Any] | None:
 
 @responses_router.put(
     "/{participant_id}",
-    response={200: ResponseOut, 403: Message, 409: Message, **DENIED, **INVALID},
+    response={200: ResponseOut, 403: Message, 409: StaleOut, **DENIED, **INVALID},
     summary=gettext_noop("Save a participant's answers"),
     description=(
         gettext_noop(
             "Replaces the need lines (and the general answers given) and records a revision; the "
-            "answers need not be complete. The organisation's own respondents while the round is "
-            "open (409 when it is not; 403 for analysts, who read but do not change answers); 404 "
-            "for anyone else."
+            "answers need not be complete. Send `based_on` (the `revision` you read): a save based "
+            "on an older revision is refused with 409, what changed and the stored revision, and "
+            "nothing is written. The organisation's own respondents while the round is open (409 "
+            "when it is not; 403 for analysts, who read but do not change answers); 404 for "
+            "anyone else."
         )
     ),
 )
@@ -307,29 +348,45 @@ def save_response(request: HttpRequest, participant_id: int, payload: ResponseIn
     participant = _editable_participant(user, participant_id)
     lines = [line.model_dump() for line in payload.lines]
     try:
-        do_save_response(participant, user, lines=lines, general=_general(payload), kind="save")
+        do_save_response(
+            participant,
+            user,
+            lines=lines,
+            general=_general(payload),
+            kind="save",
+            based_on=payload.based_on,
+        )
     except DjangoValidationError as exc:
         raise invalid(exc, "body", "lines") from None
+    except StaleRevision as stale:
+        return Status(409, stale_out(stale))
     return response_out(participant, user)
+
+
+def stale_out(stale: StaleRevision) -> dict[str, Any]:
+    return {"detail": stale.message(), "revision": stale.current_number, "changes": stale.changes}
 
 
 @responses_router.post(
     "/{participant_id}/submit",
-    response={200: ResponseOut, 403: Message, 409: Message, **DENIED, **INVALID},
+    response={200: ResponseOut, 403: Message, 409: StaleOut, **DENIED, **INVALID},
     summary=gettext_noop("Submit a participant's answers"),
     description=(
         gettext_noop(
             "Checks the stored answers are complete (every line has new hires and total staff for "
             "every year of the round) and marks the participant submitted; 422 lists what is "
-            "missing. Same access as saving."
+            "missing. With `based_on` (the `revision` you read), refused with 409 and what "
+            "changed when someone saved since. Same access as saving."
         )
     ),
 )
-def submit_response(request: HttpRequest, participant_id: int) -> Any:
+def submit_response(request: HttpRequest, participant_id: int, query: Query[SubmitQuery]) -> Any:
     user = caller(request)
     participant = _editable_participant(user, participant_id)
     try:
-        do_submit_response(participant, user)
+        do_submit_response(participant, user, based_on=query.based_on)
     except DjangoValidationError as exc:
         raise invalid(exc, "response", "lines") from None
+    except StaleRevision as stale:
+        return Status(409, stale_out(stale))
     return response_out(participant, user)
