@@ -9,11 +9,27 @@ Codes (segments, regions, roles, levels, areas, statuses) are the codes of the e
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated, Any
 
 from django.utils.translation import gettext_noop
 from ninja import Field, Schema
+from pydantic import Strict
 
 MAX_PAGE = 500
+
+#: The largest id the database can hold (ids are 64-bit); an id filter beyond it is 422 naming
+#: the parameter, not a database error.
+MAX_ID = 2**63 - 1
+
+#: Numbers in a request body: pydantic's lax mode would take JSON ``true``/``false`` as 1/0 (and
+#: ``"12"`` as 12); strict, only a JSON number is a number (a float field takes an integer too).
+Int = Annotated[int, Strict()]
+Number = Annotated[float, Strict()]
+
+
+def id_filter(description: str) -> Any:
+    """A query parameter that filters a list by an object's id: 1 to :data:`MAX_ID`."""
+    return Field(None, ge=1, le=MAX_ID, description=description)
 
 
 class PageQuery(Schema):

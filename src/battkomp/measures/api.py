@@ -20,7 +20,16 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from battkomp.accounts.access import is_analyst
 from battkomp.api.auth import caller
-from battkomp.api.schemas import Message, PageQuery, Ref, ValidationErrorOut
+from battkomp.api.schemas import (
+    MAX_ID,
+    Int,
+    Message,
+    Number,
+    PageQuery,
+    Ref,
+    ValidationErrorOut,
+    id_filter,
+)
 from battkomp.measures.access import (
     access_measure_for_status_change,
     access_measure_for_user,
@@ -47,38 +56,40 @@ INVALID = {422: ValidationErrorOut}
 class TargetSchema(Schema):
     level: str = Field(description=gettext_noop("Education level code (nkr4–nkr8)."))
     area: str = Field(description=gettext_noop("Competence area code (an area, not a group)."))
-    weight: float = Field(
+    weight: Number = Field(
         description=gettext_noop("Share of the places; the weights sum to 1 (or to 100).")
     )
 
 
 class MeasureFields(Schema):
     title: str = Field(max_length=200)
-    commandment: int = Field(description=gettext_noop("The commandment it serves, 1–10."))
+    commandment: Int = Field(description=gettext_noop("The commandment it serves, 1–10."))
     lever: str = Field(description=gettext_noop("recruit_abroad, retrain, evu_module or educate."))
     horizon: str = Field(
         "", description=gettext_noop("short, medium or long; empty: the lever's horizon.")
     )
     description: str = ""
-    places_per_year: float = Field(
+    places_per_year: Number = Field(
         description=gettext_noop(
             "Extra study places (educate), course places (retrain, evu_module) or recruitment "
             "capacity (recruit_abroad) per year."
         )
     )
-    start_year: int
-    end_year: int | None = None
-    duration_years: float | None = None
-    completion_rate: float | None = None
-    cost_nok: float | None = None
+    start_year: Int
+    end_year: Int | None = None
+    duration_years: Number | None = None
+    completion_rate: Number | None = None
+    cost_nok: Number | None = None
     url: str = ""
     source: str = ""
 
 
 class MeasureIn(MeasureFields):
     targets: list[TargetSchema]
-    owner: int | None = Field(
+    owner: Int | None = Field(
         None,
+        ge=1,
+        le=MAX_ID,
         description=gettext_noop(
             "The owner organisation's id. Partners may leave it out (their own organisation)."
         ),
@@ -151,10 +162,12 @@ class InfrastructurePage(Schema):
 
 
 class MeasureFilter(Schema):
-    commandment: int | None = None
+    commandment: int | None = Field(
+        None, ge=1, le=10, description=gettext_noop("The commandment, 1–10.")
+    )
     lever: str | None = None
     status: str | None = None
-    owner: int | None = None
+    owner: int | None = id_filter(gettext_noop("The owner organisation's id."))
 
 
 class InfrastructureFilter(Schema):

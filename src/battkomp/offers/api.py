@@ -20,7 +20,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from battkomp.api.auth import caller
 from battkomp.api.common import DENIED, INVALID, invalid, paged, ref
-from battkomp.api.schemas import Message, PageQuery, Ref
+from battkomp.api.schemas import Int, Message, Number, PageQuery, Ref, id_filter
 from battkomp.offers.access import (
     access_institution_for_user,
     access_offer_for_user,
@@ -34,7 +34,7 @@ from battkomp.offers.models import Offer
 
 class AreaWeight(Schema):
     area: str = Field(description=gettext_noop("Competence area code (a leaf of the taxonomy)."))
-    weight: float = Field(
+    weight: Number = Field(
         description=gettext_noop("Share of the offer in this area; weights sum to 1.")
     )
 
@@ -49,18 +49,18 @@ class OfferFields(Schema):
     target_level: str = Field(
         "", description=gettext_noop("For EVU: the level its participants count at.")
     )
-    study_places: int | None = None
-    candidates: int | None = None
-    first_intake: int
-    duration_years: float | None = None
-    ects: float | None = None
+    study_places: Int | None = None
+    candidates: Int | None = None
+    first_intake: Int
+    duration_years: Number | None = None
+    ects: Number | None = None
     region: str = Field(description=gettext_noop("Region (county) code of the location."))
     mode: str = Field("campus", description=gettext_noop("campus, online or gatherings."))
     status: str = Field(description=gettext_noop("exists, under_development or planned."))
-    completion_rate: float | None = Field(
+    completion_rate: Number | None = Field(
         None, ge=0, le=1, description=gettext_noop("Share who complete, 0–1.")
     )
-    capture_share: float | None = Field(
+    capture_share: Number | None = Field(
         None,
         ge=0,
         le=1,
@@ -74,7 +74,7 @@ class OfferIn(OfferFields):
 
 
 class OfferCreateIn(OfferIn):
-    institution: int | None = Field(
+    institution: Int | None = Field(
         None,
         description=gettext_noop(
             "The institution's id. Editors may leave it out (their own institution)."
@@ -102,7 +102,7 @@ offers_router = Router(tags=["offers"])
 
 
 class OfferFilter(Schema):
-    institution: int | None = None
+    institution: int | None = id_filter(gettext_noop("The institution's id."))
     level: str | None = None
     area: str | None = None
     status: str | None = None

@@ -19,7 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 from battkomp.accounts.access import access_organisation_for_user
 from battkomp.api.auth import caller
 from battkomp.api.common import DENIED, INVALID, invalid, paged, ref
-from battkomp.api.schemas import PageQuery, Ref
+from battkomp.api.schemas import Int, Number, PageQuery, Ref
 from battkomp.organisations.access import (
     access_facility_for_user,
     facilities_for_user,
@@ -52,8 +52,8 @@ class OrganisationPage(Schema):
 
 
 class PlanYear(Schema):
-    year: int = Field(ge=1990, le=2100)
-    capacity: float = Field(
+    year: Int = Field(ge=1990, le=2100)
+    capacity: Number = Field(
         ge=0, description=gettext_noop("GWh/yr (or GWh-equivalent) in that year.")
     )
 

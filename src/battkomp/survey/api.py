@@ -16,13 +16,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import StrictInt
 
 from battkomp.accounts.access import is_analyst
 from battkomp.accounts.actions import log_access
 from battkomp.api.auth import caller
 from battkomp.api.common import DENIED, INVALID, Forbidden, invalid, paged, ref
-from battkomp.api.schemas import Message, PageQuery, Ref
+from battkomp.api.schemas import Int, Message, Number, PageQuery, Ref
 from battkomp.survey.access import (
     access_participant_for_user,
     access_round_for_user,
@@ -91,15 +90,15 @@ class NeedLine(Schema):
     role: str
     level: str
     area: str
-    year: int
-    new_hires: int | None = Field(None, description=gettext_noop("New hires needed that year."))
-    total_staff: int | None = Field(
+    year: Int
+    new_hires: Int | None = Field(None, description=gettext_noop("New hires needed that year."))
+    total_staff: Int | None = Field(
         None, description=gettext_noop("Total staff in the role that year.")
     )
-    recruit_difficulty: int | None = Field(
+    recruit_difficulty: Int | None = Field(
         None, description=gettext_noop("How hard to recruit, 1–5.")
     )
-    share_abroad: float | None = Field(
+    share_abroad: Number | None = Field(
         None, ge=0, le=1, description=gettext_noop("Share expected from abroad, 0–1.")
     )
     critical_competences: str = ""
@@ -142,7 +141,7 @@ class ResponseIn(Schema):
     access_is_challenge: bool | None = None
     comments: str = ""
     lines: list[NeedLine]
-    based_on: StrictInt | None = Field(None, ge=0, le=MAX_REVISION, description=BASED_ON_HELP)
+    based_on: Int | None = Field(None, ge=0, le=MAX_REVISION, description=BASED_ON_HELP)
 
 
 class SubmitQuery(Schema):
