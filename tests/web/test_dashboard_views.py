@@ -1,5 +1,6 @@
 """The public dashboard's further views: the heatmap by competence area × level, the time
-squeeze, value-chain coverage, the gap by segment and by county, and the scenario comparison.
+squeeze, value-chain coverage, the gap by segment and by county, the planned plants' risk and the
+scenario comparison.
 Open to everyone, built from protected tables only, downloadable, filterable by segment and
 county, never showing a suppressed cell as a number, and never revealing a planted answer."""
 
@@ -52,6 +53,8 @@ NEW_TABLES = (
     "measure_effects",
     "abroad",
     "recommendations",
+    "conditional",
+    "exceedance",
 )
 DRAWS = 30
 CELL = ("recycling_hydrometallurgy", "nkr8")
@@ -539,3 +542,54 @@ def test_the_scenario_chart_has_a_mean_and_band_per_scenario() -> None:
     band, lines = spec["layer"]
     assert len(band["data"]["values"]) == 3
     assert len(lines["data"]["values"]) == 3
+
+
+# --- the planned plants' risk -----------------------------------------------------------------
+
+
+def test_the_risk_view_shows_the_conditional_views_in_both_languages(demo: Any) -> None:
+    p = publish(demo, demo.mid, "Risk")
+    conditional = p.table("conditional")
+    assert conditional.height
+    assert not conditional["suppressed"].any()
+    client = demo.client("anonymous")
+    english = client.get(en("published:dashboard", p.version))
+    assert "risk" in [v["view"] for v in english.context["views"]]
+    assert "What if the planned plants are built, or not" in english.content.decode()
+    with translation.override("nb"):
+        bokmal = client.get(reverse("published:dashboard", args=[p.version])).content.decode()
+    assert "Hva om de planlagte fabrikkene bygges, eller ikke" in bokmal
+    assert "Bare det sikre grunnlaget" in bokmal
+    rows = csv_rows(client.get(en("published:dashboard", p.version) + "?view=risk&format=csv"))
+    views = [r["view"] for r in rows]
+    assert views[:2] == ["all", "firm_base"]
+    assert views.count("exceedance") == p.table("exceedance").filter(~pl.col("suppressed")).height
+    firm = rows[1]
+    assert float(firm["shortage_p10"]) <= float(firm["shortage_p50"]) <= float(firm["shortage_p90"])
+    assert all(0.0 <= float(r["exceedance_probability"]) <= 1.0 for r in rows if r["year"])
+
+
+def test_the_conditional_chart_has_a_band_and_median_per_view() -> None:
+    rows = pl.DataFrame(
+        {
+            "view": ["all", "firm_base", "facility"],
+            "facility": [None, None, "Plant A"],
+            "probability": [1.0, 0.6, 0.25],
+            "shortage_p10": [0.0, 0.0, 100.0],
+            "shortage_p50": [20.0, 5.0, 900.0],
+            "shortage_p90": [1500.0, 60.0, 3000.0],
+        }
+    )
+    with translation.override("en"):
+        spec, table = charts.conditional_spec(rows)
+        chart = charts.conditional_chart(rows)
+    band, tick = spec["layer"]
+    assert band["encoding"]["x2"] == {"field": "p90"}
+    assert [v["view"] for v in spec["data"]["values"]] == [
+        "All draws (100%)",
+        "Firm base only (60%)",
+        "With Plant A (25%)",
+    ]
+    assert table[2] == ("With Plant A (25%)", [900.0, 100.0, 3000.0])
+    assert tick["encoding"]["x"]["field"] == "p50"
+    assert "<svg" in chart.svg

@@ -4,7 +4,8 @@ publication's protected tables (see :mod:`battkomp.analysis.publishing.tables`),
 Views (:data:`VIEWS`): the national gap band (``totals``), shortage by level (``by_level``), the
 largest bottlenecks (``by_area``), the heatmap of shortage by competence area × level
 (``by_area_level``), the time squeeze (``squeeze``), value-chain coverage by segment
-(``coverage``), the gap by segment and by county (``by_segment``, ``by_region``) and the
+(``coverage``), the gap by segment and by county (``by_segment``, ``by_region``), the
+planned plants' risk (``conditional``, and ``exceedance`` in its download), the
 scenario comparison (the ``totals`` of the latest published snapshot of each scenario), the
 measures (the national gap with and without them from ``totals``, and what each adds from
 ``measure_effects``), recruitment from abroad (``abroad``) and the recommendations
@@ -59,6 +60,7 @@ from battkomp.analysis.dashboards.public_rows import (
     published_only,
     reason_text,
     recommendation_rows,
+    risk_rows,
     scenario_rows,
     split_ids,
     squeeze_rows,
@@ -84,6 +86,7 @@ VIEWS = (
     "coverage",
     "segments",
     "regions",
+    "risk",
     "scenarios",
     "measures",
     "abroad",
@@ -101,6 +104,7 @@ VIEW_TABLES = {
     "coverage": "coverage",
     "segments": "by_segment",
     "regions": "by_region",
+    "risk": "conditional",
     "scenarios": "totals",
     "measures": "measure_effects",
     "abroad": "abroad",
@@ -279,14 +283,14 @@ def _result_views(p: Publication, f: dict[str, Any], add: Add) -> None:
                 "A segment or reported share marked – is suppressed to protect company answers. "
                 "The chart shows the last year of the range in which the survey's share is "
                 "published, else the last year with published segments. Openings and supply "
-                "per segment come from the central run (every uncertain input at its most "
-                "likely value), not from the average of the draws."
+                "per segment are means of the draws and add up to the national means."
             ),
         )
 
 
 def _place_and_scenario_views(p: Publication, f: dict[str, Any], add: Add) -> None:
-    """The gap by segment and by county, and the scenarios side by side."""
+    """The gap by segment and by county, the risk of the planned plants (the conditional
+    views), and the scenarios side by side."""
     for view, column, caption in (
         ("segments", "segment", gettext("The gap per year by value-chain segment")),
         ("regions", "region", gettext("The gap per year by county")),
@@ -299,12 +303,27 @@ def _place_and_scenario_views(p: Publication, f: dict[str, Any], add: Add) -> No
                 lambda rows=rows, column=column: charts.place_gap_chart(rows, column),
                 gettext(
                     "A value marked – is suppressed to protect company answers, or there is "
-                    "no result there. These figures come from the central run (every uncertain "
-                    "input at its most likely value, with surplus and shortage netted within "
-                    "each segment or county), not from the average of the draws, so they do not "
-                    "add up to the national gap above."
+                    "no result there. These figures are means of the draws: in every draw the "
+                    "national figures are shared out to the segments and counties, so they add "
+                    "up to the national means."
                 ),
             )
+    risk = risk_rows(p)
+    if risk.height:
+        add(
+            "risk",
+            gettext(
+                "What if the planned plants are built, or not: the shortage summed over the "
+                "years in all draws, in the firm base and with each planned plant"
+            ),
+            lambda: charts.conditional_chart(risk),
+            gettext(
+                "The firm base: the draws in which no plant beyond those operating or under "
+                "construction is built. A plant's view: the draws in which it is built. Shares "
+                "of the draws in brackets. Plants are built or abandoned together, so a plant's "
+                "view includes what tends to come with it."
+            ),
+        )
     scenarios = scenario_rows(p, f)
     if scenarios.height:
         versions = tuple(sorted(set(scenarios["version"].to_list())))

@@ -15,6 +15,7 @@ from battkomp.analysis.dashboards.public_rows import (
     code_label,
     commandment_name,
     coverage_rows,
+    exceedance_rows,
     heatmap_table,
     level_table,
     lever_names,
@@ -25,6 +26,7 @@ from battkomp.analysis.dashboards.public_rows import (
     place_rows,
     reason_text,
     recommendation_rows,
+    risk_rows,
     scenario_rows,
     squeeze_rows,
 )
@@ -179,6 +181,35 @@ def _recommendations_export(rows: pl.DataFrame) -> Export:
     )
 
 
+#: The columns of the risk view's download: the conditional views, then the exceedance rows.
+RISK_HEADER = [
+    "view",
+    "facility",
+    "probability",
+    "shortage_p50",
+    "shortage_p10",
+    "shortage_p90",
+    "shortage_mean",
+    "effect",
+    "year",
+    "threshold",
+    "exceedance_probability",
+]
+
+
+def _risk_export(conditional: pl.DataFrame, exceedance: pl.DataFrame) -> Export:
+    """The conditional views, then the probabilities of exceeding each threshold."""
+    views = RISK_HEADER[:8]
+    rows: list[list[Any]] = [
+        [r.get(c) for c in views] + [None, None, None] for r in conditional.iter_rows(named=True)
+    ]
+    for r in exceedance.iter_rows(named=True):
+        rows.append(
+            ["exceedance", *[None] * (len(views) - 1), r["year"], r["threshold"], r["probability"]]
+        )
+    return list(RISK_HEADER), rows
+
+
 def _shown(table: pl.DataFrame) -> pl.DataFrame:
     return table.filter(~pl.col("suppressed")) if table.height else table
 
@@ -202,6 +233,8 @@ def view_export(p: Publication, view: str, f: dict[str, Any]) -> Export:
         return _place_export(place_rows(p, f, column), column)
     if view == "measures":
         return _measures_export(measure_gap_rows(p, f), measure_supply_rows(p, f))
+    if view == "risk":
+        return _risk_export(risk_rows(p), exceedance_rows(p))
     if view == "abroad":
         return _abroad_export(_shown(abroad_rows(p, f)))
     if view == "recommendations":

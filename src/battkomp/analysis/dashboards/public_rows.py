@@ -159,6 +159,22 @@ def place_rows(p: Publication, f: dict[str, Any], column: str) -> pl.DataFrame:
     return rows.select("year", column, "mean").sort("year", column)
 
 
+def risk_rows(p: Publication) -> pl.DataFrame:
+    """The published rows of the ``conditional`` table (empty for older snapshots)."""
+    table = _table(p, "conditional")
+    if table is None:
+        return pl.DataFrame()
+    return table.filter(~pl.col("suppressed"))
+
+
+def exceedance_rows(p: Publication) -> pl.DataFrame:
+    """The published rows of the ``exceedance`` table (empty for older snapshots)."""
+    table = _table(p, "exceedance")
+    if table is None:
+        return pl.DataFrame()
+    return table.filter(~pl.col("suppressed"))
+
+
 def scenario_of(p: Publication) -> str:
     return str(p.meta.get("scenario") or p.run.scenario_name)
 

@@ -44,6 +44,8 @@ from battkomp.core.charts.base import (
 )
 from battkomp.core.charts.public import (
     SUPPRESSED_COLOUR,
+    conditional_chart,
+    conditional_spec,
     place_gap_chart,
     place_gap_spec,
     public_heatmap_chart,
@@ -95,6 +97,8 @@ __all__ = [
     "bottleneck_spec",
     "cache_clear",
     "cached",
+    "conditional_chart",
+    "conditional_spec",
     "gap_band_chart",
     "gap_band_spec",
     "gap_series",

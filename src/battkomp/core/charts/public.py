@@ -1,6 +1,6 @@
 """The public dashboard's further charts, from a publication's protected tables: the heatmap and
 the time squeeze with suppressed cells marked, value-chain coverage, the gap by segment or county,
-and the scenarios side by side."""
+the scenarios side by side, and the conditional views of the planned plants (risk)."""
 
 from __future__ import annotations
 
@@ -365,3 +365,62 @@ def scenario_gap_chart(rows: pl.DataFrame) -> Chart:
         ]
     svg = render_svg(spec, name="scenarios", description=description)
     return Chart("scenarios", svg, description, tuple(columns), table)
+
+
+def conditional_spec(rows: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...]]:
+    """From the published ``conditional`` rows: per view (all draws, the firm base, with each
+    planned facility) the median shortage over the horizon (a tick) in its P10–P90 band (a bar),
+    labelled with the view's probability."""
+    data: list[tuple[str, list[float | None]]] = []
+    for r in rows.iter_rows(named=True):
+        if r["view"] == "all":
+            name = gettext("All draws")
+        elif r["view"] == "firm_base":
+            name = gettext("Firm base only")
+        else:
+            name = gettext("With %(facility)s") % {"facility": r["facility"]}
+        prob = num(r["probability"])
+        if prob is not None:
+            name = f"{name} ({prob:.0%})"
+        data.append((name, [num(r[c]) for c in ("shortage_p50", "shortage_p10", "shortage_p90")]))
+    values = [{"view": n, "p50": v[0], "p10": v[1], "p90": v[2]} for n, v in data if None not in v]
+    y = {
+        "field": "view",
+        "type": "nominal",
+        "sort": [v["view"] for v in values],
+        "title": None,
+        "axis": {"labelLimit": 320},
+    }
+    people = gettext("Shortage summed over the years (persons)")
+    spec = vega_spec(
+        data={"values": values},
+        width=420,
+        height={"step": 24},
+        layer=[
+            {
+                "mark": {"type": "bar", "opacity": 0.3, "color": SERIES_COLOURS[2], "height": 14},
+                "encoding": {
+                    "y": y,
+                    "x": {"field": "p10", "type": "quantitative", "title": people},
+                    "x2": {"field": "p90"},
+                },
+            },
+            {
+                "mark": {"type": "tick", "color": SERIES_COLOURS[2], "thickness": 2},
+                "encoding": {"y": y, "x": {"field": "p50", "type": "quantitative"}},
+            },
+        ],
+    )
+    return spec, tuple(data)
+
+
+def conditional_chart(rows: pl.DataFrame) -> Chart:
+    """What if the planned plants are built, or not: the shortage band per conditional view."""
+    spec, table = conditional_spec(rows)
+    description = gettext(
+        "Bar chart: the shortage summed over the years in all draws, in the firm base and with "
+        "each planned plant built; bar P10–P90, tick the median, share of draws in brackets."
+    )
+    svg = render_svg(spec, name="conditional", description=description)
+    columns = (gettext("View"), gettext("Median (P50)"), "P10", "P90")
+    return Chart("conditional", svg, description, columns, table)
