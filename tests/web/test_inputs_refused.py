@@ -6,7 +6,9 @@ bokmål; nothing is written."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
+import json
 from typing import Any
 
 import openpyxl
@@ -14,8 +16,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import reverse
 from django.utils import translation
 
+from battkomp.analysis.models import Scenario
 from battkomp.analysis.runs.actions import do_save_scenario
 from battkomp.analysis.runs.views import ScenarioForm
 from battkomp.core.plausible import clean_share
@@ -431,3 +435,101 @@ def test_a_huge_value_already_in_the_database_fails_the_run_clearly_not_with_nan
     assert "capacity_plans" in run.error
     assert "1e+308" in run.error
     assert not ModelRun.objects.filter(status=RunStatus.DONE).exists()
+
+
+# ------------------------------------------------------------------------------ scenario weight
+
+
+@pytest.mark.parametrize(
+    ("weight", "lang", "words"),
+    [
+        ("1e308", "en", "is above the plausible maximum of 1,000 relative weight"),
+        ("1e308", "nb", "plausible maksimumet"),
+        ("-1", "en", "greater than or equal to 0"),
+        ("-1", "nb", "større enn eller lik 0"),
+        ("nan", "en", "Enter a number."),
+        ("nan", "nb", "Oppgi et tall."),
+        ("inf", "en", "Enter a number."),
+    ],
+)
+def test_the_scenario_page_refuses_a_weight_out_of_bounds_in_the_users_language(
+    world: Any, weight: str, lang: str, words: str
+) -> None:
+    with translation.override(lang):
+        path = reverse("analysis:scenario_new")
+    response = world.client("analyst").post(path, {"name": "odd", "weight": weight})
+    assert response.status_code == 400  # the form again, with its error
+    errors = response.context["form"].errors["weight"]
+    assert any(words in e for e in errors), errors
+    assert words in html.unescape(response.content.decode())
+    assert not Scenario.objects.exists()
+
+
+@pytest.mark.parametrize("weight", [float("nan"), float("inf"), -1.0, 1e308])
+def test_the_scenario_action_refuses_a_weight_out_of_bounds(world: Any, weight: float) -> None:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        do_save_scenario(world.users["analyst"], None, name="odd", weight=weight)
+    assert "weight" in caught.value.message_dict, caught.value.message_dict
+    assert not Scenario.objects.exists()
+
+
+# ------------------------------------------------------------------------------ measures: API
+
+MEASURE = {
+    "title": "Bransjeprogram module in cell assembly",
+    "commandment": 4,
+    "lever": "evu_module",
+    "places_per_year": 20,
+    "start_year": 2027,
+    "targets": [{"level": "nkr4", "area": "cell_assembly", "weight": 1}],
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("places_per_year", 1e308, "plausible maximum of 5,000 places per year"),
+        ("places_per_year", 1e7, "plausible maximum of 5,000 places per year"),
+        ("cost_nok", 1e12, "plausible maximum of 100,000,000,000 NOK"),
+        ("places_per_year", -5, "greater than or equal to 0"),
+        ("cost_nok", -1, "greater than or equal to 0"),
+        ("duration_years", 1e308, "less than or equal to 10"),
+        ("completion_rate", 85, "less than or equal to 1"),
+        ("start_year", 99999, "less than or equal to 2100"),
+        ("end_year", 1e308, "integer"),  # the schema's own message: no int that large
+    ],
+)
+def test_api_measure_out_of_bounds_is_422_naming_the_field_and_stores_nothing(
+    world: Any, field: str, value: float, words: str
+) -> None:
+    body = {**MEASURE, field: value}
+    response = send(world.client("analyst"), "post", "/api/measures", body)
+    assert response.status_code == 422, response.content
+    problems = response.json()["detail"]
+    named = [p["msg"] for p in problems if p["loc"][-1] == field]
+    assert named, problems
+    assert any(words in m for m in named), named
+    assert not Measure.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["places_per_year", "cost_nok", "duration_years"])
+def test_api_measure_with_a_non_finite_number_is_422_and_stores_nothing(
+    world: Any, field: str
+) -> None:
+    text = json.dumps({**MEASURE, field: float("nan")})  # NaN, as Python writes it
+    response = world.client("analyst").post(
+        "/api/measures", data=text, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 422, response.content
+    assert field in {p["loc"][-1] for p in response.json()["detail"]}
+    assert not Measure.objects.exists()
+
+
+def test_api_measure_refusal_is_in_the_callers_language(world: Any) -> None:
+    body = {**MEASURE, "places_per_year": 1e308}
+    response = send(world.client("company_a"), "post", "/api/measures", body, lang="nb")
+    assert response.status_code == 422, response.content
+    (problem,) = response.json()["detail"]
+    assert problem["loc"] == ["body", "places_per_year"]
+    assert "plausible maksimumet" in problem["msg"]
+    assert not Measure.objects.exists()

@@ -4,6 +4,7 @@ and the public export; imports are all-or-nothing and idempotent."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 from typing import Any
 
@@ -453,4 +454,62 @@ def test_numbers_outside_the_templates_bounds_are_reported_once(world, offer):
     assert "2 problems" in text
     assert "row 2, column study_places: Enter a number from 0 to 1,000,000." in text
     assert "row 2, column ects: Enter a number from 0 to 600." in text
+    assert state() == before
+
+
+# --------------------------------------------------------------------------- shares (issue 15)
+# The offers sheet leaves its share cells to the offers action, which reads them by the one share
+# rule of every path (battkomp.engine.quantities.parse_share); the import places its problems at
+# the sheet's row and column.
+
+
+@pytest.mark.parametrize(
+    ("cell", "stored"),
+    [(0.85, 0.85), ("85 %", 0.85), (85, 0.85), ("0,85", 0.85), (1, 1.0), ("1,5 %", 0.015)],
+)
+def test_the_offers_import_reads_a_share_by_the_one_rule(world, offer, cell, stored):
+    data = workbook_bytes([row(completion_rate=cell, capture_share=cell)])
+    response = upload(world.client("institution"), url("workbooks:offers_upload"), data)
+    assert response.status_code == 200, response.content.decode()
+    saved = Offer.objects.get(code=BATTERY["code"])
+    assert saved.completion_rate == pytest.approx(stored)
+    assert saved.capture_share == pytest.approx(stored)
+
+
+@pytest.mark.parametrize(
+    ("cell", "words"),
+    [
+        (1.5, "“1.5” is ambiguous: write a share from 0 to 1"),
+        ("1,2", "“1,2” is ambiguous"),
+        (250, "Enter a share from 0 to 1, or a percentage from 0 to 100"),
+        (-0.1, "Enter a share from 0 to 1"),
+        ("nan", "Enter a share from 0 to 1"),
+        ("many", "Enter a share from 0 to 1"),
+    ],
+)
+def test_the_offers_import_refuses_a_share_naming_sheet_row_and_column(world, offer, cell, words):
+    before = state()
+    data = workbook_bytes([row(), row(code="new", capture_share=cell)])
+    response = upload(world.client("institution"), url("workbooks:offers_upload"), data)
+    assert response.status_code == 400
+    text = html.unescape(response.content.decode())
+    assert "1 problem" in text, text
+    assert f"Sheet offers, row 3, column capture_share: {words}" in text, text
+    assert state() == before
+
+
+def test_the_offers_import_refuses_an_ambiguous_share_in_bokmal_and_from_csv(world, offer):
+    before = state()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    writer.writerow(row(completion_rate="1,5"))
+    with translation.override("nb"):
+        target = reverse("workbooks:offers_upload")
+    response = upload(
+        world.client("institution"), target, buffer.getvalue().encode(), name="offers.csv"
+    )
+    assert response.status_code == 400
+    text = html.unescape(response.content.decode())
+    assert "Rad 2, kolonne completion_rate: «1,5» er tvetydig" in text, text
     assert state() == before

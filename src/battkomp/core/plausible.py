@@ -8,6 +8,7 @@ from the bounds table in English or bokmål.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,12 +16,12 @@ from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from battkomp.engine.quantities import ShareError, above_bound, parse_share
+from battkomp.engine.quantities import ShareError, above_bound, bound, parse_share
 
 
 def _number(x: float) -> str:
     """A number as the user's language writes it: grouped, no decimals when whole."""
-    if abs(x) >= 1e15:
+    if not math.isfinite(x) or abs(x) >= 1e15:
         return f"{x:g}"
     if x == int(x):
         return number_format(int(x), force_grouping=True)
@@ -28,11 +29,14 @@ def _number(x: float) -> str:
 
 
 def plausible_message(table: str, column: str, value: Any) -> str | None:
-    """The message for a value above the plausible maximum of ``table.column``, or None."""
+    """The message for a value above the plausible maximum of ``table.column`` (or for one
+    that is no finite number, NaN or infinity), or None."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         return None
+    if not math.isfinite(number):
+        return _("Enter a number.")
     b = above_bound(table, column, number)
     if b is None:
         return None
@@ -46,6 +50,22 @@ def plausible_message(table: str, column: str, value: Any) -> str | None:
         "unit": b.unit(lang),
         "reason": b.reason(lang),
     }
+
+
+def range_message(table: str, column: str, value: Any, minimum: float = 0.0) -> str | None:
+    """The message for a value below ``minimum``, no finite number, or above the plausible
+    maximum of ``table.column``; None for a value in range (for actions that take a number
+    without a form's own checks in front of them)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number < minimum:
+        return _("Enter a number from %(min)s to %(max)s.") % {
+            "min": _number(minimum),
+            "max": _number(bound(table, column).maximum),
+        }
+    return plausible_message(table, column, number)
 
 
 def check_plausible(table: str, column: str, value: Any) -> None:

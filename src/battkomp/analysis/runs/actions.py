@@ -43,7 +43,7 @@ from battkomp.analysis.runs.bundle_export import (
 )
 from battkomp.analysis.runs.queries import to_parquet
 from battkomp.analysis.runs.scenarios import RESERVED_NAMES, check_scenario
-from battkomp.core.plausible import plausible_message
+from battkomp.core.plausible import range_message
 from battkomp.engine.problems import BundleError
 from battkomp.organisations.models import Facility
 from battkomp.survey.models import Round
@@ -125,7 +125,7 @@ def do_save_scenario(
             _("“%(name)s” means something else on the run page; choose another name.")
             % {"name": name}
         )
-    message = plausible_message("scenarios", "weight", weight)
+    message = range_message("scenarios", "weight", weight)
     if message is not None:
         raise ValidationError({"weight": [message]})
     _spec, lines, errors = check_scenario(

@@ -257,7 +257,8 @@ def _scenario_form(request: HttpRequest, scenario: Scenario | None) -> HttpRespo
                     excluded=list(data["excluded"]),
                 )
             except ValidationError as exc:
-                form.add_error("overrides", exc)
+                # problems by field (the weight) go to their field, the engine's to the changes
+                form.add_error(None if hasattr(exc, "error_dict") else "overrides", exc)
             else:
                 messages.success(
                     request, _("The scenario %(name)s was saved.") % {"name": saved.name}
