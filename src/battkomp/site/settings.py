@@ -243,7 +243,15 @@ BATTKOMP_MAX_CONCURRENT_RUNS = env_int("BATTKOMP_MAX_CONCURRENT_RUNS", 1, minimu
 BATTKOMP_RUN_HEARTBEAT_SECONDS = env_int("BATTKOMP_RUN_HEARTBEAT_SECONDS", 5, minimum=1)
 BATTKOMP_RUN_STALE_SECONDS = env_int("BATTKOMP_RUN_STALE_SECONDS", 60, minimum=2)
 # What the worker does every BATTKOMP_RUN_HEARTBEAT_SECONDS besides the tasks.
-BATTKOMP_WORKER_UPKEEP = ["battkomp.analysis.runs.actions.reap_stale_runs"]
+BATTKOMP_WORKER_UPKEEP = [
+    "battkomp.analysis.runs.actions.reap_stale_runs",
+    "battkomp.survey.tasks.queue_due_reminders",
+]
+# Survey reminders: the worker queues them on weekdays between these hours (local time) for the
+# organisations of open rounds that have not submitted, at most once every
+# BATTKOMP_REMINDER_MIN_DAYS days per organisation (0: no automatic reminders).
+BATTKOMP_REMINDER_MIN_DAYS = env_int("BATTKOMP_REMINDER_MIN_DAYS", 7, minimum=0, maximum=365)
+BATTKOMP_REMINDER_HOURS = (8, 16)
 # Attempts to send one e-mail (with growing pauses) before the mail task gives up.
 BATTKOMP_MAIL_MAX_ATTEMPTS = env_int("BATTKOMP_MAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=50)
 

@@ -15,9 +15,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 from battkomp.accounts.access import UserLike, account_of, is_analyst, signed_in
 from battkomp.accounts.models import Profile, Role
 from battkomp.core.codes import codes, label
+from battkomp.core.mail import queue_email
 from battkomp.core.plausible import plausible_message
 from battkomp.organisations.models import Organisation, OrganisationKind
 from battkomp.survey.models import (
@@ -731,7 +731,9 @@ def _respondents(organisation_id: int) -> list[Profile]:
     )
 
 
-def _reminder_message(participant: Participant, profile: Profile) -> EmailMessage:
+def _queue_reminder(participant: Participant, profile: Profile) -> None:
+    """Queue one reminder e-mail (a mail task, written in the caller's transaction), in the
+    respondent's language."""
     with translation.override(profile.language or settings.LANGUAGE_CODE):
         url = settings.SITE_URL.rstrip("/") + reverse("survey:response", args=[participant.pk])
         values = {
@@ -753,7 +755,32 @@ def _reminder_message(participant: Participant, profile: Profile) -> EmailMessag
             )
             % values
         )
-    return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [profile.user.email])
+    queue_email(subject, body, [profile.user.email])
+
+
+def _reminded_lately(participant: Participant, now: dt.datetime, min_days: int) -> bool:
+    last = participant.last_reminded_at
+    return last is not None and now - last < dt.timedelta(days=min_days)
+
+
+def reminders_due(*, min_days: int = 7, now: dt.datetime | None = None) -> bool:
+    """Whether :func:`do_send_reminders` would e-mail anyone now: a participant of an open round
+    that has not submitted, was not reminded in the last ``min_days`` days, and has a respondent
+    with an e-mail address. One query."""
+    now = now or timezone.now()
+    respondents = Profile.objects.filter(
+        role=Role.RESPONDENT, user__is_active=True, organisation_id=OuterRef("organisation_id")
+    ).exclude(user__email="")
+    return (
+        Participant.objects.filter(round__status=RoundStatus.OPEN)
+        .exclude(status=ParticipantStatus.SUBMITTED)
+        .filter(
+            Q(last_reminded_at__isnull=True)
+            | Q(last_reminded_at__lte=now - dt.timedelta(days=min_days))
+        )
+        .filter(Exists(respondents))
+        .exists()
+    )
 
 
 def do_send_reminders(
@@ -766,7 +793,11 @@ def do_send_reminders(
     """E-mail the respondents of every participant of open rounds that has not submitted,
     at most once every ``min_days`` days, and mark those participants reminded.
 
-    With ``dry_run`` nothing is sent or changed; the result says what would have been sent.
+    The e-mails are mail tasks, queued in the same transaction that marks the participant
+    reminded (the worker sends them, and tries a failed one again later). Safe to run twice at
+    once: each participant is checked again with its row locked. With ``dry_run`` nothing is
+    sent or changed; the result says what would have been sent. Run by the task
+    :func:`battkomp.survey.tasks.send_reminders`, which the worker queues when reminders are due.
     """
     now = now or timezone.now()
     rounds = Round.objects.filter(status=RoundStatus.OPEN)
@@ -779,13 +810,10 @@ def do_send_reminders(
         .order_by("round_id", "organisation__name", "id")
     )
     results: list[Reminder] = []
-    connection = None if dry_run else get_connection()
     for participant in participants:
         result = Reminder(participant)
         results.append(result)
-        if participant.last_reminded_at is not None and (
-            now - participant.last_reminded_at < dt.timedelta(days=min_days)
-        ):
+        if _reminded_lately(participant, now, min_days):
             result.skipped = _("reminded less than %(days)d days ago") % {"days": min_days}
             continue
         profiles = _respondents(participant.organisation_id)
@@ -800,8 +828,11 @@ def do_send_reminders(
             if locked.status == ParticipantStatus.SUBMITTED:
                 result.skipped = _("submitted meanwhile")
                 continue
-            assert connection is not None  # not a dry run
-            connection.send_messages([_reminder_message(participant, p) for p in profiles])
+            if _reminded_lately(locked, now, min_days):  # by another run meanwhile
+                result.skipped = _("reminded less than %(days)d days ago") % {"days": min_days}
+                continue
+            for profile in profiles:
+                _queue_reminder(participant, profile)
             locked.status = ParticipantStatus.REMINDED
             locked.reminders_sent += 1
             locked.last_reminded_at = now

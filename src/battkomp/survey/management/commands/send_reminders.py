@@ -13,7 +13,8 @@ from battkomp.survey.models import Round, RoundStatus
 class Command(BaseCommand):
     help = (
         "Remind the respondents of every invited organisation that has not submitted its answers "
-        "to an open round, at most once every --min-days days."
+        "to an open round, at most once every --min-days days, now (the task worker does this by "
+        "itself on weekdays; the e-mails are queued for it to send)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -67,4 +68,8 @@ class Command(BaseCommand):
             would = sum(1 for r in results if not r.skipped)
             self.stdout.write(f"dry run: {would} organisation(s) would be reminded; nothing sent")
         else:
-            self.stdout.write(self.style.SUCCESS(f"{sent} organisation(s) reminded"))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{sent} organisation(s) reminded (e-mails queued for the worker)"
+                )
+            )
