@@ -29,6 +29,7 @@ from battkomp.survey.models import (
     Revision,
     RevisionKind,
 )
+from web.personas import PERSONAS
 
 MODES = ("session", "token")
 OUTSIDERS_404 = ("company_a", "company_b", "handler")
@@ -381,9 +382,7 @@ def other_institution() -> Organisation:
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize(
-    "persona", ["company_a", "company_b", "institution", "analyst", "admin", "handler", "anonymous"]
-)
+@pytest.mark.parametrize("persona", PERSONAS)
 def test_anyone_lists_and_reads_offers(world, offer, persona, mode):
     client = api_client(world, persona, mode)
     listing = client.get("/api/offers")

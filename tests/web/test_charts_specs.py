@@ -16,6 +16,7 @@ from battkomp.core import charts
 from battkomp.core.codes import codes, label
 from battkomp.engine import ModelResult, run_model
 from battkomp.engine.bundle import demo_bundle_path
+from battkomp.engine.schema import HORIZON_ORDER
 
 NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 YEAR = 2040
@@ -146,7 +147,7 @@ def test_the_squeeze_table_holds_the_summary_by_year_and_horizon(result: ModelRe
     }
     seen: dict[tuple[int, str], float] = {}
     for header, values in chart.rows:
-        for horizon, v in zip(charts.HORIZONS, values, strict=True):
+        for horizon, v in zip(HORIZON_ORDER, values, strict=True):
             if v is not None:
                 seen[(int(header), horizon)] = v
     assert seen == expected

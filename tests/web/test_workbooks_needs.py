@@ -24,6 +24,7 @@ from battkomp.survey.actions import (
     do_submit_response,
 )
 from battkomp.survey.models import NeedLine, Participant, ParticipantStatus, Revision, Round
+from battkomp.workbooks.exporters import XLSX_CONTENT_TYPE as XLSX
 
 HEADER = [
     "role",
@@ -39,7 +40,6 @@ HEADER = [
 ]
 ALLOWED = ("company_a", "analyst", "admin")
 OUTSIDERS = ("company_b", "institution", "handler")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 CHEMIST = {
     "role": "chemist",

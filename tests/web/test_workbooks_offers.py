@@ -17,6 +17,7 @@ from django.utils import translation
 from battkomp.offers.actions import do_save_offer
 from battkomp.offers.models import Offer, OfferArea
 from battkomp.organisations.models import Organisation, OrganisationKind
+from battkomp.workbooks.exporters import XLSX_CONTENT_TYPE as XLSX
 from web.personas import PERSONAS, SECRETARIAT
 
 HEADER = [
@@ -40,7 +41,6 @@ HEADER = [
 ]
 EDITORS = ("institution", "analyst", "admin")
 OUTSIDERS = ("company_a", "company_b", "handler")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 BATTERY = {
     "code": "fagskolen-battery",

@@ -17,6 +17,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from battkomp.accounts.access import UserLike
 from battkomp.api.actions import do_record_token_use, find_token
 
 
@@ -66,6 +67,6 @@ class SessionAuth(APIKeyCookie):
 AUTH = [TokenAuth(), SessionAuth()]
 
 
-def caller(request: HttpRequest) -> Any:
+def caller(request: HttpRequest) -> UserLike:
     """The authenticated user of a request (token or session); AnonymousUser on public ones."""
     return getattr(request, "auth", None) or request.user

@@ -54,5 +54,6 @@ def paged(
     }
 
 
-def ref(obj: Any) -> dict[str, Any]:
-    return {"id": obj.pk, "name": obj.name}
+def ref(obj: Any) -> dict[str, Any] | None:
+    """An object as ``{"id", "name"}`` (a :class:`battkomp.api.schemas.Ref`); None for none."""
+    return {"id": obj.pk, "name": obj.name} if obj is not None else None

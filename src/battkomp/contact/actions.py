@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -57,7 +58,7 @@ LANGUAGE_CODES = frozenset(code for code, _name in settings.LANGUAGES)
 STALE_SENDING = dt.timedelta(minutes=15)
 
 
-def person_name(user: Any) -> str:
+def person_name(user: User | None) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.email or user.get_username()

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO
 
 import polars as pl
-from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
 from battkomp.engine.classifications import normalise_region, pad_numeric, valid_codes
 from battkomp.engine.problems import BundleError, Location, Problem, did_you_mean, phrase
@@ -52,6 +52,7 @@ from battkomp.engine.schema import (
     BUNDLE_TABLES,
     COUNTED_MEASURE_STATUSES,
     DEFAULT_TABLES,
+    HORIZON_ORDER,
     KNOWN_PARAMETERS,
     MAX_YEAR,
     MIN_YEAR,
@@ -256,13 +257,6 @@ _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 
 
-def _column_index(letters: str) -> int:
-    index = 0
-    for ch in letters:
-        index = index * 26 + ord(ch) - 64
-    return index - 1
-
-
 def uncached_formulas(source: Path | str | IO[bytes]) -> dict[str, set[tuple[int, int]]]:
     """The cells of an .xlsx workbook that hold a formula without a saved value, per sheet title:
     ``{sheet: {(row, column index from 0)}}``. Such a cell reads as blank (a workbook written by a
@@ -302,7 +296,8 @@ def uncached_formulas(source: Path | str | IO[bytes]) -> dict[str, set[tuple[int
                 if uncached and el.find(f"{_SHEET_NS}f") is not None:
                     m = _CELL_REF.match(el.get("r", ""))
                     if m:
-                        cells.add((int(m.group(2)), _column_index(m.group(1))))
+                        row, column = xl_cell_to_rowcol(m.group(0))
+                        cells.add((row + 1, column))
             if cells:
                 found[sheet.get("name", "")] = cells
     return found
@@ -1173,7 +1168,6 @@ REASON_PLACEHOLDERS = (
     "lead_years",
 )
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
-_HORIZON_CODES = ("none", "short", "medium", "long")
 
 
 def _measure_and_rule_checks(typed: dict[str, _Typed], problems: list[Problem]) -> None:
@@ -1219,12 +1213,12 @@ def _measure_and_rule_checks(typed: dict[str, _Typed], problems: list[Problem]) 
                     )
             if "rule_horizons" in checks:
                 for h in str(row.get("horizons") or "").split(";"):
-                    if h.strip() and h.strip() not in _HORIZON_CODES:
+                    if h.strip() and h.strip() not in HORIZON_ORDER:
                         problems.append(
                             Problem(
                                 "unknown_horizon",
                                 raw.where("horizons"),
-                                {"value": h.strip(), "known": ", ".join(_HORIZON_CODES)},
+                                {"value": h.strip(), "known": ", ".join(HORIZON_ORDER)},
                             )
                         )
             if "reason_placeholders" in checks:

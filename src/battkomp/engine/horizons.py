@@ -25,11 +25,9 @@ import polars as pl
 from battkomp.engine.central import group_sum
 from battkomp.engine.model import F64, Compiled
 from battkomp.engine.montecarlo import lane_stats
-from battkomp.engine.schema import HORIZONS
+from battkomp.engine.schema import HORIZON_ORDER, HORIZONS
 
-#: The horizons in the order of their lead times, then "none" (no lever closes the gap in
-#: time): the one order of every table, chart and report that lists them.
-HORIZON_ORDER = (*HORIZONS, "none")
+__all__ = ["HORIZON_ORDER", "horizon_for", "horizon_rank", "time_squeeze"]
 
 
 def horizon_rank(horizon: str) -> int:

@@ -106,6 +106,9 @@ MULTIPLIER = _bounded(1e3)
 STATUSES = ("announced", "fid", "construction", "operating", "paused", "cancelled")
 OFFER_STATUSES = ("exists", "under_development", "planned")
 HORIZONS = ("short", "medium", "long")
+#: The horizons in the order of their lead times, then "none" (no lever closes the gap in
+#: time): the one order of every table, chart and report that lists them.
+HORIZON_ORDER = (*HORIZONS, "none")
 #: Statuses of a measure; the model counts only agreed and running measures.
 MEASURE_STATUSES = ("proposed", "agreed", "running", "done", "dropped")
 COUNTED_MEASURE_STATUSES = ("agreed", "running")

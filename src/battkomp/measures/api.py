@@ -12,22 +12,19 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import ValidationError as NinjaValidationError
 
 from battkomp.accounts.access import is_analyst
 from battkomp.api.auth import caller
+from battkomp.api.common import DENIED, INVALID, invalid, paged, ref
 from battkomp.api.schemas import (
     MAX_ID,
     Int,
-    Message,
     Number,
     PageQuery,
     Ref,
-    ValidationErrorOut,
     id_filter,
 )
 from battkomp.measures.access import (
@@ -45,10 +42,6 @@ from battkomp.measures.actions import (
 from battkomp.measures.gaps import published_area_gaps
 from battkomp.measures.models import Infrastructure, Measure
 from battkomp.organisations.models import Organisation
-
-DENIED = {401: Message, 404: Message}
-INVALID = {422: ValidationErrorOut}
-
 
 # --- schemas -------------------------------------------------------------------------------
 
@@ -178,27 +171,13 @@ class InfrastructureFilter(Schema):
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _ref(obj: Any) -> dict[str, Any] | None:
-    return {"id": obj.pk, "name": obj.name} if obj is not None else None
-
-
-def _paged(items: list[Any] | QuerySet[Any], page: PageQuery, out: Any) -> dict[str, Any]:
-    count = items.count() if isinstance(items, QuerySet) else len(items)
-    return {
-        "count": count,
-        "limit": page.limit,
-        "offset": page.offset,
-        "items": [out(i) for i in items[page.offset : page.offset + page.limit]],
-    }
-
-
 def measure_out(measure: Measure) -> dict[str, Any]:
     out = {name: getattr(measure, name) for name in MEASURE_FIELDS}
     out.update(
         {
             "id": measure.pk,
             "bundle_id": measure.bundle_id,
-            "owner": _ref(measure.owner),
+            "owner": ref(measure.owner),
             "status": measure.status,
             "targets": [
                 {"level": t.level, "area": t.area, "weight": t.weight}
@@ -208,14 +187,6 @@ def measure_out(measure: Measure) -> dict[str, Any]:
         }
     )
     return out
-
-
-def _invalid(exc: DjangoValidationError) -> NinjaValidationError:
-    problems = []
-    for field, messages in exc.message_dict.items():
-        loc = ["body", field] if field != "__all__" else ["body"]
-        problems.extend({"loc": loc, "msg": str(m), "type": "value_error"} for m in messages)
-    return NinjaValidationError(problems)
 
 
 # --- measures ------------------------------------------------------------------------------
@@ -243,7 +214,7 @@ def list_measures(
             qs = qs.filter(**{name: value})
     if filters.owner is not None:
         qs = qs.filter(owner_id=filters.owner)
-    return _paged(qs.order_by("commandment", "title", "pk"), page, measure_out)
+    return paged(qs.order_by("commandment", "title", "pk"), page, measure_out)
 
 
 @measures_router.get(
@@ -287,7 +258,7 @@ def create_measure(request: HttpRequest, payload: MeasureIn) -> Any:
     try:
         measure = do_save_measure(user, data, targets, owner=owner, status=payload.status)
     except DjangoValidationError as exc:
-        raise _invalid(exc) from None
+        raise invalid(exc) from None
     return Status(201, measure_out(measure))
 
 
@@ -306,7 +277,7 @@ def change_measure_status(request: HttpRequest, measure_id: int, payload: Status
     try:
         change = do_change_measure_status(measure, user, payload.status, payload.note)
     except DjangoValidationError as exc:
-        raise _invalid(exc) from None
+        raise invalid(exc) from None
     return {
         "measure": measure.pk,
         "from_status": change.from_status,
@@ -356,7 +327,7 @@ def list_infrastructure(
         return {
             "id": item.pk,
             "name": item.name,
-            "owner": _ref(item.owner),
+            "owner": ref(item.owner),
             "owner_name": item.owner_label,
             "kind": item.kind,
             "region": item.region,
@@ -369,4 +340,4 @@ def list_infrastructure(
             "largest_gap": gap,
         }
 
-    return _paged(ranked, page, out)
+    return paged(ranked, page, out)

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from battkomp.accounts.access import is_analyst
+from battkomp.accounts.access import UserLike, is_analyst
 from battkomp.core.codes import label
 from battkomp.engine.schema import COUNTED_MEASURE_STATUSES
 from battkomp.measures.access import (
@@ -363,7 +363,7 @@ def commit(request: HttpRequest) -> HttpResponse:
     )
 
 
-def commit_url(user: Any, institution: Organisation) -> str:
+def commit_url(user: UserLike, institution: Organisation) -> str:
     """The address of the form on which ``institution`` commits study places."""
     url = reverse("measures:commit")
     if is_analyst(user):

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
@@ -284,7 +285,7 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _person(user: Any) -> str:
+def _person(user: User | None) -> str:
     if user is None:
         return _("(system)")
     full = user.get_full_name() if hasattr(user, "get_full_name") else ""

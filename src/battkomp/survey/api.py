@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema, Status
 
-from battkomp.accounts.access import is_analyst
+from battkomp.accounts.access import UserLike, is_analyst
 from battkomp.accounts.actions import log_access
 from battkomp.api.auth import caller
 from battkomp.api.common import DENIED, INVALID, Forbidden, invalid, paged, ref
@@ -249,7 +249,7 @@ _LINE_FIELDS = (
 )
 
 
-def response_out(participant: Participant, user: Any) -> dict[str, Any]:
+def response_out(participant: Participant, user: UserLike) -> dict[str, Any]:
     answers = Response.objects.filter(participant=participant).prefetch_related("lines").first()
     latest = answers.revisions.order_by("-number").first() if answers else None
     round_ = participant.round
@@ -275,7 +275,7 @@ def response_out(participant: Participant, user: Any) -> dict[str, Any]:
     }
 
 
-def _editable_participant(user: Any, participant_id: int) -> Participant:
+def _editable_participant(user: UserLike, participant_id: int) -> Participant:
     """The participation, if this caller may change its answers now.
 
     As on the web page: only the organisation's own respondents, and only while the round is

@@ -21,6 +21,7 @@ from battkomp.workbooks.workbook import need_row, new_workbook, offer_row, write
 
 FORMATS = ("xlsx", "csv")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _SHARE_COLUMNS = {c.name for c in (*NEEDS_COLUMNS, *OFFERS_COLUMNS) if c.kind == "share"}
 
 

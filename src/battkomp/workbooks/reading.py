@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from xlsxwriter.utility import xl_col_to_name
 
 from battkomp.engine.bundle import uncached_formulas
 from battkomp.workbooks.columns import CODES_SHEET, INSTRUCTIONS_SHEET, Column
@@ -111,20 +112,6 @@ class Table:
 
     def problem(self, message: str, row: int | None = None, column: str = "") -> Problem:
         return Problem(message, self.sheet, row, column, self.letters.get(column, ""))
-
-
-def column_letter(index: int) -> str:
-    """Spreadsheet letter of a 0-based column index.
-
-    >>> column_letter(0), column_letter(25), column_letter(26), column_letter(701)
-    ('A', 'Z', 'AA', 'ZZ')
-    """
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
 
 
 def is_blank(value: Any) -> bool:
@@ -370,11 +357,11 @@ def _refuse_uncached_formulas(data: bytes, table: Table) -> None:
             ),
             table.sheet,
             row,
-            names[column_letter(index)],
-            column_letter(index),
+            names[xl_col_to_name(index)],
+            xl_col_to_name(index),
         )
         for row, index in sorted(cells)
-        if row > table.header_row and column_letter(index) in names
+        if row > table.header_row and xl_col_to_name(index) in names
     ]
     if problems:
         raise ImportRefused(problems)
@@ -485,12 +472,12 @@ def _table(
                     headless.add(index)
                     continue
                 name = str(raw).strip().lower()
-                letter = column_letter(index)
+                letter = xl_col_to_name(index)
                 if name in seen:
                     problems.append(
                         Problem(
                             _("The column appears twice (also in column %(letter)s).")
-                            % {"letter": column_letter(seen[name])},
+                            % {"letter": xl_col_to_name(seen[name])},
                             sheet,
                             number,
                             name,
@@ -535,8 +522,8 @@ def _table(
                         _("There is a value in a column without a heading."),
                         sheet,
                         number,
-                        column_letter(index),
-                        column_letter(index),
+                        xl_col_to_name(index),
+                        xl_col_to_name(index),
                     )
                 )
                 headless.discard(index)

@@ -38,7 +38,7 @@ from battkomp.workbooks.reading import max_upload_bytes, too_large
 
 
 def _download(content: bytes, filename: str, fmt: str, *, private: bool) -> HttpResponse:
-    content_type = workbook.XLSX_CONTENT_TYPE if fmt == "xlsx" else exporters.CSV_CONTENT_TYPE
+    content_type = exporters.XLSX_CONTENT_TYPE if fmt == "xlsx" else exporters.CSV_CONTENT_TYPE
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, filename)
     if private:

@@ -16,6 +16,7 @@ from typing import Any
 import xlsxwriter
 from django.utils import formats
 from django.utils.translation import gettext as _
+from xlsxwriter.utility import xl_col_to_name
 
 from battkomp.offers.models import Offer
 from battkomp.organisations.models import Organisation
@@ -33,7 +34,6 @@ from battkomp.workbooks.columns import (
     format_bound,
 )
 from battkomp.workbooks.importers import stored_lines
-from battkomp.workbooks.reading import column_letter
 
 #: Rows below the header that carry the dropdowns and number rules (more if prefilled).
 VALIDATED_ROWS = 5000
@@ -43,7 +43,6 @@ WORKBOOK_OPTIONS = {
     "strings_to_urls": False,
     "strings_to_numbers": False,
 }
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def new_workbook(buffer: io.BytesIO) -> xlsxwriter.Workbook:
@@ -150,7 +149,7 @@ class _Template:
         a column of names, and the range the dropdowns refer to."""
         for j, name in enumerate(lists):
             entries = code_list(name)
-            letter = column_letter(3 * j)
+            letter = xl_col_to_name(3 * j)
             self.code_lists.append((name, entries))
             self.ranges[name] = f"={CODES_SHEET}!${letter}$2:${letter}${len(entries) + 1}"
             self.code_columns[name] = letter

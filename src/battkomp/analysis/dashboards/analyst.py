@@ -34,9 +34,8 @@ from battkomp.analysis.models import ModelRun, RunStatus
 from battkomp.analysis.runs.queries import load_frames
 from battkomp.core import charts
 from battkomp.core.codes import codes, label
-from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
+from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
 #: The views, in the order shown, with the frames each reads.
 VIEW_FRAMES: dict[str, tuple[str, ...]] = {
@@ -82,15 +81,6 @@ class View:
     export: pl.DataFrame | None = None
     years: list[int] = field(default_factory=list)
     year: int | None = None
-
-
-def _label(kind: str, code: Any) -> str:
-    if code is None:
-        return "–"
-    try:
-        return label(kind, str(code)) or str(code)
-    except KeyError:
-        return str(code)
 
 
 def _cell(value: Any) -> tuple[str, bool]:
@@ -164,7 +154,7 @@ def _by_year_chart(
     """A chart of ``value`` per year, one series per code of ``column``."""
     present = [str(c) for c in frame[column].unique().to_list() if c is not None]
     keys = _ordered(present, kind) if kind else sorted(present)
-    names = [_label(kind, k) if kind else k for k in keys]
+    names = [label(kind, k) if kind else k for k in keys]
     table = _pivot(frame.filter(pl.col(column).is_not_null()), "year", column, value, keys)
     points = [
         {"year": str(y), "series": names[i], "value": float(v), "rank": i}
@@ -193,8 +183,8 @@ def _heatmap(
     for a surplus and red for a shortage."""
     levels = _ordered(sorted({lv for _, lv in values}), "level")
     areas = _ordered(sorted({a for a, _ in values}), "area")
-    level_names = [_label("level", lv) for lv in levels]
-    area_names = [_label("area", a) for a in areas]
+    level_names = [label("level", lv) for lv in levels]
+    area_names = [label("area", a) for a in areas]
     points = [
         {"area": area_names[i], "level": level_names[j], "gap": values[(a, lv)]}
         for i, a in enumerate(areas)
@@ -310,7 +300,7 @@ def view_by_level(frames: dict[str, pl.DataFrame], view: View, year: str | None)
     )
     levels = _ordered([str(x) for x in frame["level"].unique().to_list()], "level")
     table = _pivot(shortage, "year", "level", "mean", levels)
-    view.columns = [gettext("Year"), *[_label("level", lv) for lv in levels]]
+    view.columns = [gettext("Year"), *[label("level", lv) for lv in levels]]
     view.rows = [[(str(y), True), *[_cell(c[lv]) for lv in levels]] for y, c in table.items()]
     view.export = frame
 
@@ -343,7 +333,7 @@ def view_by_area(frames: dict[str, pl.DataFrame], view: View, year: str | None) 
     ]
     view.rows = [
         [
-            (_label("area", r["area"]), False),
+            (label("area", r["area"]), False),
             *[_cell(r[m]) for m in ("openings", "supply", "gap", "shortage")],
         ]
         for r in summed.iter_rows(named=True)
@@ -436,7 +426,7 @@ def _group_view(column: str, kind: str) -> Builder:
         ]
         view.rows = [
             [
-                (_label(kind, k), False),
+                (label(kind, k), False),
                 *[_cell(by_code[k][v]) for v in ("headcount", "openings", "supply", "gap")],
             ]
             for k in keys

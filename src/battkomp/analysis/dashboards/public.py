@@ -45,7 +45,6 @@ from battkomp.analysis.dashboards.public_rows import (
     abroad_rows,
     abroad_summary,
     bottleneck_table,
-    code_label,
     commandment_name,
     coverage_rows,
     heatmap_table,
@@ -67,11 +66,8 @@ from battkomp.analysis.dashboards.public_rows import (
 )
 from battkomp.analysis.models import Publication
 from battkomp.core import charts, snapshot_cache
-from battkomp.core.codes import codes, taxonomy
-from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
+from battkomp.core.codes import codes, label, taxonomy
+from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
 
 FORMATS = ("csv", "xlsx")
 
@@ -137,22 +133,22 @@ class DashboardFilters(forms.Form):
         self.fields["year_from"].choices = year_choices
         self.fields["year_to"].choices = year_choices
         self.fields["level"].choices = [("", gettext("All levels"))] + [
-            (c, code_label("level", c)) for c in codes("level")
+            (c, label("level", c)) for c in codes("level")
         ]
         parents = taxonomy().area_parent
         self.fields["group"].choices = [("", gettext("All areas"))] + [
             (
-                code_label("area", g),
-                [(g, gettext("All of %(group)s") % {"group": code_label("area", g)})]
-                + [(a, code_label("area", a)) for a in codes("area") if parents.get(a) == g],
+                label("area", g),
+                [(g, gettext("All of %(group)s") % {"group": label("area", g)})]
+                + [(a, label("area", a)) for a in codes("area") if parents.get(a) == g],
             )
             for g in area_groups()
         ]
         self.fields["segment"].choices = [("", gettext("All segments"))] + [
-            (c, code_label("segment", c)) for c in codes("segment")
+            (c, label("segment", c)) for c in codes("segment")
         ]
         self.fields["region"].choices = [("", gettext("All counties"))] + [
-            (c, code_label("region", c)) for c in codes("region")
+            (c, label("region", c)) for c in codes("region")
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -404,8 +400,8 @@ def _abroad_view(p: Publication, f: dict[str, Any], add: Add) -> None:
         rows = [
             [
                 _cell(r["year"], "year"),
-                _cell(code_label("level", r["level"])),
-                _cell(code_label("area", r["area"])),
+                _cell(label("level", r["level"])),
+                _cell(label("area", r["area"])),
                 _cell(r["need"], "num"),
                 _cell(r["recruited"], "num"),
                 _cell(r["unmet"], "num"),
@@ -455,8 +451,8 @@ def _recommendations_view(p: Publication, f: dict[str, Any], add: Add) -> None:
         offers = offer_names(sorted({i for c in recs["offers"].to_list() for i in split_ids(c)}))
         rows = [
             [
-                _cell(code_label("area", r["area"])),
-                _cell(code_label("level", r["level"])),
+                _cell(label("area", r["area"])),
+                _cell(label("level", r["level"])),
                 _cell(r["year"], "year"),
                 _cell(horizons.get(r["horizon"], r["horizon"])),
                 _cell(levers.get(r["lever"] or "", r["lever"] or "–")),

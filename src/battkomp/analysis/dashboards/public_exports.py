@@ -12,7 +12,6 @@ from django.utils.translation import gettext
 from battkomp.analysis.dashboards.public_rows import (
     abroad_rows,
     bottleneck_table,
-    code_label,
     commandment_name,
     coverage_rows,
     exceedance_rows,
@@ -32,7 +31,7 @@ from battkomp.analysis.dashboards.public_rows import (
 )
 from battkomp.analysis.models import Publication
 from battkomp.core import charts
-from battkomp.core.codes import taxonomy
+from battkomp.core.codes import label, taxonomy
 
 Export = tuple[list[str], list[list[Any]]]
 
@@ -51,7 +50,7 @@ def _field(name: str, header: str | None = None, blank: bool = False) -> Column:
 def _coded(kind: str, name: str | None = None) -> list[Column]:
     """A code column and its name in the page's language (``<kind>``, ``<kind>_name``)."""
     column = name or kind
-    return [(kind, lambda r: r[column]), (f"{kind}_name", lambda r: code_label(kind, r[column]))]
+    return [(kind, lambda r: r[column]), (f"{kind}_name", lambda r: label(kind, r[column]))]
 
 
 def _stats(prefix: str, stats: Sequence[str] = ("mean", "p10", "p50", "p90")) -> list[Column]:
@@ -110,7 +109,7 @@ def _squeeze_export(table: pl.DataFrame) -> Export:
 
 def _coverage_export(table: pl.DataFrame) -> Export:
     def segment_name(r: dict[str, Any]) -> str:
-        return code_label("segment", r["segment"]) if r["segment"] else gettext("All segments")
+        return label("segment", r["segment"]) if r["segment"] else gettext("All segments")
 
     return _export(
         table,

@@ -12,7 +12,8 @@ from django.utils.translation import get_language
 
 from battkomp.analysis.access import publications_for_anyone
 from battkomp.analysis.models import Publication
-from battkomp.core.codes import codes, label, taxonomy
+from battkomp.core.codes import codes, taxonomy
+from battkomp.engine.schema import HORIZON_ORDER
 
 TOP = 10
 
@@ -21,16 +22,6 @@ NATIONAL_METRICS = ("openings", "supply", "gap")
 
 
 STATS = ("mean", "p10", "p50", "p90")
-
-
-HORIZON_ORDER = ("short", "medium", "long", "none")
-
-
-def code_label(kind: str, code: str) -> str:
-    try:
-        return label(kind, code) or code
-    except KeyError:
-        return code
 
 
 def published_only(table: pl.DataFrame) -> pl.DataFrame:

@@ -22,7 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from battkomp.accounts.access import access_organisation_for_user, is_analyst, role_of
+from battkomp.accounts.access import UserLike, access_organisation_for_user, is_analyst, role_of
 from battkomp.accounts.actions import log_access
 from battkomp.accounts.models import Role
 from battkomp.analysis.access import publications_for_anyone
@@ -36,13 +36,6 @@ from battkomp.offers.models import Offer
 from battkomp.organisations.models import Organisation
 from battkomp.survey.access import participants_for_user
 from battkomp.survey.models import Participant, Revision
-
-
-def _label(kind: str, code: str) -> str:
-    try:
-        return label(kind, code) or code
-    except KeyError:
-        return code
 
 
 def latest_publication() -> Publication | None:
@@ -78,7 +71,7 @@ def shortage_pivot(
     rows = [
         {
             "code": code,
-            "label": _label(column, code),
+            "label": label(column, code),
             "cells": [cells.get((code, y)) for y in years],
         }
         for code in keep
@@ -128,14 +121,14 @@ def offer_coverage(offers: list[Offer]) -> dict[str, Any]:
         "levels": levels,
         "rows": [
             {
-                "label": _label("area", a),
+                "label": label("area", a),
                 "cells": [places.get((a, lv)) for lv in levels],
                 "total": sum(v for k, v in places.items() if k[0] == a),
             }
             for a in areas
         ],
         "level_totals": [sum(v for k, v in places.items() if k[1] == lv) for lv in levels],
-        "level_labels": [_label("level", lv) for lv in levels],
+        "level_labels": [label("level", lv) for lv in levels],
         "total": sum(places.values()),
     }
 
@@ -190,7 +183,7 @@ def _organisation_for(request: HttpRequest) -> Organisation:
     return org
 
 
-def latest_answer(user: Any, org: Organisation) -> tuple[Participant, Revision] | None:
+def latest_answer(user: UserLike, org: Organisation) -> tuple[Participant, Revision] | None:
     """The organisation's latest round with a submitted answer, read through the survey's access
     functions (respondents see only their own organisation's participations)."""
     participants = (
@@ -221,9 +214,9 @@ def company_view(request: HttpRequest) -> HttpResponse:
             (
                 {
                     **line,
-                    "role_label": _label("role", line["role"]),
-                    "level_label": _label("level", line["level"]),
-                    "area_label": _label("area", line["area"]),
+                    "role_label": label("role", line["role"]),
+                    "level_label": label("level", line["level"]),
+                    "area_label": label("area", line["area"]),
                 }
                 for line in revision.snapshot.get("lines", [])
             ),

@@ -26,9 +26,8 @@ from battkomp.analysis.runs.queries import TOTAL_METRICS, compare_rows, totals_r
 from battkomp.core import snapshot_cache
 from battkomp.core.codes import label
 from battkomp.site.security import allow_inline_styles
-from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, to_csv, to_xlsx
+from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOWNLOAD_FORMATS = ("csv", "xlsx")
 #: What the compare page lists as "what changed", in order.
 META_FIELDS = ("input_hash", "round", "scenario", "weighted", "draws", "seed", "battkomp_version")
@@ -60,22 +59,15 @@ def survey_summary(table: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
 
     by_area = margin("area")
     for row in by_area:
-        row["label"] = _label("area", row["code"])
+        row["label"] = label("area", row["code"])
     by_level = margin("level")
     for row in by_level:
-        row["label"] = _label("level", row["code"])
+        row["label"] = label("level", row["code"])
     total = table.filter(pl.all_horizontal(pl.col(c).is_null() for c in ("area", "level", "year")))
     grand = None
     if total.height and not total["suppressed"][0]:
         grand = total["new_hires"][0]
     return {"by_year": margin("year"), "by_level": by_level, "by_area": by_area, "total": grand}
-
-
-def _label(kind: str, code: str) -> str:
-    try:
-        return label(kind, code) or code
-    except KeyError:  # an area group has no label of its own in the code lists
-        return code
 
 
 @require_GET

@@ -15,10 +15,7 @@ from django.utils.translation import gettext
 
 from battkomp.analysis.models import Publication
 from battkomp.analysis.report.structure import Builder, Cell, display_cell
-from battkomp.core.charts import render_svg, year_series_spec
-from battkomp.core.codes import label
-
-SUPPLY_SOURCES = ("supply_education", "supply_retraining", "supply_recruitment")
+from battkomp.core.charts import SUPPLY_METRICS, render_svg, year_series_spec
 
 
 def published_only(frame: pl.DataFrame) -> pl.DataFrame:
@@ -41,7 +38,7 @@ def supply_of(frame: pl.DataFrame, year: int) -> Cell:
     value = stat(frame, year, "supply")
     if value is not None:
         return value
-    parts = [stat(frame, year, m) for m in SUPPLY_SOURCES]
+    parts = [stat(frame, year, m) for m in SUPPLY_METRICS]
     return None if any(p is None for p in parts) else float(sum(parts))  # type: ignore[arg-type]
 
 
@@ -52,13 +49,6 @@ def key_years(years: list[int]) -> list[int]:
     first = years[0]
     wanted = [first, first + 4, first + 9, years[-1]]
     return sorted({y for y in wanted if y in years})
-
-
-def code_label(kind: str, code: str) -> str:
-    try:
-        return label(kind, code) or code
-    except KeyError:
-        return code
 
 
 def year_series_svg(

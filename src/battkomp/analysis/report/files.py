@@ -14,11 +14,12 @@ from battkomp.analysis.report.build import build_report
 from battkomp.analysis.report.html import render_html
 from battkomp.analysis.report.pdf import render_pdf
 from battkomp.analysis.report.xlsx import render_xlsx
+from battkomp.workbooks.exporters import XLSX_CONTENT_TYPE
 
 FORMATS = {
     "pdf": "application/pdf",
     "html": "text/html; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsx": XLSX_CONTENT_TYPE,
 }
 LANGUAGES = ("nb", "en")
 #: Part of the cache file names: raise it when the report's content or layout changes.

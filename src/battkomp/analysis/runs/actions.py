@@ -47,13 +47,14 @@ from battkomp.core.plausible import range_message
 from battkomp.engine.problems import BundleError
 from battkomp.organisations.models import Facility
 from battkomp.survey.models import Round
+from battkomp.workbooks.exporters import XLSX_CONTENT_TYPE
 from battkomp.worker.locks import hold
 
 logger = logging.getLogger(__name__)
 
 FORMATS = {
     "zip": "application/zip",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsx": XLSX_CONTENT_TYPE,
 }
 
 

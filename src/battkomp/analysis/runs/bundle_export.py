@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from battkomp import __version__
+from battkomp.accounts.access import UserLike
 from battkomp.accounts.actions import log_access
 from battkomp.core.validators import org_number_ok
 from battkomp.engine.bundle import demo_bundle_path, load_inputs
@@ -579,7 +580,7 @@ def collect_bundle(
     )
 
 
-def log_bundle_access(user: Any, contents: BundleContents, detail: str = "") -> None:
+def log_bundle_access(user: UserLike, contents: BundleContents, detail: str = "") -> None:
     """One access-log entry per organisation whose answers the bundle holds."""
     rnd = contents.round
     where = f"round {rnd.pk}: {rnd.name}" if rnd else ""
@@ -728,7 +729,7 @@ def build_bundle(
     dest_folder: Path | str,
     *,
     round: Round | int | str | None = None,
-    user: Any = None,
+    user: UserLike | None = None,
     scenarios: Iterable[ScenarioSpec] | None = None,
     detail: str = "bundle folder",
 ) -> Path:

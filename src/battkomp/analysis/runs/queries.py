@@ -12,12 +12,11 @@ from typing import Any
 import polars as pl
 
 from battkomp.analysis.models import ModelRun, RunStatus
+from battkomp.core.charts import SUPPLY_METRICS
+from battkomp.engine.schema import HORIZON_ORDER
 
 #: The metrics of the national totals table, in the order shown.
 TOTAL_METRICS = ("headcount", "openings", "supply", "gap", "shortage")
-#: The engine's supply metrics, by source; their sum is "supply".
-SUPPLY_METRICS = ("supply_education", "supply_retraining", "supply_recruitment")
-HORIZONS = ("short", "medium", "long", "none")
 
 
 def to_parquet(df: pl.DataFrame) -> bytes:
@@ -74,12 +73,12 @@ def squeeze_rows(summary: pl.DataFrame) -> list[dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {}
     for row in summary.iter_rows(named=True):
         year = int(row["year"])
-        out.setdefault(year, {"year": year, **dict.fromkeys(HORIZONS)})[row["horizon"]] = row[
+        out.setdefault(year, {"year": year, **dict.fromkeys(HORIZON_ORDER)})[row["horizon"]] = row[
             "shortage_mean"
         ]
     rows = [out[y] for y in sorted(out)]
     for r in rows:
-        r["cells"] = [r[h] for h in HORIZONS]
+        r["cells"] = [r[h] for h in HORIZON_ORDER]
     return rows
 
 

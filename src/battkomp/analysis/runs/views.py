@@ -52,8 +52,6 @@ from battkomp.analysis.runs.bundle_export import (
     latest_round,
 )
 from battkomp.analysis.runs.queries import (
-    HORIZONS,
-    SUPPLY_METRICS,
     TOTAL_METRICS,
     compare_rows,
     differences,
@@ -64,7 +62,9 @@ from battkomp.analysis.runs.queries import (
 )
 from battkomp.analysis.runs.scenarios import RESERVED_NAMES, overrides_text
 from battkomp.core import charts
+from battkomp.core.charts import SUPPLY_METRICS
 from battkomp.core.plausible import PlausibleMaximum
+from battkomp.engine.schema import HORIZON_ORDER
 from battkomp.organisations.models import Facility
 from battkomp.survey.models import ParticipantStatus, Round
 
@@ -445,7 +445,7 @@ def _run_page(
     context: dict[str, Any] = {
         "run": run,
         "metrics": TOTAL_METRICS,
-        "horizons": HORIZONS,
+        "horizons": HORIZON_ORDER,
         "publish_form": publish_form or PublishForm(),
         "publications": run.publications.order_by("-version"),
         "has_inputs": ModelRunInputs.objects.filter(run=run).exists(),

@@ -28,7 +28,6 @@ from battkomp.core.charts.advice import (
 from battkomp.core.charts.base import (
     CONFIG,
     HORIZON_COLOURS,
-    HORIZONS,
     NB_FORMAT,
     SCHEMA,
     SERIES_COLOURS,
@@ -80,7 +79,6 @@ from battkomp.core.charts.results import (
 __all__ = [
     "CACHE_SIZE",
     "CONFIG",
-    "HORIZONS",
     "HORIZON_COLOURS",
     "MEASURE_COLOURS",
     "NB_FORMAT",

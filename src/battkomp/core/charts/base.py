@@ -19,9 +19,6 @@ SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier, nev
 SUPPLY_METRICS = ("supply_education", "supply_retraining", "supply_recruitment")
 
 
-HORIZONS = ("short", "medium", "long", "none")
-
-
 HORIZON_COLOURS = ("#1b7837", "#5aae61", "#f1a340", "#b2182b")
 
 

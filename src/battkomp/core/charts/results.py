@@ -11,7 +11,6 @@ from django.utils.translation import gettext
 
 from battkomp.core.charts.base import (
     HORIZON_COLOURS,
-    HORIZONS,
     SERIES_COLOURS,
     SUPPLY_METRICS,
     Chart,
@@ -23,6 +22,7 @@ from battkomp.core.charts.base import (
 )
 from battkomp.core.charts.render import render_svg
 from battkomp.core.codes import codes, label
+from battkomp.engine.schema import HORIZON_ORDER
 
 
 def gap_series(totals: pl.DataFrame) -> dict[int, dict[str, dict[str, float | None]]]:
@@ -211,10 +211,10 @@ def squeeze_spec(summary: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...]
     values = [
         {"year": str(y), "horizon": names[h], "order": i, "shortage": v[h]}
         for y, v in sorted(by_year.items())
-        for i, h in enumerate(HORIZONS)
+        for i, h in enumerate(HORIZON_ORDER)
         if h in v
     ]
-    rows = tuple((str(y), [v.get(h) for h in HORIZONS]) for y, v in sorted(by_year.items()))
+    rows = tuple((str(y), [v.get(h) for h in HORIZON_ORDER]) for y, v in sorted(by_year.items()))
     spec = vega_spec(
         data={"values": values},
         width=560,
@@ -238,7 +238,10 @@ def squeeze_spec(summary: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...]
                 "field": "horizon",
                 "type": "nominal",
                 "title": None,
-                "scale": {"domain": [names[h] for h in HORIZONS], "range": list(HORIZON_COLOURS)},
+                "scale": {
+                    "domain": [names[h] for h in HORIZON_ORDER],
+                    "range": list(HORIZON_COLOURS),
+                },
                 "legend": {"orient": "top", "columns": 2},
             },
             "order": {"field": "order", "type": "quantitative"},
@@ -250,7 +253,7 @@ def squeeze_spec(summary: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...]
 def named_squeeze_chart(summary: pl.DataFrame, name: str, description: str) -> Chart:
     spec, rows = squeeze_spec(summary)
     names = horizon_labels()
-    columns = (gettext("Year"), *(names[h] for h in HORIZONS))
+    columns = (gettext("Year"), *(names[h] for h in HORIZON_ORDER))
     svg = render_svg(spec, name=name, description=description)
     return Chart(name, svg, description, columns, rows)
 

@@ -11,7 +11,6 @@ from battkomp.analysis.report.common import (
     Context,
     bars_svg,
     cell_order,
-    code_label,
     is_hidden,
     number_text,
     percent_text,
@@ -19,6 +18,7 @@ from battkomp.analysis.report.common import (
     year_ranges,
 )
 from battkomp.analysis.report.structure import Cell, Section, Year
+from battkomp.core.codes import label
 
 #: The numbers of a row of ``abroad`` (suppressed together).
 NUMBERS = ("need", "recruited", "unmet")
@@ -108,8 +108,8 @@ def _summary(records: list[dict[str, Any]], shown: list[dict[str, Any]], years: 
             "%(year)s."
         ) % {
             "value": number_text(float(worst["unmet"])),
-            "area": code_label("area", str(worst["area"])),
-            "level": code_label("level", str(worst["level"])),
+            "area": label("area", str(worst["area"])),
+            "level": label("level", str(worst["level"])),
             "year": worst["year"],
         }
     if len(shown) < len(records):
@@ -138,8 +138,8 @@ def _table(
         lead = r["lead_time_months"]
         row: list[Cell] = [
             Year(int(r["year"])),
-            code_label("level", str(r["level"])),
-            code_label("area", str(r["area"])),
+            label("level", str(r["level"])),
+            label("area", str(r["area"])),
             *[None if hidden else float(r[col]) for col in NUMBERS],
             (None if hidden else "–") if lead is None else float(lead),
         ]

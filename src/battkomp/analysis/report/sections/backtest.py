@@ -10,9 +10,10 @@ from typing import Any
 import polars as pl
 from django.utils.translation import gettext
 
-from battkomp.analysis.report.common import code_label, number_text
+from battkomp.analysis.report.common import number_text
 from battkomp.analysis.report.structure import Builder, Section, Year
 from battkomp.core.charts import render_svg
+from battkomp.core.codes import label
 
 
 @lru_cache(maxsize=1)
@@ -146,7 +147,7 @@ def backtest_blocks(b: Builder, method: Section) -> None:
             [
                 [
                     Year(int(r["year"])),
-                    r["facility"] or code_label("segment", str(r["segment"])),
+                    r["facility"] or label("segment", str(r["segment"])),
                     measures[str(r["measure"])],
                     float(r["outcome"]),
                     float(r["p50"]),

@@ -11,7 +11,6 @@ from django.utils.translation import gettext
 from battkomp.analysis.report.common import (
     Context,
     all_codes,
-    code_label,
     number_text,
     percent_text,
     split_codes,
@@ -20,7 +19,9 @@ from battkomp.analysis.report.common import (
 from battkomp.analysis.report.sections.recommendations import recommendation_label
 from battkomp.analysis.report.sections.squeeze import complete_years, squeeze_by_year
 from battkomp.analysis.report.structure import Cell, Section
-from battkomp.core.charts import HORIZONS, horizon_labels
+from battkomp.core.charts import horizon_labels
+from battkomp.core.codes import label
+from battkomp.engine.schema import HORIZON_ORDER
 
 
 def _full_years(frame: pl.DataFrame, metric: str) -> pl.DataFrame:
@@ -81,7 +82,7 @@ def _shortage(c: Context) -> _Shortage:
         s.squeeze_full = complete_years(squeeze_by_year(squeeze))
         if s.squeeze_full:
             s.squeeze_years = sorted(s.squeeze_full)
-            s.horizon_sums = {h: sum(v[h] for v in s.squeeze_full.values()) for h in HORIZONS}
+            s.horizon_sums = {h: sum(v[h] for v in s.squeeze_full.values()) for h in HORIZON_ORDER}
     if by_level is not None:
         rows_lv = _full_years(by_level, "shortage")
         if rows_lv.height:
@@ -144,7 +145,7 @@ def _commandment(row: dict[str, Any], levers: dict[str, Any], suffix: str) -> _C
         horizon_text="; ".join(labels.get(h, h) for h in horizons),
         lever_names=lever_names,
         lever_text="; ".join(_lower_first(n) for n in lever_names),
-        level_text=", ".join(code_label("level", lv) for lv in levels),
+        level_text=", ".join(label("level", lv) for lv in levels),
     )
 
 
@@ -255,9 +256,7 @@ def _account(
             )
             % {
                 "years": year_ranges(area_years),
-                "areas": ", ".join(
-                    f"{code_label('area', a)} ({number_text(by_area[a])})" for a in top
-                ),
+                "areas": ", ".join(f"{label('area', a)} ({number_text(by_area[a])})" for a in top),
             }
         )
     elif s.area_cells or s.cells_al:
@@ -324,7 +323,7 @@ def commandments_section(c: Context) -> Section:
                 horizon_share,
                 in_levels,
                 level_share,
-                ", ".join(code_label("area", a) for a in top),
+                ", ".join(label("area", a) for a in top),
             ]
         )
         heading = gettext("Commandment %(number)s: %(name)s") % {

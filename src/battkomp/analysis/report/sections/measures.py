@@ -10,7 +10,6 @@ from battkomp.analysis.report.common import (
     Context,
     all_codes,
     bars_svg,
-    code_label,
     is_hidden,
     key_years,
     lines_svg,
@@ -19,6 +18,7 @@ from battkomp.analysis.report.common import (
     year_ranges,
 )
 from battkomp.analysis.report.structure import Cell, Section, Year
+from battkomp.core.codes import label
 
 
 def measures_section(c: Context) -> Section:
@@ -217,7 +217,7 @@ def _aimed_at(cells: dict[str, list[str]]) -> str:
     """A measure's target cells as "level: area, area; level: area"."""
     levels = all_codes("level")
     return "; ".join(
-        f"{code_label('level', lv)}: {', '.join(code_label('area', a) for a in areas)}"
+        f"{label('level', lv)}: {', '.join(label('area', a) for a in areas)}"
         for lv, areas in sorted(
             cells.items(), key=lambda c: levels.index(c[0]) if c[0] in levels else len(levels)
         )

@@ -10,12 +10,12 @@ from django.utils.translation import gettext, ngettext
 from battkomp.analysis.report.common import (
     Context,
     cell_order,
-    code_label,
     is_hidden,
     split_codes,
     titled_list,
 )
 from battkomp.analysis.report.structure import Cell, Section, Year
+from battkomp.core.codes import label
 
 
 def recommendation_rows(table: pl.DataFrame) -> list[dict[str, Any]]:
@@ -37,8 +37,8 @@ def recommendation_rows(table: pl.DataFrame) -> list[dict[str, Any]]:
 def recommendation_label(row: dict[str, Any]) -> str:
     return gettext("no. %(number)s (%(area)s, %(level)s, from %(year)s)") % {
         "number": row["number"],
-        "area": code_label("area", str(row["area"])),
-        "level": code_label("level", str(row["level"])),
+        "area": label("area", str(row["area"])),
+        "level": label("level", str(row["level"])),
         "year": row["year"],
     }
 
@@ -132,8 +132,8 @@ def _table(
             [
                 r["number"],
                 Year(int(r["year"])),
-                code_label("level", str(r["level"])),
-                code_label("area", str(r["area"])),
+                label("level", str(r["level"])),
+                label("area", str(r["area"])),
                 None if is_hidden(r, "shortage") else float(r["shortage"]),
                 lever_names.get(str(lever), str(lever)) if lever else "–",
                 "–" if r["commandment"] is None else r["commandment"],

@@ -6,10 +6,9 @@ from __future__ import annotations
 from django.utils.translation import gettext
 
 from battkomp.analysis.report.common import (
-    SUPPLY_SOURCES,
+    SUPPLY_METRICS,
     Context,
     bars_svg,
-    code_label,
     present_order,
     published_only,
     stat,
@@ -19,6 +18,7 @@ from battkomp.analysis.report.sections.risk import risk_blocks
 from battkomp.analysis.report.sections.squeeze import squeeze_blocks
 from battkomp.analysis.report.structure import Section, Year
 from battkomp.core.charts import gap_band_chart
+from battkomp.core.codes import label
 
 
 def demand_section(c: Context) -> Section:
@@ -65,16 +65,13 @@ def demand_section(c: Context) -> Section:
                 gettext("Openings by education level in selected years (means)"),
                 [gettext("Education level"), *[str(y) for y in key]],
                 [
-                    (
-                        [code_label("level", lv)]
-                        + [stat(by_level, y, "openings", level=lv) for y in key]
-                    )
+                    ([label("level", lv)] + [stat(by_level, y, "openings", level=lv) for y in key])
                     for lv in levels
                 ],
             )
         )
         bars = []
-        names_lv = [code_label("level", lv) for lv in levels]
+        names_lv = [label("level", lv) for lv in levels]
         for y in years:
             for i, lv in enumerate(levels):
                 v = stat(by_level, y, "openings", level=lv)
@@ -95,7 +92,7 @@ def demand_section(c: Context) -> Section:
                 gettext("Openings by competence area in selected years (means)"),
                 [gettext("Competence area"), *[str(y) for y in key]],
                 [
-                    [code_label("area", a)] + [stat(by_area, y, "openings", area=a) for y in key]
+                    [label("area", a)] + [stat(by_area, y, "openings", area=a) for y in key]
                     for a in areas
                 ],
             )
@@ -128,7 +125,7 @@ def supply_section(c: Context) -> Section:
                 [
                     (
                         [Year(y)]
-                        + [stat(totals, y, m) for m in SUPPLY_SOURCES]
+                        + [stat(totals, y, m) for m in SUPPLY_METRICS]
                         + [supply_of(totals, y)]
                     )
                     for y in all_years
@@ -138,7 +135,7 @@ def supply_section(c: Context) -> Section:
         bars = [
             {"year": str(y), "series": source_names[i], "value": v, "rank": i}
             for y in years
-            for i, m in enumerate(SUPPLY_SOURCES)
+            for i, m in enumerate(SUPPLY_METRICS)
             for v in [stat(totals, y, m)]
             if v is not None
         ]
@@ -199,10 +196,7 @@ def gaps_section(c: Context) -> Section:
                 gettext("Shortage by education level in selected years (means)"),
                 [gettext("Education level"), *[str(y) for y in key]],
                 [
-                    (
-                        [code_label("level", lv)]
-                        + [stat(by_level, y, "shortage", level=lv) for y in key]
-                    )
+                    ([label("level", lv)] + [stat(by_level, y, "shortage", level=lv) for y in key])
                     for lv in levels
                 ],
             )

@@ -12,7 +12,8 @@ from battkomp.analysis.report.common import (
     year_ranges,
 )
 from battkomp.analysis.report.structure import Builder, Cell, Section, Year
-from battkomp.core.charts import HORIZONS, horizon_labels, squeeze_chart
+from battkomp.core.charts import horizon_labels, squeeze_chart
+from battkomp.engine.schema import HORIZON_ORDER
 
 
 def squeeze_by_year(table: pl.DataFrame) -> dict[int, dict[str, Cell]]:
@@ -20,7 +21,7 @@ def squeeze_by_year(table: pl.DataFrame) -> dict[int, dict[str, Cell]]:
     (None where suppressed; 0 where no cell of the year falls to that horizon)."""
     out: dict[int, dict[str, Cell]] = {}
     for row in table.iter_rows(named=True):
-        cells = out.setdefault(int(row["year"]), dict.fromkeys(HORIZONS, 0.0))
+        cells = out.setdefault(int(row["year"]), dict.fromkeys(HORIZON_ORDER, 0.0))
         if row["horizon"] not in cells:
             continue
         hidden = row["suppressed"] or row["shortage_mean"] is None
@@ -41,7 +42,7 @@ def _main_horizon(cells: dict[str, float]) -> str | None:
     """The horizon that must carry most of a year's shortage (None when there is none)."""
     if sum(cells.values()) <= 0:
         return None
-    return max(HORIZONS, key=lambda h: (cells[h], -HORIZONS.index(h)))
+    return max(HORIZON_ORDER, key=lambda h: (cells[h], -HORIZON_ORDER.index(h)))
 
 
 def squeeze_blocks(b: Builder, section: Section, table: pl.DataFrame, dot: str) -> None:
@@ -64,7 +65,7 @@ def squeeze_blocks(b: Builder, section: Section, table: pl.DataFrame, dot: str) 
         )
     )
     if full:
-        sums = {h: sum(c[h] for c in full.values()) for h in HORIZONS}
+        sums = {h: sum(c[h] for c in full.values()) for h in HORIZON_ORDER}
         total = sum(sums.values())
         years = sorted(full)
         section.blocks.append(
@@ -123,12 +124,12 @@ def squeeze_blocks(b: Builder, section: Section, table: pl.DataFrame, dot: str) 
             )
     rows: list[list[Cell]] = []
     for year, cells in by_year.items():
-        values = [cells[h] for h in HORIZONS]
+        values = [cells[h] for h in HORIZON_ORDER]
         complete = all(v is not None for v in values)
         total_cell: Cell = float(sum(v for v in values if v is not None)) if complete else None
         main: Cell = None
         if complete:
-            found = _main_horizon({h: float(cells[h] or 0.0) for h in HORIZONS})
+            found = _main_horizon({h: float(cells[h] or 0.0) for h in HORIZON_ORDER})
             main = labels[found] if found else "–"
         rows.append([Year(year), *values, total_cell, main])
     section.blocks.append(
@@ -138,7 +139,7 @@ def squeeze_blocks(b: Builder, section: Section, table: pl.DataFrame, dot: str) 
             ),
             [
                 gettext("Year"),
-                *[labels[h] for h in HORIZONS],
+                *[labels[h] for h in HORIZON_ORDER],
                 gettext("Total"),
                 gettext("Carries most"),
             ],
