@@ -8,7 +8,6 @@ Codes (segments, regions, roles, levels, areas, statuses) are the codes of the e
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from django.utils.translation import gettext_noop
@@ -50,36 +49,6 @@ class Ref(Schema):
 
     id: int
     name: str
-
-
-# --- published snapshots ---------------------------------------------------------------------
-
-
-class PublicationOut(Schema):
-    version: int
-    title: str
-    published_at: dt.datetime
-    input_hash: str = Field(description=gettext_noop("The input hash of the published model run."))
-    seed: int | None
-    draws: int | None
-    scenario: str
-    round: str = Field(description=gettext_noop("The survey round's name, or empty."))
-
-
-class PublicationDetailOut(PublicationOut):
-    tables: list[str] = Field(description=gettext_noop("The names of the snapshot's tables."))
-
-
-class PublicationTableOut(Schema):
-    version: int
-    name: str
-    columns: list[str]
-    rows: list[dict[str, str | int | float | bool | None]] = Field(
-        description=gettext_noop(
-            "One object per row, keyed by column. Suppressed numbers are null and the row's "
-            "`suppressed` is true."
-        )
-    )
 
 
 class ValidationProblem(Schema):

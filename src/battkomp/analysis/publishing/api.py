@@ -7,17 +7,46 @@ Public: anyone may read the published snapshots and their protected tables, thro
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_noop
-from ninja import Router
+from ninja import Field, Router, Schema
 
 from battkomp.analysis.access import access_publication, publications_for_anyone
 from battkomp.analysis.models import Publication
 from battkomp.analysis.publishing.tables import TABLES
-from battkomp.api import schemas as s
+from battkomp.api.schemas import Message
 from battkomp.engine.disclosure import public_view
+
+
+class PublicationOut(Schema):
+    version: int
+    title: str
+    published_at: dt.datetime
+    input_hash: str = Field(description=gettext_noop("The input hash of the published model run."))
+    seed: int | None
+    draws: int | None
+    scenario: str
+    round: str = Field(description=gettext_noop("The survey round's name, or empty."))
+
+
+class PublicationDetailOut(PublicationOut):
+    tables: list[str] = Field(description=gettext_noop("The names of the snapshot's tables."))
+
+
+class PublicationTableOut(Schema):
+    version: int
+    name: str
+    columns: list[str]
+    rows: list[dict[str, str | int | float | bool | None]] = Field(
+        description=gettext_noop(
+            "One object per row, keyed by column. Suppressed numbers are null and the row's "
+            "`suppressed` is true."
+        )
+    )
+
 
 router = Router(tags=["publications"])
 
@@ -47,7 +76,7 @@ def _ordered_tables(publication: Publication) -> list[str]:
 @router.get(
     "",
     auth=None,
-    response=list[s.PublicationOut],
+    response=list[PublicationOut],
     summary=gettext_noop("List published snapshots"),
     description=gettext_noop(
         "Public: anyone may read published snapshots, newest first. They hold only protected "
@@ -61,7 +90,7 @@ def list_publications(request: HttpRequest) -> Any:
 @router.get(
     "/{version}",
     auth=None,
-    response={200: s.PublicationDetailOut, 404: s.Message},
+    response={200: PublicationDetailOut, 404: Message},
     summary=gettext_noop("One published snapshot"),
     description=gettext_noop("Public. With the names of its tables; 404 if there is none."),
 )
@@ -73,7 +102,7 @@ def get_publication(request: HttpRequest, version: int) -> Any:
 @router.get(
     "/{version}/tables/{name}",
     auth=None,
-    response={200: s.PublicationTableOut, 404: s.Message},
+    response={200: PublicationTableOut, 404: Message},
     summary=gettext_noop("One protected table of a published snapshot"),
     description=gettext_noop(
         "Public. The rows of one protected table, as the downloads give them: suppressed numbers "
