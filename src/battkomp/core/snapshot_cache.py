@@ -28,13 +28,21 @@ VERSION = 1
 
 def snapshot_key(publication: Any, kind: str, *parts: object) -> str:
     """A cache key for something built from ``publication``: its id and publication time, the
-    kind of thing, the active language and ``parts`` (e.g. the query's filters)."""
-    stamp = publication.published_at.timestamp() if publication.published_at else 0
+    kind of thing, the active language and ``parts`` (e.g. the query's filters). The release
+    (battkomp's version) is part of it too, so a new release never serves an old page.
+
+    ``publication`` may be None: a page that shows the latest snapshot, with none published
+    yet (the home page)."""
+    from battkomp import __version__
+
+    pk = publication.pk if publication is not None else "none"
+    published_at = publication.published_at if publication is not None else None
+    stamp = published_at.timestamp() if published_at else 0
     raw = "\x1f".join(
-        [str(VERSION), str(publication.pk), f"{stamp:.6f}", kind, get_language() or ""]
+        [str(VERSION), __version__, str(pk), f"{stamp:.6f}", kind, get_language() or ""]
         + [str(p) for p in parts]
     )
-    return f"snapshot:{publication.pk}:{kind}:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
+    return f"snapshot:{pk}:{kind}:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
 
 
 def query_part(params: Iterable[tuple[str, Any]]) -> str:
@@ -59,28 +67,35 @@ def anonymous(request: Any) -> bool:
     return settings.SESSION_COOKIE_NAME not in request.COOKIES
 
 
-def cached_page(request: Any, publication: Any, kind: str) -> Any:
-    """The cached whole page for an anonymous visitor, or None (not anonymous, or not yet)."""
+def cached_page(request: Any, publication: Any, kind: str, path: str | None = None) -> Any:
+    """The cached whole page for an anonymous visitor, or None (not anonymous, or not yet).
+    ``path``: what names the page in the key (default the full path with its query; a page
+    that ignores its query passes ``request.path``, so made-up queries cannot fill the cache)."""
     from django.http import HttpResponse
 
     if not anonymous(request):
         return None
-    stored = cache.get(snapshot_key(publication, "page", kind, request.get_full_path()))
+    path = request.get_full_path() if path is None else path
+    stored = cache.get(snapshot_key(publication, "page", kind, path))
     if stored is None:
         return None
     content, content_type = stored
     return HttpResponse(content, content_type=content_type)
 
 
-def whole_page(request: Any, publication: Any, kind: str, build: Callable[[], Any]) -> Any:
+def whole_page(
+    request: Any, publication: Any, kind: str, build: Callable[[], Any], path: str | None = None
+) -> Any:
     """For an anonymous visitor, the page (status 200 only) from the cache, built with ``build``
-    (a response) the first time; for everyone else, ``build()``."""
+    (a response) the first time; for everyone else, ``build()``. ``path`` as for
+    :func:`cached_page`."""
     if not anonymous(request):
         return build()
-    hit = cached_page(request, publication, kind)
+    path = request.get_full_path() if path is None else path
+    hit = cached_page(request, publication, kind, path)
     if hit is not None:
         return hit
-    key = snapshot_key(publication, "page", kind, request.get_full_path())
+    key = snapshot_key(publication, "page", kind, path)
     response = build()
     if response.status_code == 200 and not response.cookies:
         cache.set(key, (response.content, response["Content-Type"]), timeout=None)
