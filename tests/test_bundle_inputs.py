@@ -105,6 +105,8 @@ def test_a_missing_key_column_is_a_clear_problem_not_a_traceback(
     assert code == 2
     assert f"demo/{table}.csv, row 1: the column '{column}' is missing" in output
     assert "Traceback" not in output
+    # the one problem, not a knock-on one for every override of the table's rows
+    assert "no row with key" not in output
 
     code, output = _check(runner, bundle, "nb")
     assert code == 2
@@ -379,6 +381,28 @@ def test_an_unknown_styrk08_code_of_a_role_is_refused(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------ stray files
+
+
+@pytest.mark.parametrize("name", ["survey_needs.CSV", "workbook.xlsx"])
+def test_a_table_given_twice_is_an_error_not_one_silently_winning(
+    runner: CliRunner, tmp_path: Path, name: str
+) -> None:
+    bundle = _demo_copy(tmp_path)
+    if name.endswith(".xlsx"):
+        wb = openpyxl.Workbook()
+        wb.active.title = "survey_needs"
+        wb.active.append(["organisation"])
+        wb.save(bundle / name)
+    else:
+        shutil.copy(bundle / "survey_needs.csv", bundle / name)
+    problem = _only(check_bundle(bundle), "duplicate_table")
+    files = {problem.location.file, problem.params["other"]}
+    assert files == {"demo/survey_needs.csv", f"demo/{name}"}
+    assert "is given twice" in problem.message("en")
+    assert "er gitt to ganger" in problem.message("nb")
+    code, output = _check(runner, bundle)
+    assert code == 2
+    assert "survey_needs' is given twice" in output
 
 
 @pytest.mark.parametrize("name", ["survey_needs.xls", "survey_needs.txt", "notes.docx"])

@@ -147,6 +147,21 @@ def test_bundle_doc_mentions_every_column_of_the_table(table: str) -> None:
     assert missing_from("bundle.md", set(schema.TABLES[table].column_names)) == []
 
 
+def test_bundle_doc_lists_every_plausible_bound_with_its_maximum_unit_and_reason() -> None:
+    """The table under *Plausible bounds* is the shipped bounds.csv, row for row (issue 15)."""
+    text = (DOCS / "bundle.md").read_text(encoding="utf-8")
+    documented: dict[tuple[str, str], tuple[float, str]] = {}
+    row = re.compile(r"^\| `(\w+)` \| `(\w+)` \| ([0-9][0-9 e.]*) (.+?) \| (.+?) \|$", re.MULTILINE)
+    for table, column, maximum, unit, reason in row.findall(text):
+        documented[(table, column)] = (float(maximum.replace(" ", "")), f"{unit}: {reason}")
+    shipped = default_rows("bounds")
+    assert set(documented) == {(r["table"], r["column"]) for r in shipped}
+    for r in shipped:
+        maximum, said = documented[(r["table"], r["column"])]
+        assert maximum == float(r["maximum"]), r
+        assert said == f"{r['unit_en']}: {r['reason_en']}", r
+
+
 # ------------------------------------------------------------------- sources of the data
 
 

@@ -433,6 +433,14 @@ def read_raw(path: Path) -> dict[str, RawTable]:
         if t.name not in TABLES:
             problems.append(Problem("unknown_table", t.location, {"table": t.name, "known": known}))
             continue
+        if t.name in tables:
+            # e.g. survey_needs.csv beside survey_needs.CSV, or beside a workbook's sheet of the
+            # same name: neither silently wins
+            other = tables[t.name].location.file
+            problems.append(
+                Problem("duplicate_table", t.location, {"table": t.name, "other": other})
+            )
+            continue
         tables[t.name] = t
     if problems:
         raise BundleError(problems)
@@ -491,6 +499,8 @@ def _apply_overrides(
             continue
         key = _norm(o.values.get("key"))
         target = tables.get(tname)
+        if target is not None and not set(spec.key) <= set(target.header):
+            continue  # the table lost a key column: that is its problem, not every override's
         if target is not None and tname not in copied:
             target = tables[tname] = target.copy()
             copied.add(tname)

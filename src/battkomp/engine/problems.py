@@ -40,6 +40,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "'{table}' is not a table the model knows (known: {known})",
         "«{table}» er ikke en tabell modellen kjenner (kjente: {known})",
     ),
+    "duplicate_table": (
+        "the table '{table}' is given twice, here and in {other}: keep one of them",
+        "tabellen «{table}» er gitt to ganger, her og i {other}: behold én av dem",
+    ),
     "missing_table": (
         "the table '{table}' is required but missing",
         "tabellen «{table}» er påkrevd, men mangler",
