@@ -9,8 +9,8 @@ from typing import Any
 from django.core.mail.backends.base import BaseEmailBackend
 
 from battkomp.accounts.actions import do_create_user
-from battkomp.accounts.models import Role
 from battkomp.contact.models import RoutingRule
+from battkomp.core.users import Role
 
 FAILING_BACKEND = "web.contact_support.FailingEmailBackend"
 

@@ -19,7 +19,7 @@ import pytest
 from django.test import Client
 
 from battkomp.accounts.actions import do_create_user
-from battkomp.accounts.models import Role
+from battkomp.core.users import Role
 from battkomp.organisations.models import Organisation, OrganisationKind
 
 PASSWORD = "correct-horse-battery-staple"

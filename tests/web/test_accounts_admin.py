@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from battkomp.accounts.actions import do_invite, do_record_failed_login, log_access
-from battkomp.accounts.models import AccessLog, Role
+from battkomp.accounts.models import AccessLog
+from battkomp.core.users import Role
 
 
 @pytest.fixture

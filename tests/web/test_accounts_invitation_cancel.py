@@ -9,7 +9,8 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 
 from battkomp.accounts.actions import do_accept_invitation, do_invite, invitation_state
-from battkomp.accounts.models import Invitation, Role
+from battkomp.accounts.models import Invitation
+from battkomp.core.users import Role
 
 LINK = re.compile(r"https?://\S+?(/(?:en/)?accounts/accept/[A-Za-z0-9_-]+/)")
 

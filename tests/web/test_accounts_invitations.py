@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from battkomp.accounts.actions import do_accept_invitation, do_invite, hash_token
-from battkomp.accounts.models import Invitation, Role
+from battkomp.accounts.models import Invitation
+from battkomp.core.users import Role
 
 NEW_PASSWORD = "lithium-ion-cathode-2031"
 LINK = re.compile(r"(https?://\S+/accounts/accept/([A-Za-z0-9_-]+)/)")

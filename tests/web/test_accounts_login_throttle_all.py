@@ -13,7 +13,8 @@ from django.db import connection
 from django.test import Client, RequestFactory
 
 from battkomp.accounts.actions import do_create_user
-from battkomp.accounts.models import LoginAttempt, Role
+from battkomp.accounts.models import LoginAttempt
+from battkomp.core.users import Role
 
 PASSWORD = "correct-horse-battery-staple"
 WRONG = "not-the-password-at-all"

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from battkomp.accounts.actions import do_invite
-from battkomp.accounts.models import Invitation, Profile, Role
+from battkomp.accounts.models import Invitation, Profile
+from battkomp.core.users import Role
 from web.personas import PERSONAS
 
 ANALYSTS = {"analyst", "admin"}

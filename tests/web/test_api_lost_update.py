@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 
 from battkomp.accounts.actions import do_create_user
-from battkomp.accounts.models import Role
 from battkomp.api.actions import do_create_token
+from battkomp.core.users import Role
 from battkomp.survey.models import NeedLine, Participant, ParticipantStatus, Response, Revision
 
 from .personas import PASSWORD

@@ -17,7 +17,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from battkomp.accounts.actions import do_create_user, do_invite
-from battkomp.accounts.models import Role
+from battkomp.core.users import Role
 from battkomp.organisations.models import Organisation, OrganisationKind
 from battkomp.survey.actions import do_create_round, do_invite_organisations, do_open_round
 from battkomp.survey.models import (

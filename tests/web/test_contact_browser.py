@@ -17,8 +17,8 @@ from django.utils import translation
 from playwright.sync_api import Browser, expect
 
 from battkomp.accounts.actions import do_create_user
-from battkomp.accounts.models import Role
 from battkomp.contact.models import EventAction, Inquiry, InquiryStatus, RoutingRule
+from battkomp.core.users import Role
 from web.browser_support import chromium, click_and_wait, needs_chromium, on_live_server
 
 pytestmark = [pytest.mark.browser, needs_chromium]

@@ -11,10 +11,10 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from battkomp.accounts.actions import do_create_user
-from battkomp.accounts.models import Role
 from battkomp.contact.actions import do_assign, do_save_rule, do_submit_inquiry
 from battkomp.contact.models import EventAction, Inquiry, InquiryStatus, RoutingRule
 from battkomp.contact.routing import keyword_phrases, phrase_in, words
+from battkomp.core.users import Role
 from web.contact_support import rule, second_handler
 
 

@@ -12,9 +12,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
-from battkomp.accounts.models import Role
 from battkomp.analysis.models import ModelRun, Publication
 from battkomp.analysis.runs.bundle_export import build_bundle
+from battkomp.core.users import Role
 from battkomp.demo import (
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from battkomp.accounts.actions import do_create_user
-from battkomp.accounts.models import Role
+from battkomp.core.users import Role
 from battkomp.offers.actions import do_save_offer
 from battkomp.offers.models import Offer
 from battkomp.organisations.models import Organisation, OrganisationKind

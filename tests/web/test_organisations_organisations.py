@@ -7,8 +7,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
-from battkomp.accounts.access import access_organisation_for_user
-from battkomp.organisations.access import organisations_for_user
+from battkomp.organisations.access import access_organisation_for_user, organisations_for_user
 from battkomp.organisations.actions import do_save_organisation
 from battkomp.organisations.models import Organisation, OrganisationKind
 from web.personas import OUTSIDERS, SECRETARIAT

@@ -50,7 +50,6 @@ from django.utils import translation
 from pypdf import PdfReader
 
 from battkomp.accounts.actions import do_create_user
-from battkomp.accounts.models import Role
 from battkomp.analysis.dashboards import public as dashboard
 from battkomp.analysis.models import ModelRun, Publication, RunStatus, Scenario
 from battkomp.analysis.publishing import contributions, tables
@@ -59,6 +58,7 @@ from battkomp.analysis.publishing.actions import do_publish_run, survey_contribu
 from battkomp.analysis.report.files import FORMATS as REPORT_FORMATS
 from battkomp.analysis.report.files import LANGUAGES as REPORT_LANGUAGES
 from battkomp.analysis.runs.actions import do_start_run
+from battkomp.core.users import Role
 from battkomp.demo import load_demo
 from battkomp.engine.bundle import load_inputs
 from battkomp.engine.disclosure import Hierarchy, primary_unsafe, tabulate

@@ -142,7 +142,7 @@ def test_only_a_failed_run_can_be_retried_and_only_by_analysts(demo: Any) -> Non
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_command_carries_out_a_queued_run(settings: Any) -> None:
     from battkomp.accounts.actions import do_create_user
-    from battkomp.accounts.models import Role
+    from battkomp.core.users import Role
 
     settings.TASKS = DATABASE_TASKS
     load_demo()

@@ -62,7 +62,7 @@ def test_an_inline_style_is_allowed_only_by_its_hash() -> None:
 @pytest.mark.django_db
 def test_login_sets_the_language_cookie_with_samesite_and_httponly() -> None:
     from battkomp.accounts.actions import do_create_user
-    from battkomp.accounts.models import Role
+    from battkomp.core.users import Role
 
     do_create_user("analyst@example.test", PASSWORD, Role.ANALYST, language="en")
     response = Client().post(

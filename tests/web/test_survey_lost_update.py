@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import translation
 
 from battkomp.accounts.actions import do_create_user
-from battkomp.accounts.models import Role
+from battkomp.core.users import Role
 from battkomp.survey.actions import (
     StaleRevision,
     describe_changes,

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from battkomp.accounts.actions import do_create_user
-from battkomp.accounts.models import Role
+from battkomp.core.users import Role
 from battkomp.organisations.models import Organisation, OrganisationKind
 from battkomp.survey.actions import (
     do_close_round,

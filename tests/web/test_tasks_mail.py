@@ -16,8 +16,8 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from battkomp.accounts.actions import do_create_user
-from battkomp.accounts.models import Role
 from battkomp.core.mail import queue_email
+from battkomp.core.users import Role
 
 PASSWORD = "correct-horse-battery-staple"
 DATABASE_TASKS = {

@@ -6,70 +6,14 @@ exists. Analysts and administrators see everything; their reads of company answe
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, User
 from django.http import Http404
 
-from battkomp.accounts.models import Invitation, Profile, Role
+from battkomp.accounts.models import Invitation, Profile
+from battkomp.core.users import UserLike, require_analyst
+from battkomp.organisations.access import access_organisation_for_user
 from battkomp.organisations.models import Organisation
-
-#: Who makes a request: a user with an account, or an anonymous visitor (``request.user``).
-UserLike: TypeAlias = "User | AnonymousUser"
-
-
-def account_of(user: UserLike | None) -> User | None:
-    """The account of a signed-in user, None for an anonymous visitor or no one (a command)."""
-    return user if isinstance(user, User) and user.is_authenticated else None
-
-
-def signed_in(user: UserLike | None) -> User:
-    """The account of a signed-in user; 404 for anyone else (an action that records who did it
-    is reached only by signed-in users)."""
-    account = account_of(user)
-    if account is None:
-        raise Http404
-    return account
-
-
-def profile_of(user: UserLike | None) -> Profile | None:
-    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
-        return None
-    return getattr(user, "profile", None)
-
-
-def role_of(user: UserLike | None) -> str | None:
-    profile = profile_of(user)
-    return profile.role if profile else None
-
-
-def is_analyst(user: UserLike | None) -> bool:
-    """Analysts and administrators: the secretariat, who see all answers."""
-    return role_of(user) in {Role.ANALYST, Role.ADMIN}
-
-
-def require_analyst(user: UserLike | None) -> None:
-    if not is_analyst(user):
-        raise Http404
-
-
-def own_organisation(user: UserLike | None) -> Organisation | None:
-    profile = profile_of(user)
-    return profile.organisation if profile else None
-
-
-def access_organisation_for_user(user: UserLike, organisation_id: int) -> Organisation:
-    """An organisation's confidential page: its own members and analysts only."""
-    try:
-        org = Organisation.objects.get(pk=organisation_id)
-    except (Organisation.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
-    if is_analyst(user):
-        return org
-    own = own_organisation(user)
-    if own is not None and own.pk == org.pk:
-        return org
-    raise Http404
 
 
 def invitation_scope_for_user(user: UserLike, organisation_id: object) -> Organisation | None:

@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from battkomp.accounts.access import UserLike, account_of, is_analyst, role_of
 from battkomp.accounts.models import (
     AccessLog,
     Invitation,
@@ -27,9 +26,9 @@ from battkomp.accounts.models import (
     LoginThrottleKey,
     Profile,
     ResetRequest,
-    Role,
 )
 from battkomp.core.mail import queue_email
+from battkomp.core.users import Role, UserLike, account_of, is_analyst, role_of
 from battkomp.organisations.models import Organisation, OrganisationKind
 
 # Roles that belong to one organisation, and the kind of organisation each belongs to.

@@ -9,9 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from battkomp.accounts.access import UserLike
 from battkomp.accounts.actions import invitable_roles, validate_invitation
-from battkomp.accounts.models import Role
+from battkomp.core.users import Role, UserLike
 from battkomp.organisations.models import Organisation
 
 

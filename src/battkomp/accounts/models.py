@@ -6,13 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class Role(models.TextChoices):
-    ADMIN = "admin", _("Administrator")
-    ANALYST = "analyst", _("Analyst")
-    RESPONDENT = "respondent", _("Company respondent")
-    EDITOR = "editor", _("Institution editor")
-    HANDLER = "handler", _("Inquiry handler")
+from battkomp.core.users import Role
 
 
 class Profile(models.Model):

@@ -27,18 +27,17 @@ from django.views.decorators.http import require_POST
 
 from battkomp.accounts import actions
 from battkomp.accounts.access import (
-    UserLike,
     access_invitation_for_user,
     invitation_scope_for_user,
     invitations_for_user,
     people_for_user,
-    profile_of,
 )
 from battkomp.accounts.backends import was_throttled
 from battkomp.accounts.forms import AcceptInvitationForm, InviteForm, LoginForm, SettingsForm
-from battkomp.accounts.models import Invitation, Role
+from battkomp.accounts.models import Invitation
 from battkomp.accounts.tasks import send_password_reset
 from battkomp.core.client import client_ip
+from battkomp.core.users import Role, UserLike, profile_of
 
 # Where each role starts after logging in.
 HOME_FOR_ROLE = {

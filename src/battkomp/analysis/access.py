@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from battkomp.accounts.access import UserLike, require_analyst
 from battkomp.analysis.models import ModelRun, ModelRunInputs, Publication, Scenario
+from battkomp.core.users import UserLike, require_analyst
 
 
 def _pk(value: object) -> int:

@@ -5,3 +5,10 @@ class AnalysisConfig(AppConfig):
     name = "battkomp.analysis"
     label = "analysis"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # the rooms below analysis (measures) read the latest snapshot through core.published
+        from battkomp.analysis.access import publications_for_anyone
+        from battkomp.core.published import provide_latest_publication
+
+        provide_latest_publication(lambda: publications_for_anyone().first())

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from battkomp.accounts.access import UserLike, account_of
 from battkomp.api.models import ApiToken
+from battkomp.core.users import UserLike, account_of
 
 
 def tokens_for_user(user: UserLike) -> QuerySet[ApiToken]:

@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from battkomp.accounts.access import UserLike, account_of
 from battkomp.api.models import ApiToken
+from battkomp.core.users import UserLike, account_of
 
 #: Every key starts with this, so a leaked key is easy to recognise (and to search for).
 KEY_PREFIX = "bk_"

@@ -17,8 +17,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from battkomp.accounts.access import UserLike
 from battkomp.api.actions import do_record_token_use, find_token
+from battkomp.core.users import UserLike
 
 
 class TokenAuth(HttpBearer):

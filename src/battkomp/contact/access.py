@@ -7,13 +7,14 @@ administrators see them all and keep the routing table. Everyone else gets
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from battkomp.accounts.access import UserLike, is_analyst, require_analyst, role_of
-from battkomp.accounts.models import Role
 from battkomp.contact.models import Inquiry, RoutingRule
+from battkomp.core.users import Role, UserLike, is_analyst, require_analyst, role_of
 
 INQUIRY_ROLES = frozenset({Role.HANDLER, Role.ANALYST, Role.ADMIN})
 
@@ -56,7 +57,7 @@ def can_see_inquiry(user: UserLike, inquiry: Inquiry) -> bool:
     return inquiries_for_user(user).filter(pk=inquiry.pk).exists()
 
 
-def possible_owners() -> QuerySet:
+def possible_owners() -> QuerySet[Any]:
     """Active accounts with the handler, analyst or administrator role, by name."""
     return (
         get_user_model()

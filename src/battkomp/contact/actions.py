@@ -25,8 +25,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from battkomp.accounts.access import UserLike, is_analyst, profile_of
-from battkomp.accounts.models import Role
 from battkomp.contact import conf
 from battkomp.contact.access import can_see_inquiry, is_inquiry_staff, possible_owners
 from battkomp.contact.models import (
@@ -51,6 +49,7 @@ from battkomp.contact.models import (
 from battkomp.contact.routing import choose_rule, has_conditions, keyword_phrases
 from battkomp.contact.workdays import add_working_days
 from battkomp.core.codes import codes, label
+from battkomp.core.users import Role, UserLike, account_of, is_analyst, profile_of, signed_in
 
 logger = logging.getLogger(__name__)
 LANGUAGE_CODES = frozenset(code for code, _name in settings.LANGUAGES)
@@ -516,10 +515,11 @@ def do_answer(inquiry: Inquiry, by: UserLike, text: str) -> Answer:
         )
     with transaction.atomic():
         locked = _locked(inquiry, by)
+        author = signed_in(by)  # _locked let only the inquiry's handlers through
         before_status, before_owner = locked.status, locked.owner
-        answer = Answer.objects.create(inquiry=locked, author=by, text=text)
-        if locked.owner_id is None and is_inquiry_staff(by):
-            locked.owner = by
+        answer = Answer.objects.create(inquiry=locked, author=author, text=text)
+        if locked.owner_id is None and is_inquiry_staff(author):
+            locked.owner = author
         locked.status = InquiryStatus.ANSWERED
         if locked.answered_at is None:
             locked.answered_at = answer.created_at
@@ -538,7 +538,7 @@ def do_answer(inquiry: Inquiry, by: UserLike, text: str) -> Answer:
         context.update(
             {
                 "answer": answer,
-                "author_name": person_name(by),
+                "author_name": person_name(author),
                 "quoted": "\n".join(f"> {line}" for line in locked.message.splitlines()),
             }
         )
@@ -703,7 +703,7 @@ def do_save_rule(
         rule.topic, rule.segment, rule.region, rule.keywords = topic, segment, region, keywords
         rule.is_default = is_default
         rule.active = active
-        rule.updated_by = by
+        rule.updated_by = account_of(by)
         rule.save()
     return rule
 

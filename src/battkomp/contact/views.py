@@ -22,7 +22,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from battkomp.accounts.access import is_analyst
 from battkomp.contact import actions, conf
 from battkomp.contact.access import (
     access_inquiry_for_user,
@@ -52,6 +51,7 @@ from battkomp.contact.models import (
 from battkomp.contact.routing import choose_rule, keyword_phrases
 from battkomp.core.client import client_ip
 from battkomp.core.codes import label
+from battkomp.core.users import is_analyst
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from battkomp.accounts.access import UserLike, is_analyst
+from battkomp.core.users import UserLike, is_analyst
 from battkomp.measures.actions import partner_organisation
 from battkomp.measures.models import PUBLIC_STATUSES, Infrastructure, Measure, MeasureStatus
 from battkomp.offers.access import own_institution

@@ -22,10 +22,9 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from battkomp.accounts.access import UserLike, account_of, is_analyst, own_organisation, role_of
-from battkomp.accounts.models import Role
 from battkomp.core.codes import codes, label, taxonomy
 from battkomp.core.plausible import plausible_message
+from battkomp.core.users import Role, UserLike, account_of, is_analyst, role_of
 from battkomp.measures.catalogue import commandment, lever
 from battkomp.measures.models import (
     Horizon,
@@ -37,6 +36,7 @@ from battkomp.measures.models import (
     MeasureTarget,
 )
 from battkomp.offers.actions import parse_number
+from battkomp.organisations.access import own_organisation
 from battkomp.organisations.models import Organisation
 
 Errors = dict[str, list[str]]

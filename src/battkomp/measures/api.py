@@ -16,7 +16,6 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema, Status
 
-from battkomp.accounts.access import is_analyst
 from battkomp.api.auth import caller
 from battkomp.api.common import DENIED, INVALID, invalid, paged, ref
 from battkomp.api.schemas import (
@@ -27,6 +26,7 @@ from battkomp.api.schemas import (
     Ref,
     id_filter,
 )
+from battkomp.core.users import is_analyst
 from battkomp.measures.access import (
     access_measure_for_status_change,
     access_measure_for_user,

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from battkomp.analysis.access import publications_for_anyone
+from battkomp.core.published import latest_publication
 
 
 def published_area_gaps() -> tuple[Any, dict[str, float]]:
     """The latest publication (or None) and, per area, the largest mean shortage over the
     published years (areas with no published, unsuppressed shortage are absent)."""
-    publication = publications_for_anyone().first()
+    publication = latest_publication()
     if publication is None:
         return None, {}
     try:

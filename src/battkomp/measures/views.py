@@ -16,8 +16,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from battkomp.accounts.access import UserLike, is_analyst
 from battkomp.core.codes import label
+from battkomp.core.published import latest_publication
+from battkomp.core.users import UserLike, is_analyst
 from battkomp.engine.schema import COUNTED_MEASURE_STATUSES
 from battkomp.measures.access import (
     access_measure_for_status_change,
@@ -231,9 +232,7 @@ def modelled_effect(measure: Measure) -> dict[str, Any]:
     publication (None if there is none)."""
     import polars as pl
 
-    from battkomp.analysis.access import publications_for_anyone
-
-    publication = publications_for_anyone().first()
+    publication = latest_publication()
     out: dict[str, Any] = {"publication": publication, "rows": []}
     if publication is None or "measure_effects" not in publication.table_names():
         return out

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from battkomp.accounts.access import UserLike, is_analyst, own_organisation, role_of
-from battkomp.accounts.models import Role
+from battkomp.core.users import Role, UserLike, is_analyst, role_of
 from battkomp.offers.actions import INSTITUTION_KINDS
 from battkomp.offers.models import Offer
+from battkomp.organisations.access import own_organisation
 from battkomp.organisations.models import Organisation
 
 

@@ -16,9 +16,9 @@ from django.db import transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from battkomp.accounts.access import UserLike, account_of
 from battkomp.core.codes import codes, label, taxonomy
 from battkomp.core.plausible import plausible_message, share_message
+from battkomp.core.users import UserLike, account_of
 from battkomp.engine.quantities import ShareError
 from battkomp.engine.quantities import parse_share as engine_parse_share
 from battkomp.offers.models import Offer, OfferArea, OfferMode

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from battkomp.accounts.access import is_analyst
 from battkomp.core.codes import codes, label
+from battkomp.core.users import is_analyst
 from battkomp.offers.access import (
     access_institution_for_user,
     access_offer_for_user,

@@ -3,8 +3,6 @@
 Analysts and administrators see and manage every organisation and facility. A member of an
 organisation (company respondent, institution editor) may read their own organisation and its
 facilities, and nothing else. Everyone else gets :class:`django.http.Http404`, never 403.
-Organisations themselves are read through
-:func:`battkomp.accounts.access.access_organisation_for_user`.
 """
 
 from __future__ import annotations
@@ -12,8 +10,28 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from battkomp.accounts.access import UserLike, is_analyst, own_organisation
+from battkomp.core.users import UserLike, is_analyst, profile_of
 from battkomp.organisations.models import Facility, Organisation
+
+
+def own_organisation(user: UserLike | None) -> Organisation | None:
+    """The organisation a member (company respondent, institution editor) belongs to."""
+    profile = profile_of(user)
+    return profile.organisation if profile else None
+
+
+def access_organisation_for_user(user: UserLike, organisation_id: int) -> Organisation:
+    """An organisation's confidential page: its own members and analysts only."""
+    try:
+        org = Organisation.objects.get(pk=organisation_id)
+    except (Organisation.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if is_analyst(user):
+        return org
+    own = own_organisation(user)
+    if own is not None and own.pk == org.pk:
+        return org
+    raise Http404
 
 
 def organisations_for_user(user: UserLike) -> QuerySet[Organisation]:
@@ -44,7 +62,7 @@ def access_facility_for_user(user: UserLike, facility_id: object, *, edit: bool)
     Anyone else, and an unknown id, gets 404.
     """
     try:
-        facility = Facility.objects.select_related("organisation").get(pk=facility_id)
+        facility = Facility.objects.select_related("organisation").get(pk=int(str(facility_id)))
     except (Facility.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if is_analyst(user):

@@ -18,9 +18,9 @@ from django.db.models import Max
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from battkomp.accounts.access import UserLike
 from battkomp.core.codes import codes
 from battkomp.core.plausible import plausible_message
+from battkomp.core.users import UserLike
 from battkomp.organisations.models import (
     CapacityPlan,
     CapacityPlanYear,

@@ -1,7 +1,7 @@
 """The API of organisations and their facilities (``/api/organisations``, ``/api/facilities``):
 django-ninja routers mounted by ``battkomp.api.api``.
 
-Reads go through ``organisations.access`` (and ``accounts.access``), the one write (a capacity plan
+Reads go through ``organisations.access``, the one write (a capacity plan
 version) through ``organisations.actions``; an object outside the caller's access is 404.
 """
 
@@ -16,12 +16,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema, Status
 
-from battkomp.accounts.access import access_organisation_for_user
 from battkomp.api.auth import caller
 from battkomp.api.common import DENIED, INVALID, invalid, paged, ref
 from battkomp.api.schemas import Int, Number, PageQuery, Ref
 from battkomp.organisations.access import (
     access_facility_for_user,
+    access_organisation_for_user,
     facilities_for_user,
     organisations_for_user,
 )

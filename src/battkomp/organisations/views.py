@@ -20,9 +20,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from battkomp.accounts.access import access_organisation_for_user, is_analyst, require_analyst
 from battkomp.core.codes import label
-from battkomp.organisations.access import access_facility_for_user, organisations_for_user
+from battkomp.core.users import is_analyst, require_analyst
+from battkomp.organisations.access import (
+    access_facility_for_user,
+    access_organisation_for_user,
+    organisations_for_user,
+)
 from battkomp.organisations.actions import (
     do_add_status,
     do_save_capacity_plan,

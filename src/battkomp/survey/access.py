@@ -11,8 +11,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from battkomp.accounts.access import UserLike, is_analyst, profile_of, require_analyst
-from battkomp.accounts.models import Role
+from battkomp.core.users import Role, UserLike, is_analyst, profile_of, require_analyst
 from battkomp.survey.models import InterviewNote, Participant, Round, RoundStatus
 
 
@@ -20,7 +19,8 @@ def _respondent_organisation_id(user: UserLike) -> int | None:
     profile = profile_of(user)
     if profile is None or profile.role != Role.RESPONDENT or profile.organisation_id is None:
         return None
-    return profile.organisation_id
+    organisation_id: int = profile.organisation_id
+    return organisation_id
 
 
 def participants_for_user(user: UserLike) -> QuerySet[Participant]:

@@ -21,11 +21,11 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from battkomp.accounts.access import UserLike, account_of, is_analyst, signed_in
-from battkomp.accounts.models import Profile, Role
+from battkomp.accounts.models import Profile
 from battkomp.core.codes import codes, label
 from battkomp.core.mail import queue_email
 from battkomp.core.plausible import plausible_message
+from battkomp.core.users import Role, UserLike, account_of, is_analyst, signed_in
 from battkomp.organisations.models import Organisation, OrganisationKind
 from battkomp.survey.models import (
     InterviewNote,

@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema, Status
 
-from battkomp.accounts.access import UserLike, is_analyst
 from battkomp.accounts.actions import log_access
 from battkomp.api.auth import caller
 from battkomp.api.common import DENIED, INVALID, Forbidden, invalid, paged, ref
 from battkomp.api.schemas import Int, Message, Number, PageQuery, Ref
+from battkomp.core.users import UserLike, is_analyst
 from battkomp.survey.access import (
     access_participant_for_user,
     access_round_for_user,

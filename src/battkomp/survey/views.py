@@ -18,10 +18,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from battkomp.accounts.access import is_analyst, require_analyst, role_of
 from battkomp.accounts.actions import log_access
-from battkomp.accounts.models import Role
 from battkomp.core.codes import label
+from battkomp.core.users import Role, is_analyst, require_analyst, role_of
 from battkomp.organisations.models import Organisation
 from battkomp.survey import actions
 from battkomp.survey.access import (

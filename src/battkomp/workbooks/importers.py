@@ -21,9 +21,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from battkomp.accounts.access import UserLike
 from battkomp.core.codes import codes, label, taxonomy
 from battkomp.core.plausible import plausible_message, share_message
+from battkomp.core.users import UserLike
 from battkomp.engine.classifications import normalise_region
 from battkomp.engine.quantities import ShareError, parse_share
 from battkomp.offers.actions import do_upsert_offers, parse_number

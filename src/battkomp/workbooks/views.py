@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from battkomp.accounts.access import is_analyst
 from battkomp.accounts.actions import log_access
+from battkomp.core.users import is_analyst
 from battkomp.offers.access import access_institution_for_user, own_institution
 from battkomp.offers.actions import INSTITUTION_KINDS
 from battkomp.offers.models import Offer

@@ -22,17 +22,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from battkomp.accounts.access import UserLike, access_organisation_for_user, is_analyst, role_of
 from battkomp.accounts.actions import log_access
-from battkomp.accounts.models import Role
 from battkomp.analysis.access import publications_for_anyone
 from battkomp.analysis.models import Publication
 from battkomp.analysis.publishing.views import national_rows
 from battkomp.core.codes import codes, label
+from battkomp.core.users import Role, UserLike, is_analyst, role_of
 from battkomp.measures.views import commit_url, institution_measures, measure_row
 from battkomp.offers.access import access_institution_for_user, own_institution
 from battkomp.offers.grid import offer_quantity
 from battkomp.offers.models import Offer
+from battkomp.organisations.access import access_organisation_for_user
 from battkomp.organisations.models import Organisation
 from battkomp.survey.access import participants_for_user
 from battkomp.survey.models import Participant, Revision

@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from battkomp.accounts.access import UserLike, account_of, require_analyst
 from battkomp.accounts.actions import log_access
 from battkomp.analysis.models import ModelRun, Publication, PublicationTable, RunStatus
 from battkomp.analysis.publishing.contributions import contributions
@@ -18,6 +17,7 @@ from battkomp.analysis.publishing.queries import fixed_measures, survey_places
 from battkomp.analysis.publishing.snapshot import public_tables
 from battkomp.analysis.publishing.tables import FRAMES
 from battkomp.analysis.runs.queries import load_frames, to_parquet
+from battkomp.core.users import UserLike, account_of, require_analyst
 from battkomp.engine.bundle import load_inputs
 from battkomp.engine.taxonomy import Taxonomy
 from battkomp.survey.models import ParticipantStatus, Round

@@ -22,7 +22,6 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from battkomp.accounts.access import UserLike, account_of, require_analyst
 from battkomp.accounts.actions import log_access
 from battkomp.analysis.models import (
     MAX_DRAWS,
@@ -44,6 +43,7 @@ from battkomp.analysis.runs.bundle_export import (
 from battkomp.analysis.runs.queries import to_parquet
 from battkomp.analysis.runs.scenarios import RESERVED_NAMES, check_scenario
 from battkomp.core.plausible import range_message
+from battkomp.core.users import UserLike, account_of, require_analyst
 from battkomp.engine.problems import BundleError
 from battkomp.organisations.models import Facility
 from battkomp.survey.models import Round

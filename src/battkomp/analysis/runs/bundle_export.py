@@ -30,8 +30,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from battkomp import __version__
-from battkomp.accounts.access import UserLike
 from battkomp.accounts.actions import log_access
+from battkomp.core.users import UserLike
 from battkomp.core.validators import org_number_ok
 from battkomp.engine.bundle import demo_bundle_path, load_inputs
 from battkomp.engine.schema import BUNDLE_TABLES, DEFAULT_TABLES, TABLES

@@ -21,7 +21,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tasks import TaskResultStatus
 
-from battkomp.accounts.access import require_analyst
 from battkomp.analysis.access import (
     access_run_for_user,
     access_run_inputs,
@@ -64,6 +63,7 @@ from battkomp.analysis.runs.scenarios import RESERVED_NAMES, overrides_text
 from battkomp.core import charts
 from battkomp.core.charts import SUPPLY_METRICS
 from battkomp.core.plausible import PlausibleMaximum
+from battkomp.core.users import require_analyst
 from battkomp.engine.schema import HORIZON_ORDER
 from battkomp.organisations.models import Facility
 from battkomp.survey.models import ParticipantStatus, Round

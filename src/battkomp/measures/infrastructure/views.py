@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from battkomp.accounts.access import is_analyst
 from battkomp.core.codes import label
+from battkomp.core.users import is_analyst
 from battkomp.measures.access import (
     access_infrastructure_for_user,
     can_edit_infrastructure,

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from battkomp.accounts.actions import do_invite
-from battkomp.accounts.models import Role
+from battkomp.core.users import Role
 from battkomp.organisations.models import Organisation
 
 
