@@ -89,3 +89,15 @@ def test_made_up_queries_are_served_the_same_cached_page(world, builds) -> None:
     assert builds == ["home.html"]
     keys = getattr(cache, "_cache", {})
     assert sum(":home:" in str(k) for k in keys) <= 1
+
+
+def test_a_cached_home_page_costs_no_database_query(world, builds) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    publish(world, 1, "Results 2026")
+    Client().get("/en/")
+    with CaptureQueriesContext(connection) as queries:
+        page = Client().get("/en/").content.decode()
+    assert "Results 2026" in page
+    assert queries.captured_queries == []

@@ -252,6 +252,15 @@ class Publication(models.Model):
             msg = "a publication is immutable once created"
             raise ValueError(msg)
         super().save(*args, **kwargs)
+        # The pages that show the latest publication (the home page) look it up in the shared
+        # cache: forget it now, and again when this is committed (another process may have
+        # read the old one in between).
+        from django.db import transaction
+
+        from battkomp.core.snapshot_cache import forget_latest_publication
+
+        forget_latest_publication()
+        transaction.on_commit(forget_latest_publication)
 
     def table(self, name: str) -> Any:
         """One public table as a polars DataFrame (KeyError if the snapshot has none)."""
