@@ -326,6 +326,11 @@ def _start_server(data_dir: Path, port: int, workers: int, threads: int) -> subp
     raise SystemExit("the server did not start")
 
 
+def _load() -> str:
+    """The 1, 5 and 15-minute load averages (other work on the machine skews every figure)."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
@@ -379,7 +384,8 @@ def main() -> None:
         )
         print(
             f"gunicorn {model}; {args.connections} connections; {args.requests} requests or "
-            f"{args.seconds:g} s per case; cpus: {os.cpu_count()}"
+            f"{args.seconds:g} s per case; cpus: {os.cpu_count()}; "
+            f"load average at the start: {_load()}"
         )
         print(f"{'case':20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
         for case in cases:
@@ -397,6 +403,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    load_end = _load()
+    print(f"load average at the end: {load_end}")
     static = next((r for r in rows if r["case"] == "static"), None)
     if static:
         for row in rows:
@@ -412,6 +420,7 @@ def main() -> None:
                 {
                     "workers": args.workers,
                     "threads": args.threads,
+                    "load_average_end": load_end,
                     "connections": args.connections,
                     "cases": rows,
                 },
