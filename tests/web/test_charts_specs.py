@@ -198,3 +198,47 @@ def test_a_chart_is_rendered_once_per_key_and_language(result: ModelResult) -> N
         other = charts.cached(("run", 1, "squeeze"), make)
     assert other is not first
     assert len(calls) == 2
+
+
+def test_the_gap_chart_says_which_side_of_zero_is_shortage_and_which_surplus(
+    result: ModelResult,
+) -> None:
+    with translation.override("en"):
+        spec, rows = charts.gap_band_spec(result["totals"])
+    texts = [
+        layer["encoding"]["text"]["value"]
+        for layer in spec["layer"]
+        if layer.get("mark", {}).get("type") == "text"
+    ]
+    rules = [layer for layer in spec["layer"] if layer.get("mark", {}).get("type") == "rule"]
+    assert [r["encoding"]["y"] for r in rules] == [{"datum": 0}]
+    assert texts[0] == "↑ Shortage: openings above supply"
+    surplus = any(values[2] is not None and values[2] < 0 for _, values in rows)
+    assert ("↓ Surplus: supply above openings" in texts) == surplus
+
+
+def test_a_heatmap_cell_without_shortage_is_white_not_a_pale_shortage() -> None:
+    cells = pl.DataFrame(
+        {
+            "year": [YEAR] * 4,
+            "area": ["cell_design", "cell_design", "hse", "hse"],
+            "level": ["nkr4", "nkr6", "nkr4", "nkr6"],
+            "shortage_mean": [0.0, 0.01, 4.0, 20.0],
+        }
+    )
+    with translation.override("en"):
+        spec, _levels, rows = charts.shortage_heatmap_spec(cells, YEAR)
+    shown, states = spec["layer"]
+    assert sorted(v["shortage"] for v in shown["data"]["values"]) == [4.0, 20.0]
+    assert {v["state"] for v in states["data"]["values"]} == {"No shortage (0)"}
+    assert states["encoding"]["color"]["scale"] == {
+        "domain": ["No shortage (0)"],
+        "range": [charts.NO_SHORTAGE_COLOUR],
+    }
+    assert spec["resolve"] == {"scale": {"color": "independent"}}
+    assert [values for _, values in rows] == [[0.0, 0.01], [4.0, 20.0]]
+    assert "<svg" in charts.render_svg(spec)
+
+    nothing_short = cells.with_columns(pl.lit(0.0).alias("shortage_mean"))
+    spec = charts.shortage_heatmap_spec(nothing_short, YEAR)[0]
+    assert len(spec["layer"]) == 1, "no empty shortage legend when no cell is short"

@@ -472,7 +472,7 @@ def test_the_new_views_render_in_bokmal_and_english(
 # --- the chart specs --------------------------------------------------------------------------
 
 
-def test_the_public_heatmap_greys_out_suppressed_cells_without_their_number() -> None:
+def test_the_public_heatmap_greys_out_suppressed_cells_and_leaves_no_shortage_white() -> None:
     cells = pl.DataFrame(
         {
             "area": ["cell_design", "cell_design", "hse", "hse"],
@@ -480,12 +480,23 @@ def test_the_public_heatmap_greys_out_suppressed_cells_without_their_number() ->
             "shortage_mean": [12.5, None, 3.25, 0.0],
         }
     )
-    spec, levels, rows = charts.public_heatmap_spec(cells)
+    with translation.override("en"):
+        spec, levels, rows = charts.public_heatmap_spec(cells)
     assert len(levels) == 2
-    shown, grey, text = spec["layer"]
-    assert len(shown["data"]["values"]) == 3
-    assert [v["mark"] for v in grey["data"]["values"]] == ["–"]
-    assert "shortage" not in grey["data"]["values"][0]
+    shown, states, text = spec["layer"]
+    # Only a shortage is painted in the shortage colours; no shortage (0.0) is white and a
+    # suppressed cell grey, both named in a legend of their own.
+    assert [v["shortage"] for v in shown["data"]["values"]] == [12.5, 3.25]
+    assert sorted(v["state"] for v in states["data"]["values"]) == [
+        "No shortage (0)",
+        "Suppressed (–)",
+    ]
+    assert all("shortage" not in v for v in states["data"]["values"])
+    assert states["encoding"]["color"]["scale"]["range"] == [
+        charts.NO_SHORTAGE_COLOUR,
+        charts.SUPPRESSED_COLOUR,
+    ]
+    assert [v["mark"] for v in text["data"]["values"]] == ["–"]
     assert text["encoding"]["text"] == {"field": "mark"}
     assert [values for _, values in rows] == [[12.5, None], [3.25, 0.0]]
     chart = charts.public_heatmap_chart(cells, 2030)

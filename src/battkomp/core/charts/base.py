@@ -114,3 +114,126 @@ def horizon_labels() -> dict[str, str]:
         "long": gettext("Long term: educate"),
         "none": gettext("No lever in time"),
     }
+
+
+#: A cell whose mean shortage is below this (0.0 to one decimal) has no shortage: painted
+#: white, never in the shortage colours.
+NO_SHORTAGE_BELOW = 0.05
+
+
+NO_SHORTAGE_COLOUR = "#ffffff"
+
+
+SUPPRESSED_COLOUR = "#d9d9d9"
+
+
+#: The shortage colours: orange to dark red, from the smallest shortage shown (at a clearly
+#: visible orange, so that it stands apart from the white of no shortage) to the largest.
+SHORTAGE_SCALE: dict[str, Any] = {
+    "scheme": {"name": "orangered", "extent": [0.2, 1]},
+}
+
+
+def heatmap_layers(
+    x: dict[str, Any], y: dict[str, Any], cells: Sequence[tuple[str, str, float | None]]
+) -> list[dict[str, Any]]:
+    """The layers of a shortage heatmap from (area name, level name, mean shortage; None where
+    suppressed): cells with a shortage on the shortage colours (a gradient legend), cells with
+    none white and suppressed cells grey and marked "–", both named in a second legend. Every
+    cell has a thin outline, so that a white cell is still seen. The spec needs
+    ``resolve={"scale": {"color": "independent"}}``."""
+    none_name, hidden_name = gettext("No shortage (0)"), gettext("Suppressed (–)")
+    short = [
+        {"area": a, "level": lv, "shortage": v}
+        for a, lv, v in cells
+        if v is not None and v >= NO_SHORTAGE_BELOW
+    ]
+    states = [
+        {"area": a, "level": lv, "state": hidden_name if v is None else none_name}
+        for a, lv, v in cells
+        if v is None or v < NO_SHORTAGE_BELOW
+    ]
+    hidden = [{"area": a, "level": lv, "mark": "–"} for a, lv, v in cells if v is None]
+    outline = {"type": "rect", "stroke": "#aab3bd", "strokeWidth": 0.5}
+    layers: list[dict[str, Any]] = []
+    if short or not states:  # no empty gradient legend when no cell has a shortage
+        layers.append(
+            {
+                "data": {"values": short},
+                "mark": outline,
+                "encoding": {
+                    "x": x,
+                    "y": y,
+                    "color": {
+                        "field": "shortage",
+                        "type": "quantitative",
+                        "title": gettext("Mean shortage"),
+                        "scale": SHORTAGE_SCALE,
+                    },
+                },
+            }
+        )
+    if states:
+        present = [n for n in (none_name, hidden_name) if any(s["state"] == n for s in states)]
+        colours = {none_name: NO_SHORTAGE_COLOUR, hidden_name: SUPPRESSED_COLOUR}
+        layers.append(
+            {
+                "data": {"values": states},
+                "mark": outline,
+                "encoding": {
+                    "x": x,
+                    "y": y,
+                    "color": {
+                        "field": "state",
+                        "type": "nominal",
+                        "title": None,
+                        "scale": {"domain": present, "range": [colours[n] for n in present]},
+                        "legend": {"symbolStrokeColor": "#aab3bd", "symbolStrokeWidth": 1},
+                    },
+                },
+            }
+        )
+    if hidden:
+        layers.append(
+            {
+                "data": {"values": hidden},
+                "mark": {"type": "text", "color": "#444444"},
+                "encoding": {"x": x, "y": y, "text": {"field": "mark"}},
+            }
+        )
+    return layers
+
+
+def zero_line_layers(*, surplus: bool) -> list[dict[str, Any]]:
+    """For a chart of the gap (openings minus supply): a line at zero, "shortage" written above
+    it and, if ``surplus`` (some gap is below zero), "surplus" below it."""
+    label = {"type": "text", "align": "left", "dx": 4, "fontSize": 11, "fontWeight": "bold"}
+    layers: list[dict[str, Any]] = [
+        {
+            "data": {"values": [{}]},
+            "mark": {"type": "rule", "color": "#5a6573"},
+            "encoding": {"y": {"datum": 0}},
+        },
+        {
+            "data": {"values": [{}]},
+            "mark": {**label, "baseline": "bottom", "dy": -3, "color": "#a4262c"},
+            "encoding": {
+                "x": {"value": 0},
+                "y": {"datum": 0},
+                "text": {"value": gettext("↑ Shortage: openings above supply")},
+            },
+        },
+    ]
+    if surplus:
+        layers.append(
+            {
+                "data": {"values": [{}]},
+                "mark": {**label, "baseline": "top", "dy": 3, "color": "#1f7a3a"},
+                "encoding": {
+                    "x": {"value": 0},
+                    "y": {"datum": 0},
+                    "text": {"value": gettext("↓ Surplus: supply above openings")},
+                },
+            }
+        )
+    return layers

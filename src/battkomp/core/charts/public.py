@@ -13,6 +13,7 @@ from battkomp.core.charts.base import (
     SERIES_COLOURS,
     Chart,
     Row,
+    heatmap_layers,
     num,
     ordered_present,
     vega_spec,
@@ -20,8 +21,6 @@ from battkomp.core.charts.base import (
 from battkomp.core.charts.render import render_svg
 from battkomp.core.charts.results import named_squeeze_chart
 from battkomp.core.codes import codes, label
-
-SUPPRESSED_COLOUR = "#d9d9d9"
 
 
 def public_heatmap_spec(
@@ -35,16 +34,6 @@ def public_heatmap_spec(
     value = {(a, lv): num(v) for a, lv, v in cells.select("area", "level", "shortage_mean").rows()}
     level_names = {lv: label("level", lv) for lv in levels}
     area_names = {a: label("area", a) for a in areas}
-    shown = [
-        {"area": area_names[a], "level": level_names[lv], "shortage": v}
-        for (a, lv), v in value.items()
-        if v is not None
-    ]
-    hidden = [
-        {"area": area_names[a], "level": level_names[lv], "mark": "–"}
-        for (a, lv), v in value.items()
-        if v is None
-    ]
     rows = tuple((area_names[a], [value.get((a, lv)) for lv in levels]) for a in areas)
     x = {
         "field": "level",
@@ -62,36 +51,14 @@ def public_heatmap_spec(
         "axis": {"labelLimit": 360},
         "scale": {"domain": [area_names[a] for a in areas]},
     }
-    layers: list[dict[str, Any]] = [
-        {
-            "data": {"values": shown},
-            "mark": {"type": "rect"},
-            "encoding": {
-                "x": x,
-                "y": y,
-                "color": {
-                    "field": "shortage",
-                    "type": "quantitative",
-                    "title": gettext("Mean shortage"),
-                    "scale": {"scheme": "orangered", "domainMin": 0},
-                },
-            },
-        },
-    ]
-    if hidden:
-        layers += [
-            {
-                "data": {"values": hidden},
-                "mark": {"type": "rect", "color": SUPPRESSED_COLOUR},
-                "encoding": {"x": x, "y": y},
-            },
-            {
-                "data": {"values": hidden},
-                "mark": {"type": "text", "color": "#444444"},
-                "encoding": {"x": x, "y": y, "text": {"field": "mark"}},
-            },
-        ]
-    spec = vega_spec(width={"step": 110}, height={"step": 20}, layer=layers)
+    cells_named = [(area_names[a], level_names[lv], v) for (a, lv), v in value.items()]
+    layers = heatmap_layers(x, y, cells_named)
+    spec = vega_spec(
+        width={"step": 110},
+        height={"step": 20},
+        layer=layers,
+        resolve={"scale": {"color": "independent"}},
+    )
     return spec, tuple(level_names[lv] for lv in levels), rows
 
 
@@ -101,8 +68,8 @@ def public_heatmap_chart(cells: pl.DataFrame, year: int) -> Chart:
     spec, level_names, rows = public_heatmap_spec(cells)
     description = gettext(
         "Heatmap: the mean shortage in %(year)s by competence area (rows) and education level "
-        "(columns); darker means a larger shortage, grey cells marked – are suppressed to "
-        "protect company answers."
+        "(columns); darker means a larger shortage, white cells have none, grey cells marked – "
+        "are suppressed to protect company answers."
     ) % {"year": year}
     svg = render_svg(spec, name="public-heatmap", description=description)
     return Chart(

@@ -15,10 +15,12 @@ from battkomp.core.charts.base import (
     SUPPLY_METRICS,
     Chart,
     Row,
+    heatmap_layers,
     horizon_labels,
     num,
     ordered_present,
     vega_spec,
+    zero_line_layers,
 )
 from battkomp.core.charts.render import render_svg
 from battkomp.core.codes import codes, label
@@ -75,6 +77,7 @@ def gap_band_spec(totals: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...]
         "axis": {"labelAngle": 0},
     }
     people = gettext("Persons")
+    surplus = any(v["value"] < 0 for v in lines if v["series"] == names["gap"])
     spec = vega_spec(
         width=560,
         height=280,
@@ -112,6 +115,7 @@ def gap_band_spec(totals: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...]
                     },
                 },
             },
+            *zero_line_layers(surplus=surplus),
         ],
     )
     return spec, tuple(rows)
@@ -151,8 +155,8 @@ def shortage_heatmap_spec(
     value = {(a, lv): float(v) for a, lv, v in data.select("area", "level", "shortage_mean").rows()}
     level_names = [label("level", lv) for lv in levels]
     area_names = [label("area", a) for a in areas]
-    values = [
-        {"area": area_names[i], "level": level_names[j], "shortage": value[(a, lv)]}
+    cells_named = [
+        (area_names[i], level_names[j], value[(a, lv)])
         for i, a in enumerate(areas)
         for j, lv in enumerate(levels)
         if (a, lv) in value
@@ -160,33 +164,25 @@ def shortage_heatmap_spec(
     rows = tuple(
         (area_names[i], [value.get((a, lv)) for lv in levels]) for i, a in enumerate(areas)
     )
+    x = {
+        "field": "level",
+        "type": "nominal",
+        "sort": level_names,
+        "title": gettext("Education level"),
+        "axis": {"orient": "top", "labelAngle": 0, "labelLimit": 116},
+    }
+    y = {
+        "field": "area",
+        "type": "nominal",
+        "sort": area_names,
+        "title": gettext("Competence area"),
+        "axis": {"labelLimit": 360},
+    }
     spec = vega_spec(
-        data={"values": values},
         width={"step": 120},
         height={"step": 20},
-        mark={"type": "rect"},
-        encoding={
-            "x": {
-                "field": "level",
-                "type": "nominal",
-                "sort": level_names,
-                "title": gettext("Education level"),
-                "axis": {"orient": "top", "labelAngle": 0, "labelLimit": 116},
-            },
-            "y": {
-                "field": "area",
-                "type": "nominal",
-                "sort": area_names,
-                "title": gettext("Competence area"),
-                "axis": {"labelLimit": 360},
-            },
-            "color": {
-                "field": "shortage",
-                "type": "quantitative",
-                "title": gettext("Mean shortage"),
-                "scale": {"scheme": "orangered", "domainMin": 0},
-            },
-        },
+        layer=heatmap_layers(x, y, cells_named),
+        resolve={"scale": {"color": "independent"}},
     )
     return spec, tuple(level_names), rows
 
@@ -196,7 +192,7 @@ def shortage_heatmap_chart(cells: pl.DataFrame, year: int) -> Chart:
     spec, level_names, rows = shortage_heatmap_spec(cells, year)
     description = gettext(
         "Heatmap: the mean shortage in %(year)s by competence area (rows) and education level "
-        "(columns); darker means a larger shortage."
+        "(columns); darker means a larger shortage, white cells have none."
     ) % {"year": year}
     svg = render_svg(spec, name="heatmap", description=description)
     return Chart("heatmap", svg, description, (gettext("Competence area"), *level_names), rows)
