@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
@@ -36,12 +36,13 @@ from bundlekit import (
     write_bundle,
 )
 
-# Seeded (derandomize): a full CI run once found a negative headcount and replacement that 400
-# random examples did not reproduce; the same examples every run keep CI stable while that is
-# chased (see the session note on issue 14).
+# Random search, a bounded number of examples per run. A full run once found a negative headcount
+# and replacement that the test alone did not: Hypothesis also draws constants from the modules
+# loaded, and the full suite loads many more. The case (a respondent group answering zero staff
+# where only its own facilities staff the cell, headcount -1.7e-18) is now an explicit example
+# (NEGATIVE_BY_ROUNDING) and fixed in survey_staff.
 SETTINGS = settings(
-    max_examples=15,
-    derandomize=True,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -75,6 +76,50 @@ NON_NEGATIVE = (
 )
 
 Tables = dict[str, list[dict[str, object]]]
+
+#: Found by random search in a full run (issue 14): org0 answers zero staff in a cell only its two
+#: planned recycling plants staff, so the other units' share there, the cell's staff less the
+#: group's modelled staff summed in another order, came out -1.7e-18 (headcount) and -2.7e-20
+#: (replacement) before survey_staff clipped that rounding error.
+NEGATIVE_BY_ROUNDING: Tables = {
+    "facilities": [
+        facility(
+            "f0",
+            segment="recycling",
+            region="SE",
+            start_year=2033,
+            probability=0.3,
+            delay=(0, 1, 3),
+            organisation="org0",
+            intensity=11.0,
+        ),
+        facility(
+            "f2",
+            segment="recycling",
+            region="50",
+            start_year=2030,
+            probability=0.3,
+            delay=(0, 2, 3),
+            organisation="org0",
+            intensity=1.5,
+        ),
+    ],
+    "capacity_plans": [plan("f0", 2036, 1.7), plan("f2", 2033, 1.9)],
+    "survey_needs": [
+        {
+            "organisation": "org0",
+            "segment": "cell_manufacturing",
+            "region": "42",
+            "role": "chemist",
+            "level": "nkr8",
+            "area": "electrochemistry",
+            "year": 2039,
+            "new_hires": 15.0,
+            "total_staff": 0.0,
+            "source": "synthetic test data",
+        }
+    ],
+}
 
 capacities = st.one_of(st.just(0.0), st.floats(0.01, 60.0, allow_nan=False))
 probabilities = st.one_of(st.sampled_from([0.0, 0.3, 1.0]), st.floats(0.0, 1.0))
@@ -210,6 +255,7 @@ def _doubled(tables: Tables) -> Tables:
 
 @SETTINGS
 @given(tables=bundles())
+@example(tables=NEGATIVE_BY_ROUNDING)
 def test_it_never_produces_negative_headcount_openings_or_supply(tables: Tables) -> None:
     cm = _compile(tables)
     ens = run_ensemble([cm], [30], seed=11)

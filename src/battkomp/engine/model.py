@@ -944,8 +944,14 @@ def survey_staff(
                 path = np.maximum(answers, 0.0)
             answered = sv.answered[g][1:][None, :, None]
             exits = sv.rate[g][cix][None, None, :] * ef * path[:, :-1]
-            staff[:, :, cix] += path - model
-            replacement[:, :, cix] += (1.0 - answered) * exits - model_repl
+            # The group's facilities are a subset of the staff summed in these cells, so what
+            # the other units hold is never negative; it is summed in another order than
+            # ``model``, so a cell only this group fills can come out a rounding error below
+            # zero (-1e-18), which is clipped rather than let through as a negative headcount.
+            others = np.maximum(staff[:, :, cix] - model, 0.0)
+            others_repl = np.maximum(replacement[:, :, cix] - model_repl, 0.0)
+            staff[:, :, cix] = others + path
+            replacement[:, :, cix] = others_repl + (1.0 - answered) * exits
             # an answer whose new hires fall short of its own growth needs at least that growth
             own = answered * np.maximum(hires - (path[:, 1:] - path[:, :-1]), 0.0)
             implied[:, :, cix] += own
