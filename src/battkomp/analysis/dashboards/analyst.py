@@ -657,4 +657,4 @@ def run_dashboard(request: HttpRequest, run_id: int) -> HttpResponse:
         "views": [(k, VIEW_TITLES[k]) for k in VIEWS],
         "formats": FORMATS,
     }
-    return render(request, "analysis/analyst_dashboard.html", context)
+    return render(request, "analysis/dashboards/analyst_dashboard.html", context)

@@ -549,7 +549,7 @@ def dashboard(request: HttpRequest, version: int) -> HttpResponse:
 
     def content() -> str:
         return render_to_string(
-            "analysis/_publication_dashboard_content.html",
+            "analysis/dashboards/_publication_dashboard_content.html",
             {
                 "publication": publication,
                 "form": form,
@@ -567,7 +567,7 @@ def dashboard(request: HttpRequest, version: int) -> HttpResponse:
             html = content()
         return render(
             request,
-            "analysis/publication_dashboard.html",
+            "analysis/dashboards/publication_dashboard.html",
             {"publication": publication, "content": mark_safe(html)},
             status=200 if valid else 400,
         )

@@ -162,7 +162,7 @@ def institution_view(request: HttpRequest) -> HttpResponse:
         )
         context["level_years"], context["level_rows"] = years, rows
         context["level_suppressed"] = suppressed
-    return render(request, "analysis/institution_view.html", context)
+    return render(request, "analysis/dashboards/institution_view.html", context)
 
 
 # --- the company ---------------------------------------------------------------------------------
@@ -238,4 +238,4 @@ def company_view(request: HttpRequest) -> HttpResponse:
         )
         context["level_years"], context["level_rows"] = years, rows
         context["level_suppressed"] = suppressed
-    return render(request, "analysis/company_view.html", context)
+    return render(request, "analysis/dashboards/company_view.html", context)

@@ -73,7 +73,7 @@ def survey_summary(table: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
 @require_GET
 def publications(request: HttpRequest) -> HttpResponse:
     items = list(publications_for_anyone())
-    return render(request, "analysis/publications.html", {"publications": items})
+    return render(request, "analysis/publishing/publications.html", {"publications": items})
 
 
 @require_GET
@@ -92,7 +92,7 @@ def detail(request: HttpRequest, version: int) -> HttpResponse:
         survey = publication.table("survey_needs")
         context["survey"] = survey_summary(survey)
         context["survey_suppressed"] = int(survey["suppressed"].sum()) if survey.height else 0
-    return render(request, "analysis/publication_detail.html", context)
+    return render(request, "analysis/publishing/publication_detail.html", context)
 
 
 def _rows(table: pl.DataFrame) -> list[list[Any]]:
@@ -146,7 +146,7 @@ def report(request: HttpRequest, version: int) -> HttpResponse:
     if content is None:
         response = render(
             request,
-            "analysis/report_pending.html",
+            "analysis/publishing/report_pending.html",
             {"publication": publication},
             status=503,
         )
@@ -183,7 +183,9 @@ def compare(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "publications": publications_for_anyone()}
     if not form.is_valid():
         status = 400 if request.GET else 200
-        return render(request, "analysis/publication_compare.html", context, status=status)
+        return render(
+            request, "analysis/publishing/publication_compare.html", context, status=status
+        )
     a = access_publication(form.cleaned_data["a"])
     b = access_publication(form.cleaned_data["b"])
     changes = [
@@ -192,4 +194,4 @@ def compare(request: HttpRequest) -> HttpResponse:
         for va, vb in [(a.meta.get(f), b.meta.get(f))]
     ]
     context.update({"a": a, "b": b, "changes": changes, "gap": _gap_rows(a, b)})
-    return render(request, "analysis/publication_compare.html", context)
+    return render(request, "analysis/publishing/publication_compare.html", context)

@@ -10,5 +10,5 @@ from battkomp.analysis.report.structure import Report
 
 def render_html(report: Report) -> bytes:
     with translation.override(report.lang):
-        html = render_to_string("analysis/report.html", {"report": report})
+        html = render_to_string("analysis/report/report.html", {"report": report})
     return html.encode("utf-8")

@@ -119,7 +119,7 @@ def _home(request: HttpRequest, form: BundleForm, status: int = 200) -> HttpResp
         "n_scenarios": Scenario.objects.count(),
         "n_runs": runs_for_user(request.user).count(),
     }
-    return render(request, "analysis/home.html", context, status=status)
+    return render(request, "analysis/runs/home.html", context, status=status)
 
 
 @login_required
@@ -238,7 +238,7 @@ def scenarios(request: HttpRequest) -> HttpResponse:
     total = sum(s.weight for s in items)
     for s in items:
         s.share = s.weight / total if total > 0 else None
-    return render(request, "analysis/scenarios.html", {"scenarios": items})
+    return render(request, "analysis/runs/scenarios.html", {"scenarios": items})
 
 
 def _scenario_form(request: HttpRequest, scenario: Scenario | None) -> HttpResponse:
@@ -269,7 +269,7 @@ def _scenario_form(request: HttpRequest, scenario: Scenario | None) -> HttpRespo
         form = ScenarioForm(initial=_initial(scenario) if scenario else None, scenario=scenario)
         status = 200
     context = {"form": form, "scenario": scenario}
-    return render(request, "analysis/scenario_form.html", context, status=status)
+    return render(request, "analysis/runs/scenario_form.html", context, status=status)
 
 
 @login_required
@@ -350,7 +350,7 @@ def _runs_page(request: HttpRequest, form: RunForm, status: int = 200) -> HttpRe
         "done_runs": done,
         "has_scenarios": Scenario.objects.exists(),
     }
-    return render(request, "analysis/runs.html", context, status=status)
+    return render(request, "analysis/runs/runs.html", context, status=status)
 
 
 @login_required
@@ -463,7 +463,7 @@ def _run_page(
         context["others"] = (
             runs_for_user(request.user).filter(status=RunStatus.DONE).exclude(pk=run.pk)[:50]
         )
-    return render(request, "analysis/run_detail.html", context, status=status)
+    return render(request, "analysis/runs/run_detail.html", context, status=status)
 
 
 @login_required
@@ -540,7 +540,7 @@ def run_compare(request: HttpRequest) -> HttpResponse:
     }
     if not form.is_valid():
         status = 400 if request.GET else 200
-        return render(request, "analysis/run_compare.html", context, status=status)
+        return render(request, "analysis/runs/run_compare.html", context, status=status)
     a = access_run_for_user(request.user, form.cleaned_data["a"])
     b = access_run_for_user(request.user, form.cleaned_data["b"])
     context.update({"a": a, "b": b, "differences": differences(a, b)})
@@ -551,4 +551,4 @@ def run_compare(request: HttpRequest) -> HttpResponse:
             context["tables"] = [
                 {"metric": m, "rows": compare_rows(ta, tb, m)} for m in TOTAL_METRICS
             ]
-    return render(request, "analysis/run_compare.html", context)
+    return render(request, "analysis/runs/run_compare.html", context)
