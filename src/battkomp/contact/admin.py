@@ -6,11 +6,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from battkomp.contact.actions import validate_rule
+from battkomp.contact.forms import check_rule
 from battkomp.contact.models import (
     Answer,
     Inquiry,
@@ -77,19 +76,7 @@ class RoutingRuleAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if "owner" in data and not self.errors:
-            try:
-                validate_rule(
-                    rule=self.instance,
-                    topic=data.get("topic", ""),
-                    segment=data.get("segment", ""),
-                    region=data.get("region", ""),
-                    keywords=data.get("keywords", ""),
-                    owner=data["owner"],
-                    is_default=bool(data.get("is_default")),
-                )
-            except ValidationError as exc:
-                self.add_error(None, exc)
+        check_rule(self, self.instance, data)
         return data
 
 

@@ -261,19 +261,7 @@ class RuleForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if "owner" in data and not self.errors:
-            try:
-                validate_rule(
-                    rule=self.rule,
-                    topic=data.get("topic", ""),
-                    segment=data.get("segment", ""),
-                    region=data.get("region", ""),
-                    keywords=data.get("keywords", ""),
-                    owner=data["owner"],
-                    is_default=bool(data.get("is_default")),
-                )
-            except ValidationError as exc:
-                self.add_error(None, exc)
+        check_rule(self, self.rule, data)
         return data
 
 
@@ -292,3 +280,22 @@ class TryRulesForm(forms.Form):
         none = [("", _("— not relevant —"))]
         self.fields["segment"].choices = none + choices("segment")
         self.fields["region"].choices = none + choices("region")
+
+
+def check_rule(form: forms.BaseForm, rule: RoutingRule | None, data: dict[str, Any]) -> None:
+    """The site's rules for a routing rule (a person who can take inquiries, one default at
+    most) on a form's cleaned ``data``: what breaks them becomes the form's error. Used by the
+    routing table's form and the admin's."""
+    if "owner" in data and not form.errors:
+        try:
+            validate_rule(
+                rule=rule,
+                topic=data.get("topic", ""),
+                segment=data.get("segment", ""),
+                region=data.get("region", ""),
+                keywords=data.get("keywords", ""),
+                owner=data["owner"],
+                is_default=bool(data.get("is_default")),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)

@@ -15,8 +15,10 @@ from battkomp.core.codes import choices
 from battkomp.core.plausible import PlausibleMaximum, check_plausible
 from battkomp.core.validators import validate_org_number
 from battkomp.organisations.actions import (
+    FACILITY_FIELDS,
     FIRST_YEAR,
     LAST_YEAR,
+    ORGANISATION_FIELDS,
     delay_errors,
     normalise_org_number,
     org_number_taken,
@@ -63,7 +65,7 @@ class OrganisationForm(forms.ModelForm):
 
     class Meta:
         model = Organisation
-        fields = ["name", "org_number", "kind", "segments", "county", "parent", "battery_staff"]
+        fields = list(ORGANISATION_FIELDS)
         labels = {"name": _("Name"), "kind": _("Kind")}
 
     def clean_org_number(self) -> str:
@@ -105,20 +107,7 @@ class FacilityForm(forms.ModelForm):
 
     class Meta:
         model = Facility
-        fields = [
-            "name",
-            "code",
-            "segment",
-            "region",
-            "start_year",
-            "realisation_probability",
-            "delay_min",
-            "delay_mode",
-            "delay_max",
-            "ramp_offset",
-            "intensity",
-            "source",
-        ]
+        fields = list(FACILITY_FIELDS)
         labels = {
             "name": _("Name"),
             "code": _("Code"),
