@@ -496,7 +496,7 @@ MEASURE = {
         ("duration_years", 1e308, "less than or equal to 10"),
         ("completion_rate", 85, "less than or equal to 1"),
         ("start_year", 99999, "less than or equal to 2100"),
-        ("end_year", 1e308, "integer"),  # the schema's own message: no int that large
+        ("end_year", 1e308, "whole number"),  # the schema's own message: no int that large
     ],
 )
 def test_api_measure_out_of_bounds_is_422_naming_the_field_and_stores_nothing(

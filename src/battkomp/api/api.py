@@ -19,12 +19,14 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
 
 from battkomp.analysis.publishing.api import router as publications_router
 from battkomp.api.auth import AUTH
-from battkomp.api.common import Forbidden, problems
+from battkomp.api.common import Forbidden, Refused, problems
 from battkomp.api.docs import ServerRenderedDocs
+from battkomp.api.errors import json_problem, translated
 from battkomp.measures.api import infrastructure_router, measures_router
 from battkomp.offers.api import offers_router
 from battkomp.organisations.api import facilities_router, organisations_router
@@ -105,6 +107,24 @@ api = BattkompAPI(
 )
 
 # --- errors --------------------------------------------------------------------------------
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    """The schema refused a value: 422 listing each problem with pydantic's ``loc`` and ``type``
+    and a ``msg`` in the caller's language naming where (see :mod:`battkomp.api.errors`). The
+    API's own refusals (:class:`battkomp.api.common.Refused`) are in that language already."""
+    errors = exc.errors if isinstance(exc, Refused) else translated(request, exc.errors)
+    return api.create_response(request, {"detail": errors}, status=422)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """ninja's own refusals; a body that is not JSON is 400 in the caller's language."""
+    detail = str(exc)
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        detail = json_problem(exc.__cause__)
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
 
 
 @api.exception_handler(DjangoValidationError)

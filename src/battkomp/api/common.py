@@ -18,6 +18,12 @@ DENIED = {401: Message, 404: Message}
 INVALID = {422: ValidationErrorOut}
 
 
+class Refused(NinjaValidationError):  # noqa: N818 (an answer, like Forbidden)
+    """422 with problems the API's own code found (an action's ValidationError, a rule of the
+    view), whose messages are already in the caller's language: the 422 handler passes them
+    unchanged, where it translates pydantic's (see :mod:`battkomp.api.errors`)."""
+
+
 class Forbidden(Exception):  # noqa: N818 (an answer, not a programming error)
     """The caller may see the object but not change it: 403 with this message."""
 
@@ -37,8 +43,8 @@ def problems(exc: DjangoValidationError, where: tuple[str, ...]) -> list[dict[st
     return found
 
 
-def invalid(exc: DjangoValidationError, *where: str) -> NinjaValidationError:
-    return NinjaValidationError(problems(exc, where or ("body",)))
+def invalid(exc: DjangoValidationError, *where: str) -> Refused:
+    return Refused(problems(exc, where or ("body",)))
 
 
 def paged(

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from django.utils.translation import gettext_noop
 from ninja import Field, Schema
-from pydantic import Strict
+from pydantic import AllowInfNan, Strict
 
 MAX_PAGE = 500
 
@@ -22,8 +22,10 @@ MAX_ID = 2**63 - 1
 
 #: Numbers in a request body: pydantic's lax mode would take JSON ``true``/``false`` as 1/0 (and
 #: ``"12"`` as 12); strict, only a JSON number is a number (a float field takes an integer too).
+#: ``NaN`` and ``Infinity`` (which Python's JSON reader takes, as it takes ``1e400`` as infinity)
+#: are refused as not finite, rather than as "less than or equal to 1" by a bound.
 Int = Annotated[int, Strict()]
-Number = Annotated[float, Strict()]
+Number = Annotated[float, Strict(), AllowInfNan(False)]
 
 
 def id_filter(description: str) -> Any:

@@ -16,10 +16,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import ValidationError as NinjaValidationError
 
 from battkomp.api.auth import caller
-from battkomp.api.common import DENIED, INVALID, invalid, paged, ref
+from battkomp.api.common import DENIED, INVALID, Refused, invalid, paged, ref
 from battkomp.api.schemas import Int, Message, Number, PageQuery, Ref, id_filter
 from battkomp.offers.access import (
     access_institution_for_user,
@@ -187,7 +186,7 @@ def create_offer(request: HttpRequest, payload: OfferCreateIn) -> Any:
     else:
         institution = own_institution(user)
         if institution is None:
-            raise NinjaValidationError(
+            raise Refused(
                 [
                     {
                         "loc": ["body", "institution"],
