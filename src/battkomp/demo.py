@@ -21,9 +21,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 DEMO_PASSWORD = "battkomp-demo-2026"
 DEMO_ROUND_NAME = "BattKOMP demo 2026"
@@ -194,7 +197,7 @@ def _institutions(inputs: Any, summary: DemoSummary) -> dict[str, Any]:
     return institutions
 
 
-def _offers(inputs: Any, institutions: Mapping[str, Any], user: Any, summary: DemoSummary) -> None:
+def _offers(inputs: Any, institutions: Mapping[str, Any], user: User, summary: DemoSummary) -> None:
     from battkomp.offers.actions import do_upsert_offers
     from battkomp.offers.models import Offer
 

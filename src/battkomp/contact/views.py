@@ -51,7 +51,7 @@ from battkomp.contact.models import (
 from battkomp.contact.routing import choose_rule, keyword_phrases
 from battkomp.core.client import client_ip
 from battkomp.core.codes import label
-from battkomp.core.users import is_analyst
+from battkomp.core.users import account_of, is_analyst
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     elif status != "all":
         qs = qs.filter(status=status)
     if whose == "mine":
-        qs = qs.filter(owner=request.user)
+        qs = qs.filter(owner=account_of(request.user))
     elif whose == "unassigned":
         qs = qs.filter(owner__isnull=True)
     else:

@@ -186,7 +186,9 @@ def _measure_form_page(request: HttpRequest, measure: Measure | None = None) -> 
                     )
                 return redirect("measures:detail", measure_id=saved.pk)
     else:
-        initial = MeasureForm.initial_for(measure) if measure else {"status": "proposed"}
+        initial: dict[str, Any] = (
+            MeasureForm.initial_for(measure) if measure else {"status": "proposed"}
+        )
         if measure is None and request.GET.get("commandment", "").isdigit():
             initial["commandment"] = int(request.GET["commandment"])
         form = MeasureForm(initial=initial, analyst=analyst, creating=creating)

@@ -319,7 +319,7 @@ def get_response(request: HttpRequest, participant_id: int) -> Any:
 
 
 def _general(payload: ResponseIn) -> dict[str, Any] | None:
-    given = {
+    given: dict[str, Any] = {
         name: getattr(payload, name)
         for name in ("access_is_challenge", "comments")
         if name in payload.model_fields_set
