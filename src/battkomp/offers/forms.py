@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from battkomp.core.codes import choices, codes, label, taxonomy
 from battkomp.core.plausible import PlausibleMaximum, clean_share
-from battkomp.offers.actions import clean_areas, parse_number
+from battkomp.offers.actions import OFFER_FIELDS, clean_areas, parse_number
 from battkomp.offers.models import Offer, OfferKind, OfferMode, OfferStatus
 
 BLANK = [("", "—")]
@@ -129,25 +129,7 @@ class OfferForm(forms.Form):
 
     @staticmethod
     def initial_for(offer: Offer) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            f: getattr(offer, f)
-            for f in (
-                "name",
-                "code",
-                "kind",
-                "level",
-                "target_level",
-                "study_places",
-                "candidates",
-                "first_intake",
-                "duration_years",
-                "ects",
-                "region",
-                "mode",
-                "status",
-                "source",
-            )
-        }
+        data: dict[str, Any] = {f: getattr(offer, f) for f in OFFER_FIELDS}
         data["completion_rate"] = format_number(offer.completion_rate)
         data["capture_share"] = format_number(offer.capture_share)
         return data

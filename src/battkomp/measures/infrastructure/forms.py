@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from battkomp.core.codes import choices
+from battkomp.measures.actions import INFRASTRUCTURE_FIELDS
 from battkomp.measures.forms import area_checkbox_choices
 from battkomp.measures.models import Infrastructure, InfrastructureKind
 from battkomp.organisations.models import Organisation
@@ -62,22 +63,7 @@ class InfrastructureForm(forms.Form):
 
     @staticmethod
     def initial_for(item: Infrastructure) -> dict[str, Any]:
-        data = {
-            f: getattr(item, f)
-            for f in (
-                "name",
-                "owner_name",
-                "kind",
-                "region",
-                "place",
-                "areas",
-                "description",
-                "access_terms",
-                "url",
-                "public",
-                "source",
-            )
-        }
+        data = {f: getattr(item, f) for f in INFRASTRUCTURE_FIELDS}
         data["owner"] = item.owner_id
         return data
 
