@@ -387,3 +387,77 @@ def test_anonymous_users_can_access_no_facility(world, facilities):
         with pytest.raises(Http404):
             access_facility_for_user(AnonymousUser(), facilities["a"].pk, edit=edit)
     assert not facilities_for_user(AnonymousUser()).exists()
+
+
+# Built share and announced jobs (issue 14) ----------------------------------------------------
+
+
+def test_the_built_share_and_announced_jobs_are_saved_shown_and_exported(world, tmp_path):
+    from battkomp.analysis.runs.bundle_export import build_bundle
+    from battkomp.engine.bundle import load_inputs
+
+    with translation.override("nb"):
+        new_url = reverse("organisations:facility_new", args=[world.company_a.pk])
+    response = world.client("analyst").post(
+        new_url,
+        form_data(share_low="0,2", share_mode="0,5", share_high="1", announced_jobs="2500"),
+    )
+    assert response.status_code == 302
+    facility = Facility.objects.get()
+    assert (facility.share_low, facility.share_mode, facility.share_high) == pytest.approx(
+        (0.2, 0.5, 1.0)
+    )
+    assert facility.announced_jobs == pytest.approx(2500.0)
+    do_add_status(facility, None, "announced", dt.date(2026, 1, 5), "")
+    do_save_capacity_plan(facility, None, [(2027, 4.0)], "")
+    page = world.client("analyst").get(url("organisations:facility_detail", facility.pk))
+    text = page.content.decode()
+    assert "Share of the plan built: lowest, most likely, highest" in text
+    assert "0.20, 0.50, 1<" in text
+    assert "2,500" in text
+    row = load_inputs(build_bundle(tmp_path / "bundle"))["facilities"].row(0, named=True)
+    assert (row["share_low"], row["share_mode"], row["share_high"]) == pytest.approx(
+        (0.2, 0.5, 1.0)
+    )
+    assert row["announced_jobs"] == pytest.approx(2500.0)
+
+
+def test_blank_shares_take_the_status_default(world):
+    facility = do_save_facility(world.company_a, None, facility_data())
+    assert (facility.share_low, facility.share_mode, facility.share_high) == (None, None, None)
+    assert facility.announced_jobs is None
+    page = world.client("analyst").get(url("organisations:facility_detail", facility.pk))
+    assert "the status default" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("shares", "field"),
+    [
+        ((0.5, 0.3, 1.0), "share_mode"),  # most likely below lowest
+        ((0.1, 0.6, 0.4), "share_high"),  # highest below most likely
+        ((0.6, None, 0.4), "share_high"),  # highest below lowest, mode from the status
+        ((None, None, 0.0), "share_high"),  # nothing built: that is the probability's job
+    ],
+)
+def test_built_shares_must_be_ordered_lowest_most_likely_highest(world, shares, field):
+    low, mode, high = shares
+    overrides = {"share_low": low, "share_mode": mode, "share_high": high}
+    response = world.client("analyst").post(
+        url("organisations:facility_new", world.company_a.pk), form_data(**overrides)
+    )
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    with pytest.raises(ValidationError) as caught:
+        do_save_facility(world.company_a, None, facility_data(**overrides))
+    assert set(caught.value.message_dict) == {field}
+    assert not Facility.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [({"share_low": 1.5}, "share_low"), ({"announced_jobs": -3}, "announced_jobs")],
+)
+def test_shares_are_between_0_and_1_and_announced_jobs_not_negative(world, overrides, field):
+    with pytest.raises(ValidationError) as caught:
+        do_save_facility(world.company_a, None, facility_data(**overrides))
+    assert field in caught.value.message_dict

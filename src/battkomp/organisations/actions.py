@@ -52,8 +52,12 @@ FACILITY_FIELDS = (
     "delay_min",
     "delay_mode",
     "delay_max",
+    "share_low",
+    "share_mode",
+    "share_high",
     "ramp_offset",
     "intensity",
+    "announced_jobs",
     "source",
 )
 
@@ -111,6 +115,24 @@ def delay_errors(delay_min: Any, delay_mode: Any, delay_max: Any) -> dict[str, s
         errors["delay_max"] = _(
             "The longest delay (%(max)s) cannot be shorter than the shortest delay (%(min)s)."
         ) % {"max": delay_max, "min": delay_min}
+    return errors
+
+
+def share_errors(low: Any, mode: Any, high: Any) -> dict[str, str]:
+    """Errors by field when the built shares given are not ordered lowest ≤ most likely ≤
+    highest (a blank share takes the status default, so only the shares given are compared)."""
+    errors: dict[str, str] = {}
+    if low is not None and mode is not None and mode < low:
+        errors["share_mode"] = _("The most likely share built cannot be below the lowest share.")
+    if high is not None and mode is not None and high < mode:
+        errors["share_high"] = _("The highest share built cannot be below the most likely share.")
+    elif high is not None and low is not None and high < low:
+        errors["share_high"] = _("The highest share built cannot be below the lowest share.")
+    elif high is not None and high <= 0:
+        errors["share_high"] = _(
+            "The highest share built must be above 0: a plant that is never built has a "
+            "realisation probability of 0."
+        )
     return errors
 
 
@@ -175,8 +197,10 @@ def do_save_facility(
     facility: Facility | None = None,
 ) -> Facility:
     """Create a facility of ``organisation``, or change the given one, from ``data`` (name, code,
-    segment, region, start_year, realisation_probability, delay_min/mode/max, intensity, source;
-    keys left out keep their value). Delays must satisfy shortest ≤ most likely ≤ longest."""
+    segment, region, start_year, realisation_probability, delay_min/mode/max,
+    share_low/mode/high, ramp_offset, intensity, announced_jobs, source; keys left out keep their
+    value). Delays must satisfy shortest ≤ most likely ≤ longest, and built shares lowest ≤ most
+    likely ≤ highest."""
     fac = facility if facility is not None else Facility(organisation=organisation)
     if facility is not None and facility.organisation_id != organisation.pk:
         msg = "the facility belongs to another organisation"
@@ -192,6 +216,9 @@ def do_save_facility(
     except ValidationError as exc:
         errors.update({f: list(m) for f, m in exc.message_dict.items()})
     for field, message in delay_errors(fac.delay_min, fac.delay_mode, fac.delay_max).items():
+        if field not in errors:
+            errors[field] = [message]
+    for field, message in share_errors(fac.share_low, fac.share_mode, fac.share_high).items():
         if field not in errors:
             errors[field] = [message]
     implausible = plausible_message("facilities", "intensity", fac.intensity)

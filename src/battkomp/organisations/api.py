@@ -87,11 +87,27 @@ class FacilityOut(Schema):
     delay_min: int | None
     delay_mode: int | None
     delay_max: int | None
+    share_low: float | None = Field(
+        description=gettext_noop(
+            "Lowest share of the planned capacity built; null: the status default."
+        )
+    )
+    share_mode: float | None = Field(
+        description=gettext_noop("Most likely share built; null: the status default.")
+    )
+    share_high: float | None = Field(
+        description=gettext_noop("Highest share built; null: the status default.")
+    )
     ramp_offset: int = Field(
         description=gettext_noop("Staffing-ramp years ahead of the default ramp.")
     )
     intensity: float | None = Field(
         description=gettext_noop("Jobs per GWh/yr; null: the segment default.")
+    )
+    announced_jobs: float | None = Field(
+        description=gettext_noop(
+            "Direct jobs the owner announced for the full plan (not used by the model)."
+        )
     )
     source: str
     status: StatusOut | None = Field(
@@ -205,8 +221,12 @@ def facility_out(facility: Facility, *, detail: bool = False) -> dict[str, Any]:
         "delay_min": facility.delay_min,
         "delay_mode": facility.delay_mode,
         "delay_max": facility.delay_max,
+        "share_low": facility.share_low,
+        "share_mode": facility.share_mode,
+        "share_high": facility.share_high,
         "ramp_offset": facility.ramp_offset,
         "intensity": facility.intensity,
+        "announced_jobs": facility.announced_jobs,
         "source": facility.source,
         "status": _status_out(statuses[0]) if statuses else None,
         "plan": _plan_out(plans[0]) if plans else None,

@@ -22,6 +22,7 @@ from battkomp.organisations.actions import (
     delay_errors,
     normalise_org_number,
     org_number_taken,
+    share_errors,
 )
 from battkomp.organisations.models import (
     Facility,
@@ -117,13 +118,26 @@ class FacilityForm(forms.ModelForm):
             "delay_mode": _("Most likely delay (years)"),
             "delay_max": _("Longest delay (years)"),
             "ramp_offset": _("Years ahead of the default staffing ramp"),
+            "share_low": _("Lowest share of the plan built (0–1)"),
+            "share_mode": _("Most likely share of the plan built (0–1)"),
+            "share_high": _("Highest share of the plan built (0–1)"),
             "intensity": _("Jobs per GWh/yr (blank: the segment's default)"),
+            "announced_jobs": _("Direct jobs announced for the full plan"),
             "source": _("Source"),
         }
         help_texts = {
             "realisation_probability": _(
                 "Leave the probability and the delays blank to use the defaults of the "
                 "facility's status, estimated from European plants outside Norway."
+            ),
+            "share_low": _(
+                "If the plant goes ahead, the share of its planned capacity that is built: the "
+                "first phases in full, the later ones not. Leave the shares blank for the "
+                "defaults of the facility's status."
+            ),
+            "announced_jobs": _(
+                "What the owner has said, with its source. Shown beside the model's full "
+                "staffing for comparison; the model does not use it."
             ),
             "code": _("A short identifier: lower-case letters, digits, hyphens and underscores."),
             "source": _("Where the figures come from: links, documents, assumptions."),
@@ -133,7 +147,14 @@ class FacilityForm(forms.ModelForm):
             ),
         }
         widgets = {"source": forms.Textarea(attrs={"rows": 3})}
-        localized_fields = ["realisation_probability", "intensity"]
+        localized_fields = [
+            "realisation_probability",
+            "share_low",
+            "share_mode",
+            "share_high",
+            "intensity",
+            "announced_jobs",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -153,6 +174,10 @@ class FacilityForm(forms.ModelForm):
         cleaned = super().clean()
         for field, message in delay_errors(
             cleaned.get("delay_min"), cleaned.get("delay_mode"), cleaned.get("delay_max")
+        ).items():
+            self.add_error(field, message)
+        for field, message in share_errors(
+            cleaned.get("share_low"), cleaned.get("share_mode"), cleaned.get("share_high")
         ).items():
             self.add_error(field, message)
         return cleaned

@@ -109,6 +109,25 @@ class Facility(models.Model):
         _("most likely delay (years)"), null=True, blank=True
     )
     delay_max = models.PositiveSmallIntegerField(_("longest delay (years)"), null=True, blank=True)
+    # the share of the planned capacity built if the plant goes ahead (blank: the status default)
+    share_low = models.FloatField(
+        _("lowest share of the plan built"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+    )
+    share_mode = models.FloatField(
+        _("most likely share of the plan built"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+    )
+    share_high = models.FloatField(
+        _("highest share of the plan built"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+    )
     ramp_offset = models.PositiveSmallIntegerField(
         _("staffing-ramp years ahead of the default ramp"),
         default=0,
@@ -116,6 +135,13 @@ class Facility(models.Model):
     )
     intensity = models.FloatField(
         _("jobs per GWh (blank: segment default)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0)],
+    )
+    # what the owner announced, compared with the model's full staffing (not in the equations)
+    announced_jobs = models.FloatField(
+        _("direct jobs announced for the full plan"),
         null=True,
         blank=True,
         validators=[MinValueValidator(0.0)],
