@@ -24,7 +24,7 @@ def url(run: ModelRun, lang: str = "en", query: str = "") -> str:
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache() -> Iterator[None]:
+def _empty_charts_cache() -> Iterator[None]:
     charts.cache_clear()
     yield
     charts.cache_clear()

@@ -28,7 +28,7 @@ def result() -> ModelResult:
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache() -> Iterator[None]:
+def _empty_charts_cache() -> Iterator[None]:
     charts.cache_clear()
     yield
     charts.cache_clear()

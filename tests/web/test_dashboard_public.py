@@ -53,7 +53,7 @@ def readable_bytes(content: bytes) -> bytes:
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache() -> Iterator[None]:
+def _empty_charts_cache() -> Iterator[None]:
     charts.cache_clear()
     yield
     charts.cache_clear()

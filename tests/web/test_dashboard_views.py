@@ -77,7 +77,7 @@ def csv_rows(response: Any) -> list[dict[str, str]]:
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache() -> Iterator[None]:
+def _empty_charts_cache() -> Iterator[None]:
     charts.cache_clear()
     yield
     charts.cache_clear()

@@ -101,3 +101,22 @@ def test_a_cached_home_page_costs_no_database_query(world, builds) -> None:
         page = Client().get("/en/").content.decode()
     assert "Results 2026" in page
     assert queries.captured_queries == []
+
+
+def test_a_publication_is_looked_up_once_and_an_unknown_version_every_time(world) -> None:
+    from django.db import connection
+    from django.http import Http404
+    from django.test.utils import CaptureQueriesContext
+
+    from battkomp.analysis.access import access_publication
+
+    published = publish(world, 1, "Results 2026")
+    assert access_publication(1) == published
+    with CaptureQueriesContext(connection) as queries:
+        assert access_publication("1").title == "Results 2026"
+    assert queries.captured_queries == []
+    for version in (2, 9223372036854775808):
+        with pytest.raises(Http404):
+            access_publication(version)
+    publish(world, 2, "Results 2027")
+    assert access_publication(2).title == "Results 2027"  # not remembered as missing

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from battkomp.analysis.models import ModelRun, ModelRunInputs, Publication, Scenario
+from battkomp.core import snapshot_cache
 from battkomp.core.users import UserLike, require_analyst
 
 
@@ -89,8 +90,18 @@ def publications_for_anyone() -> QuerySet[Publication]:
 
 
 def access_publication(version: object) -> Publication:
-    """A published snapshot by its version (public; 404 if there is none)."""
-    try:
-        return Publication.objects.get(version=_pk(version))
-    except Publication.DoesNotExist:
-        raise Http404 from None
+    """A published snapshot by its version (public; 404 if there is none).
+
+    A publication never changes, so it is kept in the shared cache for a minute
+    (:func:`battkomp.core.snapshot_cache.publication`): a cached public page costs no database
+    query. A version that does not exist is looked up every time."""
+    number = _pk(version)
+
+    def load() -> Publication:
+        try:
+            return Publication.objects.get(version=number)
+        except (Publication.DoesNotExist, OverflowError):
+            raise Http404 from None
+
+    found: Publication = snapshot_cache.publication(number, load)
+    return found

@@ -84,6 +84,20 @@ def forget_latest_publication() -> None:
     cache.delete(LATEST_KEY)
 
 
+def publication(version: int, load: Callable[[], Any]) -> Any:
+    """The publication with this version, from the shared cache (``load()``-ed on a miss; an
+    exception from ``load``, e.g. 404, is not cached). A publication is immutable, so the only
+    way to change what a version names is to restore another database: kept for
+    :data:`LATEST_TIMEOUT` seconds, so such a change shows within a minute."""
+    key = f"site:publication:{version}"
+    stored = cache.get(key)
+    if stored is None:
+        found = load()
+        cache.set(key, (found,), timeout=LATEST_TIMEOUT)
+        return found
+    return stored[0]
+
+
 def anonymous(request: Any) -> bool:
     """A visitor without a session (no session cookie, so no database look-up): the pages such
     a visitor gets are the same for everyone and may be cached whole."""
