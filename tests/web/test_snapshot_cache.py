@@ -154,3 +154,18 @@ def test_the_report_is_written_by_the_task_and_then_read_from_disk(
     assert ready.status_code == 200
     assert ready.content.startswith(b"<!DOCTYPE html>")
     assert "sha256-" in ready["Content-Security-Policy"]
+
+
+def test_made_up_query_parameters_add_nothing_to_the_cache(publication: Publication) -> None:
+    """Parameters other than the filters are ignored: ``?anything=N`` is served the page
+    already cached and stores nothing new (the cache cannot be filled or flushed that way)."""
+    from django.core.cache import caches
+
+    url = dashboard(publication.version)
+    first = Client().get(url)
+    stored = set(caches["default"]._cache)  # type: ignore[attr-defined]
+    for n in range(5):
+        again = Client().get(f"{url}?anything{n}=1&utm_source=x")
+        assert again.status_code == 200
+        assert again.content == first.content
+    assert set(caches["default"]._cache) == stored  # type: ignore[attr-defined]

@@ -516,17 +516,20 @@ def _shape(publication: Publication) -> dict[str, Any]:
 def dashboard(request: HttpRequest, version: int) -> HttpResponse:
     """The public dashboard of a snapshot. A snapshot never changes, so the page's content (per
     language and filters) and every download are built once and kept in the shared cache; only
-    valid filters are cached, so made-up queries cannot fill it."""
+    valid filters are cached, so made-up queries cannot fill it: parameters other than the
+    filters (and ``view``/``format`` for a download) are ignored, and an anonymous visitor's
+    whole page is keyed by the filters alone (see :func:`_page_path`)."""
     publication = access_publication(version)
+    page_path = _page_path(request)
     if "format" not in request.GET:
-        hit = snapshot_cache.cached_page(request, publication, "dashboard")
+        hit = snapshot_cache.cached_page(request, publication, "dashboard", page_path)
         if hit is not None:
             return hit
     shape = _shape(publication)
     names = set(shape["names"])
     if not {"totals", "by_level", "by_area"} <= names:
         raise Http404
-    params = {k: v for k, v in request.GET.items() if k not in ("view", "format")}
+    params = {k: v for k, v in request.GET.items() if k in DashboardFilters.base_fields}
     form = DashboardFilters(params or None, years=shape["years"])
     valid = form.is_valid() if params else True
     f: dict[str, Any] = form.cleaned_data if params and valid else {}
@@ -574,4 +577,15 @@ def dashboard(request: HttpRequest, version: int) -> HttpResponse:
 
     # Anonymous visitors (the crowd) get the whole page from the cache; signed-in people get
     # their own header around the cached content.
-    return snapshot_cache.whole_page(request, publication, "dashboard", page)
+    return snapshot_cache.whole_page(request, publication, "dashboard", page, page_path)
+
+
+def _page_path(request: HttpRequest) -> str:
+    """What names a dashboard page in the cache: its path and its filters (sorted, empty ones
+    left out), nothing else, so ``?anything=1`` cannot add entries. A filter's value is one of
+    its choices or the page is 400 (never cached whole), so the entries are bounded by the
+    choices."""
+    filters = sorted(
+        (k, v) for k, v in request.GET.items() if k in DashboardFilters.base_fields and v
+    )
+    return f"{request.path}?{urlencode(filters)}" if filters else request.path
