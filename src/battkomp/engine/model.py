@@ -920,45 +920,46 @@ def survey_staff(
         weights = np.ones((D, len(f)))  # (D, P): parts for a planned plant count if it is realised
         tied = np.flatnonzero(f >= 0)
         weights[:, tied] = realised[:, f[tied]]
-        for g in range(len(sv.groups)):
-            cix = np.flatnonzero(sv.cells[g] > 0)
-            parts = np.flatnonzero(sv.part_group == g)
+        for g, (cix, parts, part_staff, part_hires) in enumerate(sv.group_layout):
             w = weights[:, parts]
-            answers = (w @ sv.part_staff[parts][:, :, cix].reshape(len(parts), -1)).reshape(
-                D, E, len(cix)
-            )
-            hires = (w @ sv.part_hires[parts][:, 1:, cix].reshape(len(parts), -1)).reshape(
-                D, E - 1, len(cix)
-            )
-            model = np.zeros((D, E, len(cix)))
-            model_repl = np.zeros((D, E - 1, len(cix)))
-            for fac in sv.group_facilities[g]:
-                fs, fr = _facility_cells(cm, dr, (fac,), mix_cells, rates)
-                model += fs[:, :, cix]
-                model_repl += fr[:, :, cix]
-                replaced[fac] = fs[:, :, cix].sum(axis=2)
+            answers = (w @ part_staff).reshape(D, E, len(cix))
+            hires = (w @ part_hires).reshape(D, E - 1, len(cix))
             if sv.group_facilities[g]:
+                model = np.zeros((D, E, len(cix)))
+                model_repl = np.zeros((D, E - 1, len(cix)))
+                for fac in sv.group_facilities[g]:
+                    fs, fr = _facility_cells(cm, dr, (fac,), mix_cells, rates)
+                    model += fs[:, :, cix]
+                    model_repl += fr[:, :, cix]
+                    replaced[fac] = fs[:, :, cix].sum(axis=2)
                 handed = np.matmul(sv.interp[g], model)  # Λ applied to the model, per draw
                 path = np.maximum(model - handed + answers, 0.0)
+                # The group's facilities are a subset of the staff summed in these cells, so what
+                # the other units hold is never negative; it is summed in another order than
+                # ``model``, so a cell only this group fills can come out a rounding error below
+                # zero (-1e-18), which is clipped rather than let through as a negative headcount.
+                others = np.maximum(staff[:, :, cix] - model, 0.0)
+                others_repl = np.maximum(replacement[:, :, cix] - model_repl, 0.0)
             else:
+                # no facilities: the model part is zero (x − 0 is x, so this is the same clip)
                 path = np.maximum(answers, 0.0)
+                others = np.maximum(staff[:, :, cix], 0.0)
+                others_repl = np.maximum(replacement[:, :, cix], 0.0)
             answered = sv.answered[g][1:][None, :, None]
             exits = sv.rate[g][cix][None, None, :] * ef * path[:, :-1]
-            # The group's facilities are a subset of the staff summed in these cells, so what
-            # the other units hold is never negative; it is summed in another order than
-            # ``model``, so a cell only this group fills can come out a rounding error below
-            # zero (-1e-18), which is clipped rather than let through as a negative headcount.
-            others = np.maximum(staff[:, :, cix] - model, 0.0)
-            others_repl = np.maximum(replacement[:, :, cix] - model_repl, 0.0)
+            carried = (1.0 - answered) * exits  # exits count only in years not answered
             staff[:, :, cix] = others + path
-            replacement[:, :, cix] = others_repl + (1.0 - answered) * exits
+            replacement[:, :, cix] = others_repl + carried
             # an answer whose new hires fall short of its own growth needs at least that growth
-            own = answered * np.maximum(hires - (path[:, 1:] - path[:, :-1]), 0.0)
+            own = np.subtract(path[:, 1:], path[:, :-1])
+            np.subtract(hires, own, out=own)
+            np.maximum(own, 0.0, out=own)
+            own *= answered
             implied[:, :, cix] += own
             cells_of.append(cix)
             paths.append(path)
             implied_g.append(own)
-            exits_g.append((1.0 - answered) * exits)
+            exits_g.append(carried)
     N = len(sv.strata)
     per_staff = np.zeros((D, N, E, C))
     per_exits = np.zeros((D, N, E, C))

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -108,6 +109,30 @@ class SurveyArrays:
     strata: tuple[tuple[tuple[int, ...], float], ...]  # (donor indices, size to impute) each
     stratum_segment: tuple[str, ...]  # the segment of each stratum's non-respondents
     frame: pl.DataFrame  # the frame with each unit's response status
+
+    @cached_property
+    def group_layout(self) -> tuple[tuple[I64, I64, F64, F64], ...]:
+        """Per respondent group, computed once per run rather than per block: the cells it
+        answered, its parts, and their staff (P_g, E·k) and reported new hires after the first
+        year (P_g, (E − 1)·k) in those cells, flattened for one matrix product per draw block."""
+        out = []
+        for g in range(len(self.groups)):
+            cix = np.flatnonzero(self.cells[g] > 0)
+            parts = np.flatnonzero(self.part_group == g)
+            staff = self.part_staff[parts][:, :, cix].reshape(len(parts), -1)
+            hires = self.part_hires[parts][:, 1:, cix].reshape(len(parts), -1)
+            out.append((cix, parts, staff, hires))
+        return tuple(out)
+
+    @cached_property
+    def donor_layout(self) -> tuple[I64, F64, F64]:
+        """The cells some donor has staff in, and the donors' staff and exits at base rates in
+        those cells, (K, E·k) each; computed once per run."""
+        K = len(self.donor_size)
+        cix = np.flatnonzero(self.donor_staff.any(axis=(0, 1))) if K else np.zeros(0, np.int64)
+        flat = self.donor_staff[:, :, cix].reshape(K, -1)
+        flat_exits = (self.donor_staff[:, :, cix] * self.donor_rate[:, None, cix]).reshape(K, -1)
+        return cix, flat, flat_exits
 
 
 FRAME_SCHEMA = {
@@ -372,14 +397,11 @@ def imputed_staff(sv: SurveyArrays, weights: F64, by_stratum: bool = False) -> t
     per draw: ((D, E, C), (D, E, C)); with ``by_stratum``, per stratum ((D, N, E, C), ...).
     Only the cells some donor has staff in are computed."""
     D = weights.shape[0]
-    K = len(sv.donor_size)
     E, C = sv.donor_staff.shape[1:] if sv.donor_staff.size else (0, 0)
     N = len(sv.strata)
     per_staff = np.zeros((D, N, E, C))
     per_exits = np.zeros((D, N, E, C))
-    cix = np.flatnonzero(sv.donor_staff.any(axis=(0, 1))) if K else np.zeros(0, dtype=np.int64)
-    flat = sv.donor_staff[:, :, cix].reshape(K, -1)
-    flat_exits = (sv.donor_staff[:, :, cix] * sv.donor_rate[:, None, cix]).reshape(K, -1)
+    cix, flat, flat_exits = sv.donor_layout
     at = 0
     for n, (used, size) in enumerate(sv.strata):
         ix = list(used)
