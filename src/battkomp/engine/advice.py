@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from battkomp.engine import numbers
 from battkomp.engine.bundle import Inputs
 from battkomp.engine.measures import counted
 from battkomp.engine.model import Compiled
@@ -33,16 +34,10 @@ DOMESTIC_HORIZONS = ("medium", "long")
 
 
 def format_number(value: float, lang: Lang, digits: int = 2) -> str:
-    """A number for a sentence: at most ``digits`` decimals, no trailing zeros, a decimal comma
-    and a space between thousands in bokmål; '–' for infinity (a lever that cannot deliver)."""
-    if not math.isfinite(value):
-        return "–"
-    text = f"{value:,.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if lang == "nb":
-        text = text.replace(",", "\u00a0").replace(".", ",")
-    return text
+    """A number for a sentence: at most ``digits`` decimals, no trailing zeros, written as
+    :func:`battkomp.engine.numbers.format_number` writes numbers; '–' for infinity (a lever that
+    cannot deliver)."""
+    return numbers.format_number(value, lang, digits, trim=True)
 
 
 def measure_effects(cm: Compiled, ens: Ensemble) -> pl.DataFrame:

@@ -22,7 +22,6 @@ import polars as pl
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -34,6 +33,7 @@ from battkomp.analysis.models import ModelRun, RunStatus
 from battkomp.analysis.runs.queries import load_frames
 from battkomp.core import charts
 from battkomp.core.codes import codes, label
+from battkomp.core.numbers import format_number
 from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
 
 FORMATS = ("csv", "xlsx")
@@ -89,11 +89,11 @@ def _cell(value: Any) -> tuple[str, bool]:
     if isinstance(value, bool):
         return (gettext("yes") if value else gettext("no")), False
     if isinstance(value, int):
-        return formats.number_format(value, 0, use_l10n=True, force_grouping=True), True
+        return format_number(value, 0), True
     if isinstance(value, float):
         if abs(value) < 10 and value != int(value):
-            return formats.number_format(value, 2, use_l10n=True), True
-        return formats.number_format(round(value), 0, use_l10n=True, force_grouping=True), True
+            return format_number(value, 2), True
+        return format_number(round(value), 0), True
     return str(value), False
 
 

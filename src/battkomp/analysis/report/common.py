@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from django.utils import formats
 from django.utils.translation import gettext
 
 from battkomp.analysis.models import Publication
 from battkomp.analysis.report.structure import Builder, Cell, display_cell
 from battkomp.core.charts import SUPPLY_METRICS, render_svg, year_series_spec
+from battkomp.core.numbers import format_number
 
 
 def published_only(frame: pl.DataFrame) -> pl.DataFrame:
@@ -114,7 +114,7 @@ def number_text(value: float) -> str:
 
 def percent_text(part: float, whole: float) -> str:
     share = 100 * part / whole if whole > 0 else 0.0
-    return formats.number_format(round(share), 0, use_l10n=True)
+    return format_number(round(share), 0)
 
 
 def all_codes(kind: str) -> list[str]:

@@ -8,14 +8,15 @@ the sections in :data:`ORDER` numbers them as they appear.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils import formats
 from django.utils.translation import gettext
 
 from battkomp.analysis.models import Publication
+from battkomp.core.numbers import format_number
 
 #: The sections of the report, in the order they appear (see ``report.build.SECTIONS``).
 ORDER = (
@@ -86,6 +87,8 @@ class Report:
     subtitle: str
     lang: str
     sections: list[Section]
+    #: the publication's page on the site, as a path: the page links nowhere outside the site
+    home_url: str = ""
 
     def tables(self) -> list[Table]:
         return [b for s in self.sections for kind, b in s.blocks if kind == "table"]
@@ -104,12 +107,13 @@ def display_cell(value: Cell, exact: bool = False) -> tuple[str, bool]:
     if exact and isinstance(value, int | float) and value == int(value) and abs(value) < 10000:
         return str(int(value)), True
     if isinstance(value, int):
-        return formats.number_format(value, 0, use_l10n=True, force_grouping=True), True
+        return format_number(value, 0), True
     if isinstance(value, float):
         if not exact or abs(value) >= 100 or value == int(value):
-            return formats.number_format(round(value), 0, use_l10n=True, force_grouping=True), True
-        text = formats.number_format(f"{value:.4g}", use_l10n=True)
-        return text, True
+            return format_number(round(value), 0), True
+        # four significant digits
+        digits = max(0, 3 - math.floor(math.log10(abs(value))))
+        return format_number(value, digits, trim=True), True
     return str(value), False
 
 
