@@ -64,6 +64,7 @@ from battkomp.analysis.dashboards.public_rows import (
     split_ids,
     squeeze_rows,
 )
+from battkomp.analysis.dashboards.public_story import key_figures
 from battkomp.analysis.models import Publication
 from battkomp.core import charts, snapshot_cache
 from battkomp.core.codes import codes, label, taxonomy
@@ -557,6 +558,7 @@ def dashboard(request: HttpRequest, version: int) -> HttpResponse:
                 "publication": publication,
                 "form": form,
                 "views": build_views(publication, f),
+                "figures": key_figures(publication, f),
                 "query": query,
                 "suppressed_years": shape["suppressed"],
             },

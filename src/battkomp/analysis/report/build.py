@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext
 
@@ -64,7 +65,8 @@ def build_report(publication: Publication, lang: str) -> Report:
         c = _context(publication, lang)
         sections = [SECTIONS[key](c) for key in ORDER]
         title = gettext("Competence needs in the battery industry")
-        return Report(title, _subtitle(publication), lang, sections)
+        home = reverse("published:detail", args=[publication.version])
+        return Report(title, _subtitle(publication), lang, sections, home_url=home)
 
 
 def _context(p: Publication, lang: str) -> Context:
