@@ -3,6 +3,7 @@ English, built only from the protected tables; anyone may download it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from typing import Any
@@ -230,3 +231,21 @@ def test_a_bad_format_or_language_is_404(published: Publication, world: Any) -> 
     url = en("published:report", published.version)
     assert client.get(url + "?format=docx").status_code == 404
     assert client.get(url + "?lang=de").status_code == 404
+
+
+def test_the_report_is_dated_by_the_day_in_oslo_and_in_british_order(
+    published: Publication,
+) -> None:
+    # 23:30 UTC on 5 December is 00:30 on 6 December in Oslo, the day the site shows
+    published.published_at = dt.datetime(2026, 12, 5, 23, 30, tzinfo=dt.UTC)
+    assert "06.12.2026" in build_report(published, "nb").subtitle
+    english = build_report(published, "en").subtitle
+    assert "06/12/2026" in english
+    assert "12/05/2026" not in english
+
+
+def test_the_html_report_links_back_to_the_publication(published: Publication) -> None:
+    for lang in ("nb", "en"):
+        report = build_report(published, lang)
+        with translation.override(lang):
+            assert report.home_url == reverse("published:detail", args=[published.version])

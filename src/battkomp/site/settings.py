@@ -142,6 +142,8 @@ LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "nb"
 LANGUAGES = [("nb", _("Norwegian bokmål")), ("en", _("English"))]
+# British dates on the English pages (battkomp/site/formats/en/formats.py)
+FORMAT_MODULE_PATH = ["battkomp.site.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Oslo"
 USE_I18N = True

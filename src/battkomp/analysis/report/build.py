@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.urls import reverse
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 
 from battkomp.analysis.models import Publication
@@ -99,7 +99,8 @@ def _subtitle(p: Publication) -> str:
     scenario = (
         gettext("All scenarios, weighted") if p.meta.get("weighted") else p.meta.get("scenario")
     )
-    date = formats.date_format(p.published_at, "SHORT_DATE_FORMAT")
+    # the day in Oslo, as the site shows it (a snapshot published after 23:00 UTC is the next day)
+    date = formats.date_format(timezone.localtime(p.published_at), "SHORT_DATE_FORMAT")
     return gettext(
         "%(title)s — published snapshot version %(version)s of %(date)s; scenario %(scenario)s, "
         "%(draws)s draws"
