@@ -146,8 +146,8 @@ def key_figures(p: Publication, f: dict[str, Any]) -> list[KeyFigure]:
 
     squeeze = squeeze_rows(p, f)
     if squeeze.height:
-        none = squeeze.filter(pl.col("horizon") == "none")["shortage_mean"].sum()
-        total = squeeze["shortage_mean"].sum()
+        none = float(squeeze.filter(pl.col("horizon") == "none")["shortage_mean"].sum())
+        total = float(squeeze["shortage_mean"].sum())
         figures.append(
             KeyFigure(
                 "none",
