@@ -255,7 +255,7 @@ def _print_summary(result: object, lang: Lang) -> None:
         return dict(zip(df["year"].to_list(), df[col].to_list(), strict=True))
 
     head, opn, gap = metric("headcount"), metric("openings"), metric("gap")
-    sup = metric("supply")  # education + retraining + recruitment (+ agreed/running measures)
+    sup = metric("supply")  # education + released + retraining + recruitment (+ measures)
     s10, s90 = metric("shortage", "p10"), metric("shortage", "p90")
     smean = metric("shortage")
     cum = metric("cumulative_gap")

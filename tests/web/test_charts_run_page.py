@@ -132,3 +132,16 @@ def test_a_run_that_is_not_done_shows_no_chart(demo: Any) -> None:
     run = do_create_run(demo.users["analyst"], scenario=None, weighted=False, draws=10, seed=1)
     text = demo.client("analyst").get(url(run)).content.decode()
     assert "<figure" not in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "source"), [("en", "Released by cuts"), ("nb", "Frigjort ved nedbemanning")]
+)
+def test_the_supply_table_has_every_source_the_total_counts(
+    done_run: ModelRun, demo: Any, lang: str, source: str
+) -> None:
+    """The supply table names each source the model adds into supply, released workers
+    included, so its columns are what the national total is the sum of."""
+    text = demo.client("analyst").get(url(done_run, lang)).content.decode()
+    assert f'<th scope="colgroup" colspan="2">{source}</th>' in text
+    assert text.count('<th scope="colgroup" colspan="2">') >= 4  # education, released, ...

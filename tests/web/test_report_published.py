@@ -249,3 +249,28 @@ def test_the_html_report_links_back_to_the_publication(published: Publication) -
         report = build_report(published, lang)
         with translation.override(lang):
             assert report.home_url == reverse("published:detail", args=[published.version])
+
+
+def test_the_supply_sources_add_up_to_the_total_supply_in_every_year(
+    published: Publication,
+) -> None:
+    """Every source the model counts in supply is a column (workers released by cuts and the
+    measures' places included), so the columns add up to the total, as they do in the draws."""
+    report = build_report(published, "en")
+    (table,) = [t for t in report.tables() if t.caption.startswith("Supply per year by source")]
+    assert table.columns[0] == "Year"
+    assert table.columns[-1] == "Total"
+    assert "Released by cuts" in table.columns
+    assert "Education" in table.columns
+    assert "Recruitment" in table.columns
+    checked = 0
+    for row in table.rows:
+        parts, total = row[1:-1], row[-1]
+        if total is None or any(p is None for p in parts):
+            continue
+        assert sum(parts) == pytest.approx(total, abs=1e-6), row  # type: ignore[arg-type]
+        checked += 1
+    assert checked >= 10
+    nb = build_report(published, "nb")
+    (nb_table,) = [t for t in nb.tables() if t.number == table.number]
+    assert "Frigjort ved nedbemanning" in nb_table.columns

@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from battkomp.analysis.models import Publication
 from battkomp.analysis.report.structure import Builder, Cell, display_cell
-from battkomp.core.charts import SUPPLY_METRICS, render_svg, year_series_spec
+from battkomp.core.charts import render_svg, supply_sources, year_series_spec
 from battkomp.core.numbers import format_number
 
 
@@ -38,8 +38,10 @@ def supply_of(frame: pl.DataFrame, year: int) -> Cell:
     value = stat(frame, year, "supply")
     if value is not None:
         return value
-    parts = [stat(frame, year, m) for m in SUPPLY_METRICS]
-    return None if any(p is None for p in parts) else float(sum(parts))  # type: ignore[arg-type]
+    parts = [stat(frame, year, m) for m in supply_sources(frame)]
+    if not parts or any(p is None for p in parts):
+        return None
+    return float(sum(parts))  # type: ignore[arg-type]
 
 
 def key_years(years: list[int]) -> list[int]:

@@ -61,7 +61,7 @@ from battkomp.analysis.runs.queries import (
 )
 from battkomp.analysis.runs.scenarios import RESERVED_NAMES, overrides_text
 from battkomp.core import charts
-from battkomp.core.charts import SUPPLY_METRICS
+from battkomp.core.charts import supply_source_labels, supply_sources
 from battkomp.core.plausible import PlausibleMaximum
 from battkomp.core.users import require_analyst
 from battkomp.engine.schema import HORIZON_ORDER
@@ -455,7 +455,13 @@ def _run_page(
         frames = load_frames(run, ["totals", "squeeze_summary"])
         if "totals" in frames:
             context["totals"] = totals_rows(frames["totals"])
-            context["supply"] = totals_rows(frames["totals"], SUPPLY_METRICS)
+            sources = supply_sources(frames["totals"])
+            labels = supply_source_labels()
+            context["supply_sources"] = [labels[m] for m in sources]
+            context["supply"] = [
+                {"year": r["year"], "cells": [r.get(m) for m in sources]}
+                for r in totals_rows(frames["totals"], sources)
+            ]
         if "squeeze_summary" in frames:
             context["squeeze"] = squeeze_rows(frames["squeeze_summary"])
         context.update(_run_charts(request, run, frames))

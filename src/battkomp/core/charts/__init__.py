@@ -41,6 +41,8 @@ from battkomp.core.charts.base import (
     horizon_labels,
     num,
     ordered_present,
+    supply_source_labels,
+    supply_sources,
     vega_spec,
     year_series_spec,
 )
@@ -128,6 +130,8 @@ __all__ = [
     "shortage_heatmap_spec",
     "squeeze_chart",
     "squeeze_spec",
+    "supply_source_labels",
+    "supply_sources",
     "vega_spec",
     "year_series_spec",
 ]

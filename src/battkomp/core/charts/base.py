@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
@@ -16,7 +17,34 @@ VL_VERSION = "5.21"
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier, never fetched
 
 
-SUPPLY_METRICS = ("supply_education", "supply_retraining", "supply_recruitment")
+#: The sources of supply, in the order tables and charts show them. Their means add up to the
+#: "supply" metric (engine.run_model adds the same arrays draw by draw); "measure_supply" is there
+#: only in a run with counted measures, "supply_released" (workers released where a cell shrinks)
+#: only in runs made since the engine counted them.
+SUPPLY_METRICS = (
+    "supply_education",
+    "supply_released",
+    "supply_retraining",
+    "supply_recruitment",
+    "measure_supply",
+)
+
+
+def supply_source_labels() -> dict[str, str]:
+    """The name of each source of supply in the active language."""
+    return {
+        "supply_education": gettext("Education"),
+        "supply_released": gettext("Released by cuts"),
+        "supply_retraining": gettext("Retraining"),
+        "supply_recruitment": gettext("Recruitment"),
+        "measure_supply": gettext("Measures"),
+    }
+
+
+def supply_sources(totals: pl.DataFrame) -> tuple[str, ...]:
+    """The sources of supply a totals frame has, in SUPPLY_METRICS' order."""
+    present = set(totals["metric"].unique().to_list()) if totals.height else set()
+    return tuple(m for m in SUPPLY_METRICS if m in present)
 
 
 HORIZON_COLOURS = ("#1b7837", "#5aae61", "#f1a340", "#b2182b")

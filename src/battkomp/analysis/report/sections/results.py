@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.utils.translation import gettext
 
 from battkomp.analysis.report.common import (
-    SUPPLY_METRICS,
     Context,
     bars_svg,
     present_order,
@@ -17,7 +16,7 @@ from battkomp.analysis.report.common import (
 from battkomp.analysis.report.sections.risk import risk_blocks
 from battkomp.analysis.report.sections.squeeze import squeeze_blocks
 from battkomp.analysis.report.structure import Section, Year
-from battkomp.core.charts import gap_band_chart
+from battkomp.core.charts import gap_band_chart, supply_source_labels, supply_sources
 from battkomp.core.codes import label
 
 
@@ -108,13 +107,17 @@ def supply_section(c: Context) -> Section:
     all_years = c.all_years
     supply = Section("supply", gettext("Supply"))
     if totals is not None:
-        source_names = [gettext("Education"), gettext("Retraining"), gettext("Recruitment")]
+        sources = supply_sources(totals)
+        labels = supply_source_labels()
+        source_names = [labels[m] for m in sources]
         supply.blocks.append(
             (
                 "p",
                 gettext(
                     "Candidates per year by source: graduates captured by the battery industry, "
-                    "retrained workers and recruits from other industries and from abroad."
+                    "workers released where a cell shrinks by more than its replacement, "
+                    "retrained workers, recruits from other industries and from abroad, and the "
+                    "places of agreed and running measures. The sources add up to the total."
                 ),
             )
         )
@@ -123,11 +126,7 @@ def supply_section(c: Context) -> Section:
                 gettext("Supply per year by source (means of the draws)"),
                 [gettext("Year"), *source_names, gettext("Total")],
                 [
-                    (
-                        [Year(y)]
-                        + [stat(totals, y, m) for m in SUPPLY_METRICS]
-                        + [supply_of(totals, y)]
-                    )
+                    ([Year(y)] + [stat(totals, y, m) for m in sources] + [supply_of(totals, y)])
                     for y in all_years
                 ],
             )
@@ -135,7 +134,7 @@ def supply_section(c: Context) -> Section:
         bars = [
             {"year": str(y), "series": source_names[i], "value": v, "rank": i}
             for y in years
-            for i, m in enumerate(SUPPLY_METRICS)
+            for i, m in enumerate(sources)
             for v in [stat(totals, y, m)]
             if v is not None
         ]
