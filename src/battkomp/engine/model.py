@@ -774,6 +774,7 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
     out = {k: np.empty((D, T, C)) for k in names}
     recruit_pairs = np.zeros((D, ma.count, T)) if with_measures else None
     unfilled = np.zeros((D, C))  # openings left unfilled at the end of the previous year
+    recruit_factor2 = np.concatenate([dr.recruit_factor, dr.recruit_factor])
     for t in range(T):
         at = slice(t, t + 1)
         needed = needed_prev[:, t]
@@ -788,29 +789,30 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
         openings = np.maximum(demand, 0.0)
         released = np.maximum(-demand, 0.0)
         domestic = education[:, t] + released  # arrives whatever the need
+        if with_measures:
+            # Without and with the counted measures in one pass, stacked along the draws (the
+            # same element-wise arithmetic): the measures' places arrive like education, then
+            # retraining and the channels answer what is left, then (with measures only) the
+            # measures' extra recruitment capacity. Only the gap with measures carries over.
+            assert recruit_pairs is not None
+            domestic = np.concatenate([domestic, domestic + fixed[:, t]])
+            demand_open = np.concatenate([openings, openings])
+            factor = recruit_factor2
+        else:
+            demand_open = openings
+            factor = dr.recruit_factor
         # Education delivers whether or not jobs wait; retraining and recruitment answer the
         # need, retraining first (domestic, medium term), each up to its capacity.
         retraining = np.minimum(
-            np.maximum(openings - domestic, 0.0), cm.retraining_capacity[t][None]
+            np.maximum(demand_open - domestic, 0.0), cm.retraining_capacity[t][None]
         )
-        recruitment = recruit(
-            cm, (openings - domestic - retraining)[:, None], dr.recruit_factor, at
-        )
-        gap = openings - domestic - retraining - recruitment[:, 0]
+        recruitment = recruit(cm, (demand_open - domestic - retraining)[:, None], factor, at)
+        gap = demand_open - domestic - retraining - recruitment[:, 0]
         if with_measures:
-            # The same year with the counted measures: their places arrive like education,
-            # then retraining and the channels answer what is left, then the measures' extra
-            # recruitment capacity. The gap above is the gap without measures.
             assert recruit_pairs is not None
-            out["without"][:, t] = gap
-            domestic = domestic + fixed[:, t]
-            retraining = np.minimum(
-                np.maximum(openings - domestic, 0.0), cm.retraining_capacity[t][None]
-            )
-            recruitment = recruit(
-                cm, (openings - domestic - retraining)[:, None], dr.recruit_factor, at
-            )
-            shortfall = openings - domestic - retraining - recruitment[:, 0]
+            out["without"][:, t] = gap[:D]
+            shortfall = gap[D:]
+            retraining, recruitment = retraining[D:], recruitment[D:]
             if ma.has_recruit:
                 extra, pairs_t = recruit_supply(ma, shortfall[:, None], dr.recruit_factor, C, at)
                 out["extra_recruits"][:, t] = extra[:, 0]
