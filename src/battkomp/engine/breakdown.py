@@ -77,9 +77,10 @@ def unit_sums(cm: Compiled, dr: Draws, fl: Flows) -> np.ndarray:
     ef = dr.exit_factor
     # every unit's weight summed, per draw, year and cell, plus the survey's
     total = np.matmul(drive_s.transpose(0, 2, 1), kernel)
-    total += (
-        un.survey_new.sum(axis=0)[None] + un.carried_exits.sum(axis=0)[None] * ef[:, None, None]
-    )
+    new_sum, exits_sum = un.survey_totals
+    fixed = exits_sum[None] * ef[:, None, None]
+    np.add(new_sum[None], fixed, out=fixed)
+    total += fixed
     has = total > 1e-9  # a vanishing weight would overflow: its cell stays unallocated
     recip = np.divide(1.0, total, out=np.zeros_like(total), where=has)
     # national openings, gap and shortage per unit weight, laid out (D, C, 3, T)
@@ -90,12 +91,9 @@ def unit_sums(cm: Compiled, dr: Draws, fl: Flows) -> np.ndarray:
     k_per = np.matmul(kernel, per.reshape(D, C, 3 * T)).reshape(D, S, 4, 3, T)[:, un.segment]
     alloc = np.einsum("dupt,dupmt->dutm", drive, k_per)  # (D, U, T, 3)
     # the survey's fixed weights, year by year over the cells and units they touch
-    for arr, scale in ((un.survey_new, None), (un.carried_exits, ef)):
-        used_u = np.flatnonzero(arr.any(axis=(1, 2)))
-        used_c = np.flatnonzero(arr.any(axis=(0, 1)))
+    for (used_u, used_c, w), scale in zip(un.survey_layout, (None, ef), strict=True):
         if not len(used_u):
             continue
-        w = arr[np.ix_(used_u, np.arange(T), used_c)].transpose(1, 0, 2)  # (T, Us, Cs)
         p_t = per[:, used_c].transpose(3, 1, 0, 2).reshape(T, len(used_c), D * 3)
         part = np.matmul(w, p_t).reshape(T, len(used_u), D, 3).transpose(2, 1, 0, 3)
         if scale is not None:
@@ -163,8 +161,14 @@ def margin_draws(
         for u, c in enumerate(lab):
             matrix[u, idx[c]] = 1.0
         D, U1, T, M = arr.shape
-        flat = arr.transpose(0, 2, 3, 1).reshape(D * T * M, U1).astype(np.float64)
-        parts.append((flat @ matrix).reshape(D, T, M, len(codes)).transpose(0, 3, 1, 2))
+        # one pass: transposed and widened to float64 at once
+        flat = np.empty((D, T, M, U1))
+        np.copyto(flat, arr.transpose(0, 2, 3, 1))
+        parts.append(
+            (flat.reshape(D * T * M, U1) @ matrix)
+            .reshape(D, T, M, len(codes))
+            .transpose(0, 3, 1, 2)
+        )
     return codes, np.concatenate(parts, axis=0)
 
 

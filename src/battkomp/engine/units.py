@@ -4,6 +4,7 @@ a survey respondent, with the survey's fixed arrays (``breakdown.py`` uses them 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +24,24 @@ class Units:
     survey_staff: F64  # (U, T, C) reported staff
     carried_staff: F64  # (U, T, C) staff carried forward after the last answer
     carried_exits: F64  # (U, T, C) their exits at the base exit rates
+
+    @cached_property
+    def survey_totals(self) -> tuple[F64, F64]:
+        """``survey_new`` and ``carried_exits`` summed over the units, (T, C) each; once per run."""
+        return self.survey_new.sum(axis=0), self.carried_exits.sum(axis=0)
+
+    @cached_property
+    def survey_layout(self) -> tuple[tuple[I64, I64, F64], tuple[I64, I64, F64]]:
+        """For ``survey_new`` and ``carried_exits``: the units and cells they touch and their
+        weights there laid out (T, Us, Cs); once per run."""
+
+        def one(arr: F64) -> tuple[I64, I64, F64]:
+            used_u = np.flatnonzero(arr.any(axis=(1, 2)))
+            used_c = np.flatnonzero(arr.any(axis=(0, 1)))
+            w = arr[np.ix_(used_u, np.arange(arr.shape[1]), used_c)].transpose(1, 0, 2)
+            return used_u, used_c, np.ascontiguousarray(w)
+
+        return one(self.survey_new), one(self.carried_exits)
 
 
 def build_units(
