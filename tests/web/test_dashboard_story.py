@@ -5,6 +5,7 @@ filters and the charts."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import polars as pl
@@ -72,3 +73,31 @@ def test_the_dashboard_opens_with_the_key_figures(publication: Publication, worl
         start = html.index('class="key-figures"')
         assert start < html.index('id="filters"') < html.index('class="chart"')
         assert 'id="figure-peak"' in html
+
+
+def test_a_recruitment_channel_is_named_never_shown_by_its_id() -> None:
+    from battkomp.core.codes import channel_name
+
+    with translation.override("en"):
+        assert channel_name("rc_general_nkr6") == (
+            "Recruitment from abroad: any competence area, Bachelor"
+        )
+        assert channel_name("rc_eea_skilled_nkr4").startswith(
+            "Recruitment from abroad: skilled workers from the EEA, "
+        )
+        assert "Electrode" in (channel_name("rc_electrode_nkr7") or "")
+        assert channel_name("rc_equipment_nkr6") == "Recruitment from abroad: Bachelor"
+        assert channel_name("m12") is None
+        assert channel_name("rc_general_nkr99") is None
+    with translation.override("nb"):
+        assert channel_name("rc_general_nkr6") == (
+            "Rekruttering fra utlandet: alle fagområder, Bachelor"
+        )
+
+
+def test_no_channel_id_reaches_the_dashboard(publication: Publication, world: Any) -> None:
+    for lang in ("nb", "en"):
+        with translation.override(lang):
+            url = reverse("published:dashboard", args=[publication.version])
+        html = world.client("anonymous").get(url).content.decode()
+        assert not re.search(r"\brc_[a-z_]+_nkr\d\b", html), lang

@@ -66,3 +66,31 @@ def label(kind: str, code: str | None, lang: str | None = None) -> str:
 def choices(kind: str) -> list[tuple[str, str]]:
     """(code, label) pairs for a form field, in the active language at call time."""
     return [(c, label(kind, c)) for c in codes(kind)]
+
+
+def channel_name(code: str) -> str | None:
+    """The name of a recruitment channel from abroad by its bundle id, ``rc_<what>_<level>``
+    (``rc_general_nkr6``, ``rc_eea_skilled_nkr4``, ``rc_cell_design_nkr8``), in the active
+    language; None for an id that is not a channel's. A channel has no name column of its own,
+    and its id must never reach a page."""
+    from django.utils.translation import gettext
+
+    parts = code.split("_")
+    if len(parts) < 3 or parts[0] != "rc" or parts[-1] not in codes("level"):
+        return None
+    what, level = "_".join(parts[1:-1]), parts[-1]
+    kinds = {
+        "general": gettext("any competence area"),
+        "eea_skilled": gettext("skilled workers from the EEA"),
+    }
+    areas = [a for a in codes("area") if a == what or a.startswith(f"{what}_")]
+    if what in kinds:
+        target = kinds[what]
+    elif len(areas) == 1:  # rc_electrode_nkr7: electrode_manufacturing
+        target = label("area", areas[0])
+    else:  # a channel named otherwise (rc_equipment_nkr6): its level alone
+        return gettext("Recruitment from abroad: %(level)s") % {"level": label("level", level)}
+    return gettext("Recruitment from abroad: %(target)s, %(level)s") % {
+        "target": target,
+        "level": label("level", level),
+    }

@@ -67,7 +67,7 @@ from battkomp.analysis.dashboards.public_rows import (
 from battkomp.analysis.dashboards.public_story import key_figures
 from battkomp.analysis.models import Publication
 from battkomp.core import charts, snapshot_cache
-from battkomp.core.codes import codes, label, taxonomy
+from battkomp.core.codes import channel_name, codes, label, taxonomy
 from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
 
 FORMATS = ("csv", "xlsx")
@@ -397,7 +397,9 @@ def _abroad_view(p: Publication, f: dict[str, Any], add: Add) -> None:
     if summary.height:
         channel_ids = sorted({i for c in cells["channels"].to_list() for i in split_ids(c)})
         found = measure_names([i for i in channel_ids if i.startswith("m")])
-        found.update({i: {"name": i, "url": ""} for i in channel_ids if i not in found})
+        found.update(
+            {i: {"name": channel_name(i) or i, "url": ""} for i in channel_ids if i not in found}
+        )
         rows = [
             [
                 _cell(r["year"], "year"),

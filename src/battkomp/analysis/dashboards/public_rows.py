@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 
 from battkomp.analysis.access import publications_for_anyone
 from battkomp.analysis.models import Publication
-from battkomp.core.codes import codes, taxonomy
+from battkomp.core.codes import channel_name, codes, taxonomy
 from battkomp.engine.schema import HORIZON_ORDER
 
 TOP = 10
@@ -262,7 +262,7 @@ def measure_names(ids: list[str]) -> dict[str, dict[str, Any]]:
         f"m{m.pk}": {"name": m.title, "url": reverse("measures:detail", args=[m.pk])}
         for m in public_measures().filter(pk__in=sorted(pks))
     }
-    return {i: found.get(i, {"name": i, "url": ""}) for i in ids}
+    return {i: found.get(i, {"name": channel_name(i) or i, "url": ""}) for i in ids}
 
 
 def offer_names(ids: list[str]) -> dict[str, dict[str, Any]]:

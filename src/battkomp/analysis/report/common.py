@@ -130,13 +130,17 @@ def all_codes(kind: str) -> list[str]:
 
 def measure_titles(ids: set[str]) -> dict[str, str]:
     """The titles of the public measures (agreed, running or done) among bundle ids "m<pk>";
-    any other id (a measure that is not public, a bundle's own id) is shown as it is."""
+    and the names of the recruitment channels from abroad (``rc_...``); any other id (a measure
+    that is not public, a bundle's own id) is shown as it is."""
+    from battkomp.core.codes import channel_name
+
+    channels = {i: name for i in ids if (name := channel_name(i))}
     pks = [int(i[1:]) for i in ids if re.fullmatch(r"m\d+", i)]
     if not pks:
-        return {}
+        return channels
     from battkomp.measures.access import public_measures
 
-    return {m.bundle_id: m.title for m in public_measures().filter(pk__in=pks)}
+    return channels | {m.bundle_id: m.title for m in public_measures().filter(pk__in=pks)}
 
 
 def offer_titles(ids: set[str]) -> dict[str, str]:
