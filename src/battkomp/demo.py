@@ -414,6 +414,9 @@ def run_demo(data_dir: Path | None, port: int, serve: bool) -> int:
 
     # The demo always uses the embedded database, whatever DATABASE_URL says.
     os.environ.pop("DATABASE_URL", None)
+    # Links in e-mails (invitations, reminders, answers) point at the port served, unless the
+    # site's address is set.
+    os.environ.setdefault("BATTKOMP_SITE_URL", f"http://127.0.0.1:{port}")
     setup_django(data_dir, "development")
     from django.conf import settings
     from django.core.management import call_command

@@ -215,3 +215,11 @@ def test_the_queue_flags_overdue_inquiries_first(world, persona):
     html = response.content.decode()
     assert f'<tr class="inquiry overdue" data-inquiry="{old.pk}">' in html
     assert f'<tr class="inquiry" data-inquiry="{fresh.pk}">' in html
+
+
+def test_the_inquiry_page_has_each_id_once_and_a_label_for_every_note(db: None) -> None:
+    from battkomp.contact.forms import AssignForm, CloseForm, ReopenForm
+
+    ids = [AssignForm()["note"].id_for_label, CloseForm()["note"].id_for_label]
+    assert ids == ["assign_note", "close_note"]
+    assert ReopenForm()["note"].id_for_label == "reopen_note"

@@ -153,6 +153,9 @@ class AssignForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # ids of its own: the close form on the same page has a "note" too (one id_note each
+        # would break the labels)
+        kwargs.setdefault("auto_id", "assign_%s")
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = possible_owners()
 
@@ -181,10 +184,17 @@ class CloseForm(forms.Form):
             _("The note can be at most %(limit_value)d characters (it has %(show_value)d).")
         ),
     )
+    ids = "close_%s"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", self.ids)  # unique on the inquiry's page (see AssignForm)
+        super().__init__(*args, **kwargs)
 
 
 class ReopenForm(CloseForm):
     """Reopening takes the same optional note as closing (kept in the history)."""
+
+    ids = "reopen_%s"
 
 
 class RuleForm(forms.Form):

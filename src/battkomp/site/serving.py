@@ -11,6 +11,7 @@ level.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -42,6 +43,16 @@ def run_gunicorn(bind: str, workers: int) -> int:
     from battkomp.worker.process import gunicorn_command
 
     process = subprocess.Popen(gunicorn_command(WSGI_APP, bind, workers), env=os.environ.copy())
+
+    def stop(signum: int, frame: object) -> None:
+        # SIGTERM to us (a service manager, `kill`) stops gunicorn gracefully too, instead of
+        # leaving it listening on the port; the wait below then returns
+        process.send_signal(signal.SIGTERM)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: nothing to forward
+        previous = None
     try:
         return process.wait()
     except KeyboardInterrupt:
@@ -51,6 +62,9 @@ def run_gunicorn(bind: str, workers: int) -> int:
         except subprocess.TimeoutExpired:
             process.terminate()
             return process.wait()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def production_problems(env: Mapping[str, str]) -> list[str]:
