@@ -285,6 +285,7 @@ def _survey(
                 "year": r["year"],
                 "new_hires": round(r["new_hires"]),
                 "total_staff": round(r["total_staff"]),
+                "facility": r.get("facility") or None,
             }
             for r in own.iter_rows(named=True)
             if first <= r["year"] <= last

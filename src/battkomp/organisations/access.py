@@ -73,3 +73,34 @@ def access_facility_for_user(user: UserLike, facility_id: object, *, edit: bool)
     if own is not None and own.pk == facility.organisation_id:
         return facility
     raise Http404
+
+
+def group_organisation_ids(organisation: Organisation) -> list[int]:
+    """The organisation and every organisation below it (its subsidiaries, theirs, and so on):
+    the group whose needs its survey answer covers."""
+    ids = [organisation.pk]
+    frontier = [organisation.pk]
+    while frontier:
+        below = list(
+            Organisation.objects.filter(parent_id__in=frontier)
+            .exclude(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+        ids.extend(below)
+        frontier = below
+    return ids
+
+
+def group_facilities(organisation: Organisation) -> QuerySet[Facility]:
+    """The facilities an organisation's survey answer may name: its own and its subsidiaries'."""
+    return Facility.objects.filter(organisation_id__in=group_organisation_ids(organisation))
+
+
+def answer_facilities_for_user(user: UserLike, organisation: Organisation) -> QuerySet[Facility]:
+    """The facilities a person may pick for a need line of ``organisation``'s survey answer:
+    the group's facilities for the organisation's own members and for analysts, none for anyone
+    else (never another organisation's)."""
+    own = own_organisation(user)
+    if is_analyst(user) or (own is not None and own.pk == organisation.pk):
+        return group_facilities(organisation).order_by("name", "code")
+    return Facility.objects.none()

@@ -26,7 +26,8 @@ from battkomp.core.codes import codes, label
 from battkomp.core.mail import queue_email
 from battkomp.core.plausible import plausible_message
 from battkomp.core.users import Role, UserLike, account_of, is_analyst, signed_in
-from battkomp.organisations.models import Organisation, OrganisationKind
+from battkomp.organisations.access import group_facilities
+from battkomp.organisations.models import Facility, Organisation, OrganisationKind
 from battkomp.survey.models import (
     InterviewNote,
     NeedLine,
@@ -194,6 +195,7 @@ def _field_name(name: str, year: int | None = None) -> str:
         "share_abroad": _("share expected from abroad"),
         "critical_competences": _("critical competences"),
         "comment": _("comment"),
+        "facility": _("facility"),
     }
     text = names.get(name, name)
     return f"{text} {year}" if year is not None else text
@@ -207,18 +209,27 @@ def _problem(line: Any, field_: str, message: str, year: int | None = None) -> s
     }
 
 
-def validate_lines(round_: Round, lines: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def validate_lines(
+    round_: Round,
+    lines: Sequence[Mapping[str, Any]],
+    *,
+    organisation: Organisation | None = None,
+) -> list[dict[str, Any]]:
     """Check the types and ranges of need lines (not completeness) and return them normalised.
 
     Each line is a dict with role, level, area, year, new_hires, total_staff and optionally
-    recruit_difficulty, share_abroad (0–1), critical_competences, comment and ``line`` (how the
-    caller numbers the line in error messages; default: its position, from 1). Raises
-    :class:`ValidationError` listing every problem by line and field.
+    recruit_difficulty, share_abroad (0–1), critical_competences, comment, facility (the code of
+    a facility of ``organisation`` or of its subsidiaries; blank: the organisation as a whole)
+    and ``line`` (how the caller numbers the line in error messages; default: its position,
+    from 1). Raises :class:`ValidationError` listing every problem by line and field. Without
+    ``organisation`` no line may name a facility. A clean line's ``facility`` is the
+    :class:`~battkomp.organisations.models.Facility` (or None).
     """
     problems: list[str] = []
     clean: list[dict[str, Any]] = []
     seen: dict[tuple[str, str, str, int], Any] = {}
     years = set(round_.years)
+    allowed: dict[str, Facility] | None = None
     for index, raw in enumerate(lines):
         ref = raw.get("line", index + 1)
         row: dict[str, Any] = {"line": ref}
@@ -317,6 +328,29 @@ def validate_lines(round_: Round, lines: Sequence[Mapping[str, Any]]) -> list[di
                 )
                 ok = False
             row[name] = text
+        value = raw.get("facility")
+        row["facility"] = None
+        if not _blank(value):
+            if allowed is None:
+                found = group_facilities(organisation) if organisation is not None else []
+                allowed = {f.code.lower(): f for f in found}
+            facility = allowed.get(str(value).strip().lower())
+            if facility is None:
+                # The same words for an unknown code and another organisation's facility: a
+                # respondent cannot learn which codes other organisations use.
+                problems.append(
+                    _problem(
+                        ref,
+                        "facility",
+                        _(
+                            "“%(value)s” is not a facility of your organisation. Choose one of "
+                            "its facilities, or leave it blank for the organisation as a whole."
+                        )
+                        % {"value": str(value).strip()[:80]},
+                    )
+                )
+                ok = False
+            row["facility"] = facility
         if ok:
             key = (row["role"], row["level"], row["area"], row["year"])
             if key in seen:
@@ -402,9 +436,19 @@ def _store(
     response.updated_by = account_of(user)
     response.save()
     response.lines.all().delete()
+    # Lines kept as they were stored name their facility by code (see _stored_lines).
+    codes_named = {line["facility"] for line in lines if isinstance(line.get("facility"), str)}
+    by_code = {f.code: f for f in Facility.objects.filter(code__in=codes_named)}
     NeedLine.objects.bulk_create(
         [
-            NeedLine(response=response, **{k: v for k, v in line.items() if k != "line"})
+            NeedLine(
+                response=response,
+                **{
+                    k: (by_code.get(v) if k == "facility" and isinstance(v, str) else v)
+                    for k, v in line.items()
+                    if k != "line"
+                },
+            )
             for line in lines
         ]
     )
@@ -412,6 +456,7 @@ def _store(
 
 
 def _stored_lines(response: Response) -> list[dict[str, Any]]:
+    """The stored need lines as plain values (a facility by its code), as a revision keeps them."""
     return [
         {
             "role": n.role,
@@ -424,8 +469,9 @@ def _stored_lines(response: Response) -> list[dict[str, Any]]:
             "share_abroad": n.share_abroad,
             "critical_competences": n.critical_competences,
             "comment": n.comment,
+            "facility": n.facility.code if n.facility is not None else None,
         }
-        for n in response.lines.order_by("id")
+        for n in response.lines.select_related("facility").order_by("id")
     ]
 
 
@@ -514,6 +560,7 @@ _LINE_VALUES = (
     "share_abroad",
     "critical_competences",
     "comment",
+    "facility",
 )
 MAX_CHANGES_LISTED = 25
 
@@ -629,7 +676,7 @@ def do_save_response(
         raise ValueError(msg)
     locked = _lock_open(participant)
     _check_based_on(locked, based_on)
-    clean = validate_lines(locked.round, lines)
+    clean = validate_lines(locked.round, lines, organisation=locked.organisation)
     response = _store(locked, user, clean, _clean_general(general))
     if locked.status != ParticipantStatus.SUBMITTED:
         locked.status = ParticipantStatus.IN_PROGRESS
@@ -656,7 +703,7 @@ def do_submit_response(
     locked = _lock_open(participant)
     _check_based_on(locked, based_on)
     if lines is not None:
-        clean = validate_lines(locked.round, lines)
+        clean = validate_lines(locked.round, lines, organisation=locked.organisation)
         response = _store(locked, user, clean, _clean_general(general))
         problems = completeness_problems(locked.round, clean)
     else:

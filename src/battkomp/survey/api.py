@@ -103,6 +103,15 @@ class NeedLine(Schema):
     )
     critical_competences: str = ""
     comment: str = ""
+    facility: str | None = Field(
+        None,
+        max_length=80,
+        description=gettext_noop(
+            "Code of the organisation's facility (or a subsidiary's) the line is for; null: "
+            "the organisation as a whole. An answer for a planned plant counts at its "
+            "probability of being built."
+        ),
+    )
 
 
 class ResponseOut(Schema):
@@ -250,7 +259,9 @@ _LINE_FIELDS = (
 
 
 def response_out(participant: Participant, user: UserLike) -> dict[str, Any]:
-    answers = Response.objects.filter(participant=participant).prefetch_related("lines").first()
+    answers = (
+        Response.objects.filter(participant=participant).prefetch_related("lines__facility").first()
+    )
     latest = answers.revisions.order_by("-number").first() if answers else None
     round_ = participant.round
     return {
@@ -265,7 +276,10 @@ def response_out(participant: Participant, user: UserLike) -> dict[str, Any]:
         "access_is_challenge": answers.access_is_challenge if answers else None,
         "comments": answers.comments if answers else "",
         "lines": [
-            {name: getattr(line, name) for name in _LINE_FIELDS}
+            {
+                **{name: getattr(line, name) for name in _LINE_FIELDS},
+                "facility": line.facility.code if line.facility is not None else None,
+            }
             for line in sorted(answers.lines.all(), key=lambda n: n.pk)
         ]
         if answers

@@ -113,7 +113,14 @@ class ShareField(forms.CharField):
 class NeedLineForm(forms.Form):
     """One role × education level × competence area, with a headcount per year of the round."""
 
-    def __init__(self, *args: Any, years: Sequence[int], number: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        years: Sequence[int],
+        number: int,
+        facilities: Sequence[tuple[str, str]] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.years = list(years)
         self.number = number
@@ -164,6 +171,18 @@ class NeedLineForm(forms.Form):
             max_length=MAX_TEXT,
             widget=forms.Textarea(attrs={"rows": 2}),
         )
+        if facilities:
+            # Only the organisation's own facilities (and its subsidiaries'): the view passes
+            # organisations.access.answer_facilities_for_user, never anyone else's.
+            self.fields["facility"] = forms.ChoiceField(
+                label=_("Facility"),
+                required=False,
+                choices=[("", gettext("The organisation as a whole")), *facilities],
+                help_text=_(
+                    "For a planned plant, choose it: the answer then counts at the plant's "
+                    "probability of being built."
+                ),
+            )
 
     @property
     def year_fields(self) -> list[tuple[int, forms.BoundField, forms.BoundField]]:
@@ -208,6 +227,7 @@ class NeedLineForm(forms.Form):
             "share_abroad": None if share is None else round(float(share), 6),
             "critical_competences": data.get("critical_competences", ""),
             "comment": data.get("comment", ""),
+            "facility": data.get("facility") or None,
         }
         return [
             {
@@ -224,7 +244,15 @@ def lines_initial(lines: Sequence[NeedLine] | Sequence[Mapping[str, Any]]) -> li
     """Stored need lines (one per year) grouped back into form lines, in the order saved."""
     grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
     for line in lines:
-        get = line.get if isinstance(line, Mapping) else lambda n, _l=line: getattr(_l, n)
+        if isinstance(line, Mapping):
+            get = line.get
+        else:
+
+            def get(name: str, _l: NeedLine = line) -> Any:
+                if name == "facility":  # by its code, as the form and the snapshots name it
+                    return _l.facility.code if _l.facility is not None else None
+                return getattr(_l, name)
+
         key = (get("role"), get("level"), get("area"))
         entry = grouped.get(key)
         if entry is None:
@@ -236,6 +264,7 @@ def lines_initial(lines: Sequence[NeedLine] | Sequence[Mapping[str, Any]]) -> li
                 "share_abroad": format_share(get("share_abroad")),
                 "critical_competences": get("critical_competences") or "",
                 "comment": get("comment") or "",
+                "facility": get("facility") or "",
             }
         entry[f"new_hires_{get('year')}"] = get("new_hires")
         entry[f"total_staff_{get('year')}"] = get("total_staff")
@@ -252,8 +281,10 @@ class NeedsForm:
         *,
         general: Mapping[str, Any] | None = None,
         lines: Sequence[Mapping[str, Any]] = (),
+        facilities: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.years = participant.round.years
+        self.facilities = list(facilities)  # (code, name): the choices of each line's facility
         self.top_errors: list[tuple[str, str]] = []  # (message, id of the field it is about)
         self.is_bound = data is not None
         # The revision the form was filled in from; a save names it, and is refused when someone
@@ -283,7 +314,13 @@ class NeedsForm:
             self.lines += [self._line(len(self.lines) + i) for i in range(BLANK_LINES)]
 
     def _line(self, index: int, **kwargs: Any) -> NeedLineForm:
-        return NeedLineForm(years=self.years, number=index + 1, prefix=f"line-{index}", **kwargs)
+        return NeedLineForm(
+            years=self.years,
+            number=index + 1,
+            prefix=f"line-{index}",
+            facilities=self.facilities,
+            **kwargs,
+        )
 
     @property
     def line_count(self) -> int:

@@ -133,6 +133,17 @@ class NeedLine(models.Model):
     )
     critical_competences = models.TextField(_("critical competences"), blank=True)
     comment = models.TextField(_("comment"), blank=True)
+    # The planned plant the answer is for (blank: the organisation as a whole). An answer for a
+    # facility that is not operating counts at its realisation (docs/model.md 4.3). Only a
+    # facility of the answering organisation or its subsidiaries (checked by the actions).
+    facility = models.ForeignKey(
+        "actors.Facility",
+        verbose_name=_("facility"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="need_lines",
+    )
 
     class Meta:
         ordering = ["year", "role", "level", "area"]

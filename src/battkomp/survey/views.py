@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from battkomp.accounts.actions import log_access
 from battkomp.core.codes import label
 from battkomp.core.users import Role, is_analyst, require_analyst, role_of
+from battkomp.organisations.access import answer_facilities_for_user
 from battkomp.organisations.models import Organisation
 from battkomp.survey import actions
 from battkomp.survey.access import (
@@ -225,7 +226,18 @@ def my_rounds(request: HttpRequest) -> HttpResponse:
     return render(request, "survey/my_rounds.html", {"participants": participants})
 
 
-def _display_lines(entries: list[dict[str, Any]], years: list[int]) -> list[dict[str, Any]]:
+def facility_choices(request: HttpRequest, participant: Any) -> list[tuple[str, str]]:
+    """The facilities a need line of ``participant``'s answer may name, as (code, name) choices:
+    only those this person may see for the participant's organisation (its own and its
+    subsidiaries'), never another organisation's."""
+    found = answer_facilities_for_user(request.user, participant.organisation)
+    return [(f.code, f"{f.name} ({f.code})") for f in found]
+
+
+def _display_lines(
+    entries: list[dict[str, Any]], years: list[int], facilities: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    names = facilities or {}
     rows = []
     for number, entry in enumerate(entries, start=1):
         rows.append(
@@ -241,6 +253,7 @@ def _display_lines(entries: list[dict[str, Any]], years: list[int]) -> list[dict
                 "share_abroad": entry["share_abroad"],
                 "critical_competences": entry["critical_competences"],
                 "comment": entry["comment"],
+                "facility": names.get(entry["facility"], entry["facility"]),
             }
         )
     return rows
@@ -266,7 +279,9 @@ def response(request: HttpRequest, participant_id: int) -> HttpResponse:
                     request, _("Only the organisation's respondents can change its answers.")
                 )
             return redirect("survey:response", participant.pk)
-        form = NeedsForm(participant, request.POST)
+        form = NeedsForm(
+            participant, request.POST, facilities=facility_choices(request, participant)
+        )
         action = request.POST.get("action", "save")
         if action in {"save", "submit"} and form.is_valid(full=action == "submit"):
             try:
@@ -330,7 +345,10 @@ def response(request: HttpRequest, participant_id: int) -> HttpResponse:
             }
             if answers
             else None,
-            lines=lines_initial(answers.lines.order_by("id")) if answers else (),
+            lines=lines_initial(answers.lines.select_related("facility").order_by("id"))
+            if answers
+            else (),
+            facilities=facility_choices(request, participant),
         )
         form.based_on = actions.revision_number(participant)
     return _render_response(request, participant, answers, form, editable=editable)
@@ -356,7 +374,11 @@ def _render_response(
     )
     display = []
     if not editable and answers is not None:
-        display = _display_lines(lines_initial(answers.lines.order_by("id")), round_.years)
+        display = _display_lines(
+            lines_initial(answers.lines.select_related("facility").order_by("id")),
+            round_.years,
+            dict(facility_choices(request, participant)),
+        )
     return render(
         request,
         "survey/response.html",

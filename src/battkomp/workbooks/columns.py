@@ -29,9 +29,10 @@ class Column:
     """One column of a sheet.
 
     ``kind`` says how a cell is read and written: ``code`` (from the list ``codes``), ``int``,
-    ``number``, ``share`` (0–1, or a percentage), ``year``, ``text`` or ``areas``
-    (``area:weight; area:weight``). ``minimum``/``maximum`` bound numbers in the template's
-    number rules.
+    ``number``, ``share`` (0–1, or a percentage), ``year``, ``text``, ``areas``
+    (``area:weight; area:weight``) or ``facility`` (a code of one of the answering
+    organisation's facilities; the list is the organisation's, not a fixed code list).
+    ``minimum``/``maximum`` bound numbers in the template's number rules.
     """
 
     name: str
@@ -41,6 +42,9 @@ class Column:
     codes: str = ""
     minimum: float | None = None
     maximum: float | None = None
+    #: A column added later: a file made from an older template, without it, is still read
+    #: (every cell of the column blank).
+    may_be_missing: bool = False
 
 
 NEEDS_COLUMNS: tuple[Column, ...] = (
@@ -81,6 +85,16 @@ NEEDS_COLUMNS: tuple[Column, ...] = (
     ),
     Column("critical_competences", "text", _("Critical competences (free text).")),
     Column("comment", "text", _("Comment (free text).")),
+    Column(
+        "facility",
+        "facility",
+        _(
+            "For a planned plant: the code of one of your organisation's facilities (see the "
+            "sheet “codes”). Blank: the organisation as a whole."
+        ),
+        codes="facility",
+        may_be_missing=True,
+    ),
 )
 
 OFFERS_COLUMNS: tuple[Column, ...] = (

@@ -28,10 +28,12 @@ from battkomp.engine.classifications import normalise_region
 from battkomp.engine.quantities import ShareError, parse_share
 from battkomp.offers.actions import do_upsert_offers, parse_number
 from battkomp.offers.models import Offer
+from battkomp.organisations.access import group_facilities
 from battkomp.organisations.models import Organisation
 from battkomp.survey.actions import MAX_HEADCOUNT, MAX_TEXT, do_save_response
 from battkomp.survey.models import NeedLine, Participant, Revision, RevisionKind, RoundStatus
 from battkomp.workbooks.columns import (
+    CODES_SHEET,
     NEEDS_COLUMNS,
     NEEDS_SHEET,
     OFFERS_COLUMNS,
@@ -51,6 +53,7 @@ NEED_VALUES = (
     "share_abroad",
     "critical_competences",
     "comment",
+    "facility",
 )
 # "12,0" is twelve, but "12.000" may mean twelve thousand: refuse it rather than guess.
 _INTEGER = re.compile(r"[+-]?\d{1,15}(?:[.,]0{1,2})?")
@@ -182,12 +185,30 @@ class NeedsResult:
         return self.count("changed")
 
 
-def _need_cell(column: Column, value: Any, years: Sequence[int]) -> Any:
-    """A need line's value from a cell; raises :class:`CellError` with the message to show."""
+def _need_cell(
+    column: Column,
+    value: Any,
+    years: Sequence[int],
+    facilities: Mapping[str, str] | None = None,
+) -> Any:
+    """A need line's value from a cell; raises :class:`CellError` with the message to show.
+    ``facilities``: the codes the answering organisation's lines may name, by lower case."""
     if is_blank(value):
         if column.required:
             raise CellError(_("This column is required."))
         return "" if column.kind == "text" else None
+    if column.kind == "facility":
+        text = text_value(value)
+        found = (facilities or {}).get(text.lower())
+        if found is None:
+            raise CellError(
+                _(
+                    "“%(value)s” is not a facility of your organisation: use a code from the "
+                    "sheet “%(sheet)s”, or leave the cell blank for the organisation as a whole."
+                )
+                % {"value": short(value), "sheet": CODES_SHEET}
+            )
+        return found
     if column.kind == "code":
         try:
             return code_value(value, column.codes)
@@ -229,9 +250,13 @@ def _need_cell(column: Column, value: Any, years: Sequence[int]) -> Any:
     return text
 
 
-def needs_lines(table: Table, years: Sequence[int]) -> list[dict[str, Any]]:
+def needs_lines(
+    table: Table, years: Sequence[int], facilities: Iterable[str] = ()
+) -> list[dict[str, Any]]:
     """The need lines of a sheet, each with ``line`` = its row; raises :class:`ImportRefused`
-    listing every problem by sheet, row and column."""
+    listing every problem by sheet, row and column. ``facilities``: the facility codes the
+    lines may name (the answering organisation's)."""
+    by_lower = {code.lower(): code for code in facilities}
     problems: list[Problem] = []
     lines: list[dict[str, Any]] = []
     seen: dict[tuple[Any, ...], int] = {}
@@ -240,7 +265,7 @@ def needs_lines(table: Table, years: Sequence[int]) -> list[dict[str, Any]]:
         ok = True
         for column in NEEDS_COLUMNS:
             try:
-                line[column.name] = _need_cell(column, row.values.get(column.name), years)
+                line[column.name] = _need_cell(column, row.values.get(column.name), years, by_lower)
             except CellError as error:
                 problems.append(table.problem(str(error), row.number, column.name))
                 ok = False
@@ -271,14 +296,20 @@ def _comparable(line: Mapping[str, Any]) -> tuple[Any, ...]:
         None if share is None else round(float(share), 9),
         (line.get("critical_competences") or "").strip(),
         (line.get("comment") or "").strip(),
+        line.get("facility") or None,
     )
 
 
 def stored_lines(participant: Participant) -> list[dict[str, Any]]:
     """The response's current need lines as dicts (empty when nothing is saved)."""
     return [
-        {name: getattr(n, name) for name in (*NEED_KEY, *NEED_VALUES)}
-        for n in NeedLine.objects.filter(response__participant=participant).order_by("id")
+        {
+            **{name: getattr(n, name) for name in (*NEED_KEY, *NEED_VALUES) if name != "facility"},
+            "facility": n.facility.code if n.facility is not None else None,
+        }
+        for n in NeedLine.objects.filter(response__participant=participant)
+        .select_related("facility")
+        .order_by("id")
     ]
 
 
@@ -321,7 +352,8 @@ def import_needs(participant: Participant, user: UserLike, upload: UploadedFile)
     if round_.status != RoundStatus.OPEN:
         raise _round_not_open()
     table = read_table(upload, sheet=NEEDS_SHEET, columns=NEEDS_COLUMNS)
-    lines = needs_lines(table, round_.years)
+    codes_allowed = group_facilities(participant.organisation).values_list("code", flat=True)
+    lines = needs_lines(table, round_.years, codes_allowed)
     with transaction.atomic():
         # Lock the participant so the comparison and the save see the same stored lines.
         locked = (

@@ -501,7 +501,7 @@ def _table(
                 header[index] = name
                 table.letters[name] = letter
             for column in columns:
-                if column.name not in table.letters:
+                if column.name not in table.letters and not column.may_be_missing:
                     problems.append(
                         Problem(
                             _("The column is missing; every column of the template must be there."),

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from xlsxwriter.utility import xl_col_to_name
 
 from battkomp.offers.models import Offer
+from battkomp.organisations.access import group_facilities
 from battkomp.organisations.models import Organisation
 from battkomp.survey.models import Participant
 from battkomp.workbooks.columns import (
@@ -76,6 +77,7 @@ class _Template:
         self.wrap_bold = self.book.add_format({"text_wrap": True, "valign": "top", "bold": True})
         self.formats = {
             "code": self.book.add_format({"num_format": "@"}),
+            "facility": self.book.add_format({"num_format": "@"}),
             "text": self.book.add_format({"num_format": "@"}),
             "areas": self.book.add_format({"num_format": "@"}),
             "int": self.book.add_format({"num_format": "0"}),
@@ -137,6 +139,8 @@ class _Template:
                 "min": format_bound(column.minimum),
                 "max": format_bound(column.maximum),
             }
+        if column.kind == "facility":
+            return _("Blank: your organisation has no facilities registered.")
         if column.kind == "areas" and "area" in self.code_columns:
             return _(
                 "Codes from the sheet “%(sheet)s”, column %(letter)s, each with its weight: "
@@ -144,11 +148,16 @@ class _Template:
             ) % {"sheet": CODES_SHEET, "letter": self.code_columns["area"]}
         return _("Free text.")
 
-    def codes(self, lists: Sequence[str]) -> None:
+    def codes(
+        self, lists: Sequence[str], extra: Sequence[tuple[str, list[tuple[str, str]]]] = ()
+    ) -> None:
         """Plan the codes sheet (written last, shown last): for each list a column of codes and
-        a column of names, and the range the dropdowns refer to."""
-        for j, name in enumerate(lists):
-            entries = code_list(name)
+        a column of names, and the range the dropdowns refer to. ``extra``: lists that are not
+        fixed code lists (an organisation's facilities), as (name, entries); an empty one is
+        left out."""
+        planned = [(name, code_list(name)) for name in lists]
+        planned += [(name, entries) for name, entries in extra if entries]
+        for j, (name, entries) in enumerate(planned):
             letter = xl_col_to_name(3 * j)
             self.code_lists.append((name, entries))
             self.ranges[name] = f"={CODES_SHEET}!${letter}$2:${letter}${len(entries) + 1}"
@@ -219,7 +228,7 @@ class _Template:
                 "source": ["1", "2", "3", "4", "5"],
                 "error_message": _("Choose a whole number from 1 to 5."),
             }
-        if column.kind == "code":
+        if column.kind == "code" or (column.kind == "facility" and column.codes in self.ranges):
             return {
                 **common,
                 "validate": "list",
@@ -317,7 +326,10 @@ def needs_template(participant: Participant) -> bytes:
         ),
         *_common_paragraphs(NEEDS_SHEET),
     ]
-    template.codes(["role", "level", "area"])
+    facilities = [
+        (f.code, f.name) for f in group_facilities(participant.organisation).order_by("code")
+    ]
+    template.codes(["role", "level", "area"], extra=[("facility", facilities)])
     template.instructions(
         _("Competence needs: how to fill in this template"),
         paragraphs,

@@ -313,6 +313,8 @@ def _survey_needs(
         .order_by("organisation__name", "pk")
     )
     base, end = horizon
+    # A line names its facility by code (as the revision kept it); the bundle by facility_id.
+    by_code = {fac.code: fac for fac in Facility.objects.all()}
     for participant in participants:
         org = participant.organisation
         segment, region = segment_and_region(org)
@@ -341,6 +343,7 @@ def _survey_needs(
         )
         outside = 0
         count = 0
+        lost: set[str] = set()
         for line in lines:
             if not base <= line["year"] <= end:
                 outside += 1
@@ -348,6 +351,14 @@ def _survey_needs(
             if line["new_hires"] is None or line["total_staff"] is None:
                 continue
             count += 1
+            facility = ""
+            code = line.get("facility")
+            if code:
+                fac = by_code.get(code)
+                if fac is None:
+                    lost.add(code)
+                else:
+                    facility = facility_id(fac)
             rows.append(
                 {
                     "organisation": org_id(org),
@@ -359,8 +370,17 @@ def _survey_needs(
                     "year": line["year"],
                     "new_hires": float(line["new_hires"]),
                     "total_staff": float(line["total_staff"]),
+                    "facility": facility,
                     "source": source,
                 }
+            )
+        if lost:
+            notes.append(
+                _(
+                    "Answers of %(name)s name facilities that are no longer registered "
+                    "(%(codes)s): they count for the organisation as a whole."
+                )
+                % {"name": org.name, "codes": ", ".join(sorted(lost))}
             )
         if outside:
             notes.append(
