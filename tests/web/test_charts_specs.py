@@ -242,3 +242,23 @@ def test_a_heatmap_cell_without_shortage_is_white_not_a_pale_shortage() -> None:
     nothing_short = cells.with_columns(pl.lit(0.0).alias("shortage_mean"))
     spec = charts.shortage_heatmap_spec(nothing_short, YEAR)[0]
     assert len(spec["layer"]) == 1, "no empty shortage legend when no cell is short"
+
+
+def test_the_gap_and_level_charts_say_their_main_figure_in_their_text_alternative(
+    result: ModelResult,
+) -> None:
+    with translation.override("en"):
+        gap = charts.gap_band_chart(result["totals"])
+    gaps = [(year, values[2]) for year, values in gap.rows if values[2] is not None]
+    year, largest = max(gaps, key=lambda pair: pair[1])
+    assert f"in {year}:" in gap.description
+    word = "largest" if largest > 0 else "smallest"
+    assert word in gap.description
+    assert gap.description in gap.svg or "aria-label" in gap.svg
+
+    rows = pl.DataFrame(
+        {"year": [2030, 2030, 2031], "level": ["nkr4", "nkr6", "nkr4"], "mean": [3.0, 40.0, 7.5]}
+    )
+    with translation.override("en"):
+        levels = charts.level_shortage_chart(rows)
+    assert levels.description.endswith("The largest is 40 persons at Bachelor in 2030.")

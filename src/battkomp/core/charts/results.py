@@ -24,6 +24,7 @@ from battkomp.core.charts.base import (
 )
 from battkomp.core.charts.render import render_svg
 from battkomp.core.codes import codes, label
+from battkomp.core.numbers import format_number
 from battkomp.engine.schema import HORIZON_ORDER
 
 
@@ -136,8 +137,29 @@ def gap_band_chart(totals: pl.DataFrame) -> Chart:
         gettext("Gap, P10"),
         gettext("Gap, P90"),
     )
+    description += gap_sentence(rows)
     svg = render_svg(spec, name="gap", description=description)
     return Chart("gap", svg, description, columns, rows)
+
+
+def gap_sentence(rows: tuple[Row, ...]) -> str:
+    """The chart's main figure in words, for its text alternative (empty without a gap): the
+    year of the largest gap, or of the smallest surplus when supply exceeds openings in every
+    year."""
+    gaps = [(year, values[2]) for year, values in rows if values[2] is not None]
+    if not gaps:
+        return ""
+    year, gap = max(gaps, key=lambda pair: pair[1])
+    if gap > 0:
+        text = gettext(
+            "The gap is largest in %(year)s: %(n)s more openings than supply (mean of the draws)."
+        )
+    else:
+        text = gettext(
+            "Supply exceeds openings in every year shown; the surplus is smallest in %(year)s: "
+            "%(n)s persons (mean of the draws)."
+        )
+    return " " + text % {"year": year, "n": format_number(abs(gap), 0)}
 
 
 def shortage_heatmap_spec(
@@ -312,6 +334,19 @@ def level_shortage_chart(rows: pl.DataFrame) -> Chart:
     description = gettext(
         "Grouped bar chart: the mean shortage per year, one bar for each education level."
     )
+    cells = [
+        (year, level_names[j], v)
+        for year, values in table
+        for j, v in enumerate(values)
+        if v is not None
+    ]
+    if cells:
+        year, level, top = max(cells, key=lambda cell: cell[2])
+        description += " " + gettext("The largest is %(n)s persons at %(level)s in %(year)s.") % {
+            "n": format_number(top, 0),
+            "level": level,
+            "year": year,
+        }
     svg = render_svg(spec, name="levels", description=description)
     return Chart("levels", svg, description, (gettext("Year"), *level_names), table)
 
