@@ -59,3 +59,16 @@ def test_halves_round_away_from_zero_as_people_round() -> None:
     assert format_number(2.5, "en", 0) == "3"
     assert format_number(-2.5, "en", 0) == f"{MINUS}3"
     assert format_number(2.675, "en", 2) == "2.68"
+
+
+def test_a_download_writes_yes_no_as_excel_booleans_not_text() -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from battkomp.workbooks.exporters import to_xlsx
+
+    content = to_xlsx(["year", "suppressed"], [[2030, False], [2031, True]], "t")
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert [sheet.cell(r, 2).value for r in (2, 3)] == [False, True]
+    assert sheet.cell(2, 2).data_type == "b"

@@ -62,7 +62,10 @@ def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], sheet_name: st
     for i, row in enumerate(rows, start=1):
         count = i
         for j, value in enumerate(row):
-            write_cell(sheet, i, j, value)
+            if isinstance(value, bool):  # a yes/no column (e.g. suppressed) as Excel's TRUE/FALSE
+                sheet.write_boolean(i, j, value)
+            else:
+                write_cell(sheet, i, j, value)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, count, max(len(header) - 1, 0))
     book.close()
