@@ -8,6 +8,7 @@ together."""
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -15,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from battkomp.engine.attacks import BASIS_SCHEMA, Snapshot, attack
+from battkomp.engine.attacks import BASIS_SCHEMA, NOISED, Snapshot, attack
 from battkomp.engine.disclosure import DisclosureRules, Hierarchy, protect, public_view
 from battkomp.engine.sdc import (
     NoiseParameters,
@@ -209,3 +210,84 @@ def test_a_release_with_suppressed_cells_survives_the_lp_attack() -> None:
     assert attack([snap], PARENTS, P) == []
     plain = _publish(basis, "plain", noised=False)
     assert plain.tables["survey_needs"]["suppressed"].any()
+
+
+# ------------------------------------------------------- model numbers: chance against leak
+
+
+def _with_noised(basis: pl.DataFrame, *, noised: bool) -> pl.DataFrame:
+    """The basis with the answers the public run read: each answer times its company's factor,
+    or (a public run that read the answers as given) the answers themselves."""
+    noise = factors(KEY, basis["contributor"].to_list()) if noised else None
+    factor = (
+        basis["contributor"].replace_strict(noise, return_dtype=pl.Float64)
+        if noise is not None
+        else pl.Series([1.0] * basis.height)
+    )
+    return basis.with_columns(
+        (pl.col("value") * factor).alias(NOISED["value"]),
+        (pl.col("staff") * factor).alias(NOISED["staff"]),
+    )
+
+
+def _model_release(basis: pl.DataFrame, label: str, own: dict[int, float]) -> Snapshot:
+    """A release of the model's national ``totals``: per year the answers the public run read
+    (``noised_value``) plus the model's own part ``own[year]`` (which an outsider does not
+    know)."""
+    sums = dict(basis.group_by("year").agg(pl.col(NOISED["value"]).sum()).rows())
+    totals = pl.DataFrame(
+        {
+            "year": list(YEARS),
+            "metric": ["openings"] * len(YEARS),
+            "mean": [sums.get(y, 0.0) + own[y] for y in YEARS],
+        }
+    )
+    return Snapshot(label, {"totals": totals}, basis, context="mid|False")
+
+
+def _removed_company_releases(*, noised: bool, chance: bool) -> tuple[list[Snapshot], Any]:
+    """Two releases of the model's totals, the second without one company. The model fills in
+    for the company's facility with its own estimate: with ``chance``, an estimate that makes
+    the difference land within p % of the company's true answers although they were noised."""
+    basis = _with_noised(_basis(random.Random(7), 5), noised=noised)
+    gone = basis["contributor"].unique().sort()[0]
+    mine = basis.filter(pl.col("contributor") == gone)
+    true = dict(mine.group_by("year").agg(pl.col("value").sum()).rows())
+    carried = dict(mine.group_by("year").agg(pl.col(NOISED["value"]).sum()).rows())
+    base = dict.fromkeys(YEARS, 5000.0)
+    # the difference is carried - fill: a fill of carried - true makes it exactly the truth
+    fill = {y: (carried[y] - true[y] if chance else 0.0) for y in YEARS}
+    after = {y: base[y] + fill[y] for y in YEARS}
+    releases = [
+        _model_release(basis, "all", base),
+        _model_release(basis.filter(pl.col("contributor") != gone), "one out", after),
+    ]
+    return releases, gone
+
+
+def test_a_model_number_that_matches_by_the_models_own_part_is_chance_not_a_recovery() -> None:
+    releases, gone = _removed_company_releases(noised=True, chance=True)
+    assert attack(releases, PARENTS, P) == []
+    chance = attack(releases, PARENTS, P, chance=True)
+    assert chance
+    assert all(f.chance and f.contributor == gone for f in chance)
+    assert all(f.attack == "difference" and f.table == "totals" for f in chance)
+
+
+def test_a_model_number_carrying_unnoised_answers_is_a_recovery() -> None:
+    # the public run read the answers as given: the difference gives them away
+    releases, gone = _removed_company_releases(noised=False, chance=False)
+    found = attack(releases, PARENTS, P)
+    assert found
+    assert {f.contributor for f in found} == {gone}
+    assert not any(f.chance for f in found)
+    # and without the noised columns the judge assumes the answers were carried as given
+    plain = [
+        Snapshot(s.label, s.tables, s.basis.drop(*NOISED.values()), s.context) for s in releases
+    ]
+    assert set(attack(plain, PARENTS, P)) == set(found)
+
+
+def test_a_noised_model_number_gives_nothing_away_without_chance() -> None:
+    releases, _ = _removed_company_releases(noised=True, chance=False)
+    assert attack(releases, PARENTS, P, chance=True) == []

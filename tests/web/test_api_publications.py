@@ -78,7 +78,7 @@ def test_everyone_reads_the_snapshots_and_their_tables(planted: Publication, wor
     assert detail["input_hash"] == planted.run.input_hash
 
 
-def test_a_table_has_its_columns_and_rows_with_suppressed_values_null(
+def test_a_table_has_its_columns_and_rows_as_the_downloads_with_suppressed_rows_keyed(
     planted: Publication, world: Any
 ) -> None:
     client = world.client("anonymous")
@@ -89,15 +89,30 @@ def test_a_table_has_its_columns_and_rows_with_suppressed_values_null(
         assert body["name"] == name
         assert "suppression" not in body["columns"]
         assert "suppressed" in body["columns"]
+        assert "quality" in body["columns"]
+        assert body["columns"] == stored.columns
         assert len(body["rows"]) == stored.height
-        values = [c for c in body["columns"] if c not in ("year", "level", "area", "suppressed")]
-        assert values, name
-        for row in body["rows"]:
+        keys = [c for c, t in stored.schema.items() if t == pl.Utf8 and c != "quality"]
+        for row, kept in zip(body["rows"], stored.iter_rows(named=True), strict=True):
             assert set(row) == set(body["columns"])
+            for column in keys:  # a suppressed row keeps its keys (segment, metric, measure...)
+                assert row[column] == kept[column], (name, column, row)
             if row["suppressed"]:
-                assert all(row[c] is None for c in values), (name, row)
+                assert row["quality"] is None, (name, row)
+                numbers = [c for c, t in stored.schema.items() if t.is_float()]
+                assert all(row[c] == kept[c] for c in numbers), (name, row)
+    # the planted answer is published, noised by company A's factor and flagged J
     survey = client.get("/api/publications/1/tables/survey_needs").json()["rows"]
-    assert any(r["suppressed"] for r in survey)
+    (cell,) = [
+        r
+        for r in survey
+        if (r["area"], r["level"]) == ("recycling_hydrometallurgy", "nkr8")
+        and r["year"] is not None
+        and (r["new_hires"] or 0) > PLANTED / 2
+    ]
+    assert cell["new_hires"] is not None
+    assert abs(cell["new_hires"] / PLANTED - 1) >= 0.11
+    assert cell["quality"] == "J"
 
 
 def test_unknown_versions_and_tables_are_404(planted: Publication, world: Any) -> None:

@@ -22,17 +22,6 @@ from battkomp.survey.models import Round
 from web.shared import NEEDLE_TEXT as NEEDLE
 from web.shared import PLANTED
 
-#: Tests that need a published by-area year in the demo (see the reason).
-BY_AREA_SUPPRESSED = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Known regression (issues 10 and 14): the demo publication now suppresses every by-area"
-        " year, because survey answers dominate every competence area once planned plants carry"
-        " their status-default realisation; cell-by-cell protection under noise infusion"
-        " (issue 10, unlanded branch sdc2 kept in main's history) is meant to bring it back"
-    ),
-)
-
 OWN = 417
 
 
@@ -224,7 +213,6 @@ def test_an_analysts_read_of_a_companys_answers_is_logged(
     assert AccessLog.objects.filter(organisation=world.company_a).count() == before + 1
 
 
-@BY_AREA_SUPPRESSED
 def test_the_institution_view_lists_only_the_areas_its_offers_cover(
     published: Publication, world: Any
 ) -> None:

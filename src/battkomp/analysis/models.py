@@ -175,7 +175,10 @@ class ModelRun(models.Model):
         return pl.read_parquet(io.BytesIO(bytes(row.data)))
 
     def frame_names(self) -> list[str]:
-        return list(self.frames.order_by("name").values_list("name", flat=True))
+        """The names of the run's result frames (not its public run's, see
+        :mod:`battkomp.analysis.publishing.noise`)."""
+        names = self.frames.order_by("name").values_list("name", flat=True)
+        return [n for n in names if not n.startswith(("public.", "sdc."))]
 
 
 class ModelRunInputs(models.Model):

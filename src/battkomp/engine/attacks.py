@@ -29,12 +29,26 @@ An estimate recovers an answer when it is within ``p`` per cent of it (the p% ru
 a cell of one or two organisations is recovered exactly when an estimate equals its true value.
 Zero answers are not judged (a multiplicative noise leaves them zero; a zero reveals no
 magnitude).
+
+Chance matches. A number of the model (a carrier that is not :attr:`Carrier.pure`) is the
+answers the release was built from plus the model's own part, which an outsider does not know.
+When one organisation is taken out of a round, the model fills in for it (its facilities get the
+model's own estimate instead), so the difference of two releases is its noised answers less that
+estimate, and can land within ``p`` per cent of the true answers by coincidence: the attacker
+cannot tell such a number from any other. The judge separates these from recoveries with the
+answers the public run actually read (``noised_value`` and ``noised_staff`` of the basis, see
+:data:`NOISED`): a difference of a model number recovers an answer only when the answers the
+release carries for that organisation are themselves within ``p`` per cent of the truth (the
+noise did not protect them) as well as the estimate. A match that holds only by the model's own
+part is a *chance* finding, reported with ``attack(..., chance=True)`` and never counted as a
+recovery. A basis without the noised columns is judged as if the answers were carried unnoised
+(every match counts).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import Any
 
@@ -46,6 +60,7 @@ from battkomp.engine.disclosure import Hierarchy, interval_attack, relations
 __all__ = [
     "BASIS_SCHEMA",
     "CARRIERS",
+    "NOISED",
     "Carrier",
     "Finding",
     "Snapshot",
@@ -63,6 +78,10 @@ BASIS_SCHEMA: dict[str, Any] = {
     "segment": pl.Utf8,
     "region": pl.Utf8,
 }
+
+#: The basis columns holding the answers the public run read (each answer times its
+#: organisation's noise factor), by the measure they noise; optional (see the module docstring).
+NOISED: dict[str, str] = {"value": "noised_value", "staff": "noised_staff"}
 
 _EXACT = 1e-6  # relative tolerance of "exactly"
 
@@ -135,6 +154,8 @@ class Finding:
     estimate: float
     truth: float
     exact: bool = field(default=False)
+    #: True for a chance match (see the module docstring): not a recovery.
+    chance: bool = field(default=False)
 
 
 def attack(
@@ -144,12 +165,15 @@ def attack(
     carriers: Sequence[Carrier] = CARRIERS,
     *,
     focus: str | None = None,
+    chance: bool = False,
 ) -> list[Finding]:
     """Every answer the suite recovers from ``snapshots`` (empty: none).
 
     ``parents`` maps each competence area to its area group (``survey_needs`` publishes the
     groups as margins), ``p`` is the p% rule's per cent. With ``focus`` (a snapshot's label),
-    only what that snapshot adds: its own attacks and every pair it is part of.
+    only what that snapshot adds: its own attacks and every pair it is part of. With
+    ``chance``, the chance matches of the model's numbers too (:attr:`Finding.chance`; see the
+    module docstring), which are no recovery.
     """
     found: list[Finding] = []
     estimates: dict[tuple[int, int], pl.DataFrame] = {}
@@ -179,7 +203,7 @@ def attack(
                     (truths[(i, c)], truths[(j, c)]),
                     p,
                 )
-    return found
+    return found if chance else [f for f in found if not f.chance]
 
 
 # ------------------------------------------------------------------------ estimates and truth
@@ -206,17 +230,28 @@ def _estimates(tables: Mapping[str, pl.DataFrame], carrier: Carrier) -> pl.DataF
 
 
 def _truth(basis: pl.DataFrame, carrier: Carrier, parents: Mapping[str, str]) -> pl.DataFrame:
-    """(contributor, keys, truth): each organisation's answers summed into every cell of the
-    carrier's keys, margins (null) and area groups included."""
+    """(contributor, keys, truth, noised): each organisation's answers, and the answers the
+    public run read (:data:`NOISED`; the answers themselves if the basis has no such column),
+    summed into every cell of the carrier's keys, margins (null) and area groups included."""
     keys = list(carrier.keys)
     schema = pl.Schema(
-        {"contributor": pl.Utf8, **{k: BASIS_SCHEMA[k] for k in keys}, "truth": pl.Float64}
+        {
+            "contributor": pl.Utf8,
+            **{k: BASIS_SCHEMA[k] for k in keys},
+            "truth": pl.Float64,
+            "noised": pl.Float64,
+        }
     )
     if not basis.height:
         return pl.DataFrame(schema=schema)
-    data = basis.select("contributor", *keys, pl.col(carrier.measure).alias("truth")).filter(
-        pl.all_horizontal(pl.col(k).is_not_null() for k in keys)
-    )
+    noised_column = NOISED[carrier.measure]
+    noised = pl.col(noised_column) if noised_column in basis.columns else pl.col(carrier.measure)
+    data = basis.select(
+        "contributor",
+        *keys,
+        pl.col(carrier.measure).cast(pl.Float64).alias("truth"),
+        noised.cast(pl.Float64).alias("noised"),
+    ).filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
     for key in keys:
         dtype = data.schema[key]
         if key == "area":
@@ -228,7 +263,7 @@ def _truth(basis: pl.DataFrame, carrier: Carrier, parents: Mapping[str, str]) ->
         data = data.with_columns(ups.list.unique(maintain_order=True).alias(key)).explode(key)
     return (
         data.group_by("contributor", *keys)
-        .agg(pl.col("truth").sum())
+        .agg(pl.col("truth").sum(), pl.col("noised").sum())
         .select(list(schema))
         .cast(schema)
     )
@@ -309,21 +344,25 @@ def _difference(
             "contributor",
             *keys,
             (pl.col("truth").fill_null(0.0) - pl.col("truth_b").fill_null(0.0)).alias("t"),
+            (pl.col("noised").fill_null(0.0) - pl.col("noised_b").fill_null(0.0)).alias("n"),
         )
-        .filter(pl.col("t").abs() > 1e-9)
+        .filter((pl.col("t").abs() > 1e-9) | (pl.col("n").abs() > 1e-9))
     )
     alone = (
         change.group_by(keys)
-        .agg(pl.col("contributor"), pl.col("t"))
+        .agg(pl.col("contributor"), pl.col("t"), pl.col("n"))
         .filter(pl.col("contributor").list.len() == 1)
     )
     joined = diff.join(alone, on=keys, nulls_equal=True)
     out: list[Finding] = []
     for row in joined.iter_rows(named=True):
-        d, t = float(row["d"]), float(row["t"][0])
+        d, t, n = float(row["d"]), float(row["t"][0]), float(row["n"][0])
         if _judge(d, t, p):
             cell = tuple(row[k] for k in keys)
-            out.append(_finding("difference", labels, carrier, cell, row["contributor"][0], d, t))
+            # a model number's match is chance unless the answers it carries are unprotected
+            by_chance = not carrier.pure and not _judge(n, t, p)
+            finding = _finding("difference", labels, carrier, cell, row["contributor"][0], d, t)
+            out.append(replace(finding, chance=by_chance) if by_chance else finding)
     return out
 
 

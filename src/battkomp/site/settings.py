@@ -193,6 +193,15 @@ EMAIL_TIMEOUT = env_float("BATTKOMP_EMAIL_TIMEOUT", 10.0, minimum=0.1)
 DEFAULT_FROM_EMAIL = env_str("BATTKOMP_FROM_EMAIL", "battkomp@localhost")
 SITE_URL = env_str("BATTKOMP_SITE_URL", "http://127.0.0.1:8000")
 
+# The secret key of the disclosure control's noise (docs/operations.md, "The noise key"): the
+# value of BATTKOMP_SDC_KEY, or the contents of the file BATTKOMP_SDC_KEY_FILE names (kept
+# outside the database and its dumps). Development and the demo fall back to the demo key;
+# production has no key unless one is set, and then refuses to publish
+# (battkomp.analysis.publishing.noise.noise_key).
+DEMO_SDC_KEY = "battkomp-demo-noise-key-not-for-production-use"
+BATTKOMP_SDC_KEY = env_str("BATTKOMP_SDC_KEY", "")
+BATTKOMP_SDC_KEY_FILE = env_str("BATTKOMP_SDC_KEY_FILE", "")
+
 
 def _caches() -> dict[str, dict[str, object]]:
     """One cache shared by every worker process: Redis when ``BATTKOMP_CACHE_URL`` is set,

@@ -66,6 +66,7 @@ from battkomp.analysis.dashboards.public_rows import (
 )
 from battkomp.analysis.dashboards.public_story import key_figures
 from battkomp.analysis.models import Publication
+from battkomp.analysis.publishing.queries import quality_summary
 from battkomp.core import charts, snapshot_cache
 from battkomp.core.codes import channel_name, codes, label, taxonomy
 from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
@@ -563,6 +564,7 @@ def dashboard(request: HttpRequest, version: int) -> HttpResponse:
                 "figures": key_figures(publication, f),
                 "query": query,
                 "suppressed_years": shape["suppressed"],
+                "noise": quality_summary(publication),
             },
         )
 

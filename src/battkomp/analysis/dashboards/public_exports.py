@@ -60,6 +60,9 @@ def _stats(prefix: str, stats: Sequence[str] = ("mean", "p10", "p50", "p90")) ->
 
 def _export(table: pl.DataFrame, columns: Sequence[Column]) -> Export:
     """A download: the columns' headers, and one row per row of ``table``."""
+    columns = list(columns)
+    if "quality" in table.columns and all(name != "quality" for name, _get in columns):
+        columns.append(_field("quality"))  # the row's noise flag (docs/model.md)
     header = [name for name, _get in columns]
     rows = [[get(r) for _name, get in columns] for r in table.iter_rows(named=True)]
     return header, rows

@@ -13,12 +13,20 @@ from django.utils.translation import gettext as _
 from battkomp.accounts.actions import log_access
 from battkomp.analysis.models import ModelRun, Publication, PublicationTable, RunStatus
 from battkomp.analysis.publishing.contributions import contributions
-from battkomp.analysis.publishing.queries import fixed_measures, survey_places
-from battkomp.analysis.publishing.snapshot import public_tables
+from battkomp.analysis.publishing.history import check_history, context_of
+from battkomp.analysis.publishing.noise import (
+    BASIS_FRAME,
+    FINGERPRINT_META,
+    PUBLIC_PREFIX,
+    require_key,
+)
+from battkomp.analysis.publishing.queries import fixed_measures
+from battkomp.analysis.publishing.snapshot import noised_snapshot
 from battkomp.analysis.publishing.tables import FRAMES
 from battkomp.analysis.runs.queries import load_frames, to_parquet
 from battkomp.core.users import UserLike, account_of, require_analyst
 from battkomp.engine.bundle import load_inputs
+from battkomp.engine.sdc import factors, key_fingerprint
 from battkomp.engine.taxonomy import Taxonomy
 from battkomp.survey.models import ParticipantStatus, Round
 
@@ -65,18 +73,49 @@ def do_publish_run(run: ModelRun, user: UserLike, *, title: str, note: str = "")
     run = ModelRun.objects.select_for_update().get(pk=run.pk)
     if run.status != RunStatus.DONE:
         raise ValidationError(_("Only a finished model run can be published."), code="status")
+    key = require_key()
+    made_with = run.meta.get(FINGERPRINT_META) if isinstance(run.meta, dict) else None
+    if made_with is None:
+        raise ValidationError(
+            _(
+                "This run has no noised public run (it was made before noise infusion or "
+                "without a noise key): run the model again to publish it."
+            ),
+            code="public_run",
+        )
+    if made_with != key_fingerprint(key):
+        raise ValidationError(
+            _(
+                "This run was noised with another key than the one configured now: run the "
+                "model again to publish it."
+            ),
+            code="public_run",
+        )
     frames = load_frames(run, list(FRAMES))
-    if "totals" not in frames or "detail" not in frames:
+    public = {
+        name[len(PUBLIC_PREFIX) :]: frame
+        for name, frame in load_frames(run, [PUBLIC_PREFIX + n for n in FRAMES]).items()
+    }
+    if "totals" not in public or "detail" not in public:
         raise ValidationError(_("The run has no national totals to publish."), code="frames")
     parents = dict(Taxonomy.from_inputs(load_inputs(None)).area_parent)
-    contrib = survey_contributions(run.round, user)
-    tables = public_tables(
+    survey_contributions(run.round, user)  # the analyst's read of the answers is logged
+    basis = run.frame(BASIS_FRAME)
+    contrib = basis.select("contributor", "area", "level", "year", "value", "staff")
+    places = {
+        str(c): (str(s or ""), str(r or ""))
+        for c, s, r in basis.select("contributor", "segment", "region").unique().rows()
+    }
+    tables = noised_snapshot(
+        public,
         frames,
         contrib,
         parents,
-        places=survey_places(contrib),
+        factors(key, contrib["contributor"].to_list()),
+        places=places,
         fixed=fixed_measures(run.started_at or run.created_at),
     )
+    check_history(tables, basis, parents, context=context_of(run.scenario_name, run.weighted))
     last = Publication.objects.select_for_update().order_by("-version").first()
     publication = Publication.objects.create(
         run=run,

@@ -18,7 +18,6 @@ from battkomp.analysis.access import access_publication, publications_for_anyone
 from battkomp.analysis.models import Publication
 from battkomp.analysis.publishing.tables import TABLES
 from battkomp.api.schemas import Message
-from battkomp.engine.disclosure import public_view
 
 
 class PublicationOut(Schema):
@@ -42,16 +41,16 @@ class PublicationTableOut(Schema):
     columns: list[str]
     rows: list[dict[str, str | int | float | bool | None]] = Field(
         description=gettext_noop(
-            "One object per row, keyed by column. Suppressed numbers are null and the row's "
-            "`suppressed` is true."
+            "One object per row, keyed by column. A suppressed row keeps its key columns, its "
+            "numbers are null and its `suppressed` is true."
         )
     )
 
 
 router = Router(tags=["publications"])
 
-#: Key columns of the public tables; every other column except ``suppressed`` is a value.
-_KEY_COLUMNS = ("year", "level", "area", "suppressed")
+#: Columns of a stored table that never leave the analysis (none is stored today; dropped in case).
+_INTERNAL = ("suppression",)
 
 
 def publication_out(publication: Publication) -> dict[str, Any]:
@@ -105,8 +104,10 @@ def get_publication(request: HttpRequest, version: int) -> Any:
     response={200: PublicationTableOut, 404: Message},
     summary=gettext_noop("One protected table of a published snapshot"),
     description=gettext_noop(
-        "Public. The rows of one protected table, as the downloads give them: suppressed numbers "
-        "are null and the row's `suppressed` is true. 404 for an unknown version or table."
+        "Public. The rows of one protected table, as the downloads give them: a suppressed row "
+        "keeps its key columns, its numbers are null and its `suppressed` is true; `quality` "
+        "is the share of noise in the row's numbers (G below 2 %, H 2 to 5 %, J 5 % or more). "
+        "404 for an unknown version or table."
     ),
 )
 def get_publication_table(request: HttpRequest, version: int, name: str) -> Any:
@@ -115,8 +116,9 @@ def get_publication_table(request: HttpRequest, version: int, name: str) -> Any:
         table = publication.table(name)
     except KeyError:
         raise Http404 from None
-    for column in [c for c in table.columns if c not in _KEY_COLUMNS]:
-        table = public_view(table, value=column)  # no internal column, no suppressed value
+    # as the downloads give it: a suppressed row keeps its keys (year, segment, metric, measure,
+    # ...) and every column that is not confidential; its confidential numbers are stored null
+    table = table.drop([c for c in _INTERNAL if c in table.columns])
     return {
         "version": publication.version,
         "name": name,

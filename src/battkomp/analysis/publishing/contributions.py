@@ -12,11 +12,10 @@ import polars as pl
 from battkomp.engine.disclosure import (
     DisclosureRules,
     Hierarchy,
-    primary_unsafe,
     protect,
     public_view,
-    tabulate,
 )
+from battkomp.engine.sdc import NoisedRules, protect_noised, unsafe_cells
 
 #: Below this share of the model's openings, the survey cannot dominate a cell.
 MAX_REPORTED_SHARE = 0.5
@@ -72,8 +71,19 @@ def survey_table(
     known = [a for a in contrib["area"].unique().to_list() if a not in set(parents.values())]
     hierarchy = Hierarchy(parents={"area": dict(parents), "level": {}, "year": {}})
     data = contrib.filter(pl.col("area").is_in(known)).select(list(_CONTRIBUTION_SCHEMA))
-    protected = protect(data, hierarchy, rules)
+    protected = protect_survey(data, hierarchy, rules)
     return public_view(protected).rename({"value": "new_hires"}).select(list(SURVEY_SCHEMA))
+
+
+def protect_survey(
+    data: pl.DataFrame, hierarchy: Hierarchy, rules: DisclosureRules | None
+) -> pl.DataFrame:
+    """:func:`~battkomp.engine.disclosure.protect` of true contributions, or, under
+    :class:`~battkomp.engine.sdc.NoisedRules`, the noised table with suppression only where the
+    noise does not protect a cell (:func:`~battkomp.engine.sdc.protect_noised`)."""
+    if isinstance(rules, NoisedRules):
+        return protect_noised(data, hierarchy, rules.noise, rules)
+    return protect(data, hierarchy, rules)
 
 
 def cumulative(contrib: pl.DataFrame, years: Iterable[int]) -> pl.DataFrame:
@@ -146,9 +156,8 @@ def _unsafe_cells(
         parents: dict[str, dict[Any, Any]] = {"year": {}}
         if column is not None:
             parents = {column: {}, "year": {}}
-        cells = tabulate(data, Hierarchy(parents=parents))
-        cells = cells.with_columns(primary_unsafe(cells, rules).alias("_unsafe"))
-        unsafe = cells.filter(pl.col("_unsafe") & pl.col("year").is_not_null())
+        cells = unsafe_cells(data, Hierarchy(parents=parents), rules)
+        unsafe = cells.filter(pl.col("unsafe") & pl.col("year").is_not_null())
         for row in unsafe.iter_rows(named=True):
             out.add((int(row["year"]), row[column] if column else None))
     return out

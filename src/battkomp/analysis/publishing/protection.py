@@ -4,60 +4,21 @@ and margins leaves every failing cell an interval at least the required protecti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy.optimize import linprog
 
 from battkomp.engine.disclosure import (
     DisclosureRules,
     Hierarchy,
+    interval_attack,
     relations,
     required_protection,
 )
 
 _TOL = 1e-7
-
-
-def _system(
-    values: np.ndarray, hidden: np.ndarray, rels: list[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What the attacker knows: ``A x = b`` over the hidden cells ``x`` (with ``x ≥ 0``), from
-    the additive relations and the published values. Returns the variable index of every cell
-    (-1 for published ones), ``A`` and ``b``."""
-    index = np.full(len(values), -1, dtype=np.int64)
-    where = np.flatnonzero(hidden)
-    index[where] = np.arange(where.size)
-    rows: list[np.ndarray] = []
-    rhs: list[float] = []
-    for members in rels:
-        sign = np.ones(members.size)
-        sign[1:] = -1.0  # total − Σ parts = 0
-        var = index[members]
-        if (var < 0).all():
-            continue
-        row = np.zeros(where.size)
-        np.add.at(row, var[var >= 0], sign[var >= 0])
-        rows.append(row)
-        rhs.append(-float((sign[var < 0] * values[members[var < 0]]).sum()))
-    if not rows:
-        return index, np.zeros((0, where.size)), np.zeros(0)
-    return index, np.array(rows), np.array(rhs)
-
-
-def _extreme(a_eq: np.ndarray, b_eq: np.ndarray, j: int, sense: float) -> tuple[float, Any]:
-    """The least value of ``sense × x[j]`` and a point attaining it (None if unbounded; -inf
-    when the system is inconsistent, so the cell counts as unprotected)."""
-    c = np.zeros(a_eq.shape[1])
-    c[j] = sense
-    res = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-    if res.status == 3:
-        return -np.inf, None
-    if res.status != 0:
-        return np.nan, None
-    return float(res.fun), np.asarray(res.x, dtype=np.float64)
 
 
 def _weak(
@@ -67,29 +28,14 @@ def _weak(
     targets: np.ndarray,
     need: np.ndarray,
 ) -> list[int]:
-    """The ``targets`` whose attacker's interval is narrower than ``need`` (linear programs,
-    skipped for a cell whose values at the feasible points already found span its need)."""
-    index, a_eq, b_eq = _system(values, hidden, rels)
-    points = [values[hidden]]  # the truth is a feasible point
-    out: list[int] = []
-    for cell in targets:
-        j = int(index[cell])
-        if not a_eq.shape[0] or not a_eq[:, j].any():
-            continue  # bounded by nothing but x ≥ 0
-        want = need[cell] * (1 - _TOL) - _TOL
-        seen = [p[j] for p in points]
-        if max(seen) - min(seen) >= want:
-            continue
-        low, point = _extreme(a_eq, b_eq, j, 1.0)
-        if point is not None:
-            points.append(point)
-        high, point = _extreme(a_eq, b_eq, j, -1.0)
-        if point is not None:
-            points.append(point)
-        width = -high - low
-        if np.isnan(width) or width < want:
-            out.append(int(cell))
-    return out
+    """The ``targets`` whose attacker's interval is narrower than ``need``, by the engine's one
+    linear-programming attack (:func:`~battkomp.engine.disclosure.interval_attack`; a failed
+    linear program counts as unprotected). Only the targets are solved for."""
+    want = np.zeros(len(values))
+    want[targets] = need[targets]
+    lower, upper = interval_attack(values, hidden, rels, want)
+    width = upper - lower
+    return [int(c) for c in targets if not width[c] >= need[c] * (1 - _TOL) - _TOL]
 
 
 def protect_grid(
@@ -134,12 +80,23 @@ def protect_grid(
     }
     suppressed = primary | hidden
     targets = np.flatnonzero(primary)
+    # the inner cells of a two-way table by their keys, for the rectangles of _rectangle
+    index: dict[tuple[Any, ...], int] = {}
+    if len(keys) == 2:
+        for i, key in enumerate(cells.select(keys).rows()):
+            if all(k is not None for k in key):
+                index[key] = i
     needs = {v: _needs(arrays[v], fixed, rels, rules) for v in values}
     for _ in range(n + 1):
         added = False
         for v in values:
             data, need = arrays[v], needs[v]
             for cell in _weak(data, suppressed, rels, targets, need):
+                square = _rectangle(cell, float(need[cell]), data, suppressed, fixed, index)
+                if square:
+                    suppressed[square] = True
+                    added = True
+                    continue
                 pick = _widener(
                     cell, float(need[cell]), data, suppressed, fixed, rank, rels, of_cell
                 )
@@ -165,6 +122,51 @@ def _needs(
             parts = members[1:]
             need[parts] = np.minimum(need[parts], data[total])
     return need
+
+
+def _rectangle(
+    cell: int,
+    want: float,
+    data: np.ndarray,
+    suppressed: np.ndarray,
+    fixed: np.ndarray,
+    index: Mapping[tuple[Any, ...], int],
+) -> list[int]:
+    """The other three corners of the cheapest rectangle through an inner ``cell`` of a two-way
+    table (another row, another column) that gives it an interval ``want`` wide even when every
+    margin is known: moving ``d`` around the rectangle keeps every margin, so the cell can take
+    any value from ``x − min(x, corner)`` to ``x + min(row partner, column partner)``. The
+    hypercube method of official statistics (τ-ARGUS), in its two-dimensional case; the widest
+    cheap choice here, the linear-programming audit still decides. Corners already suppressed
+    cost nothing; otherwise the least added total value. Empty when there is none (not a two-way
+    inner cell, or no rectangle wide enough)."""
+    key = next((k for k, i in index.items() if i == cell), None)
+    if key is None:
+        return []
+    row, col = key
+    rows = sorted({k[0] for k in index if k[0] != row}, key=str)
+    cols = sorted({k[1] for k in index if k[1] != col}, key=str)
+    best: tuple[tuple[int, float], list[int]] | None = None
+    x = float(data[cell])
+    for r in rows:
+        a = index.get((r, col))
+        if a is None or fixed[a]:
+            continue
+        for c in cols:
+            b = index.get((row, c))
+            corner = index.get((r, c))
+            if b is None or corner is None or fixed[b] or fixed[corner]:
+                continue
+            width = min(float(data[a]), float(data[b])) + min(x, float(data[corner]))
+            if width < want:
+                continue
+            new = [m for m in (a, b, corner) if not suppressed[m]]
+            cost = (len(new), float(sum(data[m] for m in new)))
+            if best is None or cost < best[0]:
+                best = (cost, new)
+    if best is None or not best[1]:
+        return []
+    return best[1]
 
 
 def _widener(

@@ -40,3 +40,22 @@ def survey_places(contrib: pl.DataFrame) -> dict[str, tuple[str, str]]:
         str(org.pk): segment_and_region(org)
         for org in Organisation.objects.filter(pk__in=ids).order_by("pk")
     }
+
+
+def quality_summary(publication: Any) -> dict[str, int] | None:
+    """The share (whole per cent) of the snapshot's published rows flagged G, H and J (see
+    docs/model.md, "Noise infusion"); None for a snapshot published without noise."""
+    counts = {"G": 0, "H": 0, "J": 0}
+    seen = False
+    for name in publication.table_names():
+        table = publication.table(name)
+        if "quality" not in table.columns:
+            continue
+        seen = True
+        for flag, n in table["quality"].drop_nulls().value_counts().rows():
+            if flag in counts:
+                counts[str(flag)] += int(n)
+    if not seen:
+        return None
+    total = sum(counts.values()) or 1
+    return {flag: round(100 * n / total) for flag, n in counts.items()}

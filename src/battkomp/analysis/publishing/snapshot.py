@@ -32,9 +32,11 @@ from battkomp.analysis.publishing.tables import (
     exceedance_table,
     model_table,
     place_table,
+    split_table,
     squeeze_table,
 )
 from battkomp.engine.disclosure import DisclosureRules
+from battkomp.engine.sdc import NoisedRules, quality_flags
 
 #: Recently built public tables by a digest of everything they are built from (see
 #: :func:`public_tables`): protecting a run's tables solves thousands of small linear programs
@@ -127,11 +129,20 @@ def build_public_tables(
     detail = frames["detail"]
     out: dict[str, pl.DataFrame] = {}
     ok: dict[str, set[int]] = {}
+    shown: dict[str, set[tuple[int, Any]]] | None = None
     for name, column in MODEL_TABLES.items():
         frame = frames.get(name)
         if frame is None:
             continue
         years = sorted({int(y) for y in frame["year"].unique().to_list()})
+        if column is not None and isinstance(rules, NoisedRules) and "totals" in ok:
+            # under noise, cell by cell (a whole year for one cell would empty the table)
+            out[name], cells = split_table(frame, column, detail, contrib, ok["totals"], rules)
+            shown = shown if shown is not None else {}
+            shown[name] = cells
+            codes = {c for _, c in cells} | set(frame[column].unique().to_list())
+            ok[name] = {y for y in ok["totals"] if all((y, c) in cells for c in codes)}
+            continue
         ok[name] = publishable_years(detail, contrib, column, years, rules)
         out[name] = model_table(frame, ok[name])
     out["survey_needs"] = survey_table(contrib, parents, rules)
@@ -140,7 +151,7 @@ def build_public_tables(
     squeeze = frames.get("time_squeeze")
     if "national" in frames:
         out["by_area_level"] = area_level_table(
-            frames["national"], squeeze, detail, contrib, ok, rules
+            frames["national"], squeeze, detail, contrib, ok, rules, shown
         )
     if squeeze is not None:
         out["squeeze"] = squeeze_table(squeeze, ok)
@@ -178,3 +189,91 @@ def build_public_tables(
     if "exceedance" in frames:
         out["exceedance"] = exceedance_table(frames["exceedance"], ok["totals"], all_years)
     return {name: out[name] for name in TABLES if name in out}
+
+
+#: Rules under which nothing is suppressed: they build the unprotected counterpart of every
+#: public table from the analysts' run, against which the quality flags are measured (it is never
+#: published).
+OPEN_RULES = DisclosureRules(min_contributors=1, p=0.0)
+#: Columns that are neither keys nor numbers of a cell (free text filled in from numbers).
+_TEXT_COLUMNS = ("reason_nb", "reason_en")
+_FLAG_COLUMNS = ("suppressed", "share_suppressed", "quality")
+
+
+def with_quality(table: pl.DataFrame, unprotected: pl.DataFrame | None) -> pl.DataFrame:
+    """``table`` with ``quality``: per row, the worst flag (G < H < J,
+    :data:`~battkomp.engine.sdc.QUALITY_FLAGS`) of its published numbers against the same row
+    of ``unprotected`` (matched on every column that is not a number, a flag or free text); null
+    where no number is published and in a suppressed row. A row without a counterpart is J.
+    Works for any table, so a new table gets its flag by itself."""
+    numbers = [c for c, t in table.schema.items() if t.is_float() and c not in _FLAG_COLUMNS]
+    keys = [
+        c
+        for c, t in table.schema.items()
+        if not t.is_float() and c not in _FLAG_COLUMNS and c not in _TEXT_COLUMNS
+    ]
+    if not numbers:
+        return table.with_columns(pl.lit(None, pl.Utf8).alias("quality"))
+    indexed = table.with_row_index("_row")
+    if (
+        unprotected is not None
+        and keys
+        and all(c in unprotected.columns for c in (*keys, *numbers))
+    ):
+        raw = unprotected.select(*keys, *(pl.col(c).alias(f"_raw_{c}") for c in numbers))
+        raw = raw.unique(subset=keys, keep="first", maintain_order=True)
+        joined = indexed.join(raw, on=keys, how="left", nulls_equal=True).sort("_row")
+    else:
+        joined = indexed.with_columns(pl.lit(None, pl.Float64).alias(f"_raw_{c}") for c in numbers)
+    flags: list[list[str | None]] = [
+        quality_flags(
+            joined[c].cast(pl.Float64).fill_null(float("nan")).to_numpy(),
+            joined[f"_raw_{c}"].cast(pl.Float64).fill_null(float("nan")).to_numpy(),
+        )
+        for c in numbers
+    ]
+    worst = [
+        max((f for f in row if f is not None), default=None) for row in zip(*flags, strict=True)
+    ]
+    if "suppressed" in table.columns:
+        # a suppressed row's confidential numbers are null; what it still shows (time available,
+        # lead times) holds no answer, so a flag would only suggest a number was published
+        hidden = table["suppressed"].fill_null(False).to_list()
+        worst = [None if h else w for w, h in zip(worst, hidden, strict=True)]
+    return table.with_columns(pl.Series("quality", worst, dtype=pl.Utf8))
+
+
+def noised_snapshot(
+    public_frames: dict[str, pl.DataFrame],
+    frames: dict[str, pl.DataFrame],
+    contrib: pl.DataFrame,
+    parents: dict[str, str],
+    noise: Mapping[str, float],
+    rules: DisclosureRules | None = None,
+    *,
+    places: Mapping[str, tuple[str, str]] | None = None,
+    recommendation_rules: pl.DataFrame | None = None,
+    fixed: Iterable[str] = (),
+) -> dict[str, pl.DataFrame]:
+    """The tables of a publication under noise infusion: built from the run's public (noised)
+    frames, with the survey table made of the noised answers and suppression only where the noise
+    does not protect a sensitive cell (:class:`~battkomp.engine.sdc.NoisedRules`), each with its
+    quality flag against the same table built, without any protection, from the analysts' run
+    (``frames``) and the true answers. ``contrib`` holds the TRUE answers, ``noise`` each
+    contributor's factor."""
+    base = rules or DisclosureRules()
+    noised_rules = NoisedRules(
+        min_contributors=base.min_contributors,
+        p=base.p,
+        min_protection=base.min_protection,
+        singleton_rule=base.singleton_rule,
+        noise=dict(noise),
+    )
+    options: dict[str, Any] = {
+        "places": places,
+        "recommendation_rules": recommendation_rules,
+        "fixed": tuple(fixed),
+    }
+    tables = public_tables(public_frames, contrib, parents, noised_rules, **options)
+    raw = public_tables(frames, contrib, parents, OPEN_RULES, **options)
+    return {name: with_quality(table, raw.get(name)) for name, table in tables.items()}

@@ -91,6 +91,7 @@ from battkomp.analysis.publishing.contributions import (
     SURVEY_KINDS,
     cumulative,
     cumulative_with,
+    protect_survey,
     share_of,
     views,
     yearly,
@@ -99,11 +100,9 @@ from battkomp.analysis.publishing.protection import protect_grid
 from battkomp.engine.disclosure import (
     DisclosureRules,
     Hierarchy,
-    primary_unsafe,
-    protect,
     public_view,
-    tabulate,
 )
+from battkomp.engine.sdc import unsafe_cells
 
 #: The public tables of a publication, in the order shown.
 TABLES = (
@@ -234,9 +233,8 @@ def _unsafe_map(
     if not cum.height:
         return set()
     data = cum.select("contributor", *columns, "year", "value")
-    cells = tabulate(data, Hierarchy(parents={**{c: {} for c in columns}, "year": {}}))
-    cells = cells.with_columns(primary_unsafe(cells, rules).alias("_unsafe"))
-    unsafe = cells.filter(pl.col("_unsafe") & pl.col("year").is_not_null())
+    cells = unsafe_cells(data, Hierarchy(parents={**{c: {} for c in columns}, "year": {}}), rules)
+    unsafe = cells.filter(pl.col("unsafe") & pl.col("year").is_not_null())
     return {(int(r["year"]), *(r[c] for c in columns)) for r in unsafe.iter_rows(named=True)}
 
 
@@ -345,9 +343,11 @@ def area_level_table(
     contrib: pl.DataFrame,
     ok: Mapping[str, set[int]],
     rules: DisclosureRules | None = None,
+    shown: Mapping[str, set[tuple[int, Any]]] | None = None,
 ) -> pl.DataFrame:
     """The protected ``by_area_level`` table; ``ok`` holds the published years of ``totals``,
-    ``by_level`` and ``by_area``."""
+    ``by_level`` and ``by_area``, ``shown`` (if the latter two are protected cell by cell, see
+    :func:`split_table`) their published (year, code) cells."""
     frame = area_level_frame(national, squeeze)
     years = sorted({int(y) for y in frame["year"].unique().to_list()})
     columns = ("area", "level")
@@ -378,7 +378,10 @@ def area_level_table(
             area, level = key
             if area is None and level is None:
                 return True
-            return year in ok["by_level" if area is None else "by_area"]
+            name, code = ("by_level", level) if area is None else ("by_area", area)
+            if shown is not None and name in shown:
+                return (year, code) in shown[name]
+            return year in ok[name]
 
         pattern = _year_pattern(cells, columns, values, fails, published, rules)
         hidden_cells.update((year, *k) for k in pattern)
@@ -399,6 +402,67 @@ def area_level_table(
     joined = frame.join(keep, on=["year", "area", "level"], how="left", maintain_order="left")
     out = _stat_table(joined, pl.col("_shown").is_null()).drop("_shown")
     return out.select("year", "area", "level", "metric", *STAT_COLUMNS, "suppressed")
+
+
+#: The additive, non-negative metrics a table split by one column is protected on.
+SPLIT_VALUES = ("headcount", "openings", "supply", "shortage")
+
+
+def split_table(
+    frame: pl.DataFrame,
+    column: str,
+    detail: pl.DataFrame,
+    contrib: pl.DataFrame,
+    years_ok: set[int],
+    rules: DisclosureRules | None = None,
+) -> tuple[pl.DataFrame, set[tuple[int, Any]]]:
+    """``by_level`` (``column`` level) or ``by_area`` protected cell by cell, as ``by_segment``:
+    in every year whose ``totals`` are published (``years_ok``), a cell is suppressed when the
+    survey could dominate it and its answers fail the test (under
+    :class:`~battkomp.engine.sdc.NoisedRules`: only where the noise does not protect them), with
+    enough others that the linear-programming attack against the year's total leaves it wide.
+    The cumulative metrics are null from the table's first year with a suppressed cell on.
+    Returns the table and its published (year, code) cells."""
+    years = sorted({int(y) for y in frame["year"].unique().to_list()})
+    parts = _cell_parts(detail.filter(pl.col(column).is_not_null()), (column,))
+    shares = {**_share_map(parts, (column,)), **_share_map(parts, ())}
+    cum, own = views(contrib, years)
+    unsafe = _unsafe_map(cum, (column,), rules) | _unsafe_map(own, (column,), rules)
+    values = [m for m in SPLIT_VALUES if m in set(frame["metric"].to_list())]
+    wide = (
+        frame.filter(pl.col("metric").is_in(values))
+        .pivot(on="metric", index=["year", column], values="mean")
+        .with_columns(pl.col(v).fill_null(0.0).clip(lower_bound=0.0) for v in values)
+    )
+    hidden: set[tuple[int, Any]] = set()
+    for year in years:
+        if year not in years_ok:
+            continue
+        cells = _grid_cells(wide.filter(pl.col("year") == year), (column,), values)
+
+        def fails(key: tuple[Any, ...], year: int = year) -> bool:
+            return _failing(shares, unsafe, (year, *key))
+
+        pattern = _year_pattern(cells, (column,), values, fails, lambda key: True, rules)
+        hidden.update((year, k[0]) for k in pattern)
+    first = min((y for y, _ in hidden), default=None)
+    keys = frame.select("year", column, "metric").rows()
+    flags = [
+        int(y) not in years_ok
+        or (int(y), c) in hidden
+        or (first is not None and m in CUMULATIVE_METRICS and int(y) >= first)
+        for y, c, m in keys
+    ]
+    flag = pl.Series("suppressed", flags, dtype=pl.Boolean)
+    table = frame.with_columns(
+        *[pl.when(flag).then(None).otherwise(pl.col(c)).alias(c) for c in STAT_COLUMNS], flag
+    )
+    shown = {
+        (int(y), c)
+        for y, c in frame.select("year", column).unique().rows()
+        if int(y) in years_ok and (int(y), c) not in hidden
+    }
+    return table, shown
 
 
 def squeeze_table(squeeze: pl.DataFrame, ok: Mapping[str, set[int]]) -> pl.DataFrame:
@@ -543,7 +607,7 @@ def coverage_table(
         present = {(int(y), g) for y, g in placed.select("year", "segment").unique().rows()}
         if placed.height:
             table = public_view(
-                protect(
+                protect_survey(
                     placed.select("contributor", "segment", "year", "value"),
                     Hierarchy(parents={"segment": {}}, by=("year",)),
                     rules,

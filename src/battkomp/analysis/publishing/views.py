@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from battkomp.analysis.access import access_publication, publications_for_anyone
 from battkomp.analysis.models import Publication
+from battkomp.analysis.publishing.queries import quality_summary
 from battkomp.analysis.publishing.tables import TABLES
 from battkomp.analysis.report.files import FORMATS as REPORT_FORMATS
 from battkomp.analysis.report.files import LANGUAGES as REPORT_LANGUAGES
@@ -53,7 +54,11 @@ def survey_summary(table: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
             pl.col(key).is_not_null() & pl.all_horizontal(pl.col(c).is_null() for c in others)
         ).sort(key)
         return [
-            {"code": r[key], "value": None if r["suppressed"] else r["new_hires"]}
+            {
+                "code": r[key],
+                "value": None if r["suppressed"] else r["new_hires"],
+                "quality": r.get("quality"),
+            }
             for r in rows.iter_rows(named=True)
         ]
 
@@ -92,6 +97,7 @@ def detail(request: HttpRequest, version: int) -> HttpResponse:
         survey = publication.table("survey_needs")
         context["survey"] = survey_summary(survey)
         context["survey_suppressed"] = int(survey["suppressed"].sum()) if survey.height else 0
+    context["noise"] = quality_summary(publication)
     return render(request, "analysis/publishing/publication_detail.html", context)
 
 

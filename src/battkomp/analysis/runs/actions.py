@@ -14,6 +14,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,6 +33,14 @@ from battkomp.analysis.models import (
     Scenario,
     ScenarioOverride,
 )
+from battkomp.analysis.publishing.noise import (
+    BASIS_FRAME,
+    FINGERPRINT_META,
+    PUBLIC_PREFIX,
+    basis_frame,
+    noise_key,
+    noised_bundle,
+)
 from battkomp.analysis.runs.bundle_export import (
     build_bundle,
     collect_bundle,
@@ -45,6 +54,7 @@ from battkomp.analysis.runs.scenarios import RESERVED_NAMES, check_scenario
 from battkomp.core.plausible import range_message
 from battkomp.core.users import UserLike, account_of, require_analyst
 from battkomp.engine.problems import BundleError
+from battkomp.engine.sdc import key_fingerprint
 from battkomp.organisations.models import Facility
 from battkomp.survey.models import Round
 from battkomp.workbooks.exporters import XLSX_CONTENT_TYPE
@@ -505,9 +515,26 @@ def do_execute_run(
                 executor=executor,
                 progress=progress,
             )
+            # the public run: the same run on noised answers (battkomp.analysis.publishing.noise)
+            key = noise_key()
+            public: dict[str, Any] = {}
+            if key is not None:
+                noised = noised_bundle(folder, Path(tmp) / "public", key)
+                public = {
+                    f"{PUBLIC_PREFIX}{frame_name}": df
+                    for frame_name, df in run_model(
+                        noised,
+                        name,
+                        weighted=run.weighted,
+                        draws=run.draws,
+                        seed=run.seed,
+                        executor=executor,
+                    ).frames.items()
+                }
+                public[BASIS_FRAME] = basis_frame(folder, noised)
         frames = [
             ModelRunFrame(run=run, name=frame_name, data=to_parquet(df))
-            for frame_name, df in result.frames.items()
+            for frame_name, df in {**result.frames, **public}.items()
         ]
         with transaction.atomic():
             if (
@@ -521,6 +548,8 @@ def do_execute_run(
             run.frames.all().delete()
             ModelRunFrame.objects.bulk_create(frames)
             run.meta = {k: _json(v) for k, v in result.meta.items()}
+            if key is not None:
+                run.meta[FINGERPRINT_META] = key_fingerprint(key)
             run.input_hash = str(result.meta["input_hash"])
             run.battkomp_version = str(result.meta["battkomp_version"])
             run.status = RunStatus.DONE

@@ -26,8 +26,13 @@ def to_parquet(df: pl.DataFrame) -> bytes:
 
 
 def load_frames(run: ModelRun, names: list[str] | None = None) -> dict[str, pl.DataFrame]:
-    """The run's stored result frames (all, or those named), as polars DataFrames."""
-    rows = run.frames.all() if names is None else run.frames.filter(name__in=names)
+    """The run's stored result frames (all, or those named), as polars DataFrames. All means the
+    analysts' results: the public run's frames and the basis
+    (:mod:`battkomp.analysis.publishing.noise`) are loaded only by name."""
+    if names is None:
+        rows = run.frames.exclude(name__startswith="public.").exclude(name__startswith="sdc.")
+    else:
+        rows = run.frames.filter(name__in=names)
     return {r.name: pl.read_parquet(io.BytesIO(bytes(r.data))) for r in rows.order_by("name")}
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext
 
+from battkomp.analysis.publishing.queries import quality_summary
 from battkomp.analysis.report.common import (
     Context,
 )
@@ -84,4 +85,36 @@ def appendix_section(c: Context) -> Section:
         ),
     ):
         appendix.blocks.append(("p", text))
+    noise = quality_summary(c.p)
+    if noise is not None:
+        appendix.blocks.append(
+            (
+                "p",
+                gettext(
+                    "Noise infusion: before the model runs for publication, each company's "
+                    "answers are multiplied by a secret factor of its own, between 11 and 20 per "
+                    "cent above or below one, the same in every publication (the method of the US "
+                    "Census Bureau's County Business Patterns). Every number made from the "
+                    "answers, in every table and every publication, therefore carries noise, and "
+                    "no company's answers can be worked out, not even by comparing publications. "
+                    "Cells are suppressed only where the noise of two or more companies cancels "
+                    "and would not protect them. Each row of the downloads has a quality flag for "
+                    "the share of it that is noise."
+                ),
+            )
+        )
+        meanings = {
+            "G": gettext("less than 2 per cent noise"),
+            "H": gettext("2 to 5 per cent noise"),
+            "J": gettext("5 per cent or more noise"),
+        }
+        appendix.blocks.append(
+            b.table(
+                gettext("Quality flags of the published rows"),
+                [gettext("Flag"), gettext("Meaning"), gettext("Share of rows (%)")],
+                [[flag, meanings[flag], float(noise[flag])] for flag in ("G", "H", "J")],
+                small=True,
+                exact=True,
+            )
+        )
     return appendix
