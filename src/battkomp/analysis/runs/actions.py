@@ -478,6 +478,10 @@ def do_execute_run(
             progress_done=done, progress_total=total, heartbeat_at=timezone.now()
         )
 
+    def alive(done: int, total: int) -> None:
+        # the public run: the draws are done already, only the heartbeat moves on
+        ModelRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+
     beat = _Heartbeat(run.pk, worker) if worker else contextlib.nullcontext()
     try:
         if run.scenario_id is not None:
@@ -529,6 +533,7 @@ def do_execute_run(
                         draws=run.draws,
                         seed=run.seed,
                         executor=executor,
+                        progress=alive,
                     ).frames.items()
                 }
                 public[BASIS_FRAME] = basis_frame(folder, noised)
