@@ -101,18 +101,25 @@ def test_a_table_has_its_columns_and_rows_as_the_downloads_with_suppressed_rows_
                 assert row["quality"] is None, (name, row)
                 numbers = [c for c, t in stored.schema.items() if t.is_float()]
                 assert all(row[c] == kept[c] for c in numbers), (name, row)
-    # the planted answer is published, noised by company A's factor and flagged J
+    # the planted answer is never shown as given; where its cell is published, it is noised by
+    # company A's factor and flagged J; it is suppressed only where the contributors' noise
+    # cancels (which factors the organisations get depends on their ids)
     survey = client.get("/api/publications/1/tables/survey_needs").json()["rows"]
-    (cell,) = [
+    assert all(r["new_hires"] != PLANTED for r in survey)
+    cells = [
         r
         for r in survey
         if (r["area"], r["level"]) == ("recycling_hydrometallurgy", "nkr8")
         and r["year"] is not None
-        and (r["new_hires"] or 0) > PLANTED / 2
     ]
-    assert cell["new_hires"] is not None
-    assert abs(cell["new_hires"] / PLANTED - 1) >= 0.11
-    assert cell["quality"] == "J"
+    assert cells
+    shown = [r for r in cells if (r["new_hires"] or 0) > PLANTED / 2]
+    if shown:
+        (cell,) = shown
+        assert abs(cell["new_hires"] / PLANTED - 1) >= 0.11
+        assert cell["quality"] == "J"
+    else:
+        assert any(r["suppressed"] for r in cells)
 
 
 def test_unknown_versions_and_tables_are_404(planted: Publication, world: Any) -> None:
