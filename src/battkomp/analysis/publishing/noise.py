@@ -23,7 +23,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from battkomp.engine.attacks import BASIS_SCHEMA, NOISED
-from battkomp.engine.sdc import factors, key_fingerprint
+from battkomp.engine.quantities import bound
+from battkomp.engine.sdc import NoiseParameters, factors, key_fingerprint
 
 #: The name prefix of a run's public (noised) frames.
 PUBLIC_PREFIX = "public."
@@ -124,7 +125,50 @@ def noised_bundle(folder: Path, dest: Path, key: bytes) -> Path:
                 if c in frame.columns
             )
             frame.write_csv(survey)
+            _raise_answer_bounds(dest)
     return dest
+
+
+def _raise_answer_bounds(dest: Path) -> None:
+    """Raise the plausible maxima of the answers in the noised copy by the largest factor.
+
+    An answer the bundle accepts (at most its bound) may lie above the bound once multiplied by
+    a factor above 1; the public run must read it all the same, or a round with a large answer
+    could never be published. The bundle's own ``overrides`` of those bounds are raised alike."""
+    grow = 1.0 + NoiseParameters().high
+    path = dest / "overrides.csv"
+    columns = ["table", "key", "column", "value", "source"]
+    if path.exists():
+        frame = pl.read_csv(path, infer_schema_length=0)
+    else:
+        frame = pl.DataFrame(schema=dict.fromkeys(columns, pl.Utf8))
+    rows = frame.to_dicts()
+    for column in ANSWER_COLUMNS:
+        key = f"survey_needs|{column}"
+        given = [
+            r
+            for r in rows
+            if r.get("table") == "bounds" and r.get("key") == key and r.get("column") == "maximum"
+        ]
+        if given:
+            for r in given:
+                r["value"] = repr(float(str(r["value"])) * grow)
+            continue
+        try:
+            maximum = bound("survey_needs", column).maximum
+        except KeyError:
+            continue
+        row = dict.fromkeys(frame.columns, "")
+        row.update(
+            table="bounds",
+            key=key,
+            column="maximum",
+            value=repr(maximum * grow),
+        )
+        if "source" in row:
+            row["source"] = "noise infusion: the bound times the largest noise factor"
+        rows.append(row)
+    pl.DataFrame(rows, schema=dict.fromkeys(frame.columns, pl.Utf8)).write_csv(path)
 
 
 def basis_frame(folder: Path, noised: Path | None = None) -> pl.DataFrame:
