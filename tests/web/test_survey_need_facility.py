@@ -168,6 +168,27 @@ def test_the_form_offers_only_the_organisations_own_facilities(setup: dict[str, 
     assert "Anodeco Secret Plant" not in html
 
 
+@pytest.mark.parametrize(
+    ("lang", "help_text"),
+    [
+        ("en", "the answer then counts at the plant's probability of being built."),
+        ("nb", "svaret telles da med "),
+    ],
+)
+def test_the_form_shows_the_facility_help_text_tied_to_the_select(
+    setup: dict[str, Any], lang: str, help_text: str
+) -> None:
+    client = setup["world"].client("company_a")
+    with translation.override(lang):
+        url = reverse("survey:response", args=(setup["participant"].pk,))
+    html = client.get(url).content.decode()
+    # The select names its help text (Django adds aria-describedby), and the text is on the page
+    # under that id.
+    assert 'aria-describedby="id_line-0-facility_helptext"' in html
+    start = html.index('id="id_line-0-facility_helptext">')
+    assert help_text in html[start : start + 300].replace("&#x27;", "'")
+
+
 def test_the_form_saves_the_facility_and_shows_it_again(setup: dict[str, Any]) -> None:
     client = setup["world"].client("company_a")
     target = en("survey:response", setup["participant"].pk)
