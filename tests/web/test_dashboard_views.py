@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 
 from battkomp.analysis.dashboards.public import VIEWS
 from battkomp.analysis.models import Publication, PublicationTable, RunStatus, Scenario
@@ -534,6 +535,38 @@ def test_the_risk_view_shows_the_conditional_views_in_both_languages(demo: Any) 
     firm = rows[1]
     assert float(firm["shortage_p10"]) <= float(firm["shortage_p50"]) <= float(firm["shortage_p90"])
     assert all(0.0 <= float(r["exceedance_probability"]) <= 1.0 for r in rows if r["year"])
+    # plants are labelled by their names, in the chart's table and the download
+    plants = conditional.filter(pl.col("view") == "with_facility")
+    assert plants.height
+    page = english.content.decode()
+    for code, name in plants.select("facility", "facility_name").rows():
+        assert name
+        assert name != code
+        assert escape(f"With {name}") in page
+        assert f"With {code}" not in page
+    assert [r["facility_name"] for r in rows if r["view"] == "with_facility"] == plants[
+        "facility_name"
+    ].to_list()
+
+
+def test_the_conditional_chart_labels_a_plant_by_its_name_else_its_code() -> None:
+    rows = pl.DataFrame(
+        {
+            "view": ["with_facility", "with_facility"],
+            "facility": ["plant_a", "plant_b"],
+            "facility_name": ["Plant A, Mo i Rana", None],
+            "probability": [0.25, 0.5],
+            "shortage_p10": [100.0, 0.0],
+            "shortage_p50": [900.0, 10.0],
+            "shortage_p90": [3000.0, 50.0],
+        }
+    )
+    with translation.override("en"):
+        spec, _ = charts.conditional_spec(rows)
+    assert [v["view"] for v in spec["data"]["values"]] == [
+        "With Plant A, Mo i Rana (25%)",
+        "With plant_b (50%)",
+    ]
 
 
 def test_the_conditional_chart_has_a_band_and_median_per_view() -> None:

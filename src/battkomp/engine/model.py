@@ -192,6 +192,7 @@ class Compiled:
     fac_segment: I64  # (F,) index into tax.segments
     fac_region: I64  # (F,) index into tax.regions
     fac_org: tuple[str, ...]
+    fac_name: tuple[str, ...]  # the facility's name, for labels (blank: label by its id)
     fac_prob: F64  # (F,) probability that any of the plan is built (status default or own)
     fac_intensity: F64  # (F,) jobs per GWh at the intensity mode
     fac_status: tuple[str, ...]
@@ -491,6 +492,7 @@ def compile_inputs(inputs: Inputs) -> Compiled:
         fac_segment=np.array([seg_ix[r["segment"]] for r in fac_rows], dtype=np.int64),
         fac_region=np.array([reg_ix[r["region"]] for r in fac_rows], dtype=np.int64),
         fac_org=tuple(str(r["organisation"]) for r in fac_rows),
+        fac_name=tuple(str(r.get("name") or "").strip() for r in fac_rows),
         fac_prob=np.array([float(r["realisation_probability"]) for r in fac_rows]),
         fac_intensity=fac_intensity,
         fac_status=tuple(str(r["status"]) for r in fac_rows),

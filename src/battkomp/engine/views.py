@@ -87,10 +87,12 @@ def conditional_frame(compiled: list[Compiled], ens: Ensemble) -> pl.DataFrame:
     direct = ens.jobs["direct"][:, -1].astype(np.float64)
     # realised facilities per draw, by facility id across scenarios
     ids: list[str] = []
+    names: dict[str, str] = {}
     for cm in compiled:
         for f, fid in enumerate(cm.facility_ids):
             if cm.fac_status[f] not in FIRM_STATUSES and fid not in ids:
                 ids.append(fid)
+                names[fid] = cm.fac_name[f] or fid
     realised = np.zeros((total.size, len(ids)), dtype=bool)
     start = 0
     for cm, real in zip(compiled, ens.realised, strict=True):
@@ -104,6 +106,7 @@ def conditional_frame(compiled: list[Compiled], ens: Ensemble) -> pl.DataFrame:
     rows.append(_view_row("firm_base", None, firm, total, direct))
     for j, fid in enumerate(ids):
         row = _view_row("with_facility", fid, realised[:, j], total, direct)
+        row["facility_name"] = names[fid]
         without = total[~realised[:, j]]
         row["shortage_mean_without"] = float(without.mean()) if without.size else None
         mean_with = row["shortage_mean"]
@@ -116,6 +119,7 @@ def conditional_frame(compiled: list[Compiled], ens: Ensemble) -> pl.DataFrame:
     schema = {
         "view": pl.Utf8,
         "facility": pl.Utf8,
+        "facility_name": pl.Utf8,
         "probability": pl.Float64,
         "draws": pl.Int64,
         "shortage_mean": pl.Float64,
@@ -136,6 +140,7 @@ def _view_row(
     row: dict[str, object] = {
         "view": view,
         "facility": facility,
+        "facility_name": None,
         "probability": float(sel.mean()) if sel.size else 0.0,
         "draws": int(sel.sum()),
         "shortage_mean": None,

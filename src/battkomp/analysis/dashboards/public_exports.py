@@ -187,6 +187,7 @@ def _recommendations_export(rows: pl.DataFrame) -> Export:
 RISK_HEADER = [
     "view",
     "facility",
+    "facility_name",
     "probability",
     "shortage_p50",
     "shortage_p10",
@@ -201,7 +202,7 @@ RISK_HEADER = [
 
 def _risk_export(conditional: pl.DataFrame, exceedance: pl.DataFrame) -> Export:
     """The conditional views, then the probabilities of exceeding each threshold."""
-    views = RISK_HEADER[:8]
+    views = RISK_HEADER[: RISK_HEADER.index("year")]
     rows: list[list[Any]] = [
         [r.get(c) for c in views] + [None, None, None] for r in conditional.iter_rows(named=True)
     ]

@@ -345,7 +345,9 @@ def conditional_spec(rows: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...
         elif r["view"] == "firm_base":
             name = gettext("Firm base only")
         else:
-            name = gettext("With %(facility)s") % {"facility": r["facility"]}
+            # by its name (snapshots published before the frame had names: by its code)
+            label = r.get("facility_name") or r["facility"]
+            name = gettext("With %(facility)s") % {"facility": label}
         prob = num(r["probability"])
         if prob is not None:
             name = f"{name} ({prob:.0%})"

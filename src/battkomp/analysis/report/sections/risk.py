@@ -41,7 +41,7 @@ def risk_blocks(c: Context, section: Section) -> None:
             if r.get("suppressed"):
                 continue
             name = views.get(str(r["view"])) or gettext("With %(facility)s") % {
-                "facility": r["facility"]
+                "facility": r.get("facility_name") or r["facility"]
             }
             rows.append(
                 [
