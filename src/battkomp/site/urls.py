@@ -5,7 +5,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import get_language_from_path, override
 from django.views.decorators.csrf import csrf_exempt
@@ -30,7 +31,16 @@ def set_language_from_any_page(request: HttpRequest) -> HttpResponse:
         return set_language(request)
 
 
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for by themselves where a page names no icon (the PDF
+    report in their PDF viewer): the site's icon among the static files (``tools/favicon.py``)."""
+    response = HttpResponseRedirect(static("battkomp/favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("i18n/setlang/", set_language_from_any_page, name="set_language"),
     path("api/", include("battkomp.api.urls")),
 ]
