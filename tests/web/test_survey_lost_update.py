@@ -159,3 +159,17 @@ def test_a_stale_save_through_the_action_writes_nothing(world, participant):
         do_save_response(participant, user, lines=[], general={"comments": "x"}, based_on=0)
     assert Revision.objects.count() == before
     assert Participant.objects.get(pk=participant.pk).response.comments == ""
+
+
+def test_a_draft_with_flagged_lines_is_protected_the_same_way(world, participant, colleague):
+    """A save that keeps a repeated line as a draft still names its revision: a stale one is
+    refused, and the form read back from a draft carries the draft's revision."""
+    first = world.client("company_a")
+    base_b = based_on_in(colleague.get(url(participant)).content.decode())
+    repeated = form_data([OPERATOR, OPERATOR])
+    assert first.post(url(participant), {**repeated, "based_on": 0}).status_code == 302
+    assert based_on_in(first.get(url(participant)).content.decode()) == 1
+    stale = colleague.post(url(participant), {**form_data([CHEMIST, CHEMIST]), "based_on": base_b})
+    assert stale.status_code == 409
+    assert Revision.objects.filter(response__participant=participant).count() == 1
+    assert Revision.objects.get().snapshot["draft"][1]["role"] == "process_operator"

@@ -319,8 +319,22 @@ def test_a_submitted_response_can_be_revised_and_resubmitted_while_the_round_is_
     assert resp.context["changed_since_submit"] is True
     # What was handed in is still the first submission.
     assert Response.objects.get().submitted_revision().snapshot == first_snapshot
+    # Issue 13: the round list and the form said only "submitted" while changes were unsent.
+    with translation.override("en"):
+        assert "Changes not submitted" in resp.content.decode()
+        rounds = client.get(reverse("survey:my_rounds")).content.decode()
+        analyst = world.client("analyst").get(
+            reverse("survey:round_detail", args=[participant.round_id])
+        )
+    assert "Changes not submitted" in rounds
+    assert "Continue and submit the changes" in rounds
+    assert "Changes not submitted" in analyst.content.decode()
 
     assert client.post(url(participant), form_data([changed], action="submit")).status_code == 302
+    with translation.override("en"):
+        rounds = client.get(reverse("survey:my_rounds")).content.decode()
+        assert "Changes not submitted" not in rounds
+        assert "Changes not submitted" not in client.get(url(participant)).content.decode()
     kinds = list(Revision.objects.order_by("number").values_list("number", "kind"))
     assert kinds == [(1, "submit"), (2, "save"), (3, "submit")]
     # Revisions are snapshots: the first still holds the first answer.
@@ -396,27 +410,98 @@ def test_submitting_without_any_line_is_refused(world, participant):
     assert not Revision.objects.exists()
 
 
-def test_a_partial_save_still_checks_types_and_ranges(world, participant):
+def test_a_partial_save_keeps_a_line_with_wrong_values_as_typed_and_flags_it(world, participant):
     bad = {
         **OPERATOR,
         "new_hires": ["-1", "many", ""],
         "share_abroad": "140",
         "recruit_difficulty": "9",
     }
-    resp = world.client("company_a").post(url(participant), form_data([bad]))
-    assert resp.status_code == 200
-    errors = resp.context["form"].lines[0].errors
+    client = world.client("company_a")
+    resp = client.post(url(participant), form_data([bad, CHEMIST]))
+    assert resp.status_code == 302  # saved: a draft is never refused for a line's problem
+    # The clean line is stored; the flagged one is kept in the revision's draft, as typed.
+    assert set(NeedLine.objects.values_list("role", flat=True)) == {"chemist"}
+    revision = Revision.objects.get()
+    assert revision.snapshot["draft"][0]["new_hires_2026"] == "many"
+    assert revision.snapshot["draft"][1]["role"] == "chemist"
+    # Back on the form: both lines as typed, the problems marked beside the fields.
+    page = client.get(url(participant))
+    errors = page.context["form"].lines[0].errors
     assert set(errors) == {"new_hires_2025", "new_hires_2026", "share_abroad", "recruit_difficulty"}
-    assert not Response.objects.exists()
+    html = page.content.decode()
+    assert (
+        'name="line-0-new_hires_2026" type="number" value="many"' in html or 'value="many"' in html
+    )
+    assert 'class="warnings"' in html
+    assert 'role="alert"' not in html
+    # Submitting is what they block.
+    resp = client.post(url(participant), form_data([bad, complete(CHEMIST)], action="submit"))
+    assert resp.status_code == 200
+    assert list(Revision.objects.values_list("kind", flat=True)) == ["save"]
 
 
-def test_a_saved_line_must_say_which_role_level_and_area_it_is_about(world, participant):
-    resp = world.client("company_a").post(
+def test_a_line_without_role_level_or_area_is_kept_in_the_draft(world, participant):
+    client = world.client("company_a")
+    resp = client.post(
         url(participant), form_data([{"role": "chemist", "comment": "to be decided"}])
     )
-    assert resp.status_code == 200
-    assert set(resp.context["form"].lines[0].errors) == {"level", "area"}
-    assert not Response.objects.exists()
+    assert resp.status_code == 302
+    assert not NeedLine.objects.exists()
+    page = client.get(url(participant))
+    assert set(page.context["form"].lines[0].errors) == {"level", "area"}
+    assert "to be decided" in page.content.decode()
+
+
+def test_a_repeated_line_does_not_stop_save_and_continue_later(world, participant):
+    """Issue 13: a duplicate line blocked even saving, so nothing was saved."""
+    client = world.client("company_a")
+    with translation.override("en"):
+        english_url = url(participant)
+    resp = client.post(
+        english_url,
+        form_data([OPERATOR, CHEMIST, OPERATOR | {"comment": "Counted twice by mistake"}]),
+    )
+    assert resp.status_code == 302
+    assert set(NeedLine.objects.values_list("role", flat=True)) == {"process_operator", "chemist"}
+    page = client.get(english_url)
+    html = page.content.decode()
+    assert "Line 3: Repeats line 1" in html
+    assert "Counted twice by mistake" in html  # the repeated line as typed
+    # A save that fixes it drops the draft: the form shows the stored lines again.
+    fixed = client.post(english_url, form_data([OPERATOR, CHEMIST], count=3) | {"based_on": 1})
+    assert fixed.status_code == 302
+    assert "draft" not in Revision.objects.order_by("-number").first().snapshot
+    html = client.get(english_url).content.decode()
+    assert "Repeats line" not in html
+    assert "Counted twice by mistake" not in html
+
+
+def test_the_lines_are_grouped_in_sections_per_role_with_their_state(world, participant):
+    client = world.client("company_a")
+    client.post(url(participant), form_data([complete(OPERATOR), CHEMIST]))
+    with translation.override("en"):
+        html = client.get(url(participant)).content.decode()
+    assert html.count('<details class="role-section') == 3  # two roles, then the new lines
+    operator = html[html.index('id="role-process_operator"') : html.index('id="role-chemist"')]
+    assert "complete" in operator
+    assert "numbers missing" not in operator
+    chemist = html[html.index('id="role-chemist"') : html.index('id="role-new"')]
+    assert "numbers missing in 0 lines" not in chemist
+    assert "Numbers missing for" not in chemist  # the chemist line has every number
+    # Nothing flagged and more than one role: the role sections start closed, new lines open.
+    assert '<details class="role-section" id="role-chemist">' in html
+    assert 'id="role-new" open>' in html
+    # Save and submit sit in one bar that stays at the bottom of the window.
+    assert 'class="actions sticky-actions"' in html
+
+
+def test_a_line_with_missing_years_says_which(world, participant):
+    client = world.client("company_a")
+    client.post(url(participant), form_data([OPERATOR]))
+    with translation.override("en"):
+        html = client.get(url(participant)).content.decode()
+    assert "Numbers missing for 2026, 2027: needed before you submit." in html
 
 
 def test_blank_lines_are_ignored(world, participant):

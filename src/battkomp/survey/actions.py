@@ -476,10 +476,14 @@ def _stored_lines(response: Response) -> list[dict[str, Any]]:
 
 
 def _record_revision(
-    locked: Participant, response: Response, kind: str, user: UserLike
+    locked: Participant,
+    response: Response,
+    kind: str,
+    user: UserLike,
+    draft: list[dict[str, str]] | None = None,
 ) -> Revision:
     number = (response.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
-    snapshot = {
+    snapshot: dict[str, Any] = {
         "round": locked.round_id,
         "organisation": locked.organisation_id,
         "status": locked.status,
@@ -489,6 +493,8 @@ def _record_revision(
         },
         "lines": _stored_lines(response),
     }
+    if draft:
+        snapshot["draft"] = draft
     return Revision.objects.create(
         response=response,
         number=number,
@@ -543,6 +549,14 @@ def latest_revision(participant: Participant) -> Revision | None:
         .order_by("-number")
         .first()
     )
+
+
+def saved_draft(revision: Revision | None) -> list[dict[str, str]] | None:
+    """The form's lines as typed, if ``revision`` (the latest) was a save with flagged lines."""
+    if revision is None or revision.kind != RevisionKind.SAVE:
+        return None
+    draft = revision.snapshot.get("draft")
+    return draft if isinstance(draft, list) and draft else None
 
 
 def revision_number(participant: Participant) -> int:
@@ -661,8 +675,15 @@ def do_save_response(
     general: dict[str, Any] | None = None,
     kind: str = "save",
     based_on: int | None = None,
+    draft: list[dict[str, str]] | None = None,
 ) -> Revision:
     """Replace a response's need lines (and general answers, if given) and record a revision.
+
+    ``draft`` (from the needs form, see :meth:`battkomp.survey.forms.NeedsForm.draft`): every
+    line of the form as typed, when some of them have a problem that keeps them out of
+    ``lines`` (a repeat, no role, a wrong value). It is kept in the revision's snapshot, so an
+    unfinished form can always be saved; :func:`saved_draft` gives it back while it is the
+    latest revision. Readers of answers never see it: they read the lines or a submission.
 
     Checks types and ranges only, so an unfinished response can be kept; see
     :func:`do_submit_response` for completeness. Sets the participant in progress unless it has
@@ -682,7 +703,7 @@ def do_save_response(
         locked.status = ParticipantStatus.IN_PROGRESS
         locked.save(update_fields=["status"])
     _sync(participant, locked)
-    return _record_revision(locked, response, kind, user)
+    return _record_revision(locked, response, kind, user, draft)
 
 
 @transaction.atomic

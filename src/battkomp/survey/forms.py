@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from battkomp.core.codes import choices
+from battkomp.core.codes import choices, codes, label
 from battkomp.core.plausible import PlausibleMaximum, clean_share
 from battkomp.engine.quantities import format_share
 from battkomp.organisations.models import Organisation
@@ -209,6 +209,60 @@ class NeedLineForm(forms.Form):
                     if name not in self.errors and data.get(name) is None:
                         self.add_error(name, required)
 
+    EXTRA = ("recruit_difficulty", "share_abroad", "facility", "critical_competences", "comment")
+
+    @property
+    def title(self) -> str:
+        """The line's education level and competence area, as far as they are chosen."""
+        names = []
+        for kind in ("level", "area"):
+            value = str(self[kind].value() or "")
+            if value in codes(kind):
+                names.append(str(label(kind, value)))
+        return " · ".join(names)
+
+    @property
+    def extra_open(self) -> bool:
+        """Whether the line's further questions are shown open: one is answered or has a problem."""
+        errors = self.errors if self.is_bound else {}
+        return any(
+            name in self.fields and (name in errors or self[name].value() not in (None, ""))
+            for name in self.EXTRA
+        )
+
+    @property
+    def flagged(self) -> bool:
+        """Whether the line has a problem that keeps it out of the stored answers (a repeat, a
+        missing role, level or area, or a value of the wrong type): it is kept in the draft and
+        blocks submitting, not saving."""
+        return bool(self.errors)
+
+    @property
+    def missing_years(self) -> list[int]:
+        """The years without both numbers (a gap: saved as it is, but blocks submitting)."""
+        data = getattr(self, "cleaned_data", None)
+        if data is None:
+            data = {k: v for k, v in self.initial.items() if v not in ("", None)}
+        errors = self.errors if self.is_bound else {}
+        return [
+            y
+            for y in self.years
+            if any(
+                f"{n}_{y}" not in errors and data.get(f"{n}_{y}") is None
+                for n in ("new_hires", "total_staff")
+            )
+        ]
+
+    def raw(self) -> dict[str, str]:
+        """What was typed in the line, field by field (non-blank values only): the draft keeps a
+        flagged line exactly as it was typed."""
+        out = {}
+        for name in self.fields:
+            value = str(self.data.get(self.add_prefix(name), "") or "").strip()
+            if value:
+                out[name] = value
+        return out
+
     def key(self) -> tuple[str, str, str] | None:
         data = getattr(self, "cleaned_data", {})
         if all(data.get(n) for n in ("role", "level", "area")):
@@ -293,6 +347,8 @@ class NeedsForm:
         # What someone else changed since ``based_on``, when a save was refused as stale.
         self.stale_message = ""
         self.stale_changes: list[str] = []
+        # Whether the last check was for submitting (problems block) or saving (flagged only).
+        self.checked_full = False
         if data is not None:
             raw = str(data.get("based_on", "")).strip()
             self.based_on = int(raw) if raw.isdigit() and len(raw) < 10 else None
@@ -329,9 +385,78 @@ class NeedsForm:
     def filled_lines(self) -> list[NeedLineForm]:
         return [line for line in self.lines if not line.is_blank()]
 
+    def flagged_lines(self) -> list[NeedLineForm]:
+        """The filled lines with a problem (after :meth:`is_valid`)."""
+        return [line for line in self.filled_lines() if line.flagged]
+
+    def draft(self) -> list[dict[str, str]] | None:
+        """Every filled line as typed, when any of them is flagged (None when all are clean: the
+        stored lines are then the whole answer). Saved with the revision, so a draft with a
+        repeated or unfinished line is never lost; see :meth:`from_draft`."""
+        if not self.flagged_lines():
+            return None
+        return [line.raw() for line in self.filled_lines()]
+
+    @classmethod
+    def from_draft(
+        cls,
+        participant: Participant,
+        draft: Sequence[Mapping[str, Any]],
+        *,
+        general: Mapping[str, Any] | None = None,
+        facilities: Sequence[tuple[str, str]] = (),
+    ) -> NeedsForm:
+        """The form as it was saved with flagged lines (a bound form: its problems show again
+        after :meth:`is_valid`), plus blank lines to add more."""
+        answer = (general or {}).get("access_is_challenge")
+        data: dict[str, Any] = {
+            "access_is_challenge": {True: "yes", False: "no"}.get(answer, ""),
+            "comments": (general or {}).get("comments") or "",
+            "line_count": min(len(draft) + BLANK_LINES, MAX_LINES),
+        }
+        for index, line in enumerate(draft[:MAX_LINES]):
+            for name, value in line.items():
+                data[f"line-{index}-{name}"] = value
+        return cls(participant, data, facilities=facilities)
+
+    def sections(self) -> list[dict[str, Any]]:
+        """The lines grouped by role (in the code list's order), for sections that can be
+        collapsed; the lines without a role (new, blank ones) come last. A section is open when
+        a line in it is flagged, or when it is the only one with lines."""
+        names = dict(choices("role"))
+        by_role: dict[str, list[NeedLineForm]] = {}
+        for line in self.lines:
+            role = str(line["role"].value() or "")
+            by_role.setdefault(role if role in names else "", []).append(line)
+        sections = []
+        for code, name in [*names.items(), ("", gettext("New lines"))]:
+            lines = by_role.get(code)
+            if not lines:
+                continue
+            filled = [line for line in lines if not line.is_blank()]
+            sections.append(
+                {
+                    "code": code,
+                    "name": name,
+                    "lines": lines,
+                    "count": len(filled),
+                    "flagged": sum(1 for line in filled if line.is_bound and line.flagged),
+                    "missing": sum(1 for line in filled if line.missing_years),
+                    "open": code == "",
+                }
+            )
+        with_roles = [s for s in sections if s["code"]]
+        for section in with_roles:
+            section["open"] = section["open"] or section["flagged"] > 0 or len(with_roles) == 1
+        return sections
+
     def is_valid(self, *, full: bool) -> bool:
-        """Partial (``full=False``): types and ranges, and which role × level × area each line
-        is (a line is stored under that name). Full: also at least one line and every number."""
+        """Partial (``full=False``, saving a draft): only the general questions can fail; a line
+        with a problem (wrong type or range, no role, level or area, a repeat) is flagged, and
+        :meth:`top_errors` lists it, but saving goes on: the flagged lines are kept in the draft,
+        the clean ones stored. Full (submitting): every problem fails, and every number of every
+        line and at least one line are needed."""
+        self.checked_full = full
         ok = self.general.is_valid()
         for name, errors in self.general.errors.items():
             for error in errors:
@@ -375,7 +500,7 @@ class NeedsForm:
                             target,
                         )
                     )
-            if line.errors:
+            if line.errors and full:
                 ok = False
         return ok
 
@@ -390,7 +515,8 @@ class NeedsForm:
         self.top_errors.extend((m, "") for m in messages)
 
     def to_lines(self) -> list[dict[str, Any]]:
-        return [row for line in self.filled_lines() for row in line.to_lines()]
+        """The clean lines, one row per year (a flagged line is left out: see :meth:`draft`)."""
+        return [row for line in self.filled_lines() if not line.flagged for row in line.to_lines()]
 
     def to_general(self) -> dict[str, Any]:
         return self.general.to_general()

@@ -12,10 +12,11 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from battkomp.accounts.actions import log_access
@@ -41,6 +42,15 @@ from battkomp.survey.models import (
     RoundStatus,
 )
 from battkomp.survey.stats import round_statistics
+
+
+def with_unsent_changes(participants: Any) -> Any:
+    """``participants`` annotated with ``latest_kind``, the kind of their latest revision: a
+    participant that has submitted but whose latest revision is a save or an import has changes
+    not yet submitted (its status stays "submitted": that is what was handed in)."""
+    latest = Revision.objects.filter(response__participant=OuterRef("pk")).order_by("-number")
+    return participants.annotate(latest_kind=Subquery(latest.values("kind")[:1]))
+
 
 # --- analysts: rounds -----------------------------------------------------------------------
 
@@ -83,7 +93,9 @@ def _status_rows(round_: Any) -> list[dict[str, Any]]:
 @login_required
 def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
     round_ = access_round_for_user(request.user, round_id)
-    participants = round_.participants.select_related("organisation").order_by("organisation__name")
+    participants = with_unsent_changes(
+        round_.participants.select_related("organisation").order_by("organisation__name")
+    )
     return render(
         request,
         "survey/round_detail.html",
@@ -222,7 +234,9 @@ def my_rounds(request: HttpRequest) -> HttpResponse:
         return redirect("survey:rounds")
     if role_of(request.user) != Role.RESPONDENT:
         raise Http404
-    participants = participants_for_user(request.user).order_by("-round__opens_on", "-round_id")
+    participants = with_unsent_changes(
+        participants_for_user(request.user).order_by("-round__opens_on", "-round_id")
+    )
     return render(request, "survey/my_rounds.html", {"participants": participants})
 
 
@@ -284,6 +298,8 @@ def response(request: HttpRequest, participant_id: int) -> HttpResponse:
         )
         action = request.POST.get("action", "save")
         if action in {"save", "submit"} and form.is_valid(full=action == "submit"):
+            # Saving never stops at a line's problem: the flagged lines go into the draft.
+            draft = form.draft() if action == "save" else None
             try:
                 if action == "submit":
                     actions.do_submit_response(
@@ -307,10 +323,26 @@ def response(request: HttpRequest, participant_id: int) -> HttpResponse:
                         lines=form.to_lines(),
                         general=form.to_general(),
                         based_on=form.based_on,
+                        draft=draft,
                     )
-                    messages.success(
-                        request, _("Your answers are saved. You can come back and continue later.")
-                    )
+                    if draft:
+                        messages.warning(
+                            request,
+                            ngettext(
+                                "Your answers are saved. %(n)d line has a problem, marked below: "
+                                "it is kept as you typed it, and must be fixed before you submit.",
+                                "Your answers are saved. %(n)d lines have problems, marked below: "
+                                "they are kept as you typed them, and must be fixed before you "
+                                "submit.",
+                                len(form.flagged_lines()),
+                            )
+                            % {"n": len(form.flagged_lines())},
+                        )
+                    else:
+                        messages.success(
+                            request,
+                            _("Your answers are saved. You can come back and continue later."),
+                        )
             except actions.StaleRevision as stale:
                 # Someone else saved since this form was opened: nothing is written; the form
                 # keeps what this person typed and shows what the other save changed.
@@ -336,22 +368,34 @@ def response(request: HttpRequest, participant_id: int) -> HttpResponse:
     elif editable:
         actions.do_mark_opened(participant, request.user)
     form = None
+    flagged = False
     if editable:
-        form = NeedsForm(
-            participant,
-            general={
-                "access_is_challenge": answers.access_is_challenge,
-                "comments": answers.comments,
-            }
+        general = (
+            {"access_is_challenge": answers.access_is_challenge, "comments": answers.comments}
             if answers
-            else None,
-            lines=lines_initial(answers.lines.select_related("facility").order_by("id"))
-            if answers
-            else (),
-            facilities=facility_choices(request, participant),
+            else None
         )
-        form.based_on = actions.revision_number(participant)
-    return _render_response(request, participant, answers, form, editable=editable)
+        facilities = facility_choices(request, participant)
+        latest = actions.latest_revision(participant)
+        draft = actions.saved_draft(latest)
+        if draft:
+            # Saved with flagged lines: the form as it was typed, its problems marked again.
+            form = NeedsForm.from_draft(participant, draft, general=general, facilities=facilities)
+            form.is_valid(full=False)
+            flagged = True
+        else:
+            form = NeedsForm(
+                participant,
+                general=general,
+                lines=lines_initial(answers.lines.select_related("facility").order_by("id"))
+                if answers
+                else (),
+                facilities=facilities,
+            )
+        form.based_on = latest.number if latest else 0
+    return _render_response(
+        request, participant, answers, form, editable=editable, show_errors=flagged
+    )
 
 
 def _render_response(
