@@ -61,3 +61,25 @@ class ValidationProblem(Schema):
 
 class ValidationErrorOut(Schema):
     detail: list[ValidationProblem]
+
+
+class ConflictOut(Schema):
+    """409: the change was refused because the object was changed since the version the caller
+    named in ``based_on``; nothing was written."""
+
+    detail: str
+    version: int = Field(
+        description=gettext_noop(
+            "The stored version: read the object again, or send it as `based_on` to replace it "
+            "deliberately."
+        )
+    )
+    changes: list[str] = Field(
+        default_factory=list,
+        description=gettext_noop("Where the stored object differs from what you sent."),
+    )
+
+
+def conflict_out(stale: Any) -> dict[str, Any]:
+    """The 409 body of a :class:`battkomp.core.stale.StaleEdit`."""
+    return {"detail": stale.message(), "version": stale.current, "changes": stale.changes}

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from battkomp.core.codes import codes, label, taxonomy
 from battkomp.core.plausible import plausible_message, share_message
+from battkomp.core.stale import StaleEdit, shown
 from battkomp.core.users import UserLike, account_of
 from battkomp.engine.quantities import ShareError
 from battkomp.engine.quantities import parse_share as engine_parse_share
@@ -298,6 +299,76 @@ def _write_areas(offer: Offer, areas: list[tuple[str, float]]) -> None:
     OfferArea.objects.bulk_create(OfferArea(offer=offer, area=a, weight=w) for a, w in areas)
 
 
+# --------------------------------------------------------------------------- lost updates
+
+
+class StaleOffer(StaleEdit):
+    """An edit of an offer based on an older version than the stored one: someone saved the
+    offer in between. Nothing was written; ``changes`` lists where the stored offer differs from
+    the edit."""
+
+    def __init__(self, stored: Offer, based_on: int, changes: list[str]) -> None:
+        super().__init__(
+            _(
+                "This offer was changed by %(who)s (%(when)s) after you opened it: you worked on "
+                "version %(based_on)d, the stored offer is version %(current)d. Nothing of yours "
+                "was saved. Look at where the stored offer differs from yours, then save again "
+                "to replace it with what is in your form."
+            ),
+            based_on=based_on,
+            current=stored.version,
+            who=stored.updated_by,
+            when=stored.updated_at,
+            changes=changes,
+        )
+
+
+def _areas_text(areas: Mapping[str, float]) -> str:
+    parts = sorted(areas.items(), key=lambda item: (-item[1], item[0]))
+    return ", ".join(f"{label('area', a)} {_fmt(w * 100)} %" for a, w in parts) or "–"
+
+
+def offer_differences(
+    stored: Offer, values: Mapping[str, Any], areas: list[tuple[str, float]]
+) -> list[str]:
+    """Where the stored offer differs from an edit's values and areas, one sentence per field
+    (the field's name, the stored value and the edit's), in the active language."""
+    changes = []
+    for field in OFFER_FIELDS:
+        if field not in values:
+            continue
+        mine, theirs = values[field], getattr(stored, field)
+        if isinstance(mine, float) or isinstance(theirs, float):
+            same = (mine is None) == (theirs is None) and (
+                mine is None or abs(float(mine) - float(theirs)) <= _SAME
+            )
+        else:
+            same = mine == theirs
+        if not same:
+            changes.append(
+                _("%(field)s: stored %(stored)s, yours %(yours)s")
+                % {
+                    "field": str(Offer._meta.get_field(field).verbose_name).capitalize(),
+                    "stored": shown(theirs),
+                    "yours": shown(mine),
+                }
+            )
+    stored_areas = {a.area: a.weight for a in stored.areas.all()}
+    given = dict(areas)
+    if stored_areas.keys() != given.keys() or any(
+        abs(stored_areas[a] - given[a]) > _SAME for a in given
+    ):
+        changes.append(
+            _("%(field)s: stored %(stored)s, yours %(yours)s")
+            % {
+                "field": _("Competence areas"),
+                "stored": _areas_text(stored_areas),
+                "yours": _areas_text(given),
+            }
+        )
+    return changes
+
+
 # --------------------------------------------------------------------------- actions
 
 
@@ -308,6 +379,8 @@ def do_save_offer(
     data: Mapping[str, Any],
     areas: list[tuple[str, float]],
     offer: Offer | None = None,
+    *,
+    based_on: int | None = None,
 ) -> Offer:
     """Create (``offer=None``) or update an offer of ``institution`` with its competence areas.
 
@@ -315,6 +388,8 @@ def do_save_offer(
     ``areas`` the (area, weight) pairs, weights summing to 1 (or 100 as percentages), stored
     normalised. Raises :class:`ValidationError` whose ``message_dict`` maps field names (and
     ``"areas"`` for the competence areas, ``"__all__"`` otherwise) to messages; nothing is saved.
+    Every save adds one to the offer's ``version``. With ``based_on`` (the version the editor's
+    form or GET showed), an update raises :class:`StaleOffer` when someone saved since.
     """
     _check_institution(institution)
     if offer is not None and offer.institution_id != institution.pk:
@@ -322,6 +397,23 @@ def do_save_offer(
         raise ValueError(msg)
     values, errors = clean_offer_values(data)
     cleaned_areas, area_problems = clean_areas(areas)
+    if offer is not None:
+        # The row is locked until the end of the transaction: two saves based on the same
+        # version cannot both pass.
+        stored = (
+            Offer.objects.select_for_update()
+            .select_related("updated_by")
+            .prefetch_related("areas")
+            .get(pk=offer.pk)
+        )
+        if based_on is not None and based_on != stored.version:
+            ok = {f: v for f, v in values.items() if f not in errors}
+            raise StaleOffer(
+                stored,
+                based_on,
+                offer_differences(stored, ok, [] if area_problems else cleaned_areas),
+            )
+        offer.version = stored.version + 1
     _check_offer(institution, values, errors, offer.pk if offer else None)
     if area_problems:
         errors["areas"] = area_problems
@@ -387,7 +479,11 @@ def do_upsert_offers(
     errors: list[ValidationError] = []
     plans: list[tuple[dict[str, Any], list[tuple[str, float]], Offer | None]] = []
     wanted = [str(r.get("code") or "").strip() for r in rows if isinstance(r, Mapping)]
-    existing = {o.code: o for o in Offer.objects.filter(code__in=[c for c in wanted if c])}
+    # Locked until the end of the transaction, so each update adds one to the stored version.
+    existing = {
+        o.code: o
+        for o in Offer.objects.select_for_update().filter(code__in=[c for c in wanted if c])
+    }
     first_row: dict[str, int] = {}
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, Mapping):
@@ -432,6 +528,8 @@ def do_upsert_offers(
         offer = current if current is not None else Offer(institution=institution)
         for field, value in values.items():
             setattr(offer, field, value)
+        if current is not None:
+            offer.version = current.version + 1
         offer.updated_by = editor
         offer.save()
         _write_areas(offer, cleaned_areas)

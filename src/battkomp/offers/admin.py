@@ -36,6 +36,8 @@ class OfferAdmin(admin.ModelAdmin):
 
     def save_model(self, request: Any, obj: Offer, form: Any, change: bool) -> None:
         obj.updated_by = request.user
+        if change:
+            obj.version += 1  # an editor's form opened before this save is refused as stale
         super().save_model(request, obj, form, change)
 
 

@@ -19,13 +19,23 @@ from ninja import Field, Query, Router, Schema, Status
 
 from battkomp.api.auth import caller
 from battkomp.api.common import DENIED, INVALID, Refused, invalid, paged, ref
-from battkomp.api.schemas import Int, Message, Number, PageQuery, Ref, id_filter
+from battkomp.api.schemas import (
+    ConflictOut,
+    Int,
+    Message,
+    Number,
+    PageQuery,
+    Ref,
+    conflict_out,
+    id_filter,
+)
+from battkomp.core.stale import MAX_VERSION
 from battkomp.offers.access import (
     access_institution_for_user,
     access_offer_for_user,
     own_institution,
 )
-from battkomp.offers.actions import OFFER_FIELDS, do_delete_offer, do_save_offer
+from battkomp.offers.actions import OFFER_FIELDS, StaleOffer, do_delete_offer, do_save_offer
 from battkomp.offers.models import Offer
 
 # --- schemas -------------------------------------------------------------------------------
@@ -72,6 +82,19 @@ class OfferIn(OfferFields):
     areas: list[AreaWeight]
 
 
+class OfferUpdateIn(OfferIn):
+    based_on: Int | None = Field(
+        None,
+        ge=1,
+        le=MAX_VERSION,
+        description=gettext_noop(
+            "The `version` of the offer you changed, as you read it. When someone saved the "
+            "offer since, nothing is written and the answer is 409 with where the stored offer "
+            "differs. Left out, the save is not checked."
+        ),
+    )
+
+
 class OfferCreateIn(OfferIn):
     institution: Int | None = Field(
         None,
@@ -86,6 +109,12 @@ class OfferOut(OfferFields):
     institution: Ref
     areas: list[AreaWeight]
     updated_at: dt.datetime
+    version: int = Field(
+        description=gettext_noop(
+            "1 when registered, one more on every save; send it as `based_on` when you change "
+            "the offer."
+        )
+    )
 
 
 class OfferPage(Schema):
@@ -119,6 +148,7 @@ def offer_out(offer: Offer) -> dict[str, Any]:
                 for a in sorted(offer.areas.all(), key=lambda a: (-a.weight, a.area))
             ],
             "updated_at": offer.updated_at,
+            "version": offer.version,
         }
     )
     return out
@@ -205,23 +235,27 @@ def create_offer(request: HttpRequest, payload: OfferCreateIn) -> Any:
 
 @offers_router.put(
     "/{offer_id}",
-    response={200: OfferOut, **DENIED, **INVALID},
+    response={200: OfferOut, 409: ConflictOut, **DENIED, **INVALID},
     summary=gettext_noop("Change an education offer"),
     description=(
         gettext_noop(
-            "Replaces the offer's fields and competence areas. The institution's editors and "
-            "analysts; 404 for anyone else."
+            "Replaces the offer's fields and competence areas. Send `based_on` (the `version` "
+            "you read): a change based on an older version is refused with 409, the stored "
+            "version and where it differs from yours, and nothing is written. The "
+            "institution's editors and analysts; 404 for anyone else."
         )
     ),
 )
-def update_offer(request: HttpRequest, offer_id: int, payload: OfferIn) -> Any:
+def update_offer(request: HttpRequest, offer_id: int, payload: OfferUpdateIn) -> Any:
     user = caller(request)
     offer = access_offer_for_user(user, offer_id, edit=True)
     data, areas = _offer_args(payload)
     try:
-        do_save_offer(offer.institution, user, data, areas, offer=offer)
+        do_save_offer(offer.institution, user, data, areas, offer=offer, based_on=payload.based_on)
     except DjangoValidationError as exc:
         raise invalid(exc, "body") from None
+    except StaleOffer as stale:
+        return Status(409, conflict_out(stale))
     return offer_out(_offer_queryset().get(pk=offer.pk))
 
 

@@ -87,6 +87,9 @@ class Offer(models.Model):
     )
     source = models.TextField(_("source"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    #: 1 when registered, one more on every save: an edit names the version it was based on and
+    #: is refused when someone saved since (no lost updates; see offers.actions.do_save_offer).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from battkomp.core.codes import codes, label
+from battkomp.core.stale import posted_version
 from battkomp.core.users import is_analyst
 from battkomp.offers.access import (
     access_institution_for_user,
@@ -22,7 +23,12 @@ from battkomp.offers.access import (
     can_edit_offers_of,
     own_institution,
 )
-from battkomp.offers.actions import INSTITUTION_KINDS, do_delete_offer, do_save_offer
+from battkomp.offers.actions import (
+    INSTITUTION_KINDS,
+    StaleOffer,
+    do_delete_offer,
+    do_save_offer,
+)
 from battkomp.offers.forms import GridFilterForm, OfferForm, area_formset
 from battkomp.offers.grid import (
     AREA_STATUS_HELP,
@@ -113,16 +119,31 @@ def _offer_form_page(
     request: HttpRequest, institution: Organisation, offer: Offer | None = None
 ) -> HttpResponse:
     area_errors: list[str] = []
+    # The version the form was filled from: a save based on an older one is refused.
+    based_on = offer.version if offer is not None else None
+    stale: StaleOffer | None = None
     if request.method == "POST":
         form = OfferForm(request.POST)
         formset = area_formset(request.POST)
+        based_on = posted_version(request.POST) if offer is not None else None
         form_ok = form.is_valid()
         formset_ok = formset.is_valid()
         if form_ok and formset_ok:
             try:
                 saved = do_save_offer(
-                    institution, request.user, form.cleaned_data, formset.pairs(), offer=offer
+                    institution,
+                    request.user,
+                    form.cleaned_data,
+                    formset.pairs(),
+                    offer=offer,
+                    based_on=based_on,
                 )
+            except StaleOffer as exc:
+                # Nothing was written; the form keeps what this person typed, shows where the
+                # stored offer differs, and is based on the stored version now, so saving
+                # again replaces it deliberately.
+                stale = exc
+                based_on = exc.current
             except ValidationError as exc:
                 area_errors = _apply_action_errors(exc, form)
             else:
@@ -159,8 +180,11 @@ def _offer_form_page(
             "area_errors": area_errors,
             "has_errors": has_errors,
             "cancel_url": cancel_url,
+            "based_on": based_on,
+            "stale": stale,
+            "stale_title": _("Someone else changed this offer"),
         },
-        status=400 if has_errors else 200,
+        status=409 if stale else 400 if has_errors else 200,
     )
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from battkomp.core.codes import codes
 from battkomp.core.plausible import plausible_message
+from battkomp.core.stale import StaleEdit, shown
 from battkomp.core.users import UserLike
 from battkomp.organisations.models import (
     CapacityPlan,
@@ -270,27 +271,90 @@ def plan_row_errors(years: Iterable[tuple[Any, Any]]) -> list[str]:
     return errors
 
 
+class StalePlan(StaleEdit):
+    """A new plan version based on an older version than the latest: someone added a version in
+    between. Nothing was written; ``changes`` lists the years the other versions changed."""
+
+    def __init__(self, current: CapacityPlan, based_on: int, changes: list[str]) -> None:
+        super().__init__(
+            _(
+                "The capacity plan was changed by %(who)s (%(when)s) after you opened it: you "
+                "worked on version %(based_on)d, the latest is version %(current)d. Nothing of "
+                "yours was saved. Look at what changed, then save again to record what is in "
+                "your form as the next version."
+            ),
+            based_on=based_on,
+            current=current.version,
+            who=current.created_by,
+            when=current.created_at,
+            changes=changes,
+        )
+
+
+def plan_changes(before: CapacityPlan | None, after: CapacityPlan) -> list[str]:
+    """What changed from one version of a capacity plan to a later one (``before`` None: no
+    plan), one sentence per year, and the later version's note, in the active language."""
+    old = {y.year: y.capacity for y in before.years.all()} if before is not None else {}
+    new = {y.year: y.capacity for y in after.years.all()}
+    changes = []
+    for year in sorted(set(old) | set(new)):
+        if year not in old:
+            changes.append(
+                _("%(year)s: added, %(capacity)s GWh/yr")
+                % {"year": year, "capacity": shown(new[year])}
+            )
+        elif year not in new:
+            changes.append(
+                _("%(year)s: removed (was %(capacity)s GWh/yr)")
+                % {"year": year, "capacity": shown(old[year])}
+            )
+        elif old[year] != new[year]:
+            changes.append(
+                _("%(year)s: %(old)s → %(new)s GWh/yr")
+                % {"year": year, "old": shown(old[year]), "new": shown(new[year])}
+            )
+    if after.note:
+        changes.append(
+            _("Note of version %(version)s: %(note)s")
+            % {"version": after.version, "note": after.note}
+        )
+    return changes
+
+
 @transaction.atomic
 def do_save_capacity_plan(
     facility: Facility,
     user: UserLike,
     years: list[tuple[int, float]],
     note: str = "",
+    *,
+    based_on: int | None = None,
 ) -> CapacityPlan:
     """Record a new version of the facility's capacity plan (GWh/yr, or GWh-equivalent, by year).
 
     Earlier versions are never changed: each call adds version n + 1 with its own rows. Years are
     1990–2100, each at most once, capacities ≥ 0; a plan has at least one year. All or nothing.
+    With ``based_on`` (the version the editor's form showed, 0 for none), raises
+    :class:`StalePlan` when someone added a version since.
     """
     rows = list(years)
+    # Lock the facility so two simultaneous edits get versions n + 1 and n + 2, and two edits
+    # based on the same version cannot both pass.
+    locked = Facility.objects.select_for_update().get(pk=facility.pk)
+    latest = locked.plans.aggregate(latest=Max("version"))["latest"] or 0
+    if based_on is not None and based_on != latest and latest > 0:
+        plans = {
+            p.version: p
+            for p in locked.plans.filter(version__in=[based_on, latest])
+            .select_related("created_by")
+            .prefetch_related("years")
+        }
+        raise StalePlan(plans[latest], based_on, plan_changes(plans.get(based_on), plans[latest]))
     errors = plan_row_errors(rows)
     if not rows:
         errors.append(_("A capacity plan needs at least one year."))
     if errors:
         raise ValidationError(errors)
-    # Lock the facility so two simultaneous edits get versions n + 1 and n + 2.
-    locked = Facility.objects.select_for_update().get(pk=facility.pk)
-    latest = locked.plans.aggregate(latest=Max("version"))["latest"] or 0
     plan = CapacityPlan.objects.create(
         facility=locked, version=latest + 1, note=str(note or "").strip(), created_by=_actor(user)
     )

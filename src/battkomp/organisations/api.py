@@ -18,14 +18,15 @@ from ninja import Field, Query, Router, Schema, Status
 
 from battkomp.api.auth import caller
 from battkomp.api.common import DENIED, INVALID, invalid, paged, ref
-from battkomp.api.schemas import Int, Number, PageQuery, Ref
+from battkomp.api.schemas import ConflictOut, Int, Number, PageQuery, Ref, conflict_out
+from battkomp.core.stale import MAX_VERSION
 from battkomp.organisations.access import (
     access_facility_for_user,
     access_organisation_for_user,
     facilities_for_user,
     organisations_for_user,
 )
-from battkomp.organisations.actions import do_save_capacity_plan
+from battkomp.organisations.actions import StalePlan, do_save_capacity_plan
 from battkomp.organisations.models import CapacityPlan, Facility, Organisation
 
 # --- schemas -------------------------------------------------------------------------------
@@ -137,6 +138,17 @@ class PlanIn(Schema):
         description=gettext_noop("One row per year; each year at most once.")
     )
     note: str = Field("", max_length=5000)
+    based_on: Int | None = Field(
+        None,
+        ge=0,
+        le=MAX_VERSION,
+        description=gettext_noop(
+            "The plan version the new one replaces, as you read it (the first of the "
+            "facility's `plan_versions`, 0 when it has none). When someone added a version "
+            "since, nothing is written and the answer is 409 with what changed. Left out, the "
+            "save is not checked."
+        ),
+    )
 
 
 # --- organisations -------------------------------------------------------------------------
@@ -272,12 +284,13 @@ def get_facility(request: HttpRequest, facility_id: int) -> Any:
 
 @facilities_router.post(
     "/{facility_id}/plans",
-    response={201: PlanOut, **DENIED, **INVALID},
+    response={201: PlanOut, 409: ConflictOut, **DENIED, **INVALID},
     summary=gettext_noop("Add a capacity plan version"),
     description=(
         gettext_noop(
             "Records version n + 1 of the facility's capacity plan; earlier versions are kept. "
-            "Analysts only (404 for anyone else)."
+            "With `based_on`, refused with 409 and what changed when a version was added since "
+            "(nothing is written). Analysts only (404 for anyone else)."
         )
     ),
 )
@@ -286,9 +299,15 @@ def add_plan(request: HttpRequest, facility_id: int, payload: PlanIn) -> Any:
     facility = access_facility_for_user(user, facility_id, edit=True)
     try:
         plan = do_save_capacity_plan(
-            facility, user, [(y.year, y.capacity) for y in payload.years], note=payload.note
+            facility,
+            user,
+            [(y.year, y.capacity) for y in payload.years],
+            note=payload.note,
+            based_on=payload.based_on,
         )
     except DjangoValidationError as exc:
         raise invalid(exc, "body", "years") from None
+    except StalePlan as stale:
+        return Status(409, conflict_out(stale))
     plan = CapacityPlan.objects.prefetch_related("years").get(pk=plan.pk)
     return Status(201, _plan_out(plan))

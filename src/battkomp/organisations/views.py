@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from battkomp.core.codes import label
+from battkomp.core.stale import posted_version
 from battkomp.core.users import is_analyst, require_analyst
 from battkomp.organisations.access import (
     access_facility_for_user,
@@ -28,6 +29,7 @@ from battkomp.organisations.access import (
     organisations_for_user,
 )
 from battkomp.organisations.actions import (
+    StalePlan,
     do_add_status,
     do_save_capacity_plan,
     do_save_facility,
@@ -322,14 +324,29 @@ def facility_plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     facility = access_facility_for_user(request.user, pk, edit=True)
     current = facility.current_plan()
     action_errors: list[str] = []
+    # The version the form was filled from (0: no plan yet); a save based on an older one than
+    # the latest is refused, so nobody's version is replaced unseen.
+    based_on: int | None = current.version if current is not None else 0
+    stale: StalePlan | None = None
     if request.method == "POST":
         formset = PlanFormSet(request.POST, prefix=PLAN_PREFIX)
         note_form = PlanNoteForm(request.POST)
+        based_on = posted_version(request.POST)
         if formset.is_valid() and note_form.is_valid():
             try:
                 plan = do_save_capacity_plan(
-                    facility, request.user, formset.rows(), note_form.cleaned_data["note"]
+                    facility,
+                    request.user,
+                    formset.rows(),
+                    note_form.cleaned_data["note"],
+                    based_on=based_on,
                 )
+            except StalePlan as exc:
+                # Nothing was written; the form keeps the typed rows and is based on the latest
+                # version now, so saving again records it deliberately.
+                stale = exc
+                based_on = exc.current
+                current = facility.current_plan()
             except ValidationError as exc:
                 action_errors = list(exc.messages)
             else:
@@ -359,7 +376,11 @@ def facility_plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": list(enumerate(formset.forms, start=1)),
             "note_form": note_form,
             "errors": summary + action_errors,
+            "based_on": based_on,
+            "stale": stale,
+            "stale_title": _("Someone else changed this capacity plan"),
         },
+        status=409 if stale else 200,
     )
 
 
