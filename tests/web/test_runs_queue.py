@@ -126,6 +126,50 @@ def test_a_run_whose_worker_died_is_failed_with_the_reason_and_can_be_retried(
     assert run.error == ""
 
 
+def test_the_task_result_of_a_run_whose_worker_died_is_failed_too(demo: Any, settings: Any) -> None:
+    """The run row is reaped by its heartbeat; the django-tasks row of its task must not stay
+    "running" for ever either (the admin's task list, ``get_result``)."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from battkomp.analysis.runs.tasks import execute_run
+
+    settings.TASKS = DATABASE_TASKS
+    run = do_start_run(demo.users["analyst"], scenario=demo.mid, draws=DRAWS, seed=4)
+    assert run.status == RunStatus.QUEUED
+    result = DBTaskResult.objects.get(task_path=execute_run.module_path)
+    # A worker claims the task and the run, then is killed (no heartbeat any more).
+    result.claim("host-4242-abc")
+    assert claim_run(run.pk, "host-4242-abc") == ClaimOutcome.CLAIMED
+    # Another worker, alive, is carrying out another run meanwhile: left alone.
+    alive = DBTaskResult.objects.create(
+        task_path=execute_run.module_path,
+        args_kwargs={"args": [run.pk + 1000], "kwargs": {}},
+        backend_name="default",
+        queue_name="runs",
+        run_after=timezone.now(),
+        status=TaskResultStatus.RUNNING,
+        worker_ids=["host-7-alive"],
+    )
+    silent = timezone.now() - timedelta(seconds=settings.BATTKOMP_RUN_STALE_SECONDS + 5)
+    ModelRun.objects.filter(pk=run.pk).update(heartbeat_at=silent)
+    assert reap_stale_runs() == 1
+
+    result.refresh_from_db()
+    assert result.status == TaskResultStatus.FAILED
+    assert result.finished_at is not None
+    assert result.exception_class_path.endswith("WorkerLost")
+    run.refresh_from_db()
+    assert result.traceback == run.error
+    assert "host-4242-abc" in result.traceback
+    # As the Tasks API reads it.
+    read = execute_run.get_result(str(result.pk))
+    assert read.status == TaskResultStatus.FAILED
+    assert read.errors[0].exception_class_path.endswith("WorkerLost")
+    alive.refresh_from_db()
+    assert alive.status == TaskResultStatus.RUNNING
+
+
 def test_only_a_failed_run_can_be_retried_and_only_by_analysts(demo: Any) -> None:
     from django.core.exceptions import ValidationError
     from django.http import Http404

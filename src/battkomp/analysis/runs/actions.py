@@ -342,12 +342,56 @@ def reap_stale_runs() -> int:
             f"since {when}, more than {settings.BATTKOMP_RUN_STALE_SECONDS} seconds ago. It was "
             "probably stopped by a restart or ran out of memory. Retry the run."
         )
-        count += ModelRun.objects.filter(
+        reaped = ModelRun.objects.filter(
             pk=run.pk, status=RunStatus.RUNNING, heartbeat_at=run.heartbeat_at
         ).update(status=RunStatus.FAILED, error=reason, finished_at=timezone.now())
+        if reaped:
+            fail_lost_tasks(run.pk, run.worker, reason)
+        count += reaped
     if count:
         logger.warning("marked %d model run(s) failed: their worker stopped", count)
     return count
+
+
+class WorkerLost(Exception):  # noqa: N818 (a state, as the task results record it)
+    """The worker carrying out a task stopped without a word (killed, out of memory, its machine
+    restarted). Never raised: the task result of a reaped run names it as its exception."""
+
+
+def fail_lost_tasks(run_id: int, worker: str, reason: str) -> int:
+    """Mark failed, with ``reason``, the task results (django-tasks' database backend) still
+    "running" that died with run ``run_id``'s worker: the run's own ``execute_run`` task, and
+    anything else the dead ``worker`` had claimed (a worker carries out one task at a time, so
+    that is the same task). Without this they would stay "running" for ever in the admin and in
+    ``get_result``. Returns how many."""
+    if "django_tasks_db" not in settings.INSTALLED_APPS:
+        return 0
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from battkomp.analysis.runs.tasks import execute_run
+
+    lost = []
+    for result in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).only(
+        "id", "task_path", "args_kwargs", "worker_ids"
+    ):
+        call = result.args_kwargs or {}
+        this_run = result.task_path == execute_run.module_path and (
+            list(call.get("args") or [])[:1] == [run_id]
+            or (call.get("kwargs") or {}).get("run_id") == run_id
+        )
+        by_dead_worker = bool(worker) and list(result.worker_ids or [])[-1:] == [worker]
+        if this_run or by_dead_worker:
+            lost.append(result.pk)
+    if not lost:
+        return 0
+    return DBTaskResult.objects.filter(pk__in=lost, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        return_value=None,
+        exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
+        traceback=reason,
+    )
 
 
 def do_retry_run(user: UserLike, run: ModelRun) -> ModelRun:
