@@ -17,8 +17,12 @@ from battkomp.analysis.runs.actions import do_start_run
 from battkomp.core.codes import label
 from battkomp.demo import load_demo
 from battkomp.offers.actions import do_save_offer
-from battkomp.survey.actions import do_invite_organisations, do_submit_response
-from battkomp.survey.models import Round
+from battkomp.survey.actions import (
+    do_invite_organisations,
+    do_save_response,
+    do_submit_response,
+)
+from battkomp.survey.models import Participant, Round
 from web.shared import NEEDLE_TEXT as NEEDLE
 from web.shared import PLANTED
 
@@ -226,3 +230,86 @@ def test_the_institution_view_lists_only_the_areas_its_offers_cover(
     assert '<td class="num">15' in text  # 30 study places × weight 0.5
     assert "Mean shortage per year by competence area" in text
     assert not NEEDLE.search(text)
+
+
+# --- the company's needs against the national gap, cell by cell ---------------------------------
+
+
+def test_company_cells_sets_own_needs_against_the_published_cells_only() -> None:
+    """Own needs are summed per level × area and year over roles; the national figures come from
+    the published cells only (a suppressed cell-year shows nothing); most short first."""
+    import polars as pl
+
+    from battkomp.analysis.dashboards.stakeholders import company_cells
+
+    def line(role: str, level: str, area: str, year: int, new: int | None) -> dict[str, Any]:
+        return {
+            "role": role,
+            "level": level,
+            "area": area,
+            "year": year,
+            "new_hires": new,
+            "total_staff": 10,
+        }
+
+    lines = [
+        line("chemist", "nkr7", "cell_design", 2026, 5),
+        line("process_operator", "nkr7", "cell_design", 2026, 7),  # same cell, another role
+        line("chemist", "nkr7", "cell_design", 2027, None),
+        line("chemist", "nkr4", "hse", 2026, 3),
+        line("chemist", "nkr4", "hse", 2027, 4),
+    ]
+
+    def rows(level: str, area: str, year: int, openings: float, gap: float, *, hidden: bool):
+        return [
+            {
+                "year": year,
+                "area": area,
+                "level": level,
+                "metric": m,
+                "mean": None if hidden else v,
+                "p10": None if hidden else v - 1,
+                "p90": None if hidden else v + 1,
+                "suppressed": hidden,
+            }
+            for m, v in (("openings", openings), ("gap", gap), ("shortage", max(gap, 0.0)))
+        ]
+
+    table = pl.DataFrame(
+        rows("nkr7", "cell_design", 2026, 40.0, 12.0, hidden=False)
+        + rows("nkr7", "cell_design", 2027, 50.0, 99.0, hidden=True)
+        + rows("nkr4", "hse", 2026, 20.0, -3.0, hidden=False)
+        + rows("nkr4", "hse", 2027, 22.0, 0.4, hidden=False)
+        + rows("nkr6", "hse", 2026, 999.0, 999.0, hidden=False)  # a cell the company did not name
+    )
+    cells = company_cells(lines, table, [2026, 2027])
+    assert [(c["level"], c["area"]) for c in cells] == [("nkr7", "cell_design"), ("nkr4", "hse")]
+    design, hse = cells
+    assert design["new_hires"] == 12
+    assert design["years"][0]["new_hires"] == 12
+    assert design["years"][1]["new_hires"] is None
+    assert design["years"][1]["published"] is False  # the suppressed year shows no number
+    assert design["years"][1]["openings"] is None
+    assert design["openings"] == 40.0  # the published year only
+    assert design["peak"]["year"] == 2026
+    assert design["short_years"] == [2026]
+    assert hse["openings"] == 42.0
+    assert hse["short_years"] == []  # 0.4 rounds to no one
+    assert company_cells(lines, None, [2026, 2027])[0]["published_years"] == 0
+
+
+def test_the_company_view_sets_its_cells_against_the_national_gap(
+    published: Publication, world: Any
+) -> None:
+    text = world.client("company_a").get(en("analysis:company_view")).content.decode()
+    assert "Your needs against the national gap" in text
+    assert en_label("level", "nkr7") in text
+    # Only the company's own cell: one summary row (and its year-by-year table).
+    assert text.count('<details class="cell-years">') == 1
+    assert "Changes not submitted" not in text
+    # A save after the submission: the page still counts the submission, and says so.
+    participant = Participant.objects.get(organisation=world.company_a)
+    do_save_response(participant, world.users["company_a"], lines=[])
+    text = world.client("company_a").get(en("analysis:company_view")).content.decode()
+    assert "Changes not submitted" in text
+    assert text.count('<details class="cell-years">') == 1

@@ -4,8 +4,9 @@ Institution view ("Gaps we can close"): the protected shortage by competence are
 level, restricted to the areas and levels the institution's registered offers cover, beside the
 weighted study places its offers contribute (weighted as in the offer grid).
 
-Company view ("Our gaps"): the organisation's own submitted need lines (the latest round it
-answered, read through the survey's access functions) beside the protected national picture.
+Company view ("Our gaps"): the organisation's own submitted needs (the latest round it answered,
+read through the survey's access functions), per education level × competence area, beside the
+published national openings, gap and shortage of the same cells (``by_area_level``).
 
 Every national number comes from the latest publication's protected tables, never from a run, so
 no other company's answers can show.
@@ -35,6 +36,7 @@ from battkomp.offers.models import Offer
 from battkomp.organisations.access import access_organisation_for_user
 from battkomp.organisations.models import Organisation
 from battkomp.survey.access import participants_for_user
+from battkomp.survey.actions import latest_revision
 from battkomp.survey.models import Participant, Revision
 
 
@@ -200,6 +202,97 @@ def latest_answer(user: UserLike, org: Organisation) -> tuple[Participant, Revis
     return None
 
 
+#: A published cell-year counts as short nationally when its mean shortage rounds to at least one
+#: person (a presentation threshold, not a model parameter).
+SHORT_AT = 0.5
+
+
+def _add(total: int | None, value: int | None) -> int | None:
+    if value is None:
+        return total
+    return value if total is None else total + value
+
+
+def company_cells(
+    lines: list[dict[str, Any]], table: pl.DataFrame | None, years: list[int]
+) -> list[dict[str, Any]]:
+    """The company's own submitted needs per education level × competence area and year (summed
+    over its roles and facilities), beside the published national openings, gap and shortage of
+    the same cell and year (``by_area_level``; a suppressed cell-year shows no number). Most short
+    first: by the national peak shortage in the round's years."""
+    own: dict[tuple[str, str], dict[int, dict[str, int | None]]] = {}
+    for line in lines:
+        per_year = own.setdefault((line["level"], line["area"]), {})
+        cell = per_year.setdefault(int(line["year"]), {"new_hires": None, "total_staff": None})
+        cell["new_hires"] = _add(cell["new_hires"], line.get("new_hires"))
+        cell["total_staff"] = _add(cell["total_staff"], line.get("total_staff"))
+    national: dict[tuple[str, str, int], dict[str, dict[str, Any]]] = {}
+    if table is not None and own:
+        levels = sorted({k[0] for k in own})
+        areas = sorted({k[1] for k in own})
+        published = table.filter(
+            ~pl.col("suppressed")
+            & pl.col("mean").is_not_null()
+            & pl.col("level").is_in(levels)
+            & pl.col("area").is_in(areas)
+            & pl.col("year").is_in(years)
+            & pl.col("metric").is_in(["openings", "gap", "shortage"])
+        )
+        for r in published.iter_rows(named=True):
+            national.setdefault((r["level"], r["area"], int(r["year"])), {})[r["metric"]] = {
+                "mean": r["mean"],
+                "p10": r["p10"],
+                "p90": r["p90"],
+            }
+    level_order = {c: i for i, c in enumerate(codes("level"))}
+    area_order = {c: i for i, c in enumerate(codes("area"))}
+    rows = []
+    for (level, area), per_year in own.items():
+        year_rows = []
+        for year in years:
+            mine = per_year.get(year, {})
+            nat = national.get((level, area, year), {})
+            year_rows.append(
+                {
+                    "year": year,
+                    "new_hires": mine.get("new_hires"),
+                    "total_staff": mine.get("total_staff"),
+                    "published": bool(nat),
+                    "openings": nat.get("openings"),
+                    "gap": nat.get("gap"),
+                    "shortage": nat.get("shortage"),
+                }
+            )
+        shown = [r for r in year_rows if r["published"]]
+        with_shortage = [r for r in shown if r["shortage"] is not None]
+        peak = max(with_shortage, key=lambda r: r["shortage"]["mean"], default=None)
+        short_years = [r["year"] for r in with_shortage if r["shortage"]["mean"] >= SHORT_AT]
+        rows.append(
+            {
+                "level": level,
+                "area": area,
+                "level_label": label("level", level),
+                "area_label": label("area", area),
+                "years": year_rows,
+                "new_hires": sum(r["new_hires"] or 0 for r in year_rows),
+                "openings": sum(r["openings"]["mean"] for r in shown if r["openings"])
+                if shown
+                else None,
+                "published_years": len(shown),
+                "peak": peak,
+                "short_years": short_years,
+            }
+        )
+    rows.sort(
+        key=lambda r: (
+            -(r["peak"]["shortage"]["mean"] if r["peak"] else -1.0),
+            level_order.get(r["level"], 99),
+            area_order.get(r["area"], 99),
+        )
+    )
+    return rows
+
+
 @login_required
 @require_GET
 def company_view(request: HttpRequest) -> HttpResponse:
@@ -207,35 +300,33 @@ def company_view(request: HttpRequest) -> HttpResponse:
     answer = latest_answer(request.user, org)
     lines: list[dict[str, Any]] = []
     participant = None
+    revision = None
     if answer is not None:
         participant, revision = answer
         log_access(request.user, "view_company_gaps", participant, org)
-        lines = sorted(
-            (
-                {
-                    **line,
-                    "role_label": label("role", line["role"]),
-                    "level_label": label("level", line["level"]),
-                    "area_label": label("area", line["area"]),
-                }
-                for line in revision.snapshot.get("lines", [])
-            ),
-            key=lambda r: (r["year"], r["role"], r["level"], r["area"]),
-        )
-    asked = {line["level"] for line in lines}
+        lines = list(revision.snapshot.get("lines", []))
     publication = latest_publication()
+    years = participant.round.years if participant is not None else []
+    cells = company_cells(
+        lines, _table(publication, "by_area_level") if publication else None, years
+    )
+    short = [c for c in cells if c["short_years"]]
+    latest = latest_revision(participant) if participant is not None else None
     context: dict[str, Any] = {
         "organisation": org,
         "participant": participant,
+        "submitted": revision,
+        "unsent": latest is not None and revision is not None and latest.number > revision.number,
         "lines": lines,
+        "cells": cells,
+        "short_cells": len(short),
+        "new_hires": sum(c["new_hires"] for c in cells),
+        "short_new_hires": sum(c["new_hires"] for c in short),
+        "unpublished_cells": sum(1 for c in cells if not c["published_years"]),
+        "years": years,
         "publication": publication,
     }
     if publication is not None:
         totals = _table(publication, "totals")
         context["totals"] = national_rows(totals) if totals is not None else []
-        years, rows, suppressed = shortage_pivot(
-            _table(publication, "by_level"), "level", [lv for lv in codes("level") if lv in asked]
-        )
-        context["level_years"], context["level_rows"] = years, rows
-        context["level_suppressed"] = suppressed
     return render(request, "analysis/dashboards/company_view.html", context)
