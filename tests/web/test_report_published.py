@@ -41,7 +41,7 @@ NB_SECTIONS = (
     "Sammendrag",
     "Metode og kilder",
     "Etterspørsel",
-    "Tilbud",
+    "Tilgang",
     "Gap og tidsklemma",
     "Usikkerhet",
     "De ti bud",

@@ -1,6 +1,10 @@
-"""Code lists for forms and validation, read from the engine's default taxonomy (one source).
+"""Code lists for forms and validation, read from the engine's default taxonomy (one source),
+and the names of every code a person reads.
 
-Labels come in bokmål and English; :func:`label` picks the active language.
+:func:`label` is the one way to name a code: levels, areas, roles, segments, regions and levers
+from the engine's lists; metrics, horizons, statuses and the method's words from
+:mod:`battkomp.core.terms`; recruitment channels by :func:`channel_name`. Names come in bokmål
+and English; :func:`label` picks the active language.
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ _TABLE_FOR = {
     "level": "education_levels",
     "area": "competence_areas",
     "lever": "levers",
+    "area_group": "competence_areas",
 }
 
 
 def codes(kind: str) -> tuple[str, ...]:
-    """Codes of a kind: segment, region, role, level (true levels), level_or_evu, area (leaves)."""
+    """Codes of a kind: segment, region, role, level (true levels), level_or_evu, area (leaves),
+    lever, county."""
     tax = taxonomy()
     if kind == "segment":
         return tax.segments
@@ -46,6 +52,8 @@ def codes(kind: str) -> tuple[str, ...]:
         return (*tax.levels, "evu")
     if kind == "area":
         return tax.areas
+    if kind == "lever":
+        return tuple(tax.labels["levers"])
     if kind == "county":
         return tuple(r for r in tax.regions if r.isdigit())
     msg = f"unknown code kind {kind!r}"
@@ -53,14 +61,28 @@ def codes(kind: str) -> tuple[str, ...]:
 
 
 def label(kind: str, code: str | None, lang: str | None = None) -> str:
-    """The name of a code in the active (or given) language."""
+    """The name of a code in the active (or given) language: ``kind`` is one of the engine's
+    lists (segment, region, county, role, level, level_or_evu, area, area_group, lever), a kind
+    of :mod:`battkomp.core.terms` (metric, horizon, concept, facility_status, offer_status,
+    measure_status, area_status) or ``channel``. An unknown code comes back as it is.
+
+    >>> label("metric", "openings", "nb"), label("level", "nkr5", "en")
+    ('Rekrutteringsbehov', 'Tertiary vocational college (fagskole)')
+    """
     if not code:
         return ""
+    language = "nb" if (lang or get_language() or "nb")[:2] == "nb" else "en"
     table = _TABLE_FOR.get(kind.replace("level_or_evu", "level").replace("county", "region"))
-    if table is None:
-        return code
-    language = (lang or get_language() or "nb")[:2]
-    return taxonomy().label(table, code, "nb" if language == "nb" else "en")
+    if table is not None:
+        return taxonomy().label(table, code, language)
+    from django.utils import translation
+
+    from battkomp.core import terms
+
+    with translation.override(language):
+        if kind == "channel":
+            return channel_name(code) or code
+        return terms.name(kind, code) or code
 
 
 def choices(kind: str) -> list[tuple[str, str]]:

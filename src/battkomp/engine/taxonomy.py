@@ -9,7 +9,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from battkomp.engine.bundle import Inputs, load_inputs  # noqa: F401  (load_inputs: doctest)
 
@@ -29,6 +29,12 @@ class Taxonomy:
     role_group: dict[str, str]
     labels: dict[str, dict[str, tuple[str, str]]]
     """labels[table][code] = (bokmål, English)."""
+    role_styrk: dict[str, str] = field(default_factory=dict)
+    """The STYRK-08 occupation code of each role."""
+    role_levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The education levels a role usually needs."""
+    lever_horizon: dict[str, str] = field(default_factory=dict)
+    """The time horizon of each lever."""
 
     @classmethod
     def from_inputs(cls, inputs: Inputs) -> Taxonomy:
@@ -67,6 +73,17 @@ class Taxonomy:
                 for c, g in zip(roles_df["code"], roles_df["role_group"], strict=True)
             },
             labels=labels,
+            role_styrk={
+                str(c): str(s) for c, s in zip(roles_df["code"], roles_df["styrk08"], strict=True)
+            },
+            role_levels={
+                str(c): tuple(str(x) for x in (lv if lv is not None else ()))
+                for c, lv in zip(roles_df["code"], roles_df["usual_levels"], strict=True)
+            },
+            lever_horizon={
+                str(c): str(h)
+                for c, h in zip(inputs["levers"]["code"], inputs["levers"]["horizon"], strict=True)
+            },
         )
 
     def label(self, table: str, code: str, lang: str = "en") -> str:

@@ -15,23 +15,24 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
+from battkomp.core.terms import HORIZONS, STATUSES
 from battkomp.core.validators import validate_area, validate_level, validate_region
 
 
 class Horizon(models.TextChoices):
-    SHORT = "short", _("Short term")
-    MEDIUM = "medium", _("Medium term")
-    LONG = "long", _("Long term")
+    # names from the terminology source (core/terms.py)
+    SHORT = "short", HORIZONS["short"][0]
+    MEDIUM = "medium", HORIZONS["medium"][0]
+    LONG = "long", HORIZONS["long"][0]
 
 
 class MeasureStatus(models.TextChoices):
-    PROPOSED = "proposed", pgettext_lazy("measure status", "Proposed")
-    AGREED = "agreed", pgettext_lazy("measure status", "Agreed")
-    RUNNING = "running", pgettext_lazy("measure status", "Running")
-    DONE = "done", pgettext_lazy("measure status", "Done")
-    DROPPED = "dropped", pgettext_lazy("measure status", "Dropped")
+    PROPOSED = "proposed", STATUSES["measure_status"]["proposed"][0]
+    AGREED = "agreed", STATUSES["measure_status"]["agreed"][0]
+    RUNNING = "running", STATUSES["measure_status"]["running"][0]
+    DONE = "done", STATUSES["measure_status"]["done"][0]
+    DROPPED = "dropped", STATUSES["measure_status"]["dropped"][0]
 
 
 #: Statuses everyone may see (the catalogue); proposed and dropped ones only their owner and the

@@ -11,25 +11,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext_lazy as _
 
 from battkomp.core.codes import codes, label, taxonomy
+from battkomp.core.terms import STATUSES
 from battkomp.offers.models import Offer, OfferStatus
 
 EXISTS = "exists"
 CAN_BE_BUILT = "can_be_built"
 MISSING = "missing"
 AREA_STATUSES = (EXISTS, CAN_BE_BUILT, MISSING)
-AREA_STATUS_LABELS = {
-    EXISTS: _("Exists"),
-    CAN_BE_BUILT: _("Can be built"),
-    MISSING: _("Missing entirely"),
-}
-AREA_STATUS_HELP = {
-    EXISTS: _("at least one offer that exists today covers the area"),
-    CAN_BE_BUILT: _("only offers under development or planned cover the area"),
-    MISSING: _("no registered offer covers the area"),
-}
+#: The names and explanations of the statuses (the terminology source, core/terms.py).
+AREA_STATUS_LABELS = {s: STATUSES["area_status"][s][0] for s in AREA_STATUSES}
+AREA_STATUS_HELP = {s: STATUSES["area_status"][s][1] for s in AREA_STATUSES}
 
 
 def grid_levels() -> tuple[str, ...]:

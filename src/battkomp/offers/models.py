@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from battkomp.core.terms import STATUSES
 from battkomp.core.validators import (
     validate_area,
     validate_level,
@@ -29,9 +30,9 @@ class OfferMode(models.TextChoices):
 
 
 class OfferStatus(models.TextChoices):
-    EXISTS = "exists", _("Exists")
-    UNDER_DEVELOPMENT = "under_development", _("Under development")
-    PLANNED = "planned", _("Planned")
+    EXISTS = "exists", STATUSES["offer_status"]["exists"][0]
+    UNDER_DEVELOPMENT = "under_development", STATUSES["offer_status"]["under_development"][0]
+    PLANNED = "planned", STATUSES["offer_status"]["planned"][0]
 
 
 class Offer(models.Model):

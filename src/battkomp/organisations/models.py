@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from battkomp.core.terms import STATUSES
 from battkomp.core.validators import (
     validate_county,
     validate_org_number,
@@ -74,12 +75,13 @@ class Organisation(models.Model):
 
 
 class FacilityStatusChoice(models.TextChoices):
-    ANNOUNCED = "announced", _("Announced")
-    FID = "fid", _("Investment decision (FID)")
-    CONSTRUCTION = "construction", _("Under construction")
-    OPERATING = "operating", _("Operating")
-    PAUSED = "paused", _("Paused")
-    CANCELLED = "cancelled", _("Cancelled")
+    # names from the terminology source (core/terms.py)
+    ANNOUNCED = "announced", STATUSES["facility_status"]["announced"][0]
+    FID = "fid", STATUSES["facility_status"]["fid"][0]
+    CONSTRUCTION = "construction", STATUSES["facility_status"]["construction"][0]
+    OPERATING = "operating", STATUSES["facility_status"]["operating"][0]
+    PAUSED = "paused", STATUSES["facility_status"]["paused"][0]
+    CANCELLED = "cancelled", STATUSES["facility_status"]["cancelled"][0]
 
 
 class Facility(models.Model):

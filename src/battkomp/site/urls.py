@@ -57,6 +57,7 @@ urlpatterns += i18n_patterns(
     path("infrastructure/", include("battkomp.measures.infrastructure.urls")),
     path("contact/", include("battkomp.contact.urls")),
     path("pathways/", include("battkomp.pathways.urls")),
+    path("glossary/", views.glossary, name="glossary"),
     path("", views.home, name="home"),
     prefix_default_language=False,
 )

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 
 from battkomp.analysis.access import publications_for_anyone
-from battkomp.core import snapshot_cache
+from battkomp.core import snapshot_cache, terms
 from battkomp.engine.bundle import load_inputs
 
 
@@ -39,3 +39,15 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "home.html", context)
 
     return snapshot_cache.whole_page(request, latest, "home", page, path=request.path)
+
+
+def glossary(request: HttpRequest) -> HttpResponse:
+    """The glossary: every term of the terminology source (:mod:`battkomp.core.terms`) with its
+    definition, its name in the other language and its code. Public; the same for everyone."""
+    lang = "nb" if (get_language() or "nb")[:2] == "nb" else "en"
+    context = {
+        "sections": terms.glossary(lang),
+        "other_language": "en" if lang == "nb" else "nb",
+        "other_language_name": "English" if lang == "nb" else "Norsk (bokmål)",
+    }
+    return render(request, "glossary.html", context)

@@ -284,7 +284,7 @@ def view_totals(frames: dict[str, pl.DataFrame], view: View, year: str | None) -
     )
     metrics = list(dict.fromkeys(totals["metric"].to_list()))
     table = _pivot(totals, "year", "metric", "mean", metrics)
-    view.columns = [gettext("Year"), *metrics]
+    view.columns = [gettext("Year"), *[label("metric", m) for m in metrics]]
     view.rows = [[(str(y), True), *[_cell(c[m]) for m in metrics]] for y, c in table.items()]
     view.export = totals
 
@@ -326,10 +326,10 @@ def view_by_area(frames: dict[str, pl.DataFrame], view: View, year: str | None) 
     )
     view.columns = [
         gettext("Competence area"),
-        gettext("Openings"),
-        gettext("Supply"),
-        gettext("Gap"),
-        gettext("Shortage"),
+        label("metric", "openings"),
+        label("metric", "supply"),
+        label("metric", "gap"),
+        label("metric", "shortage"),
     ]
     view.rows = [
         [
@@ -406,7 +406,7 @@ def _group_view(column: str, kind: str) -> Builder:
                     kind,
                     "gap",
                     mark="line",
-                    y_title=gettext("Gap"),
+                    y_title=label("metric", "gap"),
                     description=description,
                 ),
             )
@@ -420,9 +420,9 @@ def _group_view(column: str, kind: str) -> Builder:
         view.columns = [
             view.title,
             gettext("Headcount, summed over the years"),
-            gettext("Openings"),
-            gettext("Supply"),
-            gettext("Gap"),
+            label("metric", "openings"),
+            label("metric", "supply"),
+            label("metric", "gap"),
         ]
         view.rows = [
             [
@@ -455,7 +455,7 @@ def view_coverage(frames: dict[str, pl.DataFrame], view: View, year: str | None)
         points,
         order,
         mark="bar",
-        y_title=gettext("Openings"),
+        y_title=label("metric", "openings"),
         description=gettext(
             "Stacked bar chart: openings per year, reported, carried forward and imputed."
         ),
@@ -491,15 +491,15 @@ def view_detail(frames: dict[str, pl.DataFrame], view: View, year: str | None) -
         None,
         "openings",
         mark="bar",
-        y_title=gettext("Openings"),
+        y_title=label("metric", "openings"),
         description=description,
     )
     view.charts.append((gettext("Openings per year by kind of demand (central run)"), chart))
     names = {
-        "headcount": gettext("Headcount"),
-        "openings": gettext("Openings"),
-        "supply": gettext("Supply"),
-        "gap": gettext("Gap"),
+        "headcount": label("metric", "headcount"),
+        "openings": label("metric", "openings"),
+        "supply": label("metric", "supply"),
+        "gap": label("metric", "gap"),
     }
     view.columns = [gettext("Year"), gettext("Kind"), *[names[v] for v in DETAIL_VALUES]]
     view.columns.append(gettext("Rows"))

@@ -136,7 +136,7 @@ def _scenarios_export(table: pl.DataFrame) -> Export:
 
 def _measures_export(gaps: pl.DataFrame, supply: pl.DataFrame) -> Export:
     header = ["year", "series", "name", "value", "cells_suppressed"]
-    names = {"gap": gettext("Gap"), "gap_without_measures": gettext("Gap without measures")}
+    names = charts.metric_labels(("gap", "gap_without_measures"))
     rows: list[list[Any]] = [
         [r["year"], r["metric"], names[r["metric"]], r["mean"], ""]
         for r in gaps.iter_rows(named=True)

@@ -13,6 +13,7 @@ from battkomp.core.charts.base import (
     SERIES_COLOURS,
     Chart,
     Row,
+    metric_labels,
     num,
     vega_spec,
 )
@@ -28,7 +29,7 @@ def measure_effect_spec(
     """From ``gaps`` (year, metric gap or gap_without_measures, mean) and ``supply`` (year,
     measure, supply): above, the national gap per year with and without the measures; below,
     the supply each measure adds per year, stacked (``names``: measure id → name, in order)."""
-    series = {"gap_without_measures": gettext("Gap without measures"), "gap": gettext("Gap")}
+    series = metric_labels(("gap_without_measures", "gap"))
     gap = {(int(y), str(m)): num(v) for y, m, v in gaps.select("year", "metric", "mean").rows()}
     added = {
         (int(y), str(m)): num(v) for y, m, v in supply.select("year", "measure", "supply").rows()
@@ -72,7 +73,11 @@ def measure_effect_spec(
                 "mark": {"type": "line", "point": True, "strokeWidth": 2},
                 "encoding": {
                     "x": x,
-                    "y": {"field": "value", "type": "quantitative", "title": gettext("Gap")},
+                    "y": {
+                        "field": "value",
+                        "type": "quantitative",
+                        "title": label("metric", "gap"),
+                    },
                     "color": {
                         "field": "series",
                         "type": "nominal",
@@ -139,7 +144,7 @@ def measure_effect_chart(gaps: pl.DataFrame, supply: pl.DataFrame, names: dict[s
         "agreed and running measures, and below it the supply each measure adds per year."
     )
     svg = render_svg(spec, name="measures", description=description)
-    columns = (gettext("Year"), gettext("Gap"), gettext("Gap without measures"), *measures)
+    columns = (gettext("Year"), *metric_labels(("gap", "gap_without_measures")).values(), *measures)
     return Chart("measures", svg, description, columns, table)
 
 

@@ -11,6 +11,9 @@ import polars as pl
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
+from battkomp.core.codes import label
+from battkomp.engine.schema import HORIZON_ORDER
+
 VL_VERSION = "5.21"
 
 
@@ -31,14 +34,13 @@ SUPPLY_METRICS = (
 
 
 def supply_source_labels() -> dict[str, str]:
-    """The name of each source of supply in the active language."""
-    return {
-        "supply_education": gettext("Education"),
-        "supply_released": gettext("Released by cuts"),
-        "supply_retraining": gettext("Retraining"),
-        "supply_recruitment": gettext("Recruitment"),
-        "measure_supply": gettext("Measures"),
-    }
+    """The name of each source of supply in the active language (the terminology source)."""
+    return {m: label("metric", m) for m in SUPPLY_METRICS}
+
+
+def metric_labels(metrics: Sequence[str]) -> dict[str, str]:
+    """The name of each metric in the active language (the terminology source)."""
+    return {m: label("metric", m) for m in metrics}
 
 
 def supply_sources(totals: pl.DataFrame) -> tuple[str, ...]:
@@ -136,12 +138,8 @@ def ordered_present(present: Sequence[str], order: Sequence[str]) -> list[str]:
 
 
 def horizon_labels() -> dict[str, str]:
-    return {
-        "short": gettext("Short term: recruit"),
-        "medium": gettext("Medium term: retrain"),
-        "long": gettext("Long term: educate"),
-        "none": gettext("No lever in time"),
-    }
+    """The name of each horizon, "none" included, in the active language."""
+    return {h: label("horizon", h) for h in HORIZON_ORDER}
 
 
 #: A cell whose mean shortage is below this (0.0 to one decimal) has no shortage: painted

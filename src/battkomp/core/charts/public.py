@@ -98,7 +98,7 @@ def segment_coverage_spec(
     rows = rows.filter(pl.col("segment").is_not_null())
     order = ordered_present(rows["segment"].to_list(), codes("segment"))
     by_code = {r["segment"]: r for r in rows.iter_rows(named=True)}
-    names = {"openings": gettext("Openings"), "supply": gettext("Supply")}
+    names = {"openings": label("metric", "openings"), "supply": label("metric", "supply")}
     values = []
     table: list[Row] = []
     for code in order:
@@ -191,9 +191,9 @@ def segment_coverage_chart(rows: pl.DataFrame, year: int) -> Chart:
     ) % {"year": year}
     columns = (
         gettext("Value-chain segment"),
-        gettext("Openings"),
-        gettext("Supply"),
-        gettext("Gap"),
+        label("metric", "openings"),
+        label("metric", "supply"),
+        label("metric", "gap"),
         gettext("Reported by the survey (%)"),
     )
     svg = render_svg(spec, name="coverage", description=description)
@@ -229,7 +229,7 @@ def place_gap_spec(
                 "title": gettext("Year"),
                 "axis": {"labelAngle": 0},
             },
-            "y": {"field": "gap", "type": "quantitative", "title": gettext("Gap")},
+            "y": {"field": "gap", "type": "quantitative", "title": label("metric", "gap")},
             "color": {
                 "field": "place",
                 "type": "nominal",
@@ -285,7 +285,7 @@ def scenario_gap_spec(
         "sort": scenarios,
         "legend": {"orient": "top"},
     }
-    gap = gettext("Gap")
+    gap = label("metric", "gap")
     spec = vega_spec(
         width=560,
         height=280,

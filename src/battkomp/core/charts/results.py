@@ -17,6 +17,7 @@ from battkomp.core.charts.base import (
     Row,
     heatmap_layers,
     horizon_labels,
+    metric_labels,
     num,
     ordered_present,
     vega_spec,
@@ -54,7 +55,7 @@ def gap_series(totals: pl.DataFrame) -> dict[int, dict[str, dict[str, float | No
 
 def gap_band_spec(totals: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...]]:
     series = gap_series(totals)
-    names = {"openings": gettext("Openings"), "supply": gettext("Supply"), "gap": gettext("Gap")}
+    names = metric_labels(("openings", "supply", "gap"))
     lines: list[dict[str, Any]] = []
     band: list[dict[str, Any]] = []
     rows: list[Row] = []
@@ -131,9 +132,9 @@ def gap_band_chart(totals: pl.DataFrame) -> Chart:
     )
     columns = (
         gettext("Year"),
-        gettext("Openings"),
-        gettext("Supply"),
-        gettext("Gap"),
+        label("metric", "openings"),
+        label("metric", "supply"),
+        label("metric", "gap"),
         gettext("Gap, P10"),
         gettext("Gap, P90"),
     )

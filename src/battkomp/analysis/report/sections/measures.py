@@ -51,7 +51,7 @@ def _gap_with_and_without(c: Context, section: Section) -> None:
         rows: list[list[Cell]] = []
         lines: list[dict[str, Any]] = []
         changes: dict[int, float] = {}
-        series = [gettext("Gap without measures"), gettext("Gap with measures")]
+        series = [label("metric", "gap_without_measures"), gettext("Gap with measures")]
         for y in all_years:
             without = stat(totals, y, "gap_without_measures")
             gap = stat(totals, y, "gap")
@@ -90,7 +90,7 @@ def _gap_with_and_without(c: Context, section: Section) -> None:
                 ),
                 [
                     gettext("Year"),
-                    gettext("Gap without measures"),
+                    label("metric", "gap_without_measures"),
                     gettext("Gap with measures"),
                     gettext("Change by the measures"),
                     gettext("Supply from the measures"),

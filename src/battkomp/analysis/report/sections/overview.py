@@ -11,6 +11,7 @@ from battkomp.analysis.report.common import (
 )
 from battkomp.analysis.report.sections.backtest import backtest_blocks
 from battkomp.analysis.report.structure import Cell, Section, Year
+from battkomp.core.codes import label
 
 
 def summary_section(c: Context) -> Section:
@@ -46,9 +47,9 @@ def summary_section(c: Context) -> Section:
         rows: list[list[Cell]] = []
         indicators = (
             ("direct_jobs", gettext("Direct jobs")),
-            ("openings", gettext("Openings")),
-            ("supply", gettext("Supply")),
-            ("shortage", gettext("Shortage")),
+            ("openings", label("metric", "openings")),
+            ("supply", label("metric", "supply")),
+            ("shortage", label("metric", "shortage")),
         )
         outside: list[str] = []
         for year in key:

@@ -49,10 +49,10 @@ def demand_section(c: Context) -> Section:
                 [
                     gettext("Year"),
                     gettext("Direct jobs"),
-                    gettext("Headcount"),
-                    gettext("Expansion"),
-                    gettext("Replacement"),
-                    gettext("Openings"),
+                    label("metric", "headcount"),
+                    label("metric", "expansion"),
+                    label("metric", "replacement"),
+                    label("metric", "openings"),
                 ],
                 [[Year(y)] + [stat(totals, y, m) for m in metrics] for y in all_years],
             )
@@ -105,7 +105,7 @@ def supply_section(c: Context) -> Section:
     totals = c.totals
     years = c.years
     all_years = c.all_years
-    supply = Section("supply", gettext("Supply"))
+    supply = Section("supply", label("metric", "supply"))
     if totals is not None:
         sources = supply_sources(totals)
         labels = supply_source_labels()
@@ -164,10 +164,10 @@ def gaps_section(c: Context) -> Section:
                 gettext("Openings, supply, gap and shortage per year (means of the draws)"),
                 [
                     gettext("Year"),
-                    gettext("Openings"),
-                    gettext("Supply"),
-                    gettext("Gap"),
-                    gettext("Shortage"),
+                    label("metric", "openings"),
+                    label("metric", "supply"),
+                    label("metric", "gap"),
+                    label("metric", "shortage"),
                 ],
                 [
                     [Year(y), stat(totals, y, "openings"), supply_of(totals, y)]
