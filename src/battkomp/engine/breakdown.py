@@ -155,21 +155,20 @@ def margin_draws(
     named = sorted({c for lab in labels for c in lab if c is not None})
     codes: list[str | None] = [*named, None]
     idx = {c: i for i, c in enumerate(codes)}
-    parts = []
+    total = sum(arr.shape[0] for arr in unit_arrays)
+    _, _, T, M = unit_arrays[0].shape
+    out = np.zeros((total, len(codes), T, M))
+    start = 0
     for lab, arr in zip(labels, unit_arrays, strict=True):
-        matrix = np.zeros((len(lab), len(codes)))
+        rows = slice(start, start + arr.shape[0])
+        # Each code's units added in unit order, widened to float64 as they are added: the same
+        # sums, bit for bit, as the product with a 0/1 unit × code matrix this replaces (BLAS
+        # adds the terms in order from zero), without its transposed float64 copy of the draws
+        # (a strided cast that took about a tenth of a run's CPU time).
         for u, c in enumerate(lab):
-            matrix[u, idx[c]] = 1.0
-        D, U1, T, M = arr.shape
-        # one pass: transposed and widened to float64 at once
-        flat = np.empty((D, T, M, U1))
-        np.copyto(flat, arr.transpose(0, 2, 3, 1))
-        parts.append(
-            (flat.reshape(D * T * M, U1) @ matrix)
-            .reshape(D, T, M, len(codes))
-            .transpose(0, 3, 1, 2)
-        )
-    return codes, np.concatenate(parts, axis=0)
+            out[rows, idx[c]] += arr[:, u]
+        start += arr.shape[0]
+    return codes, out
 
 
 def margin_frame(
