@@ -16,7 +16,11 @@ p50/p95/p99 latency of
   connection a different respondent.
 
 A case counts an error for a connection failure, a timeout (``--timeout``) or an unexpected
-status. Run: ``.venv/bin/python benchmarks/web.py [--workers N] [--threads T]``; ``--json FILE``
+status. Beside the latencies it prints the CPU time per request of the server (the gunicorn
+master and workers, from /proc) and of this client: what a request costs, which, unlike the
+wall times, hardly depends on other work on the machine.
+
+Run: ``.venv/bin/python benchmarks/web.py [--workers N] [--threads T]``; ``--json FILE``
 writes the figures. The client runs on the same machine as the server, so it takes CPU from it:
 the figures are a lower bound. See docs/performance.md for the method and the results.
 """
@@ -326,6 +330,31 @@ def _start_server(data_dir: Path, port: int, workers: int, threads: int) -> subp
     raise SystemExit("the server did not start")
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) used so far by process ``pid`` and its children (the gunicorn
+    master and its workers), from /proc; None where there is no /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    found = False
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after the command: state, ppid, ..., utime (11th), stime (12th)
+        if int(entry) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+            found = True
+    return total if found else None
+
+
 def _load() -> str:
     """The 1, 5 and 15-minute load averages (other work on the machine skews every figure)."""
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -387,18 +416,33 @@ def main() -> None:
             f"{args.seconds:g} s per case; cpus: {os.cpu_count()}; "
             f"load average at the start: {_load()}"
         )
-        print(f"{'case':20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        print(
+            f"{'case':20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} "
+            f"{'srv cpu':>8} {'cli cpu':>8}  (cpu: ms per request)"
+        )
         for case in cases:
             # warm every worker: first requests build caches and import code
             asyncio.run(_run_case(case, port, min(args.connections, 8), 40, 30, 30))
+            server_before, client_before = _cpu_seconds(server.pid), time.process_time()
             outcome = asyncio.run(
                 _run_case(case, port, args.connections, args.requests, args.seconds, args.timeout)
             )
+            server_after, client_after = _cpu_seconds(server.pid), time.process_time()
             row = outcome.row()
+            # CPU per request, of the server (master and workers) and of this client: what a
+            # request costs whatever else runs on the machine (the wall times depend on it).
+            done = max(outcome.requests, 1)
+            row["server_cpu_ms"] = (
+                1000 * (server_after - server_before) / done
+                if server_before is not None and server_after is not None
+                else float("nan")
+            )
+            row["client_cpu_ms"] = 1000 * (client_after - client_before) / done
             rows.append(row)
             print(
                 f"{row['case']:20} {row['rps']:8.0f} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} "
-                f"{row['p99_ms']:8.1f} {row['errors']:7d}"
+                f"{row['p99_ms']:8.1f} {row['errors']:7d} {row['server_cpu_ms']:8.2f} "
+                f"{row['client_cpu_ms']:8.2f}"
             )
     finally:
         server.terminate()

@@ -103,6 +103,29 @@ def test_a_line_may_name_the_organisations_own_facility(setup: dict[str, Any]) -
     assert [n["facility"] for n in snapshot["lines"]] == ["cellco_pilot", None]
 
 
+def test_a_saves_revision_holds_exactly_the_stored_lines(setup: dict[str, Any]) -> None:
+    """The save builds its revision's snapshot from the lines it stored, without reading them
+    back: it must be what reading them back gives (values, types, order, facility by code)."""
+    from battkomp.survey.actions import _stored_lines
+
+    user = setup["world"].users["company_a"]
+    lines = [
+        line(2027, facility="CELLCO_PILOT", share_abroad="0.25", recruit_difficulty="4"),
+        line(2026, new_hires=None, total_staff="7", comment="  kept  ", critical_competences=""),
+    ]
+    revision = do_save_response(setup["participant"], user, lines=lines)
+    response = setup["participant"].response
+    stored = _stored_lines(response)
+    assert revision.snapshot["lines"] == stored
+    assert Revision.objects.get(pk=revision.pk).snapshot["lines"] == stored
+    assert [type(v) for v in stored[0].values()] == [
+        type(v) for v in revision.snapshot["lines"][0].values()
+    ]
+    assert stored[0]["facility"] == "cellco_pilot"
+    assert revision.number == 1
+    assert do_save_response(setup["participant"], user, lines=lines[:1]).number == 2
+
+
 @pytest.mark.parametrize("code", ["anodeco_secret", "no_such_plant"])
 def test_another_organisations_facility_is_refused_naming_line_and_field(
     setup: dict[str, Any], code: str

@@ -475,14 +475,47 @@ def _stored_lines(response: Response) -> list[dict[str, Any]]:
     ]
 
 
+_SNAPSHOT_FIELDS = (
+    "role",
+    "level",
+    "area",
+    "year",
+    "new_hires",
+    "total_staff",
+    "recruit_difficulty",
+    "share_abroad",
+    "critical_competences",
+    "comment",
+)
+
+
+def _snapshot_lines(clean: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Lines just checked by :func:`validate_lines` and stored by :func:`_store`, as
+    :func:`_stored_lines` would read them back (same keys, order and values), without reading
+    them back."""
+    return [
+        {
+            **{name: line.get(name) for name in _SNAPSHOT_FIELDS},
+            "facility": line["facility"].code if line.get("facility") is not None else None,
+        }
+        for line in clean
+    ]
+
+
 def _record_revision(
     locked: Participant,
     response: Response,
     kind: str,
     user: UserLike,
     draft: list[dict[str, str]] | None = None,
+    *,
+    number: int | None = None,
+    lines: list[dict[str, Any]] | None = None,
 ) -> Revision:
-    number = (response.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    """Record revision ``number`` (default: the latest + 1) of ``response``, its snapshot
+    holding ``lines`` (default: the stored lines, read back)."""
+    if number is None:
+        number = (response.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
     snapshot: dict[str, Any] = {
         "round": locked.round_id,
         "organisation": locked.organisation_id,
@@ -491,7 +524,7 @@ def _record_revision(
             "access_is_challenge": response.access_is_challenge,
             "comments": response.comments,
         },
-        "lines": _stored_lines(response),
+        "lines": _stored_lines(response) if lines is None else lines,
     }
     if draft:
         snapshot["draft"] = draft
@@ -641,15 +674,16 @@ def describe_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> lis
     return changes
 
 
-def _check_based_on(locked: Participant, based_on: int | None) -> None:
+def _check_based_on(locked: Participant, based_on: int | None) -> int:
     """Refuse (:class:`StaleRevision`) a save based on another revision than the latest. Called
-    with the participant row locked, so two saves based on the same revision cannot both pass."""
-    if based_on is None:
-        return
+    with the participant row locked, so two saves based on the same revision cannot both pass.
+    Returns the number of the latest revision (0: none)."""
+    current_number = (
+        Revision.objects.filter(response__participant=locked).aggregate(n=Max("number"))["n"] or 0
+    )
+    if based_on is None or based_on == current_number:
+        return current_number
     current = latest_revision(locked)
-    current_number = current.number if current else 0
-    if based_on == current_number:
-        return
     base = (
         Revision.objects.filter(response__participant=locked, number=based_on).first()
         if based_on > 0
@@ -666,7 +700,6 @@ def _sync(participant: Participant, locked: Participant) -> None:
             setattr(participant, name, getattr(locked, name))
 
 
-@transaction.atomic
 def do_save_response(
     participant: Participant,
     user: UserLike,
@@ -695,15 +728,29 @@ def do_save_response(
     if kind not in {RevisionKind.SAVE, RevisionKind.IMPORT}:
         msg = f"kind must be save or import, not {kind!r}"
         raise ValueError(msg)
-    locked = _lock_open(participant)
-    _check_based_on(locked, based_on)
-    clean = validate_lines(locked.round, lines, organisation=locked.organisation)
-    response = _store(locked, user, clean, _clean_general(general))
-    if locked.status != ParticipantStatus.SUBMITTED:
-        locked.status = ParticipantStatus.IN_PROGRESS
-        locked.save(update_fields=["status"])
-    _sync(participant, locked)
-    return _record_revision(locked, response, kind, user, draft)
+    # The answers are checked before the write lock is taken, so that the lock is held only to
+    # write: a crowd's saves take turns on it (one writer at a time on SQLite; see
+    # docs/performance.md). A problem is reported after the round and revision checks, as if it
+    # had been found under the lock.
+    try:
+        clean = validate_lines(participant.round, lines, organisation=participant.organisation)
+        general_clean = _clean_general(general)
+        invalid: ValidationError | None = None
+    except ValidationError as error:
+        clean, general_clean, invalid = [], {}, error
+    with transaction.atomic():
+        locked = _lock_open(participant)
+        current = _check_based_on(locked, based_on)
+        if invalid is not None:
+            raise invalid
+        response = _store(locked, user, clean, general_clean)
+        if locked.status not in {ParticipantStatus.SUBMITTED, ParticipantStatus.IN_PROGRESS}:
+            locked.status = ParticipantStatus.IN_PROGRESS
+            locked.save(update_fields=["status"])
+        _sync(participant, locked)
+        return _record_revision(
+            locked, response, kind, user, draft, number=current + 1, lines=_snapshot_lines(clean)
+        )
 
 
 @transaction.atomic

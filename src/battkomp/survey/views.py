@@ -273,12 +273,15 @@ def _display_lines(
     return rows
 
 
+def _answers(participant: Any) -> Response | None:
+    return Response.objects.filter(participant=participant).first()
+
+
 @login_required
 def response(request: HttpRequest, participant_id: int) -> HttpResponse:
     participant = access_participant_for_user(request.user, participant_id)
     round_ = participant.round
     editable = can_edit_response(request.user, participant)
-    answers = Response.objects.filter(participant=participant).first()
 
     if request.method == "POST":
         if not editable:
@@ -348,7 +351,7 @@ def response(request: HttpRequest, participant_id: int) -> HttpResponse:
                 # keeps what this person typed and shows what the other save changed.
                 form.mark_stale(stale.message(), stale.changes, stale.current_number)
                 return _render_response(
-                    request, participant, answers, form, editable=True, status=409
+                    request, participant, _answers(participant), form, editable=True, status=409
                 )
             except ValidationError as error:
                 form.add_errors(error.messages)
@@ -358,9 +361,15 @@ def response(request: HttpRequest, participant_id: int) -> HttpResponse:
             else:
                 return redirect("survey:response", participant.pk)
         return _render_response(
-            request, participant, answers, form, editable=True, show_errors=action != "add_lines"
+            request,
+            participant,
+            _answers(participant),
+            form,
+            editable=True,
+            show_errors=action != "add_lines",
         )
 
+    answers = _answers(participant)
     if is_analyst(request.user):
         log_access(
             request.user, "view_response", participant, participant.organisation, detail=round_.name
