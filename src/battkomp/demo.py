@@ -394,8 +394,10 @@ def publish_demo_snapshot(summary: DemoSummary) -> None:
     do_publish_run(
         run,
         analyst,
-        title="Demo: scenario mid",
-        note="Demo data: the survey answers come from fictional companies.",
+        title_nb="Kompetansebehov i batteriindustrien (demo, utbygging som planlagt)",
+        title_en="Competence needs in the battery industry (demo, build-out as planned)",
+        note_nb="Demodata: svarene i kartleggingen kommer fra oppdiktede bedrifter.",
+        note_en="Demo data: the survey answers come from fictional companies.",
     )
     summary.add("publications")
 

@@ -45,7 +45,7 @@ def planted(world: Any) -> Publication:
     mid = Scenario.objects.get(name="mid")
     run = do_start_run(world.users["analyst"], scenario=mid, round=rnd, draws=DRAWS, seed=1)
     assert run.status == RunStatus.DONE, run.error
-    return do_publish_run(run, world.users["analyst"], title="Planted")
+    return do_publish_run(run, world.users["analyst"], title_nb="Planted")
 
 
 def api_urls(p: Publication) -> list[str]:
@@ -65,11 +65,17 @@ def test_everyone_reads_the_snapshots_and_their_tables(planted: Publication, wor
         {
             "version": 1,
             "title": "Planted",
+            "title_lang": "nb",
+            "title_nb": "Planted",
+            "title_en": "",
+            "note_nb": "",
+            "note_en": "",
             "published_at": listing[0]["published_at"],
             "input_hash": planted.run.input_hash,
             "seed": 1,
             "draws": DRAWS,
             "scenario": "mid",
+            "scenario_title": "Utbygging som planlagt",
             "round": "BattKOMP demo 2026",
         }
     ]

@@ -35,7 +35,7 @@ def publish(world: Any, version: int, title: str) -> Publication:
     """A publication row (the home page shows only its title, date and version)."""
     run = do_create_run(world.users["analyst"], draws=10)
     return Publication.objects.create(
-        run=run, version=version, title=title, published_at=timezone.now()
+        run=run, version=version, title_nb=title, published_at=timezone.now()
     )
 
 

@@ -228,7 +228,7 @@ def publish_by_area(rows: list[tuple[str, int, float, bool]]) -> Any:
 
     run = ModelRun.objects.create(scenario_name="test", draws=1, status=RunStatus.DONE)
     publication = Publication.objects.create(
-        run=run, version=1, title="Test snapshot", published_at=timezone.now(), meta={}
+        run=run, version=1, title_nb="Test snapshot", published_at=timezone.now(), meta={}
     )
     frame = pl.DataFrame(
         {

@@ -106,12 +106,18 @@ def test_analysts_publish_a_finished_run_from_its_page(
     page = client.get(en("analysis:run_detail", done_run.pk))
     assert en("analysis:run_publish", done_run.pk) in page.content.decode()
     response = client.post(
-        en("analysis:run_publish", done_run.pk), {"title": "Needs 2026", "note": "Hello"}
+        en("analysis:run_publish", done_run.pk),
+        {"title_nb": "Behov 2026", "title_en": "Needs 2026", "note_en": "Hello"},
     )
     publication = Publication.objects.get()
     assert response.status_code == 302
     assert response["Location"] == en("published:detail", 1)
-    assert (publication.version, publication.title, publication.note) == (1, "Needs 2026", "Hello")
+    assert (publication.version, publication.title_nb, publication.title_en) == (
+        1,
+        "Behov 2026",
+        "Needs 2026",
+    )
+    assert (publication.note_nb, publication.note_en) == ("", "Hello")
     assert publication.run == done_run
     assert publication.published_by == demo.users[persona]
     assert set(publication.table_names()) == set(TABLES)
@@ -123,14 +129,16 @@ def test_analysts_publish_a_finished_run_from_its_page(
 def test_everyone_else_gets_404_when_publishing(
     done_run: ModelRun, demo: Any, persona: str
 ) -> None:
-    response = demo.client(persona).post(en("analysis:run_publish", done_run.pk), {"title": "Mine"})
+    response = demo.client(persona).post(
+        en("analysis:run_publish", done_run.pk), {"title_nb": "Mine"}
+    )
     assert response.status_code == 404
     assert not Publication.objects.exists()
 
 
 def test_an_anonymous_visitor_is_sent_to_log_in_to_publish(done_run: ModelRun, demo: Any) -> None:
     response = demo.client("anonymous").post(
-        reverse("analysis:run_publish", args=[done_run.pk]), {"title": "Mine"}
+        reverse("analysis:run_publish", args=[done_run.pk]), {"title_nb": "Mine"}
     )
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
@@ -139,11 +147,13 @@ def test_an_anonymous_visitor_is_sent_to_log_in_to_publish(done_run: ModelRun, d
 
 def test_publishing_needs_a_title_and_a_finished_run(done_run: ModelRun, demo: Any) -> None:
     client = demo.client("analyst")
-    response = client.post(en("analysis:run_publish", done_run.pk), {"title": ""})
+    response = client.post(
+        en("analysis:run_publish", done_run.pk), {"title_nb": "", "title_en": " "}
+    )
     assert response.status_code == 400
-    assert 'id="id_title_errors"' in response.content.decode()
+    assert 'id="id_title_nb_errors"' in response.content.decode()
     queued = ModelRun.objects.create(scenario_name="base", draws=10)
-    response = client.post(en("analysis:run_publish", queued.pk), {"title": "Too early"})
+    response = client.post(en("analysis:run_publish", queued.pk), {"title_en": "Too early"})
     assert response.status_code == 400
     assert "Only a finished model run can be published." in response.content.decode()
     assert not Publication.objects.exists()
@@ -268,7 +278,7 @@ def test_the_admin_shows_publications_read_only(published: Publication, demo: An
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_delete_permission(request, published)
     response = demo.client("admin").post(
-        f"/en/admin/analysis/publication/{published.pk}/change/", {"title": "Changed"}
+        f"/en/admin/analysis/publication/{published.pk}/change/", {"title_nb": "Changed"}
     )
     assert response.status_code in (302, 403)
     assert Publication.objects.get().title == "Needs 2026"
@@ -277,7 +287,7 @@ def test_the_admin_shows_publications_read_only(published: Publication, demo: An
 def test_there_is_no_page_that_changes_a_publication(published: Publication, demo: Any) -> None:
     client = demo.client("analyst")
     for url in (en("published:detail", 1), en("published:list")):
-        assert client.post(url, {"title": "Changed"}).status_code == 405
+        assert client.post(url, {"title_nb": "Changed"}).status_code == 405
     assert Publication.objects.get().title == "Needs 2026"
 
 

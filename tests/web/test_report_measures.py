@@ -56,7 +56,8 @@ def _copy(publication: Publication, tables: dict[str, pl.DataFrame]) -> Publicat
     copy = Publication.objects.create(
         run=publication.run,
         version=publication.version + 1,
-        title=publication.title,
+        title_nb=publication.title_nb,
+        title_en=publication.title_en,
         published_at=publication.published_at,
         meta=publication.meta,
     )

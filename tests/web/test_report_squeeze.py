@@ -54,7 +54,8 @@ def _with_squeeze(publication: Publication, squeeze: pl.DataFrame) -> Publicatio
     copy = Publication.objects.create(
         run=publication.run,
         version=publication.version + 1,
-        title=publication.title,
+        title_nb=publication.title_nb,
+        title_en=publication.title_en,
         published_at=publication.published_at,
         meta=publication.meta,
     )
@@ -211,7 +212,7 @@ def test_without_a_squeeze_table_the_report_says_so_and_still_counts_levels(
         copy = Publication.objects.create(
             run=publication.run,
             version=publication.version + 1,
-            title="No squeeze",
+            title_nb="No squeeze",
             published_at=publication.published_at,
             meta=publication.meta,
         )

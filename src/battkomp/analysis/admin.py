@@ -11,8 +11,18 @@ from battkomp.analysis.models import Publication
 
 @admin.register(Publication)
 class PublicationAdmin(admin.ModelAdmin):
-    list_display = ("version", "title", "published_at", "published_by", "run")
-    readonly_fields = ("run", "version", "title", "note", "published_at", "published_by", "meta")
+    list_display = ("version", "title_nb", "title_en", "published_at", "published_by", "run")
+    readonly_fields = (
+        "run",
+        "version",
+        "title_nb",
+        "title_en",
+        "note_nb",
+        "note_en",
+        "published_at",
+        "published_by",
+        "meta",
+    )
 
     def has_add_permission(self, request: Any) -> bool:
         return False

@@ -22,8 +22,17 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from battkomp.core.bilingual import (
+    Bilingual,
+    Text,
+    lang_of,
+    one_required_constraint,
+    pick_from,
+    require_one,
+)
 from battkomp.engine.montecarlo import MAX_DRAWS as ENGINE_MAX_DRAWS
 
 #: The most draws a run on the platform may have: the command line's cap too
@@ -38,6 +47,9 @@ class Scenario(models.Model):
         unique=True,
         help_text=_("A short code: letters, digits, '_' and '-' (e.g. low, mid, high)."),
     )
+    #: the scenario's name for readers (the pages, the report); blank: the code stands in
+    title_nb = models.CharField(_("title (bokmål)"), max_length=200, blank=True)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
     weight = models.FloatField(
         _("weight"),
@@ -64,8 +76,19 @@ class Scenario(models.Model):
         verbose_name = _("scenario")
         verbose_name_plural = _("scenarios")
 
+    title = Bilingual()
+
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> Text:
+        """The title in the active language (or the other, marked), else the code."""
+        return self.title or Text(self.name, lang_of())
+
+    def titles(self) -> dict[str, str]:
+        """Both titles, as a publication keeps them."""
+        return {"nb": self.title_nb, "en": self.title_en}
 
 
 class ScenarioOverride(models.Model):
@@ -228,8 +251,10 @@ class Publication(models.Model):
         verbose_name=_("model run"),
     )
     version = models.PositiveIntegerField(_("version"), unique=True)
-    title = models.CharField(_("title"), max_length=200)
-    note = models.TextField(_("note"), blank=True)
+    title_nb = models.CharField(_("title (bokmål)"), max_length=200, blank=True)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    note_nb = models.TextField(_("note (bokmål)"), blank=True)
+    note_en = models.TextField(_("note (English)"), blank=True)
     published_at = models.DateTimeField(_("published"))
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -246,9 +271,29 @@ class Publication(models.Model):
         ordering = ["-version"]
         verbose_name = _("publication")
         verbose_name_plural = _("publications")
+        constraints = [one_required_constraint("title", "analysis_publication_has_title")]
+
+    title = Bilingual()
+    note = Bilingual()
 
     def __str__(self) -> str:
         return f"v{self.version} {self.title}"
+
+    def clean(self) -> None:
+        require_one(self, "title", _("Give the publication a title (in bokmål or English)."))
+
+    @property
+    def scenario_label(self) -> Text:
+        """The scenario of the run, as readers know it: its title as it was when published
+        (older snapshots: the scenario's title now), else its code."""
+        if self.meta.get("weighted"):
+            return Text(gettext("All scenarios, weighted"), lang_of())
+        code = str(self.meta.get("scenario") or self.run.scenario_name)
+        titles = self.meta.get("scenario_title")
+        if not titles:
+            scenario = Scenario.objects.filter(name=code).first()
+            titles = scenario.titles() if scenario else None
+        return pick_from(titles, default=code)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:

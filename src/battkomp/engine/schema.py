@@ -1054,6 +1054,8 @@ _TABLE_LIST: tuple[Table, ...] = (
         "Named scenarios with weights; each changes inputs through scenario_overrides.",
         (
             _c("name", "code", "Scenario name."),
+            _c("title_nb", "str", "The scenario's title for readers, in bokmål.", required=False),
+            _c("title_en", "str", "The scenario's title for readers, in English.", required=False),
             _c("weight", "float", "Weight in the weighted ensemble.", **_bounded(1e9)),
             _c("description", "str", "What the scenario assumes.", required=False),
         ),

@@ -76,7 +76,7 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             # the number filters (num, num_range) in every template, without {% load %}
-            "builtins": ["battkomp.core.numbers"],
+            "builtins": ["battkomp.core.numbers", "battkomp.core.bilingual"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

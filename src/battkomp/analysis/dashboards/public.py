@@ -334,7 +334,7 @@ def _place_and_scenario_views(p: Publication, f: dict[str, Any], add: Add) -> No
             lambda: charts.scenario_gap_chart(scenarios),
             ", ".join(
                 gettext("%(scenario)s: version %(version)s") % {"scenario": s, "version": v}
-                for s, v in scenarios.select("scenario", "version")
+                for s, v in scenarios.select("scenario_name", "version")
                 .unique(maintain_order=True)
                 .rows()
             ),

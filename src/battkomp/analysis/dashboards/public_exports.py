@@ -130,7 +130,16 @@ def _place_export(table: pl.DataFrame, column: str) -> Export:
 
 
 def _scenarios_export(table: pl.DataFrame) -> Export:
-    header = ["scenario", "version", "year", "gap_mean", "gap_p10", "gap_p50", "gap_p90"]
+    header = [
+        "scenario",
+        "scenario_name",
+        "version",
+        "year",
+        "gap_mean",
+        "gap_p10",
+        "gap_p50",
+        "gap_p90",
+    ]
     return header, [list(r) for r in table.iter_rows()]
 
 

@@ -180,13 +180,15 @@ def scenario_publications(p: Publication) -> list[Publication]:
 
 
 def scenario_rows(p: Publication, f: dict[str, Any]) -> pl.DataFrame:
-    """The national gap (mean and band) per published year of each scenario's snapshot."""
+    """The national gap (mean and band) per published year of each scenario's snapshot: the
+    scenario's code and its name for readers (its title in the active language)."""
     frames = []
     for q in scenario_publications(p):
         gap = _years(published_only(q.table("totals")).filter(pl.col("metric") == "gap"), f)
         frames.append(
             gap.select(
                 pl.lit(scenario_of(q)).alias("scenario"),
+                pl.lit(q.scenario_label.marked).alias("scenario_name"),
                 pl.lit(q.version, pl.Int64).alias("version"),
                 "year",
                 "mean",

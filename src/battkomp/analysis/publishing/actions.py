@@ -24,6 +24,7 @@ from battkomp.analysis.publishing.queries import fixed_measures
 from battkomp.analysis.publishing.snapshot import noised_snapshot
 from battkomp.analysis.publishing.tables import FRAMES
 from battkomp.analysis.runs.queries import load_frames, to_parquet
+from battkomp.core.bilingual import legacy_values
 from battkomp.core.users import UserLike, account_of, require_analyst
 from battkomp.engine.bundle import load_inputs
 from battkomp.engine.sdc import factors, key_fingerprint
@@ -59,17 +60,33 @@ def survey_contributions(round: Round | None, user: UserLike | None = None) -> A
 
 
 @transaction.atomic
-def do_publish_run(run: ModelRun, user: UserLike, *, title: str, note: str = "") -> Publication:
+def do_publish_run(
+    run: ModelRun,
+    user: UserLike,
+    *,
+    title: str = "",
+    note: str = "",
+    title_nb: str = "",
+    title_en: str = "",
+    note_nb: str = "",
+    note_en: str = "",
+) -> Publication:
     """Publish a finished run as the next version: an immutable snapshot of protected tables
     only (see :mod:`battkomp.analysis.publishing.tables`).
 
+    The title and note are given in bokmål and English (``title_nb``, ``title_en``, ...); a
+    single ``title`` or ``note`` is taken to be in the active language.
+
     Http404 for anyone but analysts and administrators; ValidationError if the run is not done
-    or the title is empty.
+    or there is no title in either language.
     """
     require_analyst(user)
-    title = (title or "").strip()
-    if not title:
-        raise ValidationError({"title": _("Give the publication a title.")})
+    texts = legacy_values(
+        {"title_nb": title_nb, "title_en": title_en, "title": title}, "title"
+    ) | legacy_values({"note_nb": note_nb, "note_en": note_en, "note": note}, "note")
+    texts = {k: (v or "").strip() for k, v in texts.items()}
+    if not (texts["title_nb"] or texts["title_en"]):
+        raise ValidationError({"title_nb": _("Give the publication a title.")})
     run = ModelRun.objects.select_for_update().get(pk=run.pk)
     if run.status != RunStatus.DONE:
         raise ValidationError(_("Only a finished model run can be published."), code="status")
@@ -120,14 +137,15 @@ def do_publish_run(run: ModelRun, user: UserLike, *, title: str, note: str = "")
     publication = Publication.objects.create(
         run=run,
         version=(last.version if last else 0) + 1,
-        title=title,
-        note=(note or "").strip(),
+        **texts,
         published_at=timezone.now(),
         published_by=account_of(user),
         meta={
             "input_hash": run.input_hash,
             "round": run.round.name if run.round else "",
             "scenario": run.scenario_name,
+            # the scenario's title as it is now (a snapshot never changes)
+            "scenario_title": run.scenario.titles() if run.scenario else {},
             "weighted": run.weighted,
             "draws": run.draws,
             "seed": run.seed,

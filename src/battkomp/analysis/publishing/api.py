@@ -22,12 +22,28 @@ from battkomp.api.schemas import Message
 
 class PublicationOut(Schema):
     version: int
-    title: str
+    title: str = Field(
+        description=gettext_noop(
+            "The title in the caller's language, or in the other language when it has none "
+            "(then `title_lang` says which)."
+        )
+    )
+    title_lang: str = Field(description=gettext_noop("The language of `title`: nb or en."))
+    title_nb: str
+    title_en: str
+    note_nb: str
+    note_en: str
     published_at: dt.datetime
     input_hash: str = Field(description=gettext_noop("The input hash of the published model run."))
     seed: int | None
     draws: int | None
-    scenario: str
+    scenario: str = Field(description=gettext_noop("The scenario's code."))
+    scenario_title: str = Field(
+        description=gettext_noop(
+            "The scenario's title in the caller's language (the other language's, or the code, "
+            "when it has none; all scenarios weighted: says so)."
+        )
+    )
     round: str = Field(description=gettext_noop("The survey round's name, or empty."))
 
 
@@ -55,14 +71,21 @@ _INTERNAL = ("suppression",)
 
 def publication_out(publication: Publication) -> dict[str, Any]:
     meta = publication.meta or {}
+    title = publication.title
     return {
         "version": publication.version,
-        "title": publication.title,
+        "title": str(title),
+        "title_lang": title.lang,
+        "title_nb": publication.title_nb,
+        "title_en": publication.title_en,
+        "note_nb": publication.note_nb,
+        "note_en": publication.note_en,
         "published_at": publication.published_at,
         "input_hash": str(meta.get("input_hash") or ""),
         "seed": meta.get("seed"),
         "draws": meta.get("draws"),
         "scenario": str(meta.get("scenario") or ""),
+        "scenario_title": str(publication.scenario_label),
         "round": str(meta.get("round") or ""),
     }
 

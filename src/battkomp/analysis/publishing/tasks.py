@@ -11,11 +11,20 @@ from battkomp.analysis.report.tasks import queue_all_reports
 
 
 @task(queue_name="runs")
-def publish_run(run_id: int, user_id: int, title: str, note: str) -> int:
+def publish_run(
+    run_id: int,
+    user_id: int,
+    title_nb: str,
+    note_nb: str,
+    title_en: str = "",
+    note_en: str = "",
+) -> int:
     """Build and store the snapshot of a finished run (disclosure control on every table), then
     queue its report files. Returns the new version."""
     run = ModelRun.objects.get(pk=run_id)
     user = get_user_model().objects.get(pk=user_id)
-    publication = do_publish_run(run, user, title=title, note=note)
+    publication = do_publish_run(
+        run, user, title_nb=title_nb, title_en=title_en, note_nb=note_nb, note_en=note_en
+    )
     queue_all_reports(publication)
     return int(publication.version)

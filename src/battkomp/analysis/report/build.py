@@ -96,16 +96,14 @@ def _context(p: Publication, lang: str) -> Context:
 
 
 def _subtitle(p: Publication) -> str:
-    scenario = (
-        gettext("All scenarios, weighted") if p.meta.get("weighted") else p.meta.get("scenario")
-    )
+    scenario = p.scenario_label.marked
     # the day in Oslo, as the site shows it (a snapshot published after 23:00 UTC is the next day)
     date = formats.date_format(timezone.localtime(p.published_at), "SHORT_DATE_FORMAT")
     return gettext(
         "%(title)s — published snapshot version %(version)s of %(date)s; scenario %(scenario)s, "
         "%(draws)s draws"
     ) % {
-        "title": p.title,
+        "title": p.title.marked,
         "version": p.version,
         "date": date,
         "scenario": scenario,

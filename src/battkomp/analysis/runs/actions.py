@@ -122,6 +122,8 @@ def do_save_scenario(
     weight: float = 1.0,
     overrides: str = "",
     excluded: list[Facility] | tuple[Facility, ...] = (),
+    title_nb: str = "",
+    title_en: str = "",
 ) -> Scenario:
     """Create or change a scenario; ``overrides`` is the text of the form (one override a line,
     see :mod:`battkomp.analysis.runs.scenarios`).
@@ -147,6 +149,8 @@ def do_save_scenario(
     if scenario is None:
         scenario = Scenario(created_by=account_of(user))
     scenario.name = name
+    scenario.title_nb = (title_nb or "").strip()
+    scenario.title_en = (title_en or "").strip()
     scenario.description = description
     scenario.weight = weight
     scenario.save()
@@ -173,6 +177,8 @@ def do_load_demo_scenarios(user: UserLike | None = None) -> int:
     for row in contents.tables["scenarios"]:
         scenario = Scenario.objects.create(
             name=row["name"],
+            title_nb=row.get("title_nb") or "",
+            title_en=row.get("title_en") or "",
             weight=float(row["weight"]),
             description=row.get("description") or "",
             created_by=account_of(user),

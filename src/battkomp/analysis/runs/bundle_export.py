@@ -112,6 +112,8 @@ class ScenarioSpec:
     name: str
     weight: float
     description: str = ""
+    title_nb: str = ""
+    title_en: str = ""
     #: override rows: table, key, column, value, source
     overrides: list[Row] = field(default_factory=list)
     excluded: list[Facility] = field(default_factory=list)
@@ -122,6 +124,8 @@ class ScenarioSpec:
             name=scenario.name,
             weight=scenario.weight,
             description=scenario.description,
+            title_nb=scenario.title_nb,
+            title_en=scenario.title_en,
             overrides=[
                 {
                     "table": o.table,
@@ -536,7 +540,13 @@ def scenario_tables(specs: Iterable[ScenarioSpec]) -> tuple[list[Row], list[Row]
     overrides: list[Row] = []
     for spec in specs:
         scenarios.append(
-            {"name": spec.name, "weight": spec.weight, "description": spec.description}
+            {
+                "name": spec.name,
+                "title_nb": spec.title_nb,
+                "title_en": spec.title_en,
+                "weight": spec.weight,
+                "description": spec.description,
+            }
         )
         for row in spec.overrides:
             overrides.append({"scenario": spec.name, **row})

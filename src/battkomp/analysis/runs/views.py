@@ -156,9 +156,24 @@ class FacilityChoiceField(forms.ModelMultipleChoiceField):
 
 class ScenarioForm(forms.Form):
     name = forms.SlugField(
-        label=_("Name"),
+        label=_("Code"),
         max_length=60,
         help_text=_("A short code: letters, digits, '_' and '-' (e.g. low, mid, high)."),
+    )
+    title_nb = forms.CharField(
+        label=_("Title (bokmål)"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "The scenario's name on the public pages and in the report, e.g. “Høy utbygging”. "
+            "Without a title the code is shown."
+        ),
+    )
+    title_en = forms.CharField(
+        label=_("Title (English)"),
+        max_length=200,
+        required=False,
+        help_text=_("E.g. “Revival”."),
     )
     description = forms.CharField(
         label=_("Description"),
@@ -220,6 +235,8 @@ class ScenarioForm(forms.Form):
 def _initial(scenario: Scenario) -> dict[str, Any]:
     return {
         "name": scenario.name,
+        "title_nb": scenario.title_nb,
+        "title_en": scenario.title_en,
         "description": scenario.description,
         "weight": scenario.weight,
         "excluded": list(scenario.excluded_facilities.all()),
@@ -251,6 +268,8 @@ def _scenario_form(request: HttpRequest, scenario: Scenario | None) -> HttpRespo
                     request.user,
                     scenario,
                     name=data["name"],
+                    title_nb=data["title_nb"],
+                    title_en=data["title_en"],
                     description=data["description"],
                     weight=data["weight"],
                     overrides=data["overrides"],
@@ -423,19 +442,39 @@ def _run_charts(
 
 
 class PublishForm(forms.Form):
-    title = forms.CharField(
-        label=_("Title"),
+    title_nb = forms.CharField(
+        label=_("Title (bokmål)"),
         max_length=200,
+        required=False,
         help_text=_(
-            "Shown on the public page, e.g. “Competence needs in the battery industry 2026”."
+            "Shown on the public page, e.g. “Kompetansebehov i batteriindustrien 2026”. "
+            "Give the title in bokmål, English or both; a page in the other language shows "
+            "it marked."
         ),
     )
-    note = forms.CharField(
-        label=_("Note"),
+    title_en = forms.CharField(
+        label=_("Title (English)"),
+        max_length=200,
+        required=False,
+        help_text=_("E.g. “Competence needs in the battery industry 2026”."),
+    )
+    note_nb = forms.CharField(
+        label=_("Note (bokmål)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What is new in this snapshot (public)."),
     )
+    note_en = forms.CharField(
+        label=_("Note (English)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not (data.get("title_nb") or data.get("title_en")):
+            self.add_error("title_nb", _("Give the publication a title (in bokmål or English)."))
+        return data
 
 
 def _run_page(
@@ -515,8 +554,14 @@ def run_publish(request: HttpRequest, run_id: int) -> HttpResponse:
         form.add_error(None, _("Only a finished model run can be published."))
     if form.is_valid():
         # Building the protected tables takes a while: the task worker does it.
+        data = form.cleaned_data
         result = publish_run.enqueue(
-            run.pk, request.user.pk, form.cleaned_data["title"], form.cleaned_data["note"]
+            run.pk,
+            request.user.pk,
+            data["title_nb"],
+            data["note_nb"],
+            data["title_en"],
+            data["note_en"],
         )
         if result.status == TaskResultStatus.SUCCESSFUL:  # a backend that ran it at once
             version = result.return_value
