@@ -1,23 +1,36 @@
-"""The report as a publication, and the site's small finishing touches around it: the download
-line of a snapshot's page, and the site's icon on every kind of page (the site's own pages, the
-admin, the HTML report, and ``/favicon.ico`` for what the browser shows by itself, such as the
-PDF report in its viewer).
+"""The report as a publication: the PDF's cover (titles in both languages, the snapshot, its date
+in Oslo, the partners and their logos from the settings), its type family from a fonts package,
+running header and page numbers, PDF/UA-1 tagging; and the site's finishing touches around it:
+the download line of a snapshot's page, and the site's icon on every kind of page (the admin,
+the HTML report, and ``/favicon.ico`` for what the browser shows by itself, such as the PDF
+report in its viewer).
 
-The snapshot and its report files are built once for the module (see shared.py)."""
+The snapshot and its report files are built once for the module (see shared.py): the bokmål PDF
+without partners or logos, the English one with both."""
 
 from __future__ import annotations
 
+import io
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject
 
 from battkomp.analysis.models import Publication, RunStatus, Scenario
 from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.report import branding
+from battkomp.analysis.report.build import build_report
+from battkomp.analysis.report.files import _path
+from battkomp.analysis.report.pdf import font_dirs, render_pdf
 from battkomp.analysis.runs.actions import do_start_run
 from web.shared import fresh_world, refetch
 
@@ -43,6 +56,65 @@ def _published(module_transaction: Any, module_demo: Any) -> Publication:
         return do_publish_run(run, module_demo.users["analyst"], title="Needs 2026")
 
     return module_transaction(publish)
+
+
+PARTNERS = ["Norsk Industri", "LO", "Prosess21"]
+
+
+@pytest.fixture(scope="module")
+def logo_files(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """A PNG logo with a name and an SVG one without."""
+    folder = tmp_path_factory.mktemp("logos")
+    png = folder / "norsk-industri.png"
+    shutil.copy(str(finders.find("battkomp/favicon-180.png")), png)
+    svg = folder / "lo.svg"
+    svg.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 60 60" width="60" height="60">'
+        '<circle cx="30" cy="30" r="28" fill="#d52b1e"/></svg>',
+        encoding="utf-8",
+    )
+    return [f"Norsk Industri={png}", str(svg)]
+
+
+@pytest.fixture(scope="module")
+def pdfs(
+    _published: Publication, module_transaction: Any, logo_files: list[str]
+) -> dict[str, bytes]:
+    """The report's PDF in bokmål (no partners, no logos) and in English (both), rendered once."""
+
+    def render() -> dict[str, bytes]:
+        plain = render_pdf(build_report(_published, "nb"))
+        with override_settings(BATTKOMP_REPORT_PARTNERS=PARTNERS, BATTKOMP_REPORT_LOGOS=logo_files):
+            branded = render_pdf(build_report(_published, "en"))
+        return {"nb": plain, "en": branded}
+
+    return module_transaction(render)
+
+
+def pages_text(content: bytes) -> list[str]:
+    return [
+        re.sub(r"\s+", " ", page.extract_text() or "")
+        for page in PdfReader(io.BytesIO(content)).pages
+    ]
+
+
+def alt_texts(content: bytes) -> list[str]:
+    """The text alternatives in the PDF's structure tree, in order."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, ArrayObject):
+            for kid in node:
+                walk(kid)
+        elif isinstance(node, DictionaryObject):
+            if "/Alt" in node:
+                found.append(str(node["/Alt"]))
+            if "/K" in node:
+                walk(node["/K"])
+
+    walk(PdfReader(io.BytesIO(content)).trailer["/Root"]["/StructTreeRoot"])
+    return found
 
 
 @pytest.fixture
@@ -98,3 +170,153 @@ def test_favicon_ico_answers_with_the_site_icon_for_pages_that_name_none(world: 
         png = finders.find(f"battkomp/{name}")
         assert png, name
         assert Path(png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "other", "facts"),
+    [
+        (
+            "nb",
+            "Kompetansebehov i batteriindustrien",
+            "Competence needs in the battery industry",
+            ("Versjon 1", "Publisert", "Scenario mid", "Trekninger 30"),
+        ),
+        (
+            "en",
+            "Competence needs in the battery industry",
+            "Kompetansebehov i batteriindustrien",
+            ("Version 1", "Published", "Scenario mid", "Draws 30"),
+        ),
+    ],
+)
+def test_the_cover_names_the_report_in_both_languages_the_snapshot_and_its_day(
+    pdfs: dict[str, bytes], published: Publication, lang: str, title: str, other: str, facts: Any
+) -> None:
+    cover = pages_text(pdfs[lang])[0]
+    assert title in cover
+    assert other in cover
+    assert "Needs 2026" in cover
+    for fact in facts:
+        assert fact in cover, (fact, cover)
+    # the day in Oslo, written out as the language does
+    day = build_report(published, lang).day
+    assert day is not None
+    with translation.override(lang):
+        from django.utils import formats
+
+        assert formats.date_format(day, "DATE_FORMAT") in cover
+    # the cover carries no running header or page number
+    assert not re.search(r"(Side|Page) 1 (av|of)", cover)
+
+
+@pytest.mark.parametrize(("lang", "word", "of"), [("nb", "Side", "av"), ("en", "Page", "of")])
+def test_every_page_after_the_cover_has_the_running_header_and_its_page_number(
+    pdfs: dict[str, bytes], lang: str, word: str, of: str
+) -> None:
+    pages = pages_text(pdfs[lang])
+    assert len(pages) >= 10
+    title = (
+        "Kompetansebehov i batteriindustrien"
+        if lang == "nb"
+        else "Competence needs in the battery industry"
+    )
+    for number, text in enumerate(pages[1:], start=2):
+        assert f"{word} {number} {of} {len(pages)}" in text, (number, text[:200])
+        assert text.startswith(title), (number, text[:200])
+    # the header names the chapter a page belongs to, also on a page where it does not begin
+    chapter = "3. Etterspørsel" if lang == "nb" else "3. Demand"
+    pages_of_chapter = [n for n, text in enumerate(pages) if chapter in text]
+    assert len(pages_of_chapter) >= 2, pages_of_chapter
+
+
+def test_the_pdf_is_set_in_the_fonts_package_type_and_no_font_file_is_in_the_repository(
+    pdfs: dict[str, bytes],
+) -> None:
+    (folder,) = font_dirs()
+    files = sorted(p.name for p in Path(folder).iterdir())
+    assert any(name.startswith("SourceSans3") and name.endswith(".ttf") for name in files)
+    assert (Path(folder).parent / "LICENSE").read_text().count("SIL Open Font License") >= 1
+    for content in pdfs.values():
+        fonts = set()
+        for page in PdfReader(io.BytesIO(content)).pages:
+            for font in (page["/Resources"].get("/Font") or {}).values():
+                fonts.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
+        assert fonts, "no fonts found"
+        assert all(name.startswith("SourceSans3") for name in fonts), fonts
+    repo = Path(__file__).resolve().parents[2]
+    shipped = [
+        p for ext in ("ttf", "otf", "woff", "woff2") for p in (repo / "src").rglob(f"*.{ext}")
+    ]
+    assert shipped == []
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_the_pdf_is_tagged_and_declares_pdf_ua_1(pdfs: dict[str, bytes], lang: str) -> None:
+    reader = PdfReader(io.BytesIO(pdfs[lang]))
+    root = reader.trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in root
+    assert root["/Lang"] == lang
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert re.search(r"pdfuaid:part>\s*1\s*<", xmp), xmp[:500]
+    assert reader.metadata is not None
+    assert reader.metadata.title == build_title(lang)
+    # every chart has its text alternative (its caption)
+    alts = alt_texts(pdfs[lang])
+    assert len([a for a in alts if a not in ("Norsk Industri", "Partner logo")]) >= 5
+
+
+def build_title(lang: str) -> str:
+    with translation.override(lang):
+        return translation.gettext("Competence needs in the battery industry")
+
+
+def test_the_partners_and_their_logos_are_on_the_cover_only_when_set(
+    pdfs: dict[str, bytes],
+) -> None:
+    branded = PdfReader(io.BytesIO(pdfs["en"]))
+    cover = pages_text(pdfs["en"])[0]
+    assert "PARTNERS" in cover
+    assert "Norsk Industri · LO · Prosess21" in cover
+    # the PNG logo is an image on the cover; each logo has its text alternative
+    images = [
+        x
+        for x in (branded.pages[0]["/Resources"].get("/XObject") or {}).values()
+        if x.get_object()["/Subtype"] == "/Image"
+    ]
+    assert len(images) == 1
+    assert alt_texts(pdfs["en"])[:2] == ["Norsk Industri", "Partner logo"]
+    # unset: no partner row, no image, no empty box
+    plain = PdfReader(io.BytesIO(pdfs["nb"]))
+    cover = pages_text(pdfs["nb"])[0]
+    assert "SAMARBEIDSPARTNERE" not in cover.upper()
+    assert not plain.pages[0]["/Resources"].get("/XObject")
+    assert "Partnerlogo" not in alt_texts(pdfs["nb"])
+
+
+def test_a_missing_or_wrong_logo_is_refused_naming_the_entry(tmp_path: Path) -> None:
+    text = tmp_path / "logo.txt"
+    text.write_text("not an image")
+    cases = [
+        ([f"LO={tmp_path / 'missing.png'}"], "entry 1", "no such file"),
+        ([str(text)], "entry 1", "PNG, JPEG, GIF or SVG"),
+    ]
+    for setting, entry, problem in cases:
+        with override_settings(BATTKOMP_REPORT_LOGOS=setting):
+            with pytest.raises(ImproperlyConfigured) as error:
+                branding.logos()
+            assert "BATTKOMP_REPORT_LOGOS" in str(error.value)
+            assert entry in str(error.value)
+            assert problem in str(error.value)
+            (message,) = branding.check_logos()
+            assert message.id == "battkomp.E101"
+    with override_settings(BATTKOMP_REPORT_LOGOS=[]):
+        assert branding.check_logos() == []
+
+
+def test_the_report_files_are_made_anew_when_the_partners_change(published: Publication) -> None:
+    before = _path(published, "pdf", "nb")
+    with override_settings(BATTKOMP_REPORT_PARTNERS=PARTNERS):
+        after = _path(published, "pdf", "nb")
+    assert before != after
+    assert before.parent == after.parent

@@ -12,3 +12,10 @@ class AnalysisConfig(AppConfig):
         from battkomp.core.published import provide_latest_publication
 
         provide_latest_publication(lambda: publications_for_anyone().first())
+
+        # a configured report logo that is missing stops `battkomp serve` (docs/operations.md)
+        from django.core import checks
+
+        from battkomp.analysis.report.branding import check_logos
+
+        checks.register(check_logos)

@@ -206,6 +206,12 @@ DEMO_SDC_KEY = "battkomp-demo-noise-key-not-for-production-use"
 BATTKOMP_SDC_KEY = env_str("BATTKOMP_SDC_KEY", "")
 BATTKOMP_SDC_KEY_FILE = env_str("BATTKOMP_SDC_KEY_FILE", "")
 
+# The report's cover (battkomp.analysis.report.branding): the partners' names, and their logos
+# as image files, each optionally "Name=path" (the name is the logo's text alternative). Both
+# empty by default: then the cover names no partners and has no logo row.
+BATTKOMP_REPORT_PARTNERS = env_list("BATTKOMP_REPORT_PARTNERS")
+BATTKOMP_REPORT_LOGOS = env_list("BATTKOMP_REPORT_LOGOS")
+
 
 def _caches() -> dict[str, dict[str, object]]:
     """One cache shared by every worker process: Redis when ``BATTKOMP_CACHE_URL`` is set,

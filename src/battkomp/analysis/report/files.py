@@ -10,6 +10,7 @@ from pathlib import Path
 from django.conf import settings
 
 from battkomp.analysis.models import Publication
+from battkomp.analysis.report.branding import branding_key
 from battkomp.analysis.report.build import build_report
 from battkomp.analysis.report.html import render_html
 from battkomp.analysis.report.pdf import render_pdf
@@ -23,7 +24,7 @@ FORMATS = {
 }
 LANGUAGES = ("nb", "en")
 #: Part of the cache file names: raise it when the report's content or layout changes.
-REPORT_REVISION = 3
+REPORT_REVISION = 4
 
 
 WRITERS = {"html": render_html, "pdf": render_pdf, "xlsx": render_xlsx}
@@ -39,8 +40,11 @@ def _path(publication: Publication, fmt: str, lang: str) -> Path:
         raise ValueError(f"unknown report format or language: {fmt!r}, {lang!r}")
     folder = Path(settings.DATA_DIR) / "reports"
     stamp = int(publication.published_at.timestamp()) if publication.published_at else 0
+    # the partners and logos of the cover are part of the name: a report made before they
+    # changed is made anew
     return folder / (
-        f"report-{publication.pk}-v{publication.version}-{stamp}-r{REPORT_REVISION}-{lang}.{fmt}"
+        f"report-{publication.pk}-v{publication.version}-{stamp}-r{REPORT_REVISION}"
+        f"-{branding_key()}-{lang}.{fmt}"
     )
 
 

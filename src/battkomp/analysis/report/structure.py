@@ -8,6 +8,7 @@ the sections in :data:`ORDER` numbers them as they appear.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
@@ -89,6 +90,14 @@ class Report:
     sections: list[Section]
     #: the publication's page on the site, as a path: the page links nowhere outside the site
     home_url: str = ""
+    #: the cover: the title in the other language (and that language's code), the snapshot's
+    #: name, and its facts as (label, value) pairs
+    other_title: str = ""
+    other_lang: str = ""
+    publication: str = ""
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    #: the day the snapshot was published, in Oslo
+    day: dt.date | None = None
 
     def tables(self) -> list[Table]:
         return [b for s in self.sections for kind, b in s.blocks if kind == "table"]
