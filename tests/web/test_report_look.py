@@ -30,6 +30,7 @@ from battkomp.analysis.publishing.actions import do_publish_run
 from battkomp.analysis.report import branding
 from battkomp.analysis.report.build import build_report
 from battkomp.analysis.report.files import _path
+from battkomp.analysis.report.html import render_html, site_css
 from battkomp.analysis.report.pdf import font_dirs, render_pdf
 from battkomp.analysis.runs.actions import do_start_run
 from web.shared import fresh_world, refetch
@@ -86,6 +87,21 @@ def pdfs(
         plain = render_pdf(build_report(_published, "nb"))
         with override_settings(BATTKOMP_REPORT_PARTNERS=PARTNERS, BATTKOMP_REPORT_LOGOS=logo_files):
             branded = render_pdf(build_report(_published, "en"))
+        return {"nb": plain, "en": branded}
+
+    return module_transaction(render)
+
+
+@pytest.fixture(scope="module")
+def htmls(
+    _published: Publication, module_transaction: Any, logo_files: list[str]
+) -> dict[str, str]:
+    """The HTML report in bokmål (no partners, no logos) and in English (both)."""
+
+    def render() -> dict[str, str]:
+        plain = render_html(build_report(_published, "nb")).decode()
+        with override_settings(BATTKOMP_REPORT_PARTNERS=PARTNERS, BATTKOMP_REPORT_LOGOS=logo_files):
+            branded = render_html(build_report(_published, "en")).decode()
         return {"nb": plain, "en": branded}
 
     return module_transaction(render)
@@ -320,3 +336,57 @@ def test_the_report_files_are_made_anew_when_the_partners_change(published: Publ
         after = _path(published, "pdf", "nb")
     assert before != after
     assert before.parent == after.parent
+
+
+@pytest.mark.parametrize(
+    ("lang", "back"),
+    [
+        ("nb", "Tilbake til publikasjonen på nettstedet"),
+        ("en", "Back to the publication on the site"),
+    ],
+)
+def test_the_html_report_wears_the_sites_stylesheet_and_links_back_to_the_publication(
+    htmls: dict[str, str], published: Publication, lang: str, back: str
+) -> None:
+    html = htmls[lang]
+    # the site's own stylesheet, inlined whole (a downloaded copy looks the same, fetches nothing)
+    (style,) = re.findall(r"<style>(.*?)</style>", html, re.S)
+    assert site_css().strip() in style
+    assert "--accent: #0b5d8c" in style
+    # the site's header with its brand, and a way back in the header and the footer
+    home = url("published:detail", lang, published.version)
+    header = re.search(r'<header class="site">(.*?)</header>', html, re.S)
+    assert header is not None
+    assert f'<a class="brand" href="{home}">battkomp</a>' in header[1]
+    assert f'<a href="{home}">{back}</a>' in header[1]
+    footer = re.search(r'<footer class="site">(.*?)</footer>', html, re.S)
+    assert footer is not None
+    assert f'<a href="{home}">{back}</a>' in footer[1]
+    # its icon travels inside the file
+    assert re.search(r'<link rel="icon" href="data:image/svg\+xml;base64,', html)
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def test_the_html_report_shows_the_partners_and_logos_only_when_set(
+    htmls: dict[str, str],
+) -> None:
+    branded = htmls["en"]
+    logos = re.findall(r'<img src="(data:[^;]+);base64,[^"]+" alt="([^"]*)">', branded)
+    assert logos == [("data:image/png", "Norsk Industri"), ("data:image/svg+xml", "Partner logo")]
+    assert "Norsk Industri · LO · Prosess21" in branded
+    plain = htmls["nb"]
+    assert "<img" not in plain
+    assert 'class="partners"' not in plain
+    assert "Samarbeidspartnere" not in plain
+
+
+def test_the_html_report_response_allows_exactly_its_own_style(
+    published: Publication, world: Any
+) -> None:
+    response = world.client("anonymous").get(
+        url("published:report", "en", published.version) + "?format=html&lang=en"
+    )
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    assert "'sha256-" in policy
+    assert "img-src 'self' data:" in policy

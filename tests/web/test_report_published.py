@@ -155,7 +155,10 @@ def test_the_html_report_is_self_contained_with_inline_svg_and_the_xlsx_has_numb
     assert "<style>" in html
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert "url(http" not in html
-    assert "<link" not in html
+    # the only link element is the site's icon, inside the file
+    assert re.findall(r"<link[^>]*>", html) == [
+        re.search(r'<link rel="icon" href="data:image/svg\+xml;base64,[^"]+" [^>]*>', html)[0]
+    ]
     assert "<script" not in html
     with translation.override("nb"):
         nb = client.get(reverse("published:report", args=[published.version]) + "?format=html")

@@ -59,6 +59,10 @@ class Table:
         """Each cell as (text, is a number) for HTML and PDF."""
         return [[display_cell(c, self.exact) for c in row] for row in self.rows]
 
+    def header_cells(self) -> list[tuple[str, bool]]:
+        """Each column's name and whether it holds numbers (its head is aligned as they are)."""
+        return list(zip(self.columns, self.numeric(), strict=True))
+
     def numeric(self) -> list[bool]:
         """Per column: does it hold numbers (aligned right)?"""
         return [
