@@ -101,10 +101,12 @@ def _cover_note() -> str:
 
 def _split_pattern(pattern: str, names: tuple[str, str]) -> tuple[str, str, str]:
     """A translated pattern with two placeholders split into the text before, between and after
-    them (the placeholders may come in either order in a translation; here they must not)."""
+    them; a translation must keep both, in this order."""
     first, second = names
-    head, _, rest = pattern.partition(first)
-    middle, _, tail = rest.partition(second)
+    head, found, rest = pattern.partition(first)
+    middle, found_second, tail = rest.partition(second)
+    if not (found and found_second):
+        raise ValueError(f"{pattern!r} must hold {first} and then {second}")
     return head, middle, tail
 
 
