@@ -195,13 +195,13 @@ def test_favicon_ico_answers_with_the_site_icon_for_pages_that_name_none(world: 
             "nb",
             "Kompetansebehov i batteriindustrien",
             "Competence needs in the battery industry",
-            ("Versjon 1", "Publisert", "Scenario mid", "Trekninger 30"),
+            ("Versjon 1", "Publisert", "Scenario", "Trekninger 30"),
         ),
         (
             "en",
             "Competence needs in the battery industry",
             "Kompetansebehov i batteriindustrien",
-            ("Version 1", "Published", "Scenario mid", "Draws 30"),
+            ("Version 1", "Published", "Scenario", "Draws 30"),
         ),
     ],
 )
@@ -214,6 +214,8 @@ def test_the_cover_names_the_report_in_both_languages_the_snapshot_and_its_day(
     assert "Needs 2026" in cover
     for fact in facts:
         assert fact in cover, (fact, cover)
+    with translation.override(lang):
+        assert f"Scenario {published.scenario_label.marked}" in cover
     # the day in Oslo, written out as the language does
     day = build_report(published, lang).day
     assert day is not None
