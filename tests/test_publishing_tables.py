@@ -12,7 +12,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from battkomp.analysis.publishing.contributions import contributions, publishable_years
+from battkomp.analysis.publishing.contributions import (
+    contributions,
+    cumulative,
+    only_hires,
+    publishable_years,
+    yearly,
+)
 from battkomp.analysis.publishing.protection import protect_grid
 from battkomp.analysis.publishing.snapshot import public_tables
 from battkomp.analysis.publishing.tables import (
@@ -32,6 +38,7 @@ from battkomp.engine.disclosure import (
     relations,
     required_protection,
 )
+from battkomp.engine.sdc import NoisedRules, unsafe_cells
 
 YEAR = 2030
 AREAS = ("a1", "a2", "a3", "a4")
@@ -484,3 +491,40 @@ def test_the_tables_are_remembered_only_for_the_same_inputs(
     public_tables(frames, changed, {})
     public_tables(frames, run["contrib"], {}, DisclosureRules(min_contributors=1, p=0.0))
     assert len(calls) == 3
+
+
+def test_a_year_whose_new_hires_two_companies_report_is_not_saved_by_others_staff() -> None:
+    """Two organisations report nearly all of a year's new hires, with factors that cancel (the
+    noised pair is within 1 % of the true one); ten others report one new hire each and a large
+    staff. The year's openings carry the new hires, not the staff, so the year's national results
+    are not published: either of the two could read the other's answer from them. Hires and
+    staff added up into one value, as the test did before, the others' staff made the year look
+    safe (issue 10: the national openings in ``coverage`` and ``totals`` then showed the pair's
+    cell, which ``survey_needs`` suppressed)."""
+    lines = [("a", 1000, 2), ("b", 1000, 2)] + [(f"o{i}", 1, 300) for i in range(10)]
+    contrib = contributions(
+        [
+            (org, {"area": "a1", "level": "l1", "year": YEAR, "new_hires": h, "total_staff": s})
+            for org, h, s in lines
+        ]
+    )
+    detail = pl.DataFrame(
+        [
+            {"kind": "reported", "year": YEAR, "openings": float(h), "headcount": float(s)}
+            for _, h, s in lines
+        ]
+        + [{"kind": "imputed", "year": YEAR, "openings": 10.0, "headcount": 50.0}]
+    )
+    noise = {"a": 1.15, "b": 0.86, **{f"o{i}": 1.12 for i in range(10)}}
+    rules = NoisedRules(noise=noise)
+    assert publishable_years(detail, contrib, None, [YEAR], rules) == set()
+    # the views that mix hires and staff pass on their own: the new hires alone fail
+    year = Hierarchy(parents={"year": {}})
+    for view in (cumulative, yearly):
+        cells = unsafe_cells(view(contrib, [YEAR]), year, rules)
+        assert not cells.filter(pl.col("year") == YEAR)["unsafe"].item()
+    cells = unsafe_cells(only_hires(yearly)(contrib, [YEAR]), year, rules)
+    assert cells.filter(pl.col("year") == YEAR)["unsafe"].item()
+    # without the pair's noise cancelling, the year is published
+    apart = NoisedRules(noise={**noise, "b": 1.14})
+    assert publishable_years(detail, contrib, None, [YEAR], apart) == {YEAR}

@@ -19,10 +19,12 @@ from battkomp.accounts.models import AccessLog
 from battkomp.analysis.admin import PublicationAdmin
 from battkomp.analysis.models import ModelRun, Publication, PublicationTable, RunStatus, Scenario
 from battkomp.analysis.publishing.actions import do_publish_run, survey_contributions
+from battkomp.analysis.publishing.noise import bundle_id
 from battkomp.analysis.publishing.tables import TABLES
 from battkomp.analysis.runs.actions import do_start_run
 from battkomp.engine.disclosure import DisclosureRules
 from battkomp.engine.quantities import above_bound
+from battkomp.engine.sdc import noise_factor
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
 from web.personas import OUTSIDERS, PERSONAS, SECRETARIAT
@@ -322,9 +324,24 @@ def test_the_compare_page_shows_the_change_in_the_gap_and_what_changed(
 # --- no public output reveals a planted single-company cell -------------------------------------
 
 
+def _key_raising(org: Any) -> str:
+    """A noise key under which ``org``'s factor is above 1. Its planted answer then dominates
+    the national cell of its year with noise the other organisations' answers cannot cancel (they
+    add to it), so the year is published; with a factor below 1 the others' answers can cancel it
+    and the year is rightly suppressed whole. Chosen so the test does not depend on the
+    organisation's id, on which the factor is keyed (ids differ with the tests run before and
+    between SQLite and PostgreSQL)."""
+    for i in range(1000):
+        key = f"planted-snapshot-{i}"
+        if noise_factor(key.encode(), bundle_id(org.pk)) > 1:
+            return key
+    raise AssertionError(org)
+
+
 @pytest.fixture
-def planted(demo: Any) -> Publication:
+def planted(demo: Any, settings: Any) -> Publication:
     """The demo round plus company A's answer: PLANTED new hires in one area/level/year cell."""
+    settings.BATTKOMP_SDC_KEY = _key_raising(demo.company_a)
     rnd = Round.objects.get(name="BattKOMP demo 2026")
     (participant,) = do_invite_organisations(rnd, [demo.company_a], demo.users["analyst"])
     years = rnd.years

@@ -123,10 +123,53 @@ def yearly(contrib: pl.DataFrame, years: Iterable[int]) -> pl.DataFrame:
     return pl.concat([hires, staff]).select(list(_CONTRIBUTION_SCHEMA))
 
 
-def views(contrib: pl.DataFrame, years: Iterable[int]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Both views of the contributions each year's results carry: cumulative and yearly."""
+def only_hires(view: Any) -> Any:
+    """A view of the contributions (:func:`cumulative` or :func:`yearly`) with the new hires only:
+    what the model's openings, supply, gap and shortage carry.
+
+    Those results carry no answered total staff beyond the small share that leaves each year
+    (replacement openings), so a cell of them must pass the rules on the new hires alone: in the
+    mixed view, other organisations' staff (often far larger than their new hires) made a year
+    look safe whose new hires two organisations reported nearly all of, and the year's national
+    openings then gave away the pair's cell, which the survey table suppressed (issue 10)."""
+
+    def only(contrib: pl.DataFrame, years: Iterable[int]) -> pl.DataFrame:
+        return view(contrib.with_columns(pl.lit(0.0).alias("staff")), years)  # type: ignore[no-any-return]
+
+    only.__name__ = f"{view.__name__}_hires"
+    return only
+
+
+def only_staff(view: Any) -> Any:
+    """A view of the contributions with the total staff only: what the model's headcount
+    carries (see :func:`only_hires` for why each is tested on its own)."""
+
+    def only(contrib: pl.DataFrame, years: Iterable[int]) -> pl.DataFrame:
+        return view(contrib.with_columns(pl.lit(0.0).alias("value")), years)  # type: ignore[no-any-return]
+
+    only.__name__ = f"{view.__name__}_staff"
+    return only
+
+
+#: Every view of the contributions a model result of a year may carry: the new hires and the
+#: total staff together (a result that carries both), and each on its own, each up to the year
+#: (:func:`cumulative`) and of the year alone (:func:`yearly`). A cell is tested on every one.
+
+
+VIEWS = (
+    cumulative,
+    yearly,
+    only_hires(cumulative),
+    only_hires(yearly),
+    only_staff(cumulative),
+    only_staff(yearly),
+)
+
+
+def views(contrib: pl.DataFrame, years: Iterable[int]) -> tuple[pl.DataFrame, ...]:
+    """Every view (:data:`VIEWS`) of the contributions each year's results carry."""
     years = list(years)
-    return cumulative(contrib, years), yearly(contrib, years)
+    return tuple(view(contrib, years) for view in VIEWS)
 
 
 def cumulative_with(

@@ -89,12 +89,11 @@ import polars as pl
 from battkomp.analysis.publishing.contributions import (
     MAX_REPORTED_SHARE,
     SURVEY_KINDS,
-    cumulative,
+    VIEWS,
     cumulative_with,
     protect_survey,
     share_of,
     views,
-    yearly,
 )
 from battkomp.analysis.publishing.protection import protect_grid
 from battkomp.engine.disclosure import (
@@ -357,8 +356,7 @@ def area_level_table(
         for key, share in _share_map(parts, subset).items():
             full = dict(zip(subset, key[1:], strict=True))
             shares[(key[0], full.get("area"), full.get("level"))] = share
-    cum, own = views(contrib, years)
-    unsafe = _unsafe_map(cum, columns, rules) | _unsafe_map(own, columns, rules)
+    unsafe = set().union(*(_unsafe_map(v, columns, rules) for v in views(contrib, years)))
     values = [
         m for m in ("headcount", "openings", "supply", "shortage") if m in set(frame["metric"])
     ]
@@ -426,8 +424,7 @@ def split_table(
     years = sorted({int(y) for y in frame["year"].unique().to_list()})
     parts = _cell_parts(detail.filter(pl.col(column).is_not_null()), (column,))
     shares = {**_share_map(parts, (column,)), **_share_map(parts, ())}
-    cum, own = views(contrib, years)
-    unsafe = _unsafe_map(cum, (column,), rules) | _unsafe_map(own, (column,), rules)
+    unsafe = set().union(*(_unsafe_map(v, (column,), rules) for v in views(contrib, years)))
     values = [m for m in SPLIT_VALUES if m in set(frame["metric"].to_list())]
     wide = (
         frame.filter(pl.col("metric").is_in(values))
@@ -524,7 +521,7 @@ def place_table(
     if places is not None:
         placed = _placed(contrib, places)
         unsafe = set()
-        for view in (cumulative, yearly):
+        for view in VIEWS:
             data = cumulative_with(placed, years, (column,), view)
             unsafe |= _unsafe_map(data, (column,), rules)
     values = ["headcount", "openings", "supply"]
