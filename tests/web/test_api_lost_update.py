@@ -106,7 +106,7 @@ def test_the_refusal_is_in_bokmal_by_default(world, participant, colleague):
         path, data={**COMPLETE, "based_on": 0}, content_type="application/json"
     )
     assert refused.status_code == 409
-    assert "Ingenting av ditt ble lagret" in refused.json()["detail"]
+    assert "Ingenting av deres ble lagret" in refused.json()["detail"]
 
 
 def test_a_stale_submission_is_refused_and_the_participant_stays_in_progress(
