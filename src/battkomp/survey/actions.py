@@ -416,12 +416,11 @@ def _clean_general(general: Mapping[str, Any] | None) -> dict[str, Any]:
     return clean
 
 
-def _lock_open(participant: Participant) -> Participant:
-    locked = (
-        Participant.objects.select_for_update()
-        .select_related("round", "organisation")
-        .get(pk=participant.pk)
-    )
+def _lock_open(participant: Participant, *, organisation: bool = True) -> Participant:
+    """The participant's row, locked until the end of the transaction, with its round (and
+    organisation); PermissionError when the round is not open."""
+    related = ("round", "organisation") if organisation else ("round",)
+    locked = Participant.objects.select_for_update().select_related(*related).get(pk=participant.pk)
     if locked.round.status != RoundStatus.OPEN:
         raise PermissionError(_("The round is not open: answers cannot be changed."))
     return locked
@@ -739,7 +738,7 @@ def do_save_response(
     except ValidationError as error:
         clean, general_clean, invalid = [], {}, error
     with transaction.atomic():
-        locked = _lock_open(participant)
+        locked = _lock_open(participant, organisation=False)
         current = _check_based_on(locked, based_on)
         if invalid is not None:
             raise invalid
