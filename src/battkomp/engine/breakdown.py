@@ -56,21 +56,10 @@ def unit_sums(cm: Compiled, dr: Draws, fl: Flows) -> np.ndarray:
     cur = np.stack(per_unit[:2], axis=2)
     prev = np.stack(per_unit[2:], axis=2)
     growth = np.maximum(cur - prev, 0.0)  # a unit's gross growth in jobs, per phase
-    # cells per job of a segment's phases, and its exits and expat outflow per job
-    R = len(cm.tax.roles)
-    profiles = np.concatenate(
-        [
-            cm.profile_rc,
-            cm.profile_rc * cm.exit_base[:, None],
-            cm.profile_rc * cm.expat_share[:, None],
-        ],
-        axis=1,
-    )  # (R, 3C)
-    cells: np.ndarray = (dr.mix.reshape(D * S * 2, R) @ profiles).reshape(D, S, 2, 3, C)
-    kernel: np.ndarray = np.empty((D, S, 4, C))
-    kernel[:, :, :2] = cells[:, :, :, 0]
-    kernel[:, :, 2:] = cells[:, :, :, 1] * dr.exit_factor[:, None, None, None]
-    kernel[:, :, 2] += cells[:, :, 0, 2] / dr.stay_years[:, None, None]
+    # cells per job of a segment's phases, then its exits and expat outflow per job: the weights
+    # national_flows computed for the same draws
+    assert fl.cell_kernel is not None
+    kernel = fl.cell_kernel
     drive = np.concatenate([growth, prev], axis=2)  # (D, U, 4, T)
     drive_s = np.matmul(seg_of.T, drive.reshape(D, U, 4 * T)).reshape(D, S * 4, T)
     kernel = kernel.reshape(D, S * 4, C)

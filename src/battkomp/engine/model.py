@@ -687,6 +687,9 @@ class Flows:
     gap_without_measures: F64 | None = None  # (D, T, C)
     recruitment_measures: F64 | None = None  # (D, T, C) the recruit_abroad part of measure_supply
     survey: SurveyPaths | None = None  # the survey estimator's parts of these draws
+    #: (D, S, 4, C): cells per job of each segment's start-up and mature phase, then their exits
+    #: and expat outflow per job (``_rates``); the breakdown's weights (breakdown.unit_sums)
+    cell_kernel: F64 | None = None
 
 
 def segment_phase_jobs(cm: Compiled, dr: Draws) -> tuple[F64, F64]:
@@ -841,6 +844,9 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
     gap = out["gap"]
     cumulative = cumulative_gap(gap)
     direct = headcount.sum(axis=2)
+    kernel = np.empty((D, mix_cells.shape[1], 4, C))
+    kernel[:, :, :2] = mix_cells
+    kernel[:, :, 2:] = rates
     return Flows(
         headcount=headcount,
         expansion=expansion,
@@ -856,6 +862,7 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
         indirect_jobs=direct * dr.multipliers[:, 0:1],
         induced_jobs=direct * dr.multipliers[:, 1:2],
         survey=parts,
+        cell_kernel=kernel,
         **extra_frames,
     )
 
