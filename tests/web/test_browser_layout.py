@@ -73,6 +73,7 @@ def public_pages(lang: str, version: int) -> list[str]:
         url("published:detail", lang, version),
         url("published:dashboard", lang, version),
         url("published:report", lang, version),
+        url("published:report", lang, version) + f"?format=html&lang={lang}",
         url("published:compare", lang),
         url("contact:contact", lang),
         url("accounts:login", lang),
