@@ -119,3 +119,24 @@ def fresh_world(shared: World) -> World:
         {name: users_by_pk[u.pk] for name, u in shared.users.items()},
         clients,
     )
+
+
+def download_rows(response: Any) -> list[list[str]]:
+    """A CSV download's rows, its header row turned back into column codes (downloads have
+    headers in the reader's language: ``terms.column_name``), in the download's language."""
+    import csv
+    import io
+
+    from battkomp.core.terms import column_code
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    if rows:
+        with translation.override(response.get("Content-Language") or "nb"):
+            rows[0] = [column_code(h) for h in rows[0]]
+    return rows
+
+
+def download_dicts(response: Any) -> list[dict[str, str]]:
+    """A CSV download's rows as dicts keyed by column code (see :func:`download_rows`)."""
+    header, *rows = download_rows(response)
+    return [dict(zip(header, r, strict=False)) for r in rows]

@@ -19,6 +19,7 @@ from battkomp.analysis.models import ModelRun, RunStatus, Scenario
 from battkomp.analysis.runs.actions import do_start_run
 from battkomp.demo import load_demo
 from web.personas import OUTSIDERS, SECRETARIAT
+from web.shared import download_rows
 
 
 def en(name: str, *args: Any) -> str:
@@ -91,9 +92,8 @@ def test_every_view_downloads_as_csv_and_xlsx_and_each_download_is_logged(
         sheet = load_workbook(io.BytesIO(book.content)).active
         assert sheet is not None
         assert [c.value for c in sheet[1]] == rows[0]
-    national = client.get(url, {"view": "area_level", "format": "csv"}).content.decode("utf-8-sig")
-    header = next(csv.reader(io.StringIO(national)))
-    assert {"year", "level", "area", "metric", "mean"} <= set(header)
+    header = download_rows(client.get(url, {"view": "area_level", "format": "csv"}))[0]
+    assert {"year", "level", "level_name", "area", "area_name", "metric", "mean"} <= set(header)
     logs = _logs(world.users["admin"], DOWNLOAD_ACTION)
     assert len(logs) == 2 * len(VIEWS) + 1
     assert logs[0].detail == f"view={VIEWS[0]} format=csv"

@@ -205,14 +205,16 @@ def test_the_downloads_are_csv_and_xlsx_with_numbers_as_numbers(
     assert csv["Content-Type"].startswith("text/csv")
     text = csv.content.decode("utf-8-sig")
     assert text.splitlines()[0] == (
-        "year,metric,mean,p10,p50,p90,mean_outside_band,suppressed,quality"
+        "Year,Metric (code),Metric,Mean,P10,Median (P50),P90,Mean outside the P10–P90 band,"
+        "Suppressed,Quality flag (noise)"
     )
-    assert ",headcount," in text
+    assert ",headcount,Headcount," in text
     xlsx = client.get(en("published:download", 1, "by_level", "xlsx"))
     assert xlsx.content[:2] == b"PK"
     sheet = readable_bytes(xlsx.content).decode("utf-8", "replace")
-    assert '<c r="D2"' in sheet  # a numeric cell: no t="s"/t="str" on the mean
-    assert 'r="D2" t="s"' not in sheet
+    # year, level, level's name, metric, metric's name, mean: a numeric cell, no t="s" on it
+    assert '<c r="F2"' in sheet
+    assert 'r="F2" t="s"' not in sheet
 
 
 def test_unknown_snapshots_tables_and_formats_are_404(published: Publication, demo: Any) -> None:

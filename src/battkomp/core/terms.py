@@ -390,3 +390,157 @@ def word_problems(msgid: str, msgstr: str) -> list[str]:
             if match:
                 found.append(f"{match.group(0).lower()!r} for {w.concept}: use {w.word!r}")
     return found
+
+
+# --- the columns of downloads -------------------------------------------------------------------
+
+#: The name of a column that holds codes (``level``), and of the column beside it that holds
+#: their names (``level_name``): the kind's title. The code column is called "<title> (code)".
+CODE_COLUMNS: dict[str, Promise] = {
+    "level": _("Education level"),
+    "area": _("Competence area"),
+    "group": _("Area group"),
+    "role": _("Role"),
+    "segment": _("Segment"),
+    "region": _("Region"),
+    "horizon": _("Horizon"),
+    "lever": _("Lever"),
+    "metric": _("Metric"),
+    "facility": _("Facility"),
+    "measure": _("Measure"),
+    "series": _("Series"),
+    "commandment": _("Commandment"),
+    "rule": _("Rule"),
+    "view": _("View"),
+    "kind": _("Kind"),
+    "status": _("Status"),
+    "scenario": _("Scenario"),
+}
+
+#: Which kind of :func:`battkomp.core.codes.label` names the codes of a code column.
+CODE_KIND: dict[str, str] = {
+    "level": "level_or_evu",
+    "area": "area",
+    "group": "area_group",
+    "role": "role",
+    "segment": "segment",
+    "region": "region",
+    "horizon": "horizon",
+    "lever": "lever",
+    "metric": "metric",
+}
+
+#: The statistics over the draws, as a column's name ends (``shortage_p10``) or is (``mean``).
+STAT_COLUMNS: dict[str, Promise] = {
+    "mean": _("Mean"),
+    "p10": _("P10"),
+    "p50": _("Median (P50)"),
+    "p90": _("P90"),
+    "mean_summed": _("mean, summed over the years"),
+}
+
+#: Every other column of a download.
+COLUMNS: dict[str, Promise] = {
+    "year": _("Year"),
+    "value": _("Value"),
+    "name": _("Name"),
+    "rank": _("Rank"),
+    "years": _("Years"),
+    "levels": _("Education levels"),
+    "quality": _("Quality flag (noise)"),
+    "suppressed": _("Suppressed"),
+    "cells_suppressed": _("Cells suppressed"),
+    "share_suppressed": _("Share suppressed"),
+    "reported_share": _("Share reported by the survey"),
+    "need": _("Need"),
+    "recruited": _("Recruited"),
+    "unmet": _("Unmet"),
+    "lead_time_months": _("Lead time (months)"),
+    "channels": _("Recruitment channels"),
+    "reason": _("Reason"),
+    "offers": _("Education offers"),
+    "measures": _("Measures"),
+    "probability": _("Probability"),
+    "effect": _("Effect"),
+    "threshold": _("Threshold"),
+    "exceedance_probability": _("Probability of exceeding"),
+    "version": _("Version"),
+    "direct_jobs": _("Direct jobs"),
+    "reported": _("Reported"),
+    "unallocated_supply": _("Supply not allocated"),
+    "draws": _("Draws"),
+    "contributors": _("Contributors"),
+    "new_hires": _("New hires"),
+    "total_staff": _("Total staff"),
+    "cap_needed": _("Recruitment capacity needed"),
+    "available_years": _("Years available"),
+    "domestic_lead_years": _("Lead time of the domestic levers (years)"),
+    "mean_outside_band": _("Mean outside the P10–P90 band"),
+    "direct_jobs_end_mean": _("Direct jobs in the last year, mean"),
+    "shortage_mean_without": _("Shortage without the facility, mean"),
+    "reason_nb": _("Reason (bokmål)"),
+    "reason_en": _("Reason (English)"),
+    "mode": _("Most likely value"),
+    "low": _("Low"),
+    "high": _("High"),
+    "source": _("Source"),
+    "unit": _("Unit"),
+    "share": _("Share"),
+    "year_since_start": _("Year since start"),
+    "lead_time_years": _("Lead time (years)"),
+    "adds_programme_duration": _("Adds the programme's duration"),
+    "name_nb": _("Name"),
+    "name_en": _("Name"),
+    "code": _("Code"),
+}
+
+
+def column_name(code: str) -> str:
+    """The header of a download's column ``code`` in the active language: a code column is
+    "<kind> (code)", its name column ``<kind>_name`` the kind, ``<metric>_<statistic>``
+    "<metric>, <statistic>"; the code itself if it is none of these (a test lists every
+    download's columns, so none is left so).
+
+    >>> from django.utils import translation
+    >>> with translation.override("nb"):
+    ...     column_name("level"), column_name("level_name"), column_name("shortage_p10")
+    ('Utdanningsnivå (kode)', 'Utdanningsnivå', 'Mangel, P10')
+    """
+    if code in COLUMNS:
+        return str(COLUMNS[code])
+    if code in STAT_COLUMNS:
+        return str(STAT_COLUMNS[code])
+    if code in METRICS:
+        return str(METRICS[code][0])
+    if code in CODE_COLUMNS:
+        return gettext("%(column)s (code)") % {"column": CODE_COLUMNS[code]}
+    if code.endswith("_name") and code.removesuffix("_name") in CODE_COLUMNS:
+        return str(CODE_COLUMNS[code.removesuffix("_name")])
+    for stat in sorted(STAT_COLUMNS, key=len, reverse=True):
+        metric = code.removesuffix(f"_{stat}")
+        if metric != code and metric in METRICS:
+            return gettext("%(metric)s, %(statistic)s") % {
+                "metric": METRICS[metric][0],
+                "statistic": str(STAT_COLUMNS[stat]).lower()
+                if stat in ("mean", "mean_summed")
+                else STAT_COLUMNS[stat],
+            }
+    return code
+
+
+def column_code(header: str) -> str:
+    """The column code a header of :func:`column_name` stands for, in the active language (the
+    header itself if it names none): reads a download back by its codes.
+
+    >>> from django.utils import translation
+    >>> with translation.override("en"):
+    ...     column_code("Education level (code)"), column_code("Shortage, P10")
+    ('level', 'shortage_p10')
+    """
+    candidates = [*COLUMNS, *STAT_COLUMNS, *METRICS, *CODE_COLUMNS]
+    candidates += [f"{c}_name" for c in CODE_COLUMNS]
+    candidates += [f"{m}_{s}" for m in METRICS for s in STAT_COLUMNS]
+    for code in candidates:
+        if column_name(code) == header:
+            return code
+    return header

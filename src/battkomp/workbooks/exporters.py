@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -70,6 +71,127 @@ def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], sheet_name: st
     sheet.autofilter(0, 0, count, max(len(header) - 1, 0))
     book.close()
     return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- tables for reading
+
+#: Columns whose numbers are shares or probabilities (0–1): three decimals, shown as percentages.
+_SHARE_ENDINGS = ("share", "probability", "coverage", "_rate")
+#: Whole-number columns written without a thousands separator.
+_PLAIN_INTS = ("year", "version", "rank", "commandment", "years")
+
+
+def _is_share(column: str) -> bool:
+    return column.endswith(_SHARE_ENDINGS)
+
+
+def _readable(column: str, value: Any) -> Any:
+    """A cell as a person reads it: floats rounded (three decimals for a share, one otherwise),
+    lists of level codes or channel ids as their names, joined by "; "."""
+    from battkomp.core.codes import label
+
+    if isinstance(value, float) and not isinstance(value, bool):
+        return round(value, 3 if _is_share(column) else 1)
+    if column in ("levels", "channels"):
+        items = value if isinstance(value, list | tuple) else re.split(r"[;,]\s*", str(value or ""))
+        kind = "level_or_evu" if column == "levels" else "channel"
+        return "; ".join(label(kind, str(i)) for i in items if i)
+    return value
+
+
+def readable_table(
+    header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> tuple[list[str], list[list[Any]]]:
+    """A table for reading: beside each column of codes (``level``, ``metric``...; see
+    ``terms.CODE_KIND``) without its name column, a ``<column>_name`` column with the names
+    in the active language; numbers rounded; lists of codes named. The column codes stay: the
+    writers turn them into headers (:func:`battkomp.core.terms.column_name`)."""
+    from battkomp.core.codes import label
+    from battkomp.core.terms import CODE_KIND
+
+    plan: list[tuple[int, str | None]] = []
+    out_header: list[str] = []
+    for j, column in enumerate(header):
+        out_header.append(column)
+        plan.append((j, None))
+        if column in CODE_KIND and f"{column}_name" not in header:
+            out_header.append(f"{column}_name")
+            plan.append((j, CODE_KIND[column]))
+    out_rows = [
+        [
+            _readable(header[j], row[j])
+            if kind is None
+            else (label(kind, str(row[j])) if row[j] not in (None, "") else "")
+            for j, kind in plan
+        ]
+        for row in rows
+    ]
+    return out_header, out_rows
+
+
+def _csv_for_reading(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    from django.utils.translation import gettext
+
+    from battkomp.core.terms import column_name
+
+    yes, no = gettext("yes"), gettext("no")
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([escape_text(column_name(h)) for h in header])
+    for row in rows:
+        writer.writerow([(yes if v else no) if isinstance(v, bool) else csv_cell(v) for v in row])
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def _xlsx_for_reading(header: Sequence[str], rows: list[list[Any]], sheet_name: str) -> bytes:
+    from battkomp.core.terms import column_name
+
+    buffer = io.BytesIO()
+    book = new_workbook(buffer)
+    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
+    number_formats = {
+        "plain": book.add_format({"num_format": "0"}),
+        "int": book.add_format({"num_format": "#,##0"}),
+        "float": book.add_format({"num_format": "#,##0.0"}),
+        "share": book.add_format({"num_format": "0.0%"}),
+    }
+    sheet = book.add_worksheet(sheet_name[:31])
+    for j, code in enumerate(header):
+        name = column_name(code)
+        values = [r[j] for r in rows if r[j] is not None and r[j] != ""]
+        numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        kind = None
+        if numbers and len(numbers) == len(values):
+            if _is_share(code):
+                kind = "share"
+            elif all(isinstance(v, int) for v in numbers):
+                kind = "plain" if code in _PLAIN_INTS else "int"
+            else:
+                kind = "float"
+        sheet.write_string(0, j, escape_text(name), bold)
+        width = max([len(name) + 2, *(len(str(v)) + 2 for v in values[:200])])
+        sheet.set_column(j, j, min(max(10, width), 60), number_formats.get(kind or ""))
+    for i, row in enumerate(rows, start=1):
+        for j, value in enumerate(row):
+            if isinstance(value, bool):
+                sheet.write_boolean(i, j, value)
+            else:
+                write_cell(sheet, i, j, value)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(len(rows), 1), max(len(header) - 1, 0))
+    book.close()
+    return buffer.getvalue()
+
+
+def table_file(fmt: str, header: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str) -> bytes:
+    """A table download for people (the dashboards' views, a publication's tables): headers in
+    the active language, a name column beside each code column, figures rounded, in XLSX with
+    number formats and real booleans. (The needs and offers exports keep the template's
+    columns instead, so that they can be uploaded again.)"""
+    header, table = readable_table(header, rows)
+    if fmt == "csv":
+        return _csv_for_reading(header, table)
+    return _xlsx_for_reading(header, table, sheet)
 
 
 def render(fmt: str, header: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str) -> bytes:

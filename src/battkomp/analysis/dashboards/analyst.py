@@ -34,7 +34,7 @@ from battkomp.analysis.runs.queries import load_frames
 from battkomp.core import charts
 from battkomp.core.codes import codes, label
 from battkomp.core.numbers import format_number
-from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
+from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, table_file
 
 FORMATS = ("csv", "xlsx")
 #: The views, in the order shown, with the frames each reads.
@@ -619,12 +619,8 @@ def _download(run: ModelRun, view: View, fmt: str) -> HttpResponse:
     header = list(frame.columns)
     rows = [list(r) for r in frame.iter_rows()]
     filename = f"battkomp-run-{run.pk}-{view.key}.{fmt}"
-    if fmt == "csv":
-        response = HttpResponse(to_csv(header, rows), content_type=CSV_CONTENT_TYPE)
-    else:
-        response = HttpResponse(
-            to_xlsx(header, rows, view.key[:31]), content_type=XLSX_CONTENT_TYPE
-        )
+    content_type = CSV_CONTENT_TYPE if fmt == "csv" else XLSX_CONTENT_TYPE
+    response = HttpResponse(table_file(fmt, header, rows, view.key[:31]), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -69,7 +69,7 @@ from battkomp.analysis.models import Publication
 from battkomp.analysis.publishing.queries import quality_summary
 from battkomp.core import charts, snapshot_cache
 from battkomp.core.codes import channel_name, codes, label, taxonomy
-from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
+from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, table_file
 
 FORMATS = ("csv", "xlsx")
 
@@ -167,9 +167,8 @@ def _download_parts(
     """A view's download: its bytes, content type and file name."""
     header, rows = view_export(p, view, f)
     filename = f"battkomp-v{p.version}-dashboard-{view}.{fmt}"
-    if fmt == "csv":
-        return to_csv(header, rows), CSV_CONTENT_TYPE, filename
-    return to_xlsx(header, rows, view), XLSX_CONTENT_TYPE, filename
+    content_type = CSV_CONTENT_TYPE if fmt == "csv" else XLSX_CONTENT_TYPE
+    return table_file(fmt, header, rows, view), content_type, filename
 
 
 FILTERS = ("year_from", "year_to", "level", "group", "segment", "region")

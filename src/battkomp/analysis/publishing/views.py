@@ -27,7 +27,7 @@ from battkomp.analysis.runs.queries import TOTAL_METRICS, compare_rows, totals_r
 from battkomp.core import snapshot_cache
 from battkomp.core.codes import label
 from battkomp.site.security import allow_inline_styles
-from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
+from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, table_file
 
 DOWNLOAD_FORMATS = ("csv", "xlsx")
 #: What the compare page lists as "what changed", in order.
@@ -116,9 +116,8 @@ def download(request: HttpRequest, version: int, name: str, fmt: str) -> HttpRes
     def build() -> tuple[bytes, str]:
         table = publication.table(name)
         header = list(table.columns)
-        if fmt == "csv":
-            return to_csv(header, _rows(table)), CSV_CONTENT_TYPE
-        return to_xlsx(header, _rows(table), name[:31]), XLSX_CONTENT_TYPE
+        content_type = CSV_CONTENT_TYPE if fmt == "csv" else XLSX_CONTENT_TYPE
+        return table_file(fmt, header, _rows(table), name[:31]), content_type
 
     # A snapshot never changes: each file is built once and kept in the shared cache.
     key = snapshot_cache.snapshot_key(publication, "table", name, fmt)

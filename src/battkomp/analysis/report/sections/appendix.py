@@ -3,6 +3,7 @@ control."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils.translation import gettext
@@ -12,6 +13,8 @@ from battkomp.analysis.report.common import (
     Context,
 )
 from battkomp.analysis.report.structure import Cell, Section
+from battkomp.core.codes import label
+from battkomp.core.terms import column_name
 
 #: The default tables printed in the appendix, in order.
 APPENDIX_TABLES = (
@@ -24,12 +27,23 @@ APPENDIX_TABLES = (
 )
 
 
-def _raw(value: Any) -> Cell:
+#: The columns of the appendix's tables that hold codes, and the kind that names them.
+_CODED = {"segment": "segment", "level": "level", "horizon": "horizon", "levels": "level"}
+
+
+def _raw(value: Any, column: str = "") -> Cell:
+    """A cell of an engine table for reading: codes named (the terminology source), level
+    codes inside a source's text written as "NKR 4"."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
-    if isinstance(value, int | float | str):
+    if column in _CODED:
+        items = value if isinstance(value, list | tuple) else [value]
+        return "; ".join(label(_CODED[column], str(v)) for v in items)
+    if isinstance(value, str):
+        return re.sub(r"\bnkr(\d)\b", r"NKR \1", value)
+    if isinstance(value, int | float):
         return value
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
@@ -64,11 +78,16 @@ def appendix_section(c: Context) -> Section:
     other = "name_en" if lang == "nb" else "name_nb"
     for name in APPENDIX_TABLES:
         frame = inputs[name]
-        frame = frame.drop([c for c in frame.columns if c == other])
-        rows = [[_raw(v) for v in r] for r in frame.iter_rows()]
-        appendix.blocks.append(
-            b.table(captions[name], list(frame.columns), rows, small=True, exact=True)
+        # the lever's code is named by its name column
+        frame = frame.drop(
+            [c for c in frame.columns if c == other or (c == "code" and name == "levers")]
         )
+        rows = [
+            [_raw(v, col) for v, col in zip(r, frame.columns, strict=True)]
+            for r in frame.iter_rows()
+        ]
+        header = [column_name(c) for c in frame.columns]
+        appendix.blocks.append(b.table(captions[name], header, rows, small=True, exact=True))
     appendix.blocks.append(("h", gettext("Disclosure control")))
     for text in (
         gettext(

@@ -1,0 +1,341 @@
+"""No raw code and no untranslated term reaches a reader: the public pages (home, glossary, the
+snapshot's page and dashboard, offers grid, pathways, measures), every download of the dashboard
+and of the snapshot's tables (CSV and XLSX) and the report (HTML, and the XLSX's headers), in
+bokmål and in English.
+
+A machine code is any code of the terminology source with an underscore (``shortage_without_
+measures``, ``automation_technician``, ``rc_general_nkr6``) or a level code (``nkr5``); they
+may appear only where a machine reads them: a download's code columns (headed "… (code)"), the
+glossary's and the API's code cells (``<code>``), and in attributes and scripts, which are not
+text. On a bokmål page, no English name of a term that has a bokmål one may appear.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+import battkomp.engine as engine_package
+from battkomp.analysis.dashboards.public import VIEWS
+from battkomp.analysis.models import ModelRun, Publication, RunStatus, Scenario
+from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.runs.actions import do_start_run
+from battkomp.core import terms
+from battkomp.core.codes import codes, label, taxonomy
+from web.shared import fresh_world, refetch
+
+DRAWS = 20
+DEMO = Path(engine_package.__file__).parent / "demo"
+LANGS = ("nb", "en")
+
+
+# --- what counts as a raw code, and as an English term -------------------------------------------
+
+
+def machine_codes() -> frozenset[str]:
+    """Every code with an underscore or a level code: metrics, roles, areas and groups,
+    segments, levers, statuses, the recruitment channels of the default bundle."""
+    tax = taxonomy()
+    found: set[str] = set()
+    for kind in ("role", "area", "segment", "lever", "level_or_evu"):
+        found.update(codes(kind))
+    found.update(tax.area_parent.values())
+    for kind in terms.kinds():
+        found.update(terms._gettext_terms()[kind])
+    with open(DEMO / "recruitment_channels.csv", encoding="utf-8") as f:
+        found.update(r["id"] for r in csv.DictReader(f))
+    return frozenset(c for c in found if "_" in c or re.fullmatch(r"nkr\d", c))
+
+
+CODES = machine_codes()
+CODE_RE = re.compile(
+    r"(?<![\w-])(" + "|".join(sorted(map(re.escape, CODES), key=len, reverse=True)) + r")(?![\w-])"
+)
+
+
+def english_terms() -> list[str]:
+    """The English names of terms whose bokmål differs, of two words or more (one word, such as
+    "Retraining", may begin a name of the content, which is not a term)."""
+    names: set[str] = set()
+    pairs: list[tuple[str, str]] = []
+    for kind in terms.kinds():
+        for code in terms._gettext_terms()[kind]:
+            pairs.append((label(kind, code, "en"), label(kind, code, "nb")))
+    for kind in ("role", "area", "level", "segment", "lever"):
+        for code in codes(kind):
+            pairs.append((label(kind, code, "en"), label(kind, code, "nb")))
+    for en, nb in pairs:
+        if en.lower() != nb.lower() and " " in en and en.lower() not in nb.lower():
+            names.add(en)
+    return sorted(names, key=len, reverse=True)
+
+
+ENGLISH = english_terms()
+ENGLISH_RE = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, ENGLISH)) + r")(?!\w)")
+
+
+class _Text(HTMLParser):
+    """The text a reader sees in the page's language: text nodes and the title/aria-label/alt
+    attributes, without ``<code>``, ``<pre>``, ``<script>`` and ``<style>``, and without the
+    elements marked as another language (``lang="en"`` inside a bokmål page)."""
+
+    SKIP = ("code", "pre", "script", "style")
+    VOID = ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source")
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.stack: list[bool] = []  # per open element: whether it is skipped
+        self.page_lang = ""
+
+    @property
+    def depth(self) -> int:
+        return sum(self.stack)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "html":
+            self.page_lang = values.get("lang") or ""
+            return
+        other = bool(values.get("lang")) and values.get("lang") != self.page_lang
+        if tag not in self.VOID:
+            self.stack.append(tag in self.SKIP or other)
+        if not self.depth:
+            for name, value in attrs:
+                if name in ("title", "aria-label", "alt") and value:
+                    self.parts.append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag != "html" and tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self.depth:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    return "\n".join(p for p in parser.parts if p.strip())
+
+
+def rounded(value: float) -> bool:
+    """Rounded as people read it: to three decimals (a share), or to four significant digits
+    (the report's parameter tables); 540.5287986527607 is not."""
+    return abs(value - round(value, 3)) < 1e-9 or value == float(f"{value:.4g}")
+
+
+def raw_codes(text: str) -> list[str]:
+    return sorted({m.group(1) for m in CODE_RE.finditer(text)})
+
+
+def in_context(regex: re.Pattern[str], text: str, most: int = 8) -> list[str]:
+    """Where ``regex`` matches ``text``: each match with the text around it."""
+    return [
+        " ".join(text[max(0, m.start() - 50) : m.end() + 30].split())
+        for m in list(regex.finditer(text))[:most]
+    ]
+
+
+def english_in(text: str) -> list[str]:
+    return sorted({m.group(1) for m in ENGLISH_RE.finditer(text)})
+
+
+def test_the_checks_find_a_raw_code_and_an_english_term() -> None:
+    assert raw_codes("Kanaler: rc_general_nkr6 og shortage_without_measures, nkr5.") == [
+        "nkr5",
+        "rc_general_nkr6",
+        "shortage_without_measures",
+    ]
+    assert raw_codes("a code in a word: xrc_general_nkr6, a-nkr5") == []
+    assert "Automation technician" in english_in("Rolle: Automation technician")
+    assert english_in("Rekrutteringsbehov og tilgang") == []
+    assert "Cumulative gap" in ENGLISH
+    assert "automation_technician" in CODES
+    assert visible_text("<p>A <code>nkr5</code><script>x_y</script></p>") == "A "
+
+
+# --- the published snapshot, built once ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def _published(module_transaction: Any, module_demo: Any) -> Publication:
+    def build() -> Publication:
+        mid = Scenario.objects.get(name="mid")
+        run: ModelRun = do_start_run(
+            module_demo.users["analyst"], scenario=mid, draws=DRAWS, seed=3
+        )
+        assert run.status == RunStatus.DONE, run.error
+        return do_publish_run(run, module_demo.users["analyst"], title="Behov 2026")
+
+    return module_transaction(build)
+
+
+@pytest.fixture
+def world(module_demo: Any, db: None) -> Any:
+    return fresh_world(module_demo)
+
+
+@pytest.fixture
+def published(_published: Publication, world: Any) -> Publication:
+    return refetch(_published)
+
+
+def _url(name: str, lang: str, *args: Any) -> str:
+    with translation.override(lang):
+        return reverse(name, args=args)
+
+
+def public_pages(p: Publication, lang: str) -> Iterator[str]:
+    yield _url("home", lang)
+    yield _url("glossary", lang)
+    yield _url("published:list", lang)
+    yield _url("published:detail", lang, p.version)
+    yield _url("published:dashboard", lang, p.version)
+    yield _url("offers:grid", lang)
+    yield _url("pathways:index", lang)
+    yield _url("pathways:detail", lang, "3134")
+    yield _url("measures:catalogue", lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_public_page_shows_a_raw_code_or_an_english_term_in_bokmal(
+    world: Any, published: Publication, lang: str
+) -> None:
+    client = world.client("anonymous")
+    problems: list[str] = []
+    for path in public_pages(published, lang):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        text = visible_text(response.content.decode())
+        if raw_codes(text):
+            problems.append(f"{path}: codes {in_context(CODE_RE, text)}")
+        if lang == "nb" and english_in(text):
+            problems.append(f"{path}: English {in_context(ENGLISH_RE, text)}")
+    assert not problems, "\n".join(problems)
+
+
+# --- downloads ----------------------------------------------------------------------------------
+
+
+def _cells(content: bytes, fmt: str) -> list[list[Any]]:
+    if fmt == "csv":
+        text = content.decode("utf-8-sig")
+        return [list(r) for r in csv.reader(io.StringIO(text))]
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+    book.close()
+    return rows
+
+
+CODE_HEADER = re.compile(r"\((code|kode)\)$")
+
+
+def download_problems(where: str, content: bytes, fmt: str, lang: str) -> list[str]:
+    """Headers that are codes or English on a bokmål file, codes outside the code columns, and
+    numbers that are not rounded."""
+    rows = _cells(content, fmt)
+    if not rows:
+        return []
+    header, body = [str(h) for h in rows[0]], rows[1:]
+    problems = [
+        f"{where}: header {h!r}" for h in header if raw_codes(h) or re.fullmatch(r"[a-z_0-9]+", h)
+    ]
+    if lang == "nb":
+        problems += [f"{where}: English header {h!r}" for h in header if english_in(h)]
+    for j, h in enumerate(header):
+        if CODE_HEADER.search(h):
+            continue
+        for row in body:
+            value = row[j] if j < len(row) else None
+            if isinstance(value, float) and not rounded(value):
+                problems.append(f"{where}: {h!r} not rounded: {value!r}")
+                break
+            if isinstance(value, str):
+                if found := raw_codes(value):
+                    problems.append(f"{where}: {h!r} holds codes {found}")
+                    break
+                if fmt == "csv" and re.fullmatch(r"-?\d+\.\d{4,}", value):
+                    problems.append(f"{where}: {h!r} not rounded: {value!r}")
+                    break
+                if value in ("True", "False"):
+                    problems.append(f"{where}: {h!r} holds {value!r} as text")
+                    break
+    return problems
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_download_has_readable_headers_named_codes_and_rounded_figures(
+    world: Any, published: Publication, lang: str
+) -> None:
+    client = world.client("anonymous")
+    problems: list[str] = []
+    dashboard = _url("published:dashboard", lang, published.version)
+    for view in VIEWS:
+        for fmt in ("csv", "xlsx"):
+            response = client.get(dashboard, {"view": view, "format": fmt})
+            if response.status_code == 404:  # a view without data in this snapshot
+                continue
+            assert response.status_code == 200, (view, fmt)
+            problems += download_problems(f"dashboard {view}.{fmt}", response.content, fmt, lang)
+    for name in published.table_names():
+        for fmt in ("csv", "xlsx"):
+            response = client.get(_url("published:download", lang, published.version, name, fmt))
+            assert response.status_code == 200, (name, fmt)
+            problems += download_problems(f"table {name}.{fmt}", response.content, fmt, lang)
+    assert not problems, "\n".join(problems)
+
+
+def test_a_download_keeps_a_code_column_beside_each_name_column(
+    world: Any, published: Publication
+) -> None:
+    response = world.client("anonymous").get(
+        _url("published:download", "nb", published.version, "by_level", "xlsx")
+    )
+    header, *body = _cells(response.content, "xlsx")
+    assert header[:3] == ["År", "Utdanningsnivå (kode)", "Utdanningsnivå"]
+    assert {r[1] for r in body} <= set(codes("level"))
+    assert {r[2] for r in body} <= {label("level", c, "nb") for c in codes("level")}
+    suppressed = header.index("Skjult")
+    assert {type(r[suppressed]) for r in body} == {bool}  # real booleans
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_report_shows_no_raw_code_or_english_term_in_bokmal(
+    world: Any, published: Publication, lang: str
+) -> None:
+    client = world.client("anonymous")
+    url = _url("published:report", lang, published.version)
+    response = client.get(url, {"format": "html", "lang": lang})
+    assert response.status_code == 200
+    text = visible_text(response.content.decode())
+    assert not raw_codes(text), in_context(CODE_RE, text)
+    if lang == "nb":
+        assert not english_in(text), in_context(ENGLISH_RE, text)
+    xlsx = client.get(url, {"format": "xlsx", "lang": lang})
+    assert xlsx.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content), read_only=True)
+    problems = []
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            for value in row:
+                if isinstance(value, str) and (found := raw_codes(value)):
+                    problems.append(f"{sheet.title}: {found}")
+                if isinstance(value, float) and not rounded(value):
+                    problems.append(f"{sheet.title}: not rounded {value!r}")
+    book.close()
+    assert not problems, "\n".join(sorted(set(problems))[:30])
