@@ -401,7 +401,7 @@ def do_save_offer(
         # The row is locked until the end of the transaction: two saves based on the same
         # version cannot both pass.
         stored = (
-            Offer.objects.select_for_update()
+            Offer.objects.select_for_update(of=("self",))  # PostgreSQL: not the nullable join
             .select_related("updated_by")
             .prefetch_related("areas")
             .get(pk=offer.pk)
