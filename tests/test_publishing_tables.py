@@ -28,6 +28,7 @@ from battkomp.analysis.publishing.tables import (
     coverage_table,
     model_table,
     place_table,
+    split_table,
     squeeze_table,
 )
 from battkomp.engine.disclosure import (
@@ -452,6 +453,44 @@ def test_a_cumulative_metric_stops_at_the_first_suppressed_year() -> None:
     published = table.filter(~pl.col("suppressed")).select("year", "metric").rows()
     assert published == [(2030, "gap"), (2030, "cumulative_gap"), (2032, "gap")]
     assert table.filter(pl.col("suppressed"))["mean"].null_count() == 3
+
+
+def test_by_areas_cumulative_metric_is_published_wherever_the_areas_yearly_cells_are(
+    large: dict[str, Any],
+) -> None:
+    """split_table withholds a cumulative metric only for the areas with a hidden cell (from
+    their first one on), not for every area: an area whose every cell up to a year is published
+    has its cumulative value of that year published too."""
+    later = large["detail"].filter(pl.col("kind") != "reported")
+    detail = pl.concat(
+        [large["detail"], later.with_columns(pl.lit(YEAR + 1, pl.Int64).alias("year"))]
+    )
+    sums = (
+        detail.group_by("year", "area")
+        .agg(pl.col("headcount", "openings", "supply", "gap").sum())
+        .sort("area", "year")
+        .with_columns(
+            pl.col("gap").clip(lower_bound=0.0).alias("shortage"),
+            pl.col("gap").cum_sum().over("area").alias("cumulative_gap"),
+        )
+    )
+    frame = sums.unpivot(index=["year", "area"], variable_name="metric", value_name="mean")
+    frame = frame.with_columns(pl.col("mean").alias(c) for c in STATS[1:])
+    table, shown = split_table(frame, "area", detail, large["contrib"], {YEAR, YEAR + 1})
+    hidden = {(y, a) for y in (YEAR, YEAR + 1) for a in AREAS} - shown
+    assert (YEAR, "a2") in hidden  # the planted company's area
+    assert len({a for _, a in hidden}) < len(AREAS)  # and not every area
+    cumulative = {
+        (y, a): not s
+        for y, a, s in table.filter(pl.col("metric") == "cumulative_gap")
+        .select("year", "area", "suppressed")
+        .rows()
+    }
+    for year, area in cumulative:
+        clean = all((y, area) not in hidden for y in (YEAR, YEAR + 1) if y <= year)
+        assert cumulative[(year, area)] == clean, (year, area)
+    published = table.filter((pl.col("metric") == "cumulative_gap") & ~pl.col("suppressed"))
+    assert published["mean"].null_count() == 0
 
 
 def test_the_tables_are_remembered_only_for_the_same_inputs(

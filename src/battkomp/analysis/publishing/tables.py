@@ -402,6 +402,38 @@ def area_level_table(
     return out.select("year", "area", "level", "metric", *STAT_COLUMNS, "suppressed")
 
 
+def cumulative_stops(
+    hidden: set[tuple[int, Any]], years: Sequence[int], codes: Sequence[Any]
+) -> dict[Any, int]:
+    """code → the first year from which its cumulative metrics are withheld (a year after the
+    last: never),
+    given the hidden (year, code) cells of a table split by one column.
+
+    A cumulative metric adds up the code's earlier years, so its value in a later year less the
+    year's own flow gives the earlier one away: it is withheld from the code's first hidden year
+    on. Only for that code: the other codes' cumulative values are sums of their published cells.
+    Their sum over every code is the national cumulative value (published where ``totals`` is), so
+    in a year where a single code would be withheld, it would be that total less the others':
+    every code is withheld from such a year on. (Elsewhere at least two codes are withheld, as the
+    hidden cells of a year are; their sum is known from the total, as their yearly sum already is.)
+
+    >>> cumulative_stops({(2027, "a"), (2027, "b")}, [2026, 2027, 2028], "abc")
+    {'a': 2027, 'b': 2027, 'c': 2029}
+    >>> cumulative_stops({(2027, "a"), (2027, "b"), (2028, "c")}, [2026, 2027, 2028], "abc")
+    {'a': 2027, 'b': 2027, 'c': 2028}
+    >>> cumulative_stops({(2028, "a")}, [2026, 2027, 2028], "abc")  # alone: every code
+    {'a': 2028, 'b': 2028, 'c': 2028}
+    """
+    first: dict[Any, int] = {}
+    for year, code in hidden:
+        first[code] = min(int(year), first.get(code, int(year)))
+    for year in sorted(years):
+        if sum(1 for f in first.values() if f <= year) == 1:
+            return {c: min(first.get(c, year), year) for c in codes}
+    never = max(years, default=0) + 1
+    return {c: first.get(c, never) for c in codes}
+
+
 #: The additive, non-negative metrics a table split by one column is protected on.
 SPLIT_VALUES = ("headcount", "openings", "supply", "shortage")
 
@@ -419,8 +451,8 @@ def split_table(
     survey could dominate it and its answers fail the test (under
     :class:`~battkomp.engine.sdc.NoisedRules`: only where the noise does not protect them), with
     enough others that the linear-programming attack against the year's total leaves it wide.
-    The cumulative metrics are null from the table's first year with a suppressed cell on.
-    Returns the table and its published (year, code) cells."""
+    A code's cumulative metrics are null from its first year with a suppressed cell on
+    (:func:`cumulative_stops`). Returns the table and its published (year, code) cells."""
     years = sorted({int(y) for y in frame["year"].unique().to_list()})
     parts = _cell_parts(detail.filter(pl.col(column).is_not_null()), (column,))
     shares = {**_share_map(parts, (column,)), **_share_map(parts, ())}
@@ -442,12 +474,14 @@ def split_table(
 
         pattern = _year_pattern(cells, (column,), values, fails, lambda key: True, rules)
         hidden.update((year, k[0]) for k in pattern)
-    first = min((y for y, _ in hidden), default=None)
+    codes = frame[column].unique().to_list()
+    gone = hidden | {(y, c) for y in years if y not in years_ok for c in codes}
     keys = frame.select("year", column, "metric").rows()
+    stops = cumulative_stops(gone, years, codes)
     flags = [
         int(y) not in years_ok
         or (int(y), c) in hidden
-        or (first is not None and m in CUMULATIVE_METRICS and int(y) >= first)
+        or (m in CUMULATIVE_METRICS and int(y) >= stops[c])
         for y, c, m in keys
     ]
     flag = pl.Series("suppressed", flags, dtype=pl.Boolean)
