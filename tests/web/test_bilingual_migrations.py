@@ -56,3 +56,40 @@ def test_publication_titles_and_notes_move_to_their_language(migrate: Any) -> No
         ("Behov 2026", ""),
         ("Competence needs in the battery industry", "The first snapshot of the round."),
     ]
+
+
+def test_measures_and_infrastructure_move_their_texts_to_their_language(migrate: Any) -> None:
+    old = migrate("measures", "0002_horizon_names")
+    measure = old.get_model("measures", "Measure")
+    common = {"commandment": 4, "horizon": "long", "lever": "educate", "start_year": 2027}
+    measure.objects.create(title="Flere fagskoleplasser", description="Fra 2027.", **common)
+    measure.objects.create(
+        title="Extra places in cell assembly", description="From 2027 on.", **common
+    )
+    lab = old.get_model("measures", "Infrastructure")
+    lab.objects.create(
+        name="SINTEF Battery Lab",
+        kind="lab",
+        region="50",
+        description="Opened in 2023 with a dry room for the cells.",
+        access_terms="By agreement with SINTEF.",
+    )
+    new = migrate("measures", "0003_bilingual_names")
+    got = [
+        (m.title_nb, m.title_en, m.description_nb, m.description_en)
+        for m in new.get_model("measures", "Measure").objects.order_by("pk")
+    ]
+    assert got == [
+        ("Flere fagskoleplasser", "", "Fra 2027.", ""),
+        ("", "Extra places in cell assembly", "", "From 2027 on."),
+    ]
+    row = new.get_model("measures", "Infrastructure").objects.get()
+    assert (row.name_nb, row.name_en) == ("", "SINTEF Battery Lab")
+    assert (row.description_en, row.access_terms_en) == (
+        "Opened in 2023 with a dry room for the cells.",
+        "By agreement with SINTEF.",
+    )
+    back = migrate("measures", "0002_horizon_names")
+    titles = [m.title for m in back.get_model("measures", "Measure").objects.order_by("pk")]
+    assert titles == ["Flere fagskoleplasser", "Extra places in cell assembly"]
+    assert back.get_model("measures", "Infrastructure").objects.get().name == "SINTEF Battery Lab"

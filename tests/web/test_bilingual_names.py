@@ -192,3 +192,176 @@ def test_an_analyst_gives_a_scenario_its_titles_in_the_form(world: Any) -> None:
     assert (scenario.title_nb, scenario.title_en) == ("Treg", "Slow")
     page = client.get(reverse("analysis:scenarios")).content.decode()
     assert "<td>Treg</td>" in page
+
+
+# -------------------------------------------------------------------------------- measures
+
+MEASURE = {
+    "commandment": 4,
+    "lever": "evu_module",
+    "horizon": "",
+    "places_per_year": 20,
+    "start_year": 2027,
+    "source": "test",
+}
+
+
+def _measure(**texts: str) -> Any:
+    from battkomp.measures.actions import do_save_measure
+
+    return do_save_measure(
+        None, {**MEASURE, **texts}, [("nkr4", "cell_assembly", 1)], status="agreed"
+    )
+
+
+def test_a_measure_shows_its_title_and_description_in_the_pages_language() -> None:
+    m = _measure(
+        title_nb="HMS-modul om tørrom",
+        title_en="Dry-room HSE module",
+        description_nb="For operatører.",
+        description_en="For operators.",
+    )
+    for lang, title, description, other in (
+        ("nb", "HMS-modul om tørrom", "For operatører.", "Dry-room HSE module"),
+        ("en", "Dry-room HSE module", "For operators.", "HMS-modul om tørrom"),
+    ):
+        prefix = "/en" if lang == "en" else ""
+        detail = _page(f"{prefix}/measures/{m.pk}/")
+        assert f"<h1>{title}</h1>" in detail
+        assert f">{description}</p>" in detail
+        assert other not in detail
+        assert title in _page(f"{prefix}/measures/")
+
+
+def test_a_measure_title_missing_in_the_pages_language_falls_back_marked() -> None:
+    m = _measure(title_nb="HMS-modul om tørrom", description_en="For operators.")
+    detail = _page(f"/en/measures/{m.pk}/")
+    assert (
+        '<h1><span lang="nb">HMS-modul om tørrom</span> '
+        '<span class="lang-fallback">(in Norwegian)</span></h1>'
+    ) in detail
+    assert "<title>HMS-modul om tørrom · battkomp</title>" in detail
+    assert '<span lang="nb">HMS-modul om tørrom</span>' in _page("/en/measures/")
+    assert '<p lang="en">For operators.</p>' in _page(f"/measures/{m.pk}/")
+
+
+def test_a_measure_needs_a_title_in_one_language() -> None:
+    with pytest.raises(ValidationError) as caught:
+        _measure(title_nb=" ", title_en="")
+    assert "title_nb" in caught.value.message_dict
+
+
+def test_the_measure_form_takes_both_titles_and_needs_one(world: Any) -> None:
+    from battkomp.measures.models import Measure
+
+    client = world.client("analyst")
+    data = {
+        **MEASURE,
+        "status": "agreed",
+        "targets-TOTAL_FORMS": "1",
+        "targets-INITIAL_FORMS": "0",
+        "targets-0-level": "nkr4",
+        "targets-0-area": "cell_assembly",
+        "targets-0-weight": "1",
+    }
+    response = client.post(reverse("measures:new"), {**data, "title_nb": "", "title_en": ""})
+    assert response.status_code == 400
+    assert 'href="#id_title_nb"' in response.content.decode()
+    response = client.post(
+        reverse("measures:new"), {**data, "title_nb": "Tørrom", "title_en": "Dry room"}
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    m = Measure.objects.get()
+    assert (m.title_nb, m.title_en) == ("Tørrom", "Dry room")
+
+
+def test_the_measures_api_gives_both_titles_and_the_callers_language(world: Any) -> None:
+    m = _measure(title_nb="Tørrom", title_en="Dry room")
+    client = world.client("analyst")
+    nb = client.get(f"/api/measures/{m.pk}", HTTP_ACCEPT_LANGUAGE="nb").json()
+    en = client.get(f"/api/measures/{m.pk}", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert (nb["title"], en["title"]) == ("Tørrom", "Dry room")
+    assert (nb["title_nb"], nb["title_en"]) == ("Tørrom", "Dry room")
+    # an older client's single title is in its language
+    body = {
+        **MEASURE,
+        "title": "Only English",
+        "targets": [{"level": "nkr4", "area": "cell_assembly", "weight": 1}],
+    }
+    response = client.post(
+        "/api/measures", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 201, response.content
+    assert (response.json()["title_nb"], response.json()["title_en"]) == ("", "Only English")
+    nothing = {**body, "title": ""}
+    response = client.post(
+        "/api/measures", nothing, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "title_nb"]
+
+
+# -------------------------------------------------------------------------- infrastructure
+
+
+def _lab(**texts: str) -> Any:
+    from battkomp.measures.actions import do_save_infrastructure
+
+    data = {"kind": "lab", "region": "50", "owner_name": "SINTEF", "public": True, **texts}
+    return do_save_infrastructure(None, data)
+
+
+def test_infrastructure_shows_its_name_and_texts_in_the_pages_language() -> None:
+    lab = _lab(
+        name_nb="Batterilab",
+        name_en="Battery lab",
+        description_nb="Tørrom.",
+        description_en="Dry room.",
+        access_terms_nb="Etter avtale.",
+        access_terms_en="By agreement.",
+    )
+    nb, en = _page(f"/infrastructure/{lab.pk}/"), _page(f"/en/infrastructure/{lab.pk}/")
+    assert "<h1>Batterilab</h1>" in nb
+    assert "Etter avtale." in nb
+    assert "Battery lab" not in nb
+    assert "<h1>Battery lab</h1>" in en
+    assert "By agreement." in en
+    assert "Batterilab" not in en
+    assert "Batterilab" in _page("/infrastructure/")
+    assert "Battery lab" in _page("/en/infrastructure/")
+
+
+def test_an_infrastructure_name_missing_in_the_pages_language_falls_back_marked() -> None:
+    lab = _lab(name_en="Battery lab", access_terms_en="By agreement.")
+    nb = _page(f"/infrastructure/{lab.pk}/")
+    assert (
+        '<h1><span lang="en">Battery lab</span> '
+        '<span class="lang-fallback">(på engelsk)</span></h1>'
+    ) in nb
+    assert '<dd lang="en">By agreement.</dd>' in nb
+    assert '<span lang="en">Battery lab</span>' in _page("/infrastructure/")
+
+
+def test_the_infrastructure_api_gives_both_names(world: Any) -> None:
+    _lab(name_nb="Batterilab", name_en="Battery lab")
+    items = Client().get("/api/infrastructure", HTTP_ACCEPT_LANGUAGE="en").json()["items"]
+    assert [(i["name"], i["name_nb"], i["name_en"]) for i in items] == [
+        ("Battery lab", "Batterilab", "Battery lab")
+    ]
+
+
+def test_every_demo_measure_and_lab_has_its_texts_in_both_languages(db: None) -> None:
+    from battkomp.demo import load_demo
+    from battkomp.measures.models import Infrastructure, Measure
+
+    load_demo()
+    assert Measure.objects.exists()
+    for m in Measure.objects.all():
+        assert m.title_nb, m.pk
+        assert m.title_en, m.pk
+        assert m.title_nb != m.title_en
+    assert Infrastructure.objects.exists()
+    for i in Infrastructure.objects.all():
+        for base in ("name", "description", "access_terms"):
+            assert getattr(i, f"{base}_nb"), (i.pk, base)
+            assert getattr(i, f"{base}_en"), (i.pk, base)

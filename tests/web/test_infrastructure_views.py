@@ -116,12 +116,12 @@ def test_who_may_edit_an_entry(world: Any, persona: str, register: Any) -> None:
 
 def post_data(name: str, **extra: Any) -> dict[str, Any]:
     return {
-        "name": name,
+        "name_en": name,
         "kind": "pilot_line",
         "region": "42",
         "place": "Arendal",
         "areas": ["cell_assembly", "electrode_manufacturing"],
-        "access_terms": "By agreement",
+        "access_terms_en": "By agreement",
         "url": "https://example.org/lab",
         "public": "on",
         **extra,
@@ -276,7 +276,7 @@ def test_the_areas_with_the_largest_published_gap_come_first(world: Any) -> None
     assert [i["name"] for i in api] == expected
     assert [i["largest_gap"] for i in api] == [120.0, 15.0, None, None]
     detail = world.client("anonymous").get(
-        url("infrastructure:detail", Infrastructure.objects.get(name="Zzz large gap lab").pk)
+        url("infrastructure:detail", Infrastructure.objects.get(name_nb="Zzz large gap lab").pk)
     )
     page = detail.content.decode()
     assert page.index("Cellemontering") < page.index("HMS (brann")

@@ -93,7 +93,7 @@ def test_the_model_counts_the_measure_only_once_it_is_agreed(world: Any, tmp_pat
 
 def test_a_measure_without_targets_is_left_out_with_a_note(world: Any) -> None:
     Measure.objects.create(
-        title="Empty", commandment=1, horizon="long", lever="educate", start_year=2027
+        title_en="Empty", commandment=1, horizon="long", lever="educate", start_year=2027
     )
     contents = collect_bundle()
     assert contents.tables["measures"] == []
@@ -130,12 +130,20 @@ def test_the_demo_pages_show_the_public_measures_and_the_labs(db: None) -> None:
     load_demo()
     client = Client()
     catalogue = client.get("/en/measures/").content.decode()
+    katalog = client.get("/measures/").content.decode()
     for m in Measure.objects.all():
-        assert (m.title in catalogue) is m.is_public, m.title
+        assert (m.title_en in catalogue) is m.is_public, m.title_en
+        assert (m.title_nb in katalog) is m.is_public, m.title_nb
     assert "{{" not in catalogue
     assert "{%" not in catalogue
+    assert "lang-fallback" not in catalogue + katalog  # every demo measure has both titles
     labs = client.get("/infrastructure/").content.decode()
-    assert "SINTEF Battery Lab" in labs
-    assert "Morrow Research Centre" in labs
+    assert "SINTEFs batterilab" in labs
+    assert "Morrow Research Centre (batteriinnovasjonssenter)" in labs
+    assert "SINTEF Battery Lab" not in labs
     assert "{{" not in labs
+    labs_en = client.get("/en/infrastructure/").content.decode()
+    assert "SINTEF Battery Lab" in labs_en
+    assert "SINTEFs batterilab" not in labs_en
+    assert "lang-fallback" not in labs + labs_en
     assert "{%" not in labs

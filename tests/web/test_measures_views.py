@@ -53,7 +53,7 @@ def form_data(
 ) -> dict[str, Any]:
     rows = rows if rows is not None else [("nkr4", "cell_assembly", "0.5"), ("nkr4", "hse", "0.5")]
     data: dict[str, Any] = {
-        "title": title,
+        "title_en": title,
         "commandment": "4",
         "lever": "evu_module",
         "horizon": "",
@@ -204,7 +204,7 @@ def test_weights_that_do_not_sum_to_one_are_refused_in_the_users_language(world:
 def test_a_missing_title_is_named(world: Any) -> None:
     response = world.client("analyst").post(url("measures:new", lang="en"), form_data(title=""))
     assert response.status_code == 400
-    assert 'href="#id_title"' in response.content.decode()
+    assert 'href="#id_title_nb"' in response.content.decode()
     assert not Measure.objects.exists()
 
 

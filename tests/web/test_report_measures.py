@@ -70,7 +70,7 @@ def _copy(publication: Publication, tables: dict[str, pl.DataFrame]) -> Publicat
 
 def _measure(title: str, status: str) -> Measure:
     return Measure.objects.create(
-        title=title,
+        title_en=title,
         commandment=6,
         horizon="long",
         lever="educate",

@@ -30,7 +30,7 @@ LANGS = ("nb", "en")
 
 #: Template filters (a builtin library: every template has them without ``{% load %}``):
 #: ``{{ x|plain }}`` (the text without marks, for attributes and options) and
-#: ``<p{{ x|langattr }}>`` (`` lang="nb"`` when ``x`` is a fallback, for texts that go through
+#: ``<p {{ x|langattr }}>`` (``lang="nb"`` when ``x`` is a fallback, for texts that go through
 #: another filter such as ``linebreaksbr``).
 register = template.Library()
 
@@ -106,10 +106,16 @@ def plain(value: object) -> str:
 
 @register.filter
 def langattr(value: object) -> str:
-    """`` lang="xx"`` when ``value`` is a fallback :class:`Text` (else nothing)."""
+    """``lang="xx"`` when ``value`` is a fallback :class:`Text` (else nothing)."""
     if isinstance(value, Text) and value.fallback and str(value):
-        return mark_safe(f' lang="{escape(value.lang)}"')
+        return mark_safe(f'lang="{escape(value.lang)}"')
     return ""
+
+
+def marked(value: object) -> str:
+    """Any value as plain text; a fallback :class:`Text` with its mark, e.g. "Batterilab (in
+    Norwegian)" (for downloads, charts and e-mails, where no markup goes)."""
+    return value.marked if isinstance(value, Text) else plain(value)
 
 
 class Bilingual:
@@ -206,3 +212,35 @@ def guess_language(text: str) -> str:
     en = sum(w in _EN_WORDS for w in words)
     nb = sum(w in _NB_WORDS for w in words)
     return "en" if en > nb else "nb"
+
+
+def carry_over(app_label: str, model_name: str, bases: tuple[str, ...]) -> Any:
+    """A migration step for rows whose single-language fields were renamed to ``<base>_nb``:
+    a row whose texts (all of ``bases`` together) :func:`guess_language` takes for English
+    moves them to ``<base>_en``. Backwards, ``<base>_nb`` takes the English text where it has
+    none (the single field is then renamed back)."""
+    from django.db import migrations
+
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        model = apps.get_model(app_label, model_name)
+        for row in model.objects.order_by("pk"):
+            text = " ".join(getattr(row, f"{b}_nb") or "" for b in bases)
+            if text.strip() and guess_language(text) == "en":
+                changes: dict[str, str] = {}
+                for b in bases:
+                    changes[f"{b}_en"] = getattr(row, f"{b}_nb")
+                    changes[f"{b}_nb"] = ""
+                model.objects.filter(pk=row.pk).update(**changes)
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        model = apps.get_model(app_label, model_name)
+        for row in model.objects.order_by("pk"):
+            changes = {
+                f"{b}_nb": getattr(row, f"{b}_en")
+                for b in bases
+                if not getattr(row, f"{b}_nb") and getattr(row, f"{b}_en")
+            }
+            if changes:
+                model.objects.filter(pk=row.pk).update(**changes)
+
+    return migrations.RunPython(forwards, backwards)

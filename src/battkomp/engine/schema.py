@@ -801,6 +801,8 @@ _TABLE_LIST: tuple[Table, ...] = (
             _c("id", "code", "Offer id."),
             _c("institution", "str", "Institution."),
             _c("name", "str", "Name of the programme, course or module."),
+            _c("name_nb", "str", "Its name for readers, in bokmål.", required=False),
+            _c("name_en", "str", "Its name for readers, in English.", required=False),
             _c(
                 "kind",
                 "str",
@@ -958,6 +960,8 @@ _TABLE_LIST: tuple[Table, ...] = (
         (
             _c("id", "code", "Measure id."),
             _c("name", "str", "Name of the measure."),
+            _c("name_nb", "str", "Its name for readers, in bokmål.", required=False),
+            _c("name_en", "str", "Its name for readers, in English.", required=False),
             _c("owner", "str", "Owner organisation name.", required=False),
             _c(
                 "commandment",

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from battkomp.core.bilingual import lang_of, legacy_values
 from battkomp.core.codes import codes, label, taxonomy
 from battkomp.core.plausible import plausible_message
 from battkomp.core.users import Role, UserLike, account_of, is_analyst, role_of
@@ -62,11 +63,13 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 MEASURE_FIELDS: tuple[str, ...] = (
-    "title",
+    "title_nb",
+    "title_en",
     "commandment",
     "horizon",
     "lever",
-    "description",
+    "description_nb",
+    "description_en",
     "places_per_year",
     "start_year",
     "end_year",
@@ -77,14 +80,17 @@ MEASURE_FIELDS: tuple[str, ...] = (
     "source",
 )
 INFRASTRUCTURE_FIELDS: tuple[str, ...] = (
-    "name",
+    "name_nb",
+    "name_en",
     "owner_name",
     "kind",
     "region",
     "place",
     "areas",
-    "description",
-    "access_terms",
+    "description_nb",
+    "description_en",
+    "access_terms_nb",
+    "access_terms_en",
     "url",
     "public",
     "source",
@@ -207,7 +213,9 @@ def clean_targets(
 def _measure_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
     values: dict[str, Any] = {}
     errors: Errors = {}
-    for field in ("title", "description", "url", "source"):
+    # a single title or description (an older API client) is in the caller's language
+    data = legacy_values(legacy_values(dict(data), "title"), "description")
+    for field in ("title_nb", "title_en", "description_nb", "description_en", "url", "source"):
         raw = data.get(field)
         values[field] = "" if raw is None else str(raw).strip()
     for field in ("horizon", "lever"):
@@ -396,8 +404,9 @@ def do_commit_places(institution: Organisation, user: UserLike, data: Mapping[st
     """An institution commits new study places: a PROPOSED measure of the institution
     (commandment 6, lever educate, long term), its areas weighted equally at the chosen level.
 
-    ``data``: level, areas (list of area codes), places_per_year, start_year, optional title and
-    duration_years. An analyst confirms it (status → agreed); from then on the model counts it.
+    ``data``: level, areas (list of area codes), places_per_year, start_year, optional title (in
+    the active language) and duration_years. An analyst confirms it (status → agreed); from then
+    on the model counts it.
     """
     level = str(data.get("level") or "")
     areas = [str(a) for a in (data.get("areas") or []) if str(a)]
@@ -420,7 +429,7 @@ def do_commit_places(institution: Organisation, user: UserLike, data: Mapping[st
     return do_save_measure(
         user,
         {
-            "title": title[:200],
+            f"title_{lang_of()}": title[:200],
             "commandment": COMMIT_COMMANDMENT,
             "lever": COMMIT_LEVER,
             "horizon": Horizon.LONG,
@@ -439,10 +448,27 @@ def do_commit_places(institution: Organisation, user: UserLike, data: Mapping[st
 # --------------------------------------------------------------------------- infrastructure
 
 
+_INFRASTRUCTURE_TEXTS = (
+    "name_nb",
+    "name_en",
+    "owner_name",
+    "place",
+    "description_nb",
+    "description_en",
+    "access_terms_nb",
+    "access_terms_en",
+    "url",
+    "source",
+)
+
+
 def _infrastructure_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
     values: dict[str, Any] = {}
     errors: Errors = {}
-    for field in ("name", "owner_name", "place", "description", "access_terms", "url", "source"):
+    data = dict(data)
+    for base in ("name", "description", "access_terms"):  # single texts: the caller's language
+        data = legacy_values(data, base)
+    for field in _INFRASTRUCTURE_TEXTS:
         raw = data.get(field)
         values[field] = "" if raw is None else str(raw).strip()
     values["kind"] = str(data.get("kind") or "").strip().lower()

@@ -31,9 +31,17 @@ class MeasureStatusChangeInline(admin.TabularInline):
 
 @admin.register(Measure)
 class MeasureAdmin(admin.ModelAdmin):
-    list_display = ("title", "owner", "commandment", "lever", "status", "places_per_year")
+    list_display = (
+        "title_nb",
+        "title_en",
+        "owner",
+        "commandment",
+        "lever",
+        "status",
+        "places_per_year",
+    )
     list_filter = ("status", "commandment", "lever", "horizon", "synthetic")
-    search_fields = ("title", "owner__name")
+    search_fields = ("title_nb", "title_en", "owner__name")
     raw_id_fields = ("owner",)
     formfield_overrides = URL_FIELDS
     # The status changes only through the measure pages, which record the history.
@@ -43,9 +51,18 @@ class MeasureAdmin(admin.ModelAdmin):
 
 @admin.register(Infrastructure)
 class InfrastructureAdmin(admin.ModelAdmin):
-    list_display = ("name", "owner", "owner_name", "kind", "region", "public", "approved")
+    list_display = (
+        "name_nb",
+        "name_en",
+        "owner",
+        "owner_name",
+        "kind",
+        "region",
+        "public",
+        "approved",
+    )
     list_filter = ("kind", "region", "public", "approved", "synthetic")
-    search_fields = ("name", "owner__name", "owner_name", "place")
+    search_fields = ("name_nb", "name_en", "owner__name", "owner_name", "place")
     raw_id_fields = ("owner",)
     formfield_overrides = URL_FIELDS
     readonly_fields = ("approved_by", "approved_at", "created_at", "created_by", "updated_at")

@@ -54,14 +54,22 @@ class TargetSchema(Schema):
     )
 
 
+_IN_CALLERS_LANGUAGE = gettext_noop(
+    "In the caller's language: read, the text in that language or, when it has none, in the "
+    "other; written, it sets that language's text unless the _nb or _en field is given too."
+)
+
+
 class MeasureFields(Schema):
-    title: str = Field(max_length=200)
+    title_nb: str = Field("", max_length=200)
+    title_en: str = Field("", max_length=200)
     commandment: Int = Field(description=gettext_noop("The commandment it serves, 1–10."))
     lever: str = Field(description=gettext_noop("recruit_abroad, retrain, evu_module or educate."))
     horizon: str = Field(
         "", description=gettext_noop("short, medium or long; empty: the lever's horizon.")
     )
-    description: str = ""
+    description_nb: str = ""
+    description_en: str = ""
     places_per_year: Number = Field(
         description=gettext_noop(
             "Extra study places (educate), course places (retrain, evu_module) or recruitment "
@@ -78,6 +86,15 @@ class MeasureFields(Schema):
 
 
 class MeasureIn(MeasureFields):
+    title: str = Field(
+        "",
+        max_length=200,
+        description=gettext_noop(
+            "The title in the caller's language (kept for older clients): sets that "
+            "language's title unless title_nb or title_en is given. One title is required."
+        ),
+    )
+    description: str = Field("", description=_IN_CALLERS_LANGUAGE)
     targets: list[TargetSchema]
     owner: Int | None = Field(
         None,
@@ -96,6 +113,8 @@ class MeasureIn(MeasureFields):
 
 
 class MeasureOut(MeasureFields):
+    title: str = Field(description=_IN_CALLERS_LANGUAGE)
+    description: str = Field(description=_IN_CALLERS_LANGUAGE)
     id: int
     bundle_id: str = Field(description=gettext_noop("The measure's id in a model input bundle."))
     owner: Ref | None
@@ -126,7 +145,9 @@ class StatusChangeOut(Schema):
 
 class InfrastructureOut(Schema):
     id: int
-    name: str
+    name: str = Field(description=_IN_CALLERS_LANGUAGE)
+    name_nb: str
+    name_en: str
     owner: Ref | None
     owner_name: str = Field(description=gettext_noop("The owner's name (registered or not)."))
     kind: str = Field(
@@ -135,8 +156,12 @@ class InfrastructureOut(Schema):
     region: str
     place: str
     areas: list[str] = Field(description=gettext_noop("Competence area codes it serves."))
-    description: str
-    access_terms: str
+    description: str = Field(description=_IN_CALLERS_LANGUAGE)
+    description_nb: str
+    description_en: str
+    access_terms: str = Field(description=_IN_CALLERS_LANGUAGE)
+    access_terms_nb: str
+    access_terms_en: str
     url: str
     source: str
     largest_gap: float | None = Field(
@@ -175,6 +200,8 @@ def measure_out(measure: Measure) -> dict[str, Any]:
     out = {name: getattr(measure, name) for name in MEASURE_FIELDS}
     out.update(
         {
+            "title": str(measure.title),
+            "description": str(measure.description),
             "id": measure.pk,
             "bundle_id": measure.bundle_id,
             "owner": ref(measure.owner),
@@ -214,7 +241,7 @@ def list_measures(
             qs = qs.filter(**{name: value})
     if filters.owner is not None:
         qs = qs.filter(owner_id=filters.owner)
-    return paged(qs.order_by("commandment", "title", "pk"), page, measure_out)
+    return paged(qs.order_by("commandment", "title_nb", "title_en", "pk"), page, measure_out)
 
 
 @measures_router.get(
@@ -253,7 +280,7 @@ def create_measure(request: HttpRequest, payload: MeasureIn) -> Any:
         owner = partner_organisation(user)
         if owner is None or payload.owner not in (None, owner.pk):
             raise Http404
-    data = payload.model_dump(include=set(MEASURE_FIELDS))
+    data = payload.model_dump(include={*MEASURE_FIELDS, "title", "description"})
     targets = [(t.level, t.area, t.weight) for t in payload.targets]
     try:
         measure = do_save_measure(user, data, targets, owner=owner, status=payload.status)
@@ -326,15 +353,21 @@ def list_infrastructure(
         gap, item = pair
         return {
             "id": item.pk,
-            "name": item.name,
+            "name": str(item.name),
+            "name_nb": item.name_nb,
+            "name_en": item.name_en,
             "owner": ref(item.owner),
             "owner_name": item.owner_label,
             "kind": item.kind,
             "region": item.region,
             "place": item.place,
             "areas": list(item.areas or []),
-            "description": item.description,
-            "access_terms": item.access_terms,
+            "description": str(item.description),
+            "description_nb": item.description_nb,
+            "description_en": item.description_en,
+            "access_terms": str(item.access_terms),
+            "access_terms_nb": item.access_terms_nb,
+            "access_terms_en": item.access_terms_en,
             "url": item.url,
             "source": item.source,
             "largest_gap": gap,

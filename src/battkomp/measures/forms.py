@@ -26,7 +26,13 @@ TARGET_ROWS_BLANK = 3
 
 
 class MeasureForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title_nb = forms.CharField(
+        label=_("Title (bokmål)"),
+        max_length=200,
+        required=False,
+        help_text=_("Give the title in bokmål, English or both."),
+    )
+    title_en = forms.CharField(label=_("Title (English)"), max_length=200, required=False)
     owner = forms.ModelChoiceField(
         label=_("Owner"),
         queryset=Organisation.objects.order_by("name"),
@@ -43,7 +49,12 @@ class MeasureForm(forms.Form):
         help_text=_("Leave empty to take the lever's horizon."),
     )
     status = forms.ChoiceField(label=_("Status"), choices=MeasureStatus.choices)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea)
+    description_nb = forms.CharField(
+        label=_("Description (bokmål)"), required=False, widget=forms.Textarea
+    )
+    description_en = forms.CharField(
+        label=_("Description (English)"), required=False, widget=forms.Textarea
+    )
     places_per_year = forms.FloatField(
         label=_("Places per year"),
         min_value=0,
@@ -103,16 +114,24 @@ class MeasureForm(forms.Form):
         if not (analyst and creating):
             del self.fields["status"]
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not (data.get("title_nb") or data.get("title_en")):
+            self.add_error("title_nb", _("Give the measure a title (in bokmål or English)."))
+        return data
+
     @staticmethod
     def initial_for(measure: Measure) -> dict[str, Any]:
         data: dict[str, Any] = {
             f: getattr(measure, f)
             for f in (
-                "title",
+                "title_nb",
+                "title_en",
                 "commandment",
                 "lever",
                 "horizon",
-                "description",
+                "description_nb",
+                "description_en",
                 "places_per_year",
                 "start_year",
                 "end_year",

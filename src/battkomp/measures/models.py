@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from battkomp.core.bilingual import Bilingual, one_required_constraint, require_one
 from battkomp.core.terms import HORIZONS, STATUSES
 from battkomp.core.validators import validate_area, validate_level, validate_region
 
@@ -43,7 +44,8 @@ COUNTED_STATUSES = (MeasureStatus.AGREED, MeasureStatus.RUNNING)
 
 
 class Measure(models.Model):
-    title = models.CharField(_("title"), max_length=200)
+    title_nb = models.CharField(_("title (bokmål)"), max_length=200, blank=True)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
     owner = models.ForeignKey(
         "actors.Organisation",
         on_delete=models.PROTECT,
@@ -63,7 +65,8 @@ class Measure(models.Model):
         choices=MeasureStatus.choices,
         default=MeasureStatus.PROPOSED,
     )
-    description = models.TextField(_("description"), blank=True)
+    description_nb = models.TextField(_("description (bokmål)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
     places_per_year = models.FloatField(
         _("places per year"), default=0.0, validators=[MinValueValidator(0.0)]
     )
@@ -104,10 +107,17 @@ class Measure(models.Model):
     )
 
     class Meta:
-        ordering = ["commandment", "title", "pk"]
+        ordering = ["commandment", "title_nb", "title_en", "pk"]
+        constraints = [one_required_constraint("title", "measures_measure_has_title")]
+
+    title = Bilingual()
+    description = Bilingual()
 
     def __str__(self) -> str:
-        return self.title
+        return str(self.title)
+
+    def clean(self) -> None:
+        require_one(self, "title", _("Give the measure a title (in bokmål or English)."))
 
     @property
     def bundle_id(self) -> str:
@@ -175,7 +185,8 @@ class Infrastructure(models.Model):
     (``approved``); only approved, public entries are listed for everyone.
     """
 
-    name = models.CharField(_("name"), max_length=200)
+    name_nb = models.CharField(_("name (bokmål)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     owner = models.ForeignKey(
         "actors.Organisation",
         on_delete=models.PROTECT,
@@ -189,8 +200,10 @@ class Infrastructure(models.Model):
     region = models.CharField(_("region"), max_length=8, validators=[validate_region])
     place = models.CharField(_("place"), max_length=120, blank=True)
     areas = models.JSONField(_("capabilities (competence areas)"), default=list, blank=True)
-    description = models.TextField(_("description"), blank=True)
-    access_terms = models.TextField(_("access terms"), blank=True)
+    description_nb = models.TextField(_("description (bokmål)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    access_terms_nb = models.TextField(_("access terms (bokmål)"), blank=True)
+    access_terms_en = models.TextField(_("access terms (English)"), blank=True)
     url = models.URLField(_("link"), max_length=500, blank=True)
     public = models.BooleanField(_("public"), default=True)
     approved = models.BooleanField(_("approved"), default=False)
@@ -207,11 +220,19 @@ class Infrastructure(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["name", "pk"]
+        ordering = ["name_nb", "name_en", "pk"]
         verbose_name_plural = "infrastructure"
+        constraints = [one_required_constraint("name", "measures_infrastructure_has_name")]
+
+    name = Bilingual()
+    description = Bilingual()
+    access_terms = Bilingual()
 
     def __str__(self) -> str:
-        return self.name
+        return str(self.name)
+
+    def clean(self) -> None:
+        require_one(self, "name", _("Give the facility a name (in bokmål or English)."))
 
     @property
     def owner_label(self) -> str:

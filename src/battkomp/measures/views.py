@@ -97,7 +97,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     visible = list(
         measures_for_user(request.user)
         .prefetch_related("targets")
-        .order_by("commandment", "title", "pk")
+        .order_by("commandment", "title_nb", "title_en", "pk")
     )
     by_number: dict[int, list[dict[str, Any]]] = {}
     for m in visible:

@@ -68,6 +68,7 @@ from battkomp.analysis.dashboards.public_story import key_figures
 from battkomp.analysis.models import Publication
 from battkomp.analysis.publishing.queries import quality_summary
 from battkomp.core import charts, snapshot_cache
+from battkomp.core.bilingual import marked
 from battkomp.core.codes import channel_name, codes, label, taxonomy
 from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, table_file
 
@@ -355,7 +356,7 @@ def _measures_view(p: Publication, f: dict[str, Any], add: Add) -> None:
     supply = measure_supply_rows(p, f)
     if gaps.height or supply.height:
         found = measure_names(sorted(set(supply["measure"].to_list())))
-        names = {m: str(found[m]["name"]) for m in sorted(found, key=lambda i: found[i]["name"])}
+        names = {m: marked(found[m]["name"]) for m in sorted(found, key=lambda i: found[i]["name"])}
         totals = supply.group_by("measure").agg(pl.col("supply").sum(), pl.col("hidden").sum())
         rows = [
             [

@@ -31,6 +31,7 @@ from battkomp.analysis.dashboards.public_rows import (
 )
 from battkomp.analysis.models import Publication
 from battkomp.core import charts
+from battkomp.core.bilingual import marked
 from battkomp.core.codes import label, taxonomy
 
 Export = tuple[list[str], list[list[Any]]]
@@ -152,7 +153,7 @@ def _measures_export(gaps: pl.DataFrame, supply: pl.DataFrame) -> Export:
     ]
     found = measure_names(sorted(set(supply["measure"].to_list()))) if supply.height else {}
     rows += [
-        [r["year"], r["measure"], found[r["measure"]]["name"], r["supply"], r["hidden"]]
+        [r["year"], r["measure"], marked(found[r["measure"]]["name"]), r["supply"], r["hidden"]]
         for r in supply.iter_rows(named=True)
     ]
     return header, sorted(rows, key=lambda r: (r[0], r[1] not in names, r[1]))

@@ -140,7 +140,8 @@ def measure_titles(ids: set[str]) -> dict[str, str]:
         return channels
     from battkomp.measures.access import public_measures
 
-    return channels | {m.bundle_id: m.title for m in public_measures().filter(pk__in=pks)}
+    # in the report's language, or the other one marked as such
+    return channels | {m.bundle_id: m.title.marked for m in public_measures().filter(pk__in=pks)}
 
 
 def offer_titles(ids: set[str]) -> dict[str, str]:

@@ -473,7 +473,9 @@ def _measures(notes: list[str]) -> tuple[list[Row], list[Row]]:
             source = f"synthetic demo data: illustrative measure; {source}"
         row = {
             "id": mid,
-            "name": measure.title,
+            "name": measure.title_en or measure.title_nb,
+            "name_nb": measure.title_nb,
+            "name_en": measure.title_en,
             "owner": measure.owner.name if measure.owner_id else "",
             "commandment": measure.commandment,
             "lever": measure.lever,

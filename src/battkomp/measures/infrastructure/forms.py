@@ -16,7 +16,13 @@ from battkomp.organisations.models import Organisation
 
 
 class InfrastructureForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name_nb = forms.CharField(
+        label=_("Name (bokmål)"),
+        max_length=200,
+        required=False,
+        help_text=_("Give the name in bokmål, English or both."),
+    )
+    name_en = forms.CharField(label=_("Name (English)"), max_length=200, required=False)
     owner = forms.ModelChoiceField(
         label=_("Owner"),
         queryset=Organisation.objects.order_by("name"),
@@ -34,12 +40,20 @@ class InfrastructureForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea)
-    access_terms = forms.CharField(
-        label=_("Access terms"),
+    description_nb = forms.CharField(
+        label=_("Description (bokmål)"), required=False, widget=forms.Textarea
+    )
+    description_en = forms.CharField(
+        label=_("Description (English)"), required=False, widget=forms.Textarea
+    )
+    access_terms_nb = forms.CharField(
+        label=_("Access terms (bokmål)"),
         required=False,
         widget=forms.Textarea,
         help_text=_("Who may use it and how: open access, by agreement, members only, prices."),
+    )
+    access_terms_en = forms.CharField(
+        label=_("Access terms (English)"), required=False, widget=forms.Textarea
     )
     url = forms.URLField(label=_("Link"), required=False, max_length=500, assume_scheme="https")
     public = forms.BooleanField(
@@ -57,6 +71,8 @@ class InfrastructureForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if not (data.get("name_nb") or data.get("name_en")):
+            self.add_error("name_nb", _("Give the facility a name (in bokmål or English)."))
         if "owner" in self.fields and not data.get("owner") and not data.get("owner_name"):
             self.add_error("owner_name", _("Give the owner: a registered organisation or a name."))
         return data
