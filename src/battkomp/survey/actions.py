@@ -437,7 +437,9 @@ def _store(
     response.lines.all().delete()
     # Lines kept as they were stored name their facility by code (see _stored_lines).
     codes_named = {line["facility"] for line in lines if isinstance(line.get("facility"), str)}
-    by_code = {f.code: f for f in Facility.objects.filter(code__in=codes_named)}
+    by_code = (
+        {f.code: f for f in Facility.objects.filter(code__in=codes_named)} if codes_named else {}
+    )
     NeedLine.objects.bulk_create(
         [
             NeedLine(
