@@ -11,6 +11,7 @@ access is 404, never 403, so a request cannot learn that it exists.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_noop
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.responses import NinjaJSONEncoder
 
 from battkomp.analysis.publishing.api import router as publications_router
 from battkomp.api.auth import AUTH
@@ -50,6 +52,17 @@ class BattkompAPI(NinjaAPI):
             cached = declare_statuses(schema)
             self._schema_cache = {**getattr(self, "_schema_cache", {}), key: cached}
         return cached
+
+    def openapi_bytes(self, path_params: Any = None) -> bytes:
+        """``openapi.json`` as the bytes ninja's view would send, encoded once per process
+        (encoding the 78 kB schema on every request cost more CPU than serving a cached
+        dashboard; docs/performance.md)."""
+        key = repr(sorted((path_params or {}).items()))
+        encoded: dict[str, bytes] = self.__dict__.setdefault("_openapi_bytes", {})
+        if key not in encoded:
+            schema = self.get_openapi_schema(path_params=path_params)
+            encoded[key] = json.dumps(schema, cls=NinjaJSONEncoder).encode()
+        return encoded[key]
 
 
 def declare_statuses(schema: Any) -> Any:
