@@ -1,10 +1,15 @@
-"""The layout in a real browser (Debian's Chromium driven by Playwright), on a phone (390 px) and
-a laptop (1280 px), in bokmål and in English: no page is wider than the window (a wide table or
-chart scrolls inside its own box), the header is one row on the laptop, and the menu marks the
-current page with ``aria-current="page"``.
+"""The layout and accessibility in a real browser (Debian's Chromium driven by Playwright), on a
+phone (390 px) and a laptop (1280 px), in bokmål and in English: no page is wider than the window
+(a wide table or chart scrolls inside its own box), the header is one row on the laptop, the menu
+marks the current page with ``aria-current="page"``, and axe-core finds no violation.
+
+axe-core comes from the ``axe-playwright-python`` package, which ships ``axe.min.js``: nothing is
+fetched at test time. It runs with its default rules (WCAG 2 A/AA and best practices) on every
+page but Django's admin (checked for overflow only), once per language at 1280 px.
 
 The pages are those of the demo with a published snapshot: the public pages, and the own pages of
-a company respondent and of an analyst.
+a company respondent, an institution's editor, an analyst, an inquiry handler and the admin. The
+demo and its snapshot are made once, and each page is visited once per width and language.
 """
 
 from __future__ import annotations
@@ -13,17 +18,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import translation
 from playwright.sync_api import Browser, Page
 
-from battkomp.analysis.models import RunStatus, Scenario
+from battkomp.analysis.models import ModelRun, RunStatus, Scenario
 from battkomp.analysis.publishing.actions import do_publish_run
 from battkomp.analysis.runs.actions import do_start_run
+from battkomp.contact.actions import do_assign, do_submit_inquiry
+from battkomp.contact.models import Inquiry
 from battkomp.core import charts
 from battkomp.demo import DEMO_PASSWORD, load_demo
 from battkomp.measures.models import Measure
+from battkomp.offers.models import Offer
+from battkomp.survey.models import Participant, Round
 from web.browser_support import chromium, click_and_wait, needs_chromium
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -34,7 +44,15 @@ LANGUAGES = ("nb", "en")
 HEADER_ONE_ROW = 72
 #: The demo's own accounts (every password is DEMO_PASSWORD).
 RESPONDENT = "respondent@fjordcell.example"
+EDITOR = "editor@fagskole.example"
 ANALYST = "analyst@battkomp.example"
+HANDLER = "handler@battkomp.example"
+ADMIN = "admin@battkomp.example"
+#: axe runs once per page and language, at the laptop's width (its rules do not depend on the
+#: width; the phone's layout is what the overflow check is for).
+AXE_WIDTH = 1280
+#: One axe-core for the module (it reads axe.min.js from the package once).
+AXE = Axe()
 
 
 @pytest.fixture
@@ -45,14 +63,25 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def published(live_server: Any) -> Iterator[dict[str, Any]]:
-    """The demo with one published snapshot (few draws: the layout, not the numbers, is tested)."""
+    """The demo with one published snapshot (few draws: the layout, not the numbers, is tested),
+    and an inquiry for the handler's pages."""
     charts.cache_clear()
     load_demo()
     user = get_user_model().objects.get(username=ANALYST)
     run = do_start_run(user, scenario=Scenario.objects.get(name="mid"), draws=10, seed=3)
     assert run.status == RunStatus.DONE, run.error
     publication = do_publish_run(run, user, title="Demo")
-    yield {"publication": publication}
+    inquiry = do_submit_inquiry(
+        name="Kari Nordmann",
+        email="kari@example.no",
+        topic="results",
+        message="Hvor kommer tallene fra?",
+        send=False,
+    )
+    handler = get_user_model().objects.get(username=HANDLER)
+    if inquiry.owner != handler:  # the handler's own, so that both may open it
+        do_assign(inquiry, user, handler)
+    yield {"publication": publication, "run": run}
     charts.cache_clear()
 
 
@@ -83,10 +112,51 @@ def public_pages(lang: str, version: int) -> list[str]:
     return pages
 
 
-ROLE_PAGES = {
-    RESPONDENT: ("survey:my_rounds", "analysis:company_view"),
-    ANALYST: ("organisations:organisations", "survey:rounds", "analysis:home", "contact:queue"),
-}
+def role_pages(email: str, lang: str) -> list[str]:
+    """The own pages of a demo account: its menu and the pages one click further (a form, a
+    run, an inquiry)."""
+    if email == RESPONDENT:
+        participant = Participant.objects.filter(organisation__members__user__email=email).first()
+        assert participant is not None
+        return [
+            url("survey:my_rounds", lang),
+            url("analysis:company_view", lang),
+            url("survey:response", lang, participant.pk),
+        ]
+    if email == EDITOR:
+        offer = Offer.objects.filter(institution__members__user__email=email).first()
+        assert offer is not None
+        return [
+            url("offers:mine", lang),
+            url("analysis:institution_view", lang),
+            url("offers:new", lang),
+            url("offers:edit", lang, offer.pk),
+        ]
+    inquiry = Inquiry.objects.order_by("pk").first()
+    assert inquiry is not None
+    if email == HANDLER:
+        return [url("contact:queue", lang), url("contact:detail", lang, inquiry.pk)]
+    run = ModelRun.objects.filter(status=RunStatus.DONE).order_by("pk").first()
+    assert run is not None
+    rnd = Round.objects.order_by("pk").first()
+    assert rnd is not None
+    return [
+        url("organisations:organisations", lang),
+        url("survey:rounds", lang),
+        url("survey:round_detail", lang, rnd.pk),
+        url("analysis:home", lang),
+        url("analysis:runs", lang),
+        url("analysis:run_detail", lang, run.pk),
+        url("analysis:scenarios", lang),
+        url("contact:queue", lang),
+        url("contact:detail", lang, inquiry.pk),
+        url("contact:rules", lang),
+    ]
+
+
+ROLES = (RESPONDENT, EDITOR, ANALYST, HANDLER)
+#: Django's admin: checked for overflow only (its markup is Django's).
+ADMIN_PAGES = ("/admin/", "/admin/survey/round/", "/admin/auth/user/")
 
 
 def measure(page: Page) -> dict[str, float]:
@@ -111,16 +181,33 @@ def widest(page: Page) -> list[str]:
     )
 
 
-def check(page: Page, address: str, width: int, problems: list[str], *, in_menu: bool) -> None:
-    page.goto(address)
+def check(page: Page, address: str, width: int, problems: list[str], *, in_menu: bool) -> bool:
+    """Overflow, header and menu checks of the page at ``address``; whether it is an HTML page
+    (the PDF report opens in the browser's viewer: neither overflow nor axe apply to it)."""
+    response = page.goto(address)
+    if response is not None and "text/html" not in response.headers.get("content-type", ""):
+        return False
     m = measure(page)
     where = f"{address} at {width} px"
+    if response is None or response.status >= 400:
+        problems.append(f"{where}: status {response.status if response else None}")
     if m["scroll"] > m["inner"]:
         problems.append(f"{where}: {m['scroll']} px wide ({', '.join(widest(page))})")
     if width >= 1280 and m["header"] > HEADER_ONE_ROW:
         problems.append(f"{where}: the header is {m['header']} px high (more than one row)")
     if in_menu and m["current"] != 1:
         problems.append(f"{where}: {m['current']} menu links marked as the current page")
+    return True
+
+
+def accessible(page: Page, where: str, problems: list[str]) -> None:
+    """axe-core's violations on the page as it is (one line per rule, with its first element)."""
+    for violation in AXE.run(page).response["violations"]:
+        nodes = violation["nodes"]
+        problems.append(
+            f"{where}: {violation['id']} ({violation['impact']}) ×{len(nodes)}: "
+            f"{violation['help']}; first: {nodes[0]['target'] if nodes else '?'}"
+        )
 
 
 def menu_links(page: Page) -> set[str]:
@@ -136,34 +223,48 @@ def log_in(page: Page, base: str, email: str) -> None:
     click_and_wait(page, "main form button[type=submit]")
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_no_page_is_wider_than_the_window(
-    live_server: Any, published: dict[str, Any], browser: Browser, width: int
+def test_no_page_is_wider_than_the_window_and_axe_finds_nothing(
+    live_server: Any, published: dict[str, Any], browser: Browser
 ) -> None:
-    """The public pages, then the own pages of a respondent and of an analyst (one test per
-    width: the demo and its published run are made once for all of them)."""
-    problems: list[str] = []
+    """The public pages, then the own pages of a respondent, an editor, an analyst, a handler
+    and the admin, at both widths in both languages; axe on every page but the admin's."""
+    overflow: list[str] = []
+    a11y: list[str] = []
     version = published["publication"].version
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    for lang in LANGUAGES:
-        page.goto(live_server.url + url("home", lang))
-        linked = menu_links(page)
-        for address in public_pages(lang, version):
-            check(page, live_server.url + address, width, problems, in_menu=address in linked)
-        # a pathway: the first occupation listed
-        page.goto(live_server.url + url("pathways:index", lang))
-        pathway = page.locator("main table a").first.get_attribute("href")
-        assert pathway
-        check(page, live_server.url + pathway, width, problems, in_menu=False)
-    context.close()
-
-    for email, names in ROLE_PAGES.items():
+    base = live_server.url
+    for width in WIDTHS:
         context = browser.new_context(viewport={"width": width, "height": 900})
         page = context.new_page()
-        log_in(page, live_server.url, email)
         for lang in LANGUAGES:
-            for name in names:
-                check(page, live_server.url + url(name, lang), width, problems, in_menu=True)
+            page.goto(base + url("home", lang))
+            linked = menu_links(page)
+            pages = public_pages(lang, version)
+            # a pathway: the first occupation listed
+            page.goto(base + url("pathways:index", lang))
+            pathway = page.locator("main table a").first.get_attribute("href")
+            assert pathway
+            for address in [*pages, pathway]:
+                html = check(page, base + address, width, overflow, in_menu=address in linked)
+                if html and width == AXE_WIDTH:
+                    accessible(page, address, a11y)
         context.close()
-    assert not problems, "\n".join(problems)
+
+        for email in (*ROLES, ADMIN):
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            page = context.new_page()
+            log_in(page, base, email)
+            for lang in LANGUAGES:
+                if email == ADMIN:  # one language: the admin's own pages
+                    linked: set[str] = set()
+                    addresses = list(ADMIN_PAGES) if lang == "nb" else []
+                else:
+                    page.goto(base + url("home", lang))
+                    linked = menu_links(page)
+                    addresses = role_pages(email, lang)
+                for address in addresses:
+                    html = check(page, base + address, width, overflow, in_menu=address in linked)
+                    if html and email != ADMIN and width == AXE_WIDTH:
+                        accessible(page, f"{address} ({email})", a11y)
+            context.close()
+    assert not overflow, "pages wider than the window:\n" + "\n".join(overflow)
+    assert not a11y, "axe-core violations:\n" + "\n".join(a11y)

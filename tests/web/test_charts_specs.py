@@ -14,6 +14,7 @@ from django.utils import translation
 
 from battkomp.core import charts
 from battkomp.core.codes import codes, label
+from battkomp.core.numbers import format_number
 from battkomp.engine import ModelResult, run_model
 from battkomp.engine.bundle import demo_bundle_path
 from battkomp.engine.schema import HORIZON_ORDER
@@ -262,3 +263,58 @@ def test_the_gap_and_level_charts_say_their_main_figure_in_their_text_alternativ
     with translation.override("en"):
         levels = charts.level_shortage_chart(rows)
     assert levels.description.endswith("The largest is 40 persons at Bachelor in 2030.")
+
+
+def test_lines_break_at_a_hidden_year_instead_of_joining_across(result: ModelResult) -> None:
+    """Issue 13: a suppressed year was left out and its neighbours joined straight across. The
+    year keeps its place on the axis, with a null point per series, and the drawn line breaks."""
+    points = [
+        {"year": "2026", "series": "a", "value": 1.0},
+        {"year": "2027", "series": "a", "value": 2.0},
+        {"year": "2029", "series": "a", "value": 3.0},
+        {"year": "2026", "series": "b", "value": 4.0},
+        {"year": "2029", "series": "b", "value": 5.0},
+    ]
+    filled, domain = charts.break_at_hidden_years(points, "series", ["value"])
+    assert domain == ["2026", "2027", "2028", "2029"]
+    added = sorted((p["series"], p["year"]) for p in filled if p["value"] is None)
+    assert added == [("a", "2028"), ("b", "2027"), ("b", "2028")]
+
+    totals = result["totals"].filter(pl.col("year") != 2030)  # 2030 hidden, as if suppressed
+    spec, _rows = charts.gap_band_spec(totals)
+    svg = vlc.vegalite_to_svg(spec, vl_version=charts.VL_VERSION)
+    paths = re.findall(r'<g class="mark-line[^>]*>(.*?)</g>', svg, re.S)
+    assert paths
+    for group in paths:
+        for d in re.findall(r' d="([^"]*)"', group):
+            assert d.count("M") == 2, "each line is drawn in two pieces, around 2030"
+    layers = spec["layer"]
+    assert "2030" in layers[1]["encoding"]["x"]["scale"]["domain"]
+
+
+def test_the_parts_of_a_chart_carry_no_roles_of_their_own(result: ModelResult) -> None:
+    """The <svg role="img"> and its label are the text alternative; Vega's graphics-symbol roles
+    on area marks had no name (axe svg-img-alt, issue 13)."""
+    for chart in build(result):
+        assert chart.svg.count('role="') == 1, chart.name
+        assert "aria-roledescription" not in chart.svg
+
+
+def test_every_chart_states_its_main_figure(result: ModelResult) -> None:
+    """Issue 13: each chart's text alternative states its main figure: the largest value of its
+    data table, with where it is."""
+    rows = (("Cell design", [12.0]), ("HSE", [30.4]))
+    with translation.override("en"):
+        assert charts.main_figure(rows, ("Area", "Shortage")) == (
+            " The largest value is 30 persons (HSE)."
+        )
+        grid = (("2030", [1.0, None, 9.0]), ("2031", [4.0, 2.0, 3.0]))
+        assert charts.main_figure(grid, ("Year", "A", "B", "C")).endswith("(2030, C).")
+        assert charts.main_figure(grid, ("Year", "A", "B", "C"), use=[0]).endswith("(2031).")
+        assert charts.main_figure((("2030", [None]),), ("Year", "A")) == ""
+        heatmap = charts.shortage_heatmap_chart(result["time_squeeze"], YEAR)
+        squeeze = charts.squeeze_chart(result["squeeze_summary"])
+        for chart in (heatmap, squeeze):
+            top = max(v for _h, values in chart.rows for v in values if v is not None)
+            assert f"The largest value is {format_number(top, 0)} persons" in chart.description
+            assert "aria-label" in chart.svg

@@ -440,3 +440,28 @@ def test_the_planted_year_of_the_model_tables_is_published_with_the_companys_noi
         assert shown == pytest.approx(public), name
         assert own > PLANTED  # the analysts' run holds the answer
         assert abs(shown / own - 1) > DisclosureRules().p / 100, name
+
+
+def test_the_run_page_says_a_snapshot_is_being_published_until_it_is(
+    done_run: ModelRun, demo: Any, settings: Any
+) -> None:
+    """Issue 13: publishing gave no feedback until the snapshot appeared. With the task queue of
+    a real site, the run's page says the snapshot is queued (then being built) and hides the
+    publish button meanwhile, so it is not published twice."""
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": ["default", "mail", "runs"],
+        }
+    }
+    client = demo.client("analyst")
+    response = client.post(
+        en("analysis:run_publish", done_run.pk), {"title": "Needs 2027", "note": ""}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == en("analysis:run_detail", done_run.pk)
+    assert not Publication.objects.exists()  # nothing yet: the worker builds it
+    page = client.get(en("analysis:run_detail", done_run.pk)).content.decode()
+    assert "“Needs 2027” is waiting to be published" in page
+    assert 'id="publishing"' in page
+    assert en("analysis:run_publish", done_run.pk) not in page

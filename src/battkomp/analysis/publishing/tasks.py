@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django_tasks import task
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from battkomp.analysis.models import ModelRun
 from battkomp.analysis.publishing.actions import do_publish_run
@@ -28,3 +32,22 @@ def publish_run(
     )
     queue_all_reports(publication)
     return int(publication.version)
+
+
+def publishing_now(run_id: int) -> list[dict[str, Any]]:
+    """The snapshots of a run queued or being built right now (the rows of :func:`publish_run`
+    in the task queue), oldest first: what the run's page shows while the worker publishes."""
+    rows = DBTaskResult.objects.filter(
+        task_path=publish_run.module_path,
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+    ).order_by("enqueued_at")
+    return [
+        {
+            "title": (row.args_kwargs.get("args") or [None, None, ""])[2],
+            "running": row.status == TaskResultStatus.RUNNING,
+            "enqueued_at": row.enqueued_at,
+            "started_at": row.started_at,
+        }
+        for row in rows
+        if (row.args_kwargs.get("args") or [None])[0] == run_id
+    ]

@@ -35,7 +35,7 @@ from battkomp.analysis.models import (
     RunStatus,
     Scenario,
 )
-from battkomp.analysis.publishing.tasks import publish_run
+from battkomp.analysis.publishing.tasks import publish_run, publishing_now
 from battkomp.analysis.runs.actions import (
     FORMATS,
     do_export_bundle,
@@ -487,6 +487,7 @@ def _run_page(
         "horizons": HORIZON_ORDER,
         "publish_form": publish_form or PublishForm(),
         "publications": run.publications.order_by("-version"),
+        "publishing": publishing_now(run.pk),
         "has_inputs": ModelRunInputs.objects.filter(run=run).exists(),
         "rerun_command": rerun_command(run),
     }

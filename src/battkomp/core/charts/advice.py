@@ -14,6 +14,7 @@ from battkomp.core.charts.base import (
     Chart,
     Row,
     metric_labels,
+    main_figure,
     num,
     vega_spec,
 )
@@ -143,8 +144,9 @@ def measure_effect_chart(gaps: pl.DataFrame, supply: pl.DataFrame, names: dict[s
         "Line chart and stacked bar chart: the national gap per year with and without the "
         "agreed and running measures, and below it the supply each measure adds per year."
     )
-    svg = render_svg(spec, name="measures", description=description)
     columns = (gettext("Year"), *metric_labels(("gap", "gap_without_measures")).values(), *measures)
+    description += main_figure(table, columns, use=[0])
+    svg = render_svg(spec, name="measures", description=description)
     return Chart("measures", svg, description, columns, table)
 
 
@@ -216,7 +218,6 @@ def abroad_chart(rows: pl.DataFrame) -> Chart:
         "Stacked bar chart: per year and education level, the need that domestic supply cannot "
         "meet in time, split into what is recruited from abroad and what stays unmet."
     )
-    svg = render_svg(spec, name="abroad", description=description)
     columns = (
         gettext("Year and education level"),
         gettext("Need"),
@@ -224,6 +225,8 @@ def abroad_chart(rows: pl.DataFrame) -> Chart:
         gettext("Unmet"),
         gettext("Shortest lead time (months)"),
     )
+    description += main_figure(table, columns, use=[2])
+    svg = render_svg(spec, name="abroad", description=description)
     return Chart("abroad", svg, description, columns, table)
 
 
@@ -278,9 +281,10 @@ def recommendation_chart(rows: pl.DataFrame, lever_names: dict[str, str]) -> Cha
         "Bar chart: each competence area and level with a recommendation, its mean shortage in "
         "the year the gap opens, coloured by the recommended lever."
     )
-    svg = render_svg(spec, name="recommendations", description=description)
     columns = (
         gettext("Year the gap opens, competence area and level"),
         gettext("Mean shortage"),
     )
+    description += main_figure(table, columns)
+    svg = render_svg(spec, name="recommendations", description=description)
     return Chart("recommendations", svg, description, columns, table)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 
 from battkomp.core.codes import label
 from battkomp.engine.schema import HORIZON_ORDER
+from battkomp.core.numbers import format_number
 
 VL_VERSION = "5.21"
 
@@ -119,6 +120,9 @@ def year_series_spec(
     }
     if not lines:
         encoding["order"] = {"field": "rank", "type": "quantitative"}
+    else:
+        points, domain = break_at_hidden_years(points, "series", ["value"])
+        encoding["x"]["scale"] = {"domain": domain}
     return vega_spec(
         width=width,
         height=height,
@@ -126,6 +130,55 @@ def year_series_spec(
         mark={"type": "line", "point": True} if lines else {"type": "bar"},
         encoding=encoding,
     )
+
+
+def break_at_hidden_years(
+    points: list[dict[str, Any]], series: str | None, fields: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Line (or band) points by year, with a null point for each series at every year missing
+    between the first and the last year shown (a year left out, e.g. suppressed to protect
+    company answers): the line breaks there instead of joining its neighbours straight across,
+    and the year keeps its place on the x axis. Returns the points and the axis' years (use them
+    as the x scale's domain)."""
+    years = sorted({int(p["year"]) for p in points})
+    if not years:
+        return points, []
+    domain = [str(y) for y in range(years[0], years[-1] + 1)]
+    names = list(dict.fromkeys(p.get(series) for p in points)) if series else [None]
+    have = {(str(p["year"]), p.get(series) if series else None) for p in points}
+    gaps = [
+        {"year": y, **({series: name} if series else {}), **dict.fromkeys(fields)}
+        for name in names
+        for y in domain
+        if (y, name) not in have
+    ]
+    return points + gaps, domain
+
+
+def main_figure(
+    rows: Sequence[Row], columns: Sequence[str], use: Sequence[int] | None = None
+) -> str:
+    """A chart's main figure in words, for its text alternative: the largest value of its data
+    table (among the value columns ``use``, by index; all by default), with its row and column.
+    Empty for a table without values. Starts with a space, to follow the chart's description."""
+    cells = [
+        (header, columns[j + 1] if j + 1 < len(columns) else "", v)
+        for header, values in rows
+        for j, v in enumerate(values)
+        if v is not None and (use is None or j in use)
+    ]
+    if not cells:
+        return ""
+    header, column, top = max(cells, key=lambda cell: cell[2])
+    where = (
+        header
+        if len(columns) <= 2 or (use is not None and len(use) == 1)
+        else (f"{header}, {column}")
+    )
+    return " " + gettext("The largest value is %(n)s persons (%(where)s).") % {
+        "n": format_number(top, 0),
+        "where": where,
+    }
 
 
 def num(value: Any) -> float | None:

@@ -13,7 +13,9 @@ from battkomp.core.charts.base import (
     SERIES_COLOURS,
     Chart,
     Row,
+    break_at_hidden_years,
     heatmap_layers,
+    main_figure,
     num,
     ordered_present,
     vega_spec,
@@ -71,10 +73,10 @@ def public_heatmap_chart(cells: pl.DataFrame, year: int) -> Chart:
         "(columns); darker means a larger shortage, white cells have none, grey cells marked – "
         "are suppressed to protect company answers."
     ) % {"year": year}
+    columns = (gettext("Competence area"), *level_names)
+    description += main_figure(rows, columns)
     svg = render_svg(spec, name="public-heatmap", description=description)
-    return Chart(
-        "public-heatmap", svg, description, (gettext("Competence area"), *level_names), rows
-    )
+    return Chart("public-heatmap", svg, description, columns, rows)
 
 
 def public_squeeze_chart(summary: pl.DataFrame) -> Chart:
@@ -196,6 +198,7 @@ def segment_coverage_chart(rows: pl.DataFrame, year: int) -> Chart:
         label("metric", "gap"),
         gettext("Reported by the survey (%)"),
     )
+    description += main_figure(table, columns, use=[2])
     svg = render_svg(spec, name="coverage", description=description)
     return Chart("coverage", svg, description, columns, table)
 
@@ -217,6 +220,7 @@ def place_gap_spec(
         if value.get((y, c)) is not None
     ]
     table = tuple((str(y), [value.get((y, c)) for c in order]) for y in years)
+    values, domain = break_at_hidden_years(values, "place", ["gap"])
     spec = vega_spec(
         data={"values": values},
         width=560,
@@ -228,6 +232,7 @@ def place_gap_spec(
                 "type": "ordinal",
                 "title": gettext("Year"),
                 "axis": {"labelAngle": 0},
+                "scale": {"domain": domain},
             },
             "y": {"field": "gap", "type": "quantitative", "title": label("metric", "gap")},
             "color": {
@@ -252,8 +257,10 @@ def place_gap_chart(rows: pl.DataFrame, column: str) -> Chart:
     else:
         description = gettext("Line chart: the gap per year, one line for each county.")
     name = f"place-{column}"
+    columns = (gettext("Year"), *names)
+    description += main_figure(table, columns)
     svg = render_svg(spec, name=name, description=description)
-    return Chart(name, svg, description, (gettext("Year"), *names), table)
+    return Chart(name, svg, description, columns, table)
 
 
 def scenario_gap_spec(
@@ -279,7 +286,15 @@ def scenario_gap_spec(
         (str(y), [v for s in scenarios for v in value.get((y, s), (None, None, None))])
         for y in years
     )
-    x = {"field": "year", "type": "ordinal", "title": gettext("Year"), "axis": {"labelAngle": 0}}
+    lines, domain = break_at_hidden_years(lines, "scenario", ["gap"])
+    band, _domain = break_at_hidden_years(band, "scenario", ["p10", "p90"])
+    x = {
+        "field": "year",
+        "type": "ordinal",
+        "title": gettext("Year"),
+        "axis": {"labelAngle": 0},
+        "scale": {"domain": domain},
+    }
     colour = {
         "field": "scenario",
         "type": "nominal",
@@ -332,6 +347,7 @@ def scenario_gap_chart(rows: pl.DataFrame) -> Chart:
             gettext("%(scenario)s: P10") % {"scenario": s},
             gettext("%(scenario)s: P90") % {"scenario": s},
         ]
+    description += main_figure(table, columns, use=range(0, len(columns) - 1, 3))
     svg = render_svg(spec, name="scenarios", description=description)
     return Chart("scenarios", svg, description, tuple(columns), table)
 
@@ -392,6 +408,7 @@ def conditional_chart(rows: pl.DataFrame) -> Chart:
         "Bar chart: the shortage summed over the years in all draws, in the firm base and with "
         "each planned plant built; bar P10–P90, tick the median, share of draws in brackets."
     )
-    svg = render_svg(spec, name="conditional", description=description)
     columns = (gettext("View"), gettext("Median (P50)"), "P10", "P90")
+    description += main_figure(table, columns, use=[0])
+    svg = render_svg(spec, name="conditional", description=description)
     return Chart("conditional", svg, description, columns, table)

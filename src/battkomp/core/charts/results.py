@@ -15,9 +15,11 @@ from battkomp.core.charts.base import (
     SUPPLY_METRICS,
     Chart,
     Row,
+    break_at_hidden_years,
     heatmap_layers,
     horizon_labels,
     metric_labels,
+    main_figure,
     num,
     ordered_present,
     vega_spec,
@@ -72,14 +74,17 @@ def gap_band_spec(totals: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...]
         if p10 is not None and p90 is not None:
             band.append({"year": str(year), "p10": p10, "p90": p90})
         rows.append((str(year), values))
+    surplus = any(v["value"] < 0 for v in lines if v["series"] == names["gap"])
+    lines, domain = break_at_hidden_years(lines, "series", ["value"])
+    band, _domain = break_at_hidden_years(band, None, ["p10", "p90"])
     x = {
         "field": "year",
         "type": "ordinal",
         "title": gettext("Year"),
         "axis": {"labelAngle": 0},
+        "scale": {"domain": domain},
     }
     people = gettext("Persons")
-    surplus = any(v["value"] < 0 for v in lines if v["series"] == names["gap"])
     spec = vega_spec(
         width=560,
         height=280,
@@ -217,8 +222,10 @@ def shortage_heatmap_chart(cells: pl.DataFrame, year: int) -> Chart:
         "Heatmap: the mean shortage in %(year)s by competence area (rows) and education level "
         "(columns); darker means a larger shortage, white cells have none."
     ) % {"year": year}
+    columns = (gettext("Competence area"), *level_names)
+    description += main_figure(rows, columns)
     svg = render_svg(spec, name="heatmap", description=description)
-    return Chart("heatmap", svg, description, (gettext("Competence area"), *level_names), rows)
+    return Chart("heatmap", svg, description, columns, rows)
 
 
 def squeeze_spec(summary: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...]]:
@@ -273,6 +280,7 @@ def named_squeeze_chart(summary: pl.DataFrame, name: str, description: str) -> C
     spec, rows = squeeze_spec(summary)
     names = horizon_labels()
     columns = (gettext("Year"), *(names[h] for h in HORIZON_ORDER))
+    description += main_figure(rows, columns)
     svg = render_svg(spec, name=name, description=description)
     return Chart(name, svg, description, columns, rows)
 
@@ -387,6 +395,7 @@ def bottleneck_chart(rows: pl.DataFrame) -> Chart:
         "Bar chart: the competence areas with the largest mean shortage, summed over the years "
         "shown, largest first."
     )
-    svg = render_svg(spec, name="bottlenecks", description=description)
     columns = (gettext("Competence area"), gettext("Mean shortage, summed over the years"))
+    description += main_figure(table, columns)
+    svg = render_svg(spec, name="bottlenecks", description=description)
     return Chart("bottlenecks", svg, description, columns, table)
