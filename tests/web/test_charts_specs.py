@@ -297,6 +297,7 @@ def test_the_parts_of_a_chart_carry_no_roles_of_their_own(result: ModelResult) -
     on area marks had no name (axe svg-img-alt, issue 13)."""
     for chart in build(result):
         assert chart.svg.count('role="') == 1, chart.name
+        assert chart.svg.count("aria-label=") == 1, chart.name
         assert "aria-roledescription" not in chart.svg
 
 

@@ -21,10 +21,13 @@ _ID = re.compile(r'\bid="([^"]+)"')
 _REF = re.compile(r'(url\(#|href="#)([^)"]+)')
 
 
-#: ARIA roles and role descriptions Vega still writes on some marks (area marks of layered charts,
-#: despite ``aria: false``): inside an ``<svg role="img">`` the parts are presentational, and a
-#: ``graphics-symbol`` without a name of its own is an accessibility error (axe ``svg-img-alt``).
-_INNER_ARIA = re.compile(r'\s(?:role="graphics-[a-z]+"|aria-roledescription="[^"]*")')
+#: ARIA roles, role descriptions and labels Vega still writes on some marks (area marks of layered
+#: charts, despite ``aria: false``): inside an ``<svg role="img">`` the parts are presentational;
+#: a ``graphics-symbol`` without a name is an error (axe ``svg-img-alt``), and so is a label on
+#: a part without a role (``aria-prohibited-attr``). The label of the whole is added afterwards.
+_INNER_ARIA = re.compile(
+    r'\s(?:role="graphics-[a-z-]+"|aria-roledescription="[^"]*"|aria-label="[^"]*")'
+)
 
 
 def render_svg(spec: dict[str, Any], *, name: str = "chart", description: str = "") -> SafeString:
