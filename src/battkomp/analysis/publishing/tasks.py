@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import get_language
 from django_tasks import task
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -41,9 +42,16 @@ def publishing_now(run_id: int) -> list[dict[str, Any]]:
         task_path=publish_run.module_path,
         status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
     ).order_by("enqueued_at")
+    english = (get_language() or "nb").startswith("en")
+
+    def title(args: list[Any]) -> str:
+        # the task's arguments: run, user, title_nb, note_nb, title_en, note_en
+        nb, en = ([*args, "", "", "", "", ""])[2:5:2]
+        return str((en or nb) if english else (nb or en))
+
     return [
         {
-            "title": (row.args_kwargs.get("args") or [None, None, ""])[2],
+            "title": title(row.args_kwargs.get("args") or []),
             "running": row.status == TaskResultStatus.RUNNING,
             "enqueued_at": row.enqueued_at,
             "started_at": row.started_at,

@@ -13,8 +13,8 @@ from battkomp.core.charts.base import (
     SERIES_COLOURS,
     Chart,
     Row,
-    metric_labels,
     main_figure,
+    metric_labels,
     num,
     vega_spec,
 )

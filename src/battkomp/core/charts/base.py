@@ -12,8 +12,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
 from battkomp.core.codes import label
-from battkomp.engine.schema import HORIZON_ORDER
 from battkomp.core.numbers import format_number
+from battkomp.engine.schema import HORIZON_ORDER
 
 VL_VERSION = "5.21"
 
