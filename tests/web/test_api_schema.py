@@ -152,3 +152,17 @@ def test_docs_api_md_documents_the_token_page_and_the_schema(db):
     text = DOC.read_text(encoding="utf-8")
     for needle in ("/api/tokens/", "/api/openapi.json", "/api/docs", "Authorization: Bearer"):
         assert needle in text
+
+
+def test_openapi_json_is_the_bytes_ninjas_own_view_would_send(client) -> None:
+    """The schema is encoded once per process; what is served is what ninja would encode."""
+    from ninja.responses import Response
+
+    from battkomp.api.api import api
+
+    first = client.get("/api/openapi.json")
+    second = client.get("/api/openapi.json")
+    assert first.status_code == second.status_code == 200
+    assert first["Content-Type"] == "application/json"
+    assert first.content == second.content
+    assert first.content == Response(api.get_openapi_schema(path_params={})).content
