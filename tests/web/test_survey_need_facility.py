@@ -288,7 +288,7 @@ def test_the_template_lists_only_the_organisations_facilities(setup: dict[str, A
     client = setup["world"].client("company_a")
     content = client.get(en("workbooks:needs_template", setup["participant"].pk)).content
     wb = openpyxl.load_workbook(io.BytesIO(content))
-    assert [c.value for c in wb["needs"][1]][-1] == "facility"
+    assert [c.value for c in wb["needs"][1]][-1] == "Facility (code)"
     codes = [c for row in wb["codes"].iter_rows(values_only=True) for c in row if c]
     assert "cellco_pilot" in codes
     assert "anodeco_secret" not in codes
@@ -320,7 +320,7 @@ def test_the_facility_survives_a_workbook_round_trip(setup: dict[str, Any]) -> N
     revisions = Revision.objects.count()
     exported = client.get(en("workbooks:needs_export", participant.pk), {"format": "csv"})
     table = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
-    assert [r["facility"] for r in table] == ["cellco_pilot", ""]
+    assert [r["Facility (code)"] for r in table] == ["cellco_pilot", ""]
     template = client.get(en("workbooks:needs_template", participant.pk)).content
     again = client.post(
         en("workbooks:needs_upload", participant.pk),

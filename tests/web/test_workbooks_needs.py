@@ -24,6 +24,7 @@ from battkomp.survey.actions import (
     do_submit_response,
 )
 from battkomp.survey.models import NeedLine, Participant, ParticipantStatus, Revision, Round
+from battkomp.workbooks.columns import NEEDS_COLUMNS, header_aliases
 from battkomp.workbooks.exporters import XLSX_CONTENT_TYPE as XLSX
 
 HEADER = [
@@ -41,6 +42,15 @@ HEADER = [
 #: What the template and the exports write: the columns above and the facility (a column a file
 #: may leave out, so the uploads here, made as older templates were, still import).
 EXPORTED = [*HEADER, "facility"]
+ALIASES = header_aliases(NEEDS_COLUMNS)
+
+
+def codes_of(header: Any) -> list[Any]:
+    """A header row as column codes: the templates head their columns in the reader's
+    language ("Role (code)"), and the import reads either."""
+    return [ALIASES.get(str(h).strip().lower(), h) for h in header]
+
+
 ALLOWED = ("company_a", "analyst", "admin")
 OUTSIDERS = ("company_b", "institution", "handler")
 
@@ -150,7 +160,7 @@ def test_the_template_is_for_the_organisation_and_analysts(world, participant, p
     assert "attachment" in response["Content-Disposition"]
     assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
     rows = read_xlsx(response.content)
-    assert list(rows[0]) == EXPORTED
+    assert codes_of(rows[0]) == EXPORTED
     assert rows[1][:6] == ("chemist", "nkr7", "electrochemistry", 2025, 2, 4)
 
 
@@ -518,7 +528,7 @@ def test_the_xlsx_export_writes_numbers_as_numbers_and_escapes_formulas(world, p
     response = world.client("company_a").get(url("workbooks:needs_export", participant.pk))
     assert response["Content-Type"] == XLSX
     rows = read_xlsx(response.content)
-    assert list(rows[0]) == EXPORTED
+    assert codes_of(rows[0]) == EXPORTED
     values = dict(zip(EXPORTED, rows[1], strict=True))
     assert isinstance(values["year"], int)
     assert isinstance(values["new_hires"], int)
@@ -542,7 +552,7 @@ def test_the_csv_export_is_utf8_with_a_bom_and_escapes_formulas(world, participa
     assert response["Content-Type"].startswith("text/csv")
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == EXPORTED
+    assert codes_of(rows[0]) == EXPORTED
     values = dict(zip(EXPORTED, rows[1], strict=True))
     assert values["comment"] == "'@SUM(A1)"
     assert values["critical_competences"] == "Tab; Ærlig -"  # stored trimmed
@@ -579,7 +589,8 @@ def test_the_template_has_instructions_codes_dropdowns_and_a_frozen_header(world
     assert "Competence needs: how to fill in this template" in instructions
     assert "A year from 2025 to 2027." in instructions
     codes_sheet = list(wb["codes"].iter_rows(values_only=True))
-    assert codes_sheet[0][:2] == ("role", "name")
+    assert codes_sheet[0][:2] == ("Role (code)", "name")
+    assert ws["A1"].value == "Role (code)"  # headed in the reader's language
     roles = {r[0]: r[1] for r in codes_sheet[1:] if r[0]}
     assert roles["chemist"] == "Chemist and electrochemist"
 

@@ -415,6 +415,8 @@ CODE_COLUMNS: dict[str, Promise] = {
     "kind": _("Kind"),
     "status": _("Status"),
     "scenario": _("Scenario"),
+    "target_level": _("Level counted at"),
+    "mode": _("Mode of study"),
 }
 
 #: Which kind of :func:`battkomp.core.codes.label` names the codes of a code column.
@@ -480,7 +482,7 @@ COLUMNS: dict[str, Promise] = {
     "shortage_mean_without": _("Shortage without the facility, mean"),
     "reason_nb": _("Reason (bokmål)"),
     "reason_en": _("Reason (English)"),
-    "mode": _("Most likely value"),
+    "mode_value": _("Most likely value"),  # the appendix's "mode" (of a distribution)
     "low": _("Low"),
     "high": _("High"),
     "source": _("Source"),
@@ -492,6 +494,20 @@ COLUMNS: dict[str, Promise] = {
     "name_nb": _("Name"),
     "name_en": _("Name"),
     "code": _("Code"),
+    # the needs and offers templates
+    "recruit_difficulty": _("Recruitment difficulty (1–5)"),
+    "share_abroad": _("Share recruited from abroad"),
+    "critical_competences": _("Critical competences"),
+    "comment": _("Comment"),
+    "study_places": _("Study places per year"),
+    "candidates": _("Candidates per year"),
+    "first_intake": _("First intake"),
+    "duration_years": _("Duration (years)"),
+    "ects": _("ECTS credits"),
+    "completion_rate": _("Completion rate"),
+    "capture_share": _("Share to the battery industry"),
+    "areas": _("Competence areas with weights (codes)"),
+    "institution": _("Institution"),
 }
 
 

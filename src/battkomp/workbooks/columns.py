@@ -6,6 +6,7 @@ importers (which columns must be there, how a cell is read) and the exports.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.utils import formats
@@ -13,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from battkomp.core.codes import choices
+from battkomp.core.terms import column_name
 from battkomp.offers.models import OfferKind, OfferMode, OfferStatus
 
 NEEDS_SHEET = "needs"
@@ -174,6 +176,32 @@ OFFERS_COLUMNS: tuple[Column, ...] = (
 
 def column_names(columns: tuple[Column, ...]) -> list[str]:
     return [c.name for c in columns]
+
+
+def header(name: str) -> str:
+    """The heading of a column in the active language (the terminology source): "Role (code)",
+    "New hires"."""
+    return column_name(name)
+
+
+def display_header(columns: Sequence[Column]) -> list[str]:
+    """The headings of a sheet's columns in the active language."""
+    return [header(c.name) for c in columns]
+
+
+def header_aliases(columns: Sequence[Column]) -> dict[str, str]:
+    """What a header cell may say for each column, lower-cased: its code (the templates before
+    the headers were translated, and the API's names) or its heading in bokmål or English."""
+    from django.utils import translation
+
+    aliases: dict[str, str] = {}
+    for lang in ("nb", "en"):
+        with translation.override(lang):
+            for c in columns:
+                aliases[header(c.name).strip().lower()] = c.name
+    for c in columns:
+        aliases[c.name] = c.name
+    return aliases
 
 
 def code_list(name: str) -> list[tuple[str, str]]:

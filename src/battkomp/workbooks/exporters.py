@@ -14,9 +14,16 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from battkomp.core.terms import column_code, column_name
 from battkomp.offers.models import Offer
 from battkomp.survey.models import Participant, ParticipantStatus, Round
-from battkomp.workbooks.columns import NEEDS_COLUMNS, OFFERS_COLUMNS, column_names, escape_text
+from battkomp.workbooks.columns import (
+    NEEDS_COLUMNS,
+    OFFERS_COLUMNS,
+    column_names,
+    display_header,
+    escape_text,
+)
 from battkomp.workbooks.importers import stored_lines
 from battkomp.workbooks.workbook import need_row, new_workbook, offer_row, write_cell
 
@@ -58,7 +65,8 @@ def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], sheet_name: st
     sheet = book.add_worksheet(sheet_name)
     for j, name in enumerate(header):
         sheet.write_string(0, j, escape_text(name), bold)
-        sheet.set_column(j, j, max(12, len(name) + 3), percent if name in _SHARE_COLUMNS else None)
+        share = name in _SHARE_COLUMNS or column_code(name) in _SHARE_COLUMNS
+        sheet.set_column(j, j, max(12, len(name) + 3), percent if share else None)
     count = 0
     for i, row in enumerate(rows, start=1):
         count = i
@@ -207,17 +215,17 @@ def needs_table(participant: Participant) -> tuple[list[str], list[list[Any]]]:
     """A participant's current need lines, in the template's columns."""
     lines = stored_lines(participant)
     lines.sort(key=lambda n: (n["role"], n["level"], n["area"], n["year"]))
-    return column_names(NEEDS_COLUMNS), [need_row(n) for n in lines]
+    return display_header(NEEDS_COLUMNS), [need_row(n) for n in lines]
 
 
 def offers_table(offers: Iterable[Offer], *, with_institution: bool) -> tuple[list[str], list]:
     """Offers in the template's columns (led by the institution's name for a list of many)."""
-    header = column_names(OFFERS_COLUMNS)
+    header = display_header(OFFERS_COLUMNS)
     rows = []
     for offer in offers:
         row = offer_row(offer)
         rows.append([offer.institution.name, *row] if with_institution else row)
-    return (["institution", *header] if with_institution else header), rows
+    return ([column_name("institution"), *header] if with_institution else header), rows
 
 
 ROUND_COLUMNS = ["organisation", "org_number", "status", "submitted_at", "revision"]

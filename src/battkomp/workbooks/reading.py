@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from xlsxwriter.utility import xl_col_to_name
 
 from battkomp.engine.bundle import uncached_formulas
-from battkomp.workbooks.columns import CODES_SHEET, INSTRUCTIONS_SHEET, Column
+from battkomp.workbooks.columns import CODES_SHEET, INSTRUCTIONS_SHEET, Column, header_aliases
 
 #: More rows than any real answer or offer list has; keeps a single upload's work bounded.
 MAX_ROWS = 20_000
@@ -456,7 +456,7 @@ def _table(
     columns: Sequence[Column],
 ) -> Table:
     table = Table(fmt, sheet)
-    wanted = {c.name for c in columns}
+    aliases = header_aliases(columns)
     header: dict[int, str] | None = None
     headless: set[int] = set()
     problems: list[Problem] = []
@@ -471,8 +471,10 @@ def _table(
                 if is_blank(raw):
                     headless.add(index)
                     continue
-                name = str(raw).strip().lower()
+                name = aliases.get(str(raw).strip().lower(), str(raw).strip().lower())
                 letter = xl_col_to_name(index)
+                if name == "":  # the names beside a code column: for people, not imported
+                    continue
                 if name in seen:
                     problems.append(
                         Problem(
@@ -486,7 +488,7 @@ def _table(
                     )
                     continue
                 seen[name] = index
-                if name not in wanted:
+                if name not in aliases.values():
                     problems.append(
                         Problem(
                             _("“%(name)s” is not a column of this template.")

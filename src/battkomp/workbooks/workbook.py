@@ -31,10 +31,20 @@ from battkomp.workbooks.columns import (
     OFFERS_SHEET,
     Column,
     code_list,
+    display_header,
     escape_text,
     format_bound,
+    header,
 )
 from battkomp.workbooks.importers import stored_lines
+
+#: The column each code list of the codes sheet fills (its heading there).
+_LIST_COLUMN = {
+    "offer_kind": "kind",
+    "offer_mode": "mode",
+    "offer_status": "status",
+    "level_or_evu": "level",
+}
 
 #: Rows below the header that carry the dropdowns and number rules (more if prefilled).
 VALIDATED_ROWS = 5000
@@ -115,7 +125,7 @@ class _Template:
             sheet.write_string(row, col, text, self.bold)
         for column in columns:
             row += 1
-            sheet.write_string(row, 0, column.name, self.wrap_bold)
+            sheet.write_string(row, 0, header(column.name), self.wrap_bold)
             sheet.write_string(row, 1, _("yes") if column.required else _("no"), self.wrap)
             sheet.write_string(row, 2, str(column.help), self.wrap)
             sheet.write_string(row, 3, self.allowed(column), self.wrap)
@@ -167,9 +177,10 @@ class _Template:
         sheet = self.book.add_worksheet(CODES_SHEET)
         for j, (name, entries) in enumerate(self.code_lists):
             col = 3 * j
-            sheet.write_string(0, col, name, self.bold)
+            heading = header(_LIST_COLUMN.get(name, name))
+            sheet.write_string(0, col, heading, self.bold)
             sheet.write_string(0, col + 1, _("name"), self.bold)
-            sheet.set_column(col, col, max(12, len(name) + 2))
+            sheet.set_column(col, col, max(12, len(heading) + 2))
             sheet.set_column(col + 1, col + 1, 36)
             for i, (code, text) in enumerate(entries, start=1):
                 sheet.write_string(i, col, code)
@@ -186,10 +197,10 @@ class _Template:
     ) -> Any:
         sheet = self.book.add_worksheet(name)
         last = max(VALIDATED_ROWS, len(rows) + 1000)
-        for j, column in enumerate(columns):
-            sheet.write_string(0, j, column.name, self.bold)
+        for j, (column, heading) in enumerate(zip(columns, display_header(columns), strict=True)):
+            sheet.write_string(0, j, heading, self.bold)
             sheet.write_comment(0, j, str(column.help), {"x_scale": 2, "y_scale": 1.5})
-            width = 40 if column.kind in {"text", "areas"} else max(12, len(column.name) + 3)
+            width = 40 if column.kind in {"text", "areas"} else max(14, len(heading) + 3)
             sheet.set_column(j, j, width, self.formats[column.kind])
             rule = self.rule(column, years)
             if rule is not None:
@@ -203,7 +214,7 @@ class _Template:
     def rule(self, column: Column, years: Sequence[int]) -> dict[str, Any] | None:
         """The data validation of a column: a dropdown for codes and choices, bounds for
         numbers, a hint for the areas."""
-        title = _fit(column.name, 32)
+        title = _fit(header(column.name), 32)
         common: dict[str, Any] = {
             "ignore_blank": True,
             "input_title": title,

@@ -86,7 +86,8 @@ def appendix_section(c: Context) -> Section:
             [_raw(v, col) for v, col in zip(r, frame.columns, strict=True)]
             for r in frame.iter_rows()
         ]
-        header = [column_name(c) for c in frame.columns]
+        # "mode" is a distribution's most likely value here, not a mode of study
+        header = [column_name("mode_value" if c == "mode" else c) for c in frame.columns]
         appendix.blocks.append(b.table(captions[name], header, rows, small=True, exact=True))
     appendix.blocks.append(("h", gettext("Disclosure control")))
     for text in (
