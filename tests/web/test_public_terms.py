@@ -339,3 +339,49 @@ def test_the_report_shows_no_raw_code_or_english_term_in_bokmal(
                     problems.append(f"{sheet.title}: not rounded {value!r}")
     book.close()
     assert not problems, "\n".join(sorted(set(problems))[:30])
+
+
+# --- the minus sign and the PDF -----------------------------------------------------------------
+
+#: A hyphen-minus written as a negative number's sign (not inside a date, a range or a word).
+HYPHEN_MINUS = re.compile(r"(?<![\w\-–/.:])-\d")
+
+
+def test_the_minus_check_finds_a_hyphen_sign_only() -> None:
+    assert HYPHEN_MINUS.search("gapet er -91 – -55")
+    assert HYPHEN_MINUS.search("(-3)")
+    for fine in ("2026-2030", "2026-12-06", "−91 – −55", "NKR-5", "P10–P90", "a-1"):
+        assert not HYPHEN_MINUS.search(fine), fine
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_negative_numbers_are_written_with_the_minus_sign(
+    world: Any, published: Publication, lang: str
+) -> None:
+    client = world.client("anonymous")
+    problems: list[str] = []
+    pages = [*public_pages(published, lang)]
+    for path in pages:
+        text = visible_text(client.get(path).content.decode())
+        if HYPHEN_MINUS.search(text):
+            problems.append(f"{path}: {in_context(HYPHEN_MINUS, text)}")
+    report = client.get(
+        _url("published:report", lang, published.version), {"format": "html", "lang": lang}
+    )
+    text = visible_text(report.content.decode())
+    if HYPHEN_MINUS.search(text):
+        problems.append(f"report: {in_context(HYPHEN_MINUS, text)}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_pdf_report_shows_no_raw_code(world: Any, published: Publication, lang: str) -> None:
+    from pypdf import PdfReader
+
+    response = world.client("anonymous").get(
+        _url("published:report", lang, published.version), {"format": "pdf", "lang": lang}
+    )
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.content))
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    assert not raw_codes(text), in_context(CODE_RE, text)
