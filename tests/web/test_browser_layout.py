@@ -210,6 +210,19 @@ def accessible(page: Page, where: str, problems: list[str]) -> None:
         )
 
 
+def more_menu_closes_on_a_click_outside(page: Page, where: str, problems: list[str]) -> None:
+    """The header's "More" menu (a <details>) opens on its summary and closes again on a click
+    anywhere outside it (no script: see site.css)."""
+    menu = page.locator("header details.more")
+    menu.locator("summary").click()
+    if not menu.evaluate("d => d.open"):
+        problems.append(f"{where}: the More menu does not open")
+        return
+    page.mouse.click(5, 600)  # in the page's body, far from the menu
+    if menu.evaluate("d => d.open"):
+        problems.append(f"{where}: the More menu stays open after a click outside it")
+
+
 def menu_links(page: Page) -> set[str]:
     return set(
         page.evaluate("() => [...document.querySelectorAll('header nav a')].map(a => a.pathname)")
@@ -253,6 +266,8 @@ def test_no_page_is_wider_than_the_window_and_axe_finds_nothing(
             context = browser.new_context(viewport={"width": width, "height": 900})
             page = context.new_page()
             log_in(page, base, email)
+            if email == RESPONDENT:
+                more_menu_closes_on_a_click_outside(page, f"{width} px", overflow)
             for lang in LANGUAGES:
                 if email == ADMIN:  # one language: the admin's own pages
                     linked: set[str] = set()
