@@ -55,7 +55,10 @@ def protect_grid(
     ``cells`` holds every cell of the table, margins included (a null key is the total of that
     column); margins must equal the sums of their children. ``fixed`` cells are published
     elsewhere and never suppressed here. When a primary cell cannot be protected, every cell is
-    suppressed.
+    suppressed. The complementary cells come from rectangles (:func:`_rectangle`), pairs for a
+    row or column total published nowhere (:func:`_margin_pair`) and, failing those, the
+    nearest cell (:func:`_widener`); those no primary cell needs in the end are published again
+    (:func:`_prune`).
     """
     rules = rules or DisclosureRules()
     n = cells.height
@@ -82,17 +85,23 @@ def protect_grid(
     targets = np.flatnonzero(primary)
     # the inner cells of a two-way table by their keys, for the rectangles of _rectangle
     index: dict[tuple[Any, ...], int] = {}
+    margins: dict[tuple[Any, ...], int] = {}
     if len(keys) == 2:
         for i, key in enumerate(cells.select(keys).rows()):
             if all(k is not None for k in key):
                 index[key] = i
+            elif any(k is not None for k in key):
+                margins[key] = i
     needs = {v: _needs(arrays[v], fixed, rels, rules) for v in values}
     for _ in range(n + 1):
         added = False
         for v in values:
             data, need = arrays[v], needs[v]
             for cell in _weak(data, suppressed, rels, targets, need):
-                square = _rectangle(cell, float(need[cell]), data, suppressed, fixed, index)
+                every = [(arrays[m], float(needs[m][cell])) for m in values]
+                square = _rectangle(
+                    cell, float(need[cell]), data, suppressed, fixed, index, every
+                ) or _margin_pair(cell, float(need[cell]), data, suppressed, fixed, index, margins)
                 if square:
                     suppressed[square] = True
                     added = True
@@ -105,8 +114,32 @@ def protect_grid(
                 suppressed[pick] = True
                 added = True
         if not added:
-            return suppressed
+            return _prune(suppressed, primary | hidden, arrays, needs, rels, targets)
     return everything
+
+
+def _prune(
+    suppressed: np.ndarray,
+    keep: np.ndarray,
+    arrays: Mapping[str, np.ndarray],
+    needs: Mapping[str, np.ndarray],
+    rels: list[np.ndarray],
+    targets: np.ndarray,
+) -> np.ndarray:
+    """``suppressed`` less the complementary cells that no primary cell needs: each in turn
+    (the largest first, as readers look at those most) is published again if the
+    linear-programming audit still leaves every primary cell wide enough in every metric
+    without it. The usual last step of heuristic cell suppression: cells hidden for an early
+    need can be redundant once later ones are hidden. ``keep``: the cells never published
+    (primary, or published in no table)."""
+    out = suppressed.copy()
+    first = next(iter(arrays.values()))
+    for cell in sorted(np.flatnonzero(out & ~keep).tolist(), key=lambda m: (-first[m], m)):
+        trial = out.copy()
+        trial[cell] = False
+        if all(not _weak(arrays[v], trial, rels, targets, needs[v]) for v in arrays):
+            out = trial
+    return out
 
 
 def _needs(
@@ -131,22 +164,29 @@ def _rectangle(
     suppressed: np.ndarray,
     fixed: np.ndarray,
     index: Mapping[tuple[Any, ...], int],
+    every: Sequence[tuple[np.ndarray, float]] = (),
 ) -> list[int]:
     """The other three corners of the cheapest rectangle through an inner ``cell`` of a two-way
     table (another row, another column) that gives it an interval ``want`` wide even when every
     margin is known: moving ``d`` around the rectangle keeps every margin, so the cell can take
     any value from ``x − min(x, corner)`` to ``x + min(row partner, column partner)``. The
     hypercube method of official statistics (τ-ARGUS), in its two-dimensional case; the widest
-    cheap choice here, the linear-programming audit still decides. Corners already suppressed
-    cost nothing; otherwise the least added total value. Empty when there is none (not a two-way
-    inner cell, or no rectangle wide enough)."""
+    cheap choice here, the linear-programming audit still decides. Among the rectangles wide
+    enough: the one that goes furthest towards the cell's width in the other metrics too
+    (``every``: each metric's values and the width wanted there), then the fewest new corners
+    (already suppressed ones cost nothing), then the least added value. When no single one is wide
+    enough, the widest one that adds a cell: the intervals of several rectangles through the
+    cell add up (each moves it independently), so the caller's audit asks for another until the
+    cell is wide enough. Empty when there is none (not a two-way inner cell, or no rectangle
+    that widens it)."""
     key = next((k for k, i in index.items() if i == cell), None)
     if key is None:
         return []
     row, col = key
     rows = sorted({k[0] for k in index if k[0] != row}, key=str)
     cols = sorted({k[1] for k in index if k[1] != col}, key=str)
-    best: tuple[tuple[int, float], list[int]] | None = None
+    best: tuple[tuple[float, int, float], list[int]] | None = None
+    widest: tuple[tuple[float, int, float], list[int]] | None = None
     x = float(data[cell])
     for r in rows:
         a = index.get((r, col))
@@ -157,16 +197,80 @@ def _rectangle(
             corner = index.get((r, c))
             if b is None or corner is None or fixed[b] or fixed[corner]:
                 continue
-            width = min(float(data[a]), float(data[b])) + min(x, float(data[corner]))
-            if width < want:
-                continue
             new = [m for m in (a, b, corner) if not suppressed[m]]
-            cost = (len(new), float(sum(data[m] for m in new)))
-            if best is None or cost < best[0]:
-                best = (cost, new)
-    if best is None or not best[1]:
+            if not new:
+                continue
+            width = min(float(data[a]), float(data[b])) + min(x, float(data[corner]))
+            # how far it also goes towards the cell's width in the other metrics
+            cover = sum(
+                min(
+                    1.0, (min(float(d[a]), float(d[b])) + min(float(d[cell]), float(d[corner]))) / w
+                )
+                for d, w in every
+                if w > 0
+            )
+            cost = (-cover, len(new), float(sum(data[m] for m in new)))
+            if width >= want:
+                if best is None or cost < best[0]:
+                    best = (cost, new)
+            elif width > 0 and (widest is None or (-width, *cost[1:]) < widest[0]):
+                widest = ((-width, *cost[1:]), new)
+    if best is not None:
+        return best[1]
+    return widest[1] if widest is not None else []
+
+
+def _margin_pair(
+    cell: int,
+    want: float,
+    data: np.ndarray,
+    suppressed: np.ndarray,
+    fixed: np.ndarray,
+    index: Mapping[tuple[Any, ...], int],
+    margins: Mapping[tuple[Any, ...], int],
+) -> list[int]:
+    """For a row total of a two-way table that is not published elsewhere (a column total
+    alike): the cheapest pair of inner cells, one in its row and one in another row whose total
+    is not published either, in the same column, that gives it an interval ``want`` wide.
+    Moving ``d`` from one of the pair to the other keeps every column total and moves the two
+    row totals by ``d`` in opposite directions, so the row total can take any value over
+    the sum of the pair. When no pair is wide enough, the widest (the audit asks for more).
+    Empty for any other cell or when there is no such pair."""
+    key = next((k for k, i in margins.items() if i == cell), None)
+    if key is None:
         return []
-    return best[1]
+    axis = 0 if key[0] is not None else 1
+    code = key[axis]
+
+    def at(own: Any, other: Any) -> int | None:
+        return index.get((own, other) if axis == 0 else (other, own))
+
+    partners = [
+        k[axis]
+        for k, i in margins.items()
+        if k[axis] is not None and k[1 - axis] is None and k[axis] != code and not fixed[i]
+    ]
+    others = sorted({k[1 - axis] for k in index}, key=str)
+    best: tuple[tuple[int, float], list[int]] | None = None
+    widest: tuple[tuple[float, int, float], list[int]] | None = None
+    for partner in sorted(partners, key=str):
+        for other in others:
+            mine, theirs = at(code, other), at(partner, other)
+            if mine is None or theirs is None or fixed[mine] or fixed[theirs]:
+                continue
+            new = [m for m in (mine, theirs) if not suppressed[m]]
+            if not new:
+                continue
+            width = float(data[mine]) + float(data[theirs])
+            cost = (len(new), float(sum(data[m] for m in new)))
+            if width >= want:
+                if best is None or cost < best[0]:
+                    best = (cost, new)
+            elif width > 0 and (widest is None or (-width, *cost) < widest[0]):
+                widest = ((-width, *cost), new)
+    if best is not None:
+        return best[1]
+    return widest[1] if widest is not None else []
 
 
 def _widener(
