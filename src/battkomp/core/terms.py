@@ -222,6 +222,23 @@ CONCEPTS: dict[str, tuple[Promise, Promise]] = {
     ),
 }
 
+#: The views of the risk download (the published ``conditional`` and ``exceedance`` tables).
+RISK_VIEWS: dict[str, tuple[Promise, Promise]] = {
+    "all": (_("All draws"), _("Every draw of the model.")),
+    "firm_base": (
+        _("Firm base only"),
+        _("Only the draws in which no planned plant is built: the firm base."),
+    ),
+    "with_facility": (
+        _("With the planned plant"),
+        _("The draws in which the plant named in the row is built."),
+    ),
+    "exceedance": (
+        _("Probability of exceeding"),
+        _("The share of the draws in which the shortage exceeds the threshold."),
+    ),
+}
+
 #: The glossary's sections in order: kind, title, and where the terms come from.
 SECTIONS: tuple[tuple[str, Promise], ...] = (
     ("metric", _("Figures")),
@@ -240,7 +257,13 @@ SECTIONS: tuple[tuple[str, Promise], ...] = (
 
 
 def _gettext_terms() -> dict[str, dict[str, tuple[Promise, Promise]]]:
-    return {"metric": METRICS, "horizon": HORIZONS, "concept": CONCEPTS, **STATUSES}
+    return {
+        "metric": METRICS,
+        "horizon": HORIZONS,
+        "concept": CONCEPTS,
+        "risk_view": RISK_VIEWS,
+        **STATUSES,
+    }
 
 
 def name(kind: str, code: str) -> str | None:
@@ -430,6 +453,7 @@ CODE_KIND: dict[str, str] = {
     "horizon": "horizon",
     "lever": "lever",
     "metric": "metric",
+    "view": "risk_view",
 }
 
 #: The statistics over the draws, as a column's name ends (``shortage_p10``) or is (``mean``).

@@ -358,14 +358,12 @@ def conditional_spec(rows: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...
     labelled with the view's probability."""
     data: list[tuple[str, list[float | None]]] = []
     for r in rows.iter_rows(named=True):
-        if r["view"] == "all":
-            name = gettext("All draws")
-        elif r["view"] == "firm_base":
-            name = gettext("Firm base only")
+        if r["view"] in ("all", "firm_base"):
+            name = label("risk_view", r["view"])
         else:
             # by its name (snapshots published before the frame had names: by its code)
-            label = r.get("facility_name") or r["facility"]
-            name = gettext("With %(facility)s") % {"facility": label}
+            plant = r.get("facility_name") or r["facility"]
+            name = gettext("With %(facility)s") % {"facility": plant}
         prob = num(r["probability"])
         if prob is not None:
             name = f"{name} ({prob:.0%})"
