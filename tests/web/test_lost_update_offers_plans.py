@@ -90,7 +90,8 @@ def test_a_save_on_a_stale_offer_form_is_refused_and_shows_where_the_offer_diffe
     html = refused.content.decode()
     assert "Someone else changed this offer" in html
     assert "Kari Nordmann" in html
-    assert "version 1" in html and "version 2" in html
+    assert "version 1" in html
+    assert "version 2" in html
     assert "Nothing of yours was saved" in html
     assert "Study places per year: stored 60, yours 40" in html
     assert "stored Battery production technology, yours My new name" in html
@@ -127,7 +128,8 @@ def test_the_stale_offer_message_is_in_bokmal_for_a_bokmal_editor(world):
                 based_on=1,
             )
         message = caught.value.message()
-    assert "versjon 1" in message and "versjon 2" in message, message
+    assert "versjon 1" in message, message
+    assert "versjon 2" in message, message
     assert "Nothing" not in message
     assert any("60" in c and "40" in c for c in caught.value.changes), caught.value.changes
     assert Offer.objects.get(pk=offer.pk).study_places == 60
@@ -155,7 +157,8 @@ def test_a_stale_offer_change_through_the_api_is_409_and_writes_nothing(world, m
     assert refused.status_code == 409
     answer = refused.json()
     assert answer["version"] == 2
-    assert "version 1" in answer["detail"] and "Nothing of yours was saved" in answer["detail"]
+    assert "version 1" in answer["detail"]
+    assert "Nothing of yours was saved" in answer["detail"]
     assert any("Candidates per year: stored 25, yours –" in c for c in answer["changes"]), answer
     stored = Offer.objects.get(pk=offer.pk)
     assert (stored.study_places, stored.candidates, stored.version) == (40, 25, 2)
@@ -174,7 +177,8 @@ def test_a_based_on_that_is_not_a_version_is_422(world, based_on):
     path = f"/api/offers/{offer.pk}"
     client = api_client(world, "institution", "token")
     read = send(client, "get", path).json()
-    body = {k: v for k, v in read.items() if k not in {"id", "institution", "updated_at", "version"}}
+    skip = {"id", "institution", "updated_at", "version"}
+    body = {k: v for k, v in read.items() if k not in skip}
     response = send(client, "put", path, {**body, "based_on": based_on})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][-1] == "based_on"
@@ -210,9 +214,7 @@ def test_a_save_on_a_stale_plan_form_is_refused_and_shows_what_changed(world, fa
     assert based_on_in(html) == 2
     assert 'value="6"' in html  # the typed rows stay
 
-    again = mine.post(
-        plan_url, {**plan_post([(2027, "6"), (2028, "16")], "mine"), "based_on": "2"}
-    )
+    again = mine.post(plan_url, {**plan_post([(2027, "6"), (2028, "16")], "mine"), "based_on": "2"})
     assert again.status_code == 302
     assert plan_values(facility.current_plan()) == [(2027, 6.0), (2028, 16.0)]
     assert facility.current_plan().version == 3

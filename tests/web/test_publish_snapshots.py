@@ -455,9 +455,7 @@ def test_the_run_page_says_a_snapshot_is_being_published_until_it_is(
         }
     }
     client = demo.client("analyst")
-    response = client.post(
-        en("analysis:run_publish", done_run.pk), {"title_en": "Needs 2027"}
-    )
+    response = client.post(en("analysis:run_publish", done_run.pk), {"title_en": "Needs 2027"})
     assert response.status_code == 302
     assert response["Location"] == en("analysis:run_detail", done_run.pk)
     assert not Publication.objects.exists()  # nothing yet: the worker builds it

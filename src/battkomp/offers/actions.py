@@ -328,6 +328,12 @@ def _areas_text(areas: Mapping[str, float]) -> str:
     return ", ".join(f"{label('area', a)} {_fmt(w * 100)} %" for a, w in parts) or "–"
 
 
+def _field_name(name: str) -> str:
+    """The offer field's verbose name, capitalised, in the active language."""
+    field = Offer._meta.get_field(name)
+    return str(getattr(field, "verbose_name", name)).capitalize()
+
+
 def offer_differences(
     stored: Offer, values: Mapping[str, Any], areas: list[tuple[str, float]]
 ) -> list[str]:
@@ -348,7 +354,7 @@ def offer_differences(
             changes.append(
                 _("%(field)s: stored %(stored)s, yours %(yours)s")
                 % {
-                    "field": str(Offer._meta.get_field(field).verbose_name).capitalize(),
+                    "field": _field_name(field),
                     "stored": shown(theirs),
                     "yours": shown(mine),
                 }
