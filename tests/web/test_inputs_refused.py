@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import io
 import json
 from typing import Any
 
-import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -38,6 +36,7 @@ from battkomp.survey.forms import NeedLineForm
 from battkomp.survey.models import NeedLine, Participant
 from battkomp.workbooks.importers import code_value, import_needs
 from battkomp.workbooks.reading import ImportRefused
+from web.workbook_support import NEED_COLUMNS, workbook_bytes
 
 
 def send(client: Client, method: str, path: str, body: Any, lang: str = "en") -> Any:
@@ -325,30 +324,9 @@ def test_the_facility_form_and_action_refuse_an_implausible_intensity(world: Any
 
 # ------------------------------------------------------------------------------ Excel import
 
-NEEDS_HEADER = [
-    "role",
-    "level",
-    "area",
-    "year",
-    "new_hires",
-    "total_staff",
-    "recruit_difficulty",
-    "share_abroad",
-    "critical_competences",
-    "comment",
-]
-
 
 def _needs_upload(rows: list[list[Any]]) -> SimpleUploadedFile:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "needs"
-    ws.append(NEEDS_HEADER)
-    for r in rows:
-        ws.append(r)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return SimpleUploadedFile("needs.xlsx", buffer.getvalue())
+    return SimpleUploadedFile("needs.xlsx", workbook_bytes(rows))
 
 
 def _need_row(**values: Any) -> list[Any]:
@@ -365,7 +343,7 @@ def _need_row(**values: Any) -> list[Any]:
         "comment": "",
         **values,
     }
-    return [line[h] for h in NEEDS_HEADER]
+    return [line[h] for h in NEED_COLUMNS]
 
 
 def _refused(world: Any, participant: Participant, rows: list[list[Any]]) -> list[str]:

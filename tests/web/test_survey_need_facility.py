@@ -29,6 +29,7 @@ from battkomp.survey.actions import (
     do_submit_response,
 )
 from battkomp.survey.models import NeedLine, Participant, Revision
+from web.workbook_support import NEED_COLUMNS, workbook_bytes
 
 YEARS = (2026, 2027, 2028)
 
@@ -241,30 +242,11 @@ def test_the_form_refuses_another_organisations_facility(setup: dict[str, Any]) 
 
 
 def upload(client: Any, participant: Participant, rows: list[list[Any]], header: list[str]):
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "needs"
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    file = SimpleUploadedFile("needs.xlsx", buffer.getvalue())
+    file = SimpleUploadedFile("needs.xlsx", workbook_bytes(rows, header=header))
     return client.post(en("workbooks:needs_upload", participant.pk), {"file": file})
 
 
-OLD_HEADER = [
-    "role",
-    "level",
-    "area",
-    "year",
-    "new_hires",
-    "total_staff",
-    "recruit_difficulty",
-    "share_abroad",
-    "critical_competences",
-    "comment",
-]
+OLD_HEADER = NEED_COLUMNS
 HEADER = [*OLD_HEADER, "facility"]
 
 

@@ -31,19 +31,9 @@ from battkomp.survey.actions import (
 from battkomp.survey.models import NeedLine, Participant, Revision
 from battkomp.workbooks.columns import escape_text, unescape_text
 from battkomp.workbooks.exporters import csv_cell
+from web.workbook_support import NEED_COLUMNS as NEEDS
+from web.workbook_support import workbook_bytes
 
-NEEDS = [
-    "role",
-    "level",
-    "area",
-    "year",
-    "new_hires",
-    "total_staff",
-    "recruit_difficulty",
-    "share_abroad",
-    "critical_competences",
-    "comment",
-]
 OFFERS = [
     "code",
     "name",
@@ -152,16 +142,8 @@ def refused(response, text: str) -> None:
     assert text in response.content.decode()
 
 
-def workbook(rows: list[list[Any]], header: list[str] = NEEDS, sheet: str = "needs") -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = sheet
-    ws.append(header)
-    for values in rows:
-        ws.append(values)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+def workbook(rows: list[list[Any]], header: list[Any] = NEEDS, sheet: str = "needs") -> bytes:
+    return workbook_bytes(rows, header=header, sheet=sheet)
 
 
 VALID = [["chemist", "nkr7", "electrochemistry", 2025, 3, 4, None, None, None, None]]
