@@ -26,19 +26,9 @@ from battkomp.survey.actions import (
 from battkomp.survey.models import NeedLine, Participant, ParticipantStatus, Revision, Round
 from battkomp.workbooks.columns import NEEDS_COLUMNS, header_aliases
 from battkomp.workbooks.exporters import XLSX_CONTENT_TYPE as XLSX
+from web.workbook_support import NEED_COLUMNS, workbook_bytes
 
-HEADER = [
-    "role",
-    "level",
-    "area",
-    "year",
-    "new_hires",
-    "total_staff",
-    "recruit_difficulty",
-    "share_abroad",
-    "critical_competences",
-    "comment",
-]
+HEADER = NEED_COLUMNS
 #: What the template and the exports write: the columns above and the facility (a column a file
 #: may leave out, so the uploads here, made as older templates were, still import).
 EXPORTED = [*HEADER, "facility"]
@@ -101,18 +91,6 @@ def participant(world) -> Participant:
     participant = Participant.objects.get(round=round_, organisation=world.company_a)
     do_save_response(participant, world.users["company_a"], lines=[dict(CHEMIST)])
     return participant
-
-
-def workbook_bytes(rows: list[list[Any]], *, header: list[str] = HEADER, sheet="needs") -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = sheet
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
 
 
 def csv_bytes(rows: list[list[Any]], *, delimiter: str = ",", header=HEADER) -> bytes:
