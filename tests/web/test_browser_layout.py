@@ -223,6 +223,20 @@ def more_menu_closes_on_a_click_outside(page: Page, where: str, problems: list[s
         problems.append(f"{where}: the More menu stays open after a click outside it")
 
 
+def save_and_submit_stay_in_reach(page: Page, base: str, where: str, problems: list[str]) -> None:
+    """On the needs form, scrolled to its top (the bar's place in the page is far below), the
+    save and submit buttons are inside the window: the action bar sticks to its bottom."""
+    participant = Participant.objects.filter(organisation__members__user__email=RESPONDENT).first()
+    assert participant is not None
+    page.goto(base + url("survey:response", "en", participant.pk))
+    page.evaluate("() => document.querySelector('form.needs').scrollIntoView()")
+    for action in ("save", "submit"):
+        box = page.locator(f"form.needs button[value={action}]").bounding_box()
+        inner = page.evaluate("() => window.innerHeight")
+        if box is None or box["y"] < 0 or box["y"] + box["height"] > inner:
+            problems.append(f"{where}: the {action} button is out of the window ({box})")
+
+
 def menu_links(page: Page) -> set[str]:
     return set(
         page.evaluate("() => [...document.querySelectorAll('header nav a')].map(a => a.pathname)")
@@ -268,6 +282,7 @@ def test_no_page_is_wider_than_the_window_and_axe_finds_nothing(
             log_in(page, base, email)
             if email == RESPONDENT:
                 more_menu_closes_on_a_click_outside(page, f"{width} px", overflow)
+                save_and_submit_stay_in_reach(page, base, f"{width} px", overflow)
             for lang in LANGUAGES:
                 if email == ADMIN:  # one language: the admin's own pages
                     linked: set[str] = set()
