@@ -168,6 +168,7 @@ def _facilities(inputs: Any, orgs: Mapping[str, Any], today: date, summary: Demo
 
 def _offer_rows(inputs: Any) -> dict[str, list[dict[str, Any]]]:
     """Offers per institution name, as dicts of Offer fields plus their areas."""
+    from battkomp.core.bilingual import guess_language
     from battkomp.offers.actions import OFFER_FIELDS
 
     areas = inputs["offer_areas"]
@@ -176,6 +177,8 @@ def _offer_rows(inputs: Any) -> dict[str, list[dict[str, Any]]]:
         own = areas.filter(areas["offer"] == row["id"])
         offer = {k: v for k, v in row.items() if k in OFFER_FIELDS}
         offer["code"] = row["id"]
+        if not (offer.get("name_nb") or offer.get("name_en")):  # a bundle with one name column
+            offer[f"name_{guess_language(row['name'])}"] = row["name"]
         for field_name in ("study_places", "candidates"):
             if offer.get(field_name) is not None:
                 offer[field_name] = round(offer[field_name])
@@ -338,15 +341,24 @@ def _routing(users: dict[str, Any], summary: DemoSummary) -> None:
     analyst = users["analyst@battkomp.example"]
     handler = users["handler@battkomp.example"]
     rules = (
-        ("Survey questions", 10, Topic.SURVEY, "", analyst, False),
-        ("Results, data and the model", 20, Topic.RESULTS, "", analyst, False),
-        ("Education offers", 30, Topic.EDUCATION, "", handler, False),
-        ("Everything else", 100, "", "", handler, True),
+        ("Spørsmål om kartleggingen", "Survey questions", 10, Topic.SURVEY, "", analyst, False),
+        (
+            "Resultater, data og modellen",
+            "Results, data and the model",
+            20,
+            Topic.RESULTS,
+            "",
+            analyst,
+            False,
+        ),
+        ("Utdanningstilbud", "Education offers", 30, Topic.EDUCATION, "", handler, False),
+        ("Alt annet", "Everything else", 100, "", "", handler, True),
     )
-    for name, priority, topic, keywords, owner, is_default in rules:
+    for name_nb, name_en, priority, topic, keywords, owner, is_default in rules:
         _rule, created = RoutingRule.objects.get_or_create(
-            name=name,
+            name_en=name_en,
             defaults={
+                "name_nb": name_nb,
                 "priority": priority,
                 "topic": topic,
                 "keywords": keywords,

@@ -26,7 +26,7 @@ class FailingEmailBackend(BaseEmailBackend):
 
 
 def rule(owner: Any, *, name: str = "rule", priority: int = 100, **conditions: Any) -> RoutingRule:
-    return RoutingRule.objects.create(name=name, priority=priority, owner=owner, **conditions)
+    return RoutingRule.objects.create(name_nb=name, priority=priority, owner=owner, **conditions)
 
 
 def second_handler(language: str = "nb") -> Any:

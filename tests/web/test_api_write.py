@@ -493,10 +493,16 @@ def test_weights_that_do_not_add_up_are_422_naming_the_areas(world):
 
 def test_a_missing_field_is_422_naming_the_field(world):
     body = offer_body()
+    del body["kind"]
+    response = send(world.client("institution"), "post", "/api/offers", body)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == "kind"
+    # the name may come in either language (or as an older client's `name`): none is named
+    body = offer_body()
     del body["name"]
     response = send(world.client("institution"), "post", "/api/offers", body)
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"][-1] == "name"
+    assert response.json()["detail"][0]["loc"][-1] == "name_nb"
 
 
 def test_a_wrong_code_is_422_naming_the_field(world):

@@ -93,3 +93,32 @@ def test_measures_and_infrastructure_move_their_texts_to_their_language(migrate:
     titles = [m.title for m in back.get_model("measures", "Measure").objects.order_by("pk")]
     assert titles == ["Flere fagskoleplasser", "Extra places in cell assembly"]
     assert back.get_model("measures", "Infrastructure").objects.get().name == "SINTEF Battery Lab"
+
+
+def test_offer_and_routing_rule_names_move_to_their_language(migrate: Any, world: Any) -> None:
+    old = migrate("offers", "0002_offer_version")
+    offer = old.get_model("offers", "Offer")
+    common = {"kind": "programme", "level": "nkr5", "first_intake": 2024, "region": "32"}
+    offer.objects.create(
+        institution_id=world.institution.pk, code="a", name="Fagskole i batteriproduksjon", **common
+    )
+    offer.objects.create(
+        institution_id=world.institution.pk,
+        code="b",
+        name="Bachelor of Engineering, Chemistry (Trondheim)",
+        **common,
+    )
+    new = migrate("offers", "0003_bilingual_names")
+    rows = new.get_model("offers", "Offer").objects.order_by("code")
+    assert [(o.name_nb, o.name_en) for o in rows] == [
+        ("Fagskole i batteriproduksjon", ""),
+        ("", "Bachelor of Engineering, Chemistry (Trondheim)"),
+    ]
+    old = migrate("inquiries", "0002_alter_inquiryevent_action")
+    rule = old.get_model("inquiries", "RoutingRule")
+    rule.objects.create(name="Everything else", owner_id=world.users["handler"].pk)
+    new = migrate("inquiries", "0003_bilingual_rule_names")
+    got = new.get_model("inquiries", "RoutingRule").objects.get()
+    assert (got.name_nb, got.name_en) == ("", "Everything else")
+    back = migrate("inquiries", "0002_alter_inquiryevent_action")
+    assert back.get_model("inquiries", "RoutingRule").objects.get().name == "Everything else"

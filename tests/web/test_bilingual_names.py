@@ -365,3 +365,149 @@ def test_every_demo_measure_and_lab_has_its_texts_in_both_languages(db: None) ->
         for base in ("name", "description", "access_terms"):
             assert getattr(i, f"{base}_nb"), (i.pk, base)
             assert getattr(i, f"{base}_en"), (i.pk, base)
+
+
+# ---------------------------------------------------------------------------------- offers
+
+OFFER = {
+    "code": "fagskolen-battery",
+    "kind": "programme",
+    "level": "nkr5",
+    "study_places": 40,
+    "first_intake": 2024,
+    "region": "32",
+    "status": "exists",
+    "source": "test",
+}
+
+
+def _offer(world: Any, **texts: str) -> Any:
+    from battkomp.offers.actions import do_save_offer
+
+    return do_save_offer(
+        world.institution, world.users["institution"], {**OFFER, **texts}, [("hse", 1.0)]
+    )
+
+
+def test_an_offer_shows_its_name_in_the_pages_language(world: Any) -> None:
+    offer = _offer(world, name_nb="Batteriproduksjon", name_en="Battery production")
+    nb = _page(f"/offers/{offer.pk}/")
+    en = _page(f"/en/offers/{offer.pk}/")
+    assert "<h1>Batteriproduksjon</h1>" in nb
+    assert "Battery production" not in nb
+    assert "<h1>Battery production</h1>" in en
+    assert "Batteriproduksjon" not in en
+
+
+def test_an_offer_name_missing_in_the_pages_language_falls_back_marked(world: Any) -> None:
+    offer = _offer(world, name_en="Battery production")
+    nb = _page(f"/offers/{offer.pk}/")
+    assert (
+        '<h1><span lang="en">Battery production</span> '
+        '<span class="lang-fallback">(på engelsk)</span></h1>'
+    ) in nb
+    assert "<title>Battery production · battkomp</title>" in nb
+
+
+def test_the_offer_form_takes_both_names_and_needs_one(world: Any) -> None:
+    from battkomp.offers.models import Offer
+
+    client = world.client("institution")
+    data = {
+        **OFFER,
+        "mode": "campus",
+        "areas-TOTAL_FORMS": "1",
+        "areas-INITIAL_FORMS": "0",
+        "areas-0-area": "hse",
+        "areas-0-weight": "1",
+    }
+    response = client.post(reverse("offers:new"), {**data, "name_nb": "", "name_en": ""})
+    assert response.status_code == 400
+    assert 'href="#id_name_nb"' in response.content.decode()
+    response = client.post(
+        reverse("offers:new"), {**data, "name_nb": "Batteri", "name_en": "Battery"}
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    offer = Offer.objects.get()
+    assert (offer.name_nb, offer.name_en) == ("Batteri", "Battery")
+
+
+def test_the_offers_api_gives_both_names_and_takes_an_older_clients_name(world: Any) -> None:
+    offer = _offer(world, name_nb="Batteri", name_en="Battery")
+    client = world.client("institution")
+    got = client.get(f"/api/offers/{offer.pk}", HTTP_ACCEPT_LANGUAGE="nb").json()
+    assert (got["name"], got["name_nb"], got["name_en"]) == ("Batteri", "Batteri", "Battery")
+    assert client.get(f"/api/offers/{offer.pk}", HTTP_ACCEPT_LANGUAGE="en").json()["name"] == (
+        "Battery"
+    )
+    body = {
+        **OFFER,
+        "code": "older",
+        "name": "Eldre klient",
+        "areas": [{"area": "hse", "weight": 1}],
+    }
+    response = client.post(
+        "/api/offers", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="nb"
+    )
+    assert response.status_code == 201, response.content
+    assert (response.json()["name_nb"], response.json()["name_en"]) == ("Eldre klient", "")
+
+
+def test_every_demo_offer_has_its_name_in_both_languages(db: None) -> None:
+    from battkomp.demo import load_demo
+    from battkomp.offers.models import Offer
+
+    load_demo()
+    assert Offer.objects.count() > 20
+    for offer in Offer.objects.all():
+        assert offer.name_nb, offer.code
+        assert offer.name_en, offer.code
+
+
+# --------------------------------------------------------------------------- routing rules
+
+
+def test_a_routing_rule_shows_its_name_in_the_pages_language(world: Any) -> None:
+    from battkomp.contact.actions import do_save_rule
+
+    rule = do_save_rule(
+        world.users["analyst"],
+        None,
+        name_nb="Spørsmål om kartleggingen",
+        name_en="Survey questions",
+        priority=10,
+        owner=world.users["handler"],
+        topic="survey",
+    )
+    client = world.client("analyst")
+    nb = client.get(reverse("contact:rules")).content.decode()
+    with translation.override("en"):
+        en = client.get(reverse("contact:rules")).content.decode()
+    assert "Spørsmål om kartleggingen" in nb
+    assert "Survey questions" not in nb
+    assert "Survey questions" in en
+    assert "Spørsmål om kartleggingen" not in en
+    rule.name_en = ""
+    rule.save()
+    with translation.override("en"):
+        en = client.get(reverse("contact:rules")).content.decode()
+    assert '<span lang="nb">Spørsmål om kartleggingen</span>' in en
+
+
+def test_a_routing_rule_needs_a_name_in_one_language(world: Any) -> None:
+    response = world.client("analyst").post(
+        reverse("contact:rule_new"),
+        {"name_nb": "", "name_en": "", "priority": "1", "topic": "press"},
+    )
+    assert "name_nb" in response.context["form"].errors
+
+
+def test_every_demo_routing_rule_has_its_name_in_both_languages(db: None) -> None:
+    from battkomp.contact.models import RoutingRule
+    from battkomp.demo import load_demo
+
+    load_demo()
+    assert RoutingRule.objects.count() == 4
+    for rule in RoutingRule.objects.all():
+        assert rule.name_nb, rule.pk
+        assert rule.name_en, rule.pk

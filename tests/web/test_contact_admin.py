@@ -49,7 +49,7 @@ def test_a_rule_made_in_the_admin_obeys_the_site_rules(world, records):
     response = world.client("admin").post(
         reverse("admin:inquiries_routingrule_add"),
         {
-            "name": "catch-all",
+            "name_nb": "catch-all",
             "priority": "1",
             "owner": world.users["company_a"].pk,
             "keywords": "",

@@ -40,7 +40,7 @@ def test_a_visitor_sends_an_inquiry_and_the_handler_answers_it(
 ) -> None:
     handler = do_create_user(HANDLER, PASSWORD, Role.HANDLER, name="Hanne Handler")
     RoutingRule.objects.create(
-        name="Education in Agder",
+        name_en="Education in Agder",
         priority=10,
         region="42",
         keywords="fagskole, college*",

@@ -149,3 +149,19 @@ def test_analysts_see_in_the_queue_how_many_mails_failed(world, smtp_down):
     assert response.context["failed_mails"] == 2
     assert 'id="failed-mails"' in response.content.decode()
     assert world.client("handler").get(reverse("contact:queue")).context["failed_mails"] == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "when"), [("nb", "6. desember 2026 00:30"), ("en", "6 December 2026, 00:30")]
+)
+def test_the_answer_dates_the_inquiry_in_oslo_in_the_readers_way(world, language, when):
+    """23:30 UTC on 5 December is 00:30 on 6 December in Oslo; British dates in English."""
+    rule(world.users["handler"], topic="education")
+    inquiry = do_submit_inquiry(**_values())
+    Inquiry.objects.filter(pk=inquiry.pk).update(
+        created_at=dt.datetime(2026, 12, 5, 23, 30, tzinfo=dt.UTC), language=language
+    )
+    inquiry.refresh_from_db()
+    do_answer(inquiry, world.users["handler"], "Se fagskolen.no.")
+    body = OutgoingMail.objects.get(kind=MailKind.ANSWER).body
+    assert when in body, body

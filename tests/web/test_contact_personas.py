@@ -192,7 +192,12 @@ def test_routing_rules_page(world, persona, inquiries):
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_new_rule(world, persona):
     url = reverse("contact:rule_new")
-    data = {"name": "Agder", "priority": "10", "region": "42", "owner": world.users["handler"].pk}
+    data = {
+        "name_nb": "Agder",
+        "priority": "10",
+        "region": "42",
+        "owner": world.users["handler"].pk,
+    }
     assert (
         goes_to_login(world.client(persona).get(url))
         if persona == "anonymous"
@@ -201,7 +206,7 @@ def test_new_rule(world, persona):
     response = world.client(persona).post(url, {**data, "active": "on"})
     if persona in ANALYSTS:
         assert response.status_code == 302
-        assert RoutingRule.objects.get(name="Agder").updated_by == world.users[persona]
+        assert RoutingRule.objects.get(name_nb="Agder").updated_by == world.users[persona]
     else:
         assert goes_to_login(response) if persona == "anonymous" else response.status_code == 404
         assert not RoutingRule.objects.exists()
@@ -209,7 +214,7 @@ def test_new_rule(world, persona):
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_edit_and_delete_rule(world, persona, inquiries):
-    press = RoutingRule.objects.get(name="press")
+    press = RoutingRule.objects.get(name_nb="press")
     edit = reverse("contact:rule_edit", args=[press.pk])
     delete = reverse("contact:rule_delete", args=[press.pk])
     client = world.client(persona)

@@ -210,7 +210,7 @@ def test_analysts_keep_the_rules_through_the_page(world, people):
     response = client.post(
         reverse("contact:rule_new"),
         {
-            "name": "Fagskoler i Agder",
+            "name_nb": "Fagskoler i Agder",
             "priority": "5",
             "topic": "education",
             "region": "42",
@@ -225,7 +225,7 @@ def test_analysts_keep_the_rules_through_the_page(world, people):
     assert submit("Om batteriet", topic="education", region="42").rule == saved
     response = client.post(
         reverse("contact:rule_edit", args=[saved.pk]),
-        {"name": "Fagskoler", "priority": "5", "owner": people["other"].pk, "keywords": "x"},
+        {"name_nb": "Fagskoler", "priority": "5", "owner": people["other"].pk, "keywords": "x"},
     )
     assert response.status_code == 302
     saved.refresh_from_db()
@@ -235,7 +235,9 @@ def test_analysts_keep_the_rules_through_the_page(world, people):
 def test_the_rule_form_explains_what_is_wrong(world, people):
     client = world.client("analyst")
     url = reverse("contact:rule_new")
-    no_condition = client.post(url, {"name": "x", "priority": "1", "owner": people["handler"].pk})
+    no_condition = client.post(
+        url, {"name_nb": "x", "priority": "1", "owner": people["handler"].pk}
+    )
     assert no_condition.status_code == 200
     with translation.override("nb"):
         expected = gettext(
@@ -244,13 +246,13 @@ def test_the_rule_form_explains_what_is_wrong(world, people):
         )
     assert no_condition.context["form"].non_field_errors() == [expected]
     bad_owner = client.post(
-        url, {"name": "x", "priority": "1", "topic": "press", "owner": people["company_a"].pk}
+        url, {"name_nb": "x", "priority": "1", "topic": "press", "owner": people["company_a"].pk}
     )
     assert "owner" in bad_owner.context["form"].errors
     default_with_condition = client.post(
         url,
         {
-            "name": "d",
+            "name_nb": "d",
             "priority": "1",
             "topic": "press",
             "owner": people["handler"].pk,
@@ -267,7 +269,7 @@ def test_there_is_one_default_rule_at_most(world, people):
     )
     response = world.client("analyst").post(
         reverse("contact:rule_new"),
-        {"name": "d2", "priority": "1", "owner": people["other"].pk, "is_default": "on"},
+        {"name_nb": "d2", "priority": "1", "owner": people["other"].pk, "is_default": "on"},
     )
     assert "d1" in str(response.context["form"].errors["is_default"])
     assert RoutingRule.objects.count() == 1

@@ -64,6 +64,7 @@ def make_offer(world, institution=None, areas=None, **overrides) -> Offer:
 def form_post(areas=(("electrochemistry", "0.5"), ("cell_assembly", "0.5")), **overrides):
     """What the browser sends from the offer form: fields, then area rows with blank ones."""
     data = {k: ("" if v is None else v) for k, v in offer_data(**overrides).items()}
+    data["name_en"] = data.pop("name", "")  # the form has a name in each language
     rows = [*areas, ("", ""), ("", ""), ("", "")]
     data.update(
         {

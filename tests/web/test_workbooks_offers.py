@@ -32,7 +32,8 @@ def codes_of(header: Any) -> list[Any]:
 
 HEADER = [
     "code",
-    "name",
+    "name_nb",
+    "name_en",
     "kind",
     "level",
     "target_level",
@@ -54,7 +55,8 @@ OUTSIDERS = ("company_a", "company_b", "handler")
 
 BATTERY = {
     "code": "fagskolen-battery",
-    "name": "Battery production technology",
+    "name_nb": "Batteriproduksjonsteknologi",
+    "name_en": "Battery production technology",
     "kind": "programme",
     "level": "nkr5",
     "target_level": "",
@@ -99,7 +101,7 @@ def other(world) -> Organisation:
     do_save_offer(
         org,
         None,
-        dict(BATTERY, code="uni-chem", name="Battery chemistry", level="nkr7"),
+        dict(BATTERY, code="uni-chem", name_en="Battery chemistry", level="nkr7"),
         [("electrochemistry", 1.0)],
     )
     return org
@@ -229,7 +231,7 @@ def test_editors_and_analysts_can_import_offers(world, offer, persona):
             row(study_places=60),
             row(
                 code="fagskolen-evu",
-                name="Battery safety (EVU)",
+                name_en="Battery safety (EVU)",
                 kind="module",
                 level="evu",
                 target_level="nkr5",
@@ -301,7 +303,7 @@ def test_a_filled_in_template_imports_and_importing_it_again_changes_nothing(wor
     wb["offers"].append(
         row(
             code="fagskolen-bms",
-            name="=BMS and embedded software",
+            name_en="=BMS and embedded software",
             kind="course",
             level="nkr5",
             study_places=20,
@@ -310,7 +312,7 @@ def test_a_filled_in_template_imports_and_importing_it_again_changes_nothing(wor
             areas="bms_software:50; data_mes:50",
         )
     )
-    name_cell = wb["offers"].cell(row=3, column=2)
+    name_cell = wb["offers"].cell(row=3, column=3)
     name_cell.data_type = "s"  # text, as Excel keeps it, not a formula
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -339,7 +341,7 @@ def test_an_export_imports_back_as_no_change(world, offer):
     do_save_offer(
         world.institution,
         None,
-        dict(BATTERY, code="third", name="-Thirds", source="@src"),
+        dict(BATTERY, code="third", name_en="-Thirds", source="@src"),
         [("electrochemistry", 1 / 3), ("cell_design", 1 / 3), ("hse", 1 / 3)],
     )
     client = world.client("institution")
@@ -353,7 +355,7 @@ def test_an_export_imports_back_as_no_change(world, offer):
 
 
 def test_offers_left_out_of_the_file_stay(world, offer):
-    data = workbook_bytes([row(code="new-one", name="New")])
+    data = workbook_bytes([row(code="new-one", name_en="New")])
     response = upload(world.client("institution"), url("workbooks:offers_upload"), data)
     assert response.status_code == 200
     assert set(Offer.objects.values_list("code", flat=True)) == {"fagskolen-battery", "new-one"}
@@ -415,10 +417,12 @@ def test_cell_and_action_problems_are_listed_together(world, offer):
 
 
 def test_a_required_cell_left_blank_is_reported(world, offer):
-    data = workbook_bytes([row(name="", areas=None)])
+    data = workbook_bytes([row(name_nb="", name_en="", areas=None)])
     response = upload(world.client("institution"), url("workbooks:offers_upload"), data)
     text = response.content.decode()
-    assert "Sheet offers, row 2, column name: This column is required." in text
+    assert (
+        "Sheet offers, row 2, column name_nb: Give the offer a name (in bokmål or English)."
+    ) in text
     assert "Sheet offers, row 2, column areas: This column is required." in text
 
 
@@ -524,3 +528,14 @@ def test_the_offers_import_refuses_an_ambiguous_share_in_bokmal_and_from_csv(wor
     text = html.unescape(response.content.decode())
     assert "Rad 2, kolonne completion_rate: «1,5» er tvetydig" in text, text
     assert state() == before
+
+
+def test_a_file_from_the_template_before_names_had_two_languages_still_imports(world, offer):
+    """Its single ``name`` column is the name in the uploader's language (English here)."""
+    header = ["name" if c == "name_nb" else c for c in HEADER if c != "name_en"]
+    values = {**BATTERY, "name": "Battery safety", "code": "older", "areas": "hse:1"}
+    data = workbook_bytes([[values[c] for c in header]], header=header)
+    response = upload(world.client("institution"), url("workbooks:offers_upload"), data)
+    assert response.status_code == 200, response.content.decode()
+    older = Offer.objects.get(code="older")
+    assert (older.name_nb, older.name_en) == ("", "Battery safety")

@@ -116,3 +116,14 @@ def test_a_round_that_does_not_exist_is_404(world):
     with translation.override("en"):
         target = reverse("workbooks:round_export", args=[999999])
     assert world.client("analyst").get(target).status_code == 404
+
+
+def test_the_submission_time_is_given_in_oslo_with_its_offset(world, round_):
+    """23:30 UTC on 5 December is 00:30 on 6 December in Oslo: the day the site shows."""
+    a = Participant.objects.get(round=round_, organisation=world.company_a)
+    Participant.objects.filter(pk=a.pk).update(
+        submitted_at=dt.datetime(2026, 12, 5, 23, 30, tzinfo=dt.UTC)
+    )
+    response = world.client("analyst").get(url(round_), {"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert {r["submitted_at"] for r in rows} == {"2026-12-06T00:30:00+01:00"}

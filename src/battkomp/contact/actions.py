@@ -48,6 +48,7 @@ from battkomp.contact.models import (
 )
 from battkomp.contact.routing import choose_rule, has_conditions, keyword_phrases
 from battkomp.contact.workdays import add_working_days
+from battkomp.core.bilingual import legacy_values
 from battkomp.core.codes import codes, label
 from battkomp.core.users import Role, UserLike, account_of, is_analyst, profile_of, signed_in
 
@@ -438,7 +439,7 @@ def _route(inquiry: Inquiry) -> RoutingRule | None:
         from_status=before,
         to_status=inquiry.status,
         to_owner=rule.owner,
-        note=rule.name,
+        note=rule.both_names,
     )
     _queue_notification(inquiry, rule.owner)
     return rule
@@ -668,7 +669,9 @@ def do_save_rule(
     by: UserLike,
     rule: RoutingRule | None,
     *,
-    name: str,
+    name: str = "",
+    name_nb: str = "",
+    name_en: str = "",
     priority: int,
     owner: Any,
     topic: str = "",
@@ -678,7 +681,10 @@ def do_save_rule(
     is_default: bool = False,
     active: bool = True,
 ) -> RoutingRule:
-    """Create (``rule=None``) or change a routing rule. Analysts and administrators only."""
+    """Create (``rule=None``) or change a routing rule. Analysts and administrators only.
+
+    The rule's name is given in bokmål and English (``name_nb``, ``name_en``; one is enough); a
+    single ``name`` is the name in the active language."""
     if not is_analyst(by):
         msg = "only analysts and administrators keep the routing table"
         raise PermissionError(msg)
@@ -692,12 +698,13 @@ def do_save_rule(
         owner=owner,
         is_default=is_default,
     )
-    name = " ".join(name.split())
-    if not name:
-        raise ValidationError({"name": [_("Give the rule a name.")]})
+    names = legacy_values({"name_nb": name_nb, "name_en": name_en, "name": name}, "name")
+    names = {k: " ".join(str(v or "").split())[:200] for k, v in names.items()}
+    if not (names["name_nb"] or names["name_en"]):
+        raise ValidationError({"name_nb": [_("Give the rule a name.")]})
     with transaction.atomic():
         rule = rule or RoutingRule()
-        rule.name = name[:200]
+        rule.name_nb, rule.name_en = names["name_nb"], names["name_en"]
         rule.priority = priority
         rule.owner = owner
         rule.topic, rule.segment, rule.region, rule.keywords = topic, segment, region, keywords

@@ -84,7 +84,8 @@ class RoutingRuleAdminForm(forms.ModelForm):
 class RoutingRuleAdmin(admin.ModelAdmin):
     form = RoutingRuleAdminForm
     list_display = (
-        "name",
+        "name_nb",
+        "name_en",
         "priority",
         "topic",
         "segment",
@@ -95,7 +96,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         "active",
     )
     list_filter = ("active", "is_default", "topic")
-    search_fields = ("name", "keywords", "owner__email")
+    search_fields = ("name_nb", "name_en", "keywords", "owner__email")
     list_select_related = ("owner",)
     readonly_fields = ("created_at", "updated_at", "updated_by")
 

@@ -198,15 +198,22 @@ class ReopenForm(CloseForm):
 
 
 class RuleForm(forms.Form):
-    name = forms.CharField(
-        label=_("Name"),
+    name_nb = forms.CharField(
+        label=_("Name (bokmål)"),
         max_length=200,
-        error_messages={
-            "required": _("Give the rule a name."),
-            **_too_long(
-                _("The name can be at most %(limit_value)d characters (it has %(show_value)d).")
-            ),
-        },
+        required=False,
+        help_text=_("Give the name in bokmål, English or both."),
+        error_messages=_too_long(
+            _("The name can be at most %(limit_value)d characters (it has %(show_value)d).")
+        ),
+    )
+    name_en = forms.CharField(
+        label=_("Name (English)"),
+        max_length=200,
+        required=False,
+        error_messages=_too_long(
+            _("The name can be at most %(limit_value)d characters (it has %(show_value)d).")
+        ),
     )
     priority = forms.IntegerField(
         label=_("Priority"),
@@ -251,7 +258,8 @@ class RuleForm(forms.Form):
     def __init__(self, *args: Any, rule: RoutingRule | None = None, **kwargs: Any) -> None:
         if rule is not None and "initial" not in kwargs:
             kwargs["initial"] = {
-                "name": rule.name,
+                "name_nb": rule.name_nb,
+                "name_en": rule.name_en,
                 "priority": rule.priority,
                 "topic": rule.topic,
                 "segment": rule.segment,
@@ -271,6 +279,8 @@ class RuleForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if not (data.get("name_nb") or data.get("name_en")):
+            self.add_error("name_nb", _("Give the rule a name."))
         check_rule(self, self.rule, data)
         return data
 

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from battkomp.core.bilingual import Bilingual, one_required_constraint, require_one
+
 # Size limits of the contact form's fields (characters).
 NAME_MAX = 200
 EMAIL_MAX = 254
@@ -47,7 +49,8 @@ class RoutingRule(models.Model):
     sets no condition and takes what nothing else matched.
     """
 
-    name = models.CharField(_("name"), max_length=200)
+    name_nb = models.CharField(_("name (bokmål)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     priority = models.PositiveIntegerField(
         _("priority"),
         default=100,
@@ -90,11 +93,24 @@ class RoutingRule(models.Model):
                 fields=["is_default"],
                 condition=Q(is_default=True),
                 name="inquiries_one_default_rule",
-            )
+            ),
+            one_required_constraint("name", "inquiries_rule_has_name"),
         ]
 
+    name = Bilingual()
+
     def __str__(self) -> str:
-        return self.name
+        return str(self.name)
+
+    def clean(self) -> None:
+        require_one(self, "name", _("Give the rule a name (in bokmål or English)."))
+
+    @property
+    def both_names(self) -> str:
+        """Both names, "bokmål / English" (one when they are the same or one is missing), as
+        the inquiry's history keeps them."""
+        names = [n for n in (self.name_nb, self.name_en) if n]
+        return " / ".join(dict.fromkeys(names))
 
 
 class Inquiry(models.Model):

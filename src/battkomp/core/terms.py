@@ -470,6 +470,8 @@ COLUMNS: dict[str, Promise] = {
     "year": _("Year"),
     "value": _("Value"),
     "name": _("Name"),
+    "name_nb": _("Name (bokmål)"),
+    "name_en": _("Name (English)"),
     "rank": _("Rank"),
     "years": _("Years"),
     "levels": _("Education levels"),
@@ -515,8 +517,6 @@ COLUMNS: dict[str, Promise] = {
     "year_since_start": _("Year since start"),
     "lead_time_years": _("Lead time (years)"),
     "adds_programme_duration": _("Adds the programme's duration"),
-    "name_nb": _("Name"),
-    "name_en": _("Name"),
     "code": _("Code"),
     # the needs and offers templates
     "recruit_difficulty": _("Recruitment difficulty (1–5)"),

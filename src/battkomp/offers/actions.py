@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from battkomp.core.bilingual import legacy_values
 from battkomp.core.codes import codes, label, taxonomy
 from battkomp.core.plausible import plausible_message, share_message
 from battkomp.core.stale import StaleEdit, shown
@@ -29,7 +30,7 @@ from battkomp.organisations.models import Organisation, OrganisationKind
 INSTITUTION_KINDS = frozenset({OrganisationKind.EDUCATION, OrganisationKind.RESEARCH})
 
 _CODE_FIELDS = ("kind", "level", "target_level", "region", "mode", "status")
-_TEXT_FIELDS = ("code", "name", "source")
+_TEXT_FIELDS = ("code", "name_nb", "name_en", "source")
 _INT_FIELDS = ("study_places", "candidates", "first_intake")
 _FLOAT_FIELDS = ("duration_years", "ects")
 _SHARE_FIELDS = ("completion_rate", "capture_share")
@@ -38,7 +39,8 @@ _BOUNDED_FIELDS = ("study_places", "candidates")
 
 OFFER_FIELDS: tuple[str, ...] = (
     "code",
-    "name",
+    "name_nb",
+    "name_en",
     "kind",
     "level",
     "target_level",
@@ -116,10 +118,12 @@ def _fmt(number: float) -> str:
 def clean_offer_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
     """Typed values of the offer's fields, and messages per field for what could not be read.
 
-    Missing keys count as blank; a blank mode means campus.
+    Missing keys count as blank; a blank mode means campus. A single ``name`` (an older API
+    client, a file from an older template) is the name in the active language.
     """
     values: dict[str, Any] = {}
     errors: Errors = {}
+    data = legacy_values(dict(data), "name")
     for field in _TEXT_FIELDS:
         raw = data.get(field)
         values[field] = "" if raw is None else str(raw).strip()

@@ -17,7 +17,8 @@ class OfferAreaInline(admin.TabularInline):
 @admin.register(Offer)
 class OfferAdmin(admin.ModelAdmin):
     list_display = (
-        "name",
+        "name_nb",
+        "name_en",
         "code",
         "institution",
         "kind",
@@ -29,7 +30,7 @@ class OfferAdmin(admin.ModelAdmin):
         "updated_at",
     )
     list_filter = ("status", "kind", "level", "mode", "region")
-    search_fields = ("name", "code", "institution__name")
+    search_fields = ("name_nb", "name_en", "code", "institution__name")
     raw_id_fields = ("institution",)
     readonly_fields = ("updated_at", "updated_by")
     inlines = (OfferAreaInline,)
@@ -45,5 +46,5 @@ class OfferAdmin(admin.ModelAdmin):
 class OfferAreaAdmin(admin.ModelAdmin):
     list_display = ("offer", "area", "weight")
     list_filter = ("area",)
-    search_fields = ("offer__name", "offer__code")
+    search_fields = ("offer__name_nb", "offer__name_en", "offer__code")
     raw_id_fields = ("offer",)

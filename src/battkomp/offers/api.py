@@ -52,7 +52,8 @@ class OfferFields(Schema):
     code: str = Field(
         description=gettext_noop("Unique code of the offer (letters, digits, - and _).")
     )
-    name: str
+    name_nb: str = Field("", max_length=200)
+    name_en: str = Field("", max_length=200)
     kind: str = Field(description=gettext_noop("programme, course, module or bransjeprogram."))
     level: str = Field(description=gettext_noop("Education level code, or evu."))
     target_level: str = Field(
@@ -79,6 +80,14 @@ class OfferFields(Schema):
 
 
 class OfferIn(OfferFields):
+    name: str = Field(
+        "",
+        max_length=200,
+        description=gettext_noop(
+            "The name in the caller's language (kept for older clients): sets that language's "
+            "name unless name_nb or name_en is given. One name is required."
+        ),
+    )
     areas: list[AreaWeight]
 
 
@@ -105,6 +114,11 @@ class OfferCreateIn(OfferIn):
 
 
 class OfferOut(OfferFields):
+    name: str = Field(
+        description=gettext_noop(
+            "The name in the caller's language, or in the other language when it has none."
+        )
+    )
     id: int
     institution: Ref
     areas: list[AreaWeight]
@@ -141,6 +155,7 @@ def offer_out(offer: Offer) -> dict[str, Any]:
     out = {name: getattr(offer, name) for name in OFFER_FIELDS}
     out.update(
         {
+            "name": str(offer.name),
             "id": offer.pk,
             "institution": ref(offer.institution),
             "areas": [
@@ -159,7 +174,7 @@ def _offer_queryset() -> QuerySet[Offer]:
 
 
 def _offer_args(payload: OfferIn) -> tuple[dict[str, Any], list[tuple[str, float]]]:
-    data = payload.model_dump(include=set(OFFER_FIELDS))
+    data = payload.model_dump(include={*OFFER_FIELDS, "name"})
     return data, [(a.area, a.weight) for a in payload.areas]
 
 
@@ -182,7 +197,7 @@ def list_offers(request: HttpRequest, page: Query[PageQuery], filters: Query[Off
             qs = qs.filter(**{name: value})
     if filters.area:
         qs = qs.filter(areas__area=filters.area)
-    return paged(qs.order_by("institution__name", "name", "id"), page, offer_out)
+    return paged(qs.order_by("institution__name", "name_nb", "name_en", "id"), page, offer_out)
 
 
 @offers_router.get(

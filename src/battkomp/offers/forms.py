@@ -45,7 +45,13 @@ class ShareField(forms.CharField):
 
 
 class OfferForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name_nb = forms.CharField(
+        label=_("Name (bokmål)"),
+        max_length=200,
+        required=False,
+        help_text=_("Give the name in bokmål, English or both."),
+    )
+    name_en = forms.CharField(label=_("Name (English)"), max_length=200, required=False)
     code = forms.SlugField(
         label=_("Code"),
         max_length=80,
@@ -126,6 +132,12 @@ class OfferForm(forms.Form):
         self.fields["level"].choices = choices("level_or_evu")
         self.fields["target_level"].choices = BLANK + choices("level")
         self.fields["region"].choices = choices("region")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not (data.get("name_nb") or data.get("name_en")):
+            self.add_error("name_nb", _("Give the offer a name (in bokmål or English)."))
+        return data
 
     @staticmethod
     def initial_for(offer: Offer) -> dict[str, Any]:

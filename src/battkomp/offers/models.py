@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from battkomp.core.bilingual import Bilingual, one_required_constraint, require_one
 from battkomp.core.terms import STATUSES
 from battkomp.core.validators import (
     validate_area,
@@ -43,7 +44,8 @@ class Offer(models.Model):
         verbose_name=_("institution"),
     )
     code = models.SlugField(_("code"), max_length=80, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name_nb = models.CharField(_("name (bokmål)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=OfferKind.choices)
     level = models.CharField(_("level"), max_length=10, validators=[validate_level_or_evu])
     target_level = models.CharField(
@@ -96,10 +98,16 @@ class Offer(models.Model):
     )
 
     class Meta:
-        ordering = ["institution__name", "name"]
+        ordering = ["institution__name", "name_nb", "name_en"]
+        constraints = [one_required_constraint("name", "offers_offer_has_name")]
+
+    name = Bilingual()
 
     def __str__(self) -> str:
-        return self.name
+        return str(self.name)
+
+    def clean(self) -> None:
+        require_one(self, "name", _("Give the offer a name (in bokmål or English)."))
 
 
 class OfferArea(models.Model):

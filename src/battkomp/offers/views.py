@@ -48,7 +48,7 @@ def _institution_page(request: HttpRequest, institution: Organisation) -> HttpRe
     offers = (
         Offer.objects.filter(institution=institution)
         .annotate(area_count=Count("areas"))
-        .order_by("name")
+        .order_by("name_nb", "name_en")
     )
     totals = offers.aggregate(places=Sum("study_places"), candidates=Sum("candidates"))
     own = own_institution(request.user)

@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from battkomp.analysis.runs.bundle_export import bundle_code, offer_rows
+from battkomp.core.bilingual import pick_from
 from battkomp.core.charts import SERIES_COLOURS, Chart, cached, render_svg
 from battkomp.core.codes import label
 from battkomp.engine.bundle import Inputs, load_inputs
@@ -71,6 +72,8 @@ def occupation_profile(code: str) -> list[dict[str, Any]]:
 def registered_offers() -> tuple[tuple[PathwayOffer, ...], dict[str, int]]:
     """The platform's offers in the engine's shape, and the database id of each offer id."""
     rows, areas = offer_rows([])
+    for r in rows:  # the offer's name in the active language (or the other's)
+        r["name"] = str(pick_from({"nb": r.get("name_nb", ""), "en": r.get("name_en", "")}))
     level_years = {
         str(r["code"]): float(r["duration_years"])
         for r in defaults()["education_levels"].iter_rows(named=True)

@@ -109,7 +109,21 @@ OFFERS_COLUMNS: tuple[Column, ...] = (
         ),
         required=True,
     ),
-    Column("name", "text", _("Name of the programme, course or module."), required=True),
+    Column(
+        "name_nb",
+        "text",
+        _(
+            "Name of the programme, course or module in bokmål (give it in bokmål, English or "
+            "both)."
+        ),
+        may_be_missing=True,
+    ),
+    Column(
+        "name_en",
+        "text",
+        _("Name of the programme, course or module in English."),
+        may_be_missing=True,
+    ),
     Column("kind", "code", _("Kind of offer."), required=True, codes="offer_kind"),
     Column(
         "level",
@@ -171,6 +185,13 @@ OFFERS_COLUMNS: tuple[Column, ...] = (
         ),
         required=True,
     ),
+)
+
+
+#: The single name column of templates made before names had two languages: still read (as the
+#: name in the uploader's language), never written.
+OFFERS_OLD_NAME = Column(
+    "name", "text", _("Name of the programme, course or module."), may_be_missing=True
 )
 
 

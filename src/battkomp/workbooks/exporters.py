@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.utils.timezone import localtime
+
 from battkomp.core.terms import column_code, column_name
 from battkomp.offers.models import Offer
 from battkomp.survey.models import Participant, ParticipantStatus, Round
@@ -255,7 +257,10 @@ def round_table(participants: Iterable[Participant]) -> tuple[list[str], list[li
             participant.organisation.name,
             participant.organisation.org_number,
             participant.status,
-            participant.submitted_at.isoformat() if participant.submitted_at else "",
+            # in Oslo, as every date the platform shows (with its offset, so it stays exact)
+            localtime(participant.submitted_at).isoformat(timespec="seconds")
+            if participant.submitted_at
+            else "",
             revision.number,
         ]
         rows.extend([*lead, *need_row(line)] for line in lines)

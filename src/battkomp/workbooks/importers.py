@@ -37,6 +37,7 @@ from battkomp.workbooks.columns import (
     NEEDS_COLUMNS,
     NEEDS_SHEET,
     OFFERS_COLUMNS,
+    OFFERS_OLD_NAME,
     OFFERS_SHEET,
     Column,
     code_list,
@@ -450,7 +451,7 @@ def offer_rows(table: Table) -> tuple[list[dict[str, Any]], list[Problem]]:
     first_row: dict[str, int] = {}
     for row in table.rows:
         data: dict[str, Any] = {}
-        for column in OFFERS_COLUMNS:
+        for column in (*OFFERS_COLUMNS, OFFERS_OLD_NAME):
             value = row.values.get(column.name)
             if is_blank(value):
                 if column.required:
@@ -522,7 +523,7 @@ def _action_problems(
         errors = [e for items in error.error_dict.values() for e in items]
     else:
         errors = list(error.error_list)
-    names = {c.name for c in OFFERS_COLUMNS}
+    names = {c.name for c in (*OFFERS_COLUMNS, OFFERS_OLD_NAME)}
     problems: list[Problem] = []
     for item in errors:
         params = item.params if isinstance(item.params, Mapping) else {}
@@ -558,7 +559,7 @@ def import_offers(institution: Organisation, user: UserLike, upload: UploadedFil
     Raises :class:`ImportRefused` (and stores nothing) when the file has any problem. Offers not
     in the file are left alone; importing the same file again changes nothing.
     """
-    table = read_table(upload, sheet=OFFERS_SHEET, columns=OFFERS_COLUMNS)
+    table = read_table(upload, sheet=OFFERS_SHEET, columns=(*OFFERS_COLUMNS, OFFERS_OLD_NAME))
     rows, problems = offer_rows(table)
     wanted = [str(r.get("code") or "") for r in rows]
     if problems:

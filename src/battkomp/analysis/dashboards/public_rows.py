@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 
 from battkomp.analysis.access import publications_for_anyone
 from battkomp.analysis.models import Publication
+from battkomp.core.bilingual import Text
 from battkomp.core.codes import channel_name, codes, taxonomy
 from battkomp.engine.schema import HORIZON_ORDER
 
@@ -280,8 +281,9 @@ def offer_names(ids: list[str]) -> dict[str, dict[str, Any]]:
     )
     found: dict[str, dict[str, Any]] = {}
     for offer in query.order_by("pk"):
+        name = offer.name  # the page's language, or the other marked (core.bilingual)
         entry = {
-            "name": f"{offer.name} ({offer.institution.name})",
+            "name": Text(f"{name} ({offer.institution.name})", name.lang, name.fallback),
             "url": reverse("offers:detail", args=[offer.pk]),
         }
         for key in (offer.code, f"offer-{offer.pk}"):

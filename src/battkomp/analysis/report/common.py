@@ -157,7 +157,7 @@ def offer_titles(ids: set[str]) -> dict[str, str]:
     found = Offer.objects.select_related("institution").filter(Q(code__in=ids) | Q(pk__in=pks))
     out: dict[str, str] = {}
     for offer in found:
-        name = f"{offer.name} ({offer.institution.name})"
+        name = f"{offer.name.marked} ({offer.institution.name})"
         if offer.code in ids:
             out[offer.code] = name
         if f"offer-{offer.pk}" in ids:

@@ -425,7 +425,9 @@ def offer_rows(notes: list[str]) -> tuple[list[Row], list[Row]]:
         row = {
             "id": oid,
             "institution": offer.institution.name,
-            "name": offer.name,
+            "name": offer.name_en or offer.name_nb,
+            "name_nb": offer.name_nb,
+            "name_en": offer.name_en,
             "kind": offer.kind,
             "level": offer.level,
             "region": offer.region,
