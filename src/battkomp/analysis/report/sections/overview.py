@@ -132,7 +132,8 @@ def method_section(c: Context) -> Section:
         gettext(
             "Uncertainty. The uncertain inputs (labour intensity, ramp, capture shares, "
             "multipliers, which facilities are realised and when) are drawn at random many times "
-            "(Monte Carlo); each number is the mean of the draws, with P10, P50 and P90."
+            "(Monte Carlo); every figure is read off the draws: P10, P50 and P90 are their "
+            "percentiles, and which central value a table shows is said below."
         ),
         gettext(
             "Realisation risk. Whether a facility is built, how late, and how much of its plan "
