@@ -152,7 +152,7 @@ def test_the_action_views_protect_the_planted_cell_and_render_for_everyone(world
             secrets += [needle(r[c]) for c in columns if r[c] and r[c] >= 1000]
     assert len(secrets) > 1
 
-    measure = Measure.objects.get(title="Retraining process operators for electrode lines")
+    measure = Measure.objects.get(title_en="Retraining process operators for electrode lines")
     proposed = Measure.objects.filter(status=MeasureStatus.PROPOSED).first()
     assert proposed is not None
     for lang, version in (("nb", p.version), ("en", p.version), ("en", p2.version)):
@@ -224,7 +224,7 @@ def test_the_measure_page_says_there_is_no_effect_before_anything_is_published(
     world: Any,
 ) -> None:
     load_demo()
-    measure = Measure.objects.get(title="Retraining process operators for electrode lines")
+    measure = Measure.objects.get(title_en="Retraining process operators for electrode lines")
     with translation.override("en"):
         url = reverse("measures:detail", args=[measure.pk])
     response = world.client("anonymous").get(url)

@@ -122,7 +122,13 @@ def database() -> tuple[Any, ...]:
         Offer.objects.count(),
         OfferArea.objects.count(),
         sorted(NeedLine.objects.values_list(*NEEDS)),
-        sorted(Offer.objects.values_list(*OFFERS[:-1], "updated_at")),
+        # the files here have the older template's single name column (read as the
+        # uploader's language); the offer keeps it as name_nb or name_en
+        sorted(
+            Offer.objects.values_list(
+                *[c for c in OFFERS[:-1] if c != "name"], "name_nb", "name_en", "updated_at"
+            )
+        ),
         sorted(OfferArea.objects.values_list("offer__code", "area", "weight")),
     )
 
