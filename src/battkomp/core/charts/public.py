@@ -269,12 +269,12 @@ def scenario_gap_spec(
     """From rows (scenario, year, mean, p10, p90; a ``scenario_name`` to show instead of the
     code when the rows have one), scenarios in the order given: the national gap per year, one
     line per scenario with its P10–P90 band."""
-    label = "scenario_name" if "scenario_name" in rows.columns else "scenario"
-    scenarios = list(dict.fromkeys(rows[label].to_list()))
+    name_column = "scenario_name" if "scenario_name" in rows.columns else "scenario"
+    scenarios = list(dict.fromkeys(rows[name_column].to_list()))
     lines, band = [], []
     value: dict[tuple[int, str], tuple[float | None, float | None, float | None]] = {}
     for r in rows.iter_rows(named=True):
-        year, name = int(r["year"]), r[label]
+        year, name = int(r["year"]), r[name_column]
         mean, p10, p90 = num(r["mean"]), num(r["p10"]), num(r["p90"])
         value[(year, name)] = (mean, p10, p90)
         if mean is not None:
