@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import tempfile
 import time
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "battkomp.site.settings")
-os.environ.setdefault("BATTKOMP_DATA_DIR", tempfile.mkdtemp(prefix="battkomp-bench-"))
+from demo_database import demo_database
 
 
 def main() -> None:
@@ -24,18 +21,9 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=1000)
     args = parser.parse_args()
 
-    import django
     from pypdf import PdfReader
 
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    setup_test_environment()
-    old = connection.creation.create_test_db(verbosity=0)
-    try:
-        from battkomp.accounts.actions import do_create_user
-        from battkomp.accounts.models import Role
+    with demo_database() as analyst:
         from battkomp.analysis.dashboards.analyst import VIEWS, build_view
         from battkomp.analysis.models import Scenario
         from battkomp.analysis.publishing.actions import do_publish_run
@@ -44,10 +32,7 @@ def main() -> None:
         from battkomp.analysis.report.pdf import render_pdf
         from battkomp.analysis.report.xlsx import render_xlsx
         from battkomp.analysis.runs.actions import do_start_run
-        from battkomp.demo import load_demo
 
-        load_demo()
-        analyst = do_create_user("bench@example.org", "x-bench-password-1", Role.ANALYST)
         mid = Scenario.objects.get(name="mid")
         run = do_start_run(analyst, scenario=mid, draws=args.draws, seed=0, background=False)
         if run.error:
@@ -76,9 +61,6 @@ def main() -> None:
             took = time.perf_counter() - start
             charts = len(built.charts) if built else 0
             print(f"{view:13} {took:6.2f} s  ({charts} charts)")
-    finally:
-        connection.creation.destroy_test_db(old, verbosity=0)
-        teardown_test_environment()
 
 
 if __name__ == "__main__":

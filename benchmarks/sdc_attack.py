@@ -25,13 +25,10 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
-import tempfile
 from typing import Any
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "battkomp.site.settings")
-os.environ.setdefault("BATTKOMP_DATA_DIR", tempfile.mkdtemp(prefix="battkomp-bench-"))
+from demo_database import demo_database
 
 FILL_TABLES = {
     "by_area_level": ("mean",),
@@ -96,18 +93,10 @@ def main() -> None:
     parser.add_argument("--planted", type=int, default=2, help="planted rounds (random seeds)")
     args = parser.parse_args()
 
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    setup_test_environment()
-    old = connection.creation.create_test_db(verbosity=0)
-    try:
+    with demo_database() as analyst:
         import polars as pl
         from django.core.exceptions import ValidationError
+        from django.test import Client
 
         from battkomp.accounts.actions import do_create_user
         from battkomp.accounts.models import Role
@@ -119,7 +108,6 @@ def main() -> None:
         from battkomp.analysis.publishing.tables import FRAMES
         from battkomp.analysis.runs.actions import do_start_run
         from battkomp.analysis.runs.queries import load_frames
-        from battkomp.demo import load_demo
         from battkomp.engine.attacks import Snapshot, attack
         from battkomp.engine.bundle import load_inputs
         from battkomp.engine.disclosure import DisclosureRules
@@ -128,8 +116,6 @@ def main() -> None:
         from battkomp.survey.actions import do_invite_organisations, do_submit_response
         from battkomp.survey.models import Participant, ParticipantStatus, Round
 
-        load_demo()
-        analyst = do_create_user("bench@example.org", "x-bench-password-1", Role.ANALYST)
         rnd = Round.objects.get(name="BattKOMP demo 2026")
         parents = dict(Taxonomy.from_inputs(load_inputs(None)).area_parent)
         p = DisclosureRules().p
@@ -295,9 +281,6 @@ def main() -> None:
         flags = pl.concat([t.select("quality") for t in tables.values() if "quality" in t.columns])
         counts = flags.group_by("quality").len().sort("quality").rows()
         print(f"quality flags of the demo publication: {counts}")
-    finally:
-        connection.creation.destroy_test_db(old, verbosity=0)
-        teardown_test_environment()
 
 
 if __name__ == "__main__":
