@@ -45,6 +45,7 @@ PUBLIC = [
     ("pathways", "/pathways/"),
     ("measures", "/measures/"),
     ("infrastructure", "/infrastructure/"),
+    ("glossary", "/glossary/"),
     ("published", "/published/"),
     ("publication", "/published/{version}/"),
     ("dashboard", "/published/{version}/dashboard/"),

@@ -1,6 +1,7 @@
 """The layout and accessibility in a real browser (Debian's Chromium driven by Playwright), on a
 phone (390 px) and a laptop (1280 px), in bokmål and in English: no page is wider than the window
-(a wide table or chart scrolls inside its own box), the header is one row on the laptop, the menu
+(a wide table scrolls inside its own box), the dashboard's charts fit the column at a scale that
+keeps their labels readable, the header is one row on the laptop, the menu
 marks the current page with ``aria-current="page"``, and axe-core finds no violation.
 
 axe-core comes from the ``axe-playwright-python`` package, which ships ``axe.min.js``: nothing is
@@ -237,6 +238,33 @@ def save_and_submit_stay_in_reach(page: Page, base: str, where: str, problems: l
             problems.append(f"{where}: the {action} button is out of the window ({box})")
 
 
+#: The smallest scale a chart may be drawn at: its 11 px labels stay 10 px or more.
+SMALLEST_SCALE = 0.95
+
+
+def check_charts(page: Page, address: str, width: int, problems: list[str]) -> None:
+    """Every chart shown on the page fits its column without scrolling sideways, at a scale
+    that keeps its labels readable (core/charts/fit.py draws one for a phone, one for a
+    laptop)."""
+    page.goto(address)
+    shown = page.evaluate(
+        """() => [...document.querySelectorAll('figure.chart svg')]
+            .filter(s => s.getBoundingClientRect().width > 0)
+            .map(s => ({
+                id: s.closest('figure').id,
+                scale: s.getBoundingClientRect().width / s.width.baseVal.value,
+                sideways: s.closest('figure').scrollWidth - s.closest('figure').clientWidth,
+            }))"""
+    )
+    assert shown, f"{address}: no chart shown"
+    for chart in shown:
+        where = f"{address} at {width} px, {chart['id']}"
+        if chart["scale"] < SMALLEST_SCALE:
+            problems.append(f"{where}: drawn at {chart['scale']:.2f} of its size")
+        if chart["sideways"] > 1:
+            problems.append(f"{where}: scrolls {chart['sideways']} px sideways")
+
+
 def menu_links(page: Page) -> set[str]:
     return set(
         page.evaluate("() => [...document.querySelectorAll('header nav a')].map(a => a.pathname)")
@@ -274,6 +302,7 @@ def test_no_page_is_wider_than_the_window_and_axe_finds_nothing(
                 html = check(page, base + address, width, overflow, in_menu=address in linked)
                 if html and width == AXE_WIDTH:
                     accessible(page, address, a11y)
+            check_charts(page, base + url("published:dashboard", lang, version), width, overflow)
         context.close()
 
         for email in (*ROLES, ADMIN):

@@ -23,7 +23,7 @@ from django.utils.translation import get_language
 T = TypeVar("T")
 
 #: Bump when what is cached changes shape (a new release with other pages or tables).
-VERSION = 2
+VERSION = 3
 
 
 def snapshot_key(publication: Any, kind: str, *parts: object) -> str:

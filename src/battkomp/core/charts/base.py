@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -82,6 +83,20 @@ class Chart:
     description: str
     columns: tuple[str, ...]
     rows: tuple[Row, ...]
+
+    @cached_property
+    def wide_svg(self) -> SafeString | None:
+        """The chart drawn at the width of the page's column on a laptop (None: as drawn)."""
+        from battkomp.core.charts.fit import WIDE, fitted_svg
+
+        return fitted_svg(self.svg, WIDE)
+
+    @cached_property
+    def narrow_svg(self) -> SafeString | None:
+        """The chart drawn at the width of a phone (None: as drawn)."""
+        from battkomp.core.charts.fit import NARROW, fitted_svg
+
+        return fitted_svg(self.svg, NARROW)
 
 
 def vega_spec(**parts: Any) -> dict[str, Any]:
