@@ -47,6 +47,14 @@ def test_the_peak_and_the_gap_figures_come_from_the_published_totals(
         assert {"peak", "opens", "level"} <= set(figures)
         assert figures["peak"].value.startswith(format_number(round(peak["mean"]), lang, 0))
         assert str(peak["year"]) in figures["peak"].sentence
+        # a mean outside its band (as shown) is explained, with the median beside it
+        if round(peak["mean"]) > round(peak["p90"]) or round(peak["mean"]) < round(peak["p10"]):
+            median = format_number(round(peak["p50"]), lang, 0)
+            assert re.search(
+                rf"\b{re.escape(median)} (persons?|personer?) or less|"
+                rf"\b{re.escape(median)} (persons?|personer?) eller mindre",
+                figures["peak"].sentence,
+            ), figures["peak"].sentence
         opening = gap.filter(pl.col("mean") > 0).sort("year")
         if opening.height:
             assert figures["opens"].value == str(opening["year"][0])

@@ -62,3 +62,19 @@ def num_range(low: object, high: object) -> str:
     except (TypeError, ValueError):
         return MISSING
     return format_range(a, b, language())
+
+
+@register.filter
+def means_outside(rows: object) -> bool:
+    """Whether a table's rows (``runs.queries.totals_rows``, or rows with a list of such cells)
+    show a mean outside its band."""
+    if not isinstance(rows, (list, tuple)):
+        return False
+    cells = [
+        cell
+        for row in rows
+        if isinstance(row, dict)
+        for value in row.values()
+        for cell in (value if isinstance(value, list) else [value])
+    ]
+    return any(isinstance(cell, dict) and cell.get("outside") for cell in cells)

@@ -18,6 +18,7 @@ from battkomp.analysis.dashboards.public_rows import (
     squeeze_rows,
 )
 from battkomp.analysis.models import Publication
+from battkomp.analysis.runs.queries import mean_outside_shown
 from battkomp.core.codes import label
 from battkomp.core.numbers import format_number, language
 from battkomp.engine.numbers import format_range
@@ -62,11 +63,13 @@ def key_figures(p: Publication, f: dict[str, Any]) -> list[KeyFigure]:
             "In %(year)s: openings that supply does not fill, summed over the levels and areas "
             "that lack people (mean of the model's draws; P10–P90: %(band)s)."
         ) % {"year": peak["year"], "band": format_range(peak["p10"], peak["p90"], language())}
-        if peak.get("mean_outside_band"):
+        if peak.get("mean_outside_band") or mean_outside_shown(
+            peak["mean"], peak["p10"], peak["p90"]
+        ):
             sentence += " " + gettext(
                 "The mean lies outside that band: a few draws with a large shortage pull it up; "
-                "most draws give less."
-            )
+                "half of the draws give %(median)s or less (the median)."
+            ) % {"median": _persons(peak["p50"])}
         figures.append(
             KeyFigure(
                 "peak",

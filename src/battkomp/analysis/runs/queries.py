@@ -59,7 +59,8 @@ def _with_supply(totals: pl.DataFrame) -> pl.DataFrame:
 def totals_rows(
     totals: pl.DataFrame, metrics: tuple[str, ...] = TOTAL_METRICS
 ) -> list[dict[str, Any]]:
-    """Per year: for each metric its mean, P10 and P90 (``{"year": y, "headcount": {...}}``)."""
+    """Per year: for each metric its mean, P10, P50 and P90 and whether the mean lies outside
+    the band as shown (``{"year": y, "headcount": {...}}``)."""
     out: dict[int, dict[str, Any]] = {}
     data = _with_supply(totals).filter(pl.col("metric").is_in(metrics))
     for row in data.iter_rows(named=True):
@@ -69,8 +70,17 @@ def totals_rows(
             "p10": row["p10"],
             "p50": row["p50"],
             "p90": row["p90"],
+            "outside": mean_outside_shown(row["mean"], row["p10"], row["p90"]),
         }
     return [out[y] for y in sorted(out)]
+
+
+def mean_outside_shown(mean: float | None, p10: float | None, p90: float | None) -> bool:
+    """The mean lies outside its P10–P90 band as the table shows them (to whole persons), so
+    the page must say why (docs/decisions.md #31): lumpy draws, a few far from the rest."""
+    if mean is None or p10 is None or p90 is None:
+        return False
+    return not round(p10) <= round(mean) <= round(p90)
 
 
 def squeeze_rows(summary: pl.DataFrame) -> list[dict[str, Any]]:
