@@ -45,7 +45,7 @@ def done_run(demo: Any) -> ModelRun:
 
 
 def figures(text: str) -> list[str]:
-    return re.findall(r"<figure class=\"chart\".*?</figure>", text, flags=re.S)
+    return re.findall(r"<figure class=\"chart[^\"]*\".*?</figure>", text, flags=re.S)
 
 
 @pytest.mark.parametrize("persona", SECRETARIAT)

@@ -79,7 +79,7 @@ def test_the_dashboard_opens_with_the_key_figures(publication: Publication, worl
         html = world.client("anonymous").get(url).content.decode()
         assert heading in html
         start = html.index('class="key-figures"')
-        assert start < html.index('id="filters"') < html.index('class="chart"')
+        assert start < html.index('id="filters"') < html.index('class="chart')
         assert 'id="figure-peak"' in html
 
 
