@@ -140,7 +140,9 @@ def offer_coverage(offers: list[Offer]) -> dict[str, Any]:
 def institution_view(request: HttpRequest) -> HttpResponse:
     institution = _institution_for(request)
     offers = list(
-        Offer.objects.filter(institution=institution).prefetch_related("areas").order_by("name")
+        Offer.objects.filter(institution=institution)
+        .prefetch_related("areas")
+        .order_by("name_nb", "name_en")
     )
     coverage = offer_coverage(offers)
     publication = latest_publication()
