@@ -137,6 +137,10 @@ def test_the_demo_comes_back_out_of_the_database_as_it_went_in(demo: None, tmp_p
         drop = [c for c in a.columns if c in {"organisation", "source", "status_date"}]
         if table == "facilities":
             drop += [c for c in a.columns if c not in held]
+        if table == "education_offers":
+            # the register holds an offer's name_nb and name_en (compared); the bundle's plain
+            # `name` is written from them (English, else bokmål), the demo file's is its own
+            drop.append("name")
         # floats as stored and normalised by the database may differ in the last bits
         a, b = a.drop(drop), b.drop(drop)
         floats = [pl.col(c).round(9) for c, t in a.schema.items() if t == pl.Float64]
