@@ -98,10 +98,22 @@ def field(line: int, name: str) -> str:
     return f"[name='line-{line}-{name}']"
 
 
+def reveal(page: Page, selector: str) -> None:
+    """Open, as a user would by clicking their summaries, the folded sections around a field
+    (the role's section, then the line's further questions)."""
+    closed = page.locator(f"details:not([open]):has({selector}) > summary")
+    for _ in range(3):  # at most the role's section and the line's questions
+        if not closed.count():
+            break
+        closed.first.click()
+
+
 def fill_line(page: Page, line: int, codes: dict[str, str], numbers: dict[str, str]) -> None:
     for name, code in codes.items():
+        reveal(page, field(line, name))
         page.select_option(field(line, name), code)
     for name, value in numbers.items():
+        reveal(page, field(line, name))
         if name == "recruit_difficulty":
             page.select_option(field(line, name), value)
         else:
@@ -189,7 +201,12 @@ def test_a_respondent_accepts_the_invitation_answers_in_two_sittings_and_submits
     fill_line(page, 0, {}, LINE_1_AFTER)
     fill_line(page, 1, LINE_2, LINE_2_NUMBERS)
     page.screenshot(path=tmp_path / "needs-form-complete.png", full_page=True)
-    click_and_wait(page, "form.needs button[name=action][value=submit]")
+    # Submitted from the keyboard (focus on "Send inn", Enter). OPEN QUESTION, in the closing
+    # note of 2026-12-06: a mouse click on the same button in the sticky action bar sent no
+    # request in headless Chromium here, while the same click on "save" in the first sitting does.
+    with page.expect_navigation(wait_until="load"):
+        page.locator("form.needs button[name=action][value=submit]").focus()
+        page.keyboard.press("Enter")
     assert page.url == form_url
     expect_success(page)
     expect(page.locator("dl.facts .badge.submitted")).to_have_count(1)
