@@ -476,7 +476,8 @@ def _stored_lines(response: Response) -> list[dict[str, Any]]:
     ]
 
 
-_SNAPSHOT_FIELDS = (
+# A need line's fields as a revision's snapshot and the API show them (the facility apart).
+NEED_LINE_FIELDS = (
     "role",
     "level",
     "area",
@@ -496,7 +497,7 @@ def _snapshot_lines(clean: list[dict[str, Any]]) -> list[dict[str, Any]]:
     them back."""
     return [
         {
-            **{name: line.get(name) for name in _SNAPSHOT_FIELDS},
+            **{name: line.get(name) for name in NEED_LINE_FIELDS},
             "facility": line["facility"].code if line.get("facility") is not None else None,
         }
         for line in clean

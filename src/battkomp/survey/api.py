@@ -29,6 +29,7 @@ from battkomp.survey.access import (
     participants_for_user,
 )
 from battkomp.survey.actions import (
+    NEED_LINE_FIELDS,
     StaleRevision,
     do_mark_opened,
     do_save_response,
@@ -244,19 +245,6 @@ def list_participants(request: HttpRequest, round_id: int, page: Query[PageQuery
 
 responses_router = Router(tags=["responses"])
 
-_LINE_FIELDS = (
-    "role",
-    "level",
-    "area",
-    "year",
-    "new_hires",
-    "total_staff",
-    "recruit_difficulty",
-    "share_abroad",
-    "critical_competences",
-    "comment",
-)
-
 
 def response_out(participant: Participant, user: UserLike) -> dict[str, Any]:
     answers = (
@@ -277,7 +265,7 @@ def response_out(participant: Participant, user: UserLike) -> dict[str, Any]:
         "comments": answers.comments if answers else "",
         "lines": [
             {
-                **{name: getattr(line, name) for name in _LINE_FIELDS},
+                **{name: getattr(line, name) for name in NEED_LINE_FIELDS},
                 "facility": line.facility.code if line.facility is not None else None,
             }
             for line in sorted(answers.lines.all(), key=lambda n: n.pk)
