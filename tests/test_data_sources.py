@@ -78,3 +78,15 @@ def test_the_demo_facilities_leave_risk_to_the_status_defaults_unless_they_say_w
     rows = _demo_rows("facilities")
     blank = [r for r in rows if not r["realisation_probability"]]
     assert len(blank) >= len(rows) - 2
+
+
+def test_a_status_default_read_off_a_count_states_the_count_it_is() -> None:
+    """A probability estimated as m of n plants of the reference class says so, and is m/n
+    (the construction default said "of five, three produce" beside 0.7)."""
+    counted = 0
+    for row in default_rows("facility_status"):
+        for m in re.finditer(r"(\d+) of (\d+) = (\d\.\d+)", row["source"]):
+            counted += 1
+            hits, n, stated = int(m.group(1)), int(m.group(2)), float(m.group(3))
+            assert round(hits / n, 2) == stated == float(row["realisation_probability"]), row
+    assert counted >= 1
