@@ -247,3 +247,25 @@ def test_scenario_and_weighted_together_are_refused(runner: CliRunner) -> None:
     result = runner.invoke(main, ["model", "run", "--scenario", "low", "--weighted"])
     assert result.exit_code == 2
     assert "not both" in result.output
+
+
+def test_the_table_centres_the_shortage_on_its_median_and_shows_the_conditional_views(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Decision 31 on the command line: the shortage's centre is the median inside its band, the
+    driver table is named by what it lists, and the firm base and P(shortage > x) are printed."""
+    out = tmp_path / "r"
+    result = runner.invoke(
+        main,
+        ["model", "run", "--draws", "250", "-o", str(out), "--format", "csv", "--lang", "en"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "Shortage, median (P10–P90)" in result.output
+    assert "Spearman" not in result.output
+    assert "Firm base only" in result.output
+    assert "exceeds: 0: 100.0" in result.output
+    totals = pl.read_csv(out / "totals.csv").filter(pl.col("metric") == "shortage")
+    line = next(ln for ln in result.output.splitlines() if ln.startswith("│ 2030 "))
+    r = totals.filter(pl.col("year") == 2030).row(0, named=True)
+    assert f"{r['p50']:,.0f} ({r['p10']:,.0f}–{r['p90']:,.0f})" in line

@@ -40,9 +40,34 @@ _T: dict[str, tuple[str, str]] = {
     "openings": ("Openings", "Behov for nye"),
     "supply": ("Supply", "Tilbud"),
     "gap": ("Net gap", "Netto gap"),
-    "shortage": ("Shortage, mean (P10–P90)", "Mangel, snitt (P10–P90)"),
+    "shortage": ("Shortage, median (P10–P90)", "Mangel, median (P10–P90)"),
     "cumulative": ("Unfilled, cumulative", "Udekket, akkumulert"),
-    "drivers": ("What drives the shortage (Spearman ρ)", "Hva driver mangelen (Spearman ρ)"),
+    "centres": (
+        "Shortage: median of the draws with its P10–P90 band. The other columns are means of the "
+        "draws, which add up.",
+        "Mangel: medianen av trekningene med P10–P90-båndet. De andre kolonnene er gjennomsnitt "
+        "av trekningene, som summerer seg.",
+    ),
+    "drivers": (
+        "What drives the shortage (S₁: share of its variance; Δ: effect in persons over the years)",
+        "Hva driver mangelen (S₁: andel av variansen; Δ: virkning i personer over årene)",
+    ),
+    "views": (
+        "Shortage summed over the years, by what is built",
+        "Mangel summert over perioden, etter hva som bygges",
+    ),
+    "view": ("View", "Utsnitt"),
+    "probability": ("Probability", "Sannsynlighet"),
+    "median_band": ("Median (P10–P90)", "Median (P10–P90)"),
+    "mean": ("Mean", "Gjennomsnitt"),
+    "effect": ("Effect on the mean", "Effekt på gjennomsnittet"),
+    "view_all": ("All draws", "Alle trekninger"),
+    "view_firm": ("Firm base only", "Bare det sikre grunnlaget"),
+    "view_with": ("With {facility}", "Med {facility}"),
+    "exceeds": (
+        "Probability that the shortage over the years exceeds: {values}",
+        "Sannsynlighet for at mangelen over perioden er over: {values}",
+    ),
     "squeeze": (
         "Time squeeze: expected shortage by the horizon that must carry it",
         "Batteritidsklemma: forventet mangel etter horisonten som må bære den",
@@ -106,6 +131,11 @@ def _fmt(x: float | None, lang: Lang) -> str:
         return "–"
     text = f"{x:,.0f}"
     return text.replace(",", "\u00a0") if lang == "nb" else text
+
+
+def _pct(share: float, lang: Lang) -> str:
+    text = f"{100 * share:.1f}\u00a0%"
+    return text.replace(".", ",") if lang == "nb" else text
 
 
 def _print_problems(err: BundleError, lang: Lang) -> None:
@@ -242,6 +272,47 @@ def run_cmd(
     click.echo(_t(language, "written", path=written))
 
 
+def _print_views(console: Console, result: object, lang: Lang) -> None:
+    """The conditional views beside the mixture: all draws, the firm base and each planned
+    facility (probability, median and band, mean, effect), and P(shortage over the years > x)."""
+    from battkomp.engine.results import ModelResult
+
+    assert isinstance(result, ModelResult)
+    cond = result["conditional"]
+    if cond.height:
+        vt = Table(title=_t(lang, "views"))
+        for key in ("view", "probability", "median_band", "mean", "effect"):
+            vt.add_column(_t(lang, key), justify="left" if key == "view" else "right")
+        for r in cond.iter_rows(named=True):
+            if r["view"] == "all":
+                name = _t(lang, "view_all")
+            elif r["view"] == "firm_base":
+                name = _t(lang, "view_firm")
+            else:
+                name = _t(lang, "view_with", facility=r["facility_name"] or r["facility"])
+            band = (
+                f"{_fmt(r['shortage_p50'], lang)} "
+                f"({_fmt(r['shortage_p10'], lang)}–{_fmt(r['shortage_p90'], lang)})"
+                if r["shortage_p50"] is not None
+                else "–"
+            )
+            vt.add_row(
+                name,
+                _pct(r["probability"], lang),
+                band,
+                _fmt(r["shortage_mean"], lang),
+                _fmt(r["effect"], lang),
+            )
+        console.print(vt)
+    ex = result["exceedance"].filter(pl.col("year").is_null())
+    if ex.height:
+        values = ", ".join(
+            f"{_fmt(r['threshold'], lang)}: {_pct(r['probability'], lang)}"
+            for r in ex.iter_rows(named=True)
+        )
+        console.print(_t(lang, "exceeds", values=values))
+
+
 def _print_summary(result: object, lang: Lang) -> None:
     from battkomp.engine.results import ModelResult
 
@@ -257,10 +328,11 @@ def _print_summary(result: object, lang: Lang) -> None:
     head, opn, gap = metric("headcount"), metric("openings"), metric("gap")
     sup = metric("supply")  # education + released + retraining + recruitment (+ measures)
     s10, s90 = metric("shortage", "p10"), metric("shortage", "p90")
-    smean = metric("shortage")
+    s50 = metric("shortage", "p50")  # the centre of a band is its median (decision 31)
     cum = metric("cumulative_gap")
     table = Table(
-        title=_t(lang, "title", scenario=meta["scenario"], draws=meta["draws"], seed=meta["seed"])
+        title=_t(lang, "title", scenario=meta["scenario"], draws=meta["draws"], seed=meta["seed"]),
+        caption=_t(lang, "centres"),
     )
     for key in ("year", "headcount", "openings", "supply", "gap", "shortage", "cumulative"):
         table.add_column(_t(lang, key), justify="right")
@@ -271,7 +343,7 @@ def _print_summary(result: object, lang: Lang) -> None:
             _fmt(opn[y], lang),
             _fmt(sup[y], lang),
             _fmt(gap[y], lang),
-            f"{_fmt(smean[y], lang)} ({_fmt(s10[y], lang)}–{_fmt(s90[y], lang)})",
+            f"{_fmt(s50[y], lang)} ({_fmt(s10[y], lang)}–{_fmt(s90[y], lang)})",
             _fmt(cum[y], lang),
         )
     console.print(table)
@@ -303,6 +375,7 @@ def _print_summary(result: object, lang: Lang) -> None:
                 _fmt(r["effect"], lang),
             )
         console.print(dt)
+    _print_views(console, result, lang)
     console.print(
         _t(lang, "hash", hash=str(meta["input_hash"])[:12], version=meta["battkomp_version"])
     )
