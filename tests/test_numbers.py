@@ -1,14 +1,20 @@
 """The one way numbers are written for people (battkomp.engine.numbers, battkomp.core.numbers):
-bokmål 1 234,5 with a no-break space, English 1,234.5, the true minus sign, ranges with an en
-dash, and the template filters in both languages."""
+bokmål 1 234,5 with a thin no-break space (U+202F), English 1,234.5, the true minus sign,
+ranges with an en dash, and the template filters in both languages."""
 
 from __future__ import annotations
 
 import pytest
 from django.template import engines
-from django.utils import translation
+from django.utils import formats, translation
 
-from battkomp.engine.numbers import MINUS, NB_THOUSANDS, format_number, format_range
+from battkomp.engine.numbers import (
+    MINUS,
+    NB_THOUSANDS,
+    format_number,
+    format_range,
+    without_group_spaces,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +78,19 @@ def test_a_download_writes_yes_no_as_excel_booleans_not_text() -> None:
     sheet = load_workbook(io.BytesIO(content)).active
     assert [sheet.cell(r, 2).value for r in (2, 3)] == [False, True]
     assert sheet.cell(2, 2).data_type == "b"
+
+
+def test_bokmal_groups_thousands_with_a_thin_space_that_does_not_break() -> None:
+    """U+202F NARROW NO-BREAK SPACE, in the site's formatter and in Django's own localisation
+    (a number a template prints as it is), so that both agree on a page."""
+    assert NB_THOUSANDS == "\u202f"
+    with translation.override("nb"):
+        assert formats.localize(12345) == "12\u202f345"
+        assert formats.number_format(1234.5, 1) == "1\u202f234,5"
+    with translation.override("en"):
+        assert formats.localize(12345) == "12,345"
+
+
+def test_parsers_drop_every_space_a_person_may_group_thousands_with() -> None:
+    for text in ("12345", "12 345", "12\u00a0345", "12\u202f345", "12\u2009345"):
+        assert without_group_spaces(text) == "12345"

@@ -25,6 +25,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from battkomp import __version__
+from battkomp.engine.numbers import NB_THOUSANDS
 from battkomp.engine.problems import BundleError, Lang, resolve_lang
 
 EXIT_BAD_INPUT = 2
@@ -130,7 +131,7 @@ def _fmt(x: float | None, lang: Lang) -> str:
     if x is None:
         return "–"
     text = f"{x:,.0f}"
-    return text.replace(",", "\u00a0") if lang == "nb" else text
+    return text.replace(",", NB_THOUSANDS) if lang == "nb" else text
 
 
 def _pct(share: float, lang: Lang) -> str:
@@ -461,7 +462,7 @@ def backtest_cmd(
         out.add_column(_t(language, "bt_inside"))
         for r in table.iter_rows(named=True):
             digits = 1 if r["measure"] == "capacity" else 0
-            sep = "\u00a0" if language == "nb" else ","
+            sep = NB_THOUSANDS if language == "nb" else ","
 
             def num(x: float, d: int = digits, sep: str = sep) -> str:
                 text = f"{x:,.{d}f}".replace(",", sep)

@@ -176,13 +176,14 @@ def test_numbers_are_formatted_per_language(world, big_offer):
     client = world.client("anonymous")
     nb = html_of(client, reverse("offers:grid"))
     en = html_of(client, "/en" + reverse("offers:grid"))
-    # Bokmål: a (non-breaking) space between thousands and a decimal comma.
-    assert ">1\xa0234,5</a>" in nb
-    assert ">2\xa0469</td>" in nb
+    # Bokmål: a thin no-break space (U+202F) between thousands and a decimal comma.
+    assert ">1\u202f234,5</a>" in nb
+    assert ">2\u202f469</td>" in nb
+    assert "\xa0234" not in nb
     assert "1,234.5" not in nb
     assert ">1,234.5</a>" in en
     assert ">2,469</td>" in en
-    assert "1\xa0234,5" not in en
+    assert "1\u202f234,5" not in en
 
 
 def test_dates_are_formatted_per_language(world, participant):

@@ -33,6 +33,7 @@ import polars as pl
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
 from battkomp.engine.classifications import normalise_region, pad_numeric, valid_codes
+from battkomp.engine.numbers import without_group_spaces
 from battkomp.engine.problems import BundleError, Location, Problem, did_you_mean, phrase
 from battkomp.engine.status import RISK_COLUMNS, resolve
 
@@ -535,7 +536,7 @@ def _parse_float(raw: Cell) -> float | None:
         return None
     if isinstance(raw, (int, float)):
         return float(raw)
-    text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
+    text = without_group_spaces(str(raw).strip())
     if text.count(",") == 1 and "." not in text:
         text = text.replace(",", ".")
     try:

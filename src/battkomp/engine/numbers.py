@@ -1,7 +1,8 @@
 """How numbers are written for people, in bokmål and in English: the one formatter behind the
 pages, the charts' tables, the report (HTML and PDF) and the sentences of the advice.
 
-- bokmål: a decimal comma and a no-break space between thousands (``1 234,5``);
+- bokmål: a decimal comma and a thin space between thousands (``1 234,5``): U+202F NARROW
+  NO-BREAK SPACE, the thin space that never breaks a number over two lines (decisions.md 46);
 - English: a decimal point and a comma between thousands (``1,234.5``);
 - negative numbers with the true minus sign U+2212 (``−55``), never a hyphen;
 - a range with an en dash, spaced when a bound is negative (``545–621``, ``−91 – −55``);
@@ -11,7 +12,7 @@ Pure Python (the engine imports no Django); :mod:`battkomp.core.numbers` adds th
 language and the template filters ``num`` and ``num_range``.
 
 >>> format_number(1234.5, "nb"), format_number(1234.5, "en"), format_number(-55.0, "en", 0)
-('1\\xa0234,5', '1,234.5', '−55')
+('1\\u202f234,5', '1,234.5', '−55')
 >>> format_number(2.50, "nb", 2, trim=True), format_number(-0.04, "en", 1)
 ('2,5', '0.0')
 >>> format_range(-91.2, -55.4, "nb"), format_range(545, 621, "en")
@@ -27,8 +28,13 @@ from typing import Literal
 Lang = Literal["nb", "en"]
 
 MINUS = "\u2212"
-#: The thousands separator of bokmål: a no-break space (Django's, and the charts' d3-format).
-NB_THOUSANDS = "\u00a0"
+#: The thousands separator of bokmål: a thin space that does not break, U+202F NARROW NO-BREAK
+#: SPACE (also Django's in bokmål, site/formats/nb, and the charts' d3-format). Downloads are
+#: not grouped at all: they stay machine-readable.
+NB_THOUSANDS = "\u202f"
+#: The spaces a person may have typed or pasted between thousands (a plain, a no-break, a
+#: narrow no-break and a thin space): parsers drop them all.
+GROUP_SPACES = (" ", "\u00a0", "\u202f", "\u2009")
 EN_DASH = "\u2013"
 #: What stands for a number that is not there (suppressed, not computed, infinite).
 MISSING = "–"
@@ -61,6 +67,17 @@ def format_number(
         text = text.replace(",", "")
     text = text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
     return (MINUS if negative else "") + text
+
+
+def without_group_spaces(text: str) -> str:
+    """``text`` without the spaces that may group a number's thousands (:data:`GROUP_SPACES`).
+
+    >>> without_group_spaces("1\\u202f234,5"), without_group_spaces("12 000")
+    ('1234,5', '12000')
+    """
+    for space in GROUP_SPACES:
+        text = text.replace(space, "")
+    return text
 
 
 def format_range(low: float | None, high: float | None, lang: str, digits: int = 0) -> str:

@@ -29,6 +29,8 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+from battkomp.engine.numbers import without_group_spaces
+
 BOUNDS_FILE = Path(__file__).parent / "data" / "bounds.csv"
 
 
@@ -42,7 +44,7 @@ def _number(value: object) -> float:
     if isinstance(value, int | float | Decimal):
         number = float(value)
     else:
-        text = str(value).strip().replace("\u00a0", "").replace(" ", "").rstrip("%")
+        text = without_group_spaces(str(value).strip()).rstrip("%")
         try:
             number = float(text.replace(",", "."))
         except ValueError:

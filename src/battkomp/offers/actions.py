@@ -21,6 +21,7 @@ from battkomp.core.codes import codes, label, taxonomy
 from battkomp.core.plausible import plausible_message, share_message
 from battkomp.core.stale import StaleEdit, shown
 from battkomp.core.users import UserLike, account_of
+from battkomp.engine.numbers import without_group_spaces
 from battkomp.engine.quantities import ShareError
 from battkomp.engine.quantities import parse_share as engine_parse_share
 from battkomp.offers.models import Offer, OfferArea, OfferMode
@@ -84,7 +85,7 @@ def parse_number(value: Any) -> float:
     if isinstance(value, int | float | Decimal):
         number = float(value)
     else:
-        text = str(value).strip().replace("\u00a0", "").replace(" ", "").rstrip("%")
+        text = without_group_spaces(str(value).strip()).rstrip("%")
         number = float(text.replace(",", "."))
     if not math.isfinite(number):
         raise ValueError(value)

@@ -25,6 +25,7 @@ from battkomp.core.codes import codes, label, taxonomy
 from battkomp.core.plausible import plausible_message, share_message
 from battkomp.core.users import UserLike
 from battkomp.engine.classifications import normalise_region
+from battkomp.engine.numbers import without_group_spaces
 from battkomp.engine.quantities import ShareError, parse_share
 from battkomp.offers.actions import do_upsert_offers, parse_number
 from battkomp.offers.models import Offer
@@ -81,7 +82,7 @@ def int_value(value: Any) -> int:
         if math.isfinite(value) and value.is_integer():
             return int(value)
         raise CellError(value)
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+    text = without_group_spaces(str(value).strip())
     if not _INTEGER.fullmatch(text):
         raise CellError(value)
     return int(re.split(r"[.,]", text)[0])

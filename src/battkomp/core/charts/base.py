@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 
 from battkomp.core.codes import label
 from battkomp.core.numbers import format_number
+from battkomp.engine.numbers import NB_THOUSANDS
 from battkomp.engine.schema import HORIZON_ORDER
 
 VL_VERSION = "5.21"
@@ -57,8 +58,13 @@ HORIZON_COLOURS = ("#1b7837", "#5aae61", "#f1a340", "#b2182b")
 SERIES_COLOURS = ("#2166ac", "#1b7837", "#b2182b")  # openings, supply, gap
 
 
-#: d3-format's numbers in bokmål: decimal comma, a no-break space between thousands.
-NB_FORMAT = {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", "\u00a0kr"]}
+#: d3-format's numbers in bokmål: decimal comma, a thin no-break space between thousands.
+NB_FORMAT = {
+    "decimal": ",",
+    "thousands": NB_THOUSANDS,
+    "grouping": [3],
+    "currency": ["", "\u00a0kr"],
+}
 
 
 CONFIG: dict[str, Any] = {
