@@ -189,7 +189,8 @@ def test_the_run_page_shows_the_meta_the_national_totals_and_the_time_squeeze(
     assert "P10–P90" in text
     for year in (2026, 2040):
         assert f'<th scope="row">{year}</th>' in text
-    assert 'http-equiv="refresh"' not in text  # done: no refresh
+    assert "run-progress.js" not in text  # done: nothing follows it
+    assert "script-src 'none'" in response["Content-Security-Policy"]
     assert "<progress" not in text
     totals = done_run.frame("totals")
     gap_2030 = totals.filter((pl.col("year") == 2030) & (pl.col("metric") == "headcount"))
@@ -401,15 +402,66 @@ def test_a_run_from_the_page_goes_to_the_task_queue(demo: Any, queued: Any) -> N
     assert task.args_kwargs == {"args": [run.pk], "kwargs": {}}
 
 
-def test_a_queued_run_shows_a_progress_bar_and_refreshes_itself(demo: Any, queued: Any) -> None:
+def test_a_queued_run_shows_a_progress_bar_a_refresh_link_and_its_progress_script(
+    demo: Any, queued: Any
+) -> None:
+    """No meta refresh (axe's meta-refresh: a page must not reload itself on a timer): the
+    site's own script follows the run, allowed by the CSP on this page only, and a Refresh link
+    does it by hand without scripts."""
     run = do_start_run(demo.users["analyst"], scenario=demo.mid, draws=1000, seed=1)
     text = demo.client("analyst").get(en("analysis:run_detail", run.pk)).content.decode()
     assert "Waiting for a task worker" in text
     ModelRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, progress_done=250)
-    text = demo.client("analyst").get(en("analysis:run_detail", run.pk)).content.decode()
-    assert '<meta http-equiv="refresh" content="2">' in text
+    response = demo.client("analyst").get(en("analysis:run_detail", run.pk))
+    text = response.content.decode()
+    assert "http-equiv" not in text
     assert '<progress id="run-progress" max="1000" value="250">' in text
     assert "250 of 1,000 draws done" in text
+    assert re.search(r'<script src="/static/battkomp/run-progress[^"]*\.js" defer></script>', text)
+    assert f'data-status-url="{en("analysis:run_status", run.pk)}"' in text
+    assert 'id="run-live" role="status"' in text
+    assert f'<a href="{en("analysis:run_detail", run.pk)}" class="button">Refresh</a>' in text
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "'none'" not in policy.split("script-src")[1].split(";")[0]
+    # elsewhere no script runs
+    home = demo.client("analyst").get(en("analysis:runs"))
+    assert "script-src 'none'" in home["Content-Security-Policy"]
+
+
+def test_the_run_status_is_json_for_its_analysts_only(demo: Any, queued: Any) -> None:
+    run = do_start_run(demo.users["analyst"], scenario=demo.mid, draws=1000, seed=1)
+    ModelRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, progress_done=250, progress_total=1000
+    )
+    for lang, text in (
+        ("en", "250 of 1,000 draws done"),
+        ("nb", "250 av 1\u202f000 trekninger utført"),
+    ):
+        with translation.override(lang):
+            address = reverse("analysis:run_status", args=[run.pk])
+            shown = str(RunStatus.RUNNING.label)
+        response = demo.client("analyst").get(address)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/json"
+        assert "no-cache" in response["Cache-Control"]
+        assert response.json() == {
+            "status": "running",
+            "status_display": shown,
+            "active": True,
+            "done": 250,
+            "total": 1000,
+            "text": text,
+        }
+    ModelRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE)
+    done = demo.client("analyst").get(en("analysis:run_status", run.pk)).json()
+    assert done["active"] is False
+    assert done["status"] == "done"
+    for persona in OUTSIDERS:
+        response = demo.client(persona).get(en("analysis:run_status", run.pk))
+        assert response.status_code == 404
+        assert b"draws" not in response.content
+    assert demo.client("anonymous").get(en("analysis:run_status", run.pk)).status_code == 302
 
 
 # --- the command ---------------------------------------------------------------------------------

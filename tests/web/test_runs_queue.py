@@ -115,7 +115,7 @@ def test_a_run_whose_worker_died_is_failed_with_the_reason_and_can_be_retried(
     assert "host-4242-abc" in run.error
     assert "stopped" in run.error
     page = demo.client("analyst").get(en("analysis:run_detail", run.pk)).content.decode()
-    assert 'http-equiv="refresh"' not in page  # the page no longer refreshes for ever
+    assert "run-progress.js" not in page  # the page no longer follows the run
     assert "Retry the run" in page
     # Retried: queued again, and (tasks run at once in the tests) carried out.
     response = demo.client("analyst").post(en("analysis:run_retry", run.pk))

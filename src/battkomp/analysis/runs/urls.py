@@ -15,6 +15,7 @@ urlpatterns = [
     path("runs/start/", views.run_start, name="run_start"),
     path("runs/compare/", views.run_compare, name="run_compare"),
     path("runs/<int:run_id>/", views.run_detail, name="run_detail"),
+    path("runs/<int:run_id>/status.json", views.run_status, name="run_status"),
     path("runs/<int:run_id>/publish/", views.run_publish, name="run_publish"),
     path("runs/<int:run_id>/retry/", views.run_retry, name="run_retry"),
     path("runs/<int:run_id>/inputs.zip", views.run_inputs, name="run_inputs"),

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.functional import lazy
@@ -62,6 +62,7 @@ from battkomp.analysis.runs.queries import (
 from battkomp.analysis.runs.scenarios import RESERVED_NAMES, overrides_text
 from battkomp.core import charts
 from battkomp.core.charts import supply_source_labels, supply_sources
+from battkomp.core.numbers import format_number
 from battkomp.core.plausible import PlausibleMaximum
 from battkomp.core.users import require_analyst
 from battkomp.engine.schema import HORIZON_ORDER
@@ -509,7 +510,13 @@ def _run_page(
         context["others"] = (
             runs_for_user(request.user).filter(status=RunStatus.DONE).exclude(pk=run.pk)[:50]
         )
-    return render(request, "analysis/runs/run_detail.html", context, status=status)
+    response = render(request, "analysis/runs/run_detail.html", context, status=status)
+    if run.is_active:
+        # the progress script (static/battkomp/run-progress.js), a file of the site's own: the
+        # one page that runs a script, and only while its run works; every other page keeps
+        # script-src 'none'
+        response._csp_replace = {"script-src": ["'self'"]}  # type: ignore[attr-defined]
+    return response
 
 
 @login_required
@@ -517,6 +524,29 @@ def _run_page(
 @never_cache
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     return _run_page(request, run_id)
+
+
+@login_required
+@require_GET
+@never_cache
+def run_status(request: HttpRequest, run_id: int) -> JsonResponse:
+    """A run's status and progress as JSON, which the run page's progress script asks for every
+    few seconds while the run is queued or running (analysts and admins only)."""
+    run = access_run_for_user(request.user, run_id)
+    return JsonResponse(
+        {
+            "status": run.status,
+            "status_display": str(run.get_status_display()),
+            "active": run.is_active,
+            "done": run.progress_done,
+            "total": run.progress_total,
+            "text": gettext("%(done)s of %(total)s draws done")
+            % {
+                "done": format_number(run.progress_done, 0),
+                "total": format_number(run.progress_total, 0),
+            },
+        }
+    )
 
 
 @login_required
