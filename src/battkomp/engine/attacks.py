@@ -68,16 +68,18 @@ __all__ = [
 ]
 
 #: The confidential answers a snapshot was built from: one row per organisation and need line.
-BASIS_SCHEMA: dict[str, Any] = {
-    "contributor": pl.Utf8,
-    "area": pl.Utf8,
-    "level": pl.Utf8,
-    "year": pl.Int64,
-    "value": pl.Float64,
-    "staff": pl.Float64,
-    "segment": pl.Utf8,
-    "region": pl.Utf8,
-}
+BASIS_SCHEMA = pl.Schema(
+    {
+        "contributor": pl.Utf8,
+        "area": pl.Utf8,
+        "level": pl.Utf8,
+        "year": pl.Int64,
+        "value": pl.Float64,
+        "staff": pl.Float64,
+        "segment": pl.Utf8,
+        "region": pl.Utf8,
+    }
+)
 
 #: The basis columns holding the answers the public run read (each answer times its
 #: organisation's noise factor), by the measure they noise; optional (see the module docstring).
@@ -236,10 +238,10 @@ def _truth(basis: pl.DataFrame, carrier: Carrier, parents: Mapping[str, str]) ->
     keys = list(carrier.keys)
     schema = pl.Schema(
         {
-            "contributor": pl.Utf8,
+            "contributor": pl.Utf8(),
             **{k: BASIS_SCHEMA[k] for k in keys},
-            "truth": pl.Float64,
-            "noised": pl.Float64,
+            "truth": pl.Float64(),
+            "noised": pl.Float64(),
         }
     )
     if not basis.height:

@@ -178,9 +178,9 @@ def basis_frame(folder: Path, noised: Path | None = None) -> pl.DataFrame:
     (:data:`~battkomp.engine.attacks.NOISED`), which tell the suite's chance matches from
     recoveries."""
     survey = folder / "survey_needs.csv"
-    schema = dict(BASIS_SCHEMA)
+    schema = pl.Schema(BASIS_SCHEMA)
     if noised is not None:
-        schema.update(dict.fromkeys(NOISED.values(), pl.Float64))
+        schema = pl.Schema({**BASIS_SCHEMA, **dict.fromkeys(NOISED.values(), pl.Float64())})
     if not survey.exists():
         return pl.DataFrame(schema=schema)
     frame = pl.read_csv(survey, infer_schema_length=0)

@@ -170,13 +170,13 @@ def build_public_tables(
             rules,
         )
     if "by_area_level" in out:
-        cells = published_cells(out["by_area_level"])
+        grid = published_cells(out["by_area_level"])
         if "measure_effects" in frames:
             out["measure_effects"] = measure_effects_table(
-                frames["measure_effects"], cells, ok["totals"], fixed
+                frames["measure_effects"], grid, ok["totals"], fixed
             )
         if "abroad" in frames:
-            out["abroad"] = abroad_table(frames["abroad"], cells)
+            out["abroad"] = abroad_table(frames["abroad"], grid)
         if "recommendations" in frames:
             if recommendation_rules is None:
                 recommendation_rules = default_recommendation_rules()

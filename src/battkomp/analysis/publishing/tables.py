@@ -383,17 +383,17 @@ def area_level_table(
 
         pattern = _year_pattern(cells, columns, values, fails, published, rules)
         hidden_cells.update((year, *k) for k in pattern)
-    shown = {
+    kept = {
         (int(y), a, lv)
         for y, a, lv in frame.select("year", "area", "level").unique().rows()
         if int(y) in ok["totals"] and (int(y), a, lv) not in hidden_cells
     }
     keep = pl.DataFrame(
         {
-            "year": [k[0] for k in shown],
-            "area": [k[1] for k in shown],
-            "level": [k[2] for k in shown],
-            "_shown": [True] * len(shown),
+            "year": [k[0] for k in kept],
+            "area": [k[1] for k in kept],
+            "level": [k[2] for k in kept],
+            "_shown": [True] * len(kept),
         },
         schema={"year": pl.Int64, "area": pl.Utf8, "level": pl.Utf8, "_shown": pl.Boolean},
     )

@@ -44,9 +44,10 @@ def national_rows(totals: pl.DataFrame) -> list[dict[str, Any]]:
     return [rows[y] for y in sorted(rows)]
 
 
-def survey_summary(table: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
+def survey_summary(table: pl.DataFrame) -> dict[str, Any]:
     """The protected survey table's margins: by year, by level and by area (all other keys at
-    their total), each row with its value (None where suppressed)."""
+    their total), each row with its value (None where suppressed), and the grand total
+    (``total``; None where suppressed)."""
 
     def margin(key: str) -> list[dict[str, Any]]:
         others = [k for k in ("area", "level", "year") if k != key]
@@ -176,7 +177,7 @@ def _gap_rows(a: Publication, b: Publication) -> list[dict[str, Any]]:
     """The national gap per year in both snapshots and the change (None where suppressed)."""
 
     def published(p: Publication) -> pl.DataFrame:
-        totals = p.table("totals")
+        totals: pl.DataFrame = p.table("totals")
         return totals.filter(~pl.col("suppressed")).drop("suppressed")
 
     return compare_rows(published(a), published(b), "gap")
