@@ -93,3 +93,18 @@ def click_and_wait(page: Page, selector: str) -> None:
     """
     with page.expect_navigation(wait_until="load"):
         page.locator(selector).click()
+
+
+def full_page_screenshot(page: Page, path: Path) -> None:
+    """A screenshot of the whole page that leaves the page fit for the next click.
+
+    Chromium takes a full-page screenshot by making the viewport as tall as the page for a moment.
+    If a field still has the focus then, the page comes back scrolled elsewhere (to its bottom),
+    and the next change of focus scrolls the field back into view: the mouse-down of the next
+    click moves the focus, the page jumps, and the mouse-up lands on whatever is under the pointer
+    now, so the click goes nowhere. That is how a click on the needs form's submit button once
+    sent no request (the issue-13 journey, 2026-12-06). The focus is taken off the field first,
+    as a user who has finished typing and reaches for the mouse does in effect.
+    """
+    page.evaluate("() => document.activeElement?.blur()")
+    page.screenshot(path=path, full_page=True)

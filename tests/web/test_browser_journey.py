@@ -27,7 +27,13 @@ from battkomp.survey.models import (
     Revision,
     RevisionKind,
 )
-from web.browser_support import chromium, click_and_wait, needs_chromium, on_live_server
+from web.browser_support import (
+    chromium,
+    click_and_wait,
+    full_page_screenshot,
+    needs_chromium,
+    on_live_server,
+)
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -162,7 +168,7 @@ def test_a_respondent_accepts_the_invitation_answers_in_two_sittings_and_submits
     page.check("input[name=access_is_challenge][value=yes]")
     page.fill("textarea[name=comments]", COMMENTS)
     fill_line(page, 0, LINE_1, LINE_1_BEFORE)
-    page.screenshot(path=tmp_path / "needs-form-partly-filled.png", full_page=True)
+    full_page_screenshot(page, tmp_path / "needs-form-partly-filled.png")
     click_and_wait(page, "form.needs button[name=action][value=save]")
     assert page.url == form_url
     expect_success(page)
@@ -200,13 +206,8 @@ def test_a_respondent_accepts_the_invitation_answers_in_two_sittings_and_submits
 
     fill_line(page, 0, {}, LINE_1_AFTER)
     fill_line(page, 1, LINE_2, LINE_2_NUMBERS)
-    page.screenshot(path=tmp_path / "needs-form-complete.png", full_page=True)
-    # Submitted from the keyboard (focus on "Send inn", Enter). OPEN QUESTION, in the closing
-    # note of 2026-12-06: a mouse click on the same button in the sticky action bar sent no
-    # request in headless Chromium here, while the same click on "save" in the first sitting does.
-    with page.expect_navigation(wait_until="load"):
-        page.locator("form.needs button[name=action][value=submit]").focus()
-        page.keyboard.press("Enter")
+    full_page_screenshot(page, tmp_path / "needs-form-complete.png")
+    click_and_wait(page, "form.needs button[name=action][value=submit]")
     assert page.url == form_url
     expect_success(page)
     expect(page.locator("dl.facts .badge.submitted")).to_have_count(1)
