@@ -71,7 +71,8 @@ def unit_sums(cm: Compiled, dr: Draws, fl: Flows) -> np.ndarray:
     np.add(new_sum[None], fixed, out=fixed)
     total += fixed
     has = total > 1e-9  # a vanishing weight would overflow: its cell stays unallocated
-    recip = np.divide(1.0, total, out=np.zeros_like(total), where=has)
+    with np.errstate(divide="ignore", over="ignore"):
+        recip = np.where(has, 1.0 / total, 0.0)
     # national openings, gap and shortage per unit weight, laid out (D, C, 3, T)
     per = np.empty((D, C, 3, T))
     per[:, :, 0] = (fl.openings * recip).transpose(0, 2, 1)

@@ -760,6 +760,7 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
 
     capture = np.minimum(cm.offer_capture[None, :] * dr.capture_factor[:, cm.offer_level], 1.0)
     n_offers, T, C = cm.offer_grads.shape
+    L, A = len(cm.tax.levels), len(cm.tax.areas)
     education = (capture @ cm.offer_grads.reshape(n_offers, T * C)).reshape(D, T, C)
     ma = cm.measures
     with_measures = bool(ma.count)
@@ -779,59 +780,72 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
     out = {k: np.empty((D, T, C)) for k in names}
     recruit_pairs = np.zeros((D, ma.count, T)) if with_measures else None
     unfilled = np.zeros((D, C))  # openings left unfilled at the end of the previous year
-    recruit_factor2 = np.concatenate([dr.recruit_factor, dr.recruit_factor])
+    # Without and with the counted measures in one pass, stacked along the draws (the same
+    # element-wise arithmetic): W rows, the first D without the measures. The per-year work arrays
+    # are allocated once and reused (``out=``), and each year's results are written straight
+    # into their rows of the output.
+    W = 2 * D if with_measures else D
+    factor = np.concatenate([dr.recruit_factor] * (W // D))
+    # recruitment caps of every year, scaled by each row's draw
+    cell_caps = cm.recruit_cell_cap[None] * factor[:, None, None]  # (W, T, C)
+    level_caps = cm.recruit_level_cap[None] * factor[:, None, None]  # (W, T, L)
+    ratio = np.empty((D, C))
+    domestic, demand_open = np.empty((W, C)), np.empty((W, C))
+    short, retraining, recruitment, gap = (np.empty((W, C)) for _ in range(4))
     for t in range(T):
-        at = slice(t, t + 1)
         needed = needed_prev[:, t]
-        # share of last year's staff needed that was in place: (needed − unfilled) / needed,
-        # 0 where nothing was filled, 1 where nothing was needed (no division overflows)
-        in_place = np.ones_like(needed)
-        np.divide(needed - unfilled, needed, out=in_place, where=needed > unfilled)
-        in_place[(needed > 0) & (needed <= unfilled)] = 0.0
-        # respondents' replacement in answered years is what their answers imply (no scaling)
-        replacement = replacement_full[:, t] * in_place + implied[:, t]
-        demand = expansion[:, t] + replacement
-        openings = np.maximum(demand, 0.0)
-        released = np.maximum(-demand, 0.0)
-        domestic = education[:, t] + released  # arrives whatever the need
+        # share of last year's staff needed that was in place: (needed − unfilled) / needed
+        # where needed > unfilled, 0 where nothing was filled, 1 where nothing was needed (the
+        # ratio is computed everywhere but kept only where it is defined)
+        np.subtract(needed, unfilled, out=ratio)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.divide(ratio, needed, out=ratio)
+        in_place = np.where(needed > unfilled, ratio, needed <= 0.0)
+        # respondents' replacement in answered years is what their answers imply
+        replacement = out["replacement"][:, t]
+        np.multiply(replacement_full[:, t], in_place, out=replacement)
+        replacement += implied[:, t]
+        demand = np.add(expansion[:, t], replacement, out=ratio)
+        openings = np.maximum(demand, 0.0, out=out["openings"][:, t])
+        released = out["released"][:, t]
+        np.negative(demand, out=released)
+        np.maximum(released, 0.0, out=released)
+        # arrives whatever the need; with measures, their places arrive like education
+        np.add(education[:, t], released, out=domestic[:D])
+        demand_open[:D] = openings
         if with_measures:
-            # Without and with the counted measures in one pass, stacked along the draws (the
-            # same element-wise arithmetic): the measures' places arrive like education, then
-            # retraining and the channels answer what is left, then (with measures only) the
-            # measures' extra recruitment capacity. Only the gap with measures carries over.
-            assert recruit_pairs is not None
-            domestic = np.concatenate([domestic, domestic + fixed[:, t]])
-            demand_open = np.concatenate([openings, openings])
-            factor = recruit_factor2
-        else:
-            demand_open = openings
-            factor = dr.recruit_factor
+            np.add(domestic[:D], fixed[:, t], out=domestic[D:])
+            demand_open[D:] = openings
         # Education delivers whether or not jobs wait; retraining and recruitment answer the
         # need, retraining first (domestic, medium term), each up to its capacity.
-        retraining = np.minimum(
-            np.maximum(demand_open - domestic, 0.0), cm.retraining_capacity[t][None]
-        )
-        recruitment = recruit(cm, (demand_open - domestic - retraining)[:, None], factor, at)
-        gap = demand_open - domestic - retraining - recruitment[:, 0]
+        np.subtract(demand_open, domestic, out=short)
+        np.maximum(short, 0.0, out=retraining)
+        np.minimum(retraining, cm.retraining_capacity[t][None], out=retraining)
+        short -= retraining
+        recruit(short, cell_caps[:, t], level_caps[:, t], L, A, recruitment)
+        np.subtract(short, recruitment, out=gap)
         if with_measures:
+            # then (with measures only) the measures' extra recruitment capacity; only the
+            # gap with measures carries over
             assert recruit_pairs is not None
             out["without"][:, t] = gap[:D]
             shortfall = gap[D:]
-            retraining, recruitment = retraining[D:], recruitment[D:]
+            extra = out["extra_recruits"][:, t]
             if ma.has_recruit:
-                extra, pairs_t = recruit_supply(ma, shortfall[:, None], dr.recruit_factor, C, at)
-                out["extra_recruits"][:, t] = extra[:, 0]
+                used, pairs_t = recruit_supply(
+                    ma, shortfall[:, None], dr.recruit_factor, C, slice(t, t + 1)
+                )
+                extra[...] = used[:, 0]
                 recruit_pairs[:, :, t] = pairs_t[:, :, 0]
             else:
-                out["extra_recruits"][:, t] = 0.0
-            gap = shortfall - out["extra_recruits"][:, t]
-        out["replacement"][:, t] = replacement
-        out["openings"][:, t] = openings
-        out["released"][:, t] = released
-        out["retraining"][:, t] = retraining
-        out["recruitment"][:, t] = recruitment[:, 0]
-        out["gap"][:, t] = gap
-        unfilled = np.maximum(unfilled + gap, 0.0)
+                extra[...] = 0.0
+            np.subtract(shortfall, extra, out=out["gap"][:, t])
+        else:
+            out["gap"][:, t] = gap
+        out["retraining"][:, t] = retraining[W - D :]
+        out["recruitment"][:, t] = recruitment[W - D :]
+        unfilled += out["gap"][:, t]
+        np.maximum(unfilled, 0.0, out=unfilled)
     extra_frames: dict[str, F64] = {}
     if with_measures:
         assert recruit_pairs is not None
@@ -972,16 +986,17 @@ def survey_staff(
             implied_g.append(own)
             exits_g.append(carried)
     N = len(sv.strata)
-    per_staff = np.zeros((D, N, E, C))
-    per_exits = np.zeros((D, N, E, C))
     if N:
         weights_k = (
             dr.donor_weights if dr.donor_weights is not None else np.ones((D, donor_slots(sv)))
         )
         per_staff, per_exits = imputed_staff(sv, weights_k, by_stratum=True)
-        per_exits = per_exits * ef[:, :, None]
+        per_exits *= ef[:, :, None]
         staff += per_staff.sum(axis=1)
         replacement += per_exits.sum(axis=1)[:, :-1]
+    else:
+        per_staff = np.zeros((D, N, E, C))
+        per_exits = np.zeros((D, N, E, C))
     return SurveyPaths(
         implied=implied,
         group_cells=cells_of,
@@ -1055,21 +1070,19 @@ def _rates(cm: Compiled, dr: Draws) -> F64:
     return out
 
 
-def recruit(cm: Compiled, shortfall: F64, factor: F64, years: slice | None = None) -> F64:
-    """Recruitment from abroad: area channels first, then level-wide channels pro rata.
-
-    ``shortfall`` is (D, T, C) for all years, or (D, 1, C) for the one year ``years`` selects."""
+def recruit(shortfall: F64, cell_cap: F64, level_cap: F64, L: int, A: int, out: F64) -> F64:
+    """Recruitment from abroad in one year, written into ``out`` (W, C): area channels first
+    (``cell_cap``, (W, C)), then level-wide channels pro rata (``level_cap``, (W, L)); the caps
+    already scaled by each row's draw of the cap factor."""
     need = np.maximum(shortfall, 0.0)
-    D, T, C = need.shape
-    L, A = len(cm.tax.levels), len(cm.tax.areas)
-    at = years if years is not None else slice(None)
-    specific = np.minimum(need, cm.recruit_cell_cap[at][None] * factor[:, None, None])
-    rest = (need - specific).reshape(D, T, L, A)
-    total = rest.sum(axis=3)
-    cap = cm.recruit_level_cap[at][None] * factor[:, None, None]
+    specific = np.minimum(need, cell_cap, out=out)
+    rest = np.subtract(need, specific, out=need).reshape(-1, L, A)
+    total = rest.sum(axis=2)
     # divide only where the need exceeds the cap (ratio < 1), so a vanishing need cannot overflow
-    ratio = np.where(total > cap, cap / np.where(total > cap, total, 1.0), (total > 0) * 1.0)
-    out: F64 = specific + (rest * ratio[..., None]).reshape(D, T, C)
+    over = total > level_cap
+    ratio = np.where(over, level_cap / np.where(over, total, 1.0), (total > 0) * 1.0)
+    rest *= ratio[:, :, None]
+    out += rest.reshape(out.shape)
     return out
 
 

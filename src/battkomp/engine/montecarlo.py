@@ -256,17 +256,19 @@ def run_block(cm: Compiled, scenario_index: int, block_index: int, n: int, seed:
             measure_sums[key] = pair_sums[p]
     # the abroad frame: what domestic supply leaves open (before recruitment), what recruitment
     # fills, and what stays open
+    shortage = np.maximum(fl.gap, 0.0)
+    need = np.add(fl.gap, recruited)
     sums = {
-        "abroad_need": np.maximum(fl.gap + recruited, 0.0).sum(axis=0),
+        "abroad_need": np.maximum(need, 0.0, out=need).sum(axis=0),
         "abroad_recruited": recruited.sum(axis=0),
-        "abroad_unmet": np.maximum(fl.gap, 0.0).sum(axis=0),
+        "abroad_unmet": shortage.sum(axis=0),
     }
     jobs = {
         "direct": fl.direct_jobs.astype(np.float32),
         "indirect": fl.indirect_jobs.astype(np.float32),
         "induced": fl.induced_jobs.astype(np.float32),
     }
-    year_shortage = np.maximum(fl.gap, 0.0).sum(axis=2)
+    year_shortage = shortage.sum(axis=2)
     assert fl.survey is not None
     reported, carried = survey_openings(cm, fl.survey, n)
     target = year_shortage.sum(axis=1)

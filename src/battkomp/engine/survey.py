@@ -134,6 +134,17 @@ class SurveyArrays:
         flat_exits = (self.donor_staff[:, :, cix] * self.donor_rate[:, None, cix]).reshape(K, -1)
         return cix, flat, flat_exits
 
+    @cached_property
+    def stratum_layout(self) -> tuple[tuple[F64, F64, F64], ...]:
+        """Per stratum: its donors' sizes (k,) and their rows of :attr:`donor_layout`'s staff and
+        exits, (k, E·cells) each; computed once per run."""
+        _cix, flat, flat_exits = self.donor_layout
+        out = []
+        for used, _size in self.strata:
+            ix = list(used)
+            out.append((self.donor_size[ix], flat[ix], flat_exits[ix]))
+        return tuple(out)
+
 
 FRAME_SCHEMA = {
     "organisation": pl.Utf8,
@@ -401,16 +412,19 @@ def imputed_staff(sv: SurveyArrays, weights: F64, by_stratum: bool = False) -> t
     N = len(sv.strata)
     per_staff = np.zeros((D, N, E, C))
     per_exits = np.zeros((D, N, E, C))
-    cix, flat, flat_exits = sv.donor_layout
+    cix = sv.donor_layout[0]
     at = 0
-    for n, (used, size) in enumerate(sv.strata):
-        ix = list(used)
-        w = weights[:, at : at + len(ix)]  # (D, k) this stratum's own resampling
-        at += len(ix)
-        total = w @ sv.donor_size[ix]  # (D,)
-        scale = np.divide(size, total, out=np.zeros_like(total), where=total > 0)
-        per_staff[:, n][:, :, cix] = ((w @ flat[ix]) * scale[:, None]).reshape(D, E, len(cix))
-        per_exits[:, n][:, :, cix] = ((w @ flat_exits[ix]) * scale[:, None]).reshape(D, E, len(cix))
+    for n, ((_used, size), (sizes, flat, flat_exits)) in enumerate(
+        zip(sv.strata, sv.stratum_layout, strict=True)
+    ):
+        w = weights[:, at : at + len(sizes)]  # (D, k) this stratum's own resampling
+        at += len(sizes)
+        total = w @ sizes  # (D,)
+        scale = np.divide(size, total, out=np.zeros_like(total), where=total > 0)[:, None]
+        for out, donors in ((per_staff, flat), (per_exits, flat_exits)):
+            part = w @ donors
+            part *= scale
+            out[:, n][:, :, cix] = part.reshape(D, E, len(cix))
     if by_stratum:
         return per_staff, per_exits
     return per_staff.sum(axis=1), per_exits.sum(axis=1)
