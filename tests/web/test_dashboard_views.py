@@ -226,6 +226,27 @@ def test_a_moderate_planted_cell_is_published_with_its_company_s_noise(demo: Any
     assert abs(f - 1) >= 0.11
 
 
+def test_the_heatmap_shows_the_year_where_the_published_shortage_peaks(
+    two: tuple[Publication, Publication], demo: Any
+) -> None:
+    mid, _ = two
+    client = demo.client("anonymous")
+    base = en("published:dashboard", mid.version)
+    views = {v["view"]: v for v in client.get(base).context["views"]}
+    year = int(re.search(r"in (\d{4})", views["heatmap"]["caption"]).group(1))  # type: ignore[union-attr]
+    shown = mid.table("by_area_level").filter(
+        (pl.col("metric") == "shortage") & ~pl.col("suppressed")
+    )
+    totals = dict(shown.group_by("year").agg(pl.col("mean").fill_null(0).sum()).rows())
+    assert totals[year] == max(totals.values())
+    assert totals[year] > 0
+    # a one-year range shows that year, whatever its shortage
+    quiet = min(totals, key=lambda y: (totals[y], y))
+    one = client.get(f"{base}?year_from={quiet}&year_to={quiet}")
+    views = {v["view"]: v for v in one.context["views"]}
+    assert f"in {quiet}" in views["heatmap"]["caption"]
+
+
 # --- suppressed cells are never numbers -------------------------------------------------------
 
 

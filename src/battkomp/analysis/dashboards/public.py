@@ -250,7 +250,8 @@ def _result_views(p: Publication, f: dict[str, Any], add: Add) -> None:
             lambda: charts.public_heatmap_chart(heat, year),
             gettext(
                 "Grey cells marked – are suppressed to protect company answers. The heatmap "
-                "shows the last year of the range with published cells."
+                "shows the year of the range with the largest shortage in its published cells; "
+                "choose a single year in the filters to see another."
             ),
         )
     squeeze = squeeze_rows(p, f)

@@ -88,16 +88,31 @@ def _last_year(table: pl.DataFrame) -> int | None:
     return int(table["year"].max()) if table.height else None  # type: ignore[arg-type]
 
 
+def _peak_year(cells: pl.DataFrame) -> int | None:
+    """The year whose published cells hold the largest summed mean shortage (the earliest of
+    equal years), or the last year with a published cell when no published cell is short."""
+    shown = published_only(cells)
+    if not shown.height:
+        return None
+    sums = shown.group_by("year").agg(pl.col("mean").fill_null(0).sum().alias("total"))
+    short = sums.filter(pl.col("total") > 0).sort(["total", "year"], descending=[True, False])
+    if short.height:
+        return int(short["year"][0])
+    return _last_year(shown)
+
+
 def heatmap_table(p: Publication, f: dict[str, Any]) -> tuple[int | None, pl.DataFrame]:
-    """The cells of the mean shortage by competence area × level in one year, the last year of
-    the range with any published cell; suppressed cells have a null ``mean``."""
+    """The cells of the mean shortage by competence area × level in one year: the year of the
+    range whose published cells show the largest shortage (so the map shows where the shortage
+    peaks, not a quiet last year), else the last year with a published cell; suppressed cells
+    have a null ``mean``."""
     table = _table(p, "by_area_level")
     if table is None:
         return None, pl.DataFrame()
     cells = _in_group(_years(table.filter(pl.col("metric") == "shortage"), f), f)
     if f.get("level"):
         cells = cells.filter(pl.col("level") == f["level"])
-    year = _last_year(published_only(cells))
+    year = _peak_year(cells)
     if year is None:
         return None, pl.DataFrame()
     cells = cells.filter(pl.col("year") == year).with_columns(
