@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from django.urls import reverse
@@ -245,6 +246,15 @@ def test_every_page_after_the_cover_has_the_running_header_and_its_page_number(
     chapter = "3. Etterspørsel" if lang == "nb" else "3. Demand"
     pages_of_chapter = [n for n, text in enumerate(pages) if chapter in text]
     assert len(pages_of_chapter) >= 2, pages_of_chapter
+    # a page is named by the heading its first line belongs to: a page that goes on with the
+    # list of tables and then starts the list of figures is "Tables", not "Figures"
+    figures, figure = ("Figurer", "Figur") if lang == "nb" else ("Figures", "Figure")
+    assert any(f"{figures} {figure} 1 " in text for text in pages[1:4])
+    for text in pages[1:]:
+        rest = text[len(title) :].strip()
+        if rest.startswith(f"{figures} "):
+            after = rest[len(figures) + 1 :]
+            assert after.startswith((f"{figures} {figure} 1 ", f"{figure} ")), rest[:120]
 
 
 def test_the_pdf_is_set_in_the_fonts_package_type_and_no_font_file_is_in_the_repository(
@@ -312,24 +322,52 @@ def test_the_partners_and_their_logos_are_on_the_cover_only_when_set(
     assert "Partnerlogo" not in alt_texts(pdfs["nb"])
 
 
-def test_a_missing_or_wrong_logo_is_refused_naming_the_entry(tmp_path: Path) -> None:
+def test_a_logo_of_another_kind_is_refused_naming_the_entry(tmp_path: Path) -> None:
     text = tmp_path / "logo.txt"
     text.write_text("not an image")
-    cases = [
-        ([f"LO={tmp_path / 'missing.png'}"], "entry 1", "no such file"),
-        ([str(text)], "entry 1", "PNG, JPEG, GIF or SVG"),
-    ]
-    for setting, entry, problem in cases:
-        with override_settings(BATTKOMP_REPORT_LOGOS=setting):
-            with pytest.raises(ImproperlyConfigured) as error:
-                branding.logos()
-            assert "BATTKOMP_REPORT_LOGOS" in str(error.value)
-            assert entry in str(error.value)
-            assert problem in str(error.value)
-            (message,) = branding.check_logos()
-            assert message.id == "battkomp.E101"
+    with override_settings(BATTKOMP_REPORT_LOGOS=[str(text)]):
+        with pytest.raises(ImproperlyConfigured) as error:
+            branding.logos()
+        assert "BATTKOMP_REPORT_LOGOS, entry 1" in str(error.value)
+        assert "PNG, JPEG, GIF or SVG" in str(error.value)
+        (message,) = branding.check_logos()
+        assert message.id == "battkomp.E101"
     with override_settings(BATTKOMP_REPORT_LOGOS=[]):
         assert branding.check_logos() == []
+
+
+def test_a_deleted_logo_is_left_out_with_a_warning_and_the_report_still_served(
+    published: Publication,
+    world: Any,
+    logo_files: list[str],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A logo file deleted after the site started: the report leaves it out (no 500), the log
+    says which entry once, and the system check warns (it does not stop the site)."""
+    gone = tmp_path / "gone.png"
+    shutil.copy(logo_files[0].partition("=")[2], gone)
+    kept = logo_files[1]
+    setting = [f"LO={gone}", f"Norsk Industri={kept}"]
+    address = url("published:report", "en", published.version) + "?format=html&lang=en"
+    with override_settings(BATTKOMP_REPORT_LOGOS=setting):
+        assert [logo.name for logo in branding.logos()] == ["LO", "Norsk Industri"]
+        assert branding.check_logos() == []
+        gone.unlink()
+        with caplog.at_level("WARNING", logger="battkomp.analysis.report.branding"):
+            assert [logo.name for logo in branding.logos()] == ["Norsk Industri"]
+            response = world.client("anonymous").get(address)
+        assert response.status_code == 200
+        shown = re.findall(r'<img src="(data:[^;]+);base64,[^"]+" alt="([^"]*)">', response.text)
+        assert shown == [("data:image/svg+xml", "Norsk Industri")]
+        warnings = [r.getMessage() for r in caplog.records if "no such file" in r.getMessage()]
+        assert len(warnings) == 1  # once, not on every request
+        assert warnings[0].startswith("BATTKOMP_REPORT_LOGOS, entry 1 ('LO=")
+        assert "made without this logo" in warnings[0]
+        (message,) = branding.check_logos()
+        assert message.id == "battkomp.W101"
+        assert isinstance(message, checks.Warning)
+        assert "entry 1" in message.msg
 
 
 def test_the_report_files_are_made_anew_when_the_partners_change(published: Publication) -> None:

@@ -36,13 +36,12 @@ def data_uri(content: bytes, media_type: str) -> str:
 
 def render_html(report: Report) -> bytes:
     with translation.override(report.lang):
-        logos = [
-            {
-                "src": data_uri(logo.path.read_bytes(), logo.media_type),
-                "alt": logo.name or gettext("Partner logo"),
-            }
-            for logo in branding.logos()
-        ]
+        logos = []
+        for logo in branding.logos():
+            data = branding.logo_bytes(logo)
+            if data is not None:
+                src = data_uri(data, logo.media_type)
+                logos.append({"src": src, "alt": logo.name or gettext("Partner logo")})
         html = render_to_string(
             "analysis/report/report.html",
             {

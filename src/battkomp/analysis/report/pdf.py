@@ -161,8 +161,11 @@ def render_pdf(report: Report) -> bytes:
         logo_files: list[tuple[str, str]] = []
         with translation.override(report.lang):
             for n, logo in enumerate(branding.logos(), start=1):
+                data = branding.logo_bytes(logo)
+                if data is None:
+                    continue
                 name = f"logo-{n}{logo.path.suffix.lower()}"
-                shutil.copy(logo.path, root / name)
+                (root / name).write_bytes(data)
                 logo_files.append((name, logo.name or gettext("Partner logo")))
         main = root / "report.typ"
         source = typst_source(report, figures, logo_files, branding.partners())
