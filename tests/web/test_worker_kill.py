@@ -187,3 +187,135 @@ def test_a_run_whose_worker_is_killed_is_failed_with_a_reason_and_recovers(
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+# --- every other task: a publication and an e-mail --------------------------------------------
+
+#: A worker whose every task hangs (in its heartbeat, as a real long task would), to be killed.
+HANGING_WORKER = """
+import time
+import django
+django.setup()
+from django_tasks.base import Task
+def hang(self, *args, **kwargs):
+    time.sleep(3600)
+Task.call = hang
+from django.core.management import execute_from_command_line
+execute_from_command_line(["django", "run_worker", "--interval", "0.2"])
+"""
+
+
+@pytest.fixture
+def bare_site(tmp_path: Path) -> dict[str, str]:
+    """A migrated site with no data (the tasks below need none to be claimed and lost)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BATTKOMP_", "DATABASE_"))}
+    env.update(
+        BATTKOMP_DATA_DIR=str(tmp_path / "data"),
+        DJANGO_SETTINGS_MODULE="battkomp.site.settings",
+        BATTKOMP_RUN_HEARTBEAT_SECONDS="1",
+        BATTKOMP_RUN_STALE_SECONDS=str(STALE),
+    )
+    command = [sys.executable, "-m", "django", "migrate", "-v", "0"]
+    subprocess.run(command, env=env, check=True, timeout=600)
+    return env
+
+
+def task_row(env: dict[str, str], task_id: str) -> dict[str, object]:
+    db = sqlite3.connect(Path(env["BATTKOMP_DATA_DIR"]) / "battkomp.sqlite3", timeout=30)
+    try:
+        db.row_factory = sqlite3.Row
+        found = db.execute(
+            "SELECT * FROM django_tasks_database_dbtaskresult WHERE replace(id, '-', '') = ?",
+            (task_id.replace("-", ""),),
+        ).fetchone()
+        return dict(found)
+    finally:
+        db.close()
+
+
+def wait_for_task(env: dict[str, str], task_id: str, status: str, timeout: float):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = task_row(env, task_id)
+        if current["status"] == status:
+            return current
+        time.sleep(0.1)
+    pytest.fail(f"task {task_id} never {status}: {current}")
+
+
+def test_tasks_whose_worker_is_killed_are_failed_and_repeated_or_offered_again(
+    bare_site: dict[str, str], tmp_path: Path
+) -> None:
+    """A publication build and an e-mail, each claimed by a worker then killed with SIGKILL in
+    the middle: both stay *running* (nobody is left to say otherwise) until a new worker's
+    upkeep marks them failed with the reason; the e-mail is queued again and sent, the
+    publication is offered again on its run's page (an analyst asked for it)."""
+    queued = django(
+        bare_site,
+        "from battkomp.analysis.publishing.tasks import publish_run\n"
+        "from battkomp.core.mail import send_email\n"
+        "print(publish_run.enqueue(77, 1, 'Behov', '', 'Needs', '').id)\n"
+        "print(send_email.enqueue('Hei', 'Tekst', ['x@example.test']).id)",
+    )
+    publish_id, mail_id = queued.split()
+    log = tmp_path / "worker.log"
+    killed = []
+    for task_id in (publish_id, mail_id):
+        command = [sys.executable, "-c", HANGING_WORKER]
+        with log.open("ab") as out:
+            worker = subprocess.Popen(
+                command, env=bare_site, stdout=out, stderr=out, stdin=subprocess.DEVNULL
+            )
+        try:
+            running = wait_for_task(bare_site, task_id, "RUNNING", timeout=300)
+            os.kill(worker.pid, signal.SIGKILL)
+            assert worker.wait(timeout=30) == -signal.SIGKILL
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+        killed.append(str(running["worker_ids"]))
+        # killed: still "running" (the next worker's upkeep, the hanging one's too, finds it)
+        assert task_row(bare_site, task_id)["status"] == "RUNNING"
+
+    worker = start(bare_site, log, slow=False)
+    try:
+        lost_publish = wait_for_task(bare_site, publish_id, "FAILED", timeout=120)
+        lost_mail = wait_for_task(bare_site, mail_id, "FAILED", timeout=120)
+        for row_, killed_by in ((lost_publish, killed[0]), (lost_mail, killed[1])):
+            assert str(row_["exception_class_path"]).endswith("WorkerLost")
+            assert "stopped" in str(row_["traceback"])
+            assert killed_by.strip('[]"') in str(row_["traceback"])
+        # The e-mail is queued again and the new worker sends it.
+        sent = django(
+            bare_site,
+            "import time\n"
+            "from django_tasks.base import TaskResultStatus\n"
+            "from django_tasks_db.models import DBTaskResult\n"
+            "from battkomp.core.mail import send_email\n"
+            "for _ in range(1200):\n"
+            "    done = DBTaskResult.objects.filter(task_path=send_email.module_path,"
+            " status=TaskResultStatus.SUCCESSFUL)\n"
+            "    if done.exists():\n"
+            "        break\n"
+            "    time.sleep(0.1)\n"
+            "print(done.count(), done.first().args_kwargs['args'][2] if done.exists() else '')",
+        )
+        assert sent == "1 ['x@example.test']"
+        # The publication is not repeated: its run's page offers the form again, with why.
+        failed = django(
+            bare_site,
+            "from django_tasks_db.models import DBTaskResult\n"
+            "from battkomp.analysis.publishing.tasks import publish_run, publishing_failed\n"
+            "print(DBTaskResult.objects.filter(task_path=publish_run.module_path).count())\n"
+            "print(publishing_failed(77)[0]['reason'])",
+        )
+        count, reason = failed.split("\n", 1)
+        assert count == "1"
+        assert "stopped" in reason
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()

@@ -11,6 +11,7 @@ from django.utils import translation
 from django_tasks import task
 
 from battkomp.core.mail import queue_email
+from battkomp.worker.heartbeat import repeat_when_lost
 
 RESET_SUBJECT = "accounts/password_reset_subject.txt"
 RESET_BODY = "accounts/password_reset_email.txt"
@@ -33,6 +34,7 @@ class QueuedPasswordResetForm(PasswordResetForm):
         queue_email(subject, body, [to_email], from_email=from_email)
 
 
+@repeat_when_lost
 @task(queue_name="mail")
 def send_password_reset(email: str, language: str) -> int:
     """E-mail a password-reset link to every active account with this address (none for an

@@ -8,9 +8,13 @@ from collections.abc import Iterable
 
 from django_tasks import task
 
+from battkomp.contact.actions import STALE_SENDING
 from battkomp.contact.models import OutgoingMail
+from battkomp.worker.heartbeat import repeat_when_lost
 
 
+# A mail whose worker died stays "sending" until STALE_SENDING has passed: then it is claimable.
+@repeat_when_lost(delay_seconds=STALE_SENDING.total_seconds() + 1)
 @task(queue_name="mail")
 def deliver_inquiry_mail(mail_id: int) -> bool:
     """Send one stored inquiry e-mail (claimed first, so never twice); whether it went."""

@@ -20,6 +20,8 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 from django_tasks import task, task_backends
 
+from battkomp.worker.heartbeat import repeat_when_lost
+
 logger = logging.getLogger(__name__)
 
 #: Seconds before the second, third, ... attempt (the last one repeats).
@@ -41,6 +43,7 @@ def _retry_later(task_obj: Any, attempt: int, /, *args: Any, **kwargs: Any) -> b
     return True
 
 
+@repeat_when_lost
 @task(queue_name="mail")
 def send_email(
     subject: str,

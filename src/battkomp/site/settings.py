@@ -262,13 +262,15 @@ TASKS = {
 }
 # Model runs carried out at once, over all workers; more wait in the queue.
 BATTKOMP_MAX_CONCURRENT_RUNS = env_int("BATTKOMP_MAX_CONCURRENT_RUNS", 1, minimum=1, maximum=64)
-# A running model run writes a heartbeat this often; one silent for BATTKOMP_RUN_STALE_SECONDS
-# (its worker was killed, the machine restarted) is marked failed and can be retried.
+# A running model run, and every task a worker carries out, writes a heartbeat this often; one
+# silent for BATTKOMP_RUN_STALE_SECONDS (its worker was killed, the machine restarted) is marked
+# failed and can be retried (tasks safe to repeat are queued again).
 BATTKOMP_RUN_HEARTBEAT_SECONDS = env_int("BATTKOMP_RUN_HEARTBEAT_SECONDS", 5, minimum=1)
 BATTKOMP_RUN_STALE_SECONDS = env_int("BATTKOMP_RUN_STALE_SECONDS", 60, minimum=2)
 # What the worker does every BATTKOMP_RUN_HEARTBEAT_SECONDS besides the tasks.
 BATTKOMP_WORKER_UPKEEP = [
     "battkomp.analysis.runs.actions.reap_stale_runs",
+    "battkomp.worker.heartbeat.reap_lost_tasks",
     "battkomp.survey.tasks.queue_due_reminders",
 ]
 # Survey reminders: the worker queues them on weekdays between these hours (local time) for the

@@ -21,12 +21,14 @@ from django_tasks_db.models import DBTaskResult
 
 from battkomp.survey.actions import do_send_reminders, reminders_due
 from battkomp.survey.models import Round, RoundStatus
+from battkomp.worker.heartbeat import repeat_when_lost
 from battkomp.worker.locks import hold
 
 #: At most one reminder task is queued in this time, whatever the number of workers.
 QUEUE_AT_MOST_EVERY = dt.timedelta(hours=1)
 
 
+@repeat_when_lost
 @task(queue_name="default")
 def send_reminders(round_id: int | None = None, min_days: int | None = None) -> int:
     """Remind the organisations of open rounds (or of round ``round_id``) that have not

@@ -10,9 +10,10 @@ from django_tasks import task
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from battkomp.analysis.models import ModelRun
+from battkomp.analysis.models import ModelRun, Publication
 from battkomp.analysis.publishing.actions import do_publish_run
 from battkomp.analysis.report.tasks import queue_all_reports
+from battkomp.worker.heartbeat import WORKER_LOST
 
 
 @task(queue_name="runs")
@@ -35,6 +36,43 @@ def publish_run(
     return int(publication.version)
 
 
+def _title(args: list[Any]) -> str:
+    # the task's arguments: run, user, title_nb, note_nb, title_en, note_en
+    nb, en = ([*args, "", "", "", "", ""])[2:5:2]
+    english = (get_language() or "nb").startswith("en")
+    return str((en or nb) if english else (nb or en))
+
+
+def _reason(row: DBTaskResult[Any, Any]) -> str:
+    """Why a publication task failed: the reason of a task whose worker died, else the last
+    line of its traceback (the exception and its message)."""
+    if row.exception_class_path == WORKER_LOST:
+        return str(row.traceback)
+    lines = [line for line in str(row.traceback).splitlines() if line.strip()]
+    return lines[-1] if lines else row.exception_class_path
+
+
+def publishing_failed(run_id: int) -> list[dict[str, Any]]:
+    """The snapshots of a run whose publication task failed (its worker died, or it raised)
+    since the run was last published, newest first: the run's page says so, with the reason,
+    and offers the form again."""
+    last = Publication.objects.filter(run_id=run_id).order_by("-published_at").first()
+    rows = DBTaskResult.objects.filter(
+        task_path=publish_run.module_path, status=TaskResultStatus.FAILED
+    ).order_by("-finished_at")
+    if last is not None:
+        rows = rows.filter(finished_at__gt=last.published_at)
+    return [
+        {
+            "title": _title(row.args_kwargs.get("args") or []),
+            "finished_at": row.finished_at,
+            "reason": _reason(row),
+        }
+        for row in rows[:200]
+        if (row.args_kwargs.get("args") or [None])[0] == run_id
+    ][:5]
+
+
 def publishing_now(run_id: int) -> list[dict[str, Any]]:
     """The snapshots of a run queued or being built right now (the rows of :func:`publish_run`
     in the task queue), oldest first: what the run's page shows while the worker publishes."""
@@ -42,16 +80,9 @@ def publishing_now(run_id: int) -> list[dict[str, Any]]:
         task_path=publish_run.module_path,
         status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
     ).order_by("enqueued_at")
-    english = (get_language() or "nb").startswith("en")
-
-    def title(args: list[Any]) -> str:
-        # the task's arguments: run, user, title_nb, note_nb, title_en, note_en
-        nb, en = ([*args, "", "", "", "", ""])[2:5:2]
-        return str((en or nb) if english else (nb or en))
-
     return [
         {
-            "title": title(row.args_kwargs.get("args") or []),
+            "title": _title(row.args_kwargs.get("args") or []),
             "running": row.status == TaskResultStatus.RUNNING,
             "enqueued_at": row.enqueued_at,
             "started_at": row.started_at,

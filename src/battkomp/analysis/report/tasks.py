@@ -9,6 +9,7 @@ from django_tasks import task
 
 from battkomp.analysis.models import Publication
 from battkomp.analysis.report.files import FORMATS, LANGUAGES, report_bytes
+from battkomp.worker.heartbeat import repeat_when_lost
 
 #: Seconds a queued rendering is not queued again by further requests for the same file.
 RENDER_CLAIM_SECONDS = 600
@@ -18,6 +19,7 @@ def _claim_key(publication_id: int, fmt: str, lang: str) -> str:
     return f"report-render:{publication_id}:{fmt}:{lang}"
 
 
+@repeat_when_lost
 @task(queue_name="runs")
 def render_report(publication_id: int, fmt: str, lang: str) -> int:
     """Write one report file (kept on disk for good). Returns its size in bytes."""

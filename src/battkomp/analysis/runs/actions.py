@@ -8,7 +8,6 @@ import hashlib
 import io
 import logging
 import tempfile
-import threading
 import zipfile
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -58,6 +57,7 @@ from battkomp.engine.sdc import key_fingerprint
 from battkomp.organisations.models import Facility
 from battkomp.survey.models import Round
 from battkomp.workbooks.exporters import XLSX_CONTENT_TYPE
+from battkomp.worker.heartbeat import Heartbeat, fail_task_results
 from battkomp.worker.locks import hold
 
 logger = logging.getLogger(__name__)
@@ -359,11 +359,6 @@ def reap_stale_runs() -> int:
     return count
 
 
-class WorkerLost(Exception):  # noqa: N818 (a state, as the task results record it)
-    """The worker carrying out a task stopped without a word (killed, out of memory, its machine
-    restarted). Never raised: the task result of a reaped run names it as its exception."""
-
-
 def fail_lost_tasks(run_id: int, worker: str, reason: str) -> int:
     """Mark failed, with ``reason``, the task results (django-tasks' database backend) still
     "running" that died with run ``run_id``'s worker: the run's own ``execute_run`` task, and
@@ -389,15 +384,7 @@ def fail_lost_tasks(run_id: int, worker: str, reason: str) -> int:
         by_dead_worker = bool(worker) and list(result.worker_ids or [])[-1:] == [worker]
         if this_run or by_dead_worker:
             lost.append(result.pk)
-    if not lost:
-        return 0
-    return DBTaskResult.objects.filter(pk__in=lost, status=TaskResultStatus.RUNNING).update(
-        status=TaskResultStatus.FAILED,
-        finished_at=timezone.now(),
-        return_value=None,
-        exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
-        traceback=reason,
-    )
+    return fail_task_results(lost, reason)
 
 
 def do_retry_run(user: UserLike, run: ModelRun) -> ModelRun:
@@ -466,37 +453,6 @@ def rerun_command(run: ModelRun, folder: str = "inputs") -> str:
     return " ".join(p for p in parts if p)
 
 
-class _Heartbeat:
-    """Writes the run's heartbeat every BATTKOMP_RUN_HEARTBEAT_SECONDS from a thread of its own
-    while the model runs (the model's own threads may hold the interpreter for a while between
-    progress reports)."""
-
-    def __init__(self, run_id: int, worker: str) -> None:
-        self.run_id, self.worker = run_id, worker
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id}", daemon=True)
-
-    def _beat(self) -> None:
-        from django.db import connection
-
-        try:
-            while not self.stop.wait(settings.BATTKOMP_RUN_HEARTBEAT_SECONDS):
-                try:
-                    do_heartbeat(self.run_id, self.worker)
-                except DatabaseError:  # a busy database: the next beat tries again
-                    logger.warning("heartbeat of run %s not written", self.run_id, exc_info=True)
-        finally:
-            connection.close()
-
-    def __enter__(self) -> _Heartbeat:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
-
-
 def do_execute_run(
     run: ModelRun, *, executor: Executor | None = None, worker: str | None = None
 ) -> ModelRun:
@@ -532,7 +488,11 @@ def do_execute_run(
         # the public run: the draws are done already, only the heartbeat moves on
         ModelRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
 
-    beat = _Heartbeat(run.pk, worker) if worker else contextlib.nullcontext()
+    beat = (
+        Heartbeat(lambda: do_heartbeat(run.pk, worker), f"run-{run.pk}")
+        if worker
+        else contextlib.nullcontext()
+    )
     try:
         if run.scenario_id is not None:
             scenario = Scenario.objects.filter(pk=run.scenario_id).first()

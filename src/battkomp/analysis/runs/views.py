@@ -35,7 +35,7 @@ from battkomp.analysis.models import (
     RunStatus,
     Scenario,
 )
-from battkomp.analysis.publishing.tasks import publish_run, publishing_now
+from battkomp.analysis.publishing.tasks import publish_run, publishing_failed, publishing_now
 from battkomp.analysis.runs.actions import (
     FORMATS,
     do_export_bundle,
@@ -489,6 +489,7 @@ def _run_page(
         "publish_form": publish_form or PublishForm(),
         "publications": run.publications.order_by("-version"),
         "publishing": publishing_now(run.pk),
+        "publishing_failed": publishing_failed(run.pk),
         "has_inputs": ModelRunInputs.objects.filter(run=run).exists(),
         "rerun_command": rerun_command(run),
     }

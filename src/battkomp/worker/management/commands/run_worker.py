@@ -14,6 +14,9 @@ from django.db import close_old_connections, connection
 from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
 from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+from battkomp.worker.heartbeat import task_heartbeat
 
 logger = logging.getLogger("battkomp.worker")
 
@@ -28,11 +31,21 @@ def run_upkeep() -> None:
             logger.exception("upkeep %s failed", path)
 
 
+class BeatingWorker(Worker):
+    """django-tasks' database worker, with a heartbeat for every task it carries out (see
+    :mod:`battkomp.worker.heartbeat`): a task whose worker dies is found by the upkeep."""
+
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        with task_heartbeat(str(db_task_result.pk), db_task_result.task_path, self.worker_id):
+            super().run_task(db_task_result)
+
+
 class Command(BaseCommand):
     help = (
         "Carry out queued background tasks (model runs, publications, reports, e-mails) until "
         "stopped (SIGTERM or Ctrl-C end the current task first), and every few seconds the "
-        "upkeep: model runs whose worker stopped sending a heartbeat are marked failed."
+        "upkeep: model runs and tasks whose worker stopped sending a heartbeat are marked failed "
+        "(tasks safe to repeat, such as e-mails and report files, are queued again)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -59,7 +72,7 @@ class Command(BaseCommand):
             raise CommandError("--interval must be more than 0 seconds")
         worker_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{get_random_string(6)}"
         queues = [q.strip() for q in options["queues"].split(",") if q.strip()] or ["*"]
-        worker = Worker(
+        worker = BeatingWorker(
             queue_names=queues,
             interval=options["interval"],
             batch=options["batch"],
