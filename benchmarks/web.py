@@ -15,6 +15,9 @@ p50/p95/p99 latency of
 - ``save``: a respondent's save of the needs form (a POST that writes a revision), each
   connection a different respondent.
 
+Every request says ``Accept-Encoding: gzip, deflate, br``, as a browser's does (``--identity``:
+none, as wrk and curl), so cached pages come gzip-compressed as a browser gets them.
+
 A case counts an error for a connection failure, a timeout (``--timeout``) or an unexpected
 status. Beside the latencies it prints the CPU time per request of the server (the gunicorn
 master and workers, from /proc) and of this client: what a request costs, which, unlike the
@@ -45,6 +48,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 HOST = "127.0.0.1"
+#: What every request accepts, as a browser sends it (``--identity``: nothing, as wrk and curl).
+ACCEPT_ENCODING = "gzip, deflate, br"
 
 
 @dataclass
@@ -113,6 +118,8 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
 def _request(case: Case, i: int, port: int) -> bytes:
     path = case.paths[i % len(case.paths)]
     lines = [f"{case.method} {path} HTTP/1.1", f"Host: {HOST}:{port}", "Connection: keep-alive"]
+    if ACCEPT_ENCODING:
+        lines.append(f"Accept-Encoding: {ACCEPT_ENCODING}")
     if case.cookies:
         lines.append(f"Cookie: {case.cookies[i % len(case.cookies)]}")
     body = b""
@@ -374,7 +381,16 @@ def main() -> None:
     parser.add_argument("--cases", default="", help="only these cases, comma-separated")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--identity",
+        action="store_true",
+        help="send no Accept-Encoding (as wrk and curl; by default requests accept gzip, as a "
+        "browser's do)",
+    )
     args = parser.parse_args()
+    if args.identity:
+        global ACCEPT_ENCODING
+        ACCEPT_ENCODING = ""
     if not (1 <= args.connections <= 1000 and 1 <= args.requests <= 1_000_000):
         raise SystemExit("--connections 1..1000, --requests 1..1000000")
     if not 0 < args.seconds <= 600:
@@ -413,8 +429,8 @@ def main() -> None:
         )
         print(
             f"gunicorn {model}; {args.connections} connections; {args.requests} requests or "
-            f"{args.seconds:g} s per case; cpus: {os.cpu_count()}; "
-            f"load average at the start: {_load()}"
+            f"{args.seconds:g} s per case; Accept-Encoding: {ACCEPT_ENCODING or 'none'}; "
+            f"cpus: {os.cpu_count()}; load average at the start: {_load()}"
         )
         print(
             f"{'case':20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} "

@@ -169,3 +169,53 @@ def test_made_up_query_parameters_add_nothing_to_the_cache(publication: Publicat
         assert again.status_code == 200
         assert again.content == first.content
     assert set(caches["default"]._cache) == stored  # type: ignore[attr-defined]
+
+
+def test_a_cached_page_goes_gzip_compressed_to_a_browser_and_as_it_is_to_others(
+    publication: Publication, table_reads: list[str]
+) -> None:
+    """The dashboard is half a megabyte of HTML: stored gzip-compressed once and sent so to
+    every client that accepts gzip; one that does not gets it as it is (both from the cache)."""
+    import gzip
+
+    url = dashboard(publication.version)
+    plain_first = Client().get(url)
+    browser = Client(HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    packed = browser.get(url)
+    again = browser.get(url)
+    plain = Client().get(url)
+    table_reads.clear()
+    assert Client().get(url).content == plain.content
+    assert table_reads == []
+    for response in (packed, again):
+        assert response.status_code == 200
+        assert response["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in response["Vary"]
+        assert gzip.decompress(response.content) == plain.content
+    assert len(packed.content) * 4 < len(plain.content)
+    assert not plain.has_header("Content-Encoding")
+    assert "Accept-Encoding" in plain["Vary"]
+    assert plain.content == plain_first.content
+    assert b"<html" in plain.content.lower()
+
+
+def test_the_file_cache_stores_values_uncompressed_and_reads_old_entries(tmp_path: Any) -> None:
+    import pickle
+
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    from battkomp.core.filecache import FileCache
+
+    old = FileBasedCache(str(tmp_path), {})
+    new = FileCache(str(tmp_path), {})
+    old.set("written-before", {"page": b"x" * 1000}, timeout=None)
+    assert new.get("written-before") == {"page": b"x" * 1000}
+    assert new.touch("written-before", timeout=None)
+    assert new.get("written-before") == {"page": b"x" * 1000}
+    new.set("page", (b"\x1f\x8b...", "text/html"), timeout=None)
+    assert new.get("page") == (b"\x1f\x8b...", "text/html")
+    with open(new._key_to_file("page"), "rb") as f:
+        pickle.load(f)  # the expiry
+        assert pickle.loads(f.read()) == (b"\x1f\x8b...", "text/html")  # no zlib
+    assert new.add("page", 1) is False
+    assert new.get("missing", "default") == "default"

@@ -9,21 +9,34 @@ with other snapshots under the same numbers never meets an old entry.
 Pages are cached without the site's frame (header, menus, the language form and its CSRF token,
 which differ per visitor): a view caches the HTML of its content and renders it into the frame
 on every request, which costs little.
+
+An anonymous visitor's page is cached whole, gzip-compressed once when it is stored, and sent
+compressed to every client that accepts gzip (every browser): a cached dashboard is half a
+megabyte of HTML (its charts are inline SVG), which the server would otherwise read back from
+the cache and decompress on every request, and send ten times larger. Such a page is the same
+for everyone and holds no secret (no CSRF token, no session), so compressing it gives nothing
+away (BREACH needs a secret in a compressed response).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.core.cache import cache
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 
 T = TypeVar("T")
 
 #: Bump when what is cached changes shape (a new release with other pages or tables).
-VERSION = 3
+VERSION = 4
+
+#: A client that accepts gzip (as Django's GZipMiddleware reads ``Accept-Encoding``).
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
 def snapshot_key(publication: Any, kind: str, *parts: object) -> str:
@@ -107,27 +120,40 @@ def anonymous(request: Any) -> bool:
 
 
 def cached_page(request: Any, publication: Any, kind: str, path: str | None = None) -> Any:
-    """The cached whole page for an anonymous visitor, or None (not anonymous, or not yet).
-    ``path``: what names the page in the key (default the full path with its query; a page
-    that ignores its query passes ``request.path``, so made-up queries cannot fill the cache)."""
+    """The cached whole page for an anonymous visitor, or None (not anonymous, or not yet):
+    gzip-compressed for a client that accepts it, else as it is (a second entry, made from the
+    first the first time such a client asks). ``path``: what names the page in the key (default
+    the full path with its query; a page that ignores its query passes ``request.path``, so
+    made-up queries cannot fill the cache)."""
     from django.http import HttpResponse
 
     if not anonymous(request):
         return None
     path = request.get_full_path() if path is None else path
-    stored = cache.get(snapshot_key(publication, "page", kind, path))
+    key = snapshot_key(publication, "page", kind, path)
+    gzipped = bool(ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+    stored = cache.get(key if gzipped else f"{key}:identity")
+    if stored is None and not gzipped:
+        compressed = cache.get(key)
+        if compressed is not None:
+            stored = (gzip.decompress(compressed[0]), compressed[1])
+            cache.set(f"{key}:identity", stored, timeout=None)
     if stored is None:
         return None
     content, content_type = stored
-    return HttpResponse(content, content_type=content_type)
+    response = HttpResponse(content, content_type=content_type)
+    if gzipped:
+        response["Content-Encoding"] = "gzip"
+    patch_vary_headers(response, ("Accept-Encoding",))
+    return response
 
 
 def whole_page(
     request: Any, publication: Any, kind: str, build: Callable[[], Any], path: str | None = None
 ) -> Any:
     """For an anonymous visitor, the page (status 200 only) from the cache, built with ``build``
-    (a response) the first time; for everyone else, ``build()``. ``path`` as for
-    :func:`cached_page`."""
+    (a response) the first time and stored gzip-compressed; for everyone else, ``build()``.
+    ``path`` as for :func:`cached_page`."""
     if not anonymous(request):
         return build()
     path = request.get_full_path() if path is None else path
@@ -137,5 +163,7 @@ def whole_page(
     key = snapshot_key(publication, "page", kind, path)
     response = build()
     if response.status_code == 200 and not response.cookies:
-        cache.set(key, (response.content, response["Content-Type"]), timeout=None)
+        compressed = gzip.compress(response.content, compresslevel=6, mtime=0)
+        cache.set(key, (compressed, response["Content-Type"]), timeout=None)
+        return cached_page(request, publication, kind, path) or response
     return response

@@ -234,7 +234,7 @@ def _caches() -> dict[str, dict[str, object]]:
         }
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "battkomp.core.filecache.FileCache",
             "LOCATION": str(DATA_DIR / "cache"),
             "TIMEOUT": None,
             "OPTIONS": {"MAX_ENTRIES": env_int("BATTKOMP_CACHE_MAX_ENTRIES", 5000, minimum=10)},
