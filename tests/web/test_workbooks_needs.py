@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 from typing import Any
 
@@ -24,15 +25,16 @@ from battkomp.survey.actions import (
     do_submit_response,
 )
 from battkomp.survey.models import NeedLine, Participant, ParticipantStatus, Revision, Round
-from battkomp.workbooks.columns import NEEDS_COLUMNS, header_aliases
+from battkomp.workbooks.columns import NEEDS_SHEET_COLUMNS, header_aliases
 from battkomp.workbooks.exporters import XLSX_CONTENT_TYPE as XLSX
 from web.workbook_support import NEED_COLUMNS, workbook_bytes
 
 HEADER = NEED_COLUMNS
-#: What the template and the exports write: the columns above and the facility (a column a file
-#: may leave out, so the uploads here, made as older templates were, still import).
-EXPORTED = [*HEADER, "facility"]
-ALIASES = header_aliases(NEEDS_COLUMNS)
+#: What the template and the exports write: the columns above, a name beside each code
+#: (``role_name``) and the facility (columns a file may leave out, so the uploads here, made as
+#: older templates were, still import).
+EXPORTED = [c.name for c in NEEDS_SHEET_COLUMNS]
+ALIASES = header_aliases(NEEDS_SHEET_COLUMNS)
 
 
 def codes_of(header: Any) -> list[Any]:
@@ -122,6 +124,12 @@ def row(**values: Any) -> list[Any]:
     return [line[name] for name in HEADER]
 
 
+def sheet_row(**values: Any) -> list[Any]:
+    """A row in the template's columns: blank names and facility unless given."""
+    line = {**CHEMIST, **values}
+    return [line.get(name) for name in EXPORTED]
+
+
 def read_xlsx(content: bytes, sheet: str = "needs") -> list[tuple[Any, ...]]:
     wb = openpyxl.load_workbook(io.BytesIO(content))
     return list(wb[sheet].iter_rows(values_only=True))
@@ -139,7 +147,15 @@ def test_the_template_is_for_the_organisation_and_analysts(world, participant, p
     assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
     rows = read_xlsx(response.content)
     assert codes_of(rows[0]) == EXPORTED
-    assert rows[1][:6] == ("chemist", "nkr7", "electrochemistry", 2025, 2, 4)
+    values = dict(zip(EXPORTED, rows[1], strict=True))
+    assert [values[name] for name in HEADER[:6]] == [
+        "chemist",
+        "nkr7",
+        "electrochemistry",
+        2025,
+        2,
+        4,
+    ]
 
 
 @pytest.mark.parametrize("persona", OUTSIDERS)
@@ -253,7 +269,7 @@ def test_a_filled_in_template_imports_and_importing_it_again_changes_nothing(wor
     assert wb.sheetnames == ["instructions", "needs", "codes"]
     ws = wb["needs"]
     ws.append(
-        row(
+        sheet_row(
             role="process_operator",
             level="nkr4",
             area="chemical_process",
@@ -267,7 +283,7 @@ def test_a_filled_in_template_imports_and_importing_it_again_changes_nothing(wor
         )
     )
     ws.append(
-        row(
+        sheet_row(
             role="process_operator",
             level="nkr4",
             area="chemical_process",
@@ -324,7 +340,11 @@ def test_a_template_downloaded_after_an_import_imports_as_no_change(world, parti
         lines=[dict(CHEMIST, comment='=HYPERLINK("http://x")', critical_competences="@risk")],
     )
     template = client.get(url("workbooks:needs_template", participant.pk)).content
-    assert read_xlsx(template)[1][8:10] == ("'@risk", '\'=HYPERLINK("http://x")')
+    values = dict(zip(EXPORTED, read_xlsx(template)[1], strict=True))
+    assert (values["critical_competences"], values["comment"]) == (
+        "'@risk",
+        '\'=HYPERLINK("http://x")',
+    )
     revisions = revisions_of(participant)
     response = upload(client, url("workbooks:needs_upload", participant.pk), template)
     assert b"Imported: 0 changes" in response.content
@@ -555,20 +575,24 @@ def test_the_template_has_instructions_codes_dropdowns_and_a_frozen_header(world
     ws = wb["needs"]
     assert ws.freeze_panes == "A2"
     rules = validations(ws)
-    for letter, codes_letter in (("A", "A"), ("B", "D"), ("C", "G")):  # role, level, area
+    # role, level, area: codes (A, C, E) and their names beside them (B, D, F)
+    for letter, codes_letter in (("A", "A"), ("B", "B"), ("C", "D"), ("D", "E"), ("E", "G")):
         assert rules[letter].type == "list"
         assert rules[letter].formula1.startswith(f"codes!${codes_letter}$2:")
-    assert rules["D"].type == "list"  # year
-    assert rules["D"].formula1 == '"2025,2026,2027"'
-    assert (rules["E"].type, rules["E"].formula1, rules["E"].formula2) == ("whole", "0", "1000000")
-    assert rules["G"].type == "list"  # recruit_difficulty
-    assert (rules["H"].type, rules["H"].formula2) == ("decimal", "1")  # share_abroad
+    assert rules["F"].formula1.startswith("codes!$H$2:")
+    assert rules["G"].type == "list"  # year
+    assert rules["G"].formula1 == '"2025,2026,2027"'
+    assert (rules["H"].type, rules["H"].formula1, rules["H"].formula2) == ("whole", "0", "1000000")
+    assert rules["J"].type == "list"  # recruit_difficulty
+    assert (rules["K"].type, rules["K"].formula2) == ("decimal", "1")  # share_abroad
     instructions = [c for r in wb["instructions"].iter_rows(values_only=True) for c in r if c]
     assert "Competence needs: how to fill in this template" in instructions
     assert "A year from 2025 to 2027." in instructions
     codes_sheet = list(wb["codes"].iter_rows(values_only=True))
     assert codes_sheet[0][:2] == ("Role (code)", "name")
     assert ws["A1"].value == "Role (code)"  # headed in the reader's language
+    assert ws["B1"].value == "Role (name)"
+    assert ws["B2"].value == "Chemist and electrochemist"  # the saved line's role, named
     roles = {r[0]: r[1] for r in codes_sheet[1:] if r[0]}
     assert roles["chemist"] == "Chemist and electrochemist"
 
@@ -592,3 +616,87 @@ def test_an_ambiguous_thousands_separator_is_refused_not_guessed(world, particip
     text = response.content.decode()
     assert "1 problem" in text
     assert "Row 2, column new_hires: Enter a whole number" in text
+
+
+# --------------------------------------------------------------------------- names beside codes
+
+
+@pytest.mark.parametrize(
+    ("lang", "chemist", "names"),
+    [
+        (
+            "nb",
+            "Kjemiker / elektrokjemiker",
+            (
+                "Prosessoperatør",
+                "Fagbrev / videregående yrkesfag",
+                "kjemisk prosess og prosessdrift",
+            ),
+        ),
+        (
+            "en",
+            "Chemist and electrochemist",
+            (
+                "Process operator",
+                "Trade certificate / upper-secondary vocational",
+                " Chemical process and  process operation ",
+            ),
+        ),
+    ],
+)
+def test_a_template_filled_in_with_names_instead_of_codes_imports(
+    world, participant, lang, chemist, names
+):
+    """A company that does not know the codes picks names in the template's language (case and
+    spaces do not matter) and leaves the code cells blank, or gives both; the saved line comes
+    named in the template and imports back unchanged."""
+    client = world.client("company_a")
+    with translation.override(lang):
+        target = reverse("workbooks:needs_template", args=[participant.pk])
+        upload_to = reverse("workbooks:needs_upload", args=[participant.pk])
+    wb = openpyxl.load_workbook(io.BytesIO(client.get(target).content))
+    ws = wb["needs"]
+    saved = dict(zip(EXPORTED, next(ws.iter_rows(min_row=2, values_only=True)), strict=True))
+    assert (saved["role"], saved["role_name"]) == ("chemist", chemist)
+    role, level, area = names
+    ws.append(
+        sheet_row(
+            role=None,
+            role_name=role,
+            level="nkr4",  # a code and its name: they agree
+            level_name=level,
+            area=None,
+            area_name=area,
+            year=2026,
+            new_hires=3,
+            total_staff=30,
+        )
+    )
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    response = upload(client, upload_to, buffer.getvalue())
+    assert response.status_code == 200, response.content.decode()
+    assert [line[:6] for line in lines_of(participant)] == [
+        ("chemist", "nkr7", "electrochemistry", 2025, 2, 4),
+        ("process_operator", "nkr4", "chemical_process", 2026, 3, 30),
+    ]
+
+
+def test_a_name_that_disagrees_with_its_code_or_is_unknown_is_reported(world, participant):
+    data = csv_bytes(
+        [
+            [*row()[:1], "Process operator", *row()[1:]],
+            [*row(year=2026)[:1], "No such role", *row(year=2026)[1:]],
+        ],
+        header=[HEADER[0], "role_name", *HEADER[1:]],
+    )
+    response = upload(
+        world.client("company_a"), url("workbooks:needs_upload", participant.pk), data, "n.csv"
+    )
+    text = html.unescape(response.content.decode())
+    assert "2 problems" in text
+    assert (
+        "Row 2, column role_name: The name “Process operator” is not the name of the code "
+        "“chemist” (which is “Chemist and electrochemist”)"
+    ) in text
+    assert "Row 3, column role_name: “No such role” is not a name in the list" in text

@@ -17,11 +17,13 @@ from django.utils import translation
 from battkomp.offers.actions import do_save_offer
 from battkomp.offers.models import Offer, OfferArea
 from battkomp.organisations.models import Organisation, OrganisationKind
-from battkomp.workbooks.columns import OFFERS_COLUMNS, header_aliases
+from battkomp.workbooks.columns import OFFERS_SHEET_COLUMNS, header_aliases
 from battkomp.workbooks.exporters import XLSX_CONTENT_TYPE as XLSX
 from web.personas import PERSONAS, SECRETARIAT
 
-ALIASES = {**header_aliases(OFFERS_COLUMNS), "institution": "institution"}
+ALIASES = {**header_aliases(OFFERS_SHEET_COLUMNS), "institution": "institution"}
+#: What the template and the exports write: a name beside each code (``kind_name``).
+SHEET = [c.name for c in OFFERS_SHEET_COLUMNS]
 
 
 def codes_of(header: Any) -> list[Any]:
@@ -112,6 +114,12 @@ def row(**values: Any) -> list[Any]:
     return [data[name] for name in HEADER]
 
 
+def sheet_row(**values: Any) -> list[Any]:
+    """A row in the template's columns: the names beside the codes blank unless given."""
+    data = {**BATTERY, "areas": "electrochemistry:0.6; cell_assembly:0.4", **values}
+    return [data.get(name) for name in SHEET]
+
+
 def workbook_bytes(rows: list[list[Any]], *, header: list[str] = HEADER) -> bytes:
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -151,9 +159,10 @@ def test_an_editor_downloads_the_template_of_their_own_institution(world, offer)
     assert response.status_code == 200
     assert response["Content-Type"] == XLSX
     rows = read_xlsx(response.content)
-    assert codes_of(rows[0]) == HEADER
-    values = dict(zip(HEADER, rows[1], strict=True))
+    assert codes_of(rows[0]) == SHEET
+    values = dict(zip(SHEET, rows[1], strict=True))
     assert values["code"] == "fagskolen-battery"
+    assert (values["kind"], values["kind_name"]) == ("programme", "Programme")
     assert values["study_places"] == 40
     assert values["areas"] == "electrochemistry:0.6; cell_assembly:0.4"
 
@@ -268,7 +277,7 @@ def test_everyone_can_export_the_public_offers(world, offer, other, persona, fmt
         rows = read_xlsx(response.content)
     else:
         rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert codes_of(rows[0]) == ["institution", *HEADER]
+    assert codes_of(rows[0]) == ["institution", *SHEET]
     assert rows[0][0] == "Institution"
     assert [r[0] for r in rows[1:]] == ["Fagskolen Demo", "Universitetet"]
 
@@ -278,9 +287,9 @@ def test_one_institutions_offers_export_in_the_templates_columns(world, offer, o
         url("workbooks:offers_export", world.institution.pk), {"format": "xlsx"}
     )
     rows = read_xlsx(response.content)
-    assert codes_of(rows[0]) == HEADER
+    assert codes_of(rows[0]) == SHEET
     assert [r[0] for r in rows[1:]] == ["fagskolen-battery"]
-    values = dict(zip(HEADER, rows[1], strict=True))
+    values = dict(zip(SHEET, rows[1], strict=True))
     assert isinstance(values["study_places"], int)
     assert isinstance(values["ects"], int | float)
     assert values["completion_rate"] == 0.8
@@ -301,7 +310,7 @@ def test_a_filled_in_template_imports_and_importing_it_again_changes_nothing(wor
     wb = openpyxl.load_workbook(io.BytesIO(template))
     assert wb.sheetnames == ["instructions", "offers", "codes"]
     wb["offers"].append(
-        row(
+        sheet_row(
             code="fagskolen-bms",
             name_en="=BMS and embedded software",
             kind="course",
@@ -435,10 +444,11 @@ def test_the_template_has_dropdowns_for_every_code_and_choice_column(world, offe
         str(dv.sqref).split(":")[0].rstrip("0123456789"): dv
         for dv in ws.data_validations.dataValidation
     }
-    letters = {name: chr(ord("A") + i) for i, name in enumerate(HEADER)}
+    letters = {name: chr(ord("A") + i) for i, name in enumerate(SHEET)}
     for name in ("kind", "level", "target_level", "region", "mode", "status"):
-        assert rules[letters[name]].type == "list", name
-        assert rules[letters[name]].formula1.startswith("codes!$"), name
+        for column in (name, f"{name}_name"):  # the codes, and their names beside them
+            assert rules[letters[column]].type == "list", column
+            assert rules[letters[column]].formula1.startswith("codes!$"), column
     for name in ("study_places", "candidates", "first_intake"):
         assert rules[letters[name]].type == "whole", name
     for name in ("duration_years", "ects", "completion_rate", "capture_share"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 
@@ -12,6 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from battkomp.accounts.models import AccessLog
+from battkomp.core.terms import column_code
 from battkomp.survey.actions import (
     do_create_round,
     do_invite_organisations,
@@ -21,6 +21,7 @@ from battkomp.survey.actions import (
 )
 from battkomp.survey.models import Participant, Round
 from web.personas import OUTSIDERS, SECRETARIAT
+from web.shared import download_dicts
 
 YEARS = (2025, 2026)
 
@@ -73,9 +74,22 @@ def test_analysts_export_the_submitted_answers_of_a_round(world, round_, persona
     rows = list(
         openpyxl.load_workbook(io.BytesIO(response.content))["needs"].iter_rows(values_only=True)
     )
-    header = list(rows[0])
-    assert header[:5] == ["organisation", "org_number", "status", "submitted_at", "revision"]
+    # Headed in the reader's language (the analyst's pages here are English), a name beside
+    # each code.
+    assert list(rows[0][:6]) == [
+        "Organisation",
+        "Organisation number",
+        "Status (code)",
+        "Status",
+        "Submitted at",
+        "Revision",
+    ]
+    with translation.override("en"):
+        header = [column_code(h) for h in rows[0]]
+    assert header[header.index("role") + 1] == "role_name"
     data = [dict(zip(header, r, strict=True)) for r in rows[1:]]
+    assert {(d["status"], d["status_name"]) for d in data} == {("submitted", "Submitted")}
+    assert {(d["role"], d["role_name"]) for d in data} == {("process_operator", "Process operator")}
     assert {d["organisation"] for d in data} == {"Cellco AS"}
     assert [d["year"] for d in data] == list(YEARS)
     assert {d["new_hires"] for d in data} == {5}  # what was submitted, not the later save
@@ -86,7 +100,7 @@ def test_analysts_export_the_submitted_answers_of_a_round(world, round_, persona
 def test_the_round_export_as_csv(world, round_):
     response = world.client("analyst").get(url(round_), {"format": "csv"})
     assert response.content.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = download_dicts(response)
     assert [(r["organisation"], r["year"], r["new_hires"]) for r in rows] == [
         ("Cellco AS", "2025", "5"),
         ("Cellco AS", "2026", "5"),
@@ -125,5 +139,5 @@ def test_the_submission_time_is_given_in_oslo_with_its_offset(world, round_):
         submitted_at=dt.datetime(2026, 12, 5, 23, 30, tzinfo=dt.UTC)
     )
     response = world.client("analyst").get(url(round_), {"format": "csv"})
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = download_dicts(response)
     assert {r["submitted_at"] for r in rows} == {"2026-12-06T00:30:00+01:00"}

@@ -507,6 +507,10 @@ COLUMNS: dict[str, Promise] = {
     "direct_jobs_end_mean": _("Direct jobs in the last year, mean"),
     "shortage_mean_without": _("Shortage without the facility, mean"),
     "reason_nb": _("Reason (bokmål)"),
+    "organisation": _("Organisation"),
+    "org_number": _("Organisation number"),
+    "submitted_at": _("Submitted at"),
+    "revision": _("Revision"),
     "reason_en": _("Reason (English)"),
     "mode_value": _("Most likely value"),  # the appendix's "mode" (of a distribution)
     "low": _("Low"),

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 from django.utils import formats
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from battkomp.core.codes import choices
-from battkomp.core.terms import column_name
+from battkomp.core.terms import CODE_COLUMNS, column_name
+from battkomp.engine.classifications import normalise_region
 from battkomp.offers.models import OfferKind, OfferMode, OfferStatus
 
 NEEDS_SHEET = "needs"
@@ -30,7 +32,8 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 class Column:
     """One column of a sheet.
 
-    ``kind`` says how a cell is read and written: ``code`` (from the list ``codes``), ``int``,
+    ``kind`` says how a cell is read and written: ``code`` (from the list ``codes``), ``name``
+    (the name of a code of the list ``codes``, in the column beside that code's), ``int``,
     ``number``, ``share`` (0–1, or a percentage), ``year``, ``text``, ``areas``
     (``area:weight; area:weight``) or ``facility`` (a code of one of the answering
     organisation's facilities; the list is the organisation's, not a fixed code list).
@@ -195,13 +198,83 @@ OFFERS_OLD_NAME = Column(
 )
 
 
+def name_column(column: Column) -> Column:
+    """The column of names beside a code column (``role_name`` beside ``role``): headed by the
+    code column's kind ("Rolle" beside "Rolle (kode)"), filled with the codes' names in the
+    reader's language, and read back: a name alone gives the code, a name beside a code must be
+    that code's (:func:`battkomp.workbooks.reading.resolve_names`)."""
+    return Column(
+        f"{column.name}_name",
+        "name",
+        _(
+            "The name of the code beside it, in your language. Give the code or the name (a "
+            "name from the list is enough); if you give both, they must agree."
+        ),
+        codes=column.codes,
+        may_be_missing=True,
+    )
+
+
+def with_names(columns: Sequence[Column]) -> tuple[Column, ...]:
+    """``columns`` with a name column after each code column: the templates' and exports'
+    columns."""
+    out: list[Column] = []
+    for column in columns:
+        out.append(column)
+        if column.kind == "code":
+            out.append(name_column(column))
+    return tuple(out)
+
+
+#: The columns of the templates and exports: the data columns, and names beside the codes.
+NEEDS_SHEET_COLUMNS = with_names(NEEDS_COLUMNS)
+OFFERS_SHEET_COLUMNS = with_names(OFFERS_COLUMNS)
+
+
+def known_code(list_name: str, value: object) -> str | None:
+    """The code a cell names, as the code list spells it (case does not matter), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if list_name == "region":
+        text = normalise_region(text)  # Excel turns 03 into 3: the bundle reader's rule too
+    return {code.lower(): code for code, _label in code_list(list_name)}.get(text.lower())
+
+
+def code_for_name(list_name: str, value: object) -> str | None:
+    """The code whose name, in bokmål or in English, a cell gives (case and surrounding spaces do
+    not matter), or None. A name two codes share names neither."""
+    from django.utils import translation
+
+    found: dict[str, set[str]] = {}
+    for lang in ("nb", "en"):
+        with translation.override(lang):
+            for code, text in code_list(list_name):
+                found.setdefault(" ".join(text.split()).lower(), set()).add(code)
+    codes = found.get(" ".join(str(value).split()).lower(), set())
+    return next(iter(codes)) if len(codes) == 1 else None
+
+
+def code_name(list_name: str, code: object) -> str:
+    """The name of a code in the active language (blank for a blank or unknown code)."""
+    if code in (None, ""):
+        return ""
+    return dict(code_list(list_name)).get(str(code), "")
+
+
 def column_names(columns: tuple[Column, ...]) -> list[str]:
     return [c.name for c in columns]
 
 
 def header(name: str) -> str:
     """The heading of a column in the active language (the terminology source): "Role (code)",
-    "New hires"."""
+    "New hires", and "Role (name)" for the names beside a code (never just "Role", which an
+    import could take for the code column's own name ``role``)."""
+    base = name.removesuffix("_name")
+    if base != name and base in CODE_COLUMNS:
+        return gettext("%(column)s (name)") % {"column": CODE_COLUMNS[base]}
     return column_name(name)
 
 

@@ -21,7 +21,9 @@ from battkomp.offers.models import Offer
 from battkomp.survey.models import Participant, ParticipantStatus, Round
 from battkomp.workbooks.columns import (
     NEEDS_COLUMNS,
+    NEEDS_SHEET_COLUMNS,
     OFFERS_COLUMNS,
+    OFFERS_SHEET_COLUMNS,
     column_names,
     display_header,
     escape_text,
@@ -217,12 +219,12 @@ def needs_table(participant: Participant) -> tuple[list[str], list[list[Any]]]:
     """A participant's current need lines, in the template's columns."""
     lines = stored_lines(participant)
     lines.sort(key=lambda n: (n["role"], n["level"], n["area"], n["year"]))
-    return display_header(NEEDS_COLUMNS), [need_row(n) for n in lines]
+    return display_header(NEEDS_SHEET_COLUMNS), [need_row(n) for n in lines]
 
 
 def offers_table(offers: Iterable[Offer], *, with_institution: bool) -> tuple[list[str], list]:
     """Offers in the template's columns (led by the institution's name for a list of many)."""
-    header = display_header(OFFERS_COLUMNS)
+    header = display_header(OFFERS_SHEET_COLUMNS)
     rows = []
     for offer in offers:
         row = offer_row(offer)
@@ -230,7 +232,8 @@ def offers_table(offers: Iterable[Offer], *, with_institution: bool) -> tuple[li
     return ([column_name("institution"), *header] if with_institution else header), rows
 
 
-ROUND_COLUMNS = ["organisation", "org_number", "status", "submitted_at", "revision"]
+#: The round export's columns before a need line's: the participant's status as code and name.
+ROUND_COLUMNS = ["organisation", "org_number", "status", "status_name", "submitted_at", "revision"]
 
 
 def submitted_participants(round_: Round) -> list[Participant]:
@@ -242,7 +245,9 @@ def submitted_participants(round_: Round) -> list[Participant]:
 
 
 def round_table(participants: Iterable[Participant]) -> tuple[list[str], list[list[Any]]]:
-    """The submitted answers of a round: each organisation's last submission, line by line."""
+    """The submitted answers of a round: each organisation's last submission, line by line, in
+    the template's columns (a name beside each code) after the organisation's; headed by column
+    codes, which :func:`table_file` turns into headings in the reader's language."""
     rows: list[list[Any]] = []
     for participant in participants:
         response = getattr(participant, "response", None)
@@ -257,6 +262,7 @@ def round_table(participants: Iterable[Participant]) -> tuple[list[str], list[li
             participant.organisation.name,
             participant.organisation.org_number,
             participant.status,
+            participant.get_status_display(),
             # in Oslo, as every date the platform shows (with its offset, so it stays exact)
             localtime(participant.submitted_at).isoformat(timespec="seconds")
             if participant.submitted_at
@@ -264,4 +270,4 @@ def round_table(participants: Iterable[Participant]) -> tuple[list[str], list[li
             revision.number,
         ]
         rows.extend([*lead, *need_row(line)] for line in lines)
-    return [*ROUND_COLUMNS, *column_names(NEEDS_COLUMNS)], rows
+    return [*ROUND_COLUMNS, *column_names(NEEDS_SHEET_COLUMNS)], rows

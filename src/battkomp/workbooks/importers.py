@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 from battkomp.core.codes import codes, label, taxonomy
 from battkomp.core.plausible import plausible_message, share_message
 from battkomp.core.users import UserLike
-from battkomp.engine.classifications import normalise_region
 from battkomp.engine.numbers import without_group_spaces
 from battkomp.engine.quantities import ShareError, parse_share
 from battkomp.offers.actions import do_upsert_offers, parse_number
@@ -37,12 +36,14 @@ from battkomp.workbooks.columns import (
     CODES_SHEET,
     NEEDS_COLUMNS,
     NEEDS_SHEET,
+    NEEDS_SHEET_COLUMNS,
     OFFERS_COLUMNS,
     OFFERS_OLD_NAME,
     OFFERS_SHEET,
+    OFFERS_SHEET_COLUMNS,
     Column,
-    code_list,
     format_bound,
+    known_code,
     unescape_text,
 )
 from battkomp.workbooks.reading import ImportRefused, Problem, Table, is_blank, read_table, short
@@ -116,15 +117,7 @@ def text_value(value: Any) -> str:
 
 def code_value(value: Any, list_name: str) -> str:
     """The code a cell names, as the code list spells it (case does not matter)."""
-    if isinstance(value, bool):
-        raise CellError(value)
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    if list_name == "region":
-        text = normalise_region(text)  # Excel turns 03 into 3: the bundle reader's rule too
-    known = {code.lower(): code for code, _label in code_list(list_name)}
-    found = known.get(text.lower())
+    found = known_code(list_name, value)
     if found is None:
         raise CellError(value)
     return found
@@ -353,7 +346,7 @@ def import_needs(participant: Participant, user: UserLike, upload: UploadedFile)
     round_ = participant.round
     if round_.status != RoundStatus.OPEN:
         raise _round_not_open()
-    table = read_table(upload, sheet=NEEDS_SHEET, columns=NEEDS_COLUMNS)
+    table = read_table(upload, sheet=NEEDS_SHEET, columns=NEEDS_SHEET_COLUMNS)
     codes_allowed = group_facilities(participant.organisation).values_list("code", flat=True)
     lines = needs_lines(table, round_.years, codes_allowed)
     with transaction.atomic():
@@ -560,7 +553,7 @@ def import_offers(institution: Organisation, user: UserLike, upload: UploadedFil
     Raises :class:`ImportRefused` (and stores nothing) when the file has any problem. Offers not
     in the file are left alone; importing the same file again changes nothing.
     """
-    table = read_table(upload, sheet=OFFERS_SHEET, columns=(*OFFERS_COLUMNS, OFFERS_OLD_NAME))
+    table = read_table(upload, sheet=OFFERS_SHEET, columns=(*OFFERS_SHEET_COLUMNS, OFFERS_OLD_NAME))
     rows, problems = offer_rows(table)
     wanted = [str(r.get("code") or "") for r in rows]
     if problems:

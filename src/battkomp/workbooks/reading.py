@@ -28,7 +28,15 @@ from django.utils.translation import gettext as _
 from xlsxwriter.utility import xl_col_to_name
 
 from battkomp.engine.bundle import uncached_formulas
-from battkomp.workbooks.columns import CODES_SHEET, INSTRUCTIONS_SHEET, Column, header_aliases
+from battkomp.workbooks.columns import (
+    CODES_SHEET,
+    INSTRUCTIONS_SHEET,
+    Column,
+    code_for_name,
+    code_name,
+    header_aliases,
+    known_code,
+)
 
 #: More rows than any real answer or offer list has; keeps a single upload's work bounded.
 MAX_ROWS = 20_000
@@ -547,6 +555,7 @@ def _table(
         raise ImportRefused(
             [Problem(_("The sheet is empty: there is no header row with the columns."), sheet)]
         )
+    problems += resolve_names(table, columns)
     if problems:
         raise ImportRefused(problems)
     if not table.rows:
@@ -554,6 +563,60 @@ def _table(
             [Problem(_("There are no rows to import below the header row."), sheet)]
         )
     return table
+
+
+def resolve_names(table: Table, columns: Sequence[Column]) -> list[Problem]:
+    """Read the name columns beside the code columns (``role_name`` beside ``role``) into the
+    codes, and take them out of the rows: a name alone gives its code (in bokmål or English), a
+    name beside a code must be that code's name; a blank name changes nothing. The problems
+    found, by row and name column."""
+    problems: list[Problem] = []
+    pairs = [
+        (c, c.name.removesuffix("_name"))
+        for c in columns
+        if c.kind == "name" and c.name in table.letters
+    ]
+    for row in table.rows:
+        for column, code_column in pairs:
+            name = row.values.pop(column.name, None)
+            if is_blank(name):
+                continue
+            found = code_for_name(column.codes, name)
+            if found is None:
+                problems.append(
+                    table.problem(
+                        _(
+                            "“%(value)s” is not a name in the list (see the sheet “%(sheet)s”): "
+                            "choose one from the list, or give the code."
+                        )
+                        % {"value": short(name), "sheet": CODES_SHEET},
+                        row.number,
+                        column.name,
+                    )
+                )
+                continue
+            code = row.values.get(code_column)
+            if is_blank(code):
+                row.values[code_column] = found
+                continue
+            given = known_code(column.codes, code)
+            if given is not None and given != found:
+                problems.append(
+                    table.problem(
+                        _(
+                            "The name “%(name)s” is not the name of the code “%(code)s” (which "
+                            "is “%(right)s”): correct one of them, or clear one of them."
+                        )
+                        % {
+                            "name": short(name),
+                            "code": short(code),
+                            "right": code_name(column.codes, given),
+                        },
+                        row.number,
+                        column.name,
+                    )
+                )
+    return problems
 
 
 def _blank_row(values: Sequence[Any]) -> bool:

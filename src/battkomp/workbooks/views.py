@@ -309,5 +309,5 @@ def round_export(request: HttpRequest, round_id: int) -> HttpResponse:
         log_access(
             request.user, "round_export", participant, participant.organisation, detail=round_.name
         )
-    content = exporters.render(fmt, header, rows, NEEDS_SHEET)
+    content = exporters.table_file(fmt, header, rows, NEEDS_SHEET)
     return _download(content, f"round-{_name(round_.name)}.{fmt}", fmt, private=True)

@@ -25,12 +25,14 @@ from battkomp.survey.models import Participant
 from battkomp.workbooks.columns import (
     CODES_SHEET,
     INSTRUCTIONS_SHEET,
-    NEEDS_COLUMNS,
     NEEDS_SHEET,
+    NEEDS_SHEET_COLUMNS,
     OFFERS_COLUMNS,
     OFFERS_SHEET,
+    OFFERS_SHEET_COLUMNS,
     Column,
     code_list,
+    code_name,
     display_header,
     escape_text,
     format_bound,
@@ -87,6 +89,7 @@ class _Template:
         self.wrap_bold = self.book.add_format({"text_wrap": True, "valign": "top", "bold": True})
         self.formats = {
             "code": self.book.add_format({"num_format": "@"}),
+            "name": self.book.add_format({"num_format": "@"}),
             "facility": self.book.add_format({"num_format": "@"}),
             "text": self.book.add_format({"num_format": "@"}),
             "areas": self.book.add_format({"num_format": "@"}),
@@ -96,7 +99,10 @@ class _Template:
             "share": self.book.add_format({"num_format": "0.0%"}),
         }
         self.ranges: dict[str, str] = {}
+        #: The range of each list's names on the codes sheet (the name columns' dropdowns).
+        self.name_ranges: dict[str, str] = {}
         self.code_columns: dict[str, str] = {}
+        self.name_columns: dict[str, str] = {}
         self.code_lists: list[tuple[str, list[tuple[str, str]]]] = []
         self.years: Sequence[int] = ()
 
@@ -132,6 +138,11 @@ class _Template:
         sheet.activate()
 
     def allowed(self, column: Column) -> str:
+        if column.kind == "name" and column.codes in self.name_columns:
+            return _("A name from the sheet “%(sheet)s”, column %(letter)s.") % {
+                "sheet": CODES_SHEET,
+                "letter": self.name_columns[column.codes],
+            }
         if column.codes and column.codes in self.code_columns:
             return _("A code from the sheet “%(sheet)s”, column %(letter)s.") % {
                 "sheet": CODES_SHEET,
@@ -171,7 +182,10 @@ class _Template:
             letter = xl_col_to_name(3 * j)
             self.code_lists.append((name, entries))
             self.ranges[name] = f"={CODES_SHEET}!${letter}$2:${letter}${len(entries) + 1}"
+            names = xl_col_to_name(3 * j + 1)
+            self.name_ranges[name] = f"={CODES_SHEET}!${names}$2:${names}${len(entries) + 1}"
             self.code_columns[name] = letter
+            self.name_columns[name] = names
 
     def _write_codes(self) -> None:
         sheet = self.book.add_worksheet(CODES_SHEET)
@@ -200,7 +214,13 @@ class _Template:
         for j, (column, heading) in enumerate(zip(columns, display_header(columns), strict=True)):
             sheet.write_string(0, j, heading, self.bold)
             sheet.write_comment(0, j, str(column.help), {"x_scale": 2, "y_scale": 1.5})
-            width = 40 if column.kind in {"text", "areas"} else max(14, len(heading) + 3)
+            width = (
+                40
+                if column.kind in {"text", "areas"}
+                else 30
+                if column.kind == "name"
+                else max(14, len(heading) + 3)
+            )
             sheet.set_column(j, j, width, self.formats[column.kind])
             rule = self.rule(column, years)
             if rule is not None:
@@ -229,6 +249,17 @@ class _Template:
                 "error_message": _fit(
                     _("Choose a year from %(first)d to %(last)d.")
                     % {"first": years[0], "last": years[-1]},
+                    255,
+                ),
+            }
+        if column.kind == "name":
+            return {
+                **common,
+                "validate": "list",
+                "source": self.name_ranges[column.codes],
+                "error_message": _fit(
+                    _("Choose a name from the list (see the sheet “%(sheet)s”).")
+                    % {"sheet": CODES_SHEET},
                     255,
                 ),
             }
@@ -301,8 +332,17 @@ def _common_paragraphs(data_sheet: str) -> list[str]:
 # --------------------------------------------------------------------------- needs
 
 
+def sheet_value(column: Column, values: dict[str, Any]) -> Any:
+    """A cell of a template's or an export's row: a name column gets the name, in the active
+    language, of the code beside it."""
+    if column.kind == "name":
+        return code_name(column.codes, values.get(column.name.removesuffix("_name")))
+    return values.get(column.name)
+
+
 def need_row(line: dict[str, Any]) -> list[Any]:
-    return [line.get(c.name) for c in NEEDS_COLUMNS]
+    """A need line in the template's columns (names beside the codes)."""
+    return [sheet_value(c, line) for c in NEEDS_SHEET_COLUMNS]
 
 
 def needs_template(participant: Participant) -> bytes:
@@ -344,10 +384,10 @@ def needs_template(participant: Participant) -> bytes:
     template.instructions(
         _("Competence needs: how to fill in this template"),
         paragraphs,
-        NEEDS_COLUMNS,
+        NEEDS_SHEET_COLUMNS,
         NEEDS_SHEET,
     )
-    template.data(NEEDS_SHEET, NEEDS_COLUMNS, [need_row(n) for n in lines], years=years)
+    template.data(NEEDS_SHEET, NEEDS_SHEET_COLUMNS, [need_row(n) for n in lines], years=years)
     return template.close()
 
 
@@ -367,7 +407,7 @@ def areas_text(pairs: Sequence[tuple[str, float]]) -> str:
 def offer_row(offer: Offer) -> list[Any]:
     values = {c.name: getattr(offer, c.name, None) for c in OFFERS_COLUMNS if c.name != "areas"}
     values["areas"] = areas_text([(a.area, a.weight) for a in offer.areas.all()])
-    return [values[c.name] for c in OFFERS_COLUMNS]
+    return [sheet_value(c, values) for c in OFFERS_SHEET_COLUMNS]
 
 
 def offers_of(institution: Organisation) -> list[Offer]:
@@ -407,8 +447,10 @@ def offers_template(institution: Organisation) -> bytes:
     template.instructions(
         _("Education offers: how to fill in this template"),
         paragraphs,
-        OFFERS_COLUMNS,
+        OFFERS_SHEET_COLUMNS,
         OFFERS_SHEET,
     )
-    template.data(OFFERS_SHEET, OFFERS_COLUMNS, [offer_row(o) for o in offers_of(institution)])
+    template.data(
+        OFFERS_SHEET, OFFERS_SHEET_COLUMNS, [offer_row(o) for o in offers_of(institution)]
+    )
     return template.close()
