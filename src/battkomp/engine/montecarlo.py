@@ -473,13 +473,18 @@ _BAND = 256  # draws transposed at a time in lane_stats
 QUANTILES = (10, 50, 90)
 
 
-def lane_stats(x: np.ndarray, positive: bool = False) -> dict[str, np.ndarray]:
+def lane_stats(
+    x: np.ndarray, positive: bool = False, scratch: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Mean and P10/P50/P90 over the draws (axis 0) of every cell of ``x``.
 
     Each cell's draws are copied into one contiguous row (a band of draws at a time, which keeps
     the transposition in cache) and sorted once; the percentiles are then read off the sorted rows
     by linear interpolation between order statistics (numpy's default ``linear`` method). With
     ``positive``, also the mean of the positive part and the share of draws above zero.
+    ``scratch``: a flat array of ``x``'s dtype and at least its size to sort in, reused from call
+    to call (else a new one), so that a run's statistics do not write into fresh memory, which is
+    slow on a virtual machine (docs/performance.md), for every metric.
 
     >>> st = lane_stats(np.arange(11.0)[:, None], positive=True)
     >>> [float(st[k][0]) for k in ("mean", "p10", "p50", "p90", "positive_mean")]
@@ -487,7 +492,10 @@ def lane_stats(x: np.ndarray, positive: bool = False) -> dict[str, np.ndarray]:
     """
     n = x.shape[0]
     flat = x.reshape(n, -1)
-    lanes = np.empty(flat.shape[::-1], dtype=x.dtype)
+    if scratch is not None and scratch.dtype == x.dtype and scratch.size >= flat.size:
+        lanes = scratch[: flat.size].reshape(flat.shape[::-1])
+    else:
+        lanes = np.empty(flat.shape[::-1], dtype=x.dtype)
     for i in range(0, n, _BAND):
         lanes[:, i : i + _BAND] = flat[i : i + _BAND].T
     lanes.sort(axis=1)
