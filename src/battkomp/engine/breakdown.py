@@ -73,18 +73,20 @@ def unit_sums(cm: Compiled, dr: Draws, fl: Flows) -> np.ndarray:
     has = total > 1e-9  # a vanishing weight would overflow: its cell stays unallocated
     with np.errstate(divide="ignore", over="ignore"):
         recip = np.where(has, 1.0 / total, 0.0)
-    # national openings, gap and shortage per unit weight, laid out (D, C, 3, T)
-    per = np.empty((D, C, 3, T))
-    per[:, :, 0] = (fl.openings * recip).transpose(0, 2, 1)
-    per[:, :, 1] = (fl.gap * recip).transpose(0, 2, 1)
-    np.maximum(per[:, :, 1], 0.0, out=per[:, :, 2])
-    k_per = np.matmul(kernel, per.reshape(D, C, 3 * T)).reshape(D, S, 4, 3, T)[:, un.segment]
-    alloc = np.einsum("dupt,dupmt->dutm", drive, k_per)  # (D, U, T, 3)
+    # national openings, gap and shortage per unit weight, (D, 3, T, C)
+    per = np.empty((D, 3, T, C))
+    np.multiply(fl.openings, recip, out=per[:, 0])
+    np.multiply(fl.gap, recip, out=per[:, 1])
+    np.maximum(per[:, 1], 0.0, out=per[:, 2])
+    # through each segment phase's cells: (D, 3·T, C) @ (D, C, S·4) -> (D, 3, T, U, 4)
+    k_per = np.matmul(per.reshape(D, 3 * T, C), kernel.transpose(0, 2, 1))
+    k_per = k_per.reshape(D, 3, T, S, 4)[:, :, :, un.segment]
+    alloc = np.einsum("dupt,dmtup->dutm", drive, k_per)  # (D, U, T, 3)
     # the survey's fixed weights, year by year over the cells and units they touch
     for (used_u, used_c, w), scale in zip(un.survey_layout, (None, ef), strict=True):
         if not len(used_u):
             continue
-        p_t = per[:, used_c].transpose(3, 1, 0, 2).reshape(T, len(used_c), D * 3)
+        p_t = per[:, :, :, used_c].transpose(2, 3, 0, 1).reshape(T, len(used_c), D * 3)
         part = np.matmul(w, p_t).reshape(T, len(used_u), D, 3).transpose(2, 1, 0, 3)
         if scale is not None:
             part = part * scale[:, None, None, None]

@@ -413,6 +413,10 @@ def imputed_staff(sv: SurveyArrays, weights: F64, by_stratum: bool = False) -> t
     per_staff = np.zeros((D, N, E, C))
     per_exits = np.zeros((D, N, E, C))
     cix = sv.donor_layout[0]
+    # the donor cells of every year in a row of E·C values (year-major), where a stratum's rows
+    # of (D, N·E·C) begin at n·E·C: one scatter per stratum and quantity
+    into = (np.arange(E)[:, None] * C + cix[None, :]).reshape(-1)
+    rows = (per_staff.reshape(D, N * E * C), per_exits.reshape(D, N * E * C))
     at = 0
     for n, ((_used, size), (sizes, flat, flat_exits)) in enumerate(
         zip(sv.strata, sv.stratum_layout, strict=True)
@@ -421,10 +425,10 @@ def imputed_staff(sv: SurveyArrays, weights: F64, by_stratum: bool = False) -> t
         at += len(sizes)
         total = w @ sizes  # (D,)
         scale = np.divide(size, total, out=np.zeros_like(total), where=total > 0)[:, None]
-        for out, donors in ((per_staff, flat), (per_exits, flat_exits)):
+        for out, donors in zip(rows, (flat, flat_exits), strict=True):
             part = w @ donors
             part *= scale
-            out[:, n][:, :, cix] = part.reshape(D, E, len(cix))
+            out[:, n * E * C + into] = part
     if by_stratum:
         return per_staff, per_exits
     return per_staff.sum(axis=1), per_exits.sum(axis=1)
