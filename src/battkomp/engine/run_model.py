@@ -49,6 +49,7 @@ from battkomp.engine.montecarlo import (
     driver_relevant,
     first_order,
     lane_stats,
+    prefaulted,
     run_ensemble,
     spearman,
 )
@@ -111,7 +112,7 @@ def _cell_stats(ens: Ensemble, pool: Executor | None) -> dict[str, dict[str, np.
         try:
             scratch = free.get_nowait()
         except queue.Empty:
-            scratch = np.empty(x.size, dtype=x.dtype)
+            scratch = prefaulted((x.size,), x.dtype)
         try:
             return lane_stats(x, positive=m == "gap", scratch=scratch)
         finally:
