@@ -798,7 +798,7 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
         # where needed > unfilled, 0 where nothing was filled, 1 where nothing was needed (the
         # ratio is computed everywhere but kept only where it is defined)
         np.subtract(needed, unfilled, out=ratio)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             np.divide(ratio, needed, out=ratio)
         in_place = np.where(needed > unfilled, ratio, needed <= 0.0)
         # respondents' replacement in answered years is what their answers imply
