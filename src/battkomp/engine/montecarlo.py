@@ -27,6 +27,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from numpy.typing import DTypeLike
 from scipy.special import ndtr
 
 from battkomp.engine.breakdown import UNIT_METRICS, unit_sums
@@ -77,7 +78,7 @@ SCALAR_DRIVERS: tuple[str, ...] = (
 PREFAULT_BYTES = 16 * 2**20
 
 
-def prefaulted(shape: tuple[int, ...], dtype: type = np.float32) -> np.ndarray:
+def prefaulted(shape: tuple[int, ...], dtype: DTypeLike = np.float32) -> np.ndarray:
     """An uninitialised array (like ``np.empty``) whose memory the kernel has mapped in one call
     (an anonymous ``mmap`` with ``MAP_POPULATE``), where the platform has it.
 
