@@ -151,3 +151,25 @@ def test_without_offers_the_page_says_what_is_missing_and_that_nothing_covers_it
     assert "Automation and robotics" in electrician
     assert "No offer registered on the platform covers what is missing yet." in electrician
     assert "Total duration: about 10 months." in electrician  # 0.2 of a 4-year fagbrev
+
+
+def test_an_offer_named_only_in_the_other_language_is_marked_as_such(world: Any) -> None:
+    """Offer names fall back to the other language marked, as every bilingual field does."""
+    make_offer(
+        world,
+        "electrode-module",
+        [("electrode_manufacturing", 0.6), ("chemical_process", 0.4)],
+        name="",
+        name_nb="Elektrodemodul",
+        name_en="",
+    )
+    client = world.client("anonymous")
+    english = client.get(url("pathways:detail", "3134")).content.decode()
+    assert (
+        '<span lang="nb">Elektrodemodul</span> <span class="lang-fallback">(in Norwegian)</span>'
+        in english
+    )
+    bokmal = client.get(url("pathways:detail", "3134", lang="nb")).content.decode()
+    assert "Elektrodemodul" in bokmal
+    assert 'lang="nb">Elektrodemodul' not in bokmal
+    assert "lang-fallback" not in bokmal.split("<main", 1)[1]

@@ -102,7 +102,11 @@ def months(years: float) -> int:
 
 
 def pathway_rows(pathways: list[Pathway], ids: dict[str, int]) -> list[dict[str, Any]]:
-    """The pathways as the page shows them, with labels in the active language."""
+    """The pathways as the page shows them, with labels in the active language; a registered
+    offer's name is its :class:`~battkomp.core.bilingual.Text` (marked on the page when only
+    the other language has one)."""
+    wanted = {ids[c.offer.id] for p in pathways for c in p.offers if c.offer.id in ids}
+    names = {o.pk: o.name for o in Offer.objects.filter(pk__in=wanted).only("name_nb", "name_en")}
     rows = []
     for p in pathways:
         rows.append(
@@ -117,7 +121,7 @@ def pathway_rows(pathways: list[Pathway], ids: dict[str, int]) -> list[dict[str,
                 ],
                 "offers": [
                     {
-                        "name": c.offer.name,
+                        "name": names.get(ids.get(c.offer.id), c.offer.name),
                         "institution": c.offer.institution,
                         "pk": ids.get(c.offer.id),
                         "kind_label": OfferKind(c.offer.kind).label
