@@ -567,6 +567,19 @@ def test_the_risk_view_shows_the_conditional_views_in_both_languages(demo: Any) 
         bokmal = client.get(reverse("published:dashboard", args=[p.version])).content.decode()
     assert "Hva om de planlagte fabrikkene bygges, eller ikke" in bokmal
     assert "Bare det sikre grunnlaget" in bokmal
+    # on the page, not only in the download: each plant's probability and effect on the mean,
+    # and P(shortage over the horizon > x) (issue 14: the dashboard shows the conditional views)
+    risk = next(v for v in english.context["views"] if v["view"] == "risk")
+    plants_table, exceed_table = risk["details"]
+    assert (
+        exceed_table["caption"] == "Probability that the shortage over the horizon exceeds a level"
+    )
+    effects = [r[4]["value"] for r in plants_table["rows"]]
+    assert effects == conditional["effect"].to_list()
+    published = p.table("exceedance").filter(pl.col("year").is_null() & ~pl.col("suppressed"))
+    assert [r[0]["value"] for r in exceed_table["rows"]] == sorted(published["threshold"])
+    assert "Mer enn (personer)" in bokmal
+    assert "Effekt på gjennomsnittet" in bokmal
     rows = csv_rows(client.get(en("published:dashboard", p.version) + "?view=risk&format=csv"))
     views = [r["view"] for r in rows]
     assert views[:2] == ["all", "firm_base"]

@@ -5,7 +5,8 @@ Views (:data:`VIEWS`): the national gap band (``totals``), shortage by level (``
 largest bottlenecks (``by_area``), the heatmap of shortage by competence area × level
 (``by_area_level``), the time squeeze (``squeeze``), value-chain coverage by segment
 (``coverage``), the gap by segment and by county (``by_segment``, ``by_region``), the
-planned plants' risk (``conditional``, and ``exceedance`` in its download), the
+planned plants' risk (``conditional``, with tables of each plant's probability and effect and
+of ``exceedance``, P(shortage over the horizon > x)), the
 scenario comparison (the ``totals`` of the latest published snapshot of each scenario), the
 measures (the national gap with and without them from ``totals``, and what each adds from
 ``measure_effects``), recruitment from abroad (``abroad``) and the recommendations
@@ -47,6 +48,7 @@ from battkomp.analysis.dashboards.public_rows import (
     bottleneck_table,
     commandment_name,
     coverage_rows,
+    exceedance_rows,
     heatmap_table,
     level_table,
     lever_names,
@@ -70,6 +72,7 @@ from battkomp.analysis.publishing.queries import quality_summary
 from battkomp.core import charts, snapshot_cache
 from battkomp.core.bilingual import marked
 from battkomp.core.codes import channel_name, codes, label, taxonomy
+from battkomp.core.numbers import format_number
 from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, table_file
 
 FORMATS = ("csv", "xlsx")
@@ -180,7 +183,8 @@ def _filters_key(f: dict[str, Any]) -> tuple[Any, ...]:
 
 
 #: Adds a view: ``add(view, caption, build, note="", extra=(), details=None)``; ``build`` makes
-#: the chart (cached under the publication, the filters, the view and ``extra``).
+#: the chart (cached under the publication, the filters, the view and ``extra``); ``details`` is
+#: a table shown under it, or a list of them.
 Add = Callable[..., None]
 
 
@@ -195,11 +199,12 @@ def build_views(p: Publication, f: dict[str, Any]) -> list[dict[str, Any]]:
         build: Any,
         note: str = "",
         extra: Any = (),
-        details: dict[str, Any] | None = None,
+        details: dict[str, Any] | list[dict[str, Any]] | None = None,
     ) -> None:
         chart = charts.cached((*key, view, *extra), build)
+        tables = [details] if isinstance(details, dict) else list(details or [])
         views.append(
-            {"view": view, "caption": caption, "chart": chart, "note": note, "details": details}
+            {"view": view, "caption": caption, "chart": chart, "note": note, "details": tables}
         )
 
     _result_views(p, f, add)
@@ -322,6 +327,7 @@ def _place_and_scenario_views(p: Publication, f: dict[str, Any], add: Add) -> No
                 "of the draws in brackets. Plants are built or abandoned together, so a plant's "
                 "view includes what tends to come with it."
             ),
+            details=_risk_details(risk, exceedance_rows(p)),
         )
     scenarios = scenario_rows(p, f)
     if scenarios.height:
@@ -341,6 +347,58 @@ def _place_and_scenario_views(p: Publication, f: dict[str, Any], add: Add) -> No
             ),
             versions,
         )
+
+
+def _percent(share: Any) -> str:
+    return "–" if share is None else f"{format_number(100 * float(share), 1)}\u00a0%"
+
+
+def _risk_details(risk: pl.DataFrame, exceedance: pl.DataFrame) -> list[dict[str, Any]]:
+    """The risk view's tables: every conditional view with its probability, median, mean and a
+    plant's effect on the mean (the chart shows the bands), and P(shortage over the horizon > x)."""
+    views = [
+        [
+            _cell(
+                label("risk_view", r["view"])
+                if r["view"] in ("all", "firm_base")
+                else gettext("With %(facility)s")
+                % {"facility": r.get("facility_name") or r["facility"]}
+            ),
+            _cell(_percent(r["probability"]), "numtext"),
+            _cell(r["shortage_p50"], "num0"),
+            _cell(r["shortage_mean"], "num0"),
+            _cell(r["effect"], "num0"),
+        ]
+        for r in risk.iter_rows(named=True)
+    ]
+    tables = [
+        {
+            "caption": gettext("Shortage over the horizon by what is built"),
+            "columns": [
+                gettext("View"),
+                gettext("Probability"),
+                gettext("Median (P50)"),
+                gettext("Mean"),
+                gettext("Effect on the mean"),
+            ],
+            "rows": views,
+        }
+    ]
+    total = exceedance.filter(pl.col("year").is_null()) if exceedance.height else exceedance
+    if total.height:
+        tables.append(
+            {
+                "caption": gettext(
+                    "Probability that the shortage over the horizon exceeds a level"
+                ),
+                "columns": [gettext("More than (persons)"), gettext("Probability")],
+                "rows": [
+                    [_cell(r["threshold"], "num0"), _cell(_percent(r["probability"]), "numtext")]
+                    for r in total.sort("threshold").iter_rows(named=True)
+                ],
+            }
+        )
+    return tables
 
 
 def _cell(value: Any, kind: str = "text", url: str = "") -> dict[str, Any]:
