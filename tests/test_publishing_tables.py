@@ -388,7 +388,7 @@ def test_coverage_withholds_the_share_where_the_survey_table_does(large: dict[st
         },
     )
     table = coverage_table(
-        protected, large["detail"], large["contrib"], large["places"], survey, ok
+        frame, protected, large["detail"], large["contrib"], large["places"], survey, ok
     )
     assert table.columns == [
         "year",
@@ -405,6 +405,45 @@ def test_coverage_withholds_the_share_where_the_survey_table_does(large: dict[st
     national = table.filter(pl.col("segment").is_null())
     assert not national["suppressed"].any()
     assert national["openings"][0] == pytest.approx(large["detail"]["openings"].sum())
+
+
+def test_coverage_takes_the_segments_means_from_the_draws_not_the_central_run(
+    large: dict[str, Any],
+) -> None:
+    """Issue 14: a segment's openings, supply and gap in ``coverage`` are those of the
+    ``by_segment`` frame (means over the draws, which add up to the national means), even where
+    the central run's ``detail`` differs, and the all-segments row is their sum."""
+    frame = _by_place(large["detail"], "segment").with_columns(
+        (pl.col("openings") * 2).alias("openings"), (pl.col("gap") - 7).alias("gap")
+    )
+    ok = _ok(totals=True)
+    protected = place_table(frame, "segment", large["detail"], large["contrib"], None, ok)
+    survey = pl.DataFrame(
+        {
+            "area": [None],
+            "level": [None],
+            "year": [YEAR],
+            "new_hires": [1.0],
+            "suppressed": [False],
+        },
+        schema={
+            "area": pl.Utf8,
+            "level": pl.Utf8,
+            "year": pl.Int64,
+            "new_hires": pl.Float64,
+            "suppressed": pl.Boolean,
+        },
+    )
+    table = coverage_table(frame, protected, large["detail"], large["contrib"], None, survey, ok)
+    segments = frame.filter(pl.col("segment").is_not_null())
+    national = table.filter(pl.col("segment").is_null()).row(0, named=True)
+    assert national["openings"] == pytest.approx(segments["openings"].sum())
+    assert national["gap"] == pytest.approx(segments["gap"].sum())
+    published = table.filter(pl.col("segment").is_not_null() & ~pl.col("suppressed"))
+    for row in published.iter_rows(named=True):
+        want = segments.filter(pl.col("segment") == row["segment"]).row(0, named=True)
+        assert row["openings"] == pytest.approx(want["openings"])
+        assert row["gap"] == pytest.approx(want["gap"])
 
 
 def test_a_run_without_the_new_frames_publishes_the_old_tables_only(run: dict[str, Any]) -> None:

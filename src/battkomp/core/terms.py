@@ -196,7 +196,11 @@ CONCEPTS: dict[str, tuple[Promise, Promise]] = {
     ),
     "mean": (
         _("Mean"),
-        _("The average over the draws: the central value the pages show."),
+        _(
+            "The average over the draws. The pages show it where parts must add up to a "
+            "whole (segments, counties, what each plant adds); elsewhere the centre shown is "
+            "the median."
+        ),
     ),
     "band": (
         _("P10–P90 band"),

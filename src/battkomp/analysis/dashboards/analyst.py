@@ -394,11 +394,11 @@ def _group_view(column: str, kind: str) -> Builder:
     def build(frames: dict[str, pl.DataFrame], view: View, year: str | None) -> None:
         frame = frames[f"by_{column}"]
         description = gettext(
-            "Line chart: the gap per year (central run), one line for each %(what)s."
+            "Line chart: the gap per year (means of the draws), one line for each %(what)s."
         ) % {"what": view.title.lower()}
         view.charts.append(
             (
-                gettext("Gap per year (central run)"),
+                gettext("Gap per year (means of the draws)"),
                 _by_year_chart(
                     f"gap-{column}",
                     frame,

@@ -161,6 +161,7 @@ def build_public_tables(
             out[f"by_{column}"] = place_table(frame, column, detail, contrib, places, ok, rules)
     if "by_segment" in out:
         out["coverage"] = coverage_table(
+            frames["by_segment"],
             out["by_segment"],
             detail,
             contrib,

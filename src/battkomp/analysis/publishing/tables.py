@@ -38,9 +38,11 @@ A publication holds these tables (see docs/model.md, "Disclosure control", publi
     the draws, docs/model.md §8.6), each cell tested with the survey contributions of the
     organisations placed there and protected against the year's national figure as above.
 ``coverage``
-    Per year and segment (and all segments, ``segment`` null): openings, supply and gap of the
-    central run (suppressed exactly as ``by_segment``), and ``reported_share``, the share of the
-    openings the survey reported. The reported openings by segment are protected with
+    Per year and segment (and all segments, ``segment`` null): openings, supply and gap, the means
+    over the draws of ``by_segment`` (suppressed exactly as there; they add up to the national
+    means, docs/model.md §8.6), and ``reported_share``, the share of those openings the survey
+    reported (its new hires, from the ``detail`` rows of kind ``reported``; at most 1). The reported
+    openings by segment are protected with
     :func:`~battkomp.engine.disclosure.protect` (segment × year, each organisation a
     contributor); ``reported_share`` is null (``share_suppressed``) where that table suppresses
     the cell, and in a year whose total in ``survey_needs`` is suppressed.
@@ -591,6 +593,7 @@ def place_table(
 
 
 def coverage_table(
+    frame: pl.DataFrame,
     protected: pl.DataFrame,
     detail: pl.DataFrame,
     contrib: pl.DataFrame,
@@ -599,25 +602,30 @@ def coverage_table(
     ok: Mapping[str, set[int]],
     rules: DisclosureRules | None = None,
 ) -> pl.DataFrame:
-    """The protected ``coverage`` table: per year and segment (null: all segments) the central
-    run's openings, supply and gap (as in the protected ``by_segment``) and the share of the
-    openings the survey reported, where its protection allows. ``protected`` is the protected
-    ``by_segment`` table, ``survey`` the protected ``survey_needs``."""
-    model = detail.filter(pl.col("kind") != "unallocated_supply")
-    sums = model.group_by("year", "segment").agg(
-        pl.col("openings", "supply", "gap").fill_null(0.0).sum(),
-        pl.col("openings").filter(pl.col("kind") == "reported").fill_null(0.0).sum().alias("_rep"),
+    """The protected ``coverage`` table: per year and segment (null: all segments) the openings,
+    supply and gap of the run's ``by_segment`` frame ``frame`` (means over the draws, which add
+    up; not the central run, whose segments could show a surplus where the draws show a
+    shortage) and the share of the openings the survey reported, where its protection allows.
+    ``protected`` is the protected ``by_segment`` table, ``survey`` the protected
+    ``survey_needs``; the reported openings are the ``detail`` rows of kind ``reported`` (the
+    survey's new hires, the same in every draw)."""
+    model = frame.filter(pl.col("segment").is_not_null()).select(
+        pl.col("year").cast(pl.Int64),
+        "segment",
+        pl.col("openings", "supply", "gap").cast(pl.Float64).fill_null(0.0),
+    )
+    reported = (
+        detail.filter((pl.col("kind") == "reported") & pl.col("segment").is_not_null())
+        .group_by("year", "segment")
+        .agg(pl.col("openings").fill_null(0.0).sum().alias("_rep"))
+        .with_columns(pl.col("year").cast(pl.Int64))
+    )
+    sums = model.join(reported, on=["year", "segment"], how="left").with_columns(
+        pl.col("_rep").fill_null(0.0)
     )
     national = (
-        model.group_by("year")
-        .agg(
-            pl.col("openings", "supply", "gap").fill_null(0.0).sum(),
-            pl.col("openings")
-            .filter(pl.col("kind") == "reported")
-            .fill_null(0.0)
-            .sum()
-            .alias("_rep"),
-        )
+        sums.group_by("year")
+        .agg(pl.col("openings", "supply", "gap", "_rep").sum())
         .with_columns(pl.lit(None, pl.Utf8).alias("segment"))
     )
     rows = pl.concat([sums, national.select(sums.columns)]).sort("year", "segment", nulls_last=True)
@@ -670,7 +678,13 @@ def coverage_table(
     share_flags = [a or b for a, b in zip(share_flags, suppressed, strict=True)]
     flag = pl.Series("suppressed", suppressed, dtype=pl.Boolean)
     share_flag = pl.Series("share_suppressed", share_flags, dtype=pl.Boolean)
-    share = pl.when(pl.col("openings") > 0).then(pl.col("_rep") / pl.col("openings")).otherwise(0.0)
+    # at most 1: a segment's openings are its share of each cell's net openings, which other
+    # employers' cuts in the same cells can bring below the survey's own new hires there
+    share = (
+        pl.when(pl.col("openings") > 0)
+        .then(pl.min_horizontal(pl.col("_rep") / pl.col("openings"), pl.lit(1.0)))
+        .otherwise(0.0)
+    )
     return rows.with_columns(
         *[
             pl.when(flag).then(None).otherwise(pl.col(c)).alias(c)

@@ -248,7 +248,7 @@ def place_gap_spec(
 
 
 def place_gap_chart(rows: pl.DataFrame, column: str) -> Chart:
-    """The gap of the central run per year by value-chain segment or by county."""
+    """The gap per year by value-chain segment or by county (means of the draws, which add up)."""
     spec, names, table = place_gap_spec(rows, column)
     if column == "segment":
         description = gettext(
