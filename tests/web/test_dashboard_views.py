@@ -331,6 +331,18 @@ def test_every_download_holds_published_numbers_only(
         assert float(r["openings"]) == pytest.approx(match["openings"][0], abs=ROUNDED)
         if match["share_suppressed"][0]:
             assert r["reported_share"] == ""
+    # a segment's openings in coverage are by_segment's means over the draws (not the central run)
+    segment_openings = mid.table("by_segment").filter(
+        (pl.col("metric") == "openings") & ~pl.col("suppressed")
+    )
+    compared = 0
+    for year, code, mean in segment_openings.select("year", "segment", "mean").rows():
+        row = coverage.filter((pl.col("year") == year) & (pl.col("segment") == code))
+        if row.height and not row["suppressed"][0]:
+            assert row["openings"][0] == pytest.approx(mean)
+            compared += 1
+    assert compared
+    assert coverage["reported_share"].drop_nulls().max() <= 1.0 + 1e-9
 
     rows = csv_rows(client.get(f"{base}?view=scenarios&format=csv"))
     assert {(r["scenario"], int(r["version"])) for r in rows} == {

@@ -284,8 +284,9 @@ def _result_views(p: Publication, f: dict[str, Any], add: Add) -> None:
             % {"year": cyear},
             lambda: charts.segment_coverage_chart(coverage, cyear),
             gettext(
-                "A segment or reported share marked – is suppressed to protect company answers. "
-                "The chart shows the last year of the range in which the survey's share is "
+                "A segment or reported share marked – is suppressed to protect company answers, "
+                "or (a share) would be above one because other employers cut staff in the same "
+                "cells. The chart shows the last year of the range in which the survey's share is "
                 "published, else the last year with published segments. Openings and supply "
                 "per segment are means of the draws and add up to the national means."
             ),

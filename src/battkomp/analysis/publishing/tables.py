@@ -41,7 +41,8 @@ A publication holds these tables (see docs/model.md, "Disclosure control", publi
     Per year and segment (and all segments, ``segment`` null): openings, supply and gap, the means
     over the draws of ``by_segment`` (suppressed exactly as there; they add up to the national
     means, docs/model.md §8.6), and ``reported_share``, the share of those openings the survey
-    reported (its new hires, from the ``detail`` rows of kind ``reported``; at most 1). The reported
+    reported (its new hires, from the ``detail`` rows of kind ``reported``; withheld where above
+    1). The reported
     openings by segment are protected with
     :func:`~battkomp.engine.disclosure.protect` (segment × year, each organisation a
     contributor); ``reported_share`` is null (``share_suppressed``) where that table suppresses
@@ -676,15 +677,18 @@ def coverage_table(
             share_flags.append((year, s) not in share_ok or (year, None) not in share_ok)
     # a share beside suppressed openings would give them away (the reported part is known)
     share_flags = [a or b for a, b in zip(share_flags, suppressed, strict=True)]
+    # a share above 1 means nothing: a segment's openings are its share of each cell's net
+    # openings, which other employers' cuts in the same cells can bring below the survey's own
+    # new hires there. It is withheld, not capped: openings × a capped share would be the model's
+    # openings offered as the answer, which the attacker suite rightly counts when they are close
+    above = [
+        o is not None and o > 0 and r > o + 1e-9
+        for o, r in zip(rows["openings"].to_list(), rows["_rep"].to_list(), strict=True)
+    ]
+    share_flags = [a or b for a, b in zip(share_flags, above, strict=True)]
     flag = pl.Series("suppressed", suppressed, dtype=pl.Boolean)
     share_flag = pl.Series("share_suppressed", share_flags, dtype=pl.Boolean)
-    # at most 1: a segment's openings are its share of each cell's net openings, which other
-    # employers' cuts in the same cells can bring below the survey's own new hires there
-    share = (
-        pl.when(pl.col("openings") > 0)
-        .then(pl.min_horizontal(pl.col("_rep") / pl.col("openings"), pl.lit(1.0)))
-        .otherwise(0.0)
-    )
+    share = pl.when(pl.col("openings") > 0).then(pl.col("_rep") / pl.col("openings")).otherwise(0.0)
     return rows.with_columns(
         *[
             pl.when(flag).then(None).otherwise(pl.col(c)).alias(c)
