@@ -10,7 +10,7 @@ mean.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
 import polars as pl
@@ -36,8 +36,18 @@ def breakdown_frames(
     """``by_segment``, ``by_region`` (statistics of the per-draw margins) and ``coverage``."""
     years = compiled[0].years
     out: dict[str, pl.DataFrame] = {}
-    for by in ("segment", "region"):
-        codes, draws = margin_draws(compiled, ens.units, by)
+    # both margins summed at once (on the mapper's threads when it has them)
+    bys = ["segment", "region"]
+
+    def margin(by: str) -> tuple[list[str | None], np.ndarray]:
+        return margin_draws(compiled, ens.units, by)
+
+    margins: list[tuple[list[str | None], np.ndarray]] = (
+        cast(list[tuple[list[str | None], np.ndarray]], mapper(margin, bys))
+        if mapper is not None
+        else [margin(by) for by in bys]
+    )
+    for by, (codes, draws) in zip(bys, margins, strict=True):
         items = list(range(len(UNIT_METRICS)))
 
         def stat(m: int, draws: np.ndarray = draws) -> dict[str, np.ndarray]:
