@@ -160,3 +160,31 @@ def test_env_choice_and_list() -> None:
     with pytest.raises(ImproperlyConfigured, match="M='c' is not one of a, b"):
         env_choice("M", "a", ("a", "b"), env={"M": "c"})
     assert env_list("L", env={"L": " x, ,y "}) == ["x", "y"]
+
+
+@pytest.mark.django_db
+def test_every_cookie_the_site_sets_is_samesite_and_httponly() -> None:
+    """Issue 11: the language cookie had no flags. Walk through what sets cookies (the CSRF
+    token, a failed and a good login, the session, a message, the language switch, logout) and
+    check every ``Set-Cookie``; in production they are also Secure (see the test above)."""
+    from battkomp.accounts.actions import do_create_user
+    from battkomp.core.users import Role
+
+    do_create_user("analyst@example.test", PASSWORD, Role.ANALYST, language="en")
+    client = Client(enforce_csrf_checks=False)
+    responses = [
+        client.get("/accounts/login/"),
+        client.post("/accounts/login/", {"email": "analyst@example.test", "password": "wrong"}),
+        client.post("/accounts/login/", {"email": "analyst@example.test", "password": PASSWORD}),
+        client.post("/i18n/setlang/", {"language": "nb", "next": "/"}),
+        client.post("/en/accounts/logout/", follow=True),
+    ]
+    seen: set[str] = set()
+    for response in responses:
+        for name, cookie in response.cookies.items():
+            seen.add(name)
+            assert cookie["samesite"] == "Lax", (name, cookie.OutputString())
+            if cookie.value == "" and cookie["max-age"] == 0:
+                continue  # a deletion (Django's, of the messages cookie): no value to protect
+            assert cookie["httponly"], (name, cookie.OutputString())
+    assert {"csrftoken", "sessionid", "django_language"} <= seen, seen
