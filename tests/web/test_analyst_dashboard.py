@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from html import escape
 from typing import Any
 
 import pytest
@@ -14,7 +15,12 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from battkomp.accounts.models import AccessLog
-from battkomp.analysis.dashboards.analyst import DOWNLOAD_ACTION, VIEW_ACTION, VIEWS
+from battkomp.analysis.dashboards.analyst import (
+    DOWNLOAD_ACTION,
+    VIEW_ACTION,
+    VIEWS,
+    _named_drivers,
+)
 from battkomp.analysis.models import ModelRun, RunStatus, Scenario
 from battkomp.analysis.runs.actions import do_start_run
 from battkomp.demo import load_demo
@@ -71,9 +77,17 @@ def test_the_views_show_the_unprotected_numbers_of_the_run(run: ModelRun, world:
     squeeze = client.get(url, {"view": "time_squeeze", "year": "2030"}).content.decode()
     assert "Long term: educate" in squeeze
     assert 'value="2030" selected' in squeeze
+    # the drivers by name (a facility by its registered name), never by code
     drivers = run.frame("drivers")
-    top = str(drivers["driver"][0])
-    assert top in client.get(url, {"view": "drivers"}).content.decode()
+    with translation.override("en"):
+        named = _named_drivers(drivers)
+    page = client.get(url, {"view": "drivers"}).content.decode()
+    assert escape(str(named["driver_name"][0])) in page
+    for code in [*drivers["driver"].to_list(), *drivers["kind"].to_list()]:
+        assert f">{escape(code)}<" not in page, code
+    assert not set(named["driver_name"].to_list()) & set(drivers["driver"].to_list())
+    header = download_rows(client.get(url, {"view": "drivers", "format": "csv"}))[0]
+    assert header[:5] == ["rank", "driver", "driver_name", "kind", "kind_name"]
 
 
 def test_every_view_downloads_as_csv_and_xlsx_and_each_download_is_logged(

@@ -82,6 +82,8 @@ def label(kind: str, code: str | None, lang: str | None = None) -> str:
     with translation.override(language):
         if kind == "channel":
             return channel_name(code) or code
+        if kind == "driver":
+            return terms.driver_name(code)
         return terms.name(kind, code) or code
 
 

@@ -243,6 +243,68 @@ RISK_VIEWS: dict[str, tuple[Promise, Promise]] = {
     ),
 }
 
+#: The model's drivers of the uncertainty (engine.montecarlo.driver_names), by kind: a driver is
+#: ``<kind>`` or ``<kind>:<item>`` (a facility, a segment or an education level).
+DRIVERS: dict[str, tuple[Promise, Promise]] = {
+    "facility": (
+        _("Whether the plant is built"),
+        _("Whether a planned plant is built and runs, in each draw."),
+    ),
+    "labour_intensity": (
+        _("Labour intensity"),
+        _("Jobs per unit of production capacity in a segment of the value chain."),
+    ),
+    "role_mix": (_("Role mix"), _("How a segment's jobs divide between the roles.")),
+    "capture_share": (
+        _("Share of graduates to the battery industry"),
+        _("The share of an education level's graduates who go to the battery industry."),
+    ),
+    "exit_rates": (
+        _("Exit rates"),
+        _("The share of the employees who leave the industry or retire each year."),
+    ),
+    "expat_stay_years": (
+        _("Years a recruit from abroad stays"),
+        _("How long a person recruited from abroad stays in the industry."),
+    ),
+    "recruitment_caps": (
+        _("Recruitment capacity from abroad"),
+        _("How many people the industry can recruit from abroad each year."),
+    ),
+    "common_shock": (
+        _("Common shock to demand"),
+        _("A factor that moves the demand of every facility up or down together."),
+    ),
+}
+
+
+def driver_name(code: str, facility_names: dict[str, str] | None = None) -> str:
+    """The name of a driver of the uncertainty in the active language: its kind's name, and
+    for a driver of one facility, segment or education level, that item's name ("Labour
+    intensity: Cell manufacturing"); ``facility_names`` names the facilities by their id.
+
+    >>> from django.utils import translation
+    >>> with translation.override("en"):
+    ...     driver_name("exit_rates"), driver_name("labour_intensity:cell_manufacturing")
+    ('Exit rates', 'Labour intensity: Cell manufacturing')
+    """
+    from battkomp.core.codes import label
+
+    kind, _colon, item = code.partition(":")
+    entry = DRIVERS.get(kind)
+    if entry is None:
+        return code
+    if not item:
+        return str(entry[0])
+    if kind == "facility":
+        what = (facility_names or {}).get(item, item)
+    elif kind == "capture_share":
+        what = label("level", item)
+    else:
+        what = label("segment", item)
+    return gettext("%(driver)s: %(item)s") % {"driver": entry[0], "item": what}
+
+
 #: The glossary's sections in order: kind, title, and where the terms come from.
 SECTIONS: tuple[tuple[str, Promise], ...] = (
     ("metric", _("Figures")),
@@ -444,6 +506,7 @@ CODE_COLUMNS: dict[str, Promise] = {
     "scenario": _("Scenario"),
     "target_level": _("Level counted at"),
     "mode": _("Mode of study"),
+    "driver": _("Driver"),
 }
 
 #: Which kind of :func:`battkomp.core.codes.label` names the codes of a code column.
@@ -458,6 +521,7 @@ CODE_KIND: dict[str, str] = {
     "lever": "lever",
     "metric": "metric",
     "view": "risk_view",
+    "driver": "driver",
 }
 
 #: The statistics over the draws, as a column's name ends (``shortage_p10``) or is (``mean``).

@@ -34,6 +34,7 @@ from battkomp.analysis.runs.queries import load_frames
 from battkomp.core import charts
 from battkomp.core.codes import codes, label
 from battkomp.core.numbers import format_number
+from battkomp.core.terms import driver_name
 from battkomp.workbooks.exporters import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, table_file
 
 FORMATS = ("csv", "xlsx")
@@ -515,12 +516,39 @@ def view_detail(frames: dict[str, pl.DataFrame], view: View, year: str | None) -
     view.export = summary
 
 
+def _facility_names() -> dict[str, str]:
+    """The registered facilities' names by their id in a bundle (the drivers name them so)."""
+    from battkomp.analysis.runs.bundle_export import facility_id
+    from battkomp.organisations.models import Facility
+
+    return {facility_id(f): f.name for f in Facility.objects.all()}
+
+
+def _named_drivers(frame: pl.DataFrame) -> pl.DataFrame:
+    """The drivers with their names in the active language beside their codes: ``driver_name``
+    and ``kind_name`` (terms.DRIVERS; a facility by its registered name)."""
+    facilities = _facility_names()
+    drivers = frame["driver"].cast(pl.Utf8).to_list()
+    kinds = frame["kind"].cast(pl.Utf8).to_list()
+    return frame.with_columns(
+        pl.Series("driver_name", [driver_name(d, facilities) for d in drivers], pl.Utf8),
+        pl.Series("kind_name", [label("driver", k) for k in kinds], pl.Utf8),
+    ).select(
+        "rank",
+        "driver",
+        "driver_name",
+        "kind",
+        "kind_name",
+        *[c for c in frame.columns if c not in {"rank", "driver", "kind"}],
+    )
+
+
 def view_drivers(frames: dict[str, pl.DataFrame], view: View, year: str | None) -> None:
-    frame = frames["drivers"]
+    frame = _named_drivers(frames["drivers"])
     top = frame.head(TOP_DRIVERS)
     if "first_order" not in frame.columns:
         # a run from before the variance-based ranking: its drivers are ranked by Spearman's rho
-        items = [(str(r["driver"]), float(r["spearman"])) for r in top.iter_rows(named=True)]
+        items = [(str(r["driver_name"]), float(r["spearman"])) for r in top.iter_rows(named=True)]
         description = gettext(
             "Bar chart: the inputs whose draws go most with the total shortage (Spearman's rank "
             "correlation)."
@@ -540,15 +568,15 @@ def view_drivers(frames: dict[str, pl.DataFrame], view: View, year: str | None) 
         view.rows = [
             [
                 _cell(r["rank"]),
-                (str(r["driver"]), False),
-                (str(r["kind"]), False),
+                (str(r["driver_name"]), False),
+                (str(r["kind_name"]), False),
                 _cell(r["spearman"]),
             ]
             for r in frame.iter_rows(named=True)
         ]
         view.export = frame
         return
-    items = [(str(r["driver"]), float(r["first_order"])) for r in top.iter_rows(named=True)]
+    items = [(str(r["driver_name"]), float(r["first_order"])) for r in top.iter_rows(named=True)]
     description = gettext(
         "Bar chart: the inputs that explain the largest share of the variance of the total "
         "shortage on their own (first-order variance share)."
@@ -570,8 +598,8 @@ def view_drivers(frames: dict[str, pl.DataFrame], view: View, year: str | None) 
     view.rows = [
         [
             _cell(r["rank"]),
-            (str(r["driver"]), False),
-            (str(r["kind"]), False),
+            (str(r["driver_name"]), False),
+            (str(r["kind_name"]), False),
             _cell(r["first_order"]),
             _cell(r["effect"]),
             _cell(r["spearman"]),
