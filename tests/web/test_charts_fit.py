@@ -1,7 +1,7 @@
 """Charts redrawn to fit the page (core/charts/fit.py): each chart drawn again at a laptop's
-column and at a phone's width, axes and legends included, with its labels at their size; long
-names cut on a phone, years thinned rather than overlapping, every level of a heatmap kept; the
-report (PDF/HTML) keeps the chart as drawn."""
+column, a tablet's column and a phone's width, axes and legends included, with its labels at
+their size; long names cut on a phone, years thinned rather than overlapping, every level of a
+heatmap kept; the report (PDF/HTML) keeps the chart as drawn."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from battkomp.core import charts
-from battkomp.core.charts.fit import NARROW, NARROW_LABEL, WIDE, fit_spec
+from battkomp.core.charts.fit import MEDIUM, NARROW, NARROW_LABEL, WIDE, fit_spec
 from battkomp.core.codes import codes
 from battkomp.engine import ModelResult, run_model
 from battkomp.engine.bundle import demo_bundle_path
@@ -67,7 +67,7 @@ def label_sizes(svg: str) -> set[str]:
 
 
 @pytest.mark.parametrize("lang", ["nb", "en"])
-def test_a_chart_is_drawn_at_a_phones_and_a_laptops_width_with_its_labels_size(
+def test_a_chart_is_drawn_at_a_phones_a_tablets_and_a_laptops_width_with_its_labels_size(
     result: ModelResult, lang: str
 ) -> None:
     with translation.override(lang):
@@ -77,20 +77,24 @@ def test_a_chart_is_drawn_at_a_phones_and_a_laptops_width_with_its_labels_size(
             charts.squeeze_chart(result["squeeze_summary"]),
         ]
         for chart in built:
-            wide, narrow = chart.wide_svg, chart.narrow_svg
+            wide, medium, narrow = chart.wide_svg, chart.medium_svg, chart.narrow_svg
             assert wide is not None
+            assert medium is not None
             assert narrow is not None
             assert svg_width(wide) == pytest.approx(WIDE, abs=2), chart.name
+            assert svg_width(medium) == pytest.approx(MEDIUM, abs=2), chart.name
             assert svg_width(narrow) == pytest.approx(NARROW, abs=2), chart.name
             # the same type sizes as drawn: the labels are not shrunk with the drawing
-            assert label_sizes(narrow) <= label_sizes(chart.svg) | {"11", "12"}, chart.name
-            assert min(float(s) for s in label_sizes(narrow)) >= 10
-            # ids of their own, so that the three can share a page
-            assert not set(re.findall(r'id="([^"]+)"', wide)) & set(
-                re.findall(r'id="([^"]+)"', narrow)
-            )
+            for drawn in (medium, narrow):
+                assert label_sizes(drawn) <= label_sizes(chart.svg) | {"11", "12"}, chart.name
+                assert min(float(s) for s in label_sizes(drawn)) >= 10
+            # ids of their own, so that the four can share a page
+            ids = [set(re.findall(r'id="([^"]+)"', drawn)) for drawn in (wide, medium, narrow)]
+            assert not ids[0] & ids[1]
+            assert not ids[0] & ids[2]
+            assert not ids[1] & ids[2]
             # the same text alternative
-            for drawn in (wide, narrow):
+            for drawn in (wide, medium, narrow):
                 assert 'role="img"' in drawn
                 assert re.search(r'aria-label="([^"]*)"', drawn).group(1) == re.search(  # type: ignore[union-attr]
                     r'aria-label="([^"]*)"', chart.svg
@@ -131,11 +135,16 @@ def test_the_page_shows_one_drawing_by_width_and_the_report_keeps_the_chart_as_d
     chart = charts.gap_band_chart(result["totals"])
     html = render_to_string("analysis/_chart.html", {"chart": chart, "caption": "Gap"})
     assert 'class="chart fitted"' in html
-    assert html.count("<svg ") == 2
+    assert html.count("<svg ") == 3
     assert '<div class="chart-wide">' in html
+    assert '<div class="chart-medium">' in html
     assert '<div class="chart-narrow">' in html
     css = (Path(charts.__file__).parents[2] / "static/battkomp/site.css").read_text()
-    assert "figure.chart.fitted .chart-narrow { display: none; }" in css
+    assert (
+        "figure.chart.fitted .chart-medium, figure.chart.fitted .chart-narrow { display: none; }"
+        in css
+    )
+    assert "@media (min-width: 40.01rem) and (max-width: 70rem)" in css
     # the report renders the spec with render_svg: one drawing at the spec's own width
     spec, _ = charts.gap_band_spec(result["totals"])
     drawn = str(charts.render_svg(spec, name="report-gap"))

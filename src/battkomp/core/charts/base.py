@@ -98,6 +98,13 @@ class Chart:
         return fitted_svg(self.svg, WIDE)
 
     @cached_property
+    def medium_svg(self) -> SafeString | None:
+        """The chart drawn at the width of a tablet's column (None: as drawn)."""
+        from battkomp.core.charts.fit import MEDIUM, fitted_svg
+
+        return fitted_svg(self.svg, MEDIUM)
+
+    @cached_property
     def narrow_svg(self) -> SafeString | None:
         """The chart drawn at the width of a phone (None: as drawn)."""
         from battkomp.core.charts.fit import NARROW, fitted_svg
