@@ -18,9 +18,10 @@ from battkomp.contact.models import (
     OutgoingMail,
     RoutingRule,
 )
+from battkomp.core.admin import TabularInline
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(TabularInline):
     extra = 0
     can_delete = False
 

@@ -8,18 +8,19 @@ from typing import Any
 from django.contrib import admin
 from django.db import models
 
+from battkomp.core.admin import TabularInline
 from battkomp.measures.models import Infrastructure, Measure, MeasureStatusChange, MeasureTarget
 
 #: Django 6 will assume https for links typed without a scheme; say so now (no deprecation).
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
-class MeasureTargetInline(admin.TabularInline):
+class MeasureTargetInline(TabularInline):
     model = MeasureTarget
     extra = 0
 
 
-class MeasureStatusChangeInline(admin.TabularInline):
+class MeasureStatusChangeInline(TabularInline):
     model = MeasureStatusChange
     extra = 0
     can_delete = False

@@ -6,10 +6,11 @@ from typing import Any
 
 from django.contrib import admin
 
+from battkomp.core.admin import TabularInline
 from battkomp.offers.models import Offer, OfferArea
 
 
-class OfferAreaInline(admin.TabularInline):
+class OfferAreaInline(TabularInline):
     model = OfferArea
     extra = 0
 

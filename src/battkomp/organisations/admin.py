@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from battkomp.core.admin import TabularInline
 from battkomp.organisations.actions import (
     FACILITY_FIELDS,
     ORGANISATION_FIELDS,
@@ -24,7 +25,7 @@ from battkomp.organisations.models import (
 )
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(TabularInline):
     extra = 0
     can_delete = False
 

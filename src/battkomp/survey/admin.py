@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from battkomp.core.admin import TabularInline
 from battkomp.survey.models import (
     InterviewNote,
     NeedLine,
@@ -17,7 +18,7 @@ from battkomp.survey.models import (
 )
 
 
-class ParticipantInline(admin.TabularInline):
+class ParticipantInline(TabularInline):
     model = Participant
     extra = 0
     fields = [
@@ -55,12 +56,12 @@ class ParticipantAdmin(admin.ModelAdmin):
     readonly_fields = ["invited_at"]
 
 
-class NeedLineInline(admin.TabularInline):
+class NeedLineInline(TabularInline):
     model = NeedLine
     extra = 0
 
 
-class RevisionInline(admin.TabularInline):
+class RevisionInline(TabularInline):
     model = Revision
     extra = 0
     fields = ["number", "kind", "created_by", "created_at"]
