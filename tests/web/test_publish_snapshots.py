@@ -5,6 +5,7 @@ single company's planted answer."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from typing import Any
 
@@ -195,6 +196,11 @@ def test_the_snapshot_page_shows_the_national_totals_and_the_protected_survey_ta
     assert "suppressed to protect company answers" in page
     for name in TABLES:
         assert en("published:download", 1, name, "csv") in page
+    # each download named by what it holds (every table but four was "Reported new hires")
+    titles = re.findall(r'<li>([^<]+):\s*<a href="/en/published/1/[a-z_]+\.csv">', page)
+    assert len(titles) == len(TABLES)
+    assert len(set(titles)) == len(titles), titles
+    assert "Recruitment from abroad" in titles
 
 
 def test_the_downloads_are_csv_and_xlsx_with_numbers_as_numbers(

@@ -88,6 +88,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from battkomp.analysis.publishing.contributions import (
     MAX_REPORTED_SHARE,
@@ -123,6 +125,24 @@ TABLES = (
     "exceedance",
     "survey_needs",
 )
+
+#: What each public table holds, as its download is named on the snapshot's page.
+TABLE_TITLES: dict[str, Promise] = {
+    "totals": _("National totals"),
+    "by_level": _("By education level"),
+    "by_area": _("By competence area"),
+    "by_area_level": _("Shortage by competence area and education level"),
+    "squeeze": _("The time squeeze: shortage by the horizon that must carry it"),
+    "by_segment": _("Gap by segment of the value chain"),
+    "by_region": _("Gap by county"),
+    "coverage": _("Value-chain coverage"),
+    "measure_effects": _("Measures: the gap with and without them, and what each adds"),
+    "abroad": _("Recruitment from abroad"),
+    "recommendations": _("Recommendations"),
+    "conditional": _("Risk: the shortage with the firm base and with each planned plant"),
+    "exceedance": _("Risk: the probability that the shortage exceeds a level"),
+    "survey_needs": _("Reported new hires (area × level × year)"),
+}
 
 
 #: The run's frames the public tables are built from.

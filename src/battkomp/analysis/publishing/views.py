@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from battkomp.analysis.access import access_publication, publications_for_anyone
 from battkomp.analysis.models import Publication
 from battkomp.analysis.publishing.queries import quality_summary
-from battkomp.analysis.publishing.tables import TABLES
+from battkomp.analysis.publishing.tables import TABLE_TITLES, TABLES
 from battkomp.analysis.report.files import FORMATS as REPORT_FORMATS
 from battkomp.analysis.report.files import LANGUAGES as REPORT_LANGUAGES
 from battkomp.analysis.report.files import stored_report
@@ -89,7 +89,7 @@ def detail(request: HttpRequest, version: int) -> HttpResponse:
     context: dict[str, Any] = {
         "publication": publication,
         "metrics": TOTAL_METRICS,
-        "tables": [n for n in TABLES if n in names],
+        "tables": [(n, TABLE_TITLES[n]) for n in TABLES if n in names],
         "others": publications_for_anyone().exclude(pk=publication.pk),
     }
     if "totals" in names:
