@@ -37,6 +37,8 @@ CHROMIUM = "/usr/bin/chromium"
 WIDTHS = (390, 1280)
 LANGUAGES = {"nb": "", "en": "/en"}
 DEMO_PASSWORD = "battkomp-demo-2026"
+#: How long a page may take to load (a busy machine, a cold cache).
+LOAD_TIMEOUT_MS = 180_000
 
 #: (name, path without the language prefix) of the public pages.
 PUBLIC = [
@@ -149,6 +151,8 @@ def main() -> int:
         for who in [None, *args.login]:
             for width in WIDTHS:
                 context = browser.new_context(viewport={"width": width, "height": 900})
+                # a dashboard on a cold cache draws every chart three times: give it time
+                context.set_default_timeout(LOAD_TIMEOUT_MS)
                 page = context.new_page()
                 pages = PUBLIC
                 if who:
