@@ -385,3 +385,66 @@ def test_the_pdf_report_shows_no_raw_code(world: Any, published: Publication, la
     reader = PdfReader(io.BytesIO(response.content))
     text = "\n".join(page.extract_text() or "" for page in reader.pages)
     assert not raw_codes(text), in_context(CODE_RE, text)
+
+
+# --- e-mails and the API's labels ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_emails_name_their_terms_from_the_terminology_source(world: Any, lang: str) -> None:
+    """Every e-mail the platform sends (an invitation for each role, an inquiry's acknowledgement
+    and the handler's notification) in each language: no raw code, no English term in a bokmål
+    e-mail, and the segment and region named as the terminology source names them."""
+    from django.contrib.auth import get_user_model
+    from django.core import mail
+
+    from battkomp.accounts.actions import do_invite
+    from battkomp.accounts.models import Profile
+    from battkomp.contact.actions import do_submit_inquiry
+    from battkomp.core.users import Role
+
+    Profile.objects.filter(user__in=get_user_model().objects.all()).update(language=lang)
+    mail.outbox.clear()
+    for role in Role.values:
+        organisation = (
+            world.company_a
+            if role == Role.RESPONDENT
+            else world.institution
+            if role == Role.EDITOR
+            else None
+        )
+        do_invite(None, f"{role}@example.org", role, organisation, language=lang)
+    segment, region = codes("segment")[0], "46"
+    do_submit_inquiry(
+        name="Kari Nordmann",
+        email="kari@example.org",
+        topic="results",
+        message="Hvor kommer tallene fra?",
+        segment=segment,
+        region=region,
+        language=lang,
+    )
+    assert len(mail.outbox) >= len(Role.values) + 2
+    for message in mail.outbox:
+        text = f"{message.subject}\n{message.body}"
+        assert raw_codes(text) == [], (message.subject, in_context(CODE_RE, text))
+        if lang == "nb":
+            assert english_in(text) == [], (message.subject, in_context(ENGLISH_RE, text))
+    notices = [m.body for m in mail.outbox if "kari@example.org" in m.body]
+    assert notices, [m.subject for m in mail.outbox]
+    for body in notices:
+        assert label("segment", segment, lang) in body
+        assert label("region", region, lang) in body
+
+
+def test_the_apis_labels_come_from_the_terminology_source(world: Any) -> None:
+    """The API's label fields (a pathway's role in both languages) are the names the pages show,
+    with no raw code and no English in the bokmål label."""
+    body = world.client("anonymous").get("/api/pathways/3134").json()
+    assert body["pathways"]
+    for pathway in body["pathways"]:
+        for lang in LANGS:
+            name = pathway[f"role_name_{lang}"]
+            assert name == label("role", pathway["role"], lang)
+            assert raw_codes(name) == [], name
+        assert english_in(pathway["role_name_nb"]) == [], pathway["role_name_nb"]

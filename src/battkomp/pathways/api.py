@@ -10,7 +10,7 @@ from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema, Status
 
 from battkomp.api.schemas import Message
-from battkomp.core.codes import taxonomy
+from battkomp.core.codes import label
 from battkomp.engine.pathways import Occupation
 from battkomp.pathways.access import access_occupation
 from battkomp.pathways.service import MAX_ROLES, SHOWN_ROLES, occupations, pathways_for
@@ -127,14 +127,14 @@ def get_pathways(request: HttpRequest, code: str, query: Query[PathwayQuery]) ->
             },
         )
     pathways, ids = pathways_for(occupation.code, query.limit)
-    tax = taxonomy()
     return {
         "occupation": occupation_out(occupation),
         "pathways": [
             {
                 "role": p.role,
-                "role_name_nb": tax.label("roles", p.role, "nb"),
-                "role_name_en": tax.label("roles", p.role, "en"),
+                # the terminology source's names (core.codes.label), as every page shows them
+                "role_name_nb": label("role", p.role, "nb"),
+                "role_name_en": label("role", p.role, "en"),
                 "level": p.level,
                 "overlap": p.overlap,
                 "missing": [{"area": a, "shortfall": s} for a, s in p.missing],
