@@ -44,6 +44,7 @@ from battkomp.engine.disclosure import (
 )
 
 __all__ = [
+    "CANDIDATES",
     "QUALITY_FLAGS",
     "NoiseParameters",
     "NoisedRules",
@@ -115,29 +116,61 @@ def key_fingerprint(key: bytes) -> str:
     return hmac.new(key, b"battkomp-sdc-fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
-def noise_factor(key: bytes, contributor: str, params: NoiseParameters | None = None) -> float:
+#: How many keyed draws of the magnitude of its factor a contributor has to choose from (balanced
+#: noise, :mod:`battkomp.engine.balance`); draw 0 is the plain factor.
+CANDIDATES = 8
+
+
+def noise_factor(
+    key: bytes,
+    contributor: str,
+    params: NoiseParameters | None = None,
+    candidate: int = 0,
+) -> float:
     """The contributor's persistent noise factor under ``key``.
 
     The magnitude ``|f − 1|`` is uniform on ``[low, high]`` (from the first 8 bytes of
-    HMAC-SHA256(key, contributor)), the direction up or down from the ninth byte.
+    HMAC-SHA256(key, contributor)), the direction up or down from the ninth byte. Balanced noise
+    (:mod:`battkomp.engine.balance`) may take another keyed draw of the magnitude (``candidate``
+    1 to :data:`CANDIDATES` − 1 hashes the contributor with the draw's number); every draw is
+    uniform on the same support and the direction is always the plain one, a keyed coin toss of
+    its own, so the guarantee is the same and the directions stay independent.
+
+    >>> f = noise_factor(b"k", "org-1")
+    >>> g = noise_factor(b"k", "org-1", candidate=3)
+    >>> (f > 1) == (g > 1) and 0.11 <= abs(g - 1) <= 0.20 and f != g
+    True
     """
     if not key:
         msg = "the noise key is empty"
         raise ValueError(msg)
+    if not 0 <= candidate < CANDIDATES:
+        msg = f"a noise factor's draw must be 0 to {CANDIDATES - 1}, got {candidate}"
+        raise ValueError(msg)
     params = params or NoiseParameters()
-    digest = hmac.new(key, _DOMAIN + str(contributor).encode(), hashlib.sha256).digest()
+    message = _DOMAIN + str(contributor).encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    sign = 1.0 if digest[8] & 1 else -1.0
+    if candidate:
+        message += b"\x00draw-" + str(candidate).encode()
+        digest = hmac.new(key, message, hashlib.sha256).digest()
     u = int.from_bytes(digest[:8], "big") / 2.0**64
     magnitude = params.low + (params.high - params.low) * u
-    sign = 1.0 if digest[8] & 1 else -1.0
     return 1.0 + sign * magnitude
 
 
 def factors(
-    key: bytes, contributors: Iterable[str], params: NoiseParameters | None = None
+    key: bytes,
+    contributors: Iterable[str],
+    params: NoiseParameters | None = None,
+    choices: Mapping[str, int] | None = None,
 ) -> dict[str, float]:
-    """Every contributor's noise factor (see :func:`noise_factor`)."""
+    """Every contributor's noise factor (see :func:`noise_factor`), with the draw ``choices``
+    gives it where balanced noise chose one (:func:`battkomp.engine.balance.balance`)."""
+    choices = choices or {}
     return {
-        str(c): noise_factor(key, str(c), params) for c in sorted({str(c) for c in contributors})
+        str(c): noise_factor(key, str(c), params, choices.get(str(c), 0))
+        for c in sorted({str(c) for c in contributors})
     }
 
 
