@@ -296,6 +296,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # A strict Content-Security-Policy on every response (django-csp): no page runs a script or
 # loads anything from elsewhere; the charts are inline SVG and the styles come from site.css.
+# One exception: a model run's page, while the run works, runs the site's own progress script
+# (static/battkomp/run-progress.js, script-src 'self' on that response only; analysis.runs.views).
 # The downloadable HTML report carries its own <style>, allowed by its hash on that response
 # only (battkomp.site.security.allow_inline_styles).
 CONTENT_SECURITY_POLICY = {
