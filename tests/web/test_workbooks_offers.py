@@ -165,6 +165,10 @@ def test_an_editor_downloads_the_template_of_their_own_institution(world, offer)
     assert (values["kind"], values["kind_name"]) == ("programme", "Programme")
     assert values["study_places"] == 40
     assert values["areas"] == "electrochemistry:0.6; cell_assembly:0.4"
+    assert values["areas_name"] == (
+        "Electrochemistry and cell chemistry 60 %; Cell assembly (stacking/winding, welding, "
+        "electrolyte filling, sealing) 40 %"
+    )
 
 
 @pytest.mark.parametrize("persona", EDITORS)

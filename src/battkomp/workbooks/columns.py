@@ -215,14 +215,26 @@ def name_column(column: Column) -> Column:
     )
 
 
+#: The competence areas of an offer by name, beside the column of their codes and weights: for
+#: reading only (the import reads the codes).
+AREA_NAMES = Column(
+    "areas_name",
+    "area_names",
+    _("The competence areas' names with their weights, for reading: the import reads the codes."),
+    may_be_missing=True,
+)
+
+
 def with_names(columns: Sequence[Column]) -> tuple[Column, ...]:
-    """``columns`` with a name column after each code column: the templates' and exports'
-    columns."""
+    """``columns`` with a name column after each code column (and the areas' names after an
+    offer's areas): the templates' and exports' columns."""
     out: list[Column] = []
     for column in columns:
         out.append(column)
         if column.kind == "code":
             out.append(name_column(column))
+        elif column.kind == "areas":
+            out.append(AREA_NAMES)
     return tuple(out)
 
 
@@ -272,6 +284,8 @@ def header(name: str) -> str:
     """The heading of a column in the active language (the terminology source): "Role (code)",
     "New hires", and "Role (name)" for the names beside a code (never just "Role", which an
     import could take for the code column's own name ``role``)."""
+    if name == AREA_NAMES.name:
+        return gettext("Competence areas with weights (names)")
     base = name.removesuffix("_name")
     if base != name and base in CODE_COLUMNS:
         return gettext("%(column)s (name)") % {"column": CODE_COLUMNS[base]}

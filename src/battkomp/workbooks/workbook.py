@@ -90,6 +90,7 @@ class _Template:
         self.formats = {
             "code": self.book.add_format({"num_format": "@"}),
             "name": self.book.add_format({"num_format": "@"}),
+            "area_names": self.book.add_format({"num_format": "@"}),
             "facility": self.book.add_format({"num_format": "@"}),
             "text": self.book.add_format({"num_format": "@"}),
             "areas": self.book.add_format({"num_format": "@"}),
@@ -162,6 +163,8 @@ class _Template:
             }
         if column.kind == "facility":
             return _("Blank: your organisation has no facilities registered.")
+        if column.kind == "area_names":
+            return _("Filled in from the column beside it, for reading; not imported.")
         if column.kind == "areas" and "area" in self.code_columns:
             return _(
                 "Codes from the sheet “%(sheet)s”, column %(letter)s, each with its weight: "
@@ -216,7 +219,7 @@ class _Template:
             sheet.write_comment(0, j, str(column.help), {"x_scale": 2, "y_scale": 1.5})
             width = (
                 40
-                if column.kind in {"text", "areas"}
+                if column.kind in {"text", "areas", "area_names"}
                 else 30
                 if column.kind == "name"
                 else max(14, len(heading) + 3)
@@ -404,9 +407,23 @@ def areas_text(pairs: Sequence[tuple[str, float]]) -> str:
     return "; ".join(f"{area}:{weight:.12g}" for area, weight in ordered)
 
 
+def area_names_text(pairs: Sequence[tuple[str, float]]) -> str:
+    """The areas of :func:`areas_text` by name in the active language, with their weights as
+    percentages, for reading: "Elektrokjemi 60 %; Celledesign 40 %"."""
+    ordered = sorted(pairs, key=lambda p: (-p[1], p[0]))
+    return "; ".join(f"{code_name('area', area)} {_percent(weight)} %" for area, weight in ordered)
+
+
+def _percent(share: float) -> str:
+    value = round(100 * share, 1)
+    return str(int(value)) if value.is_integer() else formats.number_format(value)
+
+
 def offer_row(offer: Offer) -> list[Any]:
     values = {c.name: getattr(offer, c.name, None) for c in OFFERS_COLUMNS if c.name != "areas"}
-    values["areas"] = areas_text([(a.area, a.weight) for a in offer.areas.all()])
+    pairs = [(a.area, a.weight) for a in offer.areas.all()]
+    values["areas"] = areas_text(pairs)
+    values["areas_name"] = area_names_text(pairs)
     return [sheet_value(c, values) for c in OFFERS_SHEET_COLUMNS]
 
 
