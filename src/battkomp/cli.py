@@ -562,7 +562,7 @@ def demo_cmd(data_dir: Path | None, port: int, no_serve: bool) -> None:
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="gunicorn worker processes (default: 2 × CPUs + 1, at most 8).",
+    help="gunicorn worker processes, 4 threads each (default: one per CPU, 2 to 8).",
 )
 def serve_cmd(bind: str, workers: int | None) -> None:
     """Serve the platform in production (settings from the environment; see docs/operations.md)."""

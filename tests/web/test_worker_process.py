@@ -23,6 +23,16 @@ def test_gunicorn_runs_threads_and_no_shared_control_socket() -> None:
     assert command[command.index("--bind") + 1] == "127.0.0.1:8123"
 
 
+def test_serve_runs_one_threaded_process_per_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker model chosen by measurement (docs/performance.md): gthread, 4 threads, one
+    process per CPU (at least 2, at most 8), not gunicorn's 2 x CPUs + 1 for sync workers."""
+    from battkomp.site.serving import default_workers
+
+    for cpus, expected in ((1, 2), (2, 2), (4, 4), (16, 8), (None, 2)):
+        monkeypatch.setattr(os, "cpu_count", lambda cpus=cpus: cpus)
+        assert default_workers() == expected, cpus
+
+
 @pytest.mark.slow
 def test_the_worker_starts_and_stops_cleanly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

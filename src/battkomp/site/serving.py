@@ -92,7 +92,12 @@ def production_problems(env: Mapping[str, str]) -> list[str]:
 
 
 def default_workers() -> int:
-    return min(2 * (os.cpu_count() or 1) + 1, 8)
+    """One gunicorn process per CPU (at least 2, at most 8), each with
+    :data:`battkomp.worker.process.THREADS` threads: measured on 2 cores, 2 processes x 4
+    threads served the cached pages best, and more processes than cores (4 x 4, 4 x 2, or
+    gunicorn's 2 x CPUs + 1 advice, which is for sync workers) gave no gain (docs/performance.md,
+    issue 11 session 4)."""
+    return max(2, min(os.cpu_count() or 1, 8))
 
 
 def run_serve(bind: str, workers: int) -> int:
