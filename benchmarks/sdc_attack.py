@@ -27,6 +27,8 @@ import argparse
 import io
 import os
 import random
+from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from demo_database import demo_database
@@ -114,6 +116,16 @@ def _shortage_scale(rows: Any, joined: Any) -> str:
     )
 
 
+def save_snapshot(folder: Path, snapshot: Any) -> None:
+    """Write one snapshot (its downloaded tables, basis and context) under ``folder``."""
+    out = folder / snapshot.label
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in snapshot.tables.items():
+        table.write_parquet(out / f"{name}.parquet")
+    snapshot.basis.write_parquet(out / "_basis.parquet")
+    (out / "_context.txt").write_text(snapshot.context, encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--draws", type=int, default=200)
@@ -123,6 +135,17 @@ def main() -> None:
         default="",
         help="the noise key (default: BATTKOMP_SDC_KEY, else the demo key); the fill rate and "
         "accuracy depend on it, so measure several",
+    )
+    parser.add_argument(
+        "--save",
+        type=Path,
+        help="a folder to write every snapshot's downloaded tables and the judge's basis into "
+        "(Parquet, one folder a snapshot), to look at them again",
+    )
+    parser.add_argument(
+        "--anyway",
+        action="store_true",
+        help="publish even what the history check refuses (it is printed), to see every finding",
     )
     args = parser.parse_args()
     if args.key:
@@ -151,11 +174,21 @@ def main() -> None:
         from battkomp.survey.actions import do_invite_organisations, do_submit_response
         from battkomp.survey.models import Participant, ParticipantStatus, Round
 
+        if args.anyway:
+            from battkomp.analysis.publishing import actions as publishing_actions
+            from battkomp.analysis.publishing.history import findings
+
+            def report_only(tables: Any, basis: Any, parents: Any, *rest: Any, **kw: Any) -> None:
+                for f in findings(tables, basis, parents, *rest, **kw):
+                    refused.append(f"(published anyway) {f}")
+
+            publishing_actions.check_history = report_only  # type: ignore[assignment]
+
         rnd = Round.objects.get(name="BattKOMP demo 2026")
-        parents = dict(Taxonomy.from_inputs(load_inputs(None)).area_parent)
-        p = DisclosureRules().p
         refused: list[str] = []
         runs: dict[int, Any] = {}
+        parents = dict(Taxonomy.from_inputs(load_inputs(None)).area_parent)
+        p = DisclosureRules().p
 
         def publish(scenario: str, title: str, draws: int = args.draws) -> None:
             run = do_start_run(
@@ -249,6 +282,7 @@ def main() -> None:
         client = Client()
         snapshots: list[Any] = []
         plain: list[Any] = []
+        api_only: dict[str, dict[str, Any]] = defaultdict(dict)
         for publication in Publication.objects.order_by("version"):
             tables = {}
             for name in publication.table_names():
@@ -259,10 +293,18 @@ def main() -> None:
                 # codes such as counties ("15") read as text, as the snapshot's own schema has them
                 schema = publication.table(name).schema
                 tables[name] = pl.read_csv(io.BytesIO(response.content), schema_overrides=schema)
+                # the same table through the public API: attacked too wherever it differs
+                api = client.get(f"/api/publications/{publication.version}/tables/{name}").json()
+                columns = [c for c in tables[name].columns if c in api["columns"]]
+                rows = pl.DataFrame(api["rows"], schema={c: schema[c] for c in api["columns"]})
+                if not rows.select(columns).equals(tables[name].select(columns)):
+                    api_only[f"v{publication.version}"][name] = rows
             run = runs[publication.version]
             basis = run.frame(BASIS_FRAME)
             context = context_of(run.scenario_name, run.weighted)
             snapshots.append(Snapshot(f"v{publication.version}", tables, basis, context))
+            if args.save is not None:
+                save_snapshot(args.save, snapshots[-1])
             # the earlier method on the same run: suppression only, true answers
             contrib = basis.select("contributor", "area", "level", "year", "value", "staff")
             places = {
@@ -280,6 +322,15 @@ def main() -> None:
         )
         for line in refused:
             print(f"REFUSED by the history check: {line}")
+        differ = {label: sorted(names) for label, names in api_only.items()}
+        print(
+            f"API tables that differ from the CSV downloads (attacked as well): {differ or 'none'}"
+        )
+        snapshots += [
+            Snapshot(f"{s.label} (API)", {**s.tables, **api_only[s.label]}, s.basis, s.context)
+            for s in snapshots
+            if api_only.get(s.label)
+        ]
         for label, snaps in (("noise infusion", snapshots), ("suppression only", plain)):
             found = attack(snaps, parents, p)
             by_kind: dict[str, int] = {}

@@ -6,14 +6,24 @@ answers and judges them against the truth (:class:`Snapshot.basis`, the confiden
 snapshot was built from, which the attacker never sees):
 
 ``single``
-    One snapshot: a cell made only of survey answers (``survey_needs``, and the coverage-share
-    product below) that one organisation alone answered is an estimate of that answer; a cell of
-    two is read by either of them less its own answer, and must not equal the true total.
+    One snapshot, every number of :data:`CARRIERS` read as the p% rule's attackers read it: a
+    cell one organisation alone answered is an estimate of that answer; a cell of several is
+    read by each of them less its own answer, as an estimate of each other's (every pair, not
+    only the two largest: with noise, a smaller organisation's estimate of the largest can miss
+    by less than the second's); a cell of one or two must not equal its true total. A pair's
+    estimate counts where the rest of the cell is within ``p`` per cent of the answer (without
+    noise it would recover it); elsewhere a match is the noise's doing (*chance*, below). A
+    model number (every carrier but ``survey_needs`` and the coverage product) is read as
+    published, the model's own part in it unknown to the attacker like the others' answers; its
+    match counts only where the answers it carries match too (else chance, below).
 ``lp``
     One snapshot: the linear-programming interval attack
-    (:func:`~battkomp.engine.disclosure.interval_attack`) on every suppressed cell of
-    ``survey_needs`` from its published cells and margins (area → area group → total, level,
-    year).
+    (:func:`~battkomp.engine.disclosure.interval_attack`) on every suppressed cell of every
+    carrier's table, with the margins the other tables publish (:data:`LP_TABLES`: area →
+    area group → total, level and year in ``survey_needs``; ``by_area_level`` with ``by_area``,
+    ``by_level`` and ``totals``; ``by_segment`` and ``by_region`` with ``totals``, along a
+    column only where its fully published relations hold). Its intervals are judged as
+    ``single`` judges a published number; a failed linear program counts as unprotected.
 ``difference``
     Every pair of snapshots (a later round, an organisation removed or an answer changed, other
     scenarios): a cell's value in one less the other; where only one organisation's answers differ
@@ -49,7 +59,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import combinations
+from itertools import combinations, permutations
 from typing import Any
 
 import numpy as np
@@ -187,10 +197,10 @@ def attack(
                 continue
             estimates[(s, c)] = est
             truths[(s, c)] = _truth(snap.basis, carrier, parents)
-            if carrier.pure and focus in (None, snap.label):
+            if focus in (None, snap.label):
                 found += _single(snap.label, carrier, est, truths[(s, c)], p)
-        if "survey_needs" in snap.tables and focus in (None, snap.label):
-            found += _lp(snap, parents, p)
+        if focus in (None, snap.label):
+            found += _lp(snap, parents, p, carriers)
     for (i, a), (j, b) in combinations(enumerate(snapshots), 2):
         if focus is not None and focus not in (a.label, b.label):
             continue
@@ -211,8 +221,11 @@ def attack(
 # ------------------------------------------------------------------------ estimates and truth
 
 
-def _estimates(tables: Mapping[str, pl.DataFrame], carrier: Carrier) -> pl.DataFrame | None:
-    """(keys, est) of the published, non-null cells of a carrier (None: no such table)."""
+def _estimates(
+    tables: Mapping[str, pl.DataFrame], carrier: Carrier, *, keep_hidden: bool = False
+) -> pl.DataFrame | None:
+    """(keys, est) of the published, non-null cells of a carrier (None: no such table); with
+    ``keep_hidden``, every row, est null where it is not published."""
     table = tables.get(carrier.table)
     if table is None or carrier.column not in table.columns:
         return None
@@ -228,6 +241,8 @@ def _estimates(tables: Mapping[str, pl.DataFrame], carrier: Carrier) -> pl.DataF
             return None
         est = est * pl.col(carrier.share).cast(pl.Float64)
     out = table.select(*(pl.col(k) for k in carrier.keys), est.alias("est"))
+    if keep_hidden:
+        return out.with_columns(pl.col("est").fill_nan(None))
     return out.filter(pl.col("est").is_not_null() & pl.col("est").is_not_nan())
 
 
@@ -286,36 +301,77 @@ def _exact(estimate: float, truth: float) -> bool:
 def _single(
     label: str, carrier: Carrier, est: pl.DataFrame, truth: pl.DataFrame, p: float
 ) -> list[Finding]:
+    """The published cells of one snapshot read as p% rule attackers read them: a cell one
+    organisation answered is an estimate of its answer, a cell of several is read by each of them
+    less its own answer (a coalition of one, as the p% rule has it, but every pair of victim and
+    attacker, not only the largest two: with noise, the largest is not always the most exposed),
+    and a cell of one or two must not equal its true total.
+
+    A model number is read as published: the model's own part in it is unknown to an outsider
+    and misleads the estimate as the others' answers do. A match counts only where the answers
+    the number carries (:data:`NOISED`) would match too, i.e. the noise did not protect them;
+    otherwise it is chance (see the module docstring).
+    """
     keys = list(carrier.keys)
     nonzero = truth.filter(pl.col("truth") != 0)
-    cells = nonzero.group_by(keys).agg(pl.col("contributor"), pl.col("truth"))
+    cells = nonzero.group_by(keys).agg(pl.col("contributor"), pl.col("truth"), pl.col("noised"))
     joined = est.join(cells, on=keys, nulls_equal=True)
     out: list[Finding] = []
     for row in joined.iter_rows(named=True):
-        who, vals, value = row["contributor"], row["truth"], float(row["est"])
+        base = float(row["est"])
+        carried = None if carrier.pure else float(sum(row["noised"]))
         cell = tuple(row[k] for k in keys)
-        if len(who) == 1 and _judge(value, vals[0], p):
-            out.append(_finding("single", (label,), carrier, cell, who[0], value, vals[0]))
-        if len(who) == 2:
-            if _exact(value, vals[0] + vals[1]):
-                out.append(
-                    _finding(
-                        "single",
-                        (label,),
-                        carrier,
-                        cell,
-                        "+".join(sorted(who)),
-                        value,
-                        vals[0] + vals[1],
-                        exact=True,
-                    )
-                )
-            for me, other in ((0, 1), (1, 0)):  # the other one subtracts its own answer
-                guess = value - vals[other]
-                if _judge(guess, vals[me], p):
-                    out.append(
-                        _finding("single", (label,), carrier, cell, who[me], guess, vals[me])
-                    )
+        who, vals = row["contributor"], row["truth"]
+        out += _read("single", (label,), carrier, cell, who, vals, p, (base, base), carried)
+    return out
+
+
+def _read(
+    kind: str,
+    labels: tuple[str, ...],
+    carrier: Carrier,
+    cell: tuple[Any, ...],
+    who: Sequence[str],
+    vals: Sequence[float],
+    p: float,
+    bounds: tuple[float, float],
+    carried: float | None = None,
+) -> list[Finding]:
+    """Judge what an attacker knows of a cell, its value between ``bounds`` (equal for a
+    published cell), against the cell's organisations ``who`` and their true answers ``vals``
+    (non-zero): each organisation alone, each less another's answer, and the exact total of a
+    cell of one or two. Both bounds must recover an answer. For a model number, ``carried`` is
+    the sum of the answers it carries: a match that the carried answers do not repeat is chance.
+    """
+    lo, hi = bounds
+    out: list[Finding] = []
+    if np.isnan(lo) or np.isnan(hi):  # a failed linear program: counted as unprotected
+        return [
+            _finding(kind, labels, carrier, cell, c, np.nan, v)
+            for c, v in zip(who, vals, strict=True)
+        ]
+
+    def add(finding: Finding, carried_matches: bool, meaningful: bool = True) -> None:
+        by_chance = not meaningful or (carried is not None and not carried_matches)
+        out.append(replace(finding, chance=True) if by_chance else finding)
+
+    total = float(sum(vals))
+    if len(who) == 1 and _judge(lo, vals[0], p) and _judge(hi, vals[0], p):
+        found = _finding(kind, labels, carrier, cell, who[0], (lo + hi) / 2, vals[0])
+        add(found, carried is not None and _judge(carried, vals[0], p))
+    if len(who) <= 2 and _exact(lo, total) and _exact(hi, total):
+        found = _finding(kind, labels, carrier, cell, "+".join(sorted(who)), lo, total, exact=True)
+        add(found, carried is not None and _exact(carried, total))
+    for me, other in permutations(range(len(who)), 2):  # the other subtracts its own answer
+        low, high = lo - vals[other], hi - vals[other]
+        if _judge(low, vals[me], p) and _judge(high, vals[me], p):
+            found = _finding(kind, labels, carrier, cell, who[me], (low + high) / 2, vals[me])
+            # the estimate means something only where the rest of the cell is within p % of the
+            # answer (without noise it would recover it); elsewhere the noise put it there
+            rest = total - vals[me] - vals[other]
+            meaningful = abs(rest) < p / 100.0 * abs(vals[me])
+            own = carried is not None and _judge(carried - vals[other], vals[me], p)
+            add(found, own, meaningful)
     return out
 
 
@@ -368,53 +424,126 @@ def _difference(
     return out
 
 
-def _lp(snap: Snapshot, parents: Mapping[str, str], p: float) -> list[Finding]:
-    """The interval attack on the suppressed cells of ``survey_needs``."""
-    table = snap.tables["survey_needs"]
-    if "suppressed" not in table.columns or not table["suppressed"].any():
-        return []
-    keys = ("area", "level", "year")
-    areas = set(table["area"].drop_nulls().to_list())
-    hierarchy = Hierarchy(
-        parents={
-            "area": {a: g for a, g in parents.items() if a in areas and g in areas},
-            "level": {},
-            "year": {},
-        }
-    )
-    suppressed = table["suppressed"].to_numpy().astype(bool)
-    values = table["new_hires"].fill_null(np.nan).to_numpy().astype(np.float64)
-    members = [np.array(r.members, dtype=np.int64) for r in relations(table, hierarchy)]
-    lower, upper = interval_attack(values, suppressed, members)
-    carrier = CARRIERS[0]
-    truth = _truth(snap.basis, carrier, parents).filter(pl.col("truth") != 0)
-    cells = truth.group_by(list(keys)).agg(pl.col("contributor"), pl.col("truth"))
-    index = table.select(*keys).with_row_index("_row").join(cells, on=list(keys), nulls_equal=True)
+#: The tables an outsider puts together for the linear-programming attack: the table of a
+#: carrier first, then the tables that publish its margins (the same number at coarser keys).
+LP_TABLES: dict[str, tuple[str, ...]] = {
+    "survey_needs": ("survey_needs",),
+    "by_area_level": ("by_area_level", "by_area", "by_level", "totals"),
+    "by_area": ("by_area", "totals"),
+    "by_level": ("by_level", "totals"),
+    "by_segment": ("by_segment", "totals"),
+    "by_region": ("by_region", "totals"),
+    "coverage": ("coverage",),
+}
+_RELATION_TOL = 1e-6  # relative tolerance of a published relation
+
+
+def _lp(
+    snap: Snapshot, parents: Mapping[str, str], p: float, carriers: Sequence[Carrier]
+) -> list[Finding]:
+    """The interval attack (:func:`~battkomp.engine.disclosure.interval_attack`) on every
+    suppressed cell of every carrier's table with the margins other tables publish
+    (:data:`LP_TABLES`), judged as :func:`_single` judges a published cell.
+
+    A model number's interval is judged as its published value would be (the carried answers
+    deciding what is chance). A failed linear program counts as unprotected, as everywhere
+    (``interval_attack``)."""
     out: list[Finding] = []
-    for row in index.iter_rows(named=True):
-        r = int(row["_row"])
-        if not suppressed[r]:
+    for carrier in carriers:
+        union = _lp_table(snap.tables, carrier, carriers)
+        if union is None or not union["est"].is_null().any():
             continue
-        lo, hi = float(lower[r]), float(upper[r])
-        who, vals = row["contributor"], row["truth"]
-        cell = tuple(row[k] for k in keys)
-        if np.isnan(lo) or np.isnan(hi):
+        keys = list(carrier.keys)
+        hidden = union["est"].is_null().to_numpy()
+        values = union["est"].fill_null(np.nan).to_numpy().astype(np.float64)
+        members = _published_relations(union, keys, parents, values, hidden)
+        lower, upper = interval_attack(values, hidden, members)
+        truth = _truth(snap.basis, carrier, parents).filter(pl.col("truth") != 0)
+        cells = truth.group_by(keys).agg(pl.col("contributor"), pl.col("truth"), pl.col("noised"))
+        index = union.select(keys).with_row_index("_row").join(cells, on=keys, nulls_equal=True)
+        for row in index.iter_rows(named=True):
+            r = int(row["_row"])
+            if not hidden[r]:
+                continue
+            lo, hi = float(lower[r]), float(upper[r])
+            if np.isinf(hi):
+                continue  # nothing bounds it
+            carried = None if carrier.pure else float(sum(row["noised"]))
+            cell = tuple(row[k] for k in keys)
+            who, vals = row["contributor"], row["truth"]
+            out += _read("lp", (snap.label,), carrier, cell, who, vals, p, (lo, hi), carried)
+    return out
+
+
+def _lp_table(
+    tables: Mapping[str, pl.DataFrame], carrier: Carrier, carriers: Sequence[Carrier]
+) -> pl.DataFrame | None:
+    """The carrier's table with the rows of the tables publishing its margins (their missing
+    keys null, the total over them), as (keys, est), est null where suppressed."""
+    names = LP_TABLES.get(carrier.table)
+    if names is None or carrier.table not in tables:
+        return None
+    keys = list(carrier.keys)
+    parts: list[pl.DataFrame] = []
+    for name in names:
+        same = next(
+            (
+                c
+                for c in carriers
+                if c.table == name
+                and c.measure == carrier.measure
+                and c.pure == carrier.pure
+                and set(c.keys) <= set(keys)
+            ),
+            None,
+        )
+        if same is None:
             continue
-        if len(who) == 1 and _judge(lo, vals[0], p) and _judge(hi, vals[0], p):
-            out.append(_finding("lp", (snap.label,), carrier, cell, who[0], (lo + hi) / 2, vals[0]))
-        if len(who) <= 2 and _exact(lo, sum(vals)) and _exact(hi, sum(vals)):
-            out.append(
-                _finding(
-                    "lp",
-                    (snap.label,),
-                    carrier,
-                    cell,
-                    "+".join(sorted(who)),
-                    lo,
-                    sum(vals),
-                    exact=True,
-                )
-            )
+        part = _estimates(tables, same, keep_hidden=True)
+        if part is None:
+            continue
+        parts.append(
+            part.select(
+                *(pl.col(k) if k in same.keys else pl.lit(None).alias(k) for k in keys), "est"
+            ).cast({k: tables[carrier.table].schema[k] for k in keys})
+        )
+    if not parts:
+        return None
+    return pl.concat(parts).unique(subset=keys, keep="first", maintain_order=True)
+
+
+def _published_relations(
+    union: pl.DataFrame,
+    keys: Sequence[str],
+    parents: Mapping[str, str],
+    values: np.ndarray,
+    hidden: np.ndarray,
+) -> list[np.ndarray]:
+    """The additive relations of the union along each of its key columns that has a total
+    (null) row, as an outsider would take them: only along a column whose fully published
+    relations all hold (a table by segment need not add up to the national total)."""
+    codes = {k: set(union[k].drop_nulls().to_list()) for k in keys}
+    margins = [k for k in keys if union[k].is_null().any()]
+    out: list[np.ndarray] = []
+    for column in margins:
+        tree = (
+            {a: g for a, g in parents.items() if a in codes[column] and g in codes[column]}
+            if column == "area"
+            else {}
+        )
+        others = tuple(k for k in keys if k != column)
+        found = relations(union, Hierarchy(parents={column: tree}, by=others))
+        members = [np.array(r.members, dtype=np.int64) for r in found]
+        holds = True
+        for m in members:
+            if hidden[m].any():
+                continue
+            total, rest = values[m[0]], values[m[1:]].sum()
+            if abs(total - rest) > _RELATION_TOL * max(1.0, abs(total)):
+                holds = False
+                break
+        if holds:
+            out += members
     return out
 
 

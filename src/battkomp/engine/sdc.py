@@ -210,8 +210,11 @@ def insufficient_noise(
     own (true) value; the p% rule asks that it miss by at least ``p`` per cent of the largest.
     Without noise it misses by the rest of the cell; with noise by
     ``noised − largest − second``, which, when the factors of the contributors point in
-    opposite directions, can be small. A single contributor's cell always misses by
-    ``|f − 1| ≥ low``.
+    opposite directions, can be small. With noise, a smaller contributor's estimate (the cell
+    less its own value) can miss by less than the second's, so it is tested too, wherever the
+    cell less the largest and that contributor is within ``p`` of the largest (every value it
+    may have, the cell keeping only the two largest and the rest). A single contributor's cell
+    always misses by ``|f − 1| ≥ low``.
 
     >>> c = pl.DataFrame({"contributor": ["a", "b"], "year": [1, 1], "value": [10.0, 10.0]})
     >>> h = Hierarchy(parents={"year": {}})
@@ -223,10 +226,25 @@ def insufficient_noise(
     sensitive = primary_unsafe(true_cells, rules).to_numpy().astype(bool)
     largest = true_cells["largest"].to_numpy().astype(np.float64)
     second = true_cells["second"].to_numpy().astype(np.float64)
+    rest = true_cells["rest"].to_numpy().astype(np.float64)
     published = noised_cells["value"].to_numpy().astype(np.float64)
+    need = rules.p / 100.0 * largest
     miss = np.abs(published - largest - second)
-    weak = miss < rules.p / 100.0 * largest
-    return pl.Series("insufficient", sensitive & weak, dtype=pl.Boolean)
+    weak = miss < need
+    # With noise a smaller contributor can do better than the second: its estimate of the
+    # largest, the cell less its own x, misses by published − largest − x, and it is a p% attacker
+    # wherever the cell less the largest and x is within p of the largest (x ≥ second + rest −
+    # need; x is at most the second and at most the rest). The cell does not keep the others'
+    # answers, so every such x is tried: an x in that range the noise does not protect from.
+    low = np.maximum(0.0, second + rest - need)
+    high = np.minimum(second, rest)
+    smaller = (
+        (rest > 0)
+        & (low <= high)
+        & (published - largest - high < need)
+        & (published - largest - low > -need)
+    )
+    return pl.Series("insufficient", sensitive & (weak | smaller), dtype=pl.Boolean)
 
 
 def unsafe_cells(
