@@ -54,6 +54,7 @@ def machine_codes() -> frozenset[str]:
         found.update(terms._gettext_terms()[kind])
     with open(DEMO / "recruitment_channels.csv", encoding="utf-8") as f:
         found.update(r["id"] for r in csv.DictReader(f))
+    found.update(terms.PARAMETERS)  # the model's parameters, named in the report's appendix
     return frozenset(c for c in found if "_" in c or re.fullmatch(r"nkr\d", c))
 
 

@@ -278,6 +278,50 @@ DRIVERS: dict[str, tuple[Promise, Promise]] = {
 }
 
 
+#: The names of the model's scalar parameters (``parameters.csv``; their meanings are
+#: engine.schema.KNOWN_PARAMETERS), for the report's appendix.
+PARAMETERS: dict[str, Promise] = {
+    "base_year": _("First year of the projection"),
+    "end_year": _("Last year of the projection"),
+    "startup_years": _("Years with the start-up role mix"),
+    "expat_stay_years": _("Years a recruit from abroad stays"),
+    "exit_rate_factor": _("Factor on the exit rates"),
+    "recruitment_cap_factor": _("Factor on the recruitment caps"),
+    "mix_concentration": _("Spread of the role mix (concentration)"),
+    "mix_concentration_startup": _("Spread of the start-up role mix (concentration)"),
+    "pathway_roles": _("Roles a retraining pool is spread over"),
+    "pathway_min_overlap": _("Least competence overlap for a retraining path"),
+    "pathway_missing_threshold": _("Least shortfall that counts as a missing competence"),
+    "recommendation_min_shortage": _("Least shortage that counts as a gap"),
+    "common_shock_correlation": _("Common shock: correlation of the plants"),
+    "common_shock_supply_correlation": _("Common shock: correlation of recruitment and capture"),
+}
+
+#: The units of the parameters, named.
+UNITS: dict[str, Promise] = {
+    "year": _("year"),
+    "years": _("years"),
+    "factor": _("factor"),
+    "dimensionless": _("no unit"),
+    "roles": _("roles"),
+    "share": _("share"),
+    "people per year": _("persons per year"),
+    "correlation": _("correlation"),
+}
+
+
+def parameter_name(code: str) -> str:
+    """A scalar parameter's name in the active language (the code itself if it has none)."""
+    name = PARAMETERS.get(code)
+    return str(name) if name is not None else code
+
+
+def unit_name(unit: str) -> str:
+    """A parameter's unit in the active language (as written if it is not known)."""
+    name = UNITS.get(unit)
+    return str(name) if name is not None else unit
+
+
 def driver_name(code: str, facility_names: dict[str, str] | None = None) -> str:
     """The name of a driver of the uncertainty in the active language: its kind's name, and
     for a driver of one facility, segment or education level, that item's name ("Labour

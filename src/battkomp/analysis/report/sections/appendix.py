@@ -14,7 +14,7 @@ from battkomp.analysis.report.common import (
 )
 from battkomp.analysis.report.structure import Cell, Section
 from battkomp.core.codes import label
-from battkomp.core.terms import column_name
+from battkomp.core.terms import column_name, parameter_name, unit_name
 
 #: The default tables printed in the appendix, in order.
 APPENDIX_TABLES = (
@@ -86,26 +86,38 @@ def appendix_section(c: Context) -> Section:
             [_raw(v, col) for v, col in zip(r, frame.columns, strict=True)]
             for r in frame.iter_rows()
         ]
+        if name == "parameters":
+            # the parameters and their units by name, not by the bundle's codes
+            named = {"name": parameter_name, "unit": unit_name}
+            rows = [
+                [
+                    named[col](str(v)) if col in named and isinstance(v, str) else v
+                    for v, col in zip(r, frame.columns, strict=True)
+                ]
+                for r in rows
+            ]
         # "mode" is a distribution's most likely value here, not a mode of study
         header = [column_name("mode_value" if c == "mode" else c) for c in frame.columns]
         appendix.blocks.append(b.table(captions[name], header, rows, small=True, exact=True))
     appendix.blocks.append(("h", gettext("Disclosure control")))
-    for text in (
-        gettext(
-            "Every number in this report comes from the snapshot's protected tables, so that "
-            "no single company's answers can be read from it. A cell is suppressed when too few "
-            "organisations contribute to it, or when one or two organisations make up nearly all "
-            "of it. Further cells are suppressed across the hierarchy (area, parent area and "
-            "total; level and total; years) so that no suppressed cell can be recovered by "
-            "subtraction. A year of the model's results is suppressed as a whole when the "
-            "survey's answers could dominate it."
-        ),
-        gettext(
-            "Suppressed cells are shown as “·”. The thresholds of the rules are not published."
-        ),
-    ):
-        appendix.blocks.append(("p", text))
     noise = quality_summary(c.p)
+    if noise is None:
+        # the rules of suppression alone, for a snapshot made without noise; a snapshot protected
+        # by noise infusion is described by the paragraph below instead
+        appendix.blocks.append(
+            (
+                "p",
+                gettext(
+                    "Every number in this report comes from the snapshot's protected tables, so "
+                    "that no single company's answers can be read from it. A cell is suppressed "
+                    "when too few organisations contribute to it, or when one or two "
+                    "organisations make up nearly all of it. Further cells are suppressed across "
+                    "the hierarchy (area, parent area and total; level and total; years) so that "
+                    "no suppressed cell can be recovered by subtraction. A year of the model's "
+                    "results is suppressed as a whole when the survey's answers could dominate it."
+                ),
+            )
+        )
     if noise is not None:
         appendix.blocks.append(
             (
@@ -137,4 +149,12 @@ def appendix_section(c: Context) -> Section:
                 exact=True,
             )
         )
+    appendix.blocks.append(
+        (
+            "p",
+            gettext(
+                "Suppressed cells are shown as “·”. The thresholds of the rules are not published."
+            ),
+        )
+    )
     return appendix
