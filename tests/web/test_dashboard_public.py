@@ -152,7 +152,7 @@ def test_each_chart_is_an_accessible_figure_with_its_table(plain: Publication, d
     n = len(shown)
     assert page.count("<figure") == n
     assert page.count("<figcaption>") == n
-    assert page.count('role="img"') == 2 * n  # drawn for a laptop and for a phone (fit.py)
+    assert page.count('role="img"') == 3 * n  # drawn for a laptop, a tablet and a phone (fit.py)
     assert page.count("aria-label=") >= n
     assert page.count("<details>") == n
     assert "P10–P90" in page

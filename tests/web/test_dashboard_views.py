@@ -148,7 +148,7 @@ def test_every_view_renders_and_downloads_for_everyone_without_logging_in(
         assert set(NEW_VIEWS) <= set(shown), persona
         assert shown == [v for v in VIEWS if v in shown]
         assert page.count("<figure") == len(shown)
-        assert page.count('role="img"') == 2 * len(shown)  # a laptop's and a phone's
+        assert page.count('role="img"') == 3 * len(shown)  # a laptop's, a tablet's, a phone's
         for view in NEW_VIEWS:
             assert f'id="view-{view}"' in page
             csv_response = client.get(f"{base}?view={view}&format=csv")
