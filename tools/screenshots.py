@@ -14,7 +14,8 @@ password is the same; see ``battkomp demo``).
 and a page of tables (the one with the most tables beside a chart) as
 ``<out>/report-cover-<lang>.png`` and ``<out>/report-table-<lang>.png`` (drawn by ``pdftoppm``
 from Debian's poppler-utils).
-``--only-report`` does that alone.
+``--only-report`` does that alone. ``--page NAME`` (repeatable) takes only the pages named,
+e.g. ``--page dashboard``.
 """
 
 from __future__ import annotations
@@ -136,6 +137,9 @@ def main() -> int:
         "--report", action="store_true", help="also the report's cover and a table page"
     )
     parser.add_argument("--only-report", action="store_true", help="only the report's pages")
+    parser.add_argument(
+        "--page", action="append", default=[], help="only this page (by name; may be repeated)"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     base = args.base.rstrip("/")
@@ -162,6 +166,8 @@ def main() -> int:
                     with page.expect_navigation():
                         page.click("main form button[type=submit]")
                     pages = OWN.get(who, [])
+                if args.page:
+                    pages = [(name, path) for name, path in pages if name in args.page]
                 for lang, prefix in LANGUAGES.items():
                     for name, path in pages:
                         url = base + prefix + path.format(version=args.version)

@@ -304,6 +304,7 @@ def check_charts(page: Page, address: str, width: int, problems: list[str]) -> N
             })"""
     )
     assert shown, f"{address}: no chart shown"
+    key_figures_fill_their_rows(page, f"{address} at {width} px", problems)
     for chart in shown:
         where = f"{address} at {width} px, {chart['id']}"
         if not SMALLEST_SCALE <= chart["scale"] <= LARGEST_SCALE:
@@ -312,6 +313,30 @@ def check_charts(page: Page, address: str, width: int, problems: list[str]) -> N
             problems.append(f"{where}: labels of {chart['label']:.1f} px")
         if chart["sideways"] > 1:
             problems.append(f"{where}: scrolls {chart['sideways']} px sideways")
+
+
+def key_figures_fill_their_rows(page: Page, where: str, problems: list[str]) -> None:
+    """The dashboard's key figures stand in balanced rows: every row of cards reaches the right
+    edge of their box (five cards at 1280 px stood four and one, the fifth alone beside an
+    empty space)."""
+    rows = page.evaluate(
+        """() => {
+            const box = document.querySelector('.key-figures .figures');
+            if (!box) return [];
+            const rows = new Map();
+            for (const card of box.querySelectorAll(':scope > .figure')) {
+                const r = card.getBoundingClientRect();
+                const top = Math.round(r.top);
+                const row = rows.get(top) ?? {cards: 0, right: 0};
+                rows.set(top, {cards: row.cards + 1, right: Math.max(row.right, r.right)});
+            }
+            const right = box.getBoundingClientRect().right;
+            return [...rows.values()].map(row => [row.cards, Math.round(right - row.right)]);
+        }"""
+    )
+    if any(empty > 1 for _, empty in rows):
+        shape = " + ".join(str(cards) for cards, _ in rows)
+        problems.append(f"{where}: key figures in rows of {shape}, a row short of the edge")
 
 
 #: How long a page may take to load, in ms: a dashboard on a cold cache draws each of its charts
