@@ -365,19 +365,15 @@ def test_by_segment_hides_the_planted_companys_segment(large: dict[str, Any]) ->
     assert without_places.filter(pl.col("segment") == "cells")["suppressed"].all()
 
 
-def test_coverage_withholds_the_share_where_the_survey_table_does(large: dict[str, Any]) -> None:
-    frame = _by_place(large["detail"], "segment")
-    ok = _ok(totals=True)
-    protected = place_table(
-        frame, "segment", large["detail"], large["contrib"], large["places"], ok
-    )
-    survey = pl.DataFrame(
+def _survey_total(new_hires: float | None) -> pl.DataFrame:
+    """A ``survey_needs`` table of one year's total, published (or suppressed when None)."""
+    return pl.DataFrame(
         {
             "area": [None],
             "level": [None],
             "year": [YEAR],
-            "new_hires": [None],
-            "suppressed": [True],
+            "new_hires": [new_hires],
+            "suppressed": [new_hires is None],
         },
         schema={
             "area": pl.Utf8,
@@ -387,6 +383,15 @@ def test_coverage_withholds_the_share_where_the_survey_table_does(large: dict[st
             "suppressed": pl.Boolean,
         },
     )
+
+
+def test_coverage_withholds_the_share_where_the_survey_table_does(large: dict[str, Any]) -> None:
+    frame = _by_place(large["detail"], "segment")
+    ok = _ok(totals=True)
+    protected = place_table(
+        frame, "segment", large["detail"], large["contrib"], large["places"], ok
+    )
+    survey = _survey_total(None)
     table = coverage_table(
         frame, protected, large["detail"], large["contrib"], large["places"], survey, ok
     )
@@ -418,22 +423,7 @@ def test_coverage_takes_the_segments_means_from_the_draws_not_the_central_run(
     )
     ok = _ok(totals=True)
     protected = place_table(frame, "segment", large["detail"], large["contrib"], None, ok)
-    survey = pl.DataFrame(
-        {
-            "area": [None],
-            "level": [None],
-            "year": [YEAR],
-            "new_hires": [1.0],
-            "suppressed": [False],
-        },
-        schema={
-            "area": pl.Utf8,
-            "level": pl.Utf8,
-            "year": pl.Int64,
-            "new_hires": pl.Float64,
-            "suppressed": pl.Boolean,
-        },
-    )
+    survey = _survey_total(1.0)
     table = coverage_table(frame, protected, large["detail"], large["contrib"], None, survey, ok)
     segments = frame.filter(pl.col("segment").is_not_null())
     national = table.filter(pl.col("segment").is_null()).row(0, named=True)
@@ -444,6 +434,37 @@ def test_coverage_takes_the_segments_means_from_the_draws_not_the_central_run(
         want = segments.filter(pl.col("segment") == row["segment"]).row(0, named=True)
         assert row["openings"] == pytest.approx(want["openings"])
         assert row["gap"] == pytest.approx(want["gap"])
+
+
+def test_coverage_withholds_a_share_above_one_rather_than_capping_it(
+    large: dict[str, Any],
+) -> None:
+    """The reported share is the survey's new hires over the model's openings; where the openings
+    are smaller (other employers' cuts in the same cells) the share is withheld, not shown as a
+    number above 1 nor capped at 1 (openings x 1 would offer the model's openings as the answer)."""
+    detail = large["detail"]
+    reported = detail.filter((pl.col("kind") == "reported") & pl.col("segment").is_not_null())[
+        "openings"
+    ].sum()
+    assert reported > 0
+    base = _by_place(detail, "segment")
+    ok = _ok(totals=True)
+    for ratio, withheld in ((2.0, False), (0.5, True)):
+        scale = ratio * reported / base["openings"].sum()
+        frame = base.with_columns(pl.col("openings") * scale)
+        protected = place_table(frame, "segment", detail, large["contrib"], None, ok)
+        table = coverage_table(
+            frame, protected, detail, large["contrib"], None, _survey_total(1.0), ok
+        )
+        national = table.filter(pl.col("segment").is_null()).row(0, named=True)
+        assert national["openings"] == pytest.approx(ratio * reported)
+        assert national["share_suppressed"] is withheld
+        if withheld:
+            assert national["reported_share"] is None
+        else:
+            assert national["reported_share"] == pytest.approx(1 / ratio)
+        shares = table["reported_share"].drop_nulls()
+        assert shares.is_empty() or shares.max() <= 1.0 + 1e-9
 
 
 def test_a_run_without_the_new_frames_publishes_the_old_tables_only(run: dict[str, Any]) -> None:

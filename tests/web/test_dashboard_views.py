@@ -342,7 +342,10 @@ def test_every_download_holds_published_numbers_only(
             assert row["openings"][0] == pytest.approx(mean)
             compared += 1
     assert compared
-    assert coverage["reported_share"].drop_nulls().max() <= 1.0 + 1e-9
+    # a share above 1 is withheld (test_publishing_tables); here the planted answer suppresses
+    # every year's survey total, so every share may be withheld
+    shares = coverage["reported_share"].drop_nulls()
+    assert shares.is_empty() or shares.max() <= 1.0 + 1e-9
 
     rows = csv_rows(client.get(f"{base}?view=scenarios&format=csv"))
     assert {(r["scenario"], int(r["version"])) for r in rows} == {
