@@ -71,8 +71,8 @@ def unit_sums(cm: Compiled, dr: Draws, fl: Flows) -> np.ndarray:
     np.add(new_sum[None], fixed, out=fixed)
     total += fixed
     has = total > 1e-9  # a vanishing weight would overflow: its cell stays unallocated
-    with np.errstate(divide="ignore", over="ignore"):
-        recip = np.where(has, 1.0 / total, 0.0)
+    recip = np.zeros_like(total)
+    np.divide(1.0, total, out=recip, where=has)
     # national openings, gap and shortage per unit weight, (D, 3, T, C)
     per = np.empty((D, 3, T, C))
     np.multiply(fl.openings, recip, out=per[:, 0])

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
@@ -99,6 +100,64 @@ def prefaulted(shape: tuple[int, ...], dtype: DTypeLike = np.float32) -> np.ndar
     flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate
     buf = mmap.mmap(-1, size, flags=flags)
     return np.frombuffer(buf, dtype=dt).reshape(shape)
+
+
+#: ``madvise`` advice that faults a range in as if written (Linux 5.14+; not named in Python 3.11).
+MADV_POPULATE_WRITE = getattr(mmap, "MADV_POPULATE_WRITE", 23)
+
+
+def mapped(shape: tuple[int, ...], dtype: DTypeLike = np.float32) -> np.ndarray:
+    """An uninitialised array (like ``np.empty``) in an anonymous ``mmap`` of its own, for
+    :func:`populate` to fault in on another thread; small arrays and platforms without ``mmap``
+    flags get ``np.empty``.
+
+    >>> a = mapped((3, 2)); a.shape, a.dtype
+    ((3, 2), dtype('float32'))
+    """
+    dt = np.dtype(dtype)
+    size = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+    if size < PREFAULT_BYTES or not hasattr(mmap, "MAP_ANONYMOUS"):
+        return np.empty(shape, dtype=dt)
+    buf = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    return np.frombuffer(buf, dtype=dt).reshape(shape)
+
+
+def _mmap_of(a: np.ndarray) -> mmap.mmap | None:
+    base: object = a
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, memoryview):  # np.frombuffer keeps a view of the buffer
+        base = base.obj
+    return base if isinstance(base, mmap.mmap) else None
+
+
+def populate(arrays: Sequence[np.ndarray], rows: int = 1000) -> None:
+    """Fault in the memory of :func:`mapped` arrays, ``rows`` leading-axis rows of every array
+    at a time in row order (the order :func:`run_ensemble` writes them in), with
+    ``MADV_POPULATE_WRITE``. Run on a thread of its own while the blocks are computed, the first
+    touch of the ensemble's fresh memory (slow on the virtual machine of docs/performance.md)
+    overlaps the Monte Carlo instead of preceding it. Only page tables change: values already
+    written stay. Where the advice is not supported, the pages fault in on their first write."""
+    maps = [
+        (m, a.strides[0] if a.ndim else 0, a.shape[0] if a.ndim else 0)
+        for a in arrays
+        if (m := _mmap_of(a)) is not None
+    ]
+    if not maps:
+        return
+    page = mmap.PAGESIZE
+    longest = max(n for _m, _s, n in maps)
+    try:
+        for r0 in range(0, longest, rows):
+            for m, stride, n in maps:
+                if r0 >= n or m.closed:
+                    continue
+                start = (r0 * stride) // page * page
+                stop = min(len(m), min(n, r0 + rows) * stride)
+                if stop > start:
+                    m.madvise(MADV_POPULATE_WRITE, start, stop - start)
+    except (OSError, ValueError):
+        return
 
 
 def _tri(rng: np.random.Generator, n: int, lmh: tuple[float, float, float]) -> F64:
@@ -423,7 +482,7 @@ def run_ensemble(
     C = compiled[0].n_cells if compiled else 0
     with_measures = any(cm.measures.count for cm in compiled)
     metrics = (*METRICS, *MEASURE_METRICS) if with_measures else METRICS
-    flows = {m: prefaulted((total, T, C)) for m in metrics}
+    flows = {m: mapped((total, T, C)) for m in metrics}
     sums = {k: np.zeros((T, C)) for k in ABROAD_SUMS}
     measure_sums: dict[tuple[str, str, str], F64] = {}
     jobs = {k: np.empty((total, T), dtype=np.float32) for k in ("direct", "indirect", "induced")}
@@ -435,9 +494,17 @@ def run_ensemble(
     carried_openings = np.empty((total, T))
     # breakdown units and facilities differ by scenario: one array per scenario
     unit_arrays = [
-        prefaulted((n, len(cm.units.segment) + 1, T, len(UNIT_METRICS)))
+        mapped((n, len(cm.units.segment) + 1, T, len(UNIT_METRICS)))
         for cm, n in zip(compiled, counts, strict=True)
     ]
+    # the fresh memory of the ensemble is faulted in on a thread of its own, ahead of the copying
+    filler = threading.Thread(
+        target=populate,
+        args=([*flows.values(), *unit_arrays],),
+        name="battkomp-populate",
+        daemon=True,
+    )
+    filler.start()
     realised = [
         np.empty((n, len(cm.facility_ids)), dtype=bool)
         for cm, n in zip(compiled, counts, strict=True)
@@ -481,6 +548,7 @@ def run_ensemble(
         del block_list
         if progress is not None:
             progress(done, total)
+    filler.join()
     return Ensemble(
         flows=flows,
         jobs=jobs,

@@ -36,6 +36,7 @@ from battkomp.engine.bundle import (
     scenario_names,
 )
 from battkomp.engine.central import central_detail, group_sum
+from battkomp.engine.heap import retained_heap
 from battkomp.engine.horizons import time_squeeze
 from battkomp.engine.model import Compiled, compile_inputs
 from battkomp.engine.montecarlo import (
@@ -388,7 +389,7 @@ def run_model(
     L, A = len(lead.tax.levels), len(lead.tax.areas)
     n_threads = default_threads() if threads is None else threads
     _check_memory(compiled_run, draws, n_threads)
-    with _stat_threads(n_threads) as pool:
+    with retained_heap(), _stat_threads(n_threads) as pool:
         ens = run_ensemble(
             compiled_run,
             [counts[i] for i in keep],
