@@ -42,6 +42,19 @@ def svg_width(svg: str) -> float:
     return float(match.group(1))
 
 
+def legend_right_edges(svg: str) -> list[float]:
+    """Where each legend of a drawing ends on the right, in px from the drawing's left edge
+    (the plot's offset, the legend's place beside it, and its box's width)."""
+    plot = re.search(r'<g fill="none"[^>]* transform="translate\(([-\d.]+),', svg)
+    assert plot, svg[:300]
+    legends = re.findall(
+        r'role-legend" aria-hidden="true"><g transform="translate\(([-\d.]+),[-\d.]+\)">'
+        r'<path class="background" aria-hidden="true" d="M0,0h([\d.]+)',
+        svg,
+    )
+    return [float(plot.group(1)) + float(x) + float(width) for x, width in legends]
+
+
 def encodings(node: Any) -> list[dict[str, Any]]:
     """Every encoding of a spec with an x or y of names."""
     found: list[dict[str, Any]] = []
@@ -84,6 +97,12 @@ def test_a_chart_is_drawn_at_a_phones_a_tablets_and_a_laptops_width_with_its_lab
             assert svg_width(wide) == pytest.approx(WIDE, abs=2), chart.name
             assert svg_width(medium) == pytest.approx(MEDIUM, abs=2), chart.name
             assert svg_width(narrow) == pytest.approx(NARROW, abs=2), chart.name
+            # every legend inside the drawing (the gap chart's band legend stood beside its
+            # lines' legend, cut off at a phone's edge in bokmål)
+            for drawn in (wide, medium, narrow):
+                for right in legend_right_edges(drawn):
+                    assert right <= svg_width(drawn) + 0.5, (chart.name, right, svg_width(drawn))
+            assert legend_right_edges(narrow) or chart.name != "gap"
             # the same type sizes as drawn: the labels are not shrunk with the drawing
             for drawn in (medium, narrow):
                 assert label_sizes(drawn) <= label_sizes(chart.svg) | {"11", "12"}, chart.name

@@ -319,3 +319,79 @@ def test_every_chart_states_its_main_figure(result: ModelResult) -> None:
             top = max(v for _h, values in chart.rows for v in values if v is not None)
             assert f"The largest value is {format_number(top, 0)} persons" in chart.description
             assert "aria-label" in chart.svg
+
+
+#: A legend's symbol and the label beside it, as Vega writes them in the SVG.
+LEGEND_ENTRY = re.compile(
+    r'role-legend-symbol"[^>]*><path ([^>]*)/></g><g class="mark-text role-legend-label"[^>]*>'
+    r"<text [^>]*>([^<]*)</text>"
+)
+
+
+def legend_symbols(svg: str) -> dict[str, dict[str, str]]:
+    """Each legend entry's label with its symbol's attributes (d, stroke-dasharray, opacity…);
+    a label may stand in the legends once."""
+    entries = LEGEND_ENTRY.findall(svg)
+    labels = [text for _, text in entries]
+    assert len(labels) == len(set(labels)), f"a label twice in the legends: {labels}"
+    return {
+        text: dict(re.findall(r'([a-z-]+)="([^"]*)"', attributes)) for attributes, text in entries
+    }
+
+
+def is_line(d: str) -> bool:
+    """A symbol drawn as a short horizontal line (Vega's "stroke"), not a circle or a square."""
+    return re.fullmatch(r"M-?[\d.]+,0L[\d.]+,0", d) is not None
+
+
+def test_the_legends_draw_lines_bands_and_bars_as_the_chart_does(result: ModelResult) -> None:
+    """Issue 13: the report's (and the pages') line charts drew each series in their legend as a
+    filled circle, supply's dashed line as a circle with a ragged dashed edge, and gave the gap's
+    band no entry. A line's symbol is now a line with its dash, the band a square at the band's
+    opacity, and a bar chart keeps its squares."""
+    with translation.override("en"):
+        gap = legend_symbols(charts.gap_band_chart(result["totals"]).svg)
+        names = charts.metric_labels(("openings", "supply", "gap"))
+        bars = legend_symbols(
+            charts.render_svg(
+                charts.year_series_spec(
+                    [{"year": "2030", "series": "a", "value": 1.0, "rank": 0}],
+                    ["a"],
+                    lines=False,
+                    y_title="Persons",
+                    legend={"orient": "top"},
+                )
+            )
+        )
+    assert set(gap) == {*names.values(), "Gap's P10–P90 band"}
+    for metric, name in names.items():
+        assert is_line(gap[name]["d"]), (name, gap[name])
+        dash = gap[name].get("stroke-dasharray")
+        assert (dash == "6,3") if metric == "supply" else (dash in (None, "1,0")), (name, dash)
+    band = gap["Gap's P10–P90 band"]
+    assert not is_line(band["d"]), band
+    assert band["d"].endswith("Z"), "a square"
+    assert (
+        float(band["opacity"])
+        == charts.gap_band_spec(result["totals"])[0]["layer"][0]["mark"]["opacity"]
+    )
+    assert not is_line(bars["a"]["d"]), "a bar chart's legend keeps its squares"
+
+
+def test_a_dashed_line_of_the_measures_chart_is_dashed_in_its_legend() -> None:
+    """The dashboard's measures chart: the gap without the measures, dashed, had a dashed circle
+    in the legend."""
+    gaps = pl.DataFrame(
+        {"year": [2030, 2030], "metric": ["gap", "gap_without_measures"], "mean": [5.0, 9.0]}
+    )
+    supply = pl.DataFrame({"year": [2030], "measure": ["m1"], "supply": [4.0]})
+    with translation.override("en"):
+        spec = charts.measure_effect_spec(gaps, supply, {"m1": "Course"})[0]
+        symbols = legend_symbols(charts.render_svg(spec))
+        without = label("metric", "gap_without_measures")
+        with_ = label("metric", "gap")
+    assert is_line(symbols[without]["d"])
+    assert symbols[without]["stroke-dasharray"] == "6,3"
+    assert is_line(symbols[with_]["d"])
+    assert symbols[with_].get("stroke-dasharray") in ("1,0", None)
+    assert not is_line(symbols["Course"]["d"]), "the measures' bars keep their squares"

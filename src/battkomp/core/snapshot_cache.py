@@ -33,7 +33,7 @@ from django.utils.translation import get_language
 T = TypeVar("T")
 
 #: Bump when what is cached changes shape (a new release with other pages or tables).
-VERSION = 5
+VERSION = 6
 
 #: A client that accepts gzip (as Django's GZipMiddleware reads ``Accept-Encoding``).
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")

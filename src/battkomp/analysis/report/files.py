@@ -24,7 +24,7 @@ FORMATS = {
 }
 LANGUAGES = ("nb", "en")
 #: Part of the cache file names: raise it when the report's content or layout changes.
-REPORT_REVISION = 5
+REPORT_REVISION = 6
 
 
 WRITERS = {"html": render_html, "pdf": render_pdf, "xlsx": render_xlsx}

@@ -13,6 +13,7 @@ from battkomp.core.charts.base import (
     SERIES_COLOURS,
     Chart,
     Row,
+    line_legend,
     main_figure,
     metric_labels,
     num,
@@ -87,13 +88,14 @@ def measure_effect_spec(
                             "domain": list(series.values()),
                             "range": ["#f1a340", SERIES_COLOURS[2]],
                         },
-                        "legend": {"orient": "top"},
+                        "legend": line_legend(orient="top"),
                     },
                     "strokeDash": {
                         "field": "series",
                         "type": "nominal",
+                        "title": None,
                         "scale": {"domain": list(series.values()), "range": [[6, 3], [1, 0]]},
-                        "legend": None,
+                        "legend": line_legend(orient="top"),
                     },
                 },
             }
@@ -132,7 +134,11 @@ def measure_effect_spec(
                 },
             }
         )
-    spec = vega_spec(vconcat=parts, resolve={"scale": {"color": "independent"}})
+    # the lines' colour and dash in one legend of their own (a dash shared by the parts was
+    # drawn in a second legend, the labels twice)
+    spec = vega_spec(
+        vconcat=parts, resolve={"scale": {"color": "independent", "strokeDash": "independent"}}
+    )
     return spec, tuple(names[m] for m in order), table
 
 

@@ -58,6 +58,36 @@ HORIZON_COLOURS = ("#1b7837", "#5aae61", "#f1a340", "#b2182b")
 SERIES_COLOURS = ("#2166ac", "#1b7837", "#b2182b")  # openings, supply, gap
 
 
+#: The side of a legend's symbol, in px (the symbol's size is its area). The same for a line's
+#: and a band's, so that two legends side by side keep their labels on one baseline.
+LEGEND_SYMBOL_SIDE = 14
+
+
+def line_legend(**more: Any) -> dict[str, Any]:
+    """A legend that draws each series as the chart does: a short line, in its colour and with
+    its dash (Vega-Lite draws a line with points as a filled circle, and a dashed one as a circle
+    with a ragged, dashed edge). A dashed series' ``strokeDash`` channel takes the same legend,
+    so that Vega-Lite merges the two into one."""
+    return {
+        "symbolType": "stroke",
+        "symbolStrokeWidth": 2,
+        "symbolSize": LEGEND_SYMBOL_SIDE**2,
+        **more,
+    }
+
+
+def band_legend(opacity: float, **more: Any) -> dict[str, Any]:
+    """A legend that draws a band as the chart does: a square in the band's colour and opacity
+    (as tall as a line's symbol with its stroke, so that the labels share a baseline)."""
+    return {
+        "symbolType": "square",
+        "symbolOpacity": opacity,
+        "symbolStrokeWidth": 0,
+        "symbolSize": (LEGEND_SYMBOL_SIDE + 2) ** 2,
+        **more,
+    }
+
+
 #: d3-format's numbers in bokmål: decimal comma, a thin no-break space between thousands.
 NB_FORMAT = {
     "decimal": ",",
@@ -143,7 +173,7 @@ def year_series_spec(
             "title": None,
             "sort": order,
             "scale": {"domain": order, "scheme": "tableau10"},
-            "legend": legend,
+            "legend": line_legend(**legend) if lines else legend,
         },
     }
     if not lines:

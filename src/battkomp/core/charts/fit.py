@@ -120,7 +120,14 @@ def fit_spec(spec: dict[str, Any], width: int, allowance: int | None = None) -> 
     config = fitted["config"] = copy.deepcopy(fitted.get("config", {}))
     if narrow:
         axis = config["axis"] = dict(config.get("axis", {}))
-        config["legend"] = {**config.get("legend", {}), "labelLimit": NARROW - 40}
+        # two legends above the plot (a chart's lines and its band) one under the other, not
+        # side by side past the phone's edge
+        stack = {"direction": "vertical", "anchor": "start", "margin": 4}
+        config["legend"] = {
+            **config.get("legend", {}),
+            "labelLimit": NARROW - 40,
+            "layout": {"top": stack, "bottom": stack},
+        }
         axis["labelLimit"] = NARROW_LABEL
         axis["titleLimit"] = NARROW - 60
     _walk(fitted, narrow)

@@ -15,6 +15,7 @@ from battkomp.core.charts.base import (
     Row,
     break_at_hidden_years,
     heatmap_layers,
+    line_legend,
     main_figure,
     num,
     ordered_present,
@@ -240,7 +241,7 @@ def place_gap_spec(
                 "type": "nominal",
                 "title": None,
                 "sort": [names[c] for c in order],
-                "legend": {"orient": "top", "columns": 3},
+                "legend": line_legend(orient="top", columns=3),
             },
         },
     )
@@ -300,7 +301,7 @@ def scenario_gap_spec(
         "type": "nominal",
         "title": gettext("Scenario"),
         "sort": scenarios,
-        "legend": {"orient": "top"},
+        "legend": line_legend(orient="top"),
     }
     gap = label("metric", "gap")
     spec = vega_spec(

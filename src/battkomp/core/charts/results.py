@@ -15,9 +15,11 @@ from battkomp.core.charts.base import (
     SUPPLY_METRICS,
     Chart,
     Row,
+    band_legend,
     break_at_hidden_years,
     heatmap_layers,
     horizon_labels,
+    line_legend,
     main_figure,
     metric_labels,
     num,
@@ -55,6 +57,10 @@ def gap_series(totals: pl.DataFrame) -> dict[int, dict[str, dict[str, float | No
     return dict(sorted(out.items()))
 
 
+#: The opacity of the gap's P10–P90 band (in the chart and in its legend).
+BAND_OPACITY = 0.25
+
+
 def gap_band_spec(totals: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...]]:
     series = gap_series(totals)
     names = metric_labels(("openings", "supply", "gap"))
@@ -85,17 +91,26 @@ def gap_band_spec(totals: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...]
         "scale": {"domain": domain},
     }
     people = gettext("Persons")
+    # the legend draws what the chart draws: the three lines (supply dashed) and the band
+    legend = line_legend(orient="top")
     spec = vega_spec(
         width=560,
         height=280,
+        resolve={"scale": {"fill": "independent"}},
         layer=[
             {
                 "data": {"values": band},
-                "mark": {"type": "area", "opacity": 0.25, "color": SERIES_COLOURS[2]},
+                "mark": {"type": "area", "opacity": BAND_OPACITY},
                 "encoding": {
                     "x": x,
                     "y": {"field": "p10", "type": "quantitative", "title": people},
                     "y2": {"field": "p90"},
+                    "fill": {
+                        "datum": gettext("Gap's P10–P90 band"),
+                        "scale": {"range": [SERIES_COLOURS[2]]},
+                        "title": None,
+                        "legend": band_legend(BAND_OPACITY, orient="top"),
+                    },
                 },
             },
             {
@@ -109,16 +124,17 @@ def gap_band_spec(totals: pl.DataFrame) -> tuple[dict[str, Any], tuple[Row, ...]
                         "type": "nominal",
                         "title": None,
                         "scale": {"domain": list(names.values()), "range": list(SERIES_COLOURS)},
-                        "legend": {"orient": "top"},
+                        "legend": legend,
                     },
                     "strokeDash": {
                         "field": "series",
                         "type": "nominal",
+                        "title": None,
                         "scale": {
                             "domain": list(names.values()),
                             "range": [[1, 0], [6, 3], [1, 0]],
                         },
-                        "legend": None,
+                        "legend": legend,
                     },
                 },
             },
