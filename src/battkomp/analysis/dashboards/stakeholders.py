@@ -27,6 +27,7 @@ from battkomp.accounts.actions import log_access
 from battkomp.analysis.access import publications_for_anyone
 from battkomp.analysis.models import Publication
 from battkomp.analysis.publishing.views import national_rows
+from battkomp.analysis.runs.queries import band_table
 from battkomp.core.codes import codes, label
 from battkomp.core.users import Role, UserLike, is_analyst, role_of
 from battkomp.measures.views import commit_url, institution_measures, measure_row
@@ -330,5 +331,6 @@ def company_view(request: HttpRequest) -> HttpResponse:
     }
     if publication is not None:
         totals = _table(publication, "totals")
-        context["totals"] = national_rows(totals) if totals is not None else []
+        if totals is not None:
+            context["totals"] = band_table(national_rows(totals), ("openings", "supply", "gap"))
     return render(request, "analysis/dashboards/company_view.html", context)

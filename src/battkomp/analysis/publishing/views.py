@@ -23,7 +23,7 @@ from battkomp.analysis.report.files import FORMATS as REPORT_FORMATS
 from battkomp.analysis.report.files import LANGUAGES as REPORT_LANGUAGES
 from battkomp.analysis.report.files import stored_report
 from battkomp.analysis.report.tasks import queue_report
-from battkomp.analysis.runs.queries import TOTAL_METRICS, compare_rows, totals_rows
+from battkomp.analysis.runs.queries import TOTAL_METRICS, band_table, compare_rows, totals_rows
 from battkomp.core import snapshot_cache
 from battkomp.core.codes import label
 from battkomp.site.security import allow_inline_styles
@@ -88,12 +88,11 @@ def detail(request: HttpRequest, version: int) -> HttpResponse:
     names = publication.table_names()
     context: dict[str, Any] = {
         "publication": publication,
-        "metrics": TOTAL_METRICS,
         "tables": [(n, TABLE_TITLES[n]) for n in TABLES if n in names],
         "others": publications_for_anyone().exclude(pk=publication.pk),
     }
     if "totals" in names:
-        context["totals"] = national_rows(publication.table("totals"))
+        context["totals"] = band_table(national_rows(publication.table("totals")), TOTAL_METRICS)
     if "survey_needs" in names:
         survey = publication.table("survey_needs")
         context["survey"] = survey_summary(survey)

@@ -5,7 +5,7 @@ a run reproduces an earlier one, and two runs side by side. Nothing here changes
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ import polars as pl
 
 from battkomp.analysis.models import ModelRun, RunStatus
 from battkomp.core.charts import SUPPLY_METRICS
+from battkomp.core.codes import label
 from battkomp.engine.schema import HORIZON_ORDER
 
 #: The metrics of the national totals table, in the order shown.
@@ -73,6 +74,30 @@ def totals_rows(
             "outside": mean_outside_shown(row["mean"], row["p10"], row["p90"]),
         }
     return [out[y] for y in sorted(out)]
+
+
+def band_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    names: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """A table of means with their P10–P90 bands per year, as ``analysis/_band_table.html``
+    shows it (the national totals of a run, of a snapshot and of a company's view; a run's
+    supply by source): from rows of :func:`totals_rows` (a year ``suppressed`` has no numbers),
+    a pair of columns for each of ``columns``, headed by ``names`` (by default the metrics'
+    names in the active language), and per year its cells in that order (None where missing)."""
+    return {
+        "names": list(names) if names is not None else [label("metric", c) for c in columns],
+        "span": 2 * len(columns),
+        "rows": [
+            {
+                "year": row["year"],
+                "suppressed": bool(row.get("suppressed")),
+                "cells": [row.get(c) for c in columns],
+            }
+            for row in rows
+        ],
+    }
 
 
 def mean_outside_shown(mean: float | None, p10: float | None, p90: float | None) -> bool:

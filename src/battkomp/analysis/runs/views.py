@@ -52,6 +52,7 @@ from battkomp.analysis.runs.bundle_export import (
 )
 from battkomp.analysis.runs.queries import (
     TOTAL_METRICS,
+    band_table,
     compare_rows,
     differences,
     load_frames,
@@ -484,7 +485,6 @@ def _run_page(
     run = access_run_for_user(request.user, run_id)
     context: dict[str, Any] = {
         "run": run,
-        "metrics": TOTAL_METRICS,
         "horizons": HORIZON_ORDER,
         "publish_form": publish_form or PublishForm(),
         "publications": run.publications.order_by("-version"),
@@ -496,14 +496,12 @@ def _run_page(
     if run.status == RunStatus.DONE:
         frames = load_frames(run, ["totals", "squeeze_summary"])
         if "totals" in frames:
-            context["totals"] = totals_rows(frames["totals"])
+            context["totals"] = band_table(totals_rows(frames["totals"]), TOTAL_METRICS)
             sources = supply_sources(frames["totals"])
             labels = supply_source_labels()
-            context["supply_sources"] = [labels[m] for m in sources]
-            context["supply"] = [
-                {"year": r["year"], "cells": [r.get(m) for m in sources]}
-                for r in totals_rows(frames["totals"], sources)
-            ]
+            supply = totals_rows(frames["totals"], sources)
+            if supply:
+                context["supply"] = band_table(supply, sources, [labels[m] for m in sources])
         if "squeeze_summary" in frames:
             context["squeeze"] = squeeze_rows(frames["squeeze_summary"])
         context.update(_run_charts(request, run, frames))
