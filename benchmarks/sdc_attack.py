@@ -147,6 +147,17 @@ def main() -> None:
         action="store_true",
         help="publish even what the history check refuses (it is printed), to see every finding",
     )
+    parser.add_argument(
+        "--only-demo",
+        action="store_true",
+        help="publish the demo publication (mid) alone and print its fill rate and accuracy, "
+        "with the attacker suite on it alone (minutes instead of an hour)",
+    )
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="noise with every organisation's plain draw (no balanced noise), for comparison",
+    )
     args = parser.parse_args()
     if args.key:
         os.environ["BATTKOMP_SDC_KEY"] = args.key  # read when Django starts, below
@@ -184,6 +195,16 @@ def main() -> None:
 
             publishing_actions.check_history = report_only  # type: ignore[assignment]
 
+        if args.plain:
+            from battkomp.analysis.models import NoiseDraw
+            from battkomp.analysis.publishing import draws as draws_module
+
+            def plain(key: bytes, ids: Any, *rest: Any, fixed: Any = None, **kw: Any) -> Any:
+                return {c: (fixed or {}).get(c, 0) for c in ids}
+
+            draws_module.balance = plain  # type: ignore[assignment]
+            NoiseDraw.objects.all().delete()  # the demo's own run chose balanced draws
+
         rnd = Round.objects.get(name="BattKOMP demo 2026")
         refused: list[str] = []
         runs: dict[int, Any] = {}
@@ -208,75 +229,85 @@ def main() -> None:
                 return
             runs[publication.version] = run
 
+        def more_publications() -> None:
+            participants = list(
+                Participant.objects.filter(round=rnd, status=ParticipantStatus.SUBMITTED).order_by(
+                    "pk"
+                )
+            )
+            out = participants[0]
+            Participant.objects.filter(pk=out.pk).update(status=ParticipantStatus.IN_PROGRESS)
+            publish("mid", "mid, one company out")
+            Participant.objects.filter(pk=out.pk).update(status=ParticipantStatus.SUBMITTED)
+            changer = participants[1]
+            revision = changer.response.submitted_revision()
+            lines = [dict(line) for line in revision.snapshot["lines"]]
+            first = next(i for i, line in enumerate(lines) if line.get("new_hires"))
+            lines[first]["new_hires"] = int(lines[first]["new_hires"]) + 7
+            user = do_create_user(
+                "changer@example.org", "x-bench-password-2", Role.RESPONDENT, changer.organisation
+            )
+            do_submit_response(changer, user, lines=lines)
+            publish("mid", "mid, one answer changed")
+            publish("low", "low")
+            publish("high", "high")
+
+            for seed in range(args.planted):
+                rng = random.Random(seed)
+                profile = load_inputs(None)["role_profile"].select("role", "level", "area").rows()
+                single, pair, dominant = rng.sample(sorted(set(profile)), 3)
+                orgs = []
+                for i in range(4):
+                    org = Organisation.objects.create(
+                        name=f"Planted {seed}-{i} AS",
+                        kind=OrganisationKind.COMPANY,
+                        segments=[
+                            rng.choice(["cell_manufacturing", "active_materials", "recycling"])
+                        ],
+                        county=rng.choice(["42", "50", "15"]),
+                    )
+                    orgs.append(org)
+                year = rng.choice(rnd.years)
+                big = [rng.randrange(400, 2000) for _ in range(4)]
+                cells: dict[int, list[tuple[tuple[str, str, str], int]]] = {
+                    0: [(single, big[0])],
+                    1: [(pair, big[1]), (dominant, 1)],
+                    2: [(pair, big[2]), (dominant, 2)],
+                    3: [(dominant, big[3])],
+                }
+                invited = do_invite_organisations(rnd, orgs, analyst)
+                by_org = {x.organisation_id: x for x in invited}
+                for i, org in enumerate(orgs):
+                    respondent = do_create_user(
+                        f"planted{seed}-{i}@example.org", "x-bench-password-3", Role.RESPONDENT, org
+                    )
+                    answer = [
+                        {
+                            "role": role,
+                            "level": level,
+                            "area": area,
+                            "year": y,
+                            "new_hires": value if y == year else 0,
+                            "total_staff": 2,
+                        }
+                        for (role, level, area), value in cells[i]
+                        for y in rnd.years
+                    ]
+                    do_submit_response(by_org[org.pk], respondent, lines=answer)
+                publish("mid", f"planted {seed}")
+                single_out = by_org[orgs[0].pk]
+                Participant.objects.filter(pk=single_out.pk).update(
+                    status=ParticipantStatus.IN_PROGRESS
+                )
+                publish("mid", f"planted {seed}, the single one out")
+
         Publication.objects.all().delete()  # the demo's own snapshot: start from a clean slate
         publish("mid", "mid")
         demo_version = max(runs)
-        participants = list(
-            Participant.objects.filter(round=rnd, status=ParticipantStatus.SUBMITTED).order_by("pk")
-        )
-        out = participants[0]
-        Participant.objects.filter(pk=out.pk).update(status=ParticipantStatus.IN_PROGRESS)
-        publish("mid", "mid, one company out")
-        Participant.objects.filter(pk=out.pk).update(status=ParticipantStatus.SUBMITTED)
-        changer = participants[1]
-        revision = changer.response.submitted_revision()
-        lines = [dict(line) for line in revision.snapshot["lines"]]
-        first = next(i for i, line in enumerate(lines) if line.get("new_hires"))
-        lines[first]["new_hires"] = int(lines[first]["new_hires"]) + 7
-        user = do_create_user(
-            "changer@example.org", "x-bench-password-2", Role.RESPONDENT, changer.organisation
-        )
-        do_submit_response(changer, user, lines=lines)
-        publish("mid", "mid, one answer changed")
-        publish("low", "low")
-        publish("high", "high")
-
-        for seed in range(args.planted):
-            rng = random.Random(seed)
-            profile = load_inputs(None)["role_profile"].select("role", "level", "area").rows()
-            single, pair, dominant = rng.sample(sorted(set(profile)), 3)
-            orgs = []
-            for i in range(4):
-                org = Organisation.objects.create(
-                    name=f"Planted {seed}-{i} AS",
-                    kind=OrganisationKind.COMPANY,
-                    segments=[rng.choice(["cell_manufacturing", "active_materials", "recycling"])],
-                    county=rng.choice(["42", "50", "15"]),
-                )
-                orgs.append(org)
-            year = rng.choice(rnd.years)
-            big = [rng.randrange(400, 2000) for _ in range(4)]
-            cells: dict[int, list[tuple[tuple[str, str, str], int]]] = {
-                0: [(single, big[0])],
-                1: [(pair, big[1]), (dominant, 1)],
-                2: [(pair, big[2]), (dominant, 2)],
-                3: [(dominant, big[3])],
-            }
-            invited = do_invite_organisations(rnd, orgs, analyst)
-            by_org = {x.organisation_id: x for x in invited}
-            for i, org in enumerate(orgs):
-                respondent = do_create_user(
-                    f"planted{seed}-{i}@example.org", "x-bench-password-3", Role.RESPONDENT, org
-                )
-                answer = [
-                    {
-                        "role": role,
-                        "level": level,
-                        "area": area,
-                        "year": y,
-                        "new_hires": value if y == year else 0,
-                        "total_staff": 2,
-                    }
-                    for (role, level, area), value in cells[i]
-                    for y in rnd.years
-                ]
-                do_submit_response(by_org[org.pk], respondent, lines=answer)
-            publish("mid", f"planted {seed}")
-            single_out = by_org[orgs[0].pk]
-            Participant.objects.filter(pk=single_out.pk).update(
-                status=ParticipantStatus.IN_PROGRESS
-            )
-            publish("mid", f"planted {seed}, the single one out")
+        if args.only_demo:
+            args.planted = 0
+        else:
+            more_publications()
 
         # ---------------------------------------------------- what an outsider downloads
         client = Client()

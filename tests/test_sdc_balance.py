@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from battkomp.engine.balance import balance, imbalance
-from battkomp.engine.sdc import CANDIDATES, NoiseParameters, factors
+from battkomp.engine.disclosure import DisclosureRules, Hierarchy, per_contributor
+from battkomp.engine.sdc import CANDIDATES, NoiseParameters, factors, unsafe_cells
 
 EMPTY_CELLS = pl.DataFrame(schema={"cell": pl.Utf8, "contributor": pl.Utf8, "value": pl.Float64})
 
@@ -86,3 +87,91 @@ def test_the_demo_shape_is_balanced_where_the_directions_allow() -> None:
     for key in keys:
         chosen = balance(key, ids, _totals(sizes), EMPTY_CELLS)
         assert _noise(key, sizes, chosen) < 0.01
+
+
+def _unsafe(data: pl.DataFrame, noise: dict[str, float]) -> set[tuple[object, ...]]:
+    """The cells the tables would suppress for their noise (unsafe_cells, as NoisedRules)."""
+    cells = unsafe_cells(data, HIERARCHY, DisclosureRules(), noise)
+    return {tuple(r) for r in cells.filter(pl.col("unsafe")).select("cell", "year").rows()}
+
+
+HIERARCHY = Hierarchy(parents={"cell": {}, "year": {}})
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=10_000),
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=5),  # contributor
+            st.integers(min_value=0, max_value=4),  # cell
+            st.integers(min_value=0, max_value=1),  # year
+            st.floats(min_value=0.5, max_value=500),
+        ),
+        min_size=4,
+        max_size=40,
+    ),
+)
+def test_the_choice_never_lets_a_cell_cancel_that_the_plain_draws_protect(
+    seed: int, rows: list[tuple[int, int, int, float]]
+) -> None:
+    # the cells as the tables test them (unsafe_cells under NoisedRules), margins included,
+    # handed to the balance as each contributor's part of each cell (per_contributor)
+    key = f"no cell lost {seed}".encode()
+    data = pl.DataFrame(
+        [(f"org-{c}", f"c{k}", y, v) for c, k, y, v in rows],
+        schema=["contributor", "cell", "year", "value"],
+        orient="row",
+    )
+    ids = sorted(set(data["contributor"].to_list()))
+    parts = per_contributor(data, HIERARCHY).select(
+        pl.concat_str(
+            [pl.col("cell").fill_null("*"), pl.col("year").cast(pl.Utf8).fill_null("*")]
+        ).alias("cell"),
+        "contributor",
+        "value",
+    )
+    totals = data.select("contributor", pl.col("year").cast(pl.Utf8).alias("target"), "value")
+    chosen = balance(key, ids, totals, parts)
+    plain = _unsafe(data, factors(key, ids))
+    assert _unsafe(data, factors(key, ids, choices=chosen)) <= plain
+    # and with some draws fixed already: a cell the fixed and plain draws protect stays so
+    fixed = {ids[0]: 5}
+    again = balance(key, ids, totals, parts, fixed=fixed)
+    assert again[ids[0]] == 5
+    base = _unsafe(data, factors(key, ids, choices=fixed))
+    assert _unsafe(data, factors(key, ids, choices=again)) <= base
+
+
+def test_a_cell_the_totals_alone_would_let_cancel_keeps_its_protection() -> None:
+    # Two contributors with opposite directions share a cell: the balance that looks only at
+    # the totals picks magnitudes that cancel their noise in it; given the cell, it never does.
+    data = pl.DataFrame(
+        {
+            "contributor": ["a", "b", "c", "a", "b"],
+            "cell": ["x", "x", "y", "z", "z"],
+            "year": [1, 1, 1, 1, 1],
+            "value": [100.0, 60.0, 10.0, 30.0, 20.0],
+        }
+    )
+    ids = ["a", "b", "c"]
+    parts = per_contributor(data, HIERARCHY).select(
+        pl.concat_str(
+            [pl.col("cell").fill_null("*"), pl.col("year").cast(pl.Utf8).fill_null("*")]
+        ).alias("cell"),
+        "contributor",
+        "value",
+    )
+    totals = data.select("contributor", pl.col("year").cast(pl.Utf8).alias("target"), "value")
+    found = 0
+    for i in range(300):
+        key = f"cancel {i}".encode()
+        if _unsafe(data, factors(key, ids)):
+            continue  # the plain draws let it cancel already: nothing to keep
+        free = balance(key, ids, totals, EMPTY_CELLS)
+        if not _unsafe(data, factors(key, ids, choices=free)):
+            continue
+        found += 1
+        kept = balance(key, ids, totals, parts)
+        assert not _unsafe(data, factors(key, ids, choices=kept)), key
+    assert found  # the case occurs: balancing the totals alone does let such a cell cancel

@@ -6,16 +6,19 @@ be recovered."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import polars as pl
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from battkomp.analysis.models import Publication, RunStatus, Scenario
+from battkomp.analysis.models import NoiseDraw, Publication, RunStatus, Scenario
 from battkomp.analysis.publishing import actions as publishing_actions
 from battkomp.analysis.publishing.actions import do_publish_run
+from battkomp.analysis.publishing.draws import targets
 from battkomp.analysis.publishing.history import findings
 from battkomp.analysis.publishing.noise import (
     BASIS_FRAME,
@@ -26,8 +29,9 @@ from battkomp.analysis.publishing.noise import (
 )
 from battkomp.analysis.runs.actions import do_start_run
 from battkomp.demo import load_demo
+from battkomp.engine.attacks import NOISED
 from battkomp.engine.bundle import load_inputs
-from battkomp.engine.sdc import NoiseParameters, key_fingerprint
+from battkomp.engine.sdc import CANDIDATES, NoiseParameters, factors, key_fingerprint
 from battkomp.engine.taxonomy import Taxonomy
 from battkomp.survey.models import Participant, ParticipantStatus, Round
 
@@ -167,7 +171,9 @@ def test_publishing_refuses_when_the_history_would_give_an_answer_away(
 ) -> None:
     # without the survey table's noise (every factor 1), differencing gives a company away
     monkeypatch.setattr(
-        publishing_actions, "factors", lambda key, contributors: dict.fromkeys(contributors, 1.0)
+        publishing_actions,
+        "noise_of",
+        lambda key, basis: dict.fromkeys(basis["contributor"].to_list(), 1.0),
     )
     first = do_publish_run(_run(demo), demo.users["analyst"], title="Unnoised")
     out = Participant.objects.filter(round=demo.round, status=ParticipantStatus.SUBMITTED).first()
@@ -190,3 +196,100 @@ def test_the_history_of_the_demo_publications_gives_nothing_away(demo: Any) -> N
     tables = {n: publication.table(n) for n in publication.table_names()}
     basis = publication.run.frame(BASIS_FRAME)
     assert findings(tables, basis, parents) == []
+
+
+# ------------------------------------------------------------- balanced noise: stored draws
+
+
+def _noise_in_totals(key: bytes, basis: pl.DataFrame, draws: dict[str, int] | None) -> float:
+    """The largest share of noise in a survey year's national new hires or staff."""
+    table = targets(basis)
+    ids = sorted(set(table["contributor"].to_list()))
+    f = factors(key, ids, choices=draws)
+    noised = table.with_columns(
+        (pl.col("value") * pl.col("contributor").replace_strict(f, return_dtype=pl.Float64)).alias(
+            "noised"
+        )
+    )
+    sums = noised.group_by("target").agg(pl.col("value").sum(), pl.col("noised").sum())
+    return float(((sums["noised"] - sums["value"]).abs() / sums["value"]).max())
+
+
+def test_each_organisation_s_draw_is_chosen_once_stored_and_kept(demo: Any) -> None:
+    key = noise_key()
+    assert key is not None
+    first = _run(demo)
+    basis = first.frame(BASIS_FRAME)
+    ids = sorted(set(basis["contributor"].to_list()))
+    stored = {d.contributor: d.draw for d in NoiseDraw.objects.filter(key=key_fingerprint(key))}
+    assert sorted(stored) == ids  # every organisation the run noised, and only those
+    assert set(NoiseDraw.objects.values_list("key", flat=True)) == {key_fingerprint(key)}
+    # the public run read each answer times the factor of the stored draw
+    f = factors(key, ids, choices=stored)
+    rows = basis.filter(pl.col("value") > 0)
+    for contributor, value, noised in rows.select("contributor", "value", NOISED["value"]).rows():
+        assert noised == pytest.approx(value * f[contributor], rel=1e-9)
+    # the choice balances the survey's national totals (the demo key): never worse than the
+    # plain draws, and better here
+    assert _noise_in_totals(key, basis, stored) < _noise_in_totals(key, basis, None)
+    # a later run with one organisation out and another's answer changed chooses nothing again
+    out = Participant.objects.filter(round=demo.round, status=ParticipantStatus.SUBMITTED).first()
+    assert out is not None
+    Participant.objects.filter(pk=out.pk).update(status=ParticipantStatus.IN_PROGRESS)
+    _run(demo)
+    Participant.objects.filter(pk=out.pk).update(status=ParticipantStatus.SUBMITTED)
+    again = _run(demo)
+    assert dict(NoiseDraw.objects.values_list("contributor", "draw")) == stored
+    publication = do_publish_run(again, demo.users["analyst"], title="Stored draws")
+    assert publication.version
+    # a draw is never chosen again, not even by saving the row
+    row = NoiseDraw.objects.first()
+    assert row is not None
+    row.draw = (row.draw + 1) % CANDIDATES
+    with pytest.raises(ValueError, match="never chosen again"):
+        row.save()
+
+
+def test_a_rotated_key_gets_draws_of_its_own_and_the_old_key_s_stay(
+    demo: Any, settings: Any
+) -> None:
+    _run(demo)
+    old = list(NoiseDraw.objects.values_list("key", "contributor", "draw"))
+    assert old
+    settings.BATTKOMP_SDC_KEY = "a-rotated-key-of-more-than-thirty-two-characters"
+    run = _run(demo)
+    new_key = noise_key()
+    assert new_key is not None
+    new = NoiseDraw.objects.filter(key=key_fingerprint(new_key))
+    assert sorted(new.values_list("contributor", flat=True)) == sorted(c for _, c, _ in old)
+    kept = NoiseDraw.objects.exclude(key=key_fingerprint(new_key))
+    assert list(kept.values_list("key", "contributor", "draw")) == old
+    assert do_publish_run(run, demo.users["analyst"], title="Rotated key").version
+
+
+def test_a_run_noised_with_other_draws_than_the_stored_ones_is_refused(demo: Any) -> None:
+    run = _run(demo)
+    row = NoiseDraw.objects.order_by("contributor").first()
+    assert row is not None
+    # as if the draw had changed since the run (it never may): the run's tables are refused
+    NoiseDraw.objects.filter(pk=row.pk).update(draw=(row.draw + 1) % CANDIDATES)
+    before = Publication.objects.count()
+    with translation.override("en"), pytest.raises(ValidationError, match="other noise factors"):
+        do_publish_run(run, demo.users["analyst"], title="Other draws")
+    with translation.override("nb"), pytest.raises(ValidationError) as caught:
+        do_publish_run(run, demo.users["analyst"], title="Other draws")
+    assert "støyfaktorer" in caught.value.messages[0]
+    assert Publication.objects.count() == before
+
+
+def test_organisations_noised_before_the_draws_were_stored_keep_the_plain_draw(
+    demo: Any,
+) -> None:
+    run = _run(demo)
+    NoiseDraw.objects.all().delete()  # as before migration 0005
+    migration = importlib.import_module("battkomp.analysis.migrations.0005_noise_draw")
+    migration.record_plain_draws(django_apps, None)
+    key = str(run.meta[FINGERPRINT_META])
+    contributors = set(run.frame(BASIS_FRAME)["contributor"].to_list())
+    rows = set(NoiseDraw.objects.values_list("key", "contributor", "draw"))
+    assert rows == {(key, c, 0) for c in contributors}

@@ -34,6 +34,7 @@ from battkomp.core.bilingual import (
     require_one,
 )
 from battkomp.engine.montecarlo import MAX_DRAWS as ENGINE_MAX_DRAWS
+from battkomp.engine.sdc import CANDIDATES
 
 #: The most draws a run on the platform may have: the command line's cap too
 #: (``battkomp model run --draws``).
@@ -344,5 +345,42 @@ class PublicationTable(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             msg = "a publication's tables are immutable once created"
+            raise ValueError(msg)
+        super().save(*args, **kwargs)
+
+
+class NoiseDraw(models.Model):
+    """Which of its keyed draws an organisation's noise factor is under one noise key (balanced
+    noise: docs/model.md, "Balanced noise"; docs/decisions.md, 47).
+
+    Chosen when a run first noises the organisation under the key
+    (:func:`battkomp.analysis.publishing.draws.choose_draws`) and never chosen again: the
+    organisation keeps one factor in every run, scenario and publication, which is what makes
+    the difference of two publications only noise. It holds the draw's number and the key's
+    fingerprint, never the factor: without the key the number says nothing. A new key (rotated
+    on purpose, docs/operations.md) gets draws of its own; the old key's stay."""
+
+    key = models.CharField(max_length=16, help_text="the noise key's fingerprint, not the key")
+    contributor = models.CharField(max_length=40, help_text="the organisation's bundle id")
+    draw = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(CANDIDATES - 1)], help_text="0 is the plain factor"
+    )
+    chosen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key", "contributor"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "contributor"], name="analysis_noise_draw_once"),
+            models.CheckConstraint(
+                condition=models.Q(draw__lt=CANDIDATES), name="analysis_noise_draw_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}/{self.contributor}: draw {self.draw}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            msg = "an organisation's noise draw is never chosen again"
             raise ValueError(msg)
         super().save(*args, **kwargs)

@@ -20,8 +20,10 @@ direction narrows that company's answers to within about ±4 %, inside ``p``. Ch
 leave that inference nothing: each direction is independent of every other, as before, and each
 contributor's answers are still off by at least ``a``.
 
-Publishing does not use it yet: wired into the public run it met the accuracy target for the demo
-key but cost another key ten points of fill rate (docs/decisions.md, 47; docs/performance.md).
+Publishing uses it (:mod:`battkomp.analysis.publishing.draws`): each organisation's draw is
+chosen when a run first noises it under a key, stored and never chosen again, and the choice never
+lets a cell of the public tables cancel that the plain draws protect (docs/decisions.md, 47;
+figures in docs/performance.md).
 
 What the choice respects (docs/model.md, "Balanced noise"):
 
@@ -30,9 +32,15 @@ What the choice respects (docs/model.md, "Balanced noise"):
   Choosing again per release would give a contributor a second factor (two releases then let an
   outsider average them) and make both releases' totals nearly exact, so that their difference,
   one contributor out, would be that contributor's exact answers.
+* **no cell lost.** A sensitive cell of ``cells`` that the plain draws (the fixed ones and draw 0
+  for the others) protect stays protected: a start or a move that would let its noise cancel
+  (:func:`cancelling`, exactly as :func:`~battkomp.engine.sdc.insufficient_noise` judges) is never
+  taken. Without that rule, a magnitude that balances the totals can make two organisations'
+  noise cancel in a cell the plain draws protected, and the tables hide it and its complements
+  (one key lost ten points of fill rate so, docs/performance.md).
 * **no cancelling where it need not.** Among the choices that balance the totals equally well,
   the one with the fewest sensitive cells, and then pairs of contributors in a total, whose noise
-  cancels (:func:`cancelling`, as :func:`~battkomp.engine.sdc.insufficient_noise` judges).
+  cancels.
 * **no predictable pattern.** Ties are broken by a keyed hash.
 
 >>> from battkomp.engine.sdc import factors
@@ -60,7 +68,7 @@ import numpy as np
 import polars as pl
 
 from battkomp.engine.disclosure import DisclosureRules
-from battkomp.engine.sdc import CANDIDATES, NoiseParameters, noise_factor
+from battkomp.engine.sdc import CANDIDATES, NoiseParameters, insufficient, noise_factor
 
 __all__ = ["TOLERANCE", "balance", "cancelling", "imbalance"]
 
@@ -138,17 +146,18 @@ def cancelling(
     cells: np.ndarray, f: np.ndarray, rules: DisclosureRules | None = None
 ) -> np.ndarray:
     """Per sensitive cell (rows of ``cells``, true values) and pattern (columns of ``f``): True
-    where the noise does not protect it, as :func:`~battkomp.engine.sdc.insufficient_noise`
-    judges (the noised cell less the two largest true contributions misses by less than ``p``
-    per cent of the largest)."""
+    where the noise does not protect it, exactly as
+    :func:`~battkomp.engine.sdc.insufficient_noise` judges (:func:`~battkomp.engine.sdc.
+    insufficient`: the second largest's estimate of the largest, or a smaller contributor's,
+    misses by less than ``p`` per cent of the largest)."""
     rules = rules or DisclosureRules()
     if not cells.size:
         return np.zeros((0, f.shape[1]), dtype=bool)
     ordered = -np.sort(-cells, axis=1)
-    largest = ordered[:, 0:1]
-    second = ordered[:, 1:2] if cells.shape[1] > 1 else np.zeros_like(largest)
-    miss = np.abs(cells @ f - largest - second)
-    return np.asarray(miss < rules.p / 100.0 * largest)
+    largest = ordered[:, 0]
+    second = ordered[:, 1] if cells.shape[1] > 1 else np.zeros_like(largest)
+    rest = ordered.sum(axis=1) - largest - second
+    return insufficient(largest, second, np.clip(rest, 0.0, None), cells @ f, rules)
 
 
 def _key_index(key: bytes, label: bytes, n: int) -> int:
@@ -173,7 +182,13 @@ def balance(
     among those, with the fewest cells of ``cells`` (cell, contributor, value: the cells whose
     noise must not cancel, true values; only the sensitive ones count), then pairs of contributors
     in a target, whose noise cancels (:func:`cancelling`). A coordinate search from
-    :data:`_STARTS` keyed starting draws; ties are broken by a keyed hash."""
+    :data:`_STARTS` keyed starting draws; ties are broken by a keyed hash.
+
+    **No cell lost.** A cell of ``cells`` whose noise protects it under the plain draws (the
+    ``fixed`` ones and draw 0 for the others) is protected under the chosen ones too: a start
+    or a move that would let such a cell cancel is never taken, so the choice can only make the
+    tables that test these cells fuller, never emptier. The first start is the plain draws
+    themselves, so there is always a choice, and it is never less balanced than they are."""
     params = params or NoiseParameters()
     rules = rules or DisclosureRules()
     fixed = dict(fixed or {})
@@ -193,6 +208,11 @@ def balance(
         if c in at:
             base[at[c]] = noise_factor(key, c, params, choice)
     free_at = [at[c] for c in free]
+    plain = base.copy()
+    plain[free_at] = draws[free_at, 0]
+    # the cells the plain draws protect, which no choice may give up
+    kept = cell[~cancelling(cell, plain[:, None], rules)[:, 0]] if len(cell) else cell
+    guard = _Guard(kept, rules)
     sums = target.sum(axis=1)
     sums[sums == 0] = 1.0
     scaled = target / sums[:, None]
@@ -200,6 +220,8 @@ def balance(
     for pick in _starts(key, len(free)):
         f = base.copy()
         f[free_at] = draws[free_at, pick]
+        if not guard.holds(f):
+            continue
         noise = scaled @ (f - 1.0)
         for _ in range(_PASSES):
             changed = False
@@ -207,6 +229,7 @@ def balance(
                 rest = noise - scaled[:, i] * (f[i] - 1.0)
                 options = rest[:, None] + scaled[:, i : i + 1] * (draws[i] - 1.0)
                 worst = np.abs(options).max(axis=0) if len(options) else np.zeros(CANDIDATES)
+                worst = np.where(guard.allowed(f, i, draws[i]), worst, np.inf)
                 best = int(np.argmin(worst))
                 if worst[best] < worst[pick[slot]] - 1e-15:
                     pick[slot] = best
@@ -238,6 +261,43 @@ def balance(
     for slot, c in enumerate(free):
         out[c] = int(pick[slot])
     return {c: out[c] for c in ids}
+
+
+class _Guard:
+    """The cells (rows, true values) whose noise must keep protecting them: which factors, and
+    which draws of one contributor's factor, keep every one of them protected."""
+
+    def __init__(self, cells: np.ndarray, rules: DisclosureRules | None = None) -> None:
+        self.rules = rules or DisclosureRules()
+        self.cells = cells
+        # each contributor's cells, and their largest, second and rest, computed once
+        self.by: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        if not cells.size:
+            return
+        for i in range(cells.shape[1]):
+            rows = cells[cells[:, i] > 0]
+            ordered = -np.sort(-rows, axis=1)
+            largest = ordered[:, 0]
+            second = ordered[:, 1] if rows.shape[1] > 1 else np.zeros_like(largest)
+            rest = np.clip(ordered.sum(axis=1) - largest - second, 0.0, None)
+            self.by[i] = (rows, largest, second, rest)
+
+    def holds(self, f: np.ndarray) -> bool:
+        """True when the factors ``f`` protect every cell."""
+        if not self.cells.size:
+            return True
+        return not bool(cancelling(self.cells, f[:, None], self.rules).any())
+
+    def allowed(self, f: np.ndarray, i: int, options: np.ndarray) -> np.ndarray:
+        """Per draw of ``options`` (contributor ``i``'s factors): True where, with the others'
+        factors of ``f``, every cell stays protected."""
+        if i not in self.by or not len(self.by[i][0]):
+            return np.ones(len(options), dtype=bool)
+        rows, largest, second, rest = self.by[i]
+        others = rows @ f - rows[:, i] * f[i]
+        published = others[:, None] + rows[:, i : i + 1] * options[None, :]
+        bad = insufficient(largest, second, rest, published, self.rules)
+        return np.asarray(~bad.any(axis=0))
 
 
 def _starts(key: bytes, n: int) -> list[np.ndarray]:

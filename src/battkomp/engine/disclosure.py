@@ -56,6 +56,7 @@ __all__ = [
     "assess",
     "audit",
     "interval_attack",
+    "per_contributor",
     "primary_unsafe",
     "protect",
     "public_view",
@@ -228,18 +229,10 @@ def tabulate(
     [(1, 3.0, 2), (2, 4.0, 1), (None, 7.0, 2)]
     """
     keys = list(hierarchy.keys)
-    data = _validated(contributions, hierarchy, contributor, value)
-    for column in hierarchy.parents:
-        data = _expand(data, hierarchy, column)
-    # sorted first, so that sums add in the same order whatever the order of the rows
-    per_contributor = (
-        data.sort([*keys, contributor, value], nulls_last=True)
-        .group_by([*keys, contributor], maintain_order=True)
-        .agg(pl.col(value).sum())
-        .sort([*keys, value, contributor], descending=[False] * len(keys) + [True, False])
-    )
+    parts = per_contributor(contributions, hierarchy, contributor=contributor, value=value)
     return (
-        per_contributor.group_by(keys, maintain_order=True)
+        parts.sort([*keys, value, contributor], descending=[False] * len(keys) + [True, False])
+        .group_by(keys, maintain_order=True)
         .agg(
             pl.col(value).sum(),
             (pl.col(value) > 0).sum().cast(pl.Int64).alias("contributors"),
@@ -248,6 +241,37 @@ def tabulate(
             pl.col(value).slice(2).sum().alias("rest"),
         )
         .sort(keys, nulls_last=True)
+    )
+
+
+def per_contributor(
+    contributions: pl.DataFrame,
+    hierarchy: Hierarchy,
+    *,
+    contributor: str = "contributor",
+    value: str = "value",
+) -> pl.DataFrame:
+    """Each contributor's part of every cell of the table, margins included (the keys,
+    ``contributor`` and ``value``; a cell's row per contributor that has rows in it): what
+    :func:`tabulate` adds up, and what balanced noise (:mod:`battkomp.engine.balance`) weighs
+    the factors with.
+
+    >>> c = pl.DataFrame(
+    ...     {"contributor": ["a", "b", "a"], "year": [1, 1, 2], "value": [2.0, 1.0, 4.0]}
+    ... )
+    >>> per_contributor(c, Hierarchy(parents={"year": {}})).rows()
+    [(1, 'a', 2.0), (1, 'b', 1.0), (2, 'a', 4.0), (None, 'a', 6.0), (None, 'b', 1.0)]
+    """
+    keys = list(hierarchy.keys)
+    data = _validated(contributions, hierarchy, contributor, value)
+    for column in hierarchy.parents:
+        data = _expand(data, hierarchy, column)
+    # sorted first, so that sums add in the same order whatever the order of the rows
+    return (
+        data.sort([*keys, contributor, value], nulls_last=True)
+        .group_by([*keys, contributor], maintain_order=True)
+        .agg(pl.col(value).sum())
+        .select(*keys, contributor, value)
     )
 
 

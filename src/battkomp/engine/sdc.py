@@ -49,6 +49,7 @@ __all__ = [
     "NoiseParameters",
     "NoisedRules",
     "factors",
+    "insufficient",
     "insufficient_noise",
     "key_fingerprint",
     "noise_factor",
@@ -224,10 +225,35 @@ def insufficient_noise(
     """
     rules = rules or DisclosureRules()
     sensitive = primary_unsafe(true_cells, rules).to_numpy().astype(bool)
-    largest = true_cells["largest"].to_numpy().astype(np.float64)
-    second = true_cells["second"].to_numpy().astype(np.float64)
-    rest = true_cells["rest"].to_numpy().astype(np.float64)
-    published = noised_cells["value"].to_numpy().astype(np.float64)
+    flags = insufficient(
+        true_cells["largest"].to_numpy().astype(np.float64),
+        true_cells["second"].to_numpy().astype(np.float64),
+        true_cells["rest"].to_numpy().astype(np.float64),
+        noised_cells["value"].to_numpy().astype(np.float64),
+        rules,
+    )
+    return pl.Series("insufficient", sensitive & flags, dtype=pl.Boolean)
+
+
+def insufficient(
+    largest: np.ndarray,
+    second: np.ndarray,
+    rest: np.ndarray,
+    published: np.ndarray,
+    rules: DisclosureRules | None = None,
+) -> np.ndarray:
+    """The test of :func:`insufficient_noise` on arrays, for cells already known to be
+    sensitive: True where a contributor's estimate of the largest (the published cell less its
+    own true value) misses it by less than ``p`` per cent. ``published`` may have one more axis
+    than the others (cells × noise patterns: balanced noise tries many,
+    :mod:`battkomp.engine.balance`).
+
+    >>> insufficient(np.array([10.0]), np.array([10.0]), np.array([0.0]), np.array([20.1]))
+    array([ True])
+    """
+    rules = rules or DisclosureRules()
+    if published.ndim > largest.ndim:
+        largest, second, rest = largest[:, None], second[:, None], rest[:, None]
     need = rules.p / 100.0 * largest
     miss = np.abs(published - largest - second)
     weak = miss < need
@@ -244,7 +270,7 @@ def insufficient_noise(
         & (published - largest - high < need)
         & (published - largest - low > -need)
     )
-    return pl.Series("insufficient", sensitive & (weak | smaller), dtype=pl.Boolean)
+    return np.asarray(weak | smaller)
 
 
 def unsafe_cells(

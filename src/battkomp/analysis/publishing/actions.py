@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from battkomp.accounts.actions import log_access
 from battkomp.analysis.models import ModelRun, Publication, PublicationTable, RunStatus
 from battkomp.analysis.publishing.contributions import contributions
+from battkomp.analysis.publishing.draws import stored_factors
 from battkomp.analysis.publishing.history import check_history, context_of
 from battkomp.analysis.publishing.noise import (
     BASIS_FRAME,
@@ -26,8 +28,9 @@ from battkomp.analysis.publishing.tables import FRAMES
 from battkomp.analysis.runs.queries import load_frames, to_parquet
 from battkomp.core.bilingual import legacy_values
 from battkomp.core.users import UserLike, account_of, require_analyst
+from battkomp.engine.attacks import NOISED
 from battkomp.engine.bundle import load_inputs
-from battkomp.engine.sdc import factors, key_fingerprint
+from battkomp.engine.sdc import key_fingerprint
 from battkomp.engine.taxonomy import Taxonomy
 from battkomp.survey.models import ParticipantStatus, Round
 
@@ -123,12 +126,13 @@ def do_publish_run(
         str(c): (str(s or ""), str(r or ""))
         for c, s, r in basis.select("contributor", "segment", "region").unique().rows()
     }
+    noise = noise_of(key, basis)
     tables = noised_snapshot(
         public,
         frames,
         contrib,
         parents,
-        factors(key, contrib["contributor"].to_list()),
+        noise,
         places=places,
         fixed=fixed_measures(run.started_at or run.created_at),
     )
@@ -159,3 +163,28 @@ def do_publish_run(
         ]
     )
     return publication
+
+
+def noise_of(key: bytes, basis: pl.DataFrame) -> dict[str, float]:
+    """Each organisation's factor under ``key`` with its stored draw
+    (:func:`~battkomp.analysis.publishing.draws.stored_factors`), checked against the answers the
+    run's public run read (the basis's noised columns): a run noised with other factors (an
+    organisation's draw changed since, which must never happen) is refused, as its tables would
+    not be what the protection judges."""
+    noise = stored_factors(key, basis["contributor"].cast(pl.Utf8).to_list())
+    if NOISED["value"] not in basis.columns or not basis.height:
+        return noise
+    for column, true in ((NOISED["value"], "value"), (NOISED["staff"], "staff")):
+        rows = basis.filter(pl.col(true).fill_null(0.0) > 0).select(
+            pl.col("contributor").cast(pl.Utf8), true, column
+        )
+        for contributor, value, noised in rows.iter_rows():
+            if noised is None or abs(noised - value * noise[contributor]) > 1e-6 * value:
+                raise ValidationError(
+                    _(
+                        "This run was noised with other noise factors than the ones stored for "
+                        "its organisations: run the model again to publish it."
+                    ),
+                    code="public_run",
+                )
+    return noise

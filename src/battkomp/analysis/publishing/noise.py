@@ -13,7 +13,7 @@ later publications can be checked against this one (the attacker suite).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -98,23 +98,20 @@ def bundle_id(contributor: Any) -> str:
     return text if text.startswith("org-") else f"org-{text}"
 
 
-def factors_of(contributors: Iterable[Any], key: bytes) -> dict[str, float]:
-    """contributor (as given) → its noise factor, keyed on its bundle id."""
-    ids = {str(c): bundle_id(c) for c in contributors}
-    table = factors(key, ids.values())
-    return {c: table[b] for c, b in ids.items()}
-
-
-def noised_bundle(folder: Path, dest: Path, key: bytes) -> Path:
+def noised_bundle(
+    folder: Path, dest: Path, key: bytes, draws: Mapping[str, int] | None = None
+) -> Path:
     """A copy of the bundle ``folder`` in ``dest`` with every survey answer multiplied by its
-    organisation's factor (nothing else changes: which organisation answered which year, and so
-    which facilities the survey replaces, stays as it is)."""
+    organisation's factor, with its stored draw (``draws``, bundle id → draw:
+    :func:`~battkomp.analysis.publishing.draws.choose_draws`; the plain draw where none is
+    given). Nothing else changes: which organisation answered which year, and so which
+    facilities the survey replaces, stays as it is."""
     shutil.copytree(folder, dest)
     survey = dest / "survey_needs.csv"
     if survey.exists():
         frame = pl.read_csv(survey, infer_schema_length=0)  # every column as text, kept as is
         if frame.height:
-            table = factors(key, frame["organisation"].to_list())
+            table = factors(key, frame["organisation"].to_list(), choices=draws)
             factor = frame["organisation"].replace_strict(table, return_dtype=pl.Float64)
             frame = frame.with_columns(
                 pl.when(pl.col(c).is_null() | (pl.col(c) == ""))

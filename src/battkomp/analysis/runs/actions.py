@@ -32,6 +32,7 @@ from battkomp.analysis.models import (
     Scenario,
     ScenarioOverride,
 )
+from battkomp.analysis.publishing.draws import choose_draws
 from battkomp.analysis.publishing.noise import (
     BASIS_FRAME,
     FINGERPRINT_META,
@@ -50,6 +51,7 @@ from battkomp.analysis.runs.bundle_export import (
 )
 from battkomp.analysis.runs.queries import to_parquet
 from battkomp.analysis.runs.scenarios import RESERVED_NAMES, check_scenario
+from battkomp.core.codes import taxonomy
 from battkomp.core.plausible import range_message
 from battkomp.core.users import UserLike, account_of, require_analyst
 from battkomp.engine.problems import BundleError
@@ -533,7 +535,12 @@ def do_execute_run(
             key = noise_key()
             public: dict[str, Any] = {}
             if key is not None:
-                noised = noised_bundle(folder, Path(tmp) / "public", key)
+                # each organisation's draw, chosen when a run first noises it under the key
+                # and stored (balanced noise, battkomp.analysis.publishing.draws)
+                draws = choose_draws(
+                    key, basis_frame(folder), result.frames.get("detail"), taxonomy().area_parent
+                )
+                noised = noised_bundle(folder, Path(tmp) / "public", key, draws)
                 public = {
                     f"{PUBLIC_PREFIX}{frame_name}": df
                     for frame_name, df in run_model(
