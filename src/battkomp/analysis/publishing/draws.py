@@ -30,7 +30,7 @@ from battkomp.engine.balance import balance
 from battkomp.engine.disclosure import Hierarchy, per_contributor
 from battkomp.engine.sdc import NoiseParameters, factors, key_fingerprint
 
-_CELL = {"cell": pl.Utf8, "contributor": pl.Utf8, "value": pl.Float64}
+_CELL = pl.Schema({"cell": pl.Utf8(), "contributor": pl.Utf8(), "value": pl.Float64()})
 
 
 def stored_draws(key: bytes, contributors: Iterable[str]) -> dict[str, int]:
@@ -146,7 +146,7 @@ def _cells(
         [pl.lit(name), *(pl.col(c).cast(pl.Utf8).fill_null("*") for c in ("year", *columns))],
         separator="|",
     )
-    return parts.select(label.alias("cell"), "contributor", "value").cast(_CELL)  # type: ignore[arg-type]
+    return parts.select(label.alias("cell"), "contributor", "value").cast(_CELL)
 
 
 def guarded_cells(
