@@ -55,6 +55,7 @@ from battkomp.analysis.models import ModelRun, Publication, RunStatus, Scenario
 from battkomp.analysis.publishing import contributions, tables
 from battkomp.analysis.publishing import urls as published_urls
 from battkomp.analysis.publishing.actions import do_publish_run, survey_contributions
+from battkomp.analysis.publishing.draws import stored_factors
 from battkomp.analysis.publishing.noise import BASIS_FRAME, PUBLIC_PREFIX, bundle_id, noise_key
 from battkomp.analysis.publishing.queries import fixed_measures
 from battkomp.analysis.publishing.snapshot import OPEN_RULES, public_tables
@@ -590,7 +591,7 @@ def secrets_of(planted: Planted) -> dict[int, float]:
     )
     key = noise_key()
     assert key is not None
-    noise = factors(key, basis["contributor"].to_list())
+    noise = stored_factors(key, basis["contributor"].to_list())  # with the stored draws
     noised = sum(v * noise[c] for c, v in basis.select("contributor", "value").rows())
     assert value in basis["value"].to_list()
     if shown is not None:  # suppressed only where noise cancels or to protect such a cell
