@@ -14,6 +14,7 @@ from battkomp.analysis.models import Publication, RunStatus, Scenario
 from battkomp.analysis.publishing.actions import do_publish_run
 from battkomp.analysis.publishing.tables import TABLES
 from battkomp.analysis.runs.actions import do_start_run
+from battkomp.core.terms import CODE_KIND
 from battkomp.demo import load_demo
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
@@ -96,7 +97,14 @@ def test_a_table_has_its_columns_and_rows_as_the_downloads_with_suppressed_rows_
         assert "suppression" not in body["columns"]
         assert "suppressed" in body["columns"]
         assert "quality" in body["columns"]
-        assert body["columns"] == stored.columns
+        # the stored columns in order, each column of codes with its names beside it
+        assert [c for c in body["columns"] if c not in stored.columns] == [
+            f"{c}_name" for c in stored.columns if c in CODE_KIND
+        ]
+        assert [c for c in body["columns"] if c in stored.columns] == stored.columns
+        for c in stored.columns:
+            if c in CODE_KIND:
+                assert body["columns"].index(f"{c}_name") == body["columns"].index(c) + 1
         assert len(body["rows"]) == stored.height
         keys = [c for c, t in stored.schema.items() if t == pl.Utf8 and c != "quality"]
         for row, kept in zip(body["rows"], stored.iter_rows(named=True), strict=True):

@@ -166,3 +166,57 @@ def test_openapi_json_is_the_bytes_ninjas_own_view_would_send(client) -> None:
     assert first["Content-Type"] == "application/json"
     assert first.content == second.content
     assert first.content == Response(api.get_openapi_schema(path_params={})).content
+
+
+#: Properties of the public answers that hold a code (a level, area, status ...): each has a
+#: ``<property>_name`` beside it; a list of codes has its list of names.
+CODE_PROPERTIES = {
+    "level",
+    "target_level",
+    "usual_level",
+    "area",
+    "region",
+    "kind",
+    "mode",
+    "status",
+    "lever",
+    "horizon",
+    "commandment",
+}
+CODE_LISTS = {"areas": "area_names", "covers": "covers_names", "uncovered": "uncovered_names"}
+
+
+def response_models(schema: dict[str, Any], node: Any, seen: set[str]) -> list[str]:
+    """The names of the component schemas ``node`` refers to, and theirs in turn."""
+    found: list[str] = []
+    for ref in refs(node):
+        name = ref.rsplit("/", 1)[-1]
+        if name not in seen:
+            seen.add(name)
+            found.append(name)
+            found += response_models(schema, schema["components"]["schemas"][name], seen)
+    return found
+
+
+def test_every_code_in_a_public_answer_has_its_name_beside_it(schema):
+    """The public reads (offers, measures, infrastructure, publications, pathways) name every
+    code in the caller's language, next to the code (docs/api.md, "Names beside codes")."""
+    seen: set[str] = set()
+    models = []
+    for method, path in PUBLIC:
+        responses = schema["paths"][path][method.lower()]["responses"]
+        models += response_models(schema, responses.get("200", {}), seen)
+    assert {"OfferOut", "MeasureOut", "InfrastructureOut", "PathwayOut"} <= set(models)
+    problems = []
+    for name in models:
+        properties = schema["components"]["schemas"][name].get("properties", {})
+        for prop in properties:
+            if prop in CODE_PROPERTIES and f"{prop}_name" not in properties:
+                problems.append(f"{name}.{prop} has no {prop}_name")
+            codes = properties[prop].get("items", {}).get("type") == "string"
+            if prop in CODE_LISTS and codes and CODE_LISTS[prop] not in properties:
+                problems.append(f"{name}.{prop} has no {CODE_LISTS[prop]}")
+            if prop.endswith("_name") and prop.removesuffix("_name") in CODE_PROPERTIES:
+                assert "language" in properties[prop].get("description", ""), (name, prop)
+    assert not problems, problems
+    assert "Names beside codes" in DOC.read_text(encoding="utf-8")

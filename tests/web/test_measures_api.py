@@ -62,7 +62,9 @@ def test_the_public_list_holds_agreed_running_and_done_measures_only(
     assert titles == ["agreed measure", "done measure", "running measure"]
     item = response.json()["items"][0]
     assert item["bundle_id"] == f"m{item['id']}"
-    assert item["targets"] == [{"level": "nkr4", "area": "cell_assembly", "weight": 1.0}]
+    assert [(t["level"], t["area"], t["weight"]) for t in item["targets"]] == [
+        ("nkr4", "cell_assembly", 1.0)
+    ]
 
 
 def test_the_public_list_filters(world: Any, measures: Any) -> None:

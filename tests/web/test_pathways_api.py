@@ -24,6 +24,7 @@ def test_everyone_lists_the_source_occupations(world: Any) -> None:
         "name_nb": "Prosessoperatør, olje og gass",
         "name_en": "Process operator, oil and gas",
         "usual_level": "nkr4",
+        "usual_level_name": "Fagbrev / videregående yrkesfag",
     }
 
 
@@ -97,10 +98,17 @@ def test_registered_offers_cover_the_missing_areas(world: Any) -> None:
             "name": "Electrode and process module",
             "institution": "Fagskolen Demo",
             "kind": "bransjeprogram",
+            "kind_name": "Bransjeprogrammodul",
             "level": "evu",
+            "level_name": "EVU / kort modul",
             "status": "under_development",
+            "status_name": "Under utvikling",
             "duration_years": 0.75,
             "covers": ["chemical_process", "electrode_manufacturing"],
+            "covers_names": [
+                "Kjemisk prosess og prosessdrift",
+                "Elektrodeproduksjon (blanding, belegging, kalandrering, kutting)",
+            ],
         }
     ]
     assert first["uncovered"] == []

@@ -438,6 +438,126 @@ def test_the_emails_name_their_terms_from_the_terminology_source(world: Any, lan
         assert label("region", region, lang) in body
 
 
+#: The fields of the public API's answers that hold a code, named by a ``<field>_name`` beside
+#: them; and the lists of codes, named by the list of names beside them.
+API_CODE_FIELDS = frozenset(
+    {
+        "level",
+        "target_level",
+        "usual_level",
+        "area",
+        "group",
+        "role",
+        "segment",
+        "region",
+        "metric",
+        "horizon",
+        "lever",
+        "status",
+        "kind",
+        "mode",
+        "commandment",
+        "view",
+        "driver",
+    }
+)
+API_CODE_LISTS = {"areas": "area_names", "covers": "covers_names", "uncovered": "uncovered_names"}
+
+
+def public_api_paths(p: Publication) -> Iterator[str]:
+    yield "/api/offers?limit=500"
+    yield "/api/measures?limit=500"
+    yield "/api/infrastructure?limit=500"
+    yield "/api/publications"
+    yield f"/api/publications/{p.version}"
+    for name in p.table_names():
+        yield f"/api/publications/{p.version}/tables/{name}"
+    yield "/api/pathways"
+    yield "/api/pathways/3134?limit=50"
+
+
+def api_problems(where: str, node: Any, lang: str) -> list[str]:
+    """A code field without its name beside it, and a name (a ``*_name`` field, a list of
+    names, a title) that is a raw code, or English in a bokmål answer, anywhere in ``node``."""
+    problems: list[str] = []
+    if isinstance(node, list):
+        for item in node:
+            problems += api_problems(where, item, lang)
+    if not isinstance(node, dict):
+        return problems
+    for key, value in node.items():
+        if key in API_CODE_FIELDS and value not in (None, "") and not isinstance(value, dict):
+            named = node.get(f"{key}_name")
+            if not isinstance(named, str) or not named:
+                problems.append(f"{where}: {key}={value!r} has no {key}_name beside it")
+        strings = isinstance(value, list) and value and all(isinstance(v, str) for v in value)
+        if key in API_CODE_LISTS and strings:
+            names = node.get(API_CODE_LISTS[key])
+            if not isinstance(names, list) or len(names) != len(value):
+                problems.append(f"{where}: {key}={value!r} has no {API_CODE_LISTS[key]}")
+        if key.endswith(("_name", "_names")) or key in ("title", "scenario_title"):
+            for text in value if isinstance(value, list) else [value]:
+                if not isinstance(text, str):
+                    continue
+                if found := raw_codes(text):
+                    problems.append(f"{where}: {key}={text!r} holds codes {found}")
+                if lang == "nb" and key.endswith(("_name", "_names")) and english_in(text):
+                    problems.append(f"{where}: {key}={text!r} is English")
+        if isinstance(value, dict | list):
+            problems += api_problems(where, value, lang)
+    return problems
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_public_api_names_every_code_in_the_callers_language(
+    world: Any, published: Publication, lang: str
+) -> None:
+    """Every public list and read of the API (offers, measures, infrastructure, publications and
+    their tables, pathways), asked in each language by ``Accept-Language``: each code field has
+    its name beside it, from the terminology source, with no raw code and no English in
+    bokmål; the codes stay for machines."""
+    client = world.client("anonymous")
+    problems: list[str] = []
+    answered: dict[str, Any] = {}
+    for path in public_api_paths(published):
+        response = client.get(path, HTTP_ACCEPT_LANGUAGE=lang)
+        assert response.status_code == 200, path
+        answered[path] = body = response.json()
+        problems += api_problems(path, body, lang)
+    assert not problems, "\n".join(problems[:40])
+    # the names are the pages' names, in the language asked for, and the codes are still there
+    offers = answered["/api/offers?limit=500"]["items"]
+    measures = answered["/api/measures?limit=500"]["items"]
+    assert offers
+    assert measures
+    for offer in offers:
+        assert offer["level_name"] == label("level_or_evu", offer["level"], lang)
+        assert offer["status_name"] == label("offer_status", offer["status"], lang)
+        for area in offer["areas"]:
+            assert area["area_name"] == label("area", area["area"], lang)
+    for measure in measures:
+        assert measure["lever_name"] == label("lever", measure["lever"], lang)
+        assert measure["status_name"] == label("measure_status", measure["status"], lang)
+        assert measure["commandment_name"] == label(
+            "commandment", str(measure["commandment"]), lang
+        )
+    by_level = answered[f"/api/publications/{published.version}/tables/by_level"]
+    assert by_level["columns"][:3] == ["year", "level", "level_name"]
+    assert {r["level_name"] for r in by_level["rows"]} == {
+        label("level", r["level"], lang) for r in by_level["rows"]
+    }
+
+
+def test_the_api_check_finds_a_code_without_its_name_and_a_raw_name() -> None:
+    assert api_problems("x", {"level": "nkr5"}, "en") == [
+        "x: level='nkr5' has no level_name beside it"
+    ]
+    assert api_problems("x", [{"areas": ["cell_design"], "area_names": []}], "en")
+    assert api_problems("x", {"level": "nkr5", "level_name": "nkr5"}, "en")
+    assert api_problems("x", {"role": "r", "role_name": "Automation technician"}, "nb")
+    assert not api_problems("x", {"level": "nkr5", "level_name": "Fagskole"}, "nb")
+
+
 def test_the_apis_labels_come_from_the_terminology_source(world: Any) -> None:
     """The API's label fields (a pathway's role in both languages) are the names the pages show,
     with no raw code and no English in the bokmål label."""

@@ -4,7 +4,7 @@ references to other objects, and the conversion of an action's ValidationError t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from ninja.errors import ValidationError as NinjaValidationError
 
 from battkomp.api.schemas import Message, PageQuery, ValidationErrorOut
+from battkomp.core.codes import label
 
 #: Documented on every operation that needs an account.
 DENIED = {401: Message, 404: Message}
@@ -58,6 +59,19 @@ def paged(
         "offset": page.offset,
         "items": [serialise(item) for item in window],
     }
+
+
+def code_name(kind: str, code: str | None) -> str:
+    """The name of a code beside it in an answer (``level`` and ``level_name``), in the caller's
+    language (the request's: ``Accept-Language`` or the language cookie, bokmål otherwise), from
+    the terminology source (:func:`battkomp.core.codes.label`); empty for no code."""
+    return label(kind, code) if code else ""
+
+
+def choice_name(choices: Iterable[tuple[str, Any]], code: str | None) -> str:
+    """The name of a model field's choice (an offer's kind or mode, an infrastructure's kind) in
+    the caller's language; the code itself if it is not one of them, empty for no code."""
+    return str(dict(choices).get(code, code)) if code else ""
 
 
 def ref(obj: Any) -> dict[str, Any] | None:

@@ -33,6 +33,18 @@ def id_filter(description: str) -> Any:
     return Field(None, ge=1, le=MAX_ID, description=description)
 
 
+#: The description of every ``<code>_name`` field (and ``<code>_names`` list) of an answer.
+NAME_OF_CODE = gettext_noop(
+    "The name of the code beside it, in the caller's language (the Accept-Language header or the "
+    "language cookie; bokmål otherwise), as the pages name it. The code stays for machines."
+)
+
+
+def name_field() -> Any:
+    """A ``<code>_name`` field: the name of the code field beside it (:data:`NAME_OF_CODE`)."""
+    return Field(description=NAME_OF_CODE)
+
+
 class PageQuery(Schema):
     limit: int = Field(
         100, ge=1, le=MAX_PAGE, description=gettext_noop("How many items to return.")

@@ -64,7 +64,8 @@ def label(kind: str, code: str | None, lang: str | None = None) -> str:
     """The name of a code in the active (or given) language: ``kind`` is one of the engine's
     lists (segment, region, county, role, level, level_or_evu, area, area_group, lever), a kind
     of :mod:`battkomp.core.terms` (metric, horizon, concept, facility_status, offer_status,
-    measure_status, area_status) or ``channel``. An unknown code comes back as it is.
+    measure_status, area_status), ``channel``, ``driver`` or ``commandment`` (by its number).
+    An unknown code comes back as it is.
 
     >>> label("metric", "openings", "nb"), label("level", "nkr5", "en")
     ('Rekrutteringsbehov', 'Tertiary vocational college (fagskole)')
@@ -75,6 +76,9 @@ def label(kind: str, code: str | None, lang: str | None = None) -> str:
     table = _TABLE_FOR.get(kind.replace("level_or_evu", "level").replace("county", "region"))
     if table is not None:
         return taxonomy().label(table, code, language)
+    if kind == "commandment":
+        pair = _commandments().get(str(code))
+        return str(code) if pair is None else pair[0 if language == "nb" else 1]
     from django.utils import translation
 
     from battkomp.core import terms
@@ -85,6 +89,16 @@ def label(kind: str, code: str | None, lang: str | None = None) -> str:
         if kind == "driver":
             return terms.driver_name(code)
         return terms.name(kind, code) or code
+
+
+@lru_cache(maxsize=1)
+def _commandments() -> dict[str, tuple[str, str]]:
+    """The ten commandments' names by number (bokmål, English), from the engine's default
+    ``commandments`` table, as the measures catalogue names them."""
+    return {
+        str(r["number"]): (str(r["name_nb"]), str(r["name_en"]))
+        for r in load_inputs(None)["commandments"].iter_rows(named=True)
+    }
 
 
 def choices(kind: str) -> list[tuple[str, str]]:

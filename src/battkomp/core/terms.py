@@ -566,6 +566,7 @@ CODE_KIND: dict[str, str] = {
     "metric": "metric",
     "view": "risk_view",
     "driver": "driver",
+    "commandment": "commandment",
 }
 
 #: The statistics over the draws, as a column's name ends (``shortage_p10``) or is (``mean``).

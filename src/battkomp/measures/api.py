@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema, Status
 
 from battkomp.api.auth import caller
-from battkomp.api.common import DENIED, INVALID, invalid, paged, ref
+from battkomp.api.common import DENIED, INVALID, choice_name, code_name, invalid, paged, ref
 from battkomp.api.schemas import (
     MAX_ID,
     Int,
@@ -25,6 +25,7 @@ from battkomp.api.schemas import (
     PageQuery,
     Ref,
     id_filter,
+    name_field,
 )
 from battkomp.core.users import is_analyst
 from battkomp.measures.access import (
@@ -40,7 +41,7 @@ from battkomp.measures.actions import (
     partner_organisation,
 )
 from battkomp.measures.gaps import published_area_gaps
-from battkomp.measures.models import Infrastructure, Measure
+from battkomp.measures.models import Infrastructure, InfrastructureKind, Measure
 from battkomp.organisations.models import Organisation
 
 # --- schemas -------------------------------------------------------------------------------
@@ -58,6 +59,11 @@ _IN_CALLERS_LANGUAGE = gettext_noop(
     "In the caller's language: read, the text in that language or, when it has none, in the "
     "other; written, it sets that language's text unless the _nb or _en field is given too."
 )
+
+
+class TargetOut(TargetSchema):
+    level_name: str = name_field()
+    area_name: str = name_field()
 
 
 class MeasureFields(Schema):
@@ -119,7 +125,11 @@ class MeasureOut(MeasureFields):
     bundle_id: str = Field(description=gettext_noop("The measure's id in a model input bundle."))
     owner: Ref | None
     status: str = Field(description=gettext_noop("proposed, agreed, running, done or dropped."))
-    targets: list[TargetSchema]
+    commandment_name: str = name_field()
+    lever_name: str = name_field()
+    horizon_name: str = name_field()
+    status_name: str = name_field()
+    targets: list[TargetOut]
     updated_at: dt.datetime
 
 
@@ -153,9 +163,17 @@ class InfrastructureOut(Schema):
     kind: str = Field(
         description=gettext_noop("lab, pilot_line, test_facility, training or other.")
     )
+    kind_name: str = name_field()
     region: str
+    region_name: str = name_field()
     place: str
     areas: list[str] = Field(description=gettext_noop("Competence area codes it serves."))
+    area_names: list[str] = Field(
+        description=gettext_noop(
+            "The names of `areas`, in the same order, in the caller's language (the "
+            "Accept-Language header or the language cookie; bokmål otherwise)."
+        )
+    )
     description: str = Field(description=_IN_CALLERS_LANGUAGE)
     description_nb: str
     description_en: str
@@ -206,8 +224,18 @@ def measure_out(measure: Measure) -> dict[str, Any]:
             "bundle_id": measure.bundle_id,
             "owner": ref(measure.owner),
             "status": measure.status,
+            "commandment_name": code_name("commandment", str(measure.commandment)),
+            "lever_name": code_name("lever", measure.lever),
+            "horizon_name": code_name("horizon", measure.horizon),
+            "status_name": code_name("measure_status", measure.status),
             "targets": [
-                {"level": t.level, "area": t.area, "weight": t.weight}
+                {
+                    "level": t.level,
+                    "level_name": code_name("level", t.level),
+                    "area": t.area,
+                    "area_name": code_name("area", t.area),
+                    "weight": t.weight,
+                }
                 for t in measure.targets.all()
             ],
             "updated_at": measure.updated_at,
@@ -359,9 +387,12 @@ def list_infrastructure(
             "owner": ref(item.owner),
             "owner_name": item.owner_label,
             "kind": item.kind,
+            "kind_name": choice_name(InfrastructureKind.choices, item.kind),
             "region": item.region,
+            "region_name": code_name("region", item.region),
             "place": item.place,
             "areas": list(item.areas or []),
+            "area_names": [code_name("area", a) for a in item.areas or []],
             "description": str(item.description),
             "description_nb": item.description_nb,
             "description_en": item.description_en,

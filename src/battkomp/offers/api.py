@@ -18,7 +18,16 @@ from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema, Status
 
 from battkomp.api.auth import caller
-from battkomp.api.common import DENIED, INVALID, Refused, invalid, paged, ref
+from battkomp.api.common import (
+    DENIED,
+    INVALID,
+    Refused,
+    choice_name,
+    code_name,
+    invalid,
+    paged,
+    ref,
+)
 from battkomp.api.schemas import (
     ConflictOut,
     Int,
@@ -28,6 +37,7 @@ from battkomp.api.schemas import (
     Ref,
     conflict_out,
     id_filter,
+    name_field,
 )
 from battkomp.core.stale import MAX_VERSION
 from battkomp.offers.access import (
@@ -36,7 +46,7 @@ from battkomp.offers.access import (
     own_institution,
 )
 from battkomp.offers.actions import OFFER_FIELDS, StaleOffer, do_delete_offer, do_save_offer
-from battkomp.offers.models import Offer
+from battkomp.offers.models import Offer, OfferKind, OfferMode
 
 # --- schemas -------------------------------------------------------------------------------
 
@@ -46,6 +56,10 @@ class AreaWeight(Schema):
     weight: Number = Field(
         description=gettext_noop("Share of the offer in this area; weights sum to 1.")
     )
+
+
+class AreaWeightOut(AreaWeight):
+    area_name: str = name_field()
 
 
 class OfferFields(Schema):
@@ -119,9 +133,15 @@ class OfferOut(OfferFields):
             "The name in the caller's language, or in the other language when it has none."
         )
     )
+    kind_name: str = name_field()
+    level_name: str = name_field()
+    target_level_name: str = name_field()
+    region_name: str = name_field()
+    mode_name: str = name_field()
+    status_name: str = name_field()
     id: int
     institution: Ref
-    areas: list[AreaWeight]
+    areas: list[AreaWeightOut]
     updated_at: dt.datetime
     version: int = Field(
         description=gettext_noop(
@@ -156,10 +176,16 @@ def offer_out(offer: Offer) -> dict[str, Any]:
     out.update(
         {
             "name": str(offer.name),
+            "kind_name": choice_name(OfferKind.choices, offer.kind),
+            "level_name": code_name("level_or_evu", offer.level),
+            "target_level_name": code_name("level", offer.target_level),
+            "region_name": code_name("region", offer.region),
+            "mode_name": choice_name(OfferMode.choices, offer.mode),
+            "status_name": code_name("offer_status", offer.status),
             "id": offer.pk,
             "institution": ref(offer.institution),
             "areas": [
-                {"area": a.area, "weight": a.weight}
+                {"area": a.area, "area_name": code_name("area", a.area), "weight": a.weight}
                 for a in sorted(offer.areas.all(), key=lambda a: (-a.weight, a.area))
             ],
             "updated_at": offer.updated_at,

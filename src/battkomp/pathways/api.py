@@ -9,13 +9,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema, Status
 
-from battkomp.api.schemas import Message
+from battkomp.api.common import choice_name, code_name
+from battkomp.api.schemas import Message, name_field
 from battkomp.core.codes import label
 from battkomp.engine.pathways import Occupation
+from battkomp.offers.models import OfferKind
 from battkomp.pathways.access import access_occupation
 from battkomp.pathways.service import MAX_ROLES, SHOWN_ROLES, occupations, pathways_for
 
 router = Router(tags=["pathways"])
+
+
+_NAMES = gettext_noop(
+    "The names of the codes in the list beside it, in the same order, in the caller's language "
+    "(the Accept-Language header or the language cookie; bokmål otherwise)."
+)
 
 
 class OccupationOut(Schema):
@@ -23,10 +31,12 @@ class OccupationOut(Schema):
     name_nb: str
     name_en: str
     usual_level: str = Field(description=gettext_noop("Usual education level (code)."))
+    usual_level_name: str = name_field()
 
 
 class MissingOut(Schema):
     area: str = Field(description=gettext_noop("Competence area code."))
+    area_name: str = name_field()
     shortfall: float = Field(
         description=gettext_noop("The role's weight in the area minus the occupation's (0–1).")
     )
@@ -38,17 +48,23 @@ class PathwayOfferOut(Schema):
     name: str
     institution: str
     kind: str
+    kind_name: str = name_field()
     level: str
+    level_name: str = name_field()
     status: str
+    status_name: str = name_field()
     duration_years: float
     covers: list[str] = Field(description=gettext_noop("Missing areas this offer covers here."))
+    covers_names: list[str] = Field(description=_NAMES)
 
 
 class PathwayOut(Schema):
     role: str
     role_name_nb: str
     role_name_en: str
+    role_name: str = name_field()
     level: str = Field(description=gettext_noop("Level the retrained worker works at."))
+    level_name: str = name_field()
     overlap: float = Field(
         description=gettext_noop("Share of the role's competence the occupation has (0–1).")
     )
@@ -57,6 +73,7 @@ class PathwayOut(Schema):
     uncovered: list[str] = Field(
         description=gettext_noop("Missing areas no registered offer covers.")
     )
+    uncovered_names: list[str] = Field(description=_NAMES)
     offer_years: float = Field(description=gettext_noop("Duration of the chosen offers."))
     duration_years: float = Field(
         description=gettext_noop(
@@ -87,6 +104,7 @@ def occupation_out(o: Occupation) -> dict[str, Any]:
         "name_nb": o.name_nb,
         "name_en": o.name_en,
         "usual_level": o.usual_level,
+        "usual_level_name": code_name("level", o.usual_level),
     }
 
 
@@ -135,9 +153,14 @@ def get_pathways(request: HttpRequest, code: str, query: Query[PathwayQuery]) ->
                 # the terminology source's names (core.codes.label), as every page shows them
                 "role_name_nb": label("role", p.role, "nb"),
                 "role_name_en": label("role", p.role, "en"),
+                "role_name": code_name("role", p.role),
                 "level": p.level,
+                "level_name": code_name("level", p.level),
                 "overlap": p.overlap,
-                "missing": [{"area": a, "shortfall": s} for a, s in p.missing],
+                "missing": [
+                    {"area": a, "area_name": code_name("area", a), "shortfall": s}
+                    for a, s in p.missing
+                ],
                 "offers": [
                     {
                         "id": ids.get(c.offer.id),
@@ -145,14 +168,19 @@ def get_pathways(request: HttpRequest, code: str, query: Query[PathwayQuery]) ->
                         "name": c.offer.name,
                         "institution": c.offer.institution,
                         "kind": c.offer.kind,
+                        "kind_name": choice_name(OfferKind.choices, c.offer.kind),
                         "level": c.offer.level,
+                        "level_name": code_name("level_or_evu", c.offer.level),
                         "status": c.offer.status,
+                        "status_name": code_name("offer_status", c.offer.status),
                         "duration_years": c.offer.duration_years,
                         "covers": list(c.covers),
+                        "covers_names": [code_name("area", a) for a in c.covers],
                     }
                     for c in p.offers
                 ],
                 "uncovered": list(p.uncovered),
+                "uncovered_names": [code_name("area", a) for a in p.uncovered],
                 "offer_years": p.offer_years,
                 "duration_years": p.duration_years,
             }

@@ -111,6 +111,21 @@ def _readable(column: str, value: Any) -> Any:
     return value
 
 
+def name_plan(header: Sequence[str]) -> list[tuple[int, str | None]]:
+    """How to name a table's code columns: per column of the named table, the index of its
+    column in ``header`` and None (the column itself) or the kind of :func:`battkomp.core.codes.
+    label` that names it (a ``<column>_name`` column beside each column of codes, see
+    ``terms.CODE_KIND``, that has no name column yet)."""
+    from battkomp.core.terms import CODE_KIND
+
+    plan: list[tuple[int, str | None]] = []
+    for j, column in enumerate(header):
+        plan.append((j, None))
+        if column in CODE_KIND and f"{column}_name" not in header:
+            plan.append((j, CODE_KIND[column]))
+    return plan
+
+
 def readable_table(
     header: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> tuple[list[str], list[list[Any]]]:
@@ -119,16 +134,9 @@ def readable_table(
     in the active language; numbers rounded; lists of codes named. The column codes stay: the
     writers turn them into headers (:func:`battkomp.core.terms.column_name`)."""
     from battkomp.core.codes import label
-    from battkomp.core.terms import CODE_KIND
 
-    plan: list[tuple[int, str | None]] = []
-    out_header: list[str] = []
-    for j, column in enumerate(header):
-        out_header.append(column)
-        plan.append((j, None))
-        if column in CODE_KIND and f"{column}_name" not in header:
-            out_header.append(f"{column}_name")
-            plan.append((j, CODE_KIND[column]))
+    plan = name_plan(header)
+    out_header = [header[j] if kind is None else f"{header[j]}_name" for j, kind in plan]
     out_rows = [
         [
             _readable(header[j], row[j])

@@ -17,7 +17,9 @@ from ninja import Field, Router, Schema
 from battkomp.analysis.access import access_publication, publications_for_anyone
 from battkomp.analysis.models import Publication
 from battkomp.analysis.publishing.tables import TABLES
+from battkomp.api.common import code_name
 from battkomp.api.schemas import Message
+from battkomp.workbooks.exporters import name_plan
 
 
 class PublicationOut(Schema):
@@ -58,7 +60,10 @@ class PublicationTableOut(Schema):
     rows: list[dict[str, str | int | float | bool | None]] = Field(
         description=gettext_noop(
             "One object per row, keyed by column. A suppressed row keeps its key columns, its "
-            "numbers are null and its `suppressed` is true."
+            "numbers are null and its `suppressed` is true. Beside each column of codes "
+            "(`level`, `area`, `metric`, ...) a column of their names (`level_name`, ...) in "
+            "the caller's language (the Accept-Language header or the language cookie; bokmål "
+            "otherwise)."
         )
     )
 
@@ -88,6 +93,10 @@ def publication_out(publication: Publication) -> dict[str, Any]:
         "scenario_title": str(publication.scenario_label),
         "round": str(meta.get("round") or ""),
     }
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _ordered_tables(publication: Publication) -> list[str]:
@@ -142,9 +151,14 @@ def get_publication_table(request: HttpRequest, version: int, name: str) -> Any:
     # as the downloads give it: a suppressed row keeps its keys (year, segment, metric, measure,
     # ...) and every column that is not confidential; its confidential numbers are stored null
     table = table.drop([c for c in _INTERNAL if c in table.columns])
-    return {
-        "version": publication.version,
-        "name": name,
-        "columns": list(table.columns),
-        "rows": list(table.iter_rows(named=True)),
-    }
+    # beside each column of codes, their names in the caller's language (as the downloads)
+    plan = name_plan(table.columns)
+    columns = [table.columns[j] if kind is None else f"{table.columns[j]}_name" for j, kind in plan]
+    rows = [
+        {
+            column: row[j] if kind is None else code_name(kind, _text(row[j]))
+            for column, (j, kind) in zip(columns, plan, strict=True)
+        }
+        for row in table.iter_rows()
+    ]
+    return {"version": publication.version, "name": name, "columns": columns, "rows": rows}
