@@ -269,3 +269,44 @@ def test_the_table_centres_the_shortage_on_its_median_and_shows_the_conditional_
     line = next(ln for ln in result.output.splitlines() if ln.startswith("│ 2030 "))
     r = totals.filter(pl.col("year") == 2030).row(0, named=True)
     assert f"{r['p50']:,.0f} ({r['p10']:,.0f}–{r['p90']:,.0f})" in line
+
+
+@pytest.mark.parametrize("lang", ["en", "nb"])
+def test_the_driver_table_names_the_drivers_with_their_codes_beside(
+    tmp_path: Path, lang: str
+) -> None:
+    """The drivers of the uncertainty are named by the terminology source in the chosen
+    language ("Whether the plant is built: Giga Arctic, Mo i Rana"), the code beside the name.
+    Run as a user runs it (a process of its own, without the web platform's settings), so
+    Django is set up only to read the catalogue."""
+    import os
+    import subprocess
+    import sys
+
+    from django.utils import translation
+
+    from battkomp.core.terms import driver_name
+
+    out = tmp_path / "r"
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["COLUMNS"] = "250"
+    command = [sys.executable, "-m", "battkomp.cli", "model", "run", "--draws", "200"]
+    command += ["-o", str(out), "--format", "csv", "--lang", lang]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    conditional = pl.read_csv(out / "conditional.csv").drop_nulls("facility")
+    facilities = dict(zip(conditional["facility"], conditional["facility_name"], strict=True))
+    drivers = pl.read_csv(out / "drivers.csv").head(5)
+    assert drivers.height
+    lines = done.stdout.splitlines()
+    header = next(ln for ln in lines if "S₁" in ln and "Δ" in ln and "┃" in ln)
+    assert ("Code" if lang == "en" else "Kode") in header
+    with translation.override(lang):
+        for code in drivers["driver"]:
+            name = driver_name(code, facilities)
+            assert name != code
+            assert ":" not in code or name.split(": ")[-1] != code.split(":")[-1], name
+            row = next(ln for ln in lines if f" {code} " in ln)
+            cells = [c.strip() for c in row.split("│")]
+            assert cells[2] == name, row  # the name in the driver column, the code at the end
+            assert cells[-2] == code, row

@@ -57,6 +57,8 @@ _T: dict[str, tuple[str, str]] = {
         "Shortage summed over the years, by what is built",
         "Mangel summert over perioden, etter hva som bygges",
     ),
+    "driver": ("Driver", "Driver"),
+    "code": ("Code", "Kode"),
     "view": ("View", "Utsnitt"),
     "probability": ("Probability", "Sannsynlighet"),
     "median_band": ("Median (P10–P90)", "Median (P10–P90)"),
@@ -136,6 +138,12 @@ def _fmt(x: float | None, lang: Lang) -> str:
 
 def _pct(share: float, lang: Lang) -> str:
     text = f"{100 * share:.1f}\u00a0%"
+    return text.replace(".", ",") if lang == "nb" else text
+
+
+def _share(x: float, lang: Lang) -> str:
+    """A share of the variance to two decimals, with the decimal comma in bokmål."""
+    text = f"{x:.2f}"
     return text.replace(".", ",") if lang == "nb" else text
 
 
@@ -314,6 +322,45 @@ def _print_views(console: Console, result: object, lang: Lang) -> None:
         console.print(_t(lang, "exceeds", values=values))
 
 
+def _facility_names(conditional: pl.DataFrame) -> dict[str, str]:
+    """The facilities' names by id, as the run's conditional views name them."""
+    if not {"facility", "facility_name"} <= set(conditional.columns):
+        return {}
+    return {
+        str(r["facility"]): str(r["facility_name"])
+        for r in conditional.iter_rows(named=True)
+        if r["facility"] and r["facility_name"]
+    }
+
+
+def driver_names(codes: list[str], lang: Lang, facilities: dict[str, str]) -> dict[str, str]:
+    """The drivers of the uncertainty named in ``lang`` by the terminology source
+    (:func:`battkomp.core.terms.driver_name`, the gettext catalogue the pages use): "Labour
+    intensity: Cell manufacturing" for ``labour_intensity:cell_manufacturing``. Outside the web
+    platform Django is set up just enough to read the catalogue (no database, no apps)."""
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            USE_I18N=True,
+            LANGUAGE_CODE="nb",
+            LANGUAGES=[("nb", "Norsk bokmål"), ("en", "English")],
+            LOCALE_PATHS=[Path(__file__).resolve().parent / "locale"],
+            INSTALLED_APPS=[],
+        )
+    from django.apps import apps
+
+    if not apps.ready:
+        django.setup()
+    from django.utils import translation
+
+    from battkomp.core.terms import driver_name
+
+    with translation.override(lang):
+        return {code: driver_name(code, facilities) for code in codes}
+
+
 def _print_summary(result: object, lang: Lang) -> None:
     from battkomp.engine.results import ModelResult
 
@@ -363,17 +410,22 @@ def _print_summary(result: object, lang: Lang) -> None:
 
     drivers = result["drivers"].head(5)
     if drivers.height:
+        names = driver_names(
+            [str(d) for d in drivers["driver"]], lang, _facility_names(result["conditional"])
+        )
         dt = Table(title=_t(lang, "drivers"))
         dt.add_column("#", justify="right")
-        dt.add_column("")
+        dt.add_column(_t(lang, "driver"))
         dt.add_column("S₁", justify="right")
         dt.add_column("Δ", justify="right")
+        dt.add_column(_t(lang, "code"), style="dim")
         for r in drivers.iter_rows(named=True):
             dt.add_row(
                 str(r["rank"]),
-                str(r["driver"]),
-                f"{r['first_order']:.2f}",
+                names[str(r["driver"])],
+                _share(r["first_order"], lang),
                 _fmt(r["effect"], lang),
+                str(r["driver"]),
             )
         console.print(dt)
     _print_views(console, result, lang)
