@@ -219,3 +219,41 @@ def test_the_file_cache_stores_values_uncompressed_and_reads_old_entries(tmp_pat
         assert pickle.loads(f.read()) == (b"\x1f\x8b...", "text/html")  # no zlib
     assert new.add("page", 1) is False
     assert new.get("missing", "default") == "default"
+
+
+def test_publishing_warms_the_dashboard_so_the_first_visitor_is_served_from_the_cache(
+    world: Any, table_reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The publish task renders the dashboard's default view in both languages into the cache:
+    the very first visitor of each language gets the stored page, built by nobody on the way
+    (no snapshot table read, the dashboard's builder never called)."""
+    import gzip
+
+    from django.core.cache import cache
+
+    from battkomp.analysis.dashboards import public
+    from battkomp.analysis.publishing.tasks import publish_run
+    from battkomp.core.snapshot_cache import snapshot_key
+
+    load_demo()
+    analyst = world.users["analyst"]
+    run = do_start_run(analyst, scenario=Scenario.objects.get(name="mid"), draws=DRAWS, seed=3)
+    assert run.status == "done", run.error
+    version = publish_run.call(run.pk, analyst.pk, "Varm", "", "Warm", "")
+    publication = Publication.objects.get(version=version)
+    table_reads.clear()
+
+    def not_built(p: Publication) -> None:
+        raise AssertionError("the dashboard was built on a visitor's request")
+
+    monkeypatch.setattr(public, "_shape", not_built)
+    for lang in ("nb", "en"):
+        with translation.override(lang):
+            url = reverse("published:dashboard", args=[version])
+            key = snapshot_key(publication, "page", "dashboard", url)
+        assert cache.get(key) is not None, lang  # stored by the task, before any visitor
+        response = Client().get(url, HTTP_ACCEPT_ENCODING="gzip")
+        assert response.status_code == 200
+        assert response["Content-Encoding"] == "gzip"
+        assert f'<html lang="{lang}"' in gzip.decompress(response.content).decode()
+    assert table_reads == []

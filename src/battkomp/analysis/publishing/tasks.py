@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import get_language
 from django_tasks import task
 from django_tasks.base import TaskResultStatus
@@ -13,7 +17,10 @@ from django_tasks_db.models import DBTaskResult
 from battkomp.analysis.models import ModelRun, Publication
 from battkomp.analysis.publishing.actions import do_publish_run
 from battkomp.analysis.report.tasks import queue_all_reports
+from battkomp.core import snapshot_cache
 from battkomp.worker.heartbeat import WORKER_LOST
+
+logger = logging.getLogger(__name__)
 
 
 @task(queue_name="runs")
@@ -26,14 +33,36 @@ def publish_run(
     note_en: str = "",
 ) -> int:
     """Build and store the snapshot of a finished run (disclosure control on every table), then
-    queue its report files. Returns the new version."""
+    queue its report files and warm the cache with its dashboard (:func:`warm_dashboard`).
+    Returns the new version."""
     run = ModelRun.objects.get(pk=run_id)
     user = get_user_model().objects.get(pk=user_id)
     publication = do_publish_run(
         run, user, title_nb=title_nb, title_en=title_en, note_nb=note_nb, note_en=note_en
     )
     queue_all_reports(publication)
+    warm_dashboard(publication)
     return int(publication.version)
+
+
+def warm_dashboard(publication: Publication) -> None:
+    """Render the snapshot's public dashboard, its default view, in every language into the
+    cache, as the first anonymous visitor would, so that no visitor pays for building it (it
+    takes seconds when the server is idle and over 30 s under load). The snapshot is published
+    whatever happens here: a page that cannot be built is logged, and built (or refused) when
+    someone asks for it."""
+    paths = []
+    for lang, _name in settings.LANGUAGES:
+        with translation.override(lang):
+            paths.append(reverse("published:dashboard", args=[publication.version]))
+    try:
+        statuses = snapshot_cache.warm_pages(paths)
+    except Exception:
+        logger.exception("warming the dashboard of snapshot %s failed", publication.version)
+        return
+    for path, status in statuses.items():
+        if status != 200:
+            logger.warning("warming %s answered %s; not cached", path, status)
 
 
 def _title(args: list[Any]) -> str:
