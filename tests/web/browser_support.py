@@ -7,15 +7,22 @@ installs it with apt). Without that file the browser tests are skipped, saying w
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connections
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from battkomp.accounts.actions import do_create_user
+from battkomp.core.users import Role
+from battkomp.survey.actions import do_create_round, do_invite_organisations, do_open_round
+from battkomp.survey.models import Participant
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless, and quiet: without the background-networking flags Chromium keeps calling home,
@@ -77,6 +84,32 @@ def chromium() -> Iterator[Browser]:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def open_round_with(company: Any, years: Sequence[int]) -> tuple[Any, Participant]:
+    """An analyst, and a survey round over ``years`` that the analyst has opened and invited
+    ``company`` to: the analyst and the company's participant in it (what a respondent's
+    browser test starts from)."""
+    analyst = do_create_user("analyst@battkomp.test", "analytiker-passord-1", Role.ANALYST)
+    round_ = do_create_round(
+        analyst,
+        name="Behov 2026",
+        first_year=years[0],
+        last_year=years[-1],
+        opens_on=dt.date(2026, 1, 5),
+        deadline=dt.date(2026, 3, 1),
+    )
+    do_open_round(round_, analyst)
+    do_invite_organisations(round_, [company], analyst)
+    return analyst, Participant.objects.get(round=round_, organisation=company)
+
+
+def log_in(page: Page, email: str, password: str) -> None:
+    """On the login page the browser shows (gone to, or sent to by a page that needs an
+    account), log in; the browser is then where the login sends it."""
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    click_and_wait(page, "main form button[type=submit]")
 
 
 def on_live_server(link: str, live_server_url: str) -> str:

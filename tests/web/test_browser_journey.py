@@ -7,7 +7,6 @@ so the test holds in both languages."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +15,9 @@ from django.core import mail
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
-from battkomp.accounts.actions import do_create_user, do_invite
+from battkomp.accounts.actions import do_invite
 from battkomp.core.users import Role
 from battkomp.organisations.models import Organisation, OrganisationKind
-from battkomp.survey.actions import do_create_round, do_invite_organisations, do_open_round
 from battkomp.survey.models import (
     NeedLine,
     Participant,
@@ -31,8 +29,10 @@ from web.browser_support import (
     chromium,
     click_and_wait,
     full_page_screenshot,
+    log_in,
     needs_chromium,
     on_live_server,
+    open_round_with,
 )
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -79,24 +79,11 @@ def invitation(live_server) -> dict[str, object]:
     company = Organisation.objects.create(
         name="Cellco AS", kind=OrganisationKind.COMPANY, segments=["cell_manufacturing"]
     )
-    analyst = do_create_user("analyst@battkomp.test", "analytiker-passord-1", Role.ANALYST)
-    round_ = do_create_round(
-        analyst,
-        name="Behov 2026",
-        first_year=YEARS[0],
-        last_year=YEARS[-1],
-        opens_on=dt.date(2026, 1, 5),
-        deadline=dt.date(2026, 3, 1),
-    )
-    do_open_round(round_, analyst)
-    do_invite_organisations(round_, [company], analyst)
+    analyst, participant = open_round_with(company, YEARS)
     _invitation, link = do_invite(analyst, EMAIL, Role.RESPONDENT, company)
     assert len(mail.outbox) == 1
     assert link in mail.outbox[0].body
-    return {
-        "link": on_live_server(link, live_server.url),
-        "participant": Participant.objects.get(round=round_, organisation=company),
-    }
+    return {"link": on_live_server(link, live_server.url), "participant": participant}
 
 
 def field(line: int, name: str) -> str:
@@ -192,9 +179,7 @@ def test_a_respondent_accepts_the_invitation_answers_in_two_sittings_and_submits
     page = context.new_page()
     page.goto(form_url)
     assert page.url.startswith(live_server.url + reverse("accounts:login"))  # ?next=...
-    page.fill("#id_email", EMAIL)
-    page.fill("#id_password", PASSWORD)
-    click_and_wait(page, "main form.stack button[type=submit]")
+    log_in(page, EMAIL, PASSWORD)
     assert page.url == form_url
 
     # What was typed in the first sitting is there, and nothing else.

@@ -16,7 +16,6 @@ never at fault: here the click is made as a user makes it, with no screenshot in
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,9 +26,8 @@ from playwright.sync_api import Browser, Page, expect
 from battkomp.accounts.actions import do_create_user
 from battkomp.core.users import Role
 from battkomp.organisations.models import Organisation, OrganisationKind
-from battkomp.survey.actions import do_create_round, do_invite_organisations, do_open_round
 from battkomp.survey.models import NeedLine, Participant, ParticipantStatus
-from web.browser_support import chromium, click_and_wait, needs_chromium
+from web.browser_support import chromium, log_in, needs_chromium, open_round_with
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -52,19 +50,8 @@ def participant(live_server: Any) -> Participant:
     company = Organisation.objects.create(
         name="Anodeco AS", kind=OrganisationKind.COMPANY, segments=["cell_manufacturing"]
     )
-    analyst = do_create_user("analyst@battkomp.test", "analytiker-passord-1", Role.ANALYST)
     do_create_user(EMAIL, PASSWORD, Role.RESPONDENT, company, name="Ola Nordmann")
-    round_ = do_create_round(
-        analyst,
-        name="Behov 2026",
-        first_year=YEARS[0],
-        last_year=YEARS[-1],
-        opens_on=dt.date(2026, 1, 5),
-        deadline=dt.date(2026, 3, 1),
-    )
-    do_open_round(round_, analyst)
-    do_invite_organisations(round_, [company], analyst)
-    return Participant.objects.get(round=round_, organisation=company)
+    return open_round_with(company, YEARS)[1]
 
 
 def obscured(page: Page) -> str | None:
@@ -93,9 +80,7 @@ def test_fields_stay_clear_of_the_sticky_bar_and_a_mouse_click_submits(
     context = browser.new_context(viewport={"width": width, "height": HEIGHT})
     page = context.new_page()
     page.goto(live_server.url + reverse("accounts:login"))
-    page.fill("input[name=email]", EMAIL)
-    page.fill("input[name=password]", PASSWORD)
-    click_and_wait(page, "main form button[type=submit]")
+    log_in(page, EMAIL, PASSWORD)
     form_url = live_server.url + reverse("survey:response", args=[participant.pk])
     page.goto(form_url)
     page.check("input[name=access_is_challenge][value=yes]")

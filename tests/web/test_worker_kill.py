@@ -20,11 +20,15 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 pytestmark = pytest.mark.slow
+
+T = TypeVar("T")
 
 DRAWS = 2000  # 8 blocks of 250 draws
 PAUSE = 1.5  # seconds after each progress report in the slowed worker
@@ -48,9 +52,9 @@ execute_from_command_line(["django", "run_worker", "--interval", "0.2", "--queue
 """
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> dict[str, str]:
-    """The environment of a demo site in ``tmp_path`` (SQLite, the database task backend)."""
+def site_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a site in ``tmp_path`` (SQLite, the database task backend), with a
+    heartbeat every second and runs found stale after :data:`STALE` seconds."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BATTKOMP_", "DATABASE_"))}
     env.update(
         BATTKOMP_DATA_DIR=str(tmp_path / "data"),
@@ -58,6 +62,13 @@ def site(tmp_path: Path) -> dict[str, str]:
         BATTKOMP_RUN_HEARTBEAT_SECONDS="1",
         BATTKOMP_RUN_STALE_SECONDS=str(STALE),
     )
+    return env
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> dict[str, str]:
+    """A demo site in ``tmp_path``."""
+    env = site_env(tmp_path)
     command = [sys.executable, "-m", "battkomp.cli", "demo", "--no-serve"]
     command += ["--data-dir", env["BATTKOMP_DATA_DIR"]]
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, timeout=600)
@@ -77,13 +88,38 @@ def django(env: dict[str, str], code: str) -> str:
     return done.stdout.strip()
 
 
-def start(env: dict[str, str], log: Path, *, slow: bool) -> subprocess.Popen[bytes]:
-    if slow:
-        command = [sys.executable, "-c", SLOW_WORKER]
+def start(env: dict[str, str], log: Path, script: str | None = None) -> subprocess.Popen[bytes]:
+    """A task worker in a process of its own: the plain ``run_worker`` command, or ``script``
+    (a worker changed for the test, :data:`SLOW_WORKER` or :data:`HANGING_WORKER`)."""
+    if script is not None:
+        command = [sys.executable, "-c", script]
     else:
         command = [sys.executable, "-m", "django", "run_worker", "--interval", "0.2"]
     with log.open("ab") as out:
         return subprocess.Popen(command, env=env, stdout=out, stderr=out, stdin=subprocess.DEVNULL)
+
+
+def kill_9_once(worker: subprocess.Popen[bytes], reached: Callable[[], T]) -> T:
+    """Wait until ``reached()`` says the worker got where it is to be killed, then kill it with
+    SIGKILL; what ``reached()`` returned. The worker never outlives the call, also on failure."""
+    try:
+        found = reached()
+        os.kill(worker.pid, signal.SIGKILL)
+        assert worker.wait(timeout=30) == -signal.SIGKILL
+        return found
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+
+def stop(worker: subprocess.Popen[bytes]) -> None:
+    """Stop a worker as the service manager does (SIGTERM), killing it if it does not go."""
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 def row(env: dict[str, str], run_id: int) -> dict[str, object]:
@@ -125,20 +161,16 @@ def test_a_run_whose_worker_is_killed_is_failed_with_a_reason_and_recovers(
         )
     )
     log = tmp_path / "worker.log"
-    worker = start(site, log, slow=True)
-    try:
-        mid_run = wait_for(
+    mid_run = kill_9_once(
+        start(site, log, SLOW_WORKER),
+        lambda: wait_for(
             site,
             run_id,
             lambda r: r["status"] == "running" and 0 < r["progress_done"] < r["progress_total"],
             "got to the middle of its draws",
             timeout=300,
-        )
-        os.kill(worker.pid, signal.SIGKILL)
-        assert worker.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if worker.poll() is None:
-            worker.kill()
+        ),
+    )
     killed_by = str(mid_run["worker"])
     assert killed_by
 
@@ -153,7 +185,7 @@ def test_a_run_whose_worker_is_killed_is_failed_with_a_reason_and_recovers(
     db.close()
 
     # A new worker: its upkeep finds the silent run and marks it failed, with the reason.
-    worker = start(site, log, slow=False)
+    worker = start(site, log)
     try:
         failed = wait_for(
             site, run_id, lambda r: r["status"] == "failed", "was marked failed", timeout=120
@@ -181,12 +213,7 @@ def test_a_run_whose_worker_is_killed_is_failed_with_a_reason_and_recovers(
         assert done["input_hash"]
         assert done["worker"] != killed_by
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop(worker)
 
 
 # --- every other task: a publication and an e-mail --------------------------------------------
@@ -208,13 +235,7 @@ execute_from_command_line(["django", "run_worker", "--interval", "0.2"])
 @pytest.fixture
 def bare_site(tmp_path: Path) -> dict[str, str]:
     """A migrated site with no data (the tasks below need none to be claimed and lost)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BATTKOMP_", "DATABASE_"))}
-    env.update(
-        BATTKOMP_DATA_DIR=str(tmp_path / "data"),
-        DJANGO_SETTINGS_MODULE="battkomp.site.settings",
-        BATTKOMP_RUN_HEARTBEAT_SECONDS="1",
-        BATTKOMP_RUN_STALE_SECONDS=str(STALE),
-    )
+    env = site_env(tmp_path)
     command = [sys.executable, "-m", "django", "migrate", "-v", "0"]
     subprocess.run(command, env=env, check=True, timeout=600)
     return env
@@ -261,23 +282,15 @@ def test_tasks_whose_worker_is_killed_are_failed_and_repeated_or_offered_again(
     log = tmp_path / "worker.log"
     killed = []
     for task_id in (publish_id, mail_id):
-        command = [sys.executable, "-c", HANGING_WORKER]
-        with log.open("ab") as out:
-            worker = subprocess.Popen(
-                command, env=bare_site, stdout=out, stderr=out, stdin=subprocess.DEVNULL
-            )
-        try:
-            running = wait_for_task(bare_site, task_id, "RUNNING", timeout=300)
-            os.kill(worker.pid, signal.SIGKILL)
-            assert worker.wait(timeout=30) == -signal.SIGKILL
-        finally:
-            if worker.poll() is None:
-                worker.kill()
+        running = kill_9_once(
+            start(bare_site, log, HANGING_WORKER),
+            lambda task_id=task_id: wait_for_task(bare_site, task_id, "RUNNING", timeout=300),
+        )
         killed.append(str(running["worker_ids"]))
         # killed: still "running" (the next worker's upkeep, the hanging one's too, finds it)
         assert task_row(bare_site, task_id)["status"] == "RUNNING"
 
-    worker = start(bare_site, log, slow=False)
+    worker = start(bare_site, log)
     try:
         lost_publish = wait_for_task(bare_site, publish_id, "FAILED", timeout=120)
         lost_mail = wait_for_task(bare_site, mail_id, "FAILED", timeout=120)
@@ -313,9 +326,4 @@ def test_tasks_whose_worker_is_killed_are_failed_and_repeated_or_offered_again(
         assert count == "1"
         assert "stopped" in reason
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop(worker)
