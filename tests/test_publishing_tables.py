@@ -250,18 +250,50 @@ def _model_ok(run: dict[str, Any]) -> dict[str, set[int]]:
     }
 
 
+def hidden_cells(table: pl.DataFrame, *keys: str) -> set[tuple[Any, ...]]:
+    """The keys of a protected table's suppressed rows."""
+    return set(table.filter(pl.col("suppressed")).select(*keys).unique().rows())
+
+
+def assert_suppressed_rows_are_empty(table: pl.DataFrame, *columns: str) -> None:
+    """A suppressed row carries no number: its ``columns`` (the mean by default) are empty."""
+    suppressed = table.filter(pl.col("suppressed"))
+    for column in columns or ("mean",):
+        assert suppressed[column].null_count() == suppressed.height, column
+
+
+def assert_all_suppressed(table: pl.DataFrame, *columns: str) -> None:
+    """Every row of the table suppressed, none with a number."""
+    assert table["suppressed"].all()
+    assert_suppressed_rows_are_empty(table, *columns)
+
+
+def old_frames(run: dict[str, Any]) -> dict[str, pl.DataFrame]:
+    """The frames of a run made before the model's newer frames (by area × level, squeeze,
+    places …): one gap a year in the totals, by level and by area, and the run's detail."""
+    totals = pl.DataFrame(
+        {"year": [YEAR], "metric": ["gap"], **{c: [1.0] for c in STATS}},
+        schema={"year": pl.Int64, "metric": pl.Utf8, **dict.fromkeys(STATS, pl.Float64)},
+    )
+    by_level = totals.with_columns(pl.lit("l1").alias("level")).select(
+        "year", "level", "metric", *STATS
+    )
+    by_area = totals.with_columns(pl.lit("a1").alias("area")).select(
+        "year", "area", "metric", *STATS
+    )
+    return {"totals": totals, "by_level": by_level, "by_area": by_area, "detail": run["detail"]}
+
+
 def test_by_area_level_hides_the_planted_cell_and_enough_others(run: dict[str, Any]) -> None:
     ok = _model_ok(run)
     assert ok["totals"] == {YEAR}  # the planted answer does not dominate the year
     table = area_level_table(run["national"], run["squeeze"], run["detail"], run["contrib"], ok)
     assert set(table["metric"].unique().to_list()) == set(AREA_LEVEL_METRICS)
-    hidden = table.filter(pl.col("suppressed")).select("area", "level").unique().rows()
+    hidden = hidden_cells(table, "area", "level")
     assert ("a2", "l2") in hidden
     assert len(hidden) >= 2
     assert len(hidden) < len(AREAS) * len(LEVELS)
-    suppressed = table.filter(pl.col("suppressed"))
-    for column in STATS:
-        assert suppressed[column].null_count() == suppressed.height
+    assert_suppressed_rows_are_empty(table, *STATS)
     # the engine's audit of each additive metric as published, with the margins that
     # by_area and by_level publish (and the total)
     rows = grid({(a, lv): 0.0 for a in AREAS for lv in LEVELS}).select("area", "level").rows()
@@ -293,8 +325,7 @@ def test_by_area_level_hides_the_planted_cell_and_enough_others(run: dict[str, A
 
 def test_by_area_level_suppresses_a_year_whose_totals_are_suppressed(run: dict[str, Any]) -> None:
     table = area_level_table(run["national"], run["squeeze"], run["detail"], run["contrib"], _ok())
-    assert table["suppressed"].all()
-    assert table["mean"].null_count() == table.height
+    assert_all_suppressed(table)
 
 
 def test_a_cell_with_two_safe_contributors_is_suppressed_too(run: dict[str, Any]) -> None:
@@ -317,7 +348,7 @@ def test_a_cell_with_two_safe_contributors_is_suppressed_too(run: dict[str, Any]
     table = area_level_table(
         run["national"], run["squeeze"], detail, contrib, _ok(totals=True, by_level=True)
     )
-    hidden = set(table.filter(pl.col("suppressed")).select("area", "level").unique().rows())
+    hidden = hidden_cells(table, "area", "level")
     assert ("a1", "l1") in hidden
     assert len(hidden) >= 2
 
@@ -329,8 +360,7 @@ def test_the_squeeze_follows_the_levels_it_adds_up(large: dict[str, Any]) -> Non
     assert {"year", "horizon", "shortage_mean", "suppressed"} <= set(table.columns)
     medium = table.filter(pl.col("horizon") == "medium")
     assert medium["levels"].to_list() == ["l2,l3"]
-    assert table["suppressed"].all()
-    assert table["shortage_mean"].null_count() == table.height
+    assert_all_suppressed(table, "shortage_mean")
     published = squeeze_table(large["squeeze"], _ok(totals=True, by_level=True))
     assert not published["suppressed"].any()
     total = large["squeeze"]["shortage_mean"].sum()
@@ -468,17 +498,7 @@ def test_coverage_withholds_a_share_above_one_rather_than_capping_it(
 
 
 def test_a_run_without_the_new_frames_publishes_the_old_tables_only(run: dict[str, Any]) -> None:
-    totals = pl.DataFrame(
-        {"year": [YEAR], "metric": ["gap"], **{c: [1.0] for c in STATS}},
-        schema={"year": pl.Int64, "metric": pl.Utf8, **dict.fromkeys(STATS, pl.Float64)},
-    )
-    by_level = totals.with_columns(pl.lit("l1").alias("level")).select(
-        "year", "level", "metric", *STATS
-    )
-    by_area = totals.with_columns(pl.lit("a1").alias("area")).select(
-        "year", "area", "metric", *STATS
-    )
-    frames = {"totals": totals, "by_level": by_level, "by_area": by_area, "detail": run["detail"]}
+    frames = old_frames(run)
     tables = public_tables(frames, run["contrib"], {})
     assert list(tables) == ["totals", "by_level", "by_area", "survey_needs"]
     assert set(tables) <= set(TABLES)
@@ -569,17 +589,7 @@ def test_the_tables_are_remembered_only_for_the_same_inputs(
 
     monkeypatch.setattr(snapshot, "build_public_tables", counting)
     monkeypatch.setattr(snapshot, "_CACHE", type(snapshot._CACHE)())
-    totals = pl.DataFrame(
-        {"year": [YEAR], "metric": ["gap"], **{c: [1.0] for c in STATS}},
-        schema={"year": pl.Int64, "metric": pl.Utf8, **dict.fromkeys(STATS, pl.Float64)},
-    )
-    by_level = totals.with_columns(pl.lit("l1").alias("level")).select(
-        "year", "level", "metric", *STATS
-    )
-    by_area = totals.with_columns(pl.lit("a1").alias("area")).select(
-        "year", "area", "metric", *STATS
-    )
-    frames = {"totals": totals, "by_level": by_level, "by_area": by_area, "detail": run["detail"]}
+    frames = old_frames(run)
     first = public_tables(frames, run["contrib"], {})
     again = public_tables(dict(frames), run["contrib"].clone(), {})
     assert len(calls) == 1

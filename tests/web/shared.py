@@ -140,3 +140,15 @@ def download_dicts(response: Any) -> list[dict[str, str]]:
     """A CSV download's rows as dicts keyed by column code (see :func:`download_rows`)."""
     header, *rows = download_rows(response)
     return [dict(zip(header, r, strict=False)) for r in rows]
+
+
+def readable_bytes(content: bytes) -> bytes:
+    """The bytes of a response, with an XLSX (a zip) opened up into its XML parts (to search
+    a download for a number, whatever its format)."""
+    import io
+    import zipfile
+
+    if content[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            return b"\n".join(z.read(n) for n in z.namelist())
+    return content

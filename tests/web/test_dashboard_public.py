@@ -4,8 +4,6 @@ and never revealing a single company's planted answer."""
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +21,7 @@ from battkomp.demo import load_demo
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
 from web.personas import PERSONAS
-from web.shared import NEEDLE, PLANTED, download_rows
+from web.shared import NEEDLE, PLANTED, download_rows, readable_bytes
 
 DRAWS = 30
 
@@ -31,13 +29,6 @@ DRAWS = 30
 def en(name: str, *args: Any) -> str:
     with translation.override("en"):
         return reverse(name, args=args)
-
-
-def readable_bytes(content: bytes) -> bytes:
-    if content[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(content)) as z:
-            return b"\n".join(z.read(n) for n in z.namelist())
-    return content
 
 
 @pytest.fixture(autouse=True)

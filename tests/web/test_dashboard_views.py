@@ -6,9 +6,7 @@ county, never showing a suppressed cell as a number, and never revealing a plant
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,7 +28,7 @@ from battkomp.demo import load_demo
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
 from web.personas import PERSONAS
-from web.shared import NEEDLE, PLANTED, download_dicts
+from web.shared import NEEDLE, PLANTED, download_dicts, readable_bytes
 
 NEW_VIEWS = ("heatmap", "squeeze", "coverage", "segments", "regions", "scenarios")
 NEW_TABLES = (
@@ -54,13 +52,6 @@ def en(name: str, *args: Any) -> str:
         return reverse(name, args=args)
 
 
-def readable_bytes(content: bytes) -> bytes:
-    if content[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(content)) as z:
-            return b"\n".join(z.read(n) for n in z.namelist())
-    return content
-
-
 #: Downloads round figures to one decimal.
 ROUNDED = 0.05 + 1e-9
 
@@ -68,6 +59,50 @@ ROUNDED = 0.05 + 1e-9
 def csv_rows(response: Any) -> list[dict[str, str]]:
     """The rows by column code (the download's headers are in the reader's language)."""
     return download_dicts(response)
+
+
+def views_of(response: Any) -> dict[str, dict[str, Any]]:
+    """The dashboard's views as the page lists them, by name."""
+    return {v["view"]: v for v in response.context["views"]}
+
+
+def heatmap_year(views: dict[str, dict[str, Any]]) -> int:
+    """The year the heatmap shows (its caption says "... in 2031")."""
+    found = re.search(r"in (\d{4})", views["heatmap"]["caption"])
+    assert found, views["heatmap"]["caption"]
+    return int(found.group(1))
+
+
+def anonymous_dashboard(demo: Any, p: Publication) -> tuple[Any, str]:
+    """A visitor who has not logged in, and the address of the snapshot's dashboard."""
+    return demo.client("anonymous"), en("published:dashboard", p.version)
+
+
+def _key(row: dict[str, str], keys: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(int(row[k]) if k == "year" else row[k] for k in keys)
+
+
+def assert_download_holds_published_cells(
+    rows: list[dict[str, str]],
+    table: pl.DataFrame,
+    keys: tuple[str, ...],
+    column: str,
+    value: str = "mean",
+) -> dict[tuple[Any, ...], float]:
+    """Each row of a view's download is a published cell of the protected ``table`` (found by
+    its ``keys``; a year as a number), never a suppressed one, and its ``column`` is the cell's
+    ``value`` as downloads round it. Returns the published cells' values by their keys."""
+    published = {
+        tuple(r[:-1]): r[-1]
+        for r in table.filter(~pl.col("suppressed")).select(*keys, value).rows()
+    }
+    hidden = set(table.filter(pl.col("suppressed")).select(*keys).rows())
+    assert rows
+    for r in rows:
+        key = _key(r, keys)
+        assert key not in hidden, key
+        assert float(r[column]) == pytest.approx(published[key], abs=ROUNDED), key
+    return published
 
 
 @pytest.fixture(autouse=True)
@@ -231,10 +266,8 @@ def test_the_heatmap_shows_the_year_where_the_published_shortage_peaks(
     two: tuple[Publication, Publication], demo: Any
 ) -> None:
     mid, _ = two
-    client = demo.client("anonymous")
-    base = en("published:dashboard", mid.version)
-    views = {v["view"]: v for v in client.get(base).context["views"]}
-    year = int(re.search(r"in (\d{4})", views["heatmap"]["caption"]).group(1))  # type: ignore[union-attr]
+    client, base = anonymous_dashboard(demo, mid)
+    year = heatmap_year(views_of(client.get(base)))
     shown = mid.table("by_area_level").filter(
         (pl.col("metric") == "shortage") & ~pl.col("suppressed")
     )
@@ -244,8 +277,7 @@ def test_the_heatmap_shows_the_year_where_the_published_shortage_peaks(
     # a one-year range shows that year, whatever its shortage
     quiet = min(totals, key=lambda y: (totals[y], y))
     one = client.get(f"{base}?year_from={quiet}&year_to={quiet}")
-    views = {v["view"]: v for v in one.context["views"]}
-    assert f"in {quiet}" in views["heatmap"]["caption"]
+    assert heatmap_year(views_of(one)) == quiet
 
 
 # --- suppressed cells are never numbers -------------------------------------------------------
@@ -255,12 +287,10 @@ def test_the_heatmap_marks_suppressed_cells_and_downloads_only_published_ones(
     two: tuple[Publication, Publication], demo: Any
 ) -> None:
     mid, _ = two
-    client = demo.client("anonymous")
-    base = en("published:dashboard", mid.version)
-    response = client.get(base)
-    views = {v["view"]: v for v in response.context["views"]}
+    client, base = anonymous_dashboard(demo, mid)
+    views = views_of(client.get(base))
     chart = views["heatmap"]["chart"]
-    year = int(re.search(r"in (\d{4})", views["heatmap"]["caption"]).group(1))  # type: ignore[union-attr]
+    year = heatmap_year(views)
     table = mid.table("by_area_level").filter(
         (pl.col("year") == year) & (pl.col("metric") == "shortage")
     )
@@ -268,58 +298,32 @@ def test_the_heatmap_marks_suppressed_cells_and_downloads_only_published_ones(
     blanks = sum(v is None for _, values in chart.rows for v in values)
     assert blanks == hidden.height  # noise leaves few or none: only where it cancels
     rows = csv_rows(client.get(f"{base}?view=heatmap&format=csv"))
-    published = {
-        (a, lv): m
-        for a, lv, m in table.filter(~pl.col("suppressed")).select("area", "level", "mean").rows()
-    }
+    published = assert_download_holds_published_cells(
+        rows, table, ("area", "level"), "shortage_mean"
+    )
     assert {(r["area"], r["level"]) for r in rows} == set(published)
-    for r in rows:
-        assert int(r["year"]) == year
-        assert float(r["shortage_mean"]) == pytest.approx(
-            published[(r["area"], r["level"])], abs=ROUNDED
-        )
+    assert {int(r["year"]) for r in rows} == {year}
 
 
 def test_every_download_holds_published_numbers_only(
     two: tuple[Publication, Publication], demo: Any
 ) -> None:
     mid, high = two
-    client = demo.client("anonymous")
-    base = en("published:dashboard", mid.version)
+    client, base = anonymous_dashboard(demo, mid)
 
-    squeeze = mid.table("squeeze")
-    shown = {
-        (int(y), h): v
-        for y, h, v in squeeze.filter(~pl.col("suppressed"))
-        .select("year", "horizon", "shortage_mean")
-        .rows()
-    }
     rows = csv_rows(client.get(f"{base}?view=squeeze&format=csv"))
-    assert rows
     assert {"none", "short"} & {r["horizon"] for r in rows}
-    for r in rows:
-        assert float(r["shortage_mean"]) == pytest.approx(
-            shown[(int(r["year"]), r["horizon"])], abs=ROUNDED
-        )
+    assert_download_holds_published_cells(
+        rows, mid.table("squeeze"), ("year", "horizon"), "shortage_mean", "shortage_mean"
+    )
 
     for view, name, column in (
         ("segments", "by_segment", "segment"),
         ("regions", "by_region", "region"),
     ):
         table = mid.table(name).filter(pl.col("metric") == "gap")
-        published = {
-            (int(y), c): m
-            for y, c, m in table.filter(~pl.col("suppressed")).select("year", column, "mean").rows()
-        }
-        hidden = {
-            (int(y), c) for y, c in table.filter(pl.col("suppressed")).select("year", column).rows()
-        }
         rows = csv_rows(client.get(f"{base}?view={view}&format=csv"))
-        assert rows
-        for r in rows:
-            key = (int(r["year"]), r[column])
-            assert key not in hidden
-            assert float(r["gap"]) == pytest.approx(published[key], abs=ROUNDED)
+        assert_download_holds_published_cells(rows, table, ("year", column), "gap")
 
     coverage = mid.table("coverage")
     rows = csv_rows(client.get(f"{base}?view=coverage&format=csv"))
@@ -354,12 +358,10 @@ def test_every_download_holds_published_numbers_only(
         ("high", high.version),
     }
     for p in (mid, high):
-        gap = p.table("totals").filter((pl.col("metric") == "gap") & ~pl.col("suppressed"))
-        means = dict(gap.select("year", "mean").rows())
+        gap = p.table("totals").filter(pl.col("metric") == "gap")
         own = [r for r in rows if int(r["version"]) == p.version]
-        assert {int(r["year"]) for r in own} == set(means)
-        for r in own:
-            assert float(r["gap_mean"]) == pytest.approx(means[int(r["year"])], abs=ROUNDED)
+        means = assert_download_holds_published_cells(own, gap, ("year",), "gap_mean")
+        assert {int(r["year"]) for r in own} == {year for (year,) in means}
 
 
 # --- filters ----------------------------------------------------------------------------------
@@ -369,8 +371,7 @@ def test_the_segment_and_county_filters_narrow_their_views(
     two: tuple[Publication, Publication], demo: Any
 ) -> None:
     mid, _ = two
-    client = demo.client("anonymous")
-    base = en("published:dashboard", mid.version)
+    client, base = anonymous_dashboard(demo, mid)
     segments = mid.table("by_segment").filter(~pl.col("suppressed"))
     segment = segments["segment"][0]
     regions = mid.table("by_region").filter(~pl.col("suppressed"))
@@ -439,8 +440,7 @@ def test_a_single_scenario_has_nothing_to_compare(demo: Any) -> None:
 def test_a_snapshot_published_before_the_new_tables_still_works(demo: Any) -> None:
     p = publish(demo, demo.mid, "Old")
     PublicationTable.objects.filter(publication=p, name__in=NEW_TABLES).delete()
-    client = demo.client("anonymous")
-    base = en("published:dashboard", p.version)
+    client, base = anonymous_dashboard(demo, p)
     response = client.get(base)
     assert response.status_code == 200
     assert [v["view"] for v in response.context["views"]] == ["national", "levels", "bottlenecks"]

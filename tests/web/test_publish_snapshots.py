@@ -4,9 +4,7 @@ single company's planted answer."""
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from typing import Any
 
 import polars as pl
@@ -29,7 +27,7 @@ from battkomp.engine.sdc import noise_factor
 from battkomp.survey.actions import do_invite_organisations, do_submit_response
 from battkomp.survey.models import Round
 from web.personas import OUTSIDERS, PERSONAS, SECRETARIAT
-from web.shared import NEEDLE, PLANTED, fresh_world, refetch
+from web.shared import NEEDLE, PLANTED, fresh_world, readable_bytes, refetch
 
 DRAWS = 30
 
@@ -88,14 +86,6 @@ def public_urls(p: Publication) -> list[str]:
         for fmt in ("csv", "xlsx"):
             urls.append(en("published:download", p.version, name, fmt))
     return urls
-
-
-def readable_bytes(content: bytes) -> bytes:
-    """The bytes of a response, with an XLSX (a zip) opened up into its XML parts."""
-    if content[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(content)) as z:
-            return b"\n".join(z.read(n) for n in z.namelist())
-    return content
 
 
 # --- who may publish ------------------------------------------------------------------------
