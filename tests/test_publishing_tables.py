@@ -25,6 +25,8 @@ from battkomp.analysis.publishing.tables import (
     AREA_LEVEL_METRICS,
     TABLES,
     area_level_table,
+    carried_floors,
+    carries,
     coverage_table,
     model_table,
     place_table,
@@ -39,7 +41,7 @@ from battkomp.engine.disclosure import (
     relations,
     required_protection,
 )
-from battkomp.engine.sdc import NoisedRules, unsafe_cells
+from battkomp.engine.sdc import NoisedRules, NoiseParameters, unsafe_cells
 
 YEAR = 2030
 AREAS = ("a1", "a2", "a3", "a4")
@@ -116,6 +118,70 @@ def test_a_cell_that_cannot_be_protected_suppresses_the_whole_year() -> None:
     fixed = np.array([False, True])
     suppressed = protect_grid(cells, ["area"], ["v"], primary, fixed, np.zeros(2, dtype=bool))
     assert suppressed.all()
+
+
+def test_a_floor_below_one_person_needs_fewer_cells_and_keeps_the_p_rule_and_the_floor() -> None:
+    # a late year's openings: small (replacement on carried staff), the failing one 0.4 of a
+    # person; one person of width needs many small cells, a scaled floor fewer
+    values = {
+        (a, lv): 0.3 + 0.1 * i + 0.05 * j
+        for i, a in enumerate(AREAS)
+        for j, lv in enumerate(LEVELS)
+    }
+    values[("a2", "l2")] = 0.4
+    cells = grid(values)
+    rows = cells.select("area", "level").rows()
+    primary = np.array([r == ("a2", "l2") for r in rows])
+    margin = np.array([None in r for r in rows])
+    none = np.zeros(len(rows), dtype=bool)
+    whole = protect_grid(cells, ["area", "level"], ["v"], primary, margin, none)
+    floor = np.full(len(rows), 0.02)
+    scaled = protect_grid(
+        cells, ["area", "level"], ["v"], primary, margin, none, floors={"v": floor}
+    )
+    assert scaled.sum() < whole.sum()
+    width = lp_audit(cells, scaled, "v").filter(
+        (pl.col("area") == "a2") & (pl.col("level") == "l2")
+    )["width"][0]
+    assert width >= max(0.02, 0.1 * 0.4) - 1e-9  # the floor and the p% rule both hold
+    assert width > 0  # never exact
+
+
+def test_what_a_cell_carries_of_the_answers() -> None:
+    detail = pl.DataFrame(
+        {
+            "kind": ["carried_forward", "carried_forward", "reported", "imputed"],
+            "area": ["a1", "a2", "a1", "a1"],
+            "level": ["l1", "l1", "l1", "l1"],
+            "year": [2040, 2040, 2026, 2040],
+            "openings": [0.6, 0.0, 12.0, 5.0],
+            "headcount": [30.0, 10.0, 40.0, 100.0],
+        }
+    )
+    contrib = pl.DataFrame(
+        {
+            "contributor": ["x", "y"],
+            "area": ["a1", "a2"],
+            "level": ["l1", "l1"],
+            "year": [2026, 2026],
+            "value": [12.0, 0.0],
+            "staff": [30.0, 10.0],
+        }
+    )
+    carry = carries(detail, contrib, ("area", "level"), [2026, 2040])
+    assert carry[(2026, "a1", "l1")] == 1.0  # new hires of the year: one for one
+    grow = 1 + NoiseParameters().high  # the public run's openings are noised
+    assert carry[(2040, "a1", "l1")] == pytest.approx(grow * 0.6 / 30.0)  # replacement
+    assert carry[(2040, "a2", "l1")] == 0.0  # carries no openings of the answers
+    assert carry[(2040, None, None)] == pytest.approx(grow * 0.6 / 40.0)
+    cells = grid({(a, lv): 1.0 for a in AREAS for lv in LEVELS})
+    floors = carried_floors(cells, ("area", "level"), ["headcount", "openings"], carry, 2040, None)
+    assert set(floors) == {"openings"}  # headcount carries the staff one for one: 1 person
+    at = cells.select("area", "level").rows().index(("a1", "l1"))
+    assert floors["openings"][at] == pytest.approx(grow * 0.02)
+    # a cell that carries no openings of the answers still keeps a hundredth of a person
+    assert floors["openings"][cells.select("area", "level").rows().index(("a2", "l1"))] == 0.01
+    assert floors["openings"][cells.select("area", "level").rows().index(("a3", "l1"))] == 1.0
 
 
 # --- synthetic frames of a run ---------------------------------------------------------------

@@ -46,11 +46,15 @@ def protect_grid(
     fixed: np.ndarray,
     hidden: np.ndarray,
     rules: DisclosureRules | None = None,
+    floors: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Which cells of one year's table to suppress: the ``primary`` cells (they failed the
     test), the ``hidden`` ones (not published anywhere) and enough others that every primary
     cell keeps an interval at least :func:`required_protection` wide under the linear-programming
-    attack, for each of the additive, non-negative ``values`` columns.
+    attack, for each of the additive, non-negative ``values`` columns. ``floors`` (value →
+    one width per cell) replaces the rules' ``min_protection`` where a metric carries less than
+    one person of the answers per person (see :func:`~.tables.carried_floors`); the p% part of the
+    width is never changed.
 
     ``cells`` holds every cell of the table, margins included (a null key is the total of that
     column); margins must equal the sums of their children. ``fixed`` cells are published
@@ -92,7 +96,8 @@ def protect_grid(
                 index[key] = i
             elif any(k is not None for k in key):
                 margins[key] = i
-    needs = {v: _needs(arrays[v], fixed, rels, rules) for v in values}
+    floors = floors or {}
+    needs = {v: _needs(arrays[v], fixed, rels, rules, floors.get(v)) for v in values}
     for _ in range(n + 1):
         added = False
         for v in values:
@@ -143,12 +148,19 @@ def _prune(
 
 
 def _needs(
-    data: np.ndarray, fixed: np.ndarray, rels: list[np.ndarray], rules: DisclosureRules
+    data: np.ndarray,
+    fixed: np.ndarray,
+    rels: list[np.ndarray],
+    rules: DisclosureRules,
+    floor: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The width each cell's interval must have: :func:`required_protection`, but no more than
-    the smallest total published elsewhere that the cell is a part of (that total bounds the cell
-    already, whatever this table shows; a cell of a zero total is known to be zero)."""
+    """The width each cell's interval must have: :func:`required_protection` (with ``floor`` in
+    place of ``min_protection`` where given), but no more than the smallest total published
+    elsewhere that the cell is a part of (that total bounds the cell already, whatever this table
+    shows; a cell of a zero total is known to be zero)."""
     need = np.asarray(required_protection(data, rules), dtype=np.float64).copy()
+    if floor is not None:
+        need = np.maximum(np.asarray(floor, dtype=np.float64), rules.p / 100.0 * data)
     for members in rels:
         total = int(members[0])
         if fixed[total]:

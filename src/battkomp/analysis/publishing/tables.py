@@ -95,7 +95,9 @@ from battkomp.analysis.publishing.contributions import (
     MAX_REPORTED_SHARE,
     SURVEY_KINDS,
     VIEWS,
+    cumulative,
     cumulative_with,
+    only_staff,
     protect_survey,
     share_of,
     views,
@@ -106,7 +108,7 @@ from battkomp.engine.disclosure import (
     Hierarchy,
     public_view,
 )
-from battkomp.engine.sdc import unsafe_cells
+from battkomp.engine.sdc import NoiseParameters, unsafe_cells
 
 #: The public tables of a publication, in the order shown.
 TABLES = (
@@ -273,6 +275,91 @@ def _failing(
     return unsafe is None or key in unsafe
 
 
+#: The largest factor of the noise: a ratio of noised openings to true staff is scaled by it.
+GROW = 1.0 + NoiseParameters().high
+
+#: The least share of ``min_protection`` a cell's width may have (:func:`carried_floors`).
+LEAST_CARRY = 0.01
+
+#: The metrics whose value moves by less than a person per person of the answers they carry,
+#: once the year's new hires are not among them (see :func:`carries`).
+FLOWS = ("openings", "supply", "shortage")
+
+
+def carries(
+    detail: pl.DataFrame, contrib: pl.DataFrame, columns: Sequence[str], years: Sequence[int]
+) -> dict[tuple[Any, ...], float]:
+    """(year, *codes; None for a margin) → how much of a person of the cell's openings (and so of
+    its supply and shortage) one person of the answers it carries can move: 1 where the cell
+    holds new hires reported for that year (an opening per new hire), else the survey's openings
+    in the cell over the answered staff they are charged on (replacement and growth on the
+    carried staff: a few per cent), the larger of that over the latest answered staff and over
+    the survey's headcount in the cell, never above 1. A cell the survey's rows leave out: 1.
+
+    The minimum protection width (``min_protection``, one person) makes sure that a cell of one
+    or two organisations is never pinned to a count; for a late year's openings, one person of
+    openings stands for some 50 persons of staff. :func:`carried_floors` scales it by this."""
+    survey = detail.filter(pl.col("kind").is_in(SURVEY_KINDS)).with_columns(
+        pl.col("openings", "headcount").fill_null(0.0)
+    )
+    staff = only_staff(cumulative)(contrib, years)
+    hires = contrib.filter(pl.col("value").fill_null(0.0) > 0)
+    out: dict[tuple[Any, ...], float] = {}
+    subsets = [
+        [c for i, c in enumerate(columns) if mask & (1 << i)] for mask in range(2 ** len(columns))
+    ]
+    for subset in subsets:
+        group = ["year", *subset]
+
+        def key(row: dict[str, Any], subset: list[str] = subset) -> tuple[Any, ...]:
+            return (int(row["year"]), *(row[c] if c in subset else None for c in columns))
+
+        opened = survey.group_by(group).agg(
+            pl.col("openings").abs().sum().alias("open"),
+            pl.col("headcount").clip(lower_bound=0.0).sum().alias("head"),
+        )
+        held = staff.group_by(group).agg(pl.col("value").sum().alias("staff"))
+        hired = {key(r) for r in hires.select(group).unique().iter_rows(named=True)}
+        held_at = {key(r): float(r["staff"]) for r in held.iter_rows(named=True)}
+        for row in opened.iter_rows(named=True):
+            at = key(row)
+            if at in hired:
+                out[at] = 1.0
+                continue
+            per = [
+                row["open"] / base
+                for base in (held_at.get(at, 0.0), float(row["head"]))
+                if base > 0
+            ]
+            # the public run's openings are noised, the answered staff not: allow for the noise
+            out[at] = min(1.0, GROW * max(per)) if per else (1.0 if row["open"] > 0 else 0.0)
+        for at in hired:
+            out[at] = 1.0
+    return out
+
+
+def carried_floors(
+    cells: pl.DataFrame,
+    columns: Sequence[str],
+    values: Sequence[str],
+    carry: Mapping[tuple[Any, ...], float],
+    year: int,
+    rules: DisclosureRules | None,
+) -> dict[str, np.ndarray]:
+    """The least width of each cell's interval (:func:`~.protection.protect_grid`'s ``floors``)
+    in the metrics of :data:`FLOWS`: ``min_protection`` times what the cell carries of the
+    answers (:func:`carries`); a cell not in ``carry`` keeps the whole ``min_protection``.
+    Headcount carries the staff one for one and keeps it."""
+    rules = rules or DisclosureRules()
+    scale = np.array(
+        [carry.get((year, *row), 1.0) for row in cells.select(list(columns)).rows()],
+        dtype=np.float64,
+    )
+    # never below a hundredth of it: a cell that carries next to nothing is still never pinned
+    scale = np.clip(scale, LEAST_CARRY, 1.0)
+    return {v: rules.min_protection * scale for v in values if v in FLOWS}
+
+
 def _stat_table(frame: pl.DataFrame, suppressed: pl.Expr) -> pl.DataFrame:
     return frame.with_columns(
         *[pl.when(suppressed).then(None).otherwise(pl.col(c)).alias(c) for c in STAT_COLUMNS],
@@ -344,6 +431,7 @@ def _year_pattern(
     fails: Any,
     published_margin: Any,
     rules: DisclosureRules | None,
+    floors: Mapping[str, np.ndarray] | None = None,
 ) -> set[tuple[Any, ...]]:
     """The suppressed inner cells (keys) of one year's table: ``fails(key)`` tests a cell or
     margin (a key with None for each total), ``published_margin(key)`` tells whether a margin is
@@ -354,7 +442,7 @@ def _year_pattern(
     # a margin published elsewhere passed its own table's test
     primary = np.array([not k and bool(fails(r)) for r, k in zip(rows, known, strict=True)])
     hidden = margin & ~known
-    suppressed = protect_grid(cells, keys, values, primary, known, hidden, rules)
+    suppressed = protect_grid(cells, keys, values, primary, known, hidden, rules, floors)
     return {r for r, s, m in zip(rows, suppressed, margin, strict=True) if s and not m}
 
 
@@ -380,6 +468,7 @@ def area_level_table(
             full = dict(zip(subset, key[1:], strict=True))
             shares[(key[0], full.get("area"), full.get("level"))] = share
     unsafe = set().union(*(_unsafe_map(v, columns, rules) for v in views(contrib, years)))
+    carry = carries(detail, contrib, columns, years)
     values = [
         m for m in ("headcount", "openings", "supply", "shortage") if m in set(frame["metric"])
     ]
@@ -404,7 +493,8 @@ def area_level_table(
                 return (year, code) in shown[name]
             return year in ok[name]
 
-        pattern = _year_pattern(cells, columns, values, fails, published, rules)
+        floors = carried_floors(cells, columns, values, carry, year, rules)
+        pattern = _year_pattern(cells, columns, values, fails, published, rules, floors)
         hidden_cells.update((year, *k) for k in pattern)
     kept = {
         (int(y), a, lv)
@@ -480,6 +570,7 @@ def split_table(
     parts = _cell_parts(detail.filter(pl.col(column).is_not_null()), (column,))
     shares = {**_share_map(parts, (column,)), **_share_map(parts, ())}
     unsafe = set().union(*(_unsafe_map(v, (column,), rules) for v in views(contrib, years)))
+    carry = carries(detail.filter(pl.col(column).is_not_null()), contrib, (column,), years)
     values = [m for m in SPLIT_VALUES if m in set(frame["metric"].to_list())]
     wide = (
         frame.filter(pl.col("metric").is_in(values))
@@ -495,7 +586,8 @@ def split_table(
         def fails(key: tuple[Any, ...], year: int = year) -> bool:
             return _failing(shares, unsafe, (year, *key))
 
-        pattern = _year_pattern(cells, (column,), values, fails, lambda key: True, rules)
+        floors = carried_floors(cells, (column,), values, carry, year, rules)
+        pattern = _year_pattern(cells, (column,), values, fails, lambda key: True, rules, floors)
         hidden.update((year, k[0]) for k in pattern)
     codes = frame[column].unique().to_list()
     gone = hidden | {(y, c) for y in years if y not in years_ok for c in codes}
