@@ -72,6 +72,10 @@ def test_backtest_command_prints_and_writes_the_table(tmp_path: Path) -> None:
     assert "Backtest: norway_2021_10" in ran.output
     assert "2025:" in ran.output
     assert "inside the P10–P90 band" in ran.output
+    # facilities and segments by name, not code
+    assert "Morrow" in ran.output
+    assert "morrow_arendal" not in ran.output
+    assert "cell_manufacturing" not in ran.output
     written = pl.read_csv(out)
     assert {"year", "outcome", "p10", "p50", "p90", "inside_band"} <= set(written.columns)
     nb = CliRunner().invoke(

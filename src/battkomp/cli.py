@@ -333,11 +333,9 @@ def _facility_names(conditional: pl.DataFrame) -> dict[str, str]:
     }
 
 
-def driver_names(codes: list[str], lang: Lang, facilities: dict[str, str]) -> dict[str, str]:
-    """The drivers of the uncertainty named in ``lang`` by the terminology source
-    (:func:`battkomp.core.terms.driver_name`, the gettext catalogue the pages use): "Labour
-    intensity: Cell manufacturing" for ``labour_intensity:cell_manufacturing``. Outside the web
-    platform Django is set up just enough to read the catalogue (no database, no apps)."""
+def _catalogue() -> None:
+    """Make the web platform's gettext catalogue (the terminology source the pages use) readable
+    here: outside the platform Django is set up just enough to read it (no database, no apps)."""
     import django
     from django.conf import settings
 
@@ -353,12 +351,30 @@ def driver_names(codes: list[str], lang: Lang, facilities: dict[str, str]) -> di
 
     if not apps.ready:
         django.setup()
+
+
+def driver_names(codes: list[str], lang: Lang, facilities: dict[str, str]) -> dict[str, str]:
+    """The drivers of the uncertainty named in ``lang`` by the terminology source
+    (:func:`battkomp.core.terms.driver_name`, the gettext catalogue the pages use): "Labour
+    intensity: Cell manufacturing" for ``labour_intensity:cell_manufacturing``."""
+    _catalogue()
     from django.utils import translation
 
     from battkomp.core.terms import driver_name
 
     with translation.override(lang):
         return {code: driver_name(code, facilities) for code in codes}
+
+
+def segment_names(codes: list[str], lang: Lang) -> dict[str, str]:
+    """Value-chain segments named in ``lang`` by the terminology source."""
+    _catalogue()
+    from django.utils import translation
+
+    from battkomp.core.codes import label
+
+    with translation.override(lang):
+        return {code: str(label("segment", code)) for code in codes}
 
 
 def _print_summary(result: object, lang: Lang) -> None:
@@ -512,6 +528,8 @@ def backtest_cmd(
         for key in ("year", "bt_what", "bt_measure", "bt_outcome", "bt_band", "bt_rank"):
             out.add_column(_t(language, key), justify="left" if key == "bt_what" else "right")
         out.add_column(_t(language, "bt_inside"))
+        facilities = result.facility_names
+        segments = segment_names(sorted({str(s) for s in table["segment"].to_list()}), language)
         for r in table.iter_rows(named=True):
             digits = 1 if r["measure"] == "capacity" else 0
             sep = NB_THOUSANDS if language == "nb" else ","
@@ -522,7 +540,9 @@ def backtest_cmd(
 
             out.add_row(
                 str(r["year"]),
-                r["facility"] or r["segment"],
+                facilities.get(str(r["facility"]), str(r["facility"]))
+                if r["facility"]
+                else segments[str(r["segment"])],
                 _t(language, f"bt_{r['measure']}"),
                 num(r["outcome"]),
                 f"{num(r['p50'])} ({num(r['p10'])}–{num(r['p90'])})",

@@ -32,6 +32,7 @@ from battkomp.analysis.publishing.actions import do_publish_run
 from battkomp.analysis.runs.actions import do_start_run
 from battkomp.core import terms
 from battkomp.core.codes import codes, label, taxonomy
+from battkomp.engine.backtest import NORWAY_2021
 from web.shared import fresh_world, refetch
 
 DRAWS = 20
@@ -55,6 +56,10 @@ def machine_codes() -> frozenset[str]:
     with open(DEMO / "recruitment_channels.csv", encoding="utf-8") as f:
         found.update(r["id"] for r in csv.DictReader(f))
     found.update(terms.PARAMETERS)  # the model's parameters, named in the report's appendix
+    # the facilities of the demo and of the backtest's vintage, named in the report
+    for bundle in (DEMO, NORWAY_2021):
+        with open(bundle / "facilities.csv", encoding="utf-8") as f:
+            found.update(r["id"] for r in csv.DictReader(f))
     return frozenset(c for c in found if "_" in c or re.fullmatch(r"nkr\d", c))
 
 
@@ -164,6 +169,7 @@ def test_the_checks_find_a_raw_code_and_an_english_term() -> None:
     assert english_in("Rekrutteringsbehov og tilgang") == []
     assert "Cumulative gap" in ENGLISH
     assert "automation_technician" in CODES
+    assert "freyr_giga_arctic" in CODES  # a facility of the backtest's vintage
     assert visible_text("<p>A <code>nkr5</code><script>x_y</script></p>") == "A "
 
 

@@ -22,7 +22,7 @@ outcome's percentile rank among the draws, and whether it falls inside the P10â€
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +47,8 @@ class BacktestResult:
 
     table: pl.DataFrame
     meta: dict[str, object]
+    #: the vintage's facilities by code: their names as the bundle gives them
+    facility_names: dict[str, str] = field(default_factory=dict)
 
     def inside_share(self, year: int | None = None) -> float:
         """Share of the outcomes (of one year) that fall inside the forecast's P10â€“P90 band."""
@@ -247,4 +249,6 @@ def run_backtest(
         "end_year": years[-1],
         "announced_cell_capacity": announced,
     }
-    return BacktestResult(table, meta)
+    # each facility's name in the vintage bundle, for readers (the table keeps the codes)
+    names = {str(i): str(n or i) for i, n in inputs["facilities"].select("id", "name").rows()}
+    return BacktestResult(table, meta, names)

@@ -131,6 +131,7 @@ def backtest_blocks(b: Builder, method: Section) -> None:
         )
     )
     measures = {"capacity": gettext("Capacity (GWh)"), "staff": gettext("Staff")}
+    names = result.facility_names
     method.blocks.append(
         b.table(
             gettext("Backtest: forecast from October 2021 against the outcome"),
@@ -147,7 +148,9 @@ def backtest_blocks(b: Builder, method: Section) -> None:
             [
                 [
                     Year(int(r["year"])),
-                    r["facility"] or label("segment", str(r["segment"])),
+                    names.get(str(r["facility"]), str(r["facility"]))
+                    if r["facility"]
+                    else label("segment", str(r["segment"])),
                     measures[str(r["measure"])],
                     float(r["outcome"]),
                     float(r["p50"]),
