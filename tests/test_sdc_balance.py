@@ -98,6 +98,20 @@ def _unsafe(data: pl.DataFrame, noise: dict[str, float]) -> set[tuple[object, ..
 HIERARCHY = Hierarchy(parents={"cell": {}, "year": {}})
 
 
+def _parts_and_totals(data: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What :func:`balance` weighs for a cell × year table: each contributor's part of every
+    cell (margins included, named ``cell*year``), and its yearly totals as the targets."""
+    parts = per_contributor(data, HIERARCHY).select(
+        pl.concat_str(
+            [pl.col("cell").fill_null("*"), pl.col("year").cast(pl.Utf8).fill_null("*")]
+        ).alias("cell"),
+        "contributor",
+        "value",
+    )
+    totals = data.select("contributor", pl.col("year").cast(pl.Utf8).alias("target"), "value")
+    return parts, totals
+
+
 @settings(max_examples=30, deadline=None)
 @given(
     st.integers(min_value=0, max_value=10_000),
@@ -124,14 +138,7 @@ def test_the_choice_never_lets_a_cell_cancel_that_the_plain_draws_protect(
         orient="row",
     )
     ids = sorted(set(data["contributor"].to_list()))
-    parts = per_contributor(data, HIERARCHY).select(
-        pl.concat_str(
-            [pl.col("cell").fill_null("*"), pl.col("year").cast(pl.Utf8).fill_null("*")]
-        ).alias("cell"),
-        "contributor",
-        "value",
-    )
-    totals = data.select("contributor", pl.col("year").cast(pl.Utf8).alias("target"), "value")
+    parts, totals = _parts_and_totals(data)
     chosen = balance(key, ids, totals, parts)
     plain = _unsafe(data, factors(key, ids))
     assert _unsafe(data, factors(key, ids, choices=chosen)) <= plain
@@ -155,14 +162,7 @@ def test_a_cell_the_totals_alone_would_let_cancel_keeps_its_protection() -> None
         }
     )
     ids = ["a", "b", "c"]
-    parts = per_contributor(data, HIERARCHY).select(
-        pl.concat_str(
-            [pl.col("cell").fill_null("*"), pl.col("year").cast(pl.Utf8).fill_null("*")]
-        ).alias("cell"),
-        "contributor",
-        "value",
-    )
-    totals = data.select("contributor", pl.col("year").cast(pl.Utf8).alias("target"), "value")
+    parts, totals = _parts_and_totals(data)
     found = 0
     for i in range(300):
         key = f"cancel {i}".encode()
