@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from battkomp.engine.balance import balance, imbalance
+from battkomp.engine.balance import _SLACK, TOLERANCE, balance, imbalance
 from battkomp.engine.disclosure import DisclosureRules, Hierarchy, per_contributor
 from battkomp.engine.sdc import CANDIDATES, NoiseParameters, factors, unsafe_cells
 
@@ -37,6 +37,7 @@ def _noise(key: bytes, sizes: dict[str, list[float]], draws: dict[str, int] | No
         max_size=9,
     ),
 )
+@example(seed=1, rows=[[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]])  # found by CI: a pair that cancels
 def test_balanced_draws_never_do_worse_and_keep_every_direction_and_the_support(
     seed: int, rows: list[list[float]]
 ) -> None:
@@ -50,8 +51,12 @@ def test_balanced_draws_never_do_worse_and_keep_every_direction_and_the_support(
     for c in sizes:
         assert (plain[c] > 1) == (balanced[c] > 1)  # the direction is never chosen
         assert params.low <= abs(balanced[c] - 1) <= params.high
-    # the search starts from the plain draws, so it is never less balanced than they are
-    assert _noise(key, sizes, chosen) <= _noise(key, sizes, None) + 1e-12
+    # the search starts from the plain draws, so the least imbalance it finds is never above
+    # theirs, and it takes a choice within the tolerance or a quarter above that least (where it
+    # may trade a little balance for fewer cancelling pairs: two contributors of [0, 0, 1] whose
+    # plain factors cancel get draws 0.11 % off instead of 0.02 %, within the 1 % tolerance)
+    plain_noise = _noise(key, sizes, None)
+    assert _noise(key, sizes, chosen) <= max(TOLERANCE, plain_noise * (1 + _SLACK)) + 1e-12
 
 
 def test_fixed_draws_are_kept_and_only_new_contributors_are_chosen() -> None:

@@ -188,7 +188,8 @@ def balance(
     ``fixed`` ones and draw 0 for the others) is protected under the chosen ones too: a start
     or a move that would let such a cell cancel is never taken, so the choice can only make the
     tables that test these cells fuller, never emptier. The first start is the plain draws
-    themselves, so there is always a choice, and it is never less balanced than they are."""
+    themselves, so there is always a choice, and its imbalance is within ``tolerance`` or a quarter
+    above the least found, which is never above the plain draws' own."""
     params = params or NoiseParameters()
     rules = rules or DisclosureRules()
     fixed = dict(fixed or {})
