@@ -59,8 +59,11 @@ from battkomp.analysis.publishing.draws import stored_factors
 from battkomp.analysis.publishing.noise import BASIS_FRAME, PUBLIC_PREFIX, bundle_id, noise_key
 from battkomp.analysis.publishing.queries import fixed_measures
 from battkomp.analysis.publishing.snapshot import OPEN_RULES, public_tables
+from battkomp.analysis.report import common as report_common
 from battkomp.analysis.report.files import FORMATS as REPORT_FORMATS
 from battkomp.analysis.report.files import LANGUAGES as REPORT_LANGUAGES
+from battkomp.analysis.report.sections import commandments
+from battkomp.analysis.report.structure import Builder
 from battkomp.analysis.runs.actions import do_start_run
 from battkomp.analysis.runs.queries import load_frames
 from battkomp.core.users import Role
@@ -394,6 +397,72 @@ def chance_numbers(p: Publication, run: ModelRun) -> set[int]:
     return out
 
 
+#: The keys of the tables the report's commandments section derives its figures from.
+DERIVED_FROM = {
+    "squeeze": ("year", "horizon"),
+    "by_level": ("year", "level", "metric"),
+    "by_area": ("year", "area", "metric"),
+    "by_area_level": ("year", "area", "level", "metric"),
+}
+
+
+def _commandment_figures(c: report_common.Context) -> dict[tuple[Any, ...], float]:
+    """The figures the report's commandments section derives from the tables of ``c``, by what
+    they are (commandment, figure, area)."""
+    levers = {r["code"]: r for r in c.inputs["levers"].iter_rows(named=True)}
+    s = commandments._shortage(c)
+    out: dict[tuple[Any, ...], float] = {}
+    for row in c.inputs["commandments"].iter_rows(named=True):
+        cmd = commandments._commandment(row, levers, "en")
+        on_horizons, _, in_levels, _ = commandments._on_horizons_and_levels(cmd, s)
+        for what, v in (("horizons", on_horizons), ("levels", in_levels)):
+            if isinstance(v, float):
+                out[(cmd.number, what)] = v
+        by_area, _, _ = commandments._addressed(cmd, s)
+        out |= {(cmd.number, "area", a): v for a, v in by_area.items()}
+    return out
+
+
+def derived_chance_numbers(p: Publication, run: ModelRun) -> set[int]:
+    """The whole numbers the report may show by chance among the figures it derives from the
+    published numbers (the commandments' shortage on their horizons, in their levels and per
+    bottleneck area): the forms of each such figure more than p % away from the same figure
+    derived from the same cells' truths (:func:`unprotected_tables`, the snapshot's suppression
+    kept). As in :func:`chance_numbers`, such a figure is noise: a noised recycling cell of
+    8 327 weighted down to 8 324 beside the suppressed P90 of another area's cumulative gap,
+    8 324.8, tells an outsider nothing. A figure within p % of its truth is never excused."""
+    raw = unprotected_tables(run)
+    truths: dict[str, pl.DataFrame] = {}
+    for name, keys in DERIVED_FROM.items():
+        if name not in p.table_names() or name not in raw:
+            continue
+        table = p.table(name)
+        numbers = [c for c, t in table.schema.items() if t.is_float() and c in raw[name].columns]
+        own = raw[name].select(*keys, *numbers).unique(subset=list(keys), keep="first")
+        truths[name] = table.drop(numbers).join(own, on=list(keys), how="left", nulls_equal=True)
+    inputs = load_inputs(None)
+    names = set(p.table_names())
+
+    def context() -> report_common.Context:
+        return report_common.Context(p, "en", Builder(p), inputs=inputs, dot="", names=names)
+
+    true_context = context()
+    true_context._tables.update(truths)
+    shown, true = _commandment_figures(context()), _commandment_figures(true_context)
+    limit = DisclosureRules().p / 100
+    out: set[int] = set()
+    for what, v in shown.items():
+        w = true.get(what)
+        if (
+            math.isfinite(v)
+            and abs(v) >= SMALLEST
+            and w is not None
+            and abs(v - w) > limit * abs(w)
+        ):
+            out.update(shown_forms(v))
+    return out
+
+
 def forms(value: float) -> set[int]:
     """The whole numbers a page may write for ``value``: rounded or cut."""
     return {math.floor(abs(value)), round(abs(value))}
@@ -604,7 +673,7 @@ def secrets_of(planted: Planted) -> dict[int, float]:
     # the answer times its company's factor
     reported = planted.run.frame(PUBLIC_PREFIX + "detail").filter(pl.col("kind") == "reported")
     assert value not in reported["openings"].to_list()
-    chance = chance_numbers(p, planted.run)
+    chance = chance_numbers(p, planted.run) | derived_chance_numbers(p, planted.run)
     return {n: v for n, v in wanted.items() if n not in chance}
 
 
