@@ -205,23 +205,3 @@ def to_cells(pairs: F64, cell: I64, n_cells: int) -> F64:
     onehot[np.arange(P), cell] = 1.0
     out: F64 = np.matmul(pairs.transpose(0, 2, 1), onehot)
     return out
-
-
-def recruit_supply(
-    ma: MeasureArrays,
-    shortfall: F64,
-    recruit_factor: F64,
-    n_cells: int,
-    years: slice | None = None,
-) -> tuple[F64, F64]:
-    """Extra recruitment of recruit_abroad pairs after the channels: per cell (D, T, C), the
-    least of the remaining shortfall and the pairs' capacity × the draw's cap factor, shared out
-    to the pairs of a cell in proportion to their capacity; and per pair (D, P, T). ``years``
-    selects the years ``shortfall`` covers (all by default)."""
-    at = years if years is not None else slice(None)
-    cap_pairs = ma.recruit_cap[None, :, at] * recruit_factor[:, None, None]  # (D, P, T)
-    cap_cells = to_cells(cap_pairs, ma.cell, n_cells)  # (D, T, C)
-    used = np.minimum(np.maximum(shortfall, 0.0), cap_cells)
-    ratio = np.where(cap_cells > 0, used / np.where(cap_cells > 0, cap_cells, 1.0), 0.0)
-    per_pair: F64 = cap_pairs * ratio[:, :, ma.cell].transpose(0, 2, 1)
-    return used, per_pair

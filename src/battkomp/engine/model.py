@@ -30,11 +30,11 @@ import polars as pl
 from numpy.typing import NDArray
 
 from battkomp.engine.bundle import Inputs
+from battkomp.engine.kernels import year_loop
 from battkomp.engine.measures import (
     MeasureArrays,
     compile_measures,
     fixed_supply,
-    recruit_supply,
     to_cells,
 )
 from battkomp.engine.pathways import effective_retraining_paths
@@ -753,110 +753,49 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
     staff = np.concatenate([e_prev[:, :1], e_cur], axis=1)  # (D, T+1, C) years base-1..end
     parts = survey_staff(cm, dr, mix_cells, rates, staff, replacement_full)
     implied = parts.implied
-    e_cur, e_prev = staff[:, 1:], staff[:, :-1]
-    expansion = e_cur - e_prev  # signed net change of the staff needed (Cedefop)
-    headcount = e_cur
-    needed_prev = e_prev  # staff needed a year earlier, on which replacement is charged
+    headcount = staff[:, 1:]
 
     capture = np.minimum(cm.offer_capture[None, :] * dr.capture_factor[:, cm.offer_level], 1.0)
     n_offers, T, C = cm.offer_grads.shape
-    L, A = len(cm.tax.levels), len(cm.tax.areas)
     education = (capture @ cm.offer_grads.reshape(n_offers, T * C)).reshape(D, T, C)
     ma = cm.measures
     with_measures = bool(ma.count)
     if with_measures:
         fixed_pairs = fixed_supply(ma, dr.capture_factor)
         fixed = to_cells(fixed_pairs, ma.cell, C)
-    names: tuple[str, ...] = (
-        "replacement",
-        "openings",
-        "released",
-        "retraining",
-        "recruitment",
-        "gap",
+    else:
+        fixed = np.zeros((0, 0, 0))
+    flows = np.empty((8, D, T, C))
+    measure_flows = np.empty((2, D, T, C) if with_measures else (2, 0, 0, 0))
+    recruit_pairs = np.zeros((D, ma.count, T))
+    # Year by year, because the staff in place depends on last year's unfilled openings; with
+    # counted measures each draw twice, without and with them (kernels.year_loop).
+    year_loop(
+        staff,
+        replacement_full,
+        implied,
+        education,
+        fixed,
+        cm.retraining_capacity,
+        cm.recruit_cell_cap,
+        cm.recruit_level_cap,
+        dr.recruit_factor,
+        ma.recruit_cap,
+        ma.cell,
+        flows,
+        measure_flows,
+        recruit_pairs,
     )
-    if with_measures:
-        names = (*names, "without", "extra_recruits")
-    out = {k: np.empty((D, T, C)) for k in names}
-    recruit_pairs = np.zeros((D, ma.count, T)) if with_measures else None
-    unfilled = np.zeros((D, C))  # openings left unfilled at the end of the previous year
-    # Without and with the counted measures in one pass, stacked along the draws (the same
-    # element-wise arithmetic): W rows, the first D without the measures. The per-year work arrays
-    # are allocated once and reused (``out=``), and each year's results are written straight
-    # into their rows of the output.
-    W = 2 * D if with_measures else D
-    factor = np.concatenate([dr.recruit_factor] * (W // D))
-    # recruitment caps of every year, scaled by each row's draw
-    cell_caps = cm.recruit_cell_cap[None] * factor[:, None, None]  # (W, T, C)
-    level_caps = cm.recruit_level_cap[None] * factor[:, None, None]  # (W, T, L)
-    ratio = np.empty((D, C))
-    domestic, demand_open = np.empty((W, C)), np.empty((W, C))
-    short, retraining, recruitment, gap = (np.empty((W, C)) for _ in range(4))
-    for t in range(T):
-        needed = needed_prev[:, t]
-        # share of last year's staff needed that was in place: (needed − unfilled) / needed
-        # where needed > unfilled, 0 where nothing was filled, 1 where nothing was needed (the
-        # ratio is computed everywhere but kept only where it is defined)
-        np.subtract(needed, unfilled, out=ratio)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            np.divide(ratio, needed, out=ratio)
-        in_place = np.where(needed > unfilled, ratio, needed <= 0.0)
-        # respondents' replacement in answered years is what their answers imply
-        replacement = out["replacement"][:, t]
-        np.multiply(replacement_full[:, t], in_place, out=replacement)
-        replacement += implied[:, t]
-        demand = np.add(expansion[:, t], replacement, out=ratio)
-        openings = np.maximum(demand, 0.0, out=out["openings"][:, t])
-        released = out["released"][:, t]
-        np.negative(demand, out=released)
-        np.maximum(released, 0.0, out=released)
-        # arrives whatever the need; with measures, their places arrive like education
-        np.add(education[:, t], released, out=domestic[:D])
-        demand_open[:D] = openings
-        if with_measures:
-            np.add(domestic[:D], fixed[:, t], out=domestic[D:])
-            demand_open[D:] = openings
-        # Education delivers whether or not jobs wait; retraining and recruitment answer the
-        # need, retraining first (domestic, medium term), each up to its capacity.
-        np.subtract(demand_open, domestic, out=short)
-        np.maximum(short, 0.0, out=retraining)
-        np.minimum(retraining, cm.retraining_capacity[t][None], out=retraining)
-        short -= retraining
-        recruit(short, cell_caps[:, t], level_caps[:, t], L, A, recruitment)
-        np.subtract(short, recruitment, out=gap)
-        if with_measures:
-            # then (with measures only) the measures' extra recruitment capacity; only the
-            # gap with measures carries over
-            assert recruit_pairs is not None
-            out["without"][:, t] = gap[:D]
-            shortfall = gap[D:]
-            extra = out["extra_recruits"][:, t]
-            if ma.has_recruit:
-                used, pairs_t = recruit_supply(
-                    ma, shortfall[:, None], dr.recruit_factor, C, slice(t, t + 1)
-                )
-                extra[...] = used[:, 0]
-                recruit_pairs[:, :, t] = pairs_t[:, :, 0]
-            else:
-                extra[...] = 0.0
-            np.subtract(shortfall, extra, out=out["gap"][:, t])
-        else:
-            out["gap"][:, t] = gap
-        out["retraining"][:, t] = retraining[W - D :]
-        out["recruitment"][:, t] = recruitment[W - D :]
-        unfilled += out["gap"][:, t]
-        np.maximum(unfilled, 0.0, out=unfilled)
+    expansion, replacement, openings, released = flows[:4]
+    retraining, recruitment, gap, cumulative = flows[4:]
     extra_frames: dict[str, F64] = {}
     if with_measures:
-        assert recruit_pairs is not None
         extra_frames = {
-            "measure_supply": fixed + out["extra_recruits"],
+            "measure_supply": fixed + measure_flows[1],
             "measure_pairs": fixed_pairs + recruit_pairs,
-            "gap_without_measures": out["without"],
-            "recruitment_measures": out["extra_recruits"],
+            "gap_without_measures": measure_flows[0],
+            "recruitment_measures": measure_flows[1],
         }
-    gap = out["gap"]
-    cumulative = cumulative_gap(gap)
     direct = headcount.sum(axis=2)
     kernel = np.empty((D, mix_cells.shape[1], 4, C))
     kernel[:, :, :2] = mix_cells
@@ -864,12 +803,12 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
     return Flows(
         headcount=headcount,
         expansion=expansion,
-        replacement=out["replacement"],
-        openings=out["openings"],
+        replacement=replacement,
+        openings=openings,
         supply_education=education,
-        supply_released=out["released"],
-        supply_retraining=out["retraining"],
-        supply_recruitment=out["recruitment"],
+        supply_released=released,
+        supply_retraining=retraining,
+        supply_recruitment=recruitment,
         gap=gap,
         cumulative_gap=cumulative,
         direct_jobs=direct,
@@ -1067,34 +1006,4 @@ def _rates(cm: Compiled, dr: Draws) -> F64:
         dr.exit_factor[:, None, None, None] * exit_cells
         + expat_cells / dr.stay_years[:, None, None, None]
     )
-    return out
-
-
-def recruit(shortfall: F64, cell_cap: F64, level_cap: F64, L: int, A: int, out: F64) -> F64:
-    """Recruitment from abroad in one year, written into ``out`` (W, C): area channels first
-    (``cell_cap``, (W, C)), then level-wide channels pro rata (``level_cap``, (W, L)); the caps
-    already scaled by each row's draw of the cap factor."""
-    need = np.maximum(shortfall, 0.0)
-    specific = np.minimum(need, cell_cap, out=out)
-    rest = np.subtract(need, specific, out=need).reshape(-1, L, A)
-    total = rest.sum(axis=2)
-    # divide only where the need exceeds the cap (ratio < 1), so a vanishing need cannot overflow
-    over = total > level_cap
-    ratio = np.where(over, level_cap / np.where(over, total, 1.0), (total > 0) * 1.0)
-    rest *= ratio[:, :, None]
-    out += rest.reshape(out.shape)
-    return out
-
-
-def cumulative_gap(gap: F64) -> F64:
-    """Unfilled openings carried over: ``G_t = max(0, G_{t-1} + gap_t)`` along the year axis.
-
-    >>> cumulative_gap(np.array([[[5.0], [-2.0], [-10.0], [4.0]]]))[0, :, 0].tolist()
-    [5.0, 3.0, 0.0, 4.0]
-    """
-    out = np.empty_like(gap)
-    running = np.zeros((gap.shape[0], gap.shape[2]))
-    for t in range(gap.shape[1]):
-        running = np.maximum(running + gap[:, t, :], 0.0)
-        out[:, t, :] = running
     return out
