@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from battkomp.engine import kernels
 from battkomp.engine.model import Compiled, Draws, Flows, survey_unit_staff
 
 #: The metrics of a breakdown, in the order of the last axis of :func:`unit_sums`.
@@ -35,82 +36,49 @@ def unit_sums(cm: Compiled, dr: Draws, fl: Flows) -> np.ndarray:
     """Per draw, unit (the last one ``unallocated``), year and metric of :data:`UNIT_METRICS`:
     (D, U + 1, T, M) float32. Summed over units it gives the national figures of each draw.
 
-    The weights are linear in the cells, so the allocation is contracted over the cells at the
-    segment level first and never forms a draw × unit × year × cell array."""
+    A unit's weight in a cell is its gross growth in jobs per phase (``max(0, J − J′)``) and its
+    jobs a year earlier, each through its segment's cells per job, exits and expat outflow per
+    job (``fl.cell_kernel``, the weights national_flows computed for the same draws), plus its
+    survey new hires and carried exits (× the draw's exit factor). The weights are linear in the
+    cells, so the allocation is contracted over the cells at the segment level first and never
+    forms a draw × unit × year × cell array (kernels.unit_sums, one draw at a time)."""
     un = cm.units
     U = len(un.segment)
-    F = len(cm.facility_ids)
-    S = len(cm.tax.segments)
     D = dr.mix.shape[0]
-    T, C = len(cm.years), cm.n_cells
-    onehot = np.zeros((F, U))
-    onehot[np.arange(F), un.of_facility] = 1.0
-    seg_of = np.zeros((U, S))
-    seg_of[np.arange(U), un.segment] = 1.0
-    jobs, st = dr.facility_jobs, dr.facility_startup
-    m = cm.mask[None]
-    # jobs per draw, unit, phase and year, this year and the year before: (D, U, 2, T)
-    parts = [st[:, :, 1:] * m, (jobs[:, :, 1:] - st[:, :, 1:]) * m]
-    parts += [st[:, :, :-1] * m, (jobs[:, :, :-1] - st[:, :, :-1]) * m]
-    per_unit = [np.matmul(p.transpose(0, 2, 1), onehot).transpose(0, 2, 1) for p in parts]
-    cur = np.stack(per_unit[:2], axis=2)
-    prev = np.stack(per_unit[2:], axis=2)
-    growth = np.maximum(cur - prev, 0.0)  # a unit's gross growth in jobs, per phase
-    # cells per job of a segment's phases, then its exits and expat outflow per job: the weights
-    # national_flows computed for the same draws
+    T = len(cm.years)
     assert fl.cell_kernel is not None
     kernel = fl.cell_kernel
-    drive = np.concatenate([growth, prev], axis=2)  # (D, U, 4, T)
-    drive_s = np.matmul(seg_of.T, drive.reshape(D, U, 4 * T)).reshape(D, S * 4, T)
-    kernel = kernel.reshape(D, S * 4, C)
-    ef = dr.exit_factor
-    # every unit's weight summed, per draw, year and cell, plus the survey's
-    total = np.matmul(drive_s.transpose(0, 2, 1), kernel)
+    kernel = kernel.reshape(D, kernel.shape[1] * 4, cm.n_cells)
     new_sum, exits_sum = un.survey_totals
-    fixed = exits_sum[None] * ef[:, None, None]
-    np.add(new_sum[None], fixed, out=fixed)
-    total += fixed
-    has = total > 1e-9  # a vanishing weight would overflow: its cell stays unallocated
-    recip = np.zeros_like(total)
-    np.divide(1.0, total, out=recip, where=has)
-    # national openings, gap and shortage per unit weight, (D, 3, T, C)
-    per = np.empty((D, 3, T, C))
-    np.multiply(fl.openings, recip, out=per[:, 0])
-    np.multiply(fl.gap, recip, out=per[:, 1])
-    np.maximum(per[:, 1], 0.0, out=per[:, 2])
-    # through each segment phase's cells: (D, 3·T, C) @ (D, C, S·4) -> (D, 3, T, U, 4)
-    k_per = np.matmul(per.reshape(D, 3 * T, C), kernel.transpose(0, 2, 1))
-    k_per = k_per.reshape(D, 3, T, S, 4)[:, :, :, un.segment]
-    alloc = np.einsum("dupt,dmtup->dutm", drive, k_per)  # (D, U, T, 3)
-    # the survey's fixed weights, year by year over the cells and units they touch
-    for (used_u, used_c, w), scale in zip(un.survey_layout, (None, ef), strict=True):
-        if not len(used_u):
-            continue
-        p_t = per[:, :, :, used_c].transpose(2, 3, 0, 1).reshape(T, len(used_c), D * 3)
-        part = np.matmul(w, p_t).reshape(T, len(used_u), D, 3).transpose(2, 1, 0, 3)
-        if scale is not None:
-            part = part * scale[:, None, None, None]
-        alloc[:, used_u] += part
+    (new_u, new_c, new_w), (exit_u, exit_c, exit_w) = un.survey_layout
+    cap = dr.facility_capacity if dr.facility_capacity is not None else np.zeros((0, 0, 0))
     out = np.zeros((D, U + 1, T, len(UNIT_METRICS)), dtype=np.float32)
-    out[:, :U, :, 0] = cur.sum(axis=2)
+    kernels.unit_sums(
+        dr.facility_jobs,
+        dr.facility_startup,
+        cap,
+        cm.mask,
+        un.of_facility,
+        un.segment,
+        kernel,
+        new_sum,
+        exits_sum,
+        new_u,
+        new_c,
+        new_w,
+        exit_u,
+        exit_c,
+        exit_w,
+        dr.exit_factor,
+        fl.openings,
+        fl.gap,
+        out,
+    )
     # the survey estimator's staff: respondent groups' paths at the place of their answers, less
     # their facilities' modelled staff in the cells they answered; ratio-imputed non-respondents
     # have no county and stay in the unallocated unit (model.survey_unit_staff)
     if fl.survey is not None:
         out[:, :, :, 0] += survey_unit_staff(cm, fl.survey, un.of_facility, _place_units(cm), U)
-    out[:, :U, :, 1] = alloc[..., 0]
-    out[:, :U, :, 3] = alloc[..., 1]
-    out[:, :U, :, 4] = alloc[..., 2]
-    if not has.all():
-        # cells without openings anywhere (supply only): the unallocated unit
-        gap_rest = np.where(has, 0.0, fl.gap)
-        out[:, U, :, 1] = np.where(has, 0.0, fl.openings).sum(axis=2)
-        out[:, U, :, 3] = gap_rest.sum(axis=2)
-        out[:, U, :, 4] = np.maximum(gap_rest, 0.0).sum(axis=2)
-    out[..., 2] = out[..., 1] - out[..., 3]
-    if dr.facility_capacity is not None:
-        cap = dr.facility_capacity[:, :, 1:]
-        out[:, :U, :, 5] = np.matmul(cap.transpose(0, 2, 1), onehot).transpose(0, 2, 1)
     return out
 
 

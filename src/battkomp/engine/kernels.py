@@ -199,3 +199,152 @@ def year_loop(
                 u = _max(unfilled[c] + g, 0.0)
                 unfilled[c] = u
                 cumulative[d, t, c] = u
+
+
+@compiled
+def unit_sums(
+    jobs: np.ndarray,  # (D, F, T+1) direct jobs of each facility, years base-1..end
+    startup: np.ndarray,  # (D, F, T+1) of them in start-up years
+    capacity: np.ndarray,  # (D, F, T+1) capacity in place; (0, 0, 0) if not drawn
+    mask: np.ndarray,  # (F, T) 1 where a facility's jobs count
+    unit_of_facility: np.ndarray,  # (F,)
+    unit_segment: np.ndarray,  # (U,)
+    cell_kernel: np.ndarray,  # (D, S·4, C) national_flows' cells per job, exits and outflow
+    survey_new: np.ndarray,  # (T, C) the survey units' new hires, summed over the units
+    survey_exits: np.ndarray,  # (T, C) their carried exits at base rates, summed
+    new_units: np.ndarray,  # (Un,) units with survey new hires
+    new_cells: np.ndarray,  # (Cn,) cells they touch
+    new_w: np.ndarray,  # (T, Un, Cn) their weights there
+    exit_units: np.ndarray,  # (Ue,) the same for the carried exits
+    exit_cells: np.ndarray,  # (Ce,)
+    exit_w: np.ndarray,  # (T, Ue, Ce)
+    exit_factor: np.ndarray,  # (D,)
+    openings: np.ndarray,  # (D, T, C) national openings
+    gap: np.ndarray,  # (D, T, C) national gap
+    out: np.ndarray,  # out (D, U + 1, T, 6) float32, zeros: breakdown.UNIT_METRICS
+) -> None:
+    """``breakdown.unit_sums`` (see there) one draw at a time, all but the survey's staff."""
+    D, F, E = jobs.shape
+    T = E - 1
+    U = unit_segment.shape[0]
+    K, C = cell_kernel.shape[1], cell_kernel.shape[2]
+    drive = np.empty((U, 4, T))  # per unit: gross growth of each phase, then last year's jobs
+    drive_s = np.empty((K, T))  # the same summed per segment
+    total = np.empty((T, C))
+    per = np.empty((3, T, C))
+    kernel_t = np.empty((C, K))
+    k_per = np.empty((3, T, K))
+    alloc = np.empty((U, T, 3))
+    part = np.empty(3)
+    cur = np.empty((U, 2, T))  # per unit: jobs of each phase this year
+    unallocated = np.empty((T, 3))
+    cap = np.empty((U, T))
+    for d in range(D):
+        ef = exit_factor[d]
+        cur[:] = 0.0
+        drive[:] = 0.0
+        unallocated[:] = 0.0
+        for f in range(F):
+            u = unit_of_facility[f]
+            for t in range(T):
+                m = mask[f, t]
+                st_now = startup[d, f, t + 1] * m
+                st_prev = startup[d, f, t] * m
+                cur[u, 0, t] += st_now
+                cur[u, 1, t] += (jobs[d, f, t + 1] - startup[d, f, t + 1]) * m
+                drive[u, 2, t] += st_prev
+                drive[u, 3, t] += (jobs[d, f, t] - startup[d, f, t]) * m
+        for u in range(U):
+            for t in range(T):
+                drive[u, 0, t] = _max(cur[u, 0, t] - drive[u, 2, t], 0.0)
+                drive[u, 1, t] = _max(cur[u, 1, t] - drive[u, 3, t], 0.0)
+                out[d, u, t, 0] = cur[u, 0, t] + cur[u, 1, t]
+        drive_s[:] = 0.0
+        for u in range(U):
+            for q in range(4):
+                k = unit_segment[u] * 4 + q
+                for t in range(T):
+                    drive_s[k, t] += drive[u, q, t]
+        # every unit's weight summed, per year and cell, plus the survey's
+        for t in range(T):
+            for c in range(C):
+                total[t, c] = survey_new[t, c] + survey_exits[t, c] * ef
+            for k in range(K):
+                a = drive_s[k, t]
+                for c in range(C):
+                    total[t, c] += a * cell_kernel[d, k, c]
+        # national openings, gap and shortage per unit weight; a vanishing weight would
+        # overflow: its cell stays unallocated
+        for t in range(T):
+            for c in range(C):
+                w = total[t, c]
+                if w > 1e-9:
+                    r = 1.0 / w
+                    per[0, t, c] = openings[d, t, c] * r
+                    g = gap[d, t, c] * r
+                    per[1, t, c] = g
+                    per[2, t, c] = _max(g, 0.0)
+                else:
+                    per[0, t, c] = 0.0
+                    per[1, t, c] = 0.0
+                    per[2, t, c] = 0.0
+                    g = gap[d, t, c]
+                    unallocated[t, 0] += openings[d, t, c]
+                    unallocated[t, 1] += g
+                    unallocated[t, 2] += _max(g, 0.0)
+        # through each segment phase's cells
+        for k in range(K):
+            for c in range(C):
+                kernel_t[c, k] = cell_kernel[d, k, c]
+        k_per[:] = 0.0
+        for i in range(3):
+            for t in range(T):
+                for c in range(C):
+                    p = per[i, t, c]
+                    for k in range(K):
+                        k_per[i, t, k] += p * kernel_t[c, k]
+        for u in range(U):
+            s4 = unit_segment[u] * 4
+            for t in range(T):
+                for i in range(3):
+                    a = 0.0
+                    for q in range(4):
+                        a += drive[u, q, t] * k_per[i, t, s4 + q]
+                    alloc[u, t, i] = a
+        # the survey's fixed weights over the units and cells they touch (exits × the draw's
+        # exit factor)
+        for t in range(T):
+            for j in range(new_units.shape[0]):
+                part[:] = 0.0
+                for jc in range(new_cells.shape[0]):
+                    w = new_w[t, j, jc]
+                    for i in range(3):
+                        part[i] += w * per[i, t, new_cells[jc]]
+                for i in range(3):
+                    alloc[new_units[j], t, i] += part[i]
+            for j in range(exit_units.shape[0]):
+                part[:] = 0.0
+                for jc in range(exit_cells.shape[0]):
+                    w = exit_w[t, j, jc]
+                    for i in range(3):
+                        part[i] += w * per[i, t, exit_cells[jc]]
+                for i in range(3):
+                    alloc[exit_units[j], t, i] += part[i] * ef
+        # openings, gap and shortage per unit, cells without weight in the unallocated unit;
+        # supply = openings − gap (in float32, as stored)
+        for u in range(U + 1):
+            for t in range(T):
+                a = alloc[u, t] if u < U else unallocated[t]
+                out[d, u, t, 1] = a[0]
+                out[d, u, t, 3] = a[1]
+                out[d, u, t, 4] = a[2]
+                out[d, u, t, 2] = out[d, u, t, 1] - out[d, u, t, 3]
+        if capacity.shape[0]:
+            cap[:] = 0.0
+            for f in range(F):
+                u = unit_of_facility[f]
+                for t in range(T):
+                    cap[u, t] += capacity[d, f, t + 1]
+            for u in range(U):
+                for t in range(T):
+                    out[d, u, t, 5] = cap[u, t]
