@@ -348,3 +348,121 @@ def unit_sums(
             for u in range(U):
                 for t in range(T):
                     out[d, u, t, 5] = cap[u, t]
+
+
+@compiled
+def survey_group(
+    staff: np.ndarray,  # in/out (D, E, C) the staff of all units, years base-1..end
+    replacement: np.ndarray,  # in/out (D, E-1, C) their replacement as if every post were filled
+    implied: np.ndarray,  # in/out (D, E-1, C) replacement implied by answers
+    cix: np.ndarray,  # (k,) the cells the group answered
+    answers: np.ndarray,  # (D, E, k) its answered staff, interpolated and held
+    hires: np.ndarray,  # (D, E-1, k) its reported new hires in answered years
+    model: np.ndarray,  # (D, E, k) its facilities' modelled staff; (0, 0, 0) if it has none
+    model_repl: np.ndarray,  # (D, E-1, k) their replacement as if every post were filled
+    handed: np.ndarray,  # (D, E, k) Λ applied to ``model``
+    answered: np.ndarray,  # (E-1,) 1 in answered years after the first, else 0
+    rate: np.ndarray,  # (k,) the group's exits per head at base rates in its cells
+    exit_factor: np.ndarray,  # (D,)
+    path: np.ndarray,  # out (D, E, k) the group's staff
+    own: np.ndarray,  # out (D, E-1, k) its implied replacement
+    carried: np.ndarray,  # out (D, E-1, k) its exits in years not answered
+) -> None:
+    """One respondent group of ``model.survey_staff`` (see there): its staff path replaces its
+    facilities' modelled staff in the cells it answered, in ``staff``, ``replacement`` and
+    ``implied``."""
+    D, E, k = answers.shape
+    has_model = model.shape[0] > 0
+    for d in range(D):
+        ef = exit_factor[d]
+        for e in range(E):
+            for j in range(k):
+                c = cix[j]
+                if has_model:
+                    p = _max(model[d, e, j] - handed[d, e, j] + answers[d, e, j], 0.0)
+                    # what the other units hold is never negative; summed in another order
+                    # than ``model``, a cell only this group fills can come out a rounding
+                    # error below zero, which is clipped
+                    others = _max(staff[d, e, c] - model[d, e, j], 0.0)
+                else:
+                    p = _max(answers[d, e, j], 0.0)
+                    others = _max(staff[d, e, c], 0.0)
+                path[d, e, j] = p
+                staff[d, e, c] = others + p
+        for e in range(E - 1):
+            a = answered[e]
+            for j in range(k):
+                c = cix[j]
+                if has_model:
+                    others = _max(replacement[d, e, c] - model_repl[d, e, j], 0.0)
+                else:
+                    others = _max(replacement[d, e, c], 0.0)
+                x = (1.0 - a) * (rate[j] * ef * path[d, e, j])  # exits count if not answered
+                carried[d, e, j] = x
+                replacement[d, e, c] = others + x
+                # an answer whose new hires fall short of its own growth needs that growth
+                y = _max(hires[d, e, j] - (path[d, e + 1, j] - path[d, e, j]), 0.0) * a
+                own[d, e, j] = y
+                implied[d, e, c] += y
+
+
+@compiled
+def impute_strata(
+    weights: np.ndarray,  # (D, slots) bootstrap counts of each stratum's donors
+    starts: np.ndarray,  # (N + 1,) each stratum's first slot, then the number of slots
+    size: np.ndarray,  # (N,) the size each stratum imputes
+    donor_size: np.ndarray,  # (slots,) each slot's donor's size
+    donor_staff: np.ndarray,  # (slots, E, k) its staff in the donor cells
+    donor_exits: np.ndarray,  # (slots, E, k) its exits at base rates there
+    cix: np.ndarray,  # (k,) the cells some donor has staff in
+    per_staff: np.ndarray,  # out (D, N, E, C), zeros: ratio-imputed staff per stratum
+    per_exits: np.ndarray,  # out (D, N, E, C), zeros: their exits at base rates
+) -> None:
+    """``survey.imputed_staff`` (see there): each stratum's resampled donors scaled to the
+    stratum's size."""
+    D = weights.shape[0]
+    N = size.shape[0]
+    E, k = donor_staff.shape[1], donor_staff.shape[2]
+    for d in range(D):
+        for n in range(N):
+            total = 0.0
+            for i in range(starts[n], starts[n + 1]):
+                total += weights[d, i] * donor_size[i]
+            scale = size[n] / total if total > 0 else 0.0
+            for e in range(E):
+                for j in range(k):
+                    s = 0.0
+                    x = 0.0
+                    for i in range(starts[n], starts[n + 1]):
+                        s += weights[d, i] * donor_staff[i, e, j]
+                        x += weights[d, i] * donor_exits[i, e, j]
+                    per_staff[d, n, e, cix[j]] = s * scale
+                    per_exits[d, n, e, cix[j]] = x * scale
+
+
+@compiled
+def add_strata(
+    staff: np.ndarray,  # in/out (D, E, C)
+    replacement: np.ndarray,  # in/out (D, E-1, C)
+    per_staff: np.ndarray,  # (D, N, E, C) ratio-imputed staff per stratum
+    per_exits: np.ndarray,  # in/out (D, N, E, C) their exits at base rates, × the exit factor
+    exit_factor: np.ndarray,  # (D,)
+    cix: np.ndarray,  # (k,) the only cells they have staff in
+) -> None:
+    """Add the ratio-imputed non-respondents to the staff and replacement of ``survey_staff``,
+    scaling their exits by the draw's exit factor."""
+    D, N, E, _C = per_staff.shape
+    for d in range(D):
+        ef = exit_factor[d]
+        for e in range(E):
+            for c in cix:
+                s = 0.0
+                x = 0.0
+                for n in range(N):
+                    s += per_staff[d, n, e, c]
+                    v = per_exits[d, n, e, c] * ef
+                    per_exits[d, n, e, c] = v
+                    x += v
+                staff[d, e, c] += s
+                if e < E - 1:
+                    replacement[d, e, c] += x

@@ -29,8 +29,8 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from battkomp.engine import kernels
 from battkomp.engine.bundle import Inputs
-from battkomp.engine.kernels import year_loop
 from battkomp.engine.measures import (
     MeasureArrays,
     compile_measures,
@@ -770,7 +770,7 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
     recruit_pairs = np.zeros((D, ma.count, T))
     # Year by year, because the staff in place depends on last year's unfilled openings; with
     # counted measures each draw twice, without and with them (kernels.year_loop).
-    year_loop(
+    kernels.year_loop(
         staff,
         replacement_full,
         implied,
@@ -868,7 +868,6 @@ def survey_staff(
     sv = cm.survey
     D, E, C = staff.shape
     implied = np.zeros((D, E - 1, C))
-    ef = dr.exit_factor[:, None, None]
     cells_of: list[I64] = []
     paths: list[F64] = []
     implied_g: list[F64] = []
@@ -897,29 +896,28 @@ def survey_staff(
                     model_repl += fr[:, :, cix]
                     replaced[fac] = fs[:, :, cix].sum(axis=2)
                 handed = np.matmul(sv.interp[g], model)  # Λ applied to the model, per draw
-                path = np.maximum(model - handed + answers, 0.0)
-                # The group's facilities are a subset of the staff summed in these cells, so what
-                # the other units hold is never negative; it is summed in another order than
-                # ``model``, so a cell only this group fills can come out a rounding error below
-                # zero (-1e-18), which is clipped rather than let through as a negative headcount.
-                others = np.maximum(staff[:, :, cix] - model, 0.0)
-                others_repl = np.maximum(replacement[:, :, cix] - model_repl, 0.0)
             else:
-                # no facilities: the model part is zero (x − 0 is x, so this is the same clip)
-                path = np.maximum(answers, 0.0)
-                others = np.maximum(staff[:, :, cix], 0.0)
-                others_repl = np.maximum(replacement[:, :, cix], 0.0)
-            answered = sv.answered[g][1:][None, :, None]
-            exits = sv.rate[g][cix][None, None, :] * ef * path[:, :-1]
-            carried = (1.0 - answered) * exits  # exits count only in years not answered
-            staff[:, :, cix] = others + path
-            replacement[:, :, cix] = others_repl + carried
-            # an answer whose new hires fall short of its own growth needs at least that growth
-            own = np.subtract(path[:, 1:], path[:, :-1])
-            np.subtract(hires, own, out=own)
-            np.maximum(own, 0.0, out=own)
-            own *= answered
-            implied[:, :, cix] += own
+                model = model_repl = handed = np.zeros((0, 0, 0))
+            path = np.empty((D, E, len(cix)))
+            own = np.empty((D, E - 1, len(cix)))
+            carried = np.empty((D, E - 1, len(cix)))
+            kernels.survey_group(
+                staff,
+                replacement,
+                implied,
+                cix,
+                answers,
+                hires,
+                model,
+                model_repl,
+                handed,
+                sv.answered[g][1:],
+                sv.rate[g][cix],
+                dr.exit_factor,
+                path,
+                own,
+                carried,
+            )
             cells_of.append(cix)
             paths.append(path)
             implied_g.append(own)
@@ -929,10 +927,10 @@ def survey_staff(
         weights_k = (
             dr.donor_weights if dr.donor_weights is not None else np.ones((D, donor_slots(sv)))
         )
-        per_staff, per_exits = imputed_staff(sv, weights_k, by_stratum=True)
-        per_exits *= ef[:, :, None]
-        staff += per_staff.sum(axis=1)
-        replacement += per_exits.sum(axis=1)[:, :-1]
+        per_staff, per_exits = imputed_staff(sv, weights_k)
+        kernels.add_strata(
+            staff, replacement, per_staff, per_exits, dr.exit_factor, sv.donor_layout[0]
+        )
     else:
         per_staff = np.zeros((D, N, E, C))
         per_exits = np.zeros((D, N, E, C))

@@ -39,6 +39,8 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from battkomp.engine import kernels
+
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 B = NDArray[np.bool_]
@@ -127,23 +129,24 @@ class SurveyArrays:
     @cached_property
     def donor_layout(self) -> tuple[I64, F64, F64]:
         """The cells some donor has staff in, and the donors' staff and exits at base rates in
-        those cells, (K, E·k) each; computed once per run."""
+        those cells, (K, E, k) each; computed once per run."""
         K = len(self.donor_size)
         cix = np.flatnonzero(self.donor_staff.any(axis=(0, 1))) if K else np.zeros(0, np.int64)
-        flat = self.donor_staff[:, :, cix].reshape(K, -1)
-        flat_exits = (self.donor_staff[:, :, cix] * self.donor_rate[:, None, cix]).reshape(K, -1)
-        return cix, flat, flat_exits
+        staff = np.ascontiguousarray(self.donor_staff[:, :, cix])
+        exits = self.donor_staff[:, :, cix] * self.donor_rate[:, None, cix]
+        return cix, staff, exits
 
     @cached_property
-    def stratum_layout(self) -> tuple[tuple[F64, F64, F64], ...]:
-        """Per stratum: its donors' sizes (k,) and their rows of :attr:`donor_layout`'s staff and
-        exits, (k, E·cells) each; computed once per run."""
-        _cix, flat, flat_exits = self.donor_layout
-        out = []
-        for used, _size in self.strata:
-            ix = list(used)
-            out.append((self.donor_size[ix], flat[ix], flat_exits[ix]))
-        return tuple(out)
+    def stratum_layout(self) -> tuple[I64, F64, F64, F64, F64]:
+        """The strata's donors one stratum after another, as :func:`bootstrap_weights` lays out
+        its slots: each stratum's first slot (and then the number of slots) (N + 1,), the size
+        each stratum imputes (N,), and each slot's donor's size (slots,) and staff and exits in
+        :attr:`donor_layout`'s cells (slots, E, k); computed once per run."""
+        _cix, staff, exits = self.donor_layout
+        order = np.array([i for used, _size in self.strata for i in used], dtype=np.int64)
+        starts = np.cumsum([0] + [len(used) for used, _size in self.strata], dtype=np.int64)
+        sizes = np.array([size for _used, size in self.strata], dtype=float)
+        return starts, sizes, self.donor_size[order], staff[order], exits[order]
 
 
 FRAME_SCHEMA = {
@@ -403,32 +406,20 @@ def donor_slots(sv: SurveyArrays) -> int:
     return sum(len(used) for used, _size in sv.strata)
 
 
-def imputed_staff(sv: SurveyArrays, weights: F64, by_stratum: bool = False) -> tuple[F64, F64]:
+def imputed_staff(sv: SurveyArrays, weights: F64) -> tuple[F64, F64]:
     """Staff of the non-respondents imputed by ratio, and their exits per year at base rates,
-    per draw: ((D, E, C), (D, E, C)); with ``by_stratum``, per stratum ((D, N, E, C), ...).
-    Only the cells some donor has staff in are computed."""
+    per draw and stratum: ((D, N, E, C), (D, N, E, C)). Each stratum's resampled donors
+    (``weights``, :func:`bootstrap_weights`) are scaled to the stratum's size; only the cells
+    some donor has staff in are computed (kernels.impute_strata)."""
     D = weights.shape[0]
     E, C = sv.donor_staff.shape[1:] if sv.donor_staff.size else (0, 0)
     N = len(sv.strata)
     per_staff = np.zeros((D, N, E, C))
     per_exits = np.zeros((D, N, E, C))
-    cix = sv.donor_layout[0]
-    # the donor cells of every year in a row of E·C values (year-major), where a stratum's rows
-    # of (D, N·E·C) begin at n·E·C: one scatter per stratum and quantity
-    into = (np.arange(E)[:, None] * C + cix[None, :]).reshape(-1)
-    rows = (per_staff.reshape(D, N * E * C), per_exits.reshape(D, N * E * C))
-    at = 0
-    for n, ((_used, size), (sizes, flat, flat_exits)) in enumerate(
-        zip(sv.strata, sv.stratum_layout, strict=True)
-    ):
-        w = weights[:, at : at + len(sizes)]  # (D, k) this stratum's own resampling
-        at += len(sizes)
-        total = w @ sizes  # (D,)
-        scale = np.divide(size, total, out=np.zeros_like(total), where=total > 0)[:, None]
-        for out, donors in zip(rows, (flat, flat_exits), strict=True):
-            part = w @ donors
-            part *= scale
-            out[:, n * E * C + into] = part
-    if by_stratum:
-        return per_staff, per_exits
-    return per_staff.sum(axis=1), per_exits.sum(axis=1)
+    if N:
+        starts, sizes, donor_size, staff, exits = sv.stratum_layout
+        cix = sv.donor_layout[0]
+        kernels.impute_strata(
+            weights, starts, sizes, donor_size, staff, exits, cix, per_staff, per_exits
+        )
+    return per_staff, per_exits
