@@ -466,3 +466,37 @@ def add_strata(
                 staff[d, e, c] += s
                 if e < E - 1:
                     replacement[d, e, c] += x
+
+
+@compiled
+def cell_sums(
+    arrays: tuple[np.ndarray, ...],  # (D, T, C) float32 each, added up cell by cell
+    n_levels: int,
+    positive: bool,  # the positive part of the added-up cells only
+    total: np.ndarray,  # out (D, T, 1)
+    by_level: np.ndarray,  # out (D, T, L)
+    by_area: np.ndarray,  # out (D, T, A)
+) -> None:
+    """``run_model._cell_sums`` (see there): per draw and year, float64 sums over the cells of
+    each level, of each area and of all (the sum of the level sums)."""
+    D, T, C = arrays[0].shape
+    L = n_levels
+    A = C // L
+    for d in range(D):
+        for t in range(T):
+            by_area[d, t, :] = 0.0
+            all_levels = 0.0
+            for lv in range(L):
+                s = 0.0
+                for a in range(A):
+                    c = lv * A + a
+                    v: float = np.float64(arrays[0][d, t, c])
+                    for k in range(1, len(arrays)):
+                        v += np.float64(arrays[k][d, t, c])
+                    if positive:
+                        v = _max(v, 0.0)
+                    s += v
+                    by_area[d, t, a] += v
+                by_level[d, t, lv] = s
+                all_levels += s
+            total[d, t, 0] = all_levels

@@ -26,6 +26,7 @@ import polars as pl
 from threadpoolctl import threadpool_limits
 
 from battkomp import __version__
+from battkomp.engine import kernels
 from battkomp.engine.advice import abroad, measure_effects, recommendations
 from battkomp.engine.bundle import (
     BundleError,
@@ -152,9 +153,6 @@ def _cells(cm: Compiled, stats: Mapping[str, Mapping[str, np.ndarray]]) -> pl.Da
     return pl.concat(frames)
 
 
-_SUM_CHUNK = 256  # draws summed at a time in _cell_sums
-
-
 def _cell_sums(
     arrays: Sequence[np.ndarray], L: int, A: int, positive: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -162,27 +160,11 @@ def _cell_sums(
     level (D, T, L) and per area (D, T, A); optionally of the positive part only. With several
     arrays, of their sum taken draw by draw and cell by cell (the total supply).
 
-    One float64 copy of a chunk of draws serves all three sums: one matrix product with a 0/1
-    matrix gives the level and area sums together, and the totals are the sums of the level
-    sums. The copy stays small whatever the number of draws."""
-    D, T, C = arrays[0].shape
-    cells = np.arange(C)
-    indicator = np.zeros((C, L + A))
-    indicator[cells, cells // A] = 1.0
-    indicator[cells, L + cells % A] = 1.0
+    One pass over the cells gives all three sums (kernels.cell_sums); the totals are the sums
+    of the level sums."""
+    D, T, _C = arrays[0].shape
     total, by_level, by_area = np.empty((D, T, 1)), np.empty((D, T, L)), np.empty((D, T, A))
-    for i in range(0, D, _SUM_CHUNK):
-        n = min(_SUM_CHUNK, D - i)
-        grid = arrays[0][i : i + n].reshape(-1, C).astype(np.float64)
-        for other in arrays[1:]:
-            grid += other[i : i + n].reshape(-1, C)
-        if positive:
-            np.maximum(grid, 0.0, out=grid)
-        both = (grid @ indicator).reshape(n, T, L + A)
-        rows = slice(i, i + n)
-        by_level[rows] = both[:, :, :L]
-        by_area[rows] = both[:, :, L:]
-        total[rows, :, 0] = both[:, :, :L].sum(axis=2)
+    kernels.cell_sums(tuple(arrays), L, positive, total, by_level, by_area)
     return total, by_level, by_area
 
 
