@@ -1,17 +1,21 @@
-"""Compiled loops for the hottest parts of a Monte Carlo block (numba, docs/decisions.md 52).
+"""Compiled loops for the hottest parts of a run (numba, docs/decisions.md 52).
 
-A block's numpy code made many small passes over (draws, cells) arrays: per year and draw row a
-score of element-wise operations, each a call with its own temporaries. The loops here do the
-same arithmetic in one pass per draw, written operation by operation in the order numpy did it
-(no ``fastmath``, so no reassociation and no fused multiply-adds), so that they give numpy's bits
-where they replace element-wise work and sums along short axes (:func:`_sum`).
+A Monte Carlo block's numpy code made many small passes over (draws, cells) arrays: per year and
+draw row a score of element-wise operations, each a call with its own temporaries, and the survey
+estimator's fancy-indexed gathers and scatters. The loops here do the same arithmetic in one pass
+per draw, written operation by operation in the order numpy did it (no ``fastmath``, so no
+reassociation and no fused multiply-adds; sums along short axes as numpy's pairwise sum,
+:func:`_sum`). On the demo bundle they give the numpy code's results bit for bit (checked on
+every frame of five runs when they were written; docs/performance.md).
 
-Every function is compiled once per machine and cached on disk (``cache=True``) and releases the
-GIL (``nogil=True``), so that the run's threads compute blocks side by side.
+Every function is compiled on its first call and cached on disk (``cache=True``: next to this
+file, or in the user's cache directory, or in ``NUMBA_CACHE_DIR``), and releases the GIL
+(``nogil=True``), so that the run's threads compute blocks side by side.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -19,11 +23,21 @@ import numpy as np
 from numba import njit
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
+_uncached: list[str] = []  # functions compiled without a cache
 
 
 def compiled(fn: _F) -> _F:
-    """Compile ``fn`` with numba: cached on disk, releasing the GIL, IEEE arithmetic as written."""
-    out: _F = njit(cache=True, nogil=True)(fn)  # type: ignore[assignment]  # a Dispatcher
+    """Compile ``fn`` with numba: cached on disk, releasing the GIL, IEEE arithmetic as written.
+    Where no cache directory is writable, it is compiled in every process instead (seconds on
+    the first run), with a warning."""
+    try:
+        out: _F = njit(cache=True, nogil=True)(fn)  # type: ignore[assignment]  # a Dispatcher
+    except RuntimeError as exc:  # numba: "cannot cache function …: no locator available"
+        if not _uncached:
+            log.warning("%s; set NUMBA_CACHE_DIR to a writable folder", exc)
+        _uncached.append(fn.__name__)
+        out = njit(nogil=True)(fn)  # type: ignore[assignment]
     return out
 
 
