@@ -285,6 +285,8 @@ def unit_sums(
                 total[t, c] = survey_new[t, c] + survey_exits[t, c] * ef
             for k in range(K):
                 a = drive_s[k, t]
+                if a == 0.0:  # no growth and no staff of this segment's phase: adds nothing
+                    continue
                 for c in range(C):
                     total[t, c] += a * cell_kernel[d, k, c]
         # national openings, gap and shortage per unit weight; a vanishing weight would
@@ -315,6 +317,8 @@ def unit_sums(
             for t in range(T):
                 for c in range(C):
                     p = per[i, t, c]
+                    if p == 0.0:  # adds nothing (the kernel is finite): many cells have no gap
+                        continue
                     for k in range(K):
                         k_per[i, t, k] += p * kernel_t[c, k]
         for u in range(U):
