@@ -60,43 +60,71 @@ def _min(a: float, b: float) -> float:
 
 @compiled
 def _sum(x: np.ndarray, start: int, n: int) -> float:
-    """``x[start:start + n].sum()`` with numpy's bits: its pairwise sum (eight partial sums
-    below 128 values, halves above) added to the reduction's initial 0.0."""
-    return 0.0 + _pairwise(x, start, n)
+    """``x[start:start + n].sum()`` with numpy's bits: its pairwise sum (eight partial sums up
+    to 128 values, above that the sum of two halves, each split again), added to the
+    reduction's initial 0.0. The halves are walked with a stack of their own, not by recursion
+    (numba's cache cannot load a function that calls a recursive one: it crashed)."""
+    if n <= 128:
+        return 0.0 + _leaf(x, start, n)
+    # post-order walk of numpy's tree of halves: (start, n, state) per node, sums per level
+    node_start = np.empty(64, np.int64)
+    node_n = np.empty(64, np.int64)
+    node_state = np.zeros(64, np.int64)
+    sums = np.empty(64)
+    top, n_sums = 0, 0
+    node_start[0], node_n[0], node_state[0] = start, n, 0
+    while top >= 0:
+        m = node_n[top]
+        if m <= 128:
+            sums[n_sums] = _leaf(x, node_start[top], m)
+            n_sums += 1
+            top -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        state = node_state[top]
+        if state < 2:
+            node_state[top] = state + 1
+            child = top + 1
+            node_start[child] = node_start[top] + (0 if state == 0 else half)
+            node_n[child] = half if state == 0 else m - half
+            node_state[child] = 0
+            top = child
+        else:
+            n_sums -= 1
+            sums[n_sums - 1] += sums[n_sums]
+            top -= 1
+    total: float = 0.0 + sums[0]
+    return total
 
 
 @compiled
-def _pairwise(x: np.ndarray, start: int, n: int) -> float:
+def _leaf(x: np.ndarray, start: int, n: int) -> float:
+    """numpy's pairwise sum of at most 128 values."""
     res: float
     if n < 8:
         res = -0.0
         for i in range(n):
             res += x[start + i]
         return res
-    if n <= 128:
-        r0: float = x[start]
-        r1, r2, r3 = x[start + 1], x[start + 2], x[start + 3]
-        r4, r5, r6, r7 = x[start + 4], x[start + 5], x[start + 6], x[start + 7]
-        i = 8
-        while i < n - (n % 8):
-            r0 += x[start + i]
-            r1 += x[start + i + 1]
-            r2 += x[start + i + 2]
-            r3 += x[start + i + 3]
-            r4 += x[start + i + 4]
-            r5 += x[start + i + 5]
-            r6 += x[start + i + 6]
-            r7 += x[start + i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += x[start + i]
-            i += 1
-        return res
-    half = n // 2
-    half -= half % 8
-    res = _pairwise(x, start, half)
-    res += _pairwise(x, start + half, n - half)
+    r0: float = x[start]
+    r1, r2, r3 = x[start + 1], x[start + 2], x[start + 3]
+    r4, r5, r6, r7 = x[start + 4], x[start + 5], x[start + 6], x[start + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += x[start + i]
+        r1 += x[start + i + 1]
+        r2 += x[start + i + 2]
+        r3 += x[start + i + 3]
+        r4 += x[start + i + 4]
+        r5 += x[start + i + 5]
+        r6 += x[start + i + 6]
+        r7 += x[start + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += x[start + i]
+        i += 1
     return res
 
 
@@ -518,3 +546,35 @@ def cell_sums(
                 by_level[d, t, lv] = s
                 all_levels += s
             total[d, t, 0] = all_levels
+
+
+@compiled
+def survey_openings(
+    path: np.ndarray,  # (D, E, k) a respondent group's staff in the cells it answered
+    implied: np.ndarray,  # (D, E-1, k) its implied replacement
+    exits: np.ndarray,  # (D, E-1, k) its exits in years not answered
+    answered: np.ndarray,  # (E-1,) > 0 in answered years after the first
+    reported: np.ndarray,  # in/out (D, E-1) openings in answered years, summed over the cells
+    carried: np.ndarray,  # in/out (D, E-1) openings in the other years, summed over the cells
+) -> None:
+    """``model.survey_openings`` for one respondent group (see there), added to ``reported``
+    and ``carried``."""
+    D, E, k = path.shape
+    row = np.empty(k)
+    for d in range(D):
+        for e in range(E - 1):
+            on = answered[e] > 0
+            for j in range(k):
+                x = path[d, e + 1, j] - path[d, e, j]
+                if on:
+                    x += implied[d, e, j]
+                else:
+                    x += exits[d, e, j]
+                row[j] = _max(x, 0.0)
+            s = _sum(row, 0, k)
+            if on:
+                reported[d, e] += s
+                carried[d, e] += 0.0
+            else:
+                reported[d, e] += 0.0
+                carried[d, e] += s

@@ -988,10 +988,7 @@ def survey_openings(cm: Compiled, parts: SurveyPaths, n_draws: int) -> tuple[F64
     for g, (path, implied, exits) in enumerate(
         zip(parts.group_path, parts.group_implied, parts.group_exits, strict=True)
     ):
-        growth = path[:, 1:] - path[:, :-1]
-        answered = cm.survey.answered[g][1:][None, :, None] > 0
-        reported += np.where(answered, np.maximum(growth + implied, 0.0), 0.0).sum(axis=2)
-        carried += np.where(answered, 0.0, np.maximum(growth + exits, 0.0)).sum(axis=2)
+        kernels.survey_openings(path, implied, exits, cm.survey.answered[g][1:], reported, carried)
     return reported, carried
 
 
