@@ -51,6 +51,7 @@ from pypdf import PdfReader
 
 from battkomp.accounts.actions import do_create_user
 from battkomp.analysis.dashboards import public as dashboard
+from battkomp.analysis.dashboards import public_rows as dashboard_rows
 from battkomp.analysis.models import ModelRun, Publication, RunStatus, Scenario
 from battkomp.analysis.publishing import contributions, tables
 from battkomp.analysis.publishing import urls as published_urls
@@ -397,7 +398,7 @@ def chance_numbers(p: Publication, run: ModelRun) -> set[int]:
     return out
 
 
-#: The keys of the tables the report's commandments section derives its figures from.
+#: The keys of the tables the dashboard and the report derive figures from (sums over years).
 DERIVED_FROM = {
     "squeeze": ("year", "horizon"),
     "by_level": ("year", "level", "metric"),
@@ -423,14 +424,50 @@ def _commandment_figures(c: report_common.Context) -> dict[tuple[Any, ...], floa
     return out
 
 
+class _TruthSnapshot:
+    """A publication's tables with the truths of the published cells (``tables``), for the
+    dashboard's readers, which read a snapshot through ``table``."""
+
+    def __init__(self, p: Publication, tables: dict[str, pl.DataFrame]) -> None:
+        self.p, self.tables = p, tables
+
+    def table(self, name: str) -> pl.DataFrame:
+        return self.tables[name] if name in self.tables else self.p.table(name)
+
+    def table_names(self) -> list[str]:
+        return self.p.table_names()
+
+
+def _dashboard_figures(p: Any) -> dict[tuple[Any, ...], float]:
+    """The figures the public dashboard derives from a snapshot's tables (unfiltered, as the
+    test visits it): each area's and level's shortage summed over the years shown, and the time
+    squeeze's shortage with no lever in time and in all, summed."""
+    out: dict[tuple[Any, ...], float] = {}
+    for area, v in dashboard_rows.bottleneck_table(p, {}).select("area", "shortage").rows():
+        out[("area", area)] = float(v)
+    levels = dashboard_rows.level_table(p, {})
+    if levels.height:
+        for level, v in levels.group_by("level").agg(pl.col("mean").sum()).rows():
+            out[("level", level)] = float(v)
+    squeeze = dashboard_rows.squeeze_rows(p, {})
+    if squeeze.height:
+        none = squeeze.filter(pl.col("horizon") == "none")["shortage_mean"].sum()
+        out[("squeeze", "none")] = float(none)
+        out[("squeeze", "all")] = float(squeeze["shortage_mean"].sum())
+    return out
+
+
 def derived_chance_numbers(p: Publication, run: ModelRun) -> set[int]:
-    """The whole numbers the report may show by chance among the figures it derives from the
-    published numbers (the commandments' shortage on their horizons, in their levels and per
+    """The whole numbers the dashboard and the report may show by chance among the figures they
+    derive from the published numbers (the dashboard's sums per area, level and horizon over the
+    years shown; the report's commandments' shortage on their horizons, in their levels and per
     bottleneck area): the forms of each such figure more than p % away from the same figure
     derived from the same cells' truths (:func:`unprotected_tables`, the snapshot's suppression
     kept). As in :func:`chance_numbers`, such a figure is noise: a noised recycling cell of
     8 327 weighted down to 8 324 beside the suppressed P90 of another area's cumulative gap,
-    8 324.8, tells an outsider nothing. A figure within p % of its truth is never excused."""
+    8 324.8, or an area's noised shortage summed over the years shown, 12 388.9 (its truth about
+    14 150), beside the truth of one of its level's cells, tells an outsider nothing. A figure
+    within p % of its truth is never excused."""
     raw = unprotected_tables(run)
     truths: dict[str, pl.DataFrame] = {}
     for name, keys in DERIVED_FROM.items():
@@ -448,18 +485,19 @@ def derived_chance_numbers(p: Publication, run: ModelRun) -> set[int]:
 
     true_context = context()
     true_context._tables.update(truths)
-    shown, true = _commandment_figures(context()), _commandment_figures(true_context)
+    pairs = [
+        (_commandment_figures(context()), _commandment_figures(true_context)),
+        (_dashboard_figures(p), _dashboard_figures(_TruthSnapshot(p, truths))),
+    ]
     limit = DisclosureRules().p / 100
     out: set[int] = set()
-    for what, v in shown.items():
-        w = true.get(what)
-        if (
-            math.isfinite(v)
-            and abs(v) >= SMALLEST
-            and w is not None
-            and abs(v - w) > limit * abs(w)
-        ):
-            out.update(shown_forms(v))
+    for shown, true in pairs:
+        for what, v in shown.items():
+            w = true.get(what)
+            if w is None or not math.isfinite(v) or abs(v) < SMALLEST:
+                continue
+            if abs(v - w) > limit * abs(w):
+                out.update(shown_forms(v))
     return out
 
 
