@@ -58,7 +58,7 @@ from battkomp.engine.montecarlo import (
 from battkomp.engine.problems import Location, Problem
 from battkomp.engine.results import ModelResult
 from battkomp.engine.views import (
-    breakdown_frames,
+    breakdown_frame,
     conditional_frame,
     exceedance_frame,
     facilities_frame,
@@ -76,12 +76,14 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 
-def _map(pool: Executor | None, fn: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
-    """``fn`` over ``items`` in order: on the pool's threads, or here when there is none. Every
-    item is computed by the same code whatever the threads, so the results are the same."""
-    if pool is None or len(items) < 2:
-        return [fn(item) for item in items]
-    return list(pool.map(fn, items))
+def _start(pool: Executor | None, fn: Callable[..., _R], *args: object) -> Callable[[], _R]:
+    """Start ``fn(*args)`` on the pool and return what waits for its result; without a pool, run
+    it here at once. The pool's queue is first in, first out, so tasks start in the order they
+    are started here."""
+    if pool is None:
+        value = fn(*args)
+        return lambda: value
+    return pool.submit(fn, *args).result
 
 
 def default_threads() -> int:
@@ -102,9 +104,13 @@ def _stat_threads(threads: int) -> Iterator[Executor | None]:
             yield pool
 
 
-def _cell_stats(ens: Ensemble, pool: Executor | None) -> dict[str, dict[str, np.ndarray]]:
+def _start_cell_stats(
+    ens: Ensemble, pool: Executor | None
+) -> dict[str, Callable[[], dict[str, np.ndarray]]]:
     """Mean and P10/P50/P90 over the draws of every metric and cell; for the gap also the
-    positive part's mean and share (the time squeeze's inputs)."""
+    positive part's mean and share (the time squeeze's inputs). One task per metric, started on
+    the pool (the gap's first: it takes longest, and the time squeeze waits for it); per metric
+    what waits for its statistics."""
     names = list(ens.flows)  # METRICS, then the measure metrics when there are measures
     # one buffer to sort in per task running at a time, reused by the next task
     free: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
@@ -120,8 +126,9 @@ def _cell_stats(ens: Ensemble, pool: Executor | None) -> dict[str, dict[str, np.
         finally:
             free.put(scratch)
 
-    done = _map(pool, one, names)
-    return dict(zip(names, done, strict=True))
+    order = sorted(names, key=lambda m: m != "gap")
+    started = {m: _start(pool, one, m) for m in order}
+    return {m: started[m] for m in names}
 
 
 def _cells(cm: Compiled, stats: Mapping[str, Mapping[str, np.ndarray]]) -> pl.DataFrame:
@@ -175,12 +182,20 @@ Stats = dict[str, np.ndarray]
 def _aggregates(
     ens: Ensemble, L: int, A: int, pool: Executor | None = None
 ) -> dict[str | None, dict[str, Stats]]:
+    """:func:`_start_aggregates`, waited for."""
+    return _start_aggregates(ens, L, A, pool)()
+
+
+def _start_aggregates(
+    ens: Ensemble, L: int, A: int, pool: Executor | None = None
+) -> Callable[[], dict[str | None, dict[str, Stats]]]:
     """Mean and P10/P50/P90 over the draws of every metric summed over all cells (per year),
     per level and per area; also of the shortage (positive part of the gap) and of the total
     supply, both added up draw by draw so that their bands are real.
 
     One task per metric: its per-draw sums, then their statistics, so only the tasks running at
-    a time hold per-draw sums."""
+    a time hold per-draw sums. The tasks are started on the pool; the function returned waits
+    for them."""
     supply = ["supply_education", "supply_released", "supply_retraining", "supply_recruitment"]
     with_measures = "measure_supply" in ens.flows
     if with_measures:
@@ -199,12 +214,16 @@ def _aggregates(
         _name, arrays, positive = item
         return [_stats(summed) for summed in _cell_sums(arrays, L, A, positive)]
 
-    done = _map(pool, task, items)
-    out: dict[str | None, dict[str, Stats]] = {axis: {} for axis in _AXES}
-    for (metric, _arrays, _positive), per_axis in zip(items, done, strict=True):
-        for axis, st in zip(_AXES, per_axis, strict=True):
-            out[axis][metric] = st
-    return out
+    started = [_start(pool, task, item) for item in items]
+
+    def collect() -> dict[str | None, dict[str, Stats]]:
+        out: dict[str | None, dict[str, Stats]] = {axis: {} for axis in _AXES}
+        for (metric, _arrays, _positive), get in zip(items, started, strict=True):
+            for axis, st in zip(_AXES, get(), strict=True):
+                out[axis][metric] = st
+        return out
+
+    return collect
 
 
 def _totals(
@@ -246,12 +265,13 @@ def _totals(
     return pl.concat(frames)
 
 
-def _drivers(
+def _start_drivers(
     ens: Ensemble, compiled: Sequence[Compiled], pool: Executor | None = None
-) -> pl.DataFrame:
+) -> Callable[[], pl.DataFrame]:
     """Drivers ranked by their first-order variance share of the total shortage (issue 14):
     only drivers that can move the shortage in some scenario, and only those whose index is above
-    what sampling noise gives."""
+    what sampling noise gives. One task per driver, started on the pool; the function returned
+    waits for them and builds the frame."""
     relevant: set[str] = set()
     for cm in compiled:
         relevant.update(
@@ -266,8 +286,13 @@ def _drivers(
         )
         return s1, effect, spearman(x, ens.target)
 
-    done = _map(pool, one, cols)
-    names = [ens.driver_names[i] for i in cols]
+    started = [_start(pool, one, i) for i in cols]
+    return lambda: _driver_frame([ens.driver_names[i] for i in cols], [get() for get in started])
+
+
+def _driver_frame(names: list[str], done: list[tuple[float, float, float]]) -> pl.DataFrame:
+    """The ``drivers`` frame: per driver its first-order index, effect and Spearman's rho,
+    ranked by the index; drivers with no index left out."""
     df = pl.DataFrame(
         {
             "driver": names,
@@ -288,10 +313,20 @@ def _drivers(
     return df.sort("influence", "driver", descending=[True, False]).with_row_index("rank", offset=1)
 
 
+_CHUNK = 512  # draws at a time in _scenario_frame
+
+
 def _scenario_frame(
     compiled: list[Compiled], counts: list[int], weights: list[float], ens: Ensemble
 ) -> pl.DataFrame:
-    totals = np.maximum(ens.flows["gap"], 0.0).sum(axis=2).sum(axis=1)
+    # per draw the shortage summed over cells, then years, in float32 (a chunk of draws at a
+    # time: the same sums without a temporary the size of the gap)
+    gap = ens.flows["gap"]
+    totals = np.empty(gap.shape[0], dtype=gap.dtype)
+    buf = np.empty((min(_CHUNK, gap.shape[0]), *gap.shape[1:]), dtype=gap.dtype)
+    for i in range(0, gap.shape[0], _CHUNK):
+        part = np.maximum(gap[i : i + _CHUNK], 0.0, out=buf[: min(_CHUNK, gap.shape[0] - i)])
+        totals[i : i + part.shape[0]] = part.sum(axis=2).sum(axis=1)
     rows = []
     for i, cm in enumerate(compiled):
         sel = totals[ens.scenario_of_draw == i]
@@ -368,7 +403,6 @@ def run_model(
     all_names = scenario_names(raw)
     keys = [all_names.index(c.scenario) + 1 if c.scenario in all_names else 0 for c in compiled_run]
     lead = compiled_run[0]
-    L, A = len(lead.tax.levels), len(lead.tax.areas)
     n_threads = default_threads() if threads is None else threads
     _check_memory(compiled_run, draws, n_threads)
     with retained_heap(), _stat_threads(n_threads) as pool:
@@ -383,42 +417,7 @@ def run_model(
             progress,
             keys,
         )
-        cell_stats = _cell_stats(ens, pool)
-        aggregates = _aggregates(ens, L, A, pool)
-        totals = {axis: _totals(lead, ens, axis, aggregates[axis]) for axis in _AXES}
-        drivers = _drivers(ens, compiled_run, pool)
-        # segment, region and coverage figures from the draws (views.py)
-        breakdowns = breakdown_frames(compiled_run, ens, lambda f, xs: _map(pool, f, xs))
-    squeeze_cells, squeeze_summary = time_squeeze(lead, ens.flows["gap"], cell_stats["gap"])
-    # the detailed central run: one scenario's, or the weighted mean of the scenarios' runs
-    total_weight = sum(weights[i] for i in keep)
-    detail = _weighted_detail(
-        [
-            (central_detail(compiled[i], inputs_list[i]["survey_needs"]), weights[i] / total_weight)
-            for i in keep
-        ]
-    )
-    frames: dict[str, pl.DataFrame] = {
-        "national": _cells(lead, cell_stats),
-        "totals": flag_band(totals[None]),
-        "by_level": flag_band(totals["level"]),
-        "by_area": flag_band(totals["area"]),
-        "time_squeeze": squeeze_cells,
-        "squeeze_summary": squeeze_summary,
-        "drivers": drivers,
-        "detail": detail,
-        **breakdowns,
-        "conditional": conditional_frame(compiled_run, ens),
-        "exceedance": exceedance_frame(lead, ens),
-        "facilities": facilities_frame(lead),
-        "survey_frame": compiled_run[0].survey.frame,
-        "scenarios": _scenario_frame(
-            compiled_run, [counts[i] for i in keep], [weights[i] for i in keep], ens
-        ),
-        "measure_effects": measure_effects(lead, ens),
-        "abroad": abroad(lead, ens, inputs_list[keep[0]]),
-        "recommendations": recommendations(lead, ens, inputs_list[keep[0]], squeeze_cells),
-    }
+        frames = _statistics(pool, ens, compiled, compiled_run, inputs_list, weights, counts, keep)
     combined = hashlib.sha256("".join(c.input_hash for c in compiled).encode()).hexdigest()
     organisations = inputs_list[0]["organisations"]
     synthetic = bool(organisations.height and organisations["synthetic"].any())
@@ -435,6 +434,78 @@ def run_model(
         "contains_synthetic_data": synthetic,
     }
     return ModelResult(frames, meta)
+
+
+def _statistics(
+    pool: Executor | None,
+    ens: Ensemble,
+    compiled: list[Compiled],
+    compiled_run: list[Compiled],
+    inputs_list: list[Inputs],
+    weights: list[float],
+    counts: list[int],
+    keep: list[int],
+) -> dict[str, pl.DataFrame]:
+    """The result's frames from the draws (and the central run's detail)."""
+    lead = compiled_run[0]
+    L, A = len(lead.tax.levels), len(lead.tax.areas)
+    # Every statistic over the draws is a task, started on the pool longest first, so that
+    # no stage waits for the slowest task of the one before; the frames that need no task
+    # are built here meanwhile. Each task computes what it did on its own, so the results
+    # are the same whatever the threads.
+    breakdowns_started = [
+        _start(pool, breakdown_frame, compiled_run, ens, by) for by in ("region", "segment")
+    ]
+    cell_started = _start_cell_stats(ens, pool)
+    aggregates_started = _start_aggregates(ens, L, A, pool)
+    drivers_started = _start_drivers(ens, compiled_run, pool)
+    # the detailed central run: one scenario's, or the weighted mean of the scenarios' runs
+    total_weight = sum(weights[i] for i in keep)
+    detail = _weighted_detail(
+        [
+            (
+                central_detail(compiled[i], inputs_list[i]["survey_needs"]),
+                weights[i] / total_weight,
+            )
+            for i in keep
+        ]
+    )
+    conditional = conditional_frame(compiled_run, ens)
+    exceedance = exceedance_frame(lead, ens)
+    scenarios = _scenario_frame(
+        compiled_run, [counts[i] for i in keep], [weights[i] for i in keep], ens
+    )
+    effects = measure_effects(lead, ens)
+    abroad_frame = abroad(lead, ens, inputs_list[keep[0]])
+    cell_stats = {m: get() for m, get in cell_started.items()}
+    squeeze_cells, squeeze_summary = time_squeeze(lead, ens.flows["gap"], cell_stats["gap"])
+    advice = recommendations(lead, ens, inputs_list[keep[0]], squeeze_cells)
+    national = _cells(lead, cell_stats)
+    aggregates = aggregates_started()
+    totals = {axis: _totals(lead, ens, axis, aggregates[axis]) for axis in _AXES}
+    drivers = drivers_started()
+    # segment, region and coverage figures from the draws (views.py)
+    by_region, by_segment = (get() for get in breakdowns_started)
+    return {
+        "national": national,
+        "totals": flag_band(totals[None]),
+        "by_level": flag_band(totals["level"]),
+        "by_area": flag_band(totals["area"]),
+        "time_squeeze": squeeze_cells,
+        "squeeze_summary": squeeze_summary,
+        "drivers": drivers,
+        "detail": detail,
+        **by_segment,
+        **by_region,
+        "conditional": conditional,
+        "exceedance": exceedance,
+        "facilities": facilities_frame(lead),
+        "survey_frame": compiled_run[0].survey.frame,
+        "scenarios": scenarios,
+        "measure_effects": effects,
+        "abroad": abroad_frame,
+        "recommendations": advice,
+    }
 
 
 #: Memory of the interpreter, numpy and polars after imports (docs/performance.md).

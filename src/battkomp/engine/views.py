@@ -33,30 +33,27 @@ Mapper = Callable[[Callable[[_T], _R], Sequence[_T]], list[_R]]
 def breakdown_frames(
     compiled: list[Compiled], ens: Ensemble, mapper: Callable[..., list[object]] | None = None
 ) -> dict[str, pl.DataFrame]:
-    """``by_segment``, ``by_region`` (statistics of the per-draw margins) and ``coverage``."""
-    years = compiled[0].years
-    out: dict[str, pl.DataFrame] = {}
-    # both margins summed at once (on the mapper's threads when it has them)
+    """``by_segment``, ``by_region`` (statistics of the per-draw margins) and ``coverage``: the
+    two margins at once on the mapper's threads when it has them (:func:`breakdown_frame`)."""
     bys = ["segment", "region"]
 
-    def margin(by: str) -> tuple[list[str | None], np.ndarray]:
-        return margin_draws(compiled, ens.units, by)
+    def one(by: str) -> dict[str, pl.DataFrame]:
+        return breakdown_frame(compiled, ens, by)
 
-    margins: list[tuple[list[str | None], np.ndarray]] = (
-        cast(list[tuple[list[str | None], np.ndarray]], mapper(margin, bys))
-        if mapper is not None
-        else [margin(by) for by in bys]
+    parts = cast(
+        list[dict[str, pl.DataFrame]], mapper(one, bys) if mapper is not None else map(one, bys)
     )
-    for by, (codes, draws) in zip(bys, margins, strict=True):
-        items = list(range(len(UNIT_METRICS)))
+    return {name: frame for part in parts for name, frame in part.items()}
 
-        def stat(m: int, draws: np.ndarray = draws) -> dict[str, np.ndarray]:
-            return lane_stats(np.ascontiguousarray(draws[:, :, :, m]))
 
-        stats = mapper(stat, items) if mapper is not None else [stat(m) for m in items]
-        out[f"by_{by}"] = margin_frame(years, codes, by, stats)  # type: ignore[arg-type]
-        if by == "segment":
-            out["coverage"] = _coverage(compiled, ens, draws)
+def breakdown_frame(compiled: list[Compiled], ens: Ensemble, by: str) -> dict[str, pl.DataFrame]:
+    """``by_segment`` or ``by_region`` (``by``: ``segment`` or ``region``), and with the segments
+    ``coverage``: the per-draw margins, then the statistics of each metric, in one task."""
+    codes, draws = margin_draws(compiled, ens.units, by)
+    stats = [lane_stats(np.ascontiguousarray(draws[:, :, :, m])) for m in range(len(UNIT_METRICS))]
+    out = {f"by_{by}": margin_frame(compiled[0].years, codes, by, stats)}
+    if by == "segment":
+        out["coverage"] = _coverage(compiled, ens, draws)
     return out
 
 
