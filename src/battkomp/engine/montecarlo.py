@@ -24,7 +24,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -321,27 +321,72 @@ class BlockOut:
     carried_openings: F64 | None = None  # (n, T) respondents' openings in the other years
 
 
-def run_block(cm: Compiled, scenario_index: int, block_index: int, n: int, seed: int) -> BlockOut:
-    """Compute one block of ``n`` draws."""
+@dataclass(frozen=True)
+class Sink:
+    """Where a block computed in the ensemble's own process writes its flows: the ensemble's
+    arrays (float32), from row ``start`` on; ``with_measures``: whether they have the measure
+    metrics (:func:`put_flows`)."""
+
+    flows: dict[str, np.ndarray]
+    start: int
+    with_measures: bool
+
+
+def put_flows(
+    dest: dict[str, np.ndarray], rows: slice, flows: dict[str, np.ndarray], with_measures: bool
+) -> None:
+    """Write a block's flows (float64, or float32 already) into rows of the ensemble's float32
+    arrays: the same cast as ``astype(np.float32)``. With ``with_measures`` and a block without
+    measures, its measures add nothing and its gap without them is its gap."""
+    for m in METRICS:
+        np.copyto(dest[m][rows], flows[m], casting="same_kind")
+    if with_measures:
+        if "measure_supply" in flows:
+            np.copyto(dest["measure_supply"][rows], flows["measure_supply"], casting="same_kind")
+            np.copyto(
+                dest["gap_without_measures"][rows],
+                flows["gap_without_measures"],
+                casting="same_kind",
+            )
+        else:
+            dest["measure_supply"][rows] = 0.0
+            dest["gap_without_measures"][rows] = dest["gap"][rows]
+
+
+def run_block(
+    cm: Compiled,
+    scenario_index: int,
+    block_index: int,
+    n: int,
+    seed: int,
+    sink: Sink | None = None,
+) -> BlockOut:
+    """Compute one block of ``n`` draws. With a ``sink``, its flows are written there (and
+    the block's ``flows`` are empty), else returned as float32."""
     rng = np.random.Generator(
         np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(scenario_index, block_index)))
     )
     draws, drivers = sample_draws(cm, n, rng)
     fl: Flows = national_flows(cm, draws)
-    flows = {m: getattr(fl, m).astype(np.float32) for m in METRICS}
+    wide = {m: getattr(fl, m) for m in METRICS}
     measure_sums: dict[tuple[str, str, str], F64] = {}
     recruited = fl.supply_recruitment
     if fl.measure_supply is not None:
-        flows["measure_supply"] = fl.measure_supply.astype(np.float32)
         assert fl.gap_without_measures is not None
         assert fl.measure_pairs is not None
-        flows["gap_without_measures"] = fl.gap_without_measures.astype(np.float32)
+        wide["measure_supply"] = fl.measure_supply
+        wide["gap_without_measures"] = fl.gap_without_measures
         if fl.recruitment_measures is not None:
             recruited = recruited + fl.recruitment_measures
         ma = cm.measures
         pair_sums = fl.measure_pairs.sum(axis=0)  # (P, T)
         for p, key in enumerate(zip(ma.ids, ma.levels, ma.areas, strict=True)):
             measure_sums[key] = pair_sums[p]
+    if sink is not None:
+        put_flows(sink.flows, slice(sink.start, sink.start + n), wide, sink.with_measures)
+        flows: dict[str, np.ndarray] = {}
+    else:
+        flows = {m: x.astype(np.float32) for m, x in wide.items()}
     # the abroad frame: what domestic supply leaves open (before recruitment), what recruitment
     # fills, and what stays open
     shortage = np.maximum(fl.gap, 0.0)
@@ -377,9 +422,25 @@ def run_block(cm: Compiled, scenario_index: int, block_index: int, n: int, seed:
     )
 
 
-def _run_task(args: tuple[Compiled, int, int, list[tuple[int, int]], int]) -> list[BlockOut]:
-    cm, s_idx, key, blocks, seed = args
-    return [replace(run_block(cm, key, b, n, seed), scenario_index=s_idx) for b, n in blocks]
+Task = tuple[Compiled, int, int, list[tuple[int, int]], int, Sink | None]
+
+
+def _run_task(args: Task) -> list[BlockOut]:
+    cm, s_idx, key, blocks, seed, sink = args
+    return [
+        replace(
+            run_block(
+                cm,
+                key,
+                b,
+                n,
+                seed,
+                None if sink is None else replace(sink, start=sink.start + b * BLOCK_SIZE),
+            ),
+            scenario_index=s_idx,
+        )
+        for b, n in blocks
+    ]
 
 
 def allocate_draws(weights: Sequence[float], draws: int) -> list[int]:
@@ -419,9 +480,7 @@ class Ensemble:
     carried_openings: F64 | None = None  # (D, T)
 
 
-def _in_order(
-    executor: Executor, tasks: Sequence[tuple[Compiled, int, int, list[tuple[int, int]], int]]
-) -> Iterator[list[BlockOut]]:
+def _in_order(executor: Executor, tasks: Sequence[Task]) -> Iterator[list[BlockOut]]:
     """The tasks' results in task order, with at most :data:`IN_FLIGHT` tasks submitted and not
     yet taken, so that finished blocks waiting to be copied cannot pile up in memory (an
     ``executor.map`` submits every task at once)."""
@@ -454,17 +513,6 @@ def run_ensemble(
     scenario a key that does not depend on which other scenarios run makes a scenario's draws the
     same in a run of its own and in a weighted run.
     """
-    tasks: list[tuple[Compiled, int, int, list[tuple[int, int]], int]] = []
-    stream_keys = list(keys) if keys is not None else list(range(len(compiled)))
-    for s_idx, (cm, n) in enumerate(zip(compiled, counts, strict=True)):
-        blocks = [
-            (b, min(BLOCK_SIZE, n - b * BLOCK_SIZE))
-            for b in range((n + BLOCK_SIZE - 1) // BLOCK_SIZE)
-        ]
-        for i in range(0, len(blocks), max(1, blocks_per_task)):
-            tasks.append(
-                (cm, s_idx, stream_keys[s_idx], blocks[i : i + max(1, blocks_per_task)], seed)
-            )
     total = sum(counts)
     # driver columns differ by scenario only in facility sets; align them by name
     names: list[str] = []
@@ -483,6 +531,20 @@ def run_ensemble(
     with_measures = any(cm.measures.count for cm in compiled)
     metrics = (*METRICS, *MEASURE_METRICS) if with_measures else METRICS
     flows = {m: mapped((total, T, C)) for m in metrics}
+    # Blocks computed in this process (no executor, or a thread pool) write their flows into
+    # the ensemble themselves, on their own thread; others send them back to be copied here.
+    here = executor is None or isinstance(executor, ThreadPoolExecutor)
+    tasks: list[Task] = []
+    stream_keys = list(keys) if keys is not None else list(range(len(compiled)))
+    for s_idx, (cm, n) in enumerate(zip(compiled, counts, strict=True)):
+        blocks = [
+            (b, min(BLOCK_SIZE, n - b * BLOCK_SIZE))
+            for b in range((n + BLOCK_SIZE - 1) // BLOCK_SIZE)
+        ]
+        sink = Sink(flows, first_row[s_idx], with_measures) if here else None
+        for i in range(0, len(blocks), max(1, blocks_per_task)):
+            step = blocks[i : i + max(1, blocks_per_task)]
+            tasks.append((cm, s_idx, stream_keys[s_idx], step, seed, sink))
     sums = {k: np.zeros((T, C)) for k in ABROAD_SUMS}
     measure_sums: dict[tuple[str, str, str], F64] = {}
     jobs = {k: np.empty((total, T), dtype=np.float32) for k in ("direct", "indirect", "induced")}
@@ -516,14 +578,8 @@ def run_ensemble(
             n = b.target.shape[0]
             start = first_row[b.scenario_index] + b.block_index * BLOCK_SIZE
             rows = slice(start, start + n)
-            for m in METRICS:
-                flows[m][rows] = b.flows[m]
-            if with_measures:
-                # a scenario without counted measures: they add nothing, the gap is the same
-                flows["measure_supply"][rows] = b.flows.get("measure_supply", 0.0)
-                flows["gap_without_measures"][rows] = b.flows.get(
-                    "gap_without_measures", b.flows["gap"]
-                )
+            if b.flows:  # else the block wrote them itself
+                put_flows(flows, rows, b.flows, with_measures)
             for k in ABROAD_SUMS:
                 sums[k] += b.sums[k]
             for key, value in b.measure_sums.items():
