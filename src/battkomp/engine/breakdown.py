@@ -103,11 +103,12 @@ def unit_labels(cm: Compiled) -> tuple[list[str | None], list[str | None]]:
 
 
 def margin_draws(
-    compiled: list[Compiled], unit_arrays: list[np.ndarray], by: str
+    compiled: list[Compiled], unit_arrays: list[np.ndarray], by: str, metric: int | None = None
 ) -> tuple[list[str | None], np.ndarray]:
     """The per-draw sums of every scenario's units to the codes of ``by`` (``segment`` or
     ``region``; None = unallocated, last), draws stacked in scenario order: codes and
-    (D, K, T, M) float64."""
+    (D, K, T, M) float64, or with ``metric`` (an index of :data:`UNIT_METRICS`) that metric's
+    (D, K, T) alone (the same sums)."""
     labels = []
     for cm in compiled:
         segs, regs = unit_labels(cm)
@@ -117,7 +118,7 @@ def margin_draws(
     idx = {c: i for i, c in enumerate(codes)}
     total = sum(arr.shape[0] for arr in unit_arrays)
     _, _, T, M = unit_arrays[0].shape
-    out = np.zeros((total, len(codes), T, M))
+    out = np.zeros((total, len(codes), T, M) if metric is None else (total, len(codes), T))
     start = 0
     for lab, arr in zip(labels, unit_arrays, strict=True):
         rows = slice(start, start + arr.shape[0])
@@ -125,8 +126,9 @@ def margin_draws(
         # sums, bit for bit, as the product with a 0/1 unit × code matrix this replaces (BLAS
         # adds the terms in order from zero), without its transposed float64 copy of the draws
         # (a strided cast that took about a tenth of a run's CPU time).
+        part = arr if metric is None else arr[..., metric]
         for u, c in enumerate(lab):
-            out[rows, idx[c]] += arr[:, u]
+            out[rows, idx[c]] += part[:, u]
         start += arr.shape[0]
     return codes, out
 

@@ -48,20 +48,25 @@ def breakdown_frames(
 
 def breakdown_frame(compiled: list[Compiled], ens: Ensemble, by: str) -> dict[str, pl.DataFrame]:
     """``by_segment`` or ``by_region`` (``by``: ``segment`` or ``region``), and with the segments
-    ``coverage``: the per-draw margins, then the statistics of each metric, in one task."""
-    codes, draws = margin_draws(compiled, ens.units, by)
-    stats = [lane_stats(np.ascontiguousarray(draws[:, :, :, m])) for m in range(len(UNIT_METRICS))]
-    out = {f"by_{by}": margin_frame(compiled[0].years, codes, by, stats)}
-    if by == "segment":
-        out["coverage"] = _coverage(compiled, ens, draws)
-    return out
+    ``coverage``: per metric its per-draw margins, then their statistics, in one task (one
+    metric's margins at a time: a sixth of the memory of all at once)."""
+    stats = []
+    codes: list[str | None] = []
+    out: dict[str, pl.DataFrame] = {}
+    for m, metric in enumerate(UNIT_METRICS):
+        codes, draws = margin_draws(compiled, ens.units, by, m)
+        stats.append(lane_stats(draws))
+        if by == "segment" and metric == "openings":
+            out["coverage"] = _coverage(compiled, ens, draws)
+    return {f"by_{by}": margin_frame(compiled[0].years, codes, by, stats), **out}
 
 
 def _coverage(compiled: list[Compiled], ens: Ensemble, margins: np.ndarray) -> pl.DataFrame:
     """Per year: openings reported, carried forward and imputed (means over the draws, which add
     up to the mean of ``openings``), ``coverage`` = reported ÷ all of the means, and the P10 and
-    P90 of each draw's own reported share."""
-    openings = margins[:, :, :, UNIT_METRICS.index("openings")].sum(axis=1)  # (D, T)
+    P90 of each draw's own reported share. ``margins``: the openings per draw, segment and year
+    (D, K, T)."""
+    openings = margins.sum(axis=1)  # (D, T)
     assert ens.reported_openings is not None
     assert ens.carried_openings is not None
     reported = ens.reported_openings
