@@ -732,24 +732,32 @@ def first_order(x: F64, y: F64, bins: int = 32, realised: bool = False) -> tuple
     return index, effect
 
 
-def spearman(x: F64, y: F64) -> float:
+def spearman(x: F64, y: F64, y_ranks: F64 | None = None) -> float:
     """Spearman rank correlation (average ranks for ties); 0 when either side is constant.
+    ``y_ranks``: ``rank(y)`` computed once for many ``x`` (used when neither has a NaN).
 
     >>> spearman(np.array([1.0, 2.0, 3.0]), np.array([3.0, 5.0, 9.0]))
     1.0
     """
     ok = ~(np.isnan(x) | np.isnan(y))
+    whole = bool(ok.all())
     x, y = x[ok], y[ok]
     if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return 0.0
-    rx, ry = _rank(x), _rank(y)
+    rx = rank(x)
+    ry = y_ranks.copy() if y_ranks is not None and whole else rank(y)
     rx -= rx.mean()
     ry -= ry.mean()
     denom = float(np.sqrt((rx**2).sum() * (ry**2).sum()))
     return float((rx * ry).sum() / denom) if denom > 0 else 0.0
 
 
-def _rank(a: F64) -> F64:
+def rank(a: F64) -> F64:
+    """Ranks from 0 (average ranks for ties).
+
+    >>> rank(np.array([3.0, 1.0, 3.0])).tolist()
+    [1.5, 0.0, 1.5]
+    """
     order = np.argsort(a, kind="stable")
     ranks = np.empty(a.size)
     ranks[order] = np.arange(a.size, dtype=float)

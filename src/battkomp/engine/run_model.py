@@ -52,6 +52,7 @@ from battkomp.engine.montecarlo import (
     first_order,
     lane_stats,
     prefaulted,
+    rank,
     run_ensemble,
     spearman,
 )
@@ -278,13 +279,14 @@ def _start_drivers(
             n for n, ok in zip(driver_names(cm), driver_relevant(cm), strict=True) if ok
         )
     cols = [i for i, n in enumerate(ens.driver_names) if n in relevant]
+    target_ranks = rank(ens.target)  # once for every driver
 
     def one(i: int) -> tuple[float, float, float]:
         x = ens.drivers[:, i]
         s1, effect = first_order(
             x, ens.target, realised=ens.driver_names[i].startswith("facility:")
         )
-        return s1, effect, spearman(x, ens.target)
+        return s1, effect, spearman(x, ens.target, target_ranks)
 
     started = [_start(pool, one, i) for i in cols]
     return lambda: _driver_frame([ens.driver_names[i] for i in cols], [get() for get in started])
