@@ -100,7 +100,9 @@ def _databases() -> dict[str, dict[str, object]]:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, with the threads of a process queued for the write lock in
+            # the process (battkomp.core.sqlite.base; docs/performance.md).
+            "ENGINE": "battkomp.core.sqlite",
             "NAME": DATA_DIR / "battkomp.sqlite3",
             # Each server thread keeps its connection (opening one and running the PRAGMAs below
             # on every request cost more than most requests' queries; docs/performance.md).
