@@ -344,11 +344,26 @@ def _start_server(data_dir: Path, port: int, workers: int, threads: int) -> subp
     for _ in range(300):
         try:
             urllib.request.urlopen(f"http://{HOST}:{port}/static/battkomp/site.css", timeout=1)
+            _wait_idle(process.pid)
             return process
         except OSError:
             time.sleep(0.1)
     process.terminate()
     raise SystemExit("the server did not start")
+
+
+def _wait_idle(pid: int, limit: float = 60.0) -> None:
+    """Wait until the server uses no CPU for half a second: one worker answering does not mean
+    the others have booted, and a worker booting (importing the site, battkomp.site.warm) during
+    the first case would be charged to it."""
+    end = time.monotonic() + limit
+    before = _cpu_seconds(pid)
+    while before is not None and time.monotonic() < end:
+        time.sleep(0.5)
+        after = _cpu_seconds(pid)
+        if after is None or after - before < 0.02:
+            return
+        before = after
 
 
 def _cpu_seconds(pid: int) -> float | None:
