@@ -474,28 +474,89 @@ def _suppress(
 ) -> np.ndarray:
     """The suppression pattern. With ``primary_only``, only the primary cells must keep an
     interval at least their required protection wide (the others are safe and hidden only to
-    protect them), and no relation needs closing beyond what the linear-programming attack asks."""
+    protect them), and no relation needs closing beyond what the linear-programming attack asks.
+
+    With ``primary_only`` (a noised table: ``value`` holds the noised cells, ``largest``,
+    ``second`` and ``rest`` the true contributions), a primary cell's interval must also escape
+    the p% rule's attackers (:func:`_escape`): its width alone does not say where it lies, and an
+    interval as wide as asked can still sit inside the range where a contributor, less its own
+    answer, recovers the largest within ``p`` per cent (docs/decisions.md, 53)."""
     table = _table(cells, hierarchy, value, primary)
     suppressed = primary.copy()
     needed = required_protection(table.values, rules)
     targets = primary if primary_only else suppressed
+    escape = _escape(cells, rules, targets) if primary_only else None
     while True:
         if not primary_only:
             _close_relations(table, suppressed, rules.singleton_rule)
         lower, upper = _intervals(
-            table.values, suppressed, table.relations, np.where(targets, needed, 0.0)
+            table.values, suppressed, table.relations, np.where(targets, needed, 0.0), escape
         )
         width = upper - lower
         # a failed linear program leaves a NaN width: the cell counts as unprotected
-        weak = np.flatnonzero(targets & ~(width >= needed * (1 - _TOL) - _TOL))
+        narrow = ~(width >= needed * (1 - _TOL) - _TOL)
+        need = needed.copy()
+        if escape is not None:
+            inside = ~_escapes(lower, upper, escape)
+            narrow |= inside
+            # how far the interval must still reach, down or up, to leave the attackers' range
+            reach = np.minimum(table.values - escape[0], escape[1] - table.values)
+            need = np.where(inside, np.maximum(need, np.clip(reach, 0.0, None)), need)
+        weak = np.flatnonzero(targets & narrow)
         added = {
-            c
-            for c in (_widener(table, suppressed, float(needed[w]), int(w)) for w in weak)
-            if c >= 0
+            c for c in (_widener(table, suppressed, float(need[w]), int(w)) for w in weak) if c >= 0
         }
         if not added:
             return suppressed
         suppressed[list(added)] = True
+
+
+def _escape(
+    cells: pl.DataFrame, rules: DisclosureRules, targets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where an attacker's interval ``[lo, hi]`` for a cell (in the cell's published unit)
+    escapes the p% rule's attackers: ``lo < below``, ``hi > above`` or ``hi − lo > span``
+    (``below`` = +inf for the cells that are not ``targets``: nothing to escape).
+
+    A contributor with answer ``x`` reads the cell's interval less ``x`` as an interval for the
+    largest answer ``x1``; it recovers it when both ends are within ``p`` per cent of ``x1``,
+    i.e. when ``x + (1 − p) x1 ≤ lo`` and ``hi ≤ x + (1 + p) x1``. The attackers are the second
+    largest (``x`` = ``second``) and, as :func:`~battkomp.engine.sdc.insufficient` has them, a
+    smaller contributor whose ``x`` lies in ``[max(0, second + rest − p x1), min(second,
+    rest)]``; every other reading (a smaller answer as the victim) lies inside one of these
+    (the same centre, a narrower range). The table keeps only ``largest``, ``second`` and
+    ``rest``, so every ``x`` from the least such to ``second`` is taken: the interval escapes
+    them all when it reaches below the lowest attacker's range, above the highest's, or is wider
+    than one range (``2 p x1``). A cell of one contributor (``second`` = 0) is read as itself.
+
+    >>> cells = pl.DataFrame({"largest": [354.0], "second": [164.0], "rest": [32.0]})
+    >>> [np.round(a, 1).tolist() for a in _escape(cells, DisclosureRules(), np.array([True]))]
+    [[482.6], [553.4], [70.8]]
+    """
+    p = rules.p / 100.0
+    x1 = cells["largest"].to_numpy().astype(np.float64)
+    x2 = cells["second"].to_numpy().astype(np.float64)
+    rest = cells["rest"].to_numpy().astype(np.float64)
+    need = p * x1
+    low = np.maximum(0.0, x2 + rest - need)
+    smaller = (rest > 0) & (low <= np.minimum(x2, rest))
+    least = np.where(smaller, low, x2)
+    below = np.where(targets, least + x1 - need, np.inf)
+    above = np.where(targets, x2 + x1 + need, -np.inf)
+    span = np.where(targets, 2.0 * need, 0.0)
+    return below, above, span
+
+
+def _escapes(
+    lower: np.ndarray, upper: np.ndarray, escape: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """True where ``[lower, upper]`` escapes the attackers (:func:`_escape`), with a margin for
+    the linear program's floating point; NaN bounds (a failed program) never escape."""
+    below, above, span = escape
+    with np.errstate(invalid="ignore"):
+        margin = _TOL * np.maximum(1.0, np.abs(np.where(np.isfinite(above), above, 0.0)))
+        out = (lower < below - margin) | (upper > above + margin) | (upper - lower > span + margin)
+    return np.asarray(out & ~np.isnan(lower) & ~np.isnan(upper))
 
 
 def _table(cells: pl.DataFrame, hierarchy: Hierarchy, value: str, primary: np.ndarray) -> _Table:
@@ -665,9 +726,11 @@ def _intervals(
     suppressed: np.ndarray,
     members: list[np.ndarray],
     need: np.ndarray | None = None,
+    escape: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper LP bounds for every suppressed cell (the value itself for the others);
-    with ``need``, possibly inner bounds once they are ``need`` wide (see :func:`_bounds`)."""
+    with ``need``, possibly inner bounds once they are ``need`` wide and, with ``escape``, also
+    escape the attackers (:func:`_escape`; see :func:`_bounds`)."""
     lower, upper = values.copy(), values.copy()
     hidden = np.flatnonzero(suppressed)
     if hidden.size == 0:
@@ -693,7 +756,8 @@ def _intervals(
     if need is None:
         lo, hi = _bounds(A, np.array(rhs))
     else:  # the values are all true ones, so they are a feasible point
-        lo, hi = _bounds(A, np.array(rhs), need[hidden], values[hidden])
+        sub = None if escape is None else (escape[0][hidden], escape[1][hidden], escape[2][hidden])
+        lo, hi = _bounds(A, np.array(rhs), need[hidden], values[hidden], sub)
     lower[hidden], upper[hidden] = lo, hi
     return lower, upper
 
@@ -703,13 +767,14 @@ def _bounds(
     b: np.ndarray,
     need: np.ndarray | None = None,
     truth: np.ndarray | None = None,
+    escape: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Min and max of each variable subject to ``A x = b``, ``x ≥ 0``, one component at a time.
 
     With ``need``, a variable whose values at the feasible points seen so far (the ``truth``,
-    the optima found) already span its ``need`` is not solved for: its bounds are then those
-    values, an inner estimate wide enough to judge the protection adequate, at a fraction of the
-    linear programs.
+    the optima found) already span its ``need`` (and, with ``escape``, escape the attackers,
+    :func:`_escape`) is not solved for: its bounds are then those values, an inner estimate wide
+    enough to judge the protection adequate, at a fraction of the linear programs.
     """
     n = A.shape[1]
     lo, hi = np.zeros(n), np.full(n, np.inf)
@@ -725,7 +790,7 @@ def _bounds(
         if truth is not None:
             seen_lo, seen_hi = truth[cols].copy(), truth[cols].copy()
         for j, col in enumerate(cols):
-            if need is not None and seen_hi[j] - seen_lo[j] >= need[col]:
+            if need is not None and _enough(seen_lo[j], seen_hi[j], need[col], escape, int(col)):
                 lo[col], hi[col] = seen_lo[j], seen_hi[j]
                 continue
             for sense in (1.0, -1.0):
@@ -737,6 +802,22 @@ def _bounds(
                 else:
                     hi[col] = -best
     return lo, hi
+
+
+def _enough(
+    lo: float,
+    hi: float,
+    need: float,
+    escape: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    col: int,
+) -> bool:
+    """Inner bounds ``[lo, hi]`` already as wide as ``need`` and escaping the attackers."""
+    if not hi - lo >= need:
+        return False
+    if escape is None:
+        return True
+    one = tuple(np.array([e[col]]) for e in escape)
+    return bool(_escapes(np.array([lo]), np.array([hi]), one)[0])  # type: ignore[arg-type]
 
 
 def _extreme(
