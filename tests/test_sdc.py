@@ -252,7 +252,7 @@ def test_a_changed_answer_shows_in_unnoised_releases() -> None:
 @given(seed=st.integers(0, 10_000), companies=st.integers(2, 9))
 # under "another test key", the release with company 100 removed suppressed (a4, l2, 2026)
 # (354 + 164 + 32, noise-unsafe) with an interval wide enough (58.4 > 10 % of 499.1 noised) but
-# inside the range where 103, less its 164, reads 106's 354 within p % (docs/decisions.md, 53)
+# inside the range where 103, less its 164, reads 106's 354 within p % (docs/decisions.md, 54)
 @example(seed=3088, companies=8)
 def test_nothing_is_recovered_from_noised_releases(key: bytes, seed: int, companies: int) -> None:
     """Survey, coverage and the model's tables by area and level, released with every company,

@@ -480,7 +480,7 @@ def _suppress(
     ``second`` and ``rest`` the true contributions), a primary cell's interval must also escape
     the p% rule's attackers (:func:`_escape`): its width alone does not say where it lies, and an
     interval as wide as asked can still sit inside the range where a contributor, less its own
-    answer, recovers the largest within ``p`` per cent (docs/decisions.md, 53)."""
+    answer, recovers the largest within ``p`` per cent (docs/decisions.md, 54)."""
     table = _table(cells, hierarchy, value, primary)
     suppressed = primary.copy()
     needed = required_protection(table.values, rules)
