@@ -26,7 +26,9 @@ def warm_process() -> None:
     resolver.url_patterns  # noqa: B018 - imports the URL configuration (the API with it)
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            translation.gettext("Home")  # loads the language's catalogues
+            # any lookup loads the language's catalogues; a variable, not a literal, so that
+            # the catalogue gets no message of its own for it
+            translation.gettext(code)
             home = reverse("home")  # builds the language's reverse tables
             resolve(home)
     # nothing above should have opened a connection; if something did, the worker's request
