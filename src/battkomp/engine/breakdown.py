@@ -119,16 +119,15 @@ def margin_draws(
     total = sum(arr.shape[0] for arr in unit_arrays)
     _, _, T, M = unit_arrays[0].shape
     out = np.zeros((total, len(codes), T, M) if metric is None else (total, len(codes), T))
+    sums = out if metric is None else out[..., None]  # a view: the kernel writes into ``out``
     start = 0
     for lab, arr in zip(labels, unit_arrays, strict=True):
-        rows = slice(start, start + arr.shape[0])
         # Each code's units added in unit order, widened to float64 as they are added: the same
-        # sums, bit for bit, as the product with a 0/1 unit × code matrix this replaces (BLAS
-        # adds the terms in order from zero), without its transposed float64 copy of the draws
-        # (a strided cast that took about a tenth of a run's CPU time).
-        part = arr if metric is None else arr[..., metric]
-        for u, c in enumerate(lab):
-            out[rows, idx[c]] += part[:, u]
+        # sums, bit for bit, as the product with a 0/1 unit × code matrix this replaced (BLAS
+        # adds the terms in order from zero), in one compiled pass over the draws.
+        code_of_unit = np.array([idx[c] for c in lab], dtype=np.int64)
+        rows = sums[start : start + arr.shape[0]]
+        kernels.margin_sums(arr, code_of_unit, 0 if metric is None else metric, rows)
         start += arr.shape[0]
     return codes, out
 

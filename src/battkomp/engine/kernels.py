@@ -515,6 +515,37 @@ def add_strata(
 
 
 @compiled
+def live_lanes(flat: np.ndarray) -> np.ndarray:  # (D, K) any float dtype -> (K,) bool
+    """Per column of ``flat``: whether any of its rows is other than zero (NaN counts as other).
+    One pass in row order, so the memory is read as it lies."""
+    D, K = flat.shape
+    out = np.zeros(K, dtype=np.bool_)
+    for d in range(D):
+        for k in range(K):
+            out[k] |= flat[d, k] != 0
+    return out
+
+
+@compiled
+def margin_sums(
+    units: np.ndarray,  # (D, U, T, M) float32: breakdown.unit_sums of one scenario
+    code_of_unit: np.ndarray,  # (U,) the margin code each unit adds to
+    first_metric: int,  # the metric of ``out``'s first
+    out: np.ndarray,  # in/out (D, K, T, Mo) float64, zeros: metrics first_metric, ...
+) -> None:
+    """``breakdown.margin_draws`` (see there): each code's units added in unit order, each
+    value widened to float64 as it is added."""
+    D, U, T, _M = units.shape
+    Mo = out.shape[3]
+    for d in range(D):
+        for u in range(U):
+            k = code_of_unit[u]
+            for t in range(T):
+                for m in range(Mo):
+                    out[d, k, t, m] += np.float64(units[d, u, t, first_metric + m])
+
+
+@compiled
 def cell_sums(
     arrays: tuple[np.ndarray, ...],  # (D, T, C) float32 each, added up cell by cell
     n_levels: int,

@@ -713,6 +713,16 @@ def segment_phase_jobs(cm: Compiled, dr: Draws) -> tuple[F64, F64]:
     return cur, prev  # (D, S, 2, T)
 
 
+def _per_mix(mix: F64, weights: F64) -> F64:
+    """(D, S, 2, R) role mixes × (R, C) per-role weights -> (D, S, 2, C): the same numbers as
+    ``np.matmul(mix, weights)``, which makes one small product per draw and segment, in one
+    product per draw (half the time). Each stays small enough that BLAS never splits it over
+    threads, which could change the last bit with the number of threads a process has."""
+    D, S, P, R = mix.shape
+    out: F64 = np.matmul(mix.reshape(D, S * P, R), weights).reshape(D, S, P, weights.shape[1])
+    return out
+
+
 def _per_draw(jobs: F64, weights: F64) -> F64:
     """(D, S, 2, T) jobs × (D, S, 2, C) cell weights summed over segment·phase -> (D, T, C)."""
     D, S, P, T = jobs.shape
@@ -737,9 +747,9 @@ def national_flows(cm: Compiled, dr: Draws) -> Flows:
     order."""
     D = dr.mix.shape[0]
     cur, prev = segment_phase_jobs(cm, dr)
-    mix_cells = np.matmul(dr.mix, cm.profile_rc)  # (D, S, 2, R) @ (R, C)
-    exit_cells = np.matmul(dr.mix, cm.profile_rc * cm.exit_base[:, None])
-    expat_cells = np.matmul(dr.mix, cm.profile_rc * cm.expat_share[:, None])
+    mix_cells = _per_mix(dr.mix, cm.profile_rc)  # (D, S, 2, R) @ (R, C)
+    exit_cells = _per_mix(dr.mix, cm.profile_rc * cm.exit_base[:, None])
+    expat_cells = _per_mix(dr.mix, cm.profile_rc * cm.expat_share[:, None])
     expat_cells[:, :, 1, :] = 0.0  # only start-up staff include temporary specialists
     rates = (
         dr.exit_factor[:, None, None, None] * exit_cells
@@ -950,7 +960,7 @@ def survey_paths(cm: Compiled, dr: Draws) -> SurveyPaths:
     """The survey estimator's parts of the draws ``dr`` (e.g. the central run), from the
     capacity model of the same draws."""
     cur, prev = segment_phase_jobs(cm, dr)
-    mix_cells = np.matmul(dr.mix, cm.profile_rc)
+    mix_cells = _per_mix(dr.mix, cm.profile_rc)
     rates = _rates(cm, dr)
     e_cur, e_prev = _per_draw(cur, mix_cells), _per_draw(prev, mix_cells)
     staff = np.concatenate([e_prev[:, :1], e_cur], axis=1)
@@ -994,8 +1004,8 @@ def survey_openings(cm: Compiled, parts: SurveyPaths, n_draws: int) -> tuple[F64
 
 def _rates(cm: Compiled, dr: Draws) -> F64:
     """Exits and expat outflow per head of each segment and phase, per cell: (D, S, 2, C)."""
-    exit_cells = np.matmul(dr.mix, cm.profile_rc * cm.exit_base[:, None])
-    expat_cells = np.matmul(dr.mix, cm.profile_rc * cm.expat_share[:, None])
+    exit_cells = _per_mix(dr.mix, cm.profile_rc * cm.exit_base[:, None])
+    expat_cells = _per_mix(dr.mix, cm.profile_rc * cm.expat_share[:, None])
     expat_cells[:, :, 1, :] = 0.0  # only start-up staff include temporary specialists
     out: F64 = (
         dr.exit_factor[:, None, None, None] * exit_cells

@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 from scipy.special import ndtr
 
+from battkomp.engine import kernels
 from battkomp.engine.breakdown import UNIT_METRICS, unit_sums
 from battkomp.engine.model import (
     F64,
@@ -633,7 +634,8 @@ def lane_stats(
 
     Each cell's draws are copied into one contiguous row (a band of draws at a time, which keeps
     the transposition in cache) and sorted once; the percentiles are then read off the sorted rows
-    by linear interpolation between order statistics (numpy's default ``linear`` method). With
+    by linear interpolation between order statistics (numpy's default ``linear`` method). Cells
+    whose draws are all zero are neither copied nor sorted: every statistic of theirs is 0. With
     ``positive``, also the mean of the positive part and the share of draws above zero.
     ``scratch``: a flat array of ``x``'s dtype and at least its size to sort in, reused from call
     to call (else a new one), so that a run's statistics do not write into fresh memory, which is
@@ -645,29 +647,46 @@ def lane_stats(
     """
     n = x.shape[0]
     flat = x.reshape(n, -1)
-    if scratch is not None and scratch.dtype == x.dtype and scratch.size >= flat.size:
-        lanes = scratch[: flat.size].reshape(flat.shape[::-1])
-    else:
-        lanes = np.empty(flat.shape[::-1], dtype=x.dtype)
-    for i in range(0, n, _BAND):
-        lanes[:, i : i + _BAND] = flat[i : i + _BAND].T
-    lanes.sort(axis=1)
     shape = x.shape[1:]
-    out: dict[str, np.ndarray] = {"mean": (lanes.sum(axis=1, dtype=np.float64) / n).reshape(shape)}
+    width = flat.shape[1]
+    # Many cells never hold anyone (a level and area no role of the run needs): their draws are
+    # all zero, and so are their statistics. Only the other lanes are transposed and sorted.
+    live = np.flatnonzero(kernels.live_lanes(flat)) if n else np.arange(width)
+    k = live.size
+    if scratch is not None and scratch.dtype == x.dtype and scratch.size >= k * n:
+        lanes = scratch[: k * n].reshape(k, n)
+    else:
+        lanes = np.empty((k, n), dtype=x.dtype)
+    if k == width:
+        for i in range(0, n, _BAND):
+            lanes[:, i : i + _BAND] = flat[i : i + _BAND].T
+    elif k:
+        for i in range(0, n, _BAND):
+            lanes[:, i : i + _BAND] = flat[i : i + _BAND].T[live]
+    lanes.sort(axis=1)
+
+    def cells(per_lane: np.ndarray) -> np.ndarray:
+        if k == width:
+            return per_lane.reshape(shape)
+        full = np.zeros(width)
+        full[live] = per_lane
+        return full.reshape(shape)
+
+    out: dict[str, np.ndarray] = {"mean": cells(lanes.sum(axis=1, dtype=np.float64) / n)}
     for q in QUANTILES:
         h = (n - 1) * q / 100.0
         lo = int(np.floor(h))
         hi = min(lo + 1, n - 1)
         a = lanes[:, lo].astype(np.float64)
         b = lanes[:, hi].astype(np.float64)
-        out[f"p{q}"] = (a + (h - lo) * (b - a)).reshape(shape)
+        out[f"p{q}"] = cells(a + (h - lo) * (b - a))
     if positive:
         # rows are sorted: the positive values are a suffix of each row
         first_positive = (lanes <= 0).sum(axis=1)
-        out["positive_share"] = ((n - first_positive) / n).reshape(shape)
-        out["positive_mean"] = (
+        out["positive_share"] = cells((n - first_positive) / n)
+        out["positive_mean"] = cells(
             np.where(lanes > 0, lanes, 0).sum(axis=1, dtype=np.float64) / n
-        ).reshape(shape)
+        )
     return out
 
 
