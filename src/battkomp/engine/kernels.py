@@ -129,6 +129,43 @@ def _leaf(x: np.ndarray, start: int, n: int) -> float:
 
 
 @compiled
+def facility_paths(
+    profile: np.ndarray,  # (F, K, G, E) staffing per delay and built-share grid point
+    capacity: np.ndarray,  # (F, K, G, E) capacity in place, likewise
+    startup: np.ndarray,  # (F, K, E) 1 while in the start-up years
+    delay: np.ndarray,  # (D, F) drawn delay index
+    lo: np.ndarray,  # (D, F) lower grid point of the drawn built share
+    w: np.ndarray,  # (D, F) its interpolation weight
+    realised: np.ndarray,  # (D, F) bool
+    scale: np.ndarray,  # (D, F) jobs per unit of staffing
+    prof: np.ndarray,  # out (D, F, E) staffing
+    cap: np.ndarray,  # out (D, F, E) capacity in place
+    jobs: np.ndarray,  # out (D, F, E)
+    startup_jobs: np.ndarray,  # out (D, F, E) of them in start-up years
+) -> None:
+    """``montecarlo.sample_draws``' facility paths (see there): the profile at the drawn delay,
+    interpolated between the grid points around the drawn built share, zero where the plant is
+    not realised, and its jobs."""
+    D, F = delay.shape
+    E = profile.shape[3]
+    for d in range(D):
+        for f in range(F):
+            k = delay[d, f]
+            g = lo[d, f]
+            b = w[d, f]
+            a = 1.0 - b
+            r = 1.0 if realised[d, f] else 0.0
+            s = scale[d, f]
+            for e in range(E):
+                p = (profile[f, k, g, e] * a + profile[f, k, g + 1, e] * b) * r
+                prof[d, f, e] = p
+                cap[d, f, e] = (capacity[f, k, g, e] * a + capacity[f, k, g + 1, e] * b) * r
+                j = p * s
+                jobs[d, f, e] = j
+                startup_jobs[d, f, e] = j * startup[f, k, e]
+
+
+@compiled
 def year_loop(
     staff: np.ndarray,  # (D, T+1, C) staff needed, years base-1..end
     replacement_full: np.ndarray,  # (D, T, C) replacement if every post were filled

@@ -229,16 +229,13 @@ def sample_draws(cm: Compiled, n: int, rng: np.random.Generator) -> tuple[Draws,
         axis=1,
     )
 
-    fidx = np.arange(F)[None, :]
     lo, w = share_index(built)
-    w3 = w[:, :, None]
-    prof = cm.profile[fidx, delay, lo] * (1.0 - w3) + cm.profile[fidx, delay, lo + 1] * w3
-    cap = cm.capacity[fidx, delay, lo] * (1.0 - w3) + cm.capacity[fidx, delay, lo + 1] * w3
-    prof *= real[:, :, None]
-    cap *= real[:, :, None]
     scale = cm.fac_intensity[None, :] * factor[:, cm.fac_segment]
-    jobs = prof * scale[:, :, None]
-    startup = jobs * cm.startup[fidx, delay]
+    E = cm.profile.shape[3]
+    prof, cap, jobs, startup = (np.empty((n, F, E)) for _ in range(4))
+    kernels.facility_paths(
+        cm.profile, cm.capacity, cm.startup, delay, lo, w, real, scale, prof, cap, jobs, startup
+    )
     engineers = np.array([cm.tax.role_group[r] == "engineer_senior" for r in cm.tax.roles])
     drivers = np.concatenate(
         [
