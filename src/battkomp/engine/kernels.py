@@ -583,6 +583,38 @@ def margin_sums(
 
 
 @compiled
+def abroad_sums(
+    gap: np.ndarray,  # (D, T, C) a block's national gap
+    recruited: np.ndarray,  # (D, T, C) what recruitment filled
+    need: np.ndarray,  # out (T, C) summed over the draws: the gap before recruitment, positive
+    recruited_sum: np.ndarray,  # out (T, C) recruited, summed over the draws
+    unmet: np.ndarray,  # out (T, C) the shortage (the gap's positive part), summed
+    year_shortage: np.ndarray,  # out (D, T) the shortage summed over the cells
+) -> None:
+    """``montecarlo.run_block``'s sums for the abroad frame and the target, in numpy's order:
+    over the draws one after the other from the first, over the cells numpy's pairwise sum."""
+    D, T, C = gap.shape
+    row = np.empty(C)
+    for d in range(D):
+        for t in range(T):
+            for c in range(C):
+                g = gap[d, t, c]
+                r = recruited[d, t, c]
+                s = _max(g, 0.0)
+                x = _max(g + r, 0.0)
+                row[c] = s
+                if d == 0:
+                    unmet[t, c] = s
+                    recruited_sum[t, c] = r
+                    need[t, c] = x
+                else:
+                    unmet[t, c] += s
+                    recruited_sum[t, c] += r
+                    need[t, c] += x
+            year_shortage[d, t] = _sum(row, 0, C)
+
+
+@compiled
 def cell_sums(
     arrays: tuple[np.ndarray, ...],  # (D, T, C) float32 each, added up cell by cell
     n_levels: int,

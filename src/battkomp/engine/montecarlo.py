@@ -387,19 +387,22 @@ def run_block(
         flows = {m: x.astype(np.float32) for m, x in wide.items()}
     # the abroad frame: what domestic supply leaves open (before recruitment), what recruitment
     # fills, and what stays open
-    shortage = np.maximum(fl.gap, 0.0)
-    need = np.add(fl.gap, recruited)
-    sums = {
-        "abroad_need": np.maximum(need, 0.0, out=need).sum(axis=0),
-        "abroad_recruited": recruited.sum(axis=0),
-        "abroad_unmet": shortage.sum(axis=0),
-    }
+    T, C = fl.gap.shape[1:]
+    sums = {k: np.zeros((T, C)) for k in ABROAD_SUMS}
+    year_shortage = np.empty((n, T))
+    kernels.abroad_sums(
+        fl.gap,
+        recruited,
+        sums["abroad_need"],
+        sums["abroad_recruited"],
+        sums["abroad_unmet"],
+        year_shortage,
+    )
     jobs = {
         "direct": fl.direct_jobs.astype(np.float32),
         "indirect": fl.indirect_jobs.astype(np.float32),
         "induced": fl.induced_jobs.astype(np.float32),
     }
-    year_shortage = shortage.sum(axis=2)
     assert fl.survey is not None
     reported, carried = survey_openings(cm, fl.survey, n)
     target = year_shortage.sum(axis=1)
