@@ -619,18 +619,20 @@ def cell_sums(
     arrays: tuple[np.ndarray, ...],  # (D, T, C) float32 each, added up cell by cell
     n_levels: int,
     positive: bool,  # the positive part of the added-up cells only
-    total: np.ndarray,  # out (D, T, 1)
-    by_level: np.ndarray,  # out (D, T, L)
-    by_area: np.ndarray,  # out (D, T, A)
+    total: np.ndarray,  # out (T, 1, D)
+    by_level: np.ndarray,  # out (T, L, D)
+    by_area: np.ndarray,  # out (T, A, D)
 ) -> None:
     """``run_model._cell_sums`` (see there): per draw and year, float64 sums over the cells of
-    each level, of each area and of all (the sum of the level sums)."""
+    each level, of each area and of all (the sum of the level sums), written draws last: one
+    row of draws per year and level or area, as the statistics sort them."""
     D, T, C = arrays[0].shape
     L = n_levels
     A = C // L
     for d in range(D):
         for t in range(T):
-            by_area[d, t, :] = 0.0
+            for a in range(A):
+                by_area[t, a, d] = 0.0
             all_levels = 0.0
             for lv in range(L):
                 s = 0.0
@@ -642,10 +644,10 @@ def cell_sums(
                     if positive:
                         v = _max(v, 0.0)
                     s += v
-                    by_area[d, t, a] += v
-                by_level[d, t, lv] = s
+                    by_area[t, a, d] += v
+                by_level[t, lv, d] = s
                 all_levels += s
-            total[d, t, 0] = all_levels
+            total[t, 0, d] = all_levels
 
 
 @compiled

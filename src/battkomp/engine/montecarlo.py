@@ -663,12 +663,32 @@ def lane_stats(
     elif k:
         for i in range(0, n, _BAND):
             lanes[:, i : i + _BAND] = flat[i : i + _BAND].T[live]
+    return _sorted_summary(lanes, shape, None if k == width else live, positive)
+
+
+def rows_stats(lanes: np.ndarray, shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """:func:`lane_stats` of draws already laid out one cell per row, ``(cells, draws)``, the
+    cells in the order of ``shape``. The rows are sorted in place.
+
+    >>> st = rows_stats(np.array([[3.0, 1.0, 2.0]]), (1,))
+    >>> [float(st[k][0]) for k in ("mean", "p50")]
+    [2.0, 2.0]
+    """
+    return _sorted_summary(lanes, shape, None, False)
+
+
+def _sorted_summary(
+    lanes: np.ndarray, shape: tuple[int, ...], live: np.ndarray | None, positive: bool
+) -> dict[str, np.ndarray]:
+    """Sort ``lanes`` (cells, draws) row by row and read off :func:`lane_stats`' statistics;
+    ``live``: the cells of ``shape`` the rows are, the others all zero (None: every cell)."""
+    n = lanes.shape[1]
     lanes.sort(axis=1)
 
     def cells(per_lane: np.ndarray) -> np.ndarray:
-        if k == width:
+        if live is None:
             return per_lane.reshape(shape)
-        full = np.zeros(width)
+        full = np.zeros(int(np.prod(shape, dtype=np.int64)))
         full[live] = per_lane
         return full.reshape(shape)
 

@@ -53,6 +53,7 @@ from battkomp.engine.montecarlo import (
     lane_stats,
     prefaulted,
     rank,
+    rows_stats,
     run_ensemble,
     spearman,
 )
@@ -164,14 +165,16 @@ def _cells(cm: Compiled, stats: Mapping[str, Mapping[str, np.ndarray]]) -> pl.Da
 def _cell_sums(
     arrays: Sequence[np.ndarray], L: int, A: int, positive: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Float64 sums of (D, T, L·A) float32 cells per draw and year: over all cells (D, T, 1), per
-    level (D, T, L) and per area (D, T, A); optionally of the positive part only. With several
-    arrays, of their sum taken draw by draw and cell by cell (the total supply).
+    """Float64 sums of (D, T, L·A) float32 cells per draw and year: over all cells, per level
+    and per area, each as (T, k, D), the draws of a year and level or area in one row, ready to
+    be sorted (:func:`battkomp.engine.montecarlo.rows_stats`); optionally of the positive part
+    only. With several arrays, of their sum taken draw by draw and cell by cell (the total
+    supply).
 
     One pass over the cells gives all three sums (kernels.cell_sums); the totals are the sums
     of the level sums."""
     D, T, _C = arrays[0].shape
-    total, by_level, by_area = np.empty((D, T, 1)), np.empty((D, T, L)), np.empty((D, T, A))
+    total, by_level, by_area = np.empty((T, 1, D)), np.empty((T, L, D)), np.empty((T, A, D))
     kernels.cell_sums(tuple(arrays), L, positive, total, by_level, by_area)
     return total, by_level, by_area
 
@@ -213,7 +216,10 @@ def _start_aggregates(
 
     def task(item: tuple[str, list[np.ndarray], bool]) -> list[Stats]:
         _name, arrays, positive = item
-        return [_stats(summed) for summed in _cell_sums(arrays, L, A, positive)]
+        return [
+            rows_stats(summed.reshape(-1, summed.shape[2]), summed.shape[:2])
+            for summed in _cell_sums(arrays, L, A, positive)
+        ]
 
     started = [_start(pool, task, item) for item in items]
 
