@@ -19,6 +19,7 @@ Uncertain inputs, each drawn independently per draw:
 
 from __future__ import annotations
 
+import ctypes
 import mmap
 import os
 import threading
@@ -132,6 +133,34 @@ def _mmap_of(a: np.ndarray) -> mmap.mmap | None:
     return base if isinstance(base, mmap.mmap) else None
 
 
+def _libc_madvise() -> Callable[[int, int, int], int] | None:
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).madvise
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return fn  # type: ignore[no-any-return]
+
+
+_LIBC_MADVISE = _libc_madvise()
+
+
+def _madvise(m: mmap.mmap, start: int, length: int) -> None:
+    """``m.madvise(MADV_POPULATE_WRITE, start, length)``, with the GIL released while the kernel
+    faults the pages in (through ctypes, which releases it for a foreign call; ``mmap.madvise``
+    holds it, and the blocks' threads would wait for each call)."""
+    if _LIBC_MADVISE is None:
+        m.madvise(MADV_POPULATE_WRITE, start, length)
+        return
+    buf = (ctypes.c_char * len(m)).from_buffer(m)
+    try:
+        if _LIBC_MADVISE(ctypes.addressof(buf) + start, length, MADV_POPULATE_WRITE) != 0:
+            raise OSError(ctypes.get_errno(), "madvise")
+    finally:
+        del buf
+
+
 def populate(arrays: Sequence[np.ndarray], rows: int = 1000) -> None:
     """Fault in the memory of :func:`mapped` arrays, ``rows`` leading-axis rows of every array
     at a time in row order (the order :func:`run_ensemble` writes them in), with
@@ -156,7 +185,7 @@ def populate(arrays: Sequence[np.ndarray], rows: int = 1000) -> None:
                 start = (r0 * stride) // page * page
                 stop = min(len(m), min(n, r0 + rows) * stride)
                 if stop > start:
-                    m.madvise(MADV_POPULATE_WRITE, start, stop - start)
+                    _madvise(m, start, stop - start)
     except (OSError, ValueError):
         return
 
