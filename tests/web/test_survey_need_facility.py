@@ -226,6 +226,44 @@ def test_the_form_saves_the_facility_and_shows_it_again(setup: dict[str, Any]) -
     assert stored_facilities() == [None] * 3
 
 
+def test_a_save_naming_no_facility_does_not_read_them(setup: dict[str, Any]) -> None:
+    """The facilities are read to check a line that names one, or to show the form again; a
+    save whose lines name none stores the same without reading them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = setup["world"].client("company_a")
+    target = en("survey:response", setup["participant"].pk)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(target, form_post(""))
+    assert response.status_code == 302
+    assert stored_facilities() == [None] * 3
+    assert not [q for q in queries.captured_queries if "actors_facility" in q["sql"]]
+    with CaptureQueriesContext(connection) as queries:
+        client.post(target, form_post("cellco_pilot"))
+    assert [q for q in queries.captured_queries if "actors_facility" in q["sql"]]
+    assert stored_facilities() == ["cellco_pilot"] * 3
+
+
+@pytest.mark.parametrize("action", ["add_lines", "submit"])
+def test_a_form_shown_again_offers_the_facilities_though_no_line_named_one(
+    setup: dict[str, Any], action: str
+) -> None:
+    client = setup["world"].client("company_a")
+    target = en("survey:response", setup["participant"].pk)
+    data = form_post("")
+    data["action"] = action
+    del data["line-0-total_staff_2027"]  # submitting needs it: the form is shown again
+    response = client.post(target, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for index in (0, 1, 2, 3) if action == "add_lines" else (0,):
+        assert f'name="line-{index}-facility"' in html
+    assert '<option value="cellco_pilot">Cellco Pilot Line (cellco_pilot)</option>' in html
+    assert 'aria-describedby="id_line-0-facility_helptext"' in html
+    assert "anodeco_secret" not in html
+
+
 def test_the_form_refuses_another_organisations_facility(setup: dict[str, Any]) -> None:
     client = setup["world"].client("company_a")
     target = en("survey:response", setup["participant"].pk)

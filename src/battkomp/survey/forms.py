@@ -3,7 +3,7 @@ blank ones, and an "add more lines" button that re-renders with more blanks."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django import forms
@@ -172,17 +172,21 @@ class NeedLineForm(forms.Form):
             widget=forms.Textarea(attrs={"rows": 2}),
         )
         if facilities:
-            # Only the organisation's own facilities (and its subsidiaries'): the view passes
-            # organisations.access.answer_facilities_for_user, never anyone else's.
-            self.fields["facility"] = forms.ChoiceField(
-                label=_("Facility"),
-                required=False,
-                choices=[("", gettext("The organisation as a whole")), *facilities],
-                help_text=_(
-                    "For a planned plant, choose it: the answer then counts at the plant's "
-                    "probability of being built."
-                ),
-            )
+            self.add_facility_field(facilities)
+
+    def add_facility_field(self, facilities: Sequence[tuple[str, str]]) -> None:
+        """The line's facility question, last, with ``facilities`` as (code, name) choices:
+        only the organisation's own facilities (and its subsidiaries'); the view passes
+        organisations.access.answer_facilities_for_user, never anyone else's."""
+        self.fields["facility"] = forms.ChoiceField(
+            label=_("Facility"),
+            required=False,
+            choices=[("", gettext("The organisation as a whole")), *facilities],
+            help_text=_(
+                "For a planned plant, choose it: the answer then counts at the plant's "
+                "probability of being built."
+            ),
+        )
 
     @property
     def year_fields(self) -> list[tuple[int, forms.BoundField, forms.BoundField]]:
@@ -325,8 +329,18 @@ def lines_initial(lines: Sequence[NeedLine] | Sequence[Mapping[str, Any]]) -> li
     return list(grouped.values())
 
 
+#: (code, name) choices of a line's facility, or what reads them when they are needed.
+FacilityChoices = Sequence[tuple[str, str]] | Callable[[], Sequence[tuple[str, str]]]
+
+
 class NeedsForm:
-    """The whole needs form: general questions plus any number of need lines."""
+    """The whole needs form: general questions plus any number of need lines.
+
+    ``facilities``: the choices of each line's facility, or a function that reads them (two
+    queries). A bound form calls it only when a line names a facility (the choices check it)
+    or when the form is shown again (:meth:`sections`): a save whose lines name none, the usual
+    case, does not read them. A line's blank facility means the organisation as a whole either
+    way, so the outcome of a save is the same with the question as without it."""
 
     def __init__(
         self,
@@ -335,10 +349,12 @@ class NeedsForm:
         *,
         general: Mapping[str, Any] | None = None,
         lines: Sequence[Mapping[str, Any]] = (),
-        facilities: Sequence[tuple[str, str]] = (),
+        facilities: FacilityChoices = (),
     ) -> None:
         self.years = participant.round.years
-        self.facilities = list(facilities)  # (code, name): the choices of each line's facility
+        self._facility_source = facilities
+        # (code, name): the choices of each line's facility; None until read
+        self.facilities: list[tuple[str, str]] | None = None
         self.top_errors: list[tuple[str, str]] = []  # (message, id of the field it is about)
         self.is_bound = data is not None
         # The revision the form was filled in from; a save names it, and is refused when someone
@@ -359,9 +375,12 @@ class NeedsForm:
             if data.get("action") == "add_lines":
                 count += BLANK_LINES
             count = max(0, min(count, MAX_LINES))
+            if any(str(data.get(f"line-{i}-facility") or "").strip() for i in range(count)):
+                self._read_facilities()
             self.general = GeneralForm(data)
             self.lines = [self._line(i, data=data) for i in range(count)]
         else:
+            self._read_facilities()
             initial = dict(general or {})
             answer = initial.get("access_is_challenge")
             initial["access_is_challenge"] = {True: "yes", False: "no"}.get(answer, "")
@@ -369,12 +388,18 @@ class NeedsForm:
             self.lines = [self._line(i, initial=entry) for i, entry in enumerate(lines)]
             self.lines += [self._line(len(self.lines) + i) for i in range(BLANK_LINES)]
 
+    def _read_facilities(self) -> list[tuple[str, str]]:
+        if self.facilities is None:
+            source = self._facility_source
+            self.facilities = list(source() if callable(source) else source)
+        return self.facilities
+
     def _line(self, index: int, **kwargs: Any) -> NeedLineForm:
         return NeedLineForm(
             years=self.years,
             number=index + 1,
             prefix=f"line-{index}",
-            facilities=self.facilities,
+            facilities=self.facilities or (),
             **kwargs,
         )
 
@@ -422,7 +447,14 @@ class NeedsForm:
     def sections(self) -> list[dict[str, Any]]:
         """The lines grouped by role (in the code list's order), for sections that can be
         collapsed; the lines without a role (new, blank ones) come last. A section is open when
-        a line in it is flagged, or when it is the only one with lines."""
+        a line in it is flagged, or when it is the only one with lines. The lines are shown, so
+        they get their facility question now if it was not needed before (a save that is shown
+        again: the lines named no facility, so the question was left out of checking them)."""
+        if self.facilities is None:
+            facilities = self._read_facilities()
+            if facilities:
+                for line in self.lines:
+                    line.add_facility_field(facilities)
         names = dict(choices("role"))
         by_role: dict[str, list[NeedLineForm]] = {}
         for line in self.lines:

@@ -297,7 +297,7 @@ def response(request: HttpRequest, participant_id: int) -> HttpResponse:
                 )
             return redirect("survey:response", participant.pk)
         form = NeedsForm(
-            participant, request.POST, facilities=facility_choices(request, participant)
+            participant, request.POST, facilities=lambda: facility_choices(request, participant)
         )
         action = request.POST.get("action", "save")
         if action in {"save", "submit"} and form.is_valid(full=action == "submit"):
