@@ -85,6 +85,25 @@ def test_the_needs_form_refuses_an_ambiguous_share_and_reads_a_percentage() -> N
         assert form.to_lines()[0]["share_abroad"] == pytest.approx(0.015)
 
 
+def test_need_lines_get_their_own_fields_in_the_active_language() -> None:
+    """A line's fields are built once per language and years and copied to each line: a line's
+    choices, labels and widgets are its own, and follow the language."""
+    with translation.override("en"):
+        one, two = _need_form((2026, 2027)), _need_form((2026, 2027))
+        assert one.fields["new_hires_2026"].label == "New hires needed 2026"
+        assert one.fields["role"] is not two.fields["role"]
+        one.fields["role"].choices = [("", "—")]
+        one.fields["new_hires_2026"].widget.attrs["class"] = "changed"
+        assert len(two.fields["role"].choices) > 1
+        assert two.fields["new_hires_2026"].widget.attrs["class"] == "num"
+        assert len(_need_form((2026, 2027)).fields["role"].choices) > 1
+        assert [n for n in _need_form((2030,)).fields if n.startswith("new_hires")] == [
+            "new_hires_2030"
+        ]
+    with translation.override("nb"):
+        assert _need_form((2026,)).fields["new_hires_2026"].label == "Nyansettelser som trengs 2026"
+
+
 def test_the_offer_form_refuses_an_ambiguous_share(world: Any) -> None:
     with translation.override("en"):
         form = OfferForm(data={"completion_rate": "1.2"})

@@ -3,11 +3,13 @@ blank ones, and an "add more lines" button that re-renders with more blanks."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from battkomp.core.codes import choices, codes, label
@@ -110,6 +112,64 @@ class ShareField(forms.CharField):
         return clean_share(super().to_python(value))
 
 
+@lru_cache(maxsize=16)
+def _line_fields(language: str | None, years: tuple[int, ...]) -> dict[str, forms.Field]:
+    """A need line's questions for a round's ``years``, with their labels and code lists in
+    ``language`` (the active one), built once per process: none of it changes while the process
+    runs (the code lists come from the engine's taxonomy, read once). Each line gets a deep copy,
+    as every Django form does of its declared fields; building them took twice as long, most of
+    it normalising the code lists' choices, once per line of every form."""
+    fields: dict[str, forms.Field] = {}
+    blank = [("", "—")]
+    fields["role"] = forms.ChoiceField(
+        label=_("Role"), required=False, choices=blank + choices("role")
+    )
+    fields["level"] = forms.ChoiceField(
+        label=_("Education level"), required=False, choices=blank + choices("level")
+    )
+    fields["area"] = forms.ChoiceField(
+        label=_("Competence area"), required=False, choices=blank + choices("area")
+    )
+    for year in years:
+        for name, text in (
+            ("new_hires", gettext("New hires needed")),
+            ("total_staff", gettext("Total staff")),
+        ):
+            fields[f"{name}_{year}"] = forms.IntegerField(
+                label=f"{text} {year}",
+                required=False,
+                min_value=0,
+                max_value=MAX_HEADCOUNT,
+                validators=[PlausibleMaximum("survey_needs", name)],
+                widget=forms.NumberInput(attrs={"min": 0, "step": 1, "class": "num"}),
+            )
+    fields["recruit_difficulty"] = forms.TypedChoiceField(
+        label=_("How hard is the role to recruit? (1 easy – 5 very hard)"),
+        required=False,
+        choices=[("", "—"), *((str(i), str(i)) for i in range(1, 6))],
+        coerce=int,
+        empty_value=None,
+    )
+    fields["share_abroad"] = ShareField(
+        label=_("Share expected from abroad (%)"),
+        required=False,
+        help_text=_("A percentage (25 or 25 %) or a share from 0 to 1 (0.25)."),
+    )
+    fields["critical_competences"] = forms.CharField(
+        label=_("Critical competences"),
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    fields["comment"] = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    return fields
+
+
 class NeedLineForm(forms.Form):
     """One role × education level × competence area, with a headcount per year of the round."""
 
@@ -124,53 +184,7 @@ class NeedLineForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.years = list(years)
         self.number = number
-        blank = [("", "—")]
-        self.fields["role"] = forms.ChoiceField(
-            label=_("Role"), required=False, choices=blank + choices("role")
-        )
-        self.fields["level"] = forms.ChoiceField(
-            label=_("Education level"), required=False, choices=blank + choices("level")
-        )
-        self.fields["area"] = forms.ChoiceField(
-            label=_("Competence area"), required=False, choices=blank + choices("area")
-        )
-        for year in self.years:
-            for name, text in (
-                ("new_hires", gettext("New hires needed")),
-                ("total_staff", gettext("Total staff")),
-            ):
-                self.fields[f"{name}_{year}"] = forms.IntegerField(
-                    label=f"{text} {year}",
-                    required=False,
-                    min_value=0,
-                    max_value=MAX_HEADCOUNT,
-                    validators=[PlausibleMaximum("survey_needs", name)],
-                    widget=forms.NumberInput(attrs={"min": 0, "step": 1, "class": "num"}),
-                )
-        self.fields["recruit_difficulty"] = forms.TypedChoiceField(
-            label=_("How hard is the role to recruit? (1 easy – 5 very hard)"),
-            required=False,
-            choices=[("", "—"), *((str(i), str(i)) for i in range(1, 6))],
-            coerce=int,
-            empty_value=None,
-        )
-        self.fields["share_abroad"] = ShareField(
-            label=_("Share expected from abroad (%)"),
-            required=False,
-            help_text=_("A percentage (25 or 25 %) or a share from 0 to 1 (0.25)."),
-        )
-        self.fields["critical_competences"] = forms.CharField(
-            label=_("Critical competences"),
-            required=False,
-            max_length=MAX_TEXT,
-            widget=forms.Textarea(attrs={"rows": 2}),
-        )
-        self.fields["comment"] = forms.CharField(
-            label=_("Comment"),
-            required=False,
-            max_length=MAX_TEXT,
-            widget=forms.Textarea(attrs={"rows": 2}),
-        )
+        self.fields.update(copy.deepcopy(_line_fields(get_language(), tuple(self.years))))
         if facilities:
             self.add_facility_field(facilities)
 
