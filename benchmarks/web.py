@@ -211,8 +211,10 @@ def _prepare(data_dir: Path, respondents: int) -> dict[str, Any]:
     import django
 
     django.setup()
+    from importlib import import_module
+
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection
 
     from battkomp.accounts.actions import do_create_user
@@ -246,7 +248,7 @@ def _prepare(data_dir: Path, respondents: int) -> dict[str, Any]:
             if not _user_exists(email)
             else _user(email)
         )
-        session = SessionStore()
+        session = import_module(settings.SESSION_ENGINE).SessionStore()  # as the site keeps them
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = "battkomp.accounts.backends.ThrottledModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()

@@ -283,6 +283,13 @@ BATTKOMP_REMINDER_HOURS = (8, 16)
 # Attempts to send one e-mail (with growing pauses) before the mail task gives up.
 BATTKOMP_MAIL_MAX_ATTEMPTS = env_int("BATTKOMP_MAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=50)
 
+# Sessions are kept in the database and, as they are written, in the shared cache (Django's
+# write-through "cached_db"): a signed-in request reads its session from the cache, falling back
+# to the database when the entry is missing (emptied, culled, expired). Logging out, a password
+# change and an expired session end it in both. One query less on every signed-in request
+# (docs/performance.md, docs/decisions.md 55).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # Every cookie the site sets: HttpOnly where scripts never need it (no page has a script),
 # SameSite=Lax, and Secure in production.
 SESSION_COOKIE_HTTPONLY = True
