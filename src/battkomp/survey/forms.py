@@ -112,6 +112,27 @@ class ShareField(forms.CharField):
         return clean_share(super().to_python(value))
 
 
+class _SharedChoices:
+    """A choice field whose copies share its choices list instead of deep-copying it, for a
+    code list fixed while the process runs (:func:`_line_fields`): the deep copy of the choices
+    was most of what copying a need line's fields cost. A copy that needs other choices gets
+    them by assignment (``field.choices = ...``, which replaces the list); nothing changes the
+    shared list in place."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        # forms.Field's copy (the widget, its attributes, the messages and the validators are
+        # the copy's own), without ChoiceField's deep copy of the choices
+        return forms.Field.__deepcopy__(self, memo)  # type: ignore[arg-type]
+
+
+class _CodeChoiceField(_SharedChoices, forms.ChoiceField):
+    pass
+
+
+class _TypedCodeChoiceField(_SharedChoices, forms.TypedChoiceField):
+    pass
+
+
 @lru_cache(maxsize=16)
 def _line_fields(language: str | None, years: tuple[int, ...]) -> dict[str, forms.Field]:
     """A need line's questions for a round's ``years``, with their labels and code lists in
@@ -121,13 +142,13 @@ def _line_fields(language: str | None, years: tuple[int, ...]) -> dict[str, form
     it normalising the code lists' choices, once per line of every form."""
     fields: dict[str, forms.Field] = {}
     blank = [("", "—")]
-    fields["role"] = forms.ChoiceField(
+    fields["role"] = _CodeChoiceField(
         label=_("Role"), required=False, choices=blank + choices("role")
     )
-    fields["level"] = forms.ChoiceField(
+    fields["level"] = _CodeChoiceField(
         label=_("Education level"), required=False, choices=blank + choices("level")
     )
-    fields["area"] = forms.ChoiceField(
+    fields["area"] = _CodeChoiceField(
         label=_("Competence area"), required=False, choices=blank + choices("area")
     )
     for year in years:
@@ -143,7 +164,7 @@ def _line_fields(language: str | None, years: tuple[int, ...]) -> dict[str, form
                 validators=[PlausibleMaximum("survey_needs", name)],
                 widget=forms.NumberInput(attrs={"min": 0, "step": 1, "class": "num"}),
             )
-    fields["recruit_difficulty"] = forms.TypedChoiceField(
+    fields["recruit_difficulty"] = _TypedCodeChoiceField(
         label=_("How hard is the role to recruit? (1 easy – 5 very hard)"),
         required=False,
         choices=[("", "—"), *((str(i), str(i)) for i in range(1, 6))],
