@@ -248,7 +248,9 @@ def test_a_changed_answer_shows_in_unnoised_releases() -> None:
 
 
 @pytest.mark.parametrize("key", KEYS)
-@settings(max_examples=3, deadline=None)
+# derandomized, as the other property tests of the suite: the same examples on every run, so
+# a CI run never fails on an example no earlier run tried (benchmarks/sdc_attack.py searches)
+@settings(max_examples=3, deadline=None, derandomize=True, database=None)
 @given(seed=st.integers(0, 10_000), companies=st.integers(2, 9))
 # under "another test key", the release with company 100 removed suppressed (a4, l2, 2026)
 # (354 + 164 + 32, noise-unsafe) with an interval wide enough (58.4 > 10 % of 499.1 noised) but
