@@ -299,7 +299,9 @@ def scenario_gap_spec(
     colour = {
         "field": "scenario",
         "type": "nominal",
-        "title": gettext("Scenario"),
+        # the bands take each scenario's colour and have no legend of their own: the title says
+        # what the lines and the shading are
+        "title": gettext("Scenario (line: mean; shaded: P10–P90)"),
         "sort": scenarios,
         "legend": line_legend(orient="top"),
     }
