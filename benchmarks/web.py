@@ -342,6 +342,10 @@ def _start_server(data_dir: Path, port: int, workers: int, threads: int) -> subp
     ]
     if threads > 1:
         command += ["--worker-class", "gthread", "--threads", str(threads)]
+    else:  # the site's own model (battkomp.worker.process)
+        from battkomp.worker.process import TIMEOUT, WORKER_CLASS
+
+        command += ["--worker-class", WORKER_CLASS, "--timeout", str(TIMEOUT)]
     process = subprocess.Popen(command, env=env, cwd=data_dir)
     for _ in range(300):
         try:
@@ -400,9 +404,17 @@ def _load() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument(
-        "--threads", type=int, default=1, help="threads per worker; >1 uses gthread (default 1)"
+        "--workers",
+        type=int,
+        default=None,
+        help="gunicorn workers (default: the site's own, two sync workers per CPU, decision 56)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per worker: 1 runs sync workers, as the site does (default); more: gthread",
     )
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--requests", type=int, default=3000, help="per case (default 3000)")
@@ -426,6 +438,10 @@ def main() -> None:
         raise SystemExit("--connections 1..1000, --requests 1..1000000")
     if not 0 < args.seconds <= 600:
         raise SystemExit("--seconds must be more than 0 and at most 600")
+    if args.workers is None:
+        from battkomp.site.serving import default_workers
+
+        args.workers = default_workers()
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="battkomp-web-bench-"))
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -425,7 +425,7 @@ def logins_text(summary: DemoSummary) -> str:
 
 def run_demo(data_dir: Path | None, port: int, serve: bool) -> int:
     """``battkomp demo``: migrate the SQLite database in the data folder, load the demo, serve."""
-    from battkomp.site.serving import run_gunicorn, setup_django
+    from battkomp.site.serving import default_workers, run_gunicorn, setup_django
 
     # The demo always uses the embedded database, whatever DATABASE_URL says.
     os.environ.pop("DATABASE_URL", None)
@@ -455,6 +455,6 @@ def run_demo(data_dir: Path | None, port: int, serve: bool) -> int:
     sys.stdout.flush()
     worker = start_worker()
     try:
-        return run_gunicorn(f"127.0.0.1:{port}", workers=2)
+        return run_gunicorn(f"127.0.0.1:{port}", workers=default_workers())
     finally:
         stop_worker(worker)

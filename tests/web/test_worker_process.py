@@ -1,5 +1,5 @@
 """The task worker as its own process: started beside gunicorn by ``battkomp demo``, stopped
-with SIGTERM (it finishes its task first); gunicorn runs threaded workers without a control
+with SIGTERM (it finishes its task first); gunicorn runs sync workers without a control
 socket."""
 
 from __future__ import annotations
@@ -15,20 +15,22 @@ import pytest
 from battkomp.worker.process import gunicorn_command, start_worker, stop_worker
 
 
-def test_gunicorn_runs_threads_and_no_shared_control_socket() -> None:
+def test_gunicorn_runs_sync_workers_with_a_long_timeout_and_no_shared_control_socket() -> None:
     command = gunicorn_command("battkomp.site.wsgi:application", "127.0.0.1:8123", 3)
     assert "--no-control-socket" in command
-    assert command[command.index("--worker-class") + 1] == "gthread"
+    assert command[command.index("--worker-class") + 1] == "sync"
+    assert "--threads" not in command
+    assert int(command[command.index("--timeout") + 1]) >= 120
     assert command[command.index("--workers") + 1] == "3"
     assert command[command.index("--bind") + 1] == "127.0.0.1:8123"
 
 
-def test_serve_runs_one_threaded_process_per_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The worker model chosen by measurement (docs/performance.md): gthread, 4 threads, one
-    process per CPU (at least 2, at most 8), not gunicorn's 2 x CPUs + 1 for sync workers."""
+def test_serve_runs_two_sync_processes_per_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker model chosen by measurement (docs/performance.md, decision 56): sync workers,
+    two per CPU (at least 2, at most 8)."""
     from battkomp.site.serving import default_workers
 
-    for cpus, expected in ((1, 2), (2, 2), (4, 4), (16, 8), (None, 2)):
+    for cpus, expected in ((1, 2), (2, 4), (4, 8), (16, 8), (None, 2)):
         monkeypatch.setattr(os, "cpu_count", lambda cpus=cpus: cpus)
         assert default_workers() == expected, cpus
 

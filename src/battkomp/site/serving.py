@@ -92,12 +92,11 @@ def production_problems(env: Mapping[str, str]) -> list[str]:
 
 
 def default_workers() -> int:
-    """One gunicorn process per CPU (at least 2, at most 8), each with
-    :data:`battkomp.worker.process.THREADS` threads: measured on 2 cores, 2 processes x 4
-    threads served the cached pages best, and more processes than cores (4 x 4, 4 x 2, or
-    gunicorn's 2 x CPUs + 1 advice, which is for sync workers) gave no gain (docs/performance.md,
-    issue 11 session 4)."""
-    return max(2, min(os.cpu_count() or 1, 8))
+    """Two synchronous gunicorn processes per CPU (at least 2, at most 8): measured on 2 cores,
+    4 sync workers served the cached pages within 1.5x of the static file and 50 concurrent
+    saves at p95 338 ms, and a slow first build of a dashboard view holds one of four
+    (docs/performance.md, issue 11 session 7; decision 56)."""
+    return max(2, min(2 * (os.cpu_count() or 1), 8))
 
 
 def run_serve(bind: str, workers: int) -> int:

@@ -7,16 +7,23 @@ import os
 import subprocess
 import sys
 
-#: gunicorn's worker class and threads per worker process: the crowd's requests wait on the
-#: database and the cache as much as on the CPU, and threads keep connections alive (see
-#: docs/performance.md for the measurement).
-WORKER_CLASS = "gthread"
-THREADS = 4
+#: gunicorn's worker class: synchronous workers, a request at a time per process, chosen by
+#: measurement on 2 cores (docs/performance.md, decision 56): they take connections from the
+#: kernel's one accept queue in turn, so 50 concurrent respondents' saves are served in order,
+#: where threaded workers let one process keep most of the kept-alive connections and its
+#: requests wait twice as long. They need a buffering reverse proxy in front of them in
+#: production (docs/operations.md), as every sync worker does.
+WORKER_CLASS = "sync"
+#: Seconds a request may take before gunicorn replaces its worker: a filtered dashboard view
+#: built by its first visitor can take tens of seconds on a loaded machine (gunicorn's 30 s
+#: default would kill it, and the view would never be cached).
+TIMEOUT = 120
 
 
 def gunicorn_command(wsgi_app: str, bind: str, workers: int) -> list[str]:
-    """The gunicorn command line: threaded workers, no control socket (several instances on
-    one host would otherwise share one socket path; battkomp does not use ``gunicornc``)."""
+    """The gunicorn command line: sync workers, a long request timeout, no control socket
+    (several instances on one host would otherwise share one socket path; battkomp does not use
+    ``gunicornc``)."""
     return [
         sys.executable,
         "-m",
@@ -28,8 +35,8 @@ def gunicorn_command(wsgi_app: str, bind: str, workers: int) -> list[str]:
         str(workers),
         "--worker-class",
         WORKER_CLASS,
-        "--threads",
-        str(THREADS),
+        "--timeout",
+        str(TIMEOUT),
         "--no-control-socket",
         "--access-logfile",
         "-",

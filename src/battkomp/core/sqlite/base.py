@@ -4,10 +4,11 @@ The site runs SQLite with immediate transactions (settings.py): every transactio
 database's write lock at its ``BEGIN``, so writers queue instead of failing half-way. SQLite's
 queue is its busy handler, which does not wake a waiter when the lock is freed: each waiter
 sleeps and tries again, after 1, 2, 5, 10, ... and then 100 ms at a time, and whoever happens
-to try just after a commit goes next. With one writer per process (gunicorn's sync workers) few
-wait at once. With threaded workers (gthread, 4 threads a process: docs/performance.md) a
-crowd's saves all wait there at once; late-comers often win, and a save that lost a few times
-sleeps 100 ms between tries: the saves' p95 was 2-4 times their median.
+to try just after a commit goes next. With one writer per process (gunicorn's sync workers,
+the default since decision 56) few wait at once. With threaded workers (gthread, which the site
+ran before, or a task worker beside the site) a crowd's saves all wait there at once; late-comers
+often win, and a save that lost a few times sleeps 100 ms between tries: the saves' p95 was 2-4
+times their median.
 
 So here a transaction that takes the write lock first takes its turn:
 
