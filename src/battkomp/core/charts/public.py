@@ -303,7 +303,7 @@ def scenario_gap_spec(
         # what the lines and the shading are
         "title": gettext("Scenario (line: mean; shaded: P10–P90)"),
         "sort": scenarios,
-        "legend": line_legend(orient="top"),
+        "legend": line_legend(orient="top", titleLimit=540),
     }
     gap = label("metric", "gap")
     spec = vega_spec(
